@@ -1,0 +1,264 @@
+"""``audit.yaml`` -> a typed :class:`AuditConfig`.
+
+One file per client folder describes the client, the report language, the input files and how
+their columns map onto the canonical tables (see :mod:`cxaudit.schema`). Problems are reported as a
+:class:`~cxaudit.errors.ConfigError` naming the file and the key, e.g.::
+
+    data/acme/audit.yaml: key 'inputs.responses.colums': unknown key (allowed: file, sheet, columns, ...)
+    data/acme/audit.yaml: key 'min_base': expected an integer, got 'thirty'
+    data/acme/audit.yaml: key 'inputs.tickets.file': file 'tickets.csv' not found in data/acme
+
+Examples
+--------
+>>> cfg = AuditConfig.model_validate({"client": {"name": "Acme"}, "inputs": {"responses": {"file": "r.csv"}}})
+>>> cfg.language, cfg.min_base, cfg.scales.nps.max
+('en', 30, 10)
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from .errors import ConfigError
+
+__all__ = [
+    "STAGES",
+    "LANGUAGES",
+    "AuditConfig",
+    "ClientInfo",
+    "Branding",
+    "InputSpec",
+    "Scale",
+    "Scales",
+    "QualityRules",
+    "load_config",
+]
+
+#: The nine journey stages, in order.
+STAGES: tuple[str, ...] = (
+    "awareness",
+    "consideration",
+    "interest",
+    "intent",
+    "purchase",
+    "post-purchase",
+    "retention",
+    "advocacy",
+    "loyalty",
+)
+LANGUAGES: tuple[str, ...] = ("en", "ru", "pl")
+TABLES: tuple[str, ...] = ("responses", "touchpoints", "customers", "tickets", "employees", "kpis")
+EXCLUSION_RULES: tuple[str, ...] = (
+    "missing_required",
+    "invalid_value",
+    "out_of_range",
+    "invalid_date",
+    "duplicate_id",
+    "speeder",
+    "straightliner",
+)
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Branding(_Strict):
+    primary_color: str = "#1f3b5c"
+    accent_color: str = "#d9822b"
+    logo: str | None = Field(None, description="image file inside the client folder")
+
+    @field_validator("primary_color", "accent_color")
+    @classmethod
+    def _hex(cls, v: str) -> str:
+        import re
+
+        if not re.fullmatch(r"#[0-9a-fA-F]{6}", v):
+            raise ValueError(f"expected a colour like '#1f3b5c', got {v!r}")
+        return v
+
+
+class ClientInfo(_Strict):
+    name: str = Field(..., min_length=1)
+    language: Literal["en", "ru", "pl"] = "en"
+    industry: str | None = None
+    branding: Branding = Branding()
+
+
+class Scale(_Strict):
+    min: int
+    max: int
+    top_box: int = Field(2, ge=1, description="how many top categories count as satisfied")
+
+    @model_validator(mode="after")
+    def _order(self) -> Scale:
+        if self.max <= self.min:
+            raise ValueError(f"max ({self.max}) must be greater than min ({self.min})")
+        return self
+
+
+class Scales(_Strict):
+    nps: Scale = Scale(min=0, max=10)
+    csat: Scale = Scale(min=1, max=5, top_box=2)
+    ces: Scale = Scale(min=1, max=7)
+    touchpoint: Scale = Scale(min=1, max=5, top_box=2)
+
+    @field_validator("nps")
+    @classmethod
+    def _nps_fixed(cls, v: Scale) -> Scale:
+        if (v.min, v.max) != (0, 10):
+            raise ValueError("NPS is defined on 0-10 only")
+        return v
+
+
+class InputSpec(_Strict):
+    file: str
+    format: Literal["auto", "csv", "xlsx", "parquet"] = "auto"
+    sheet: str | int | None = None
+    header_row: int = Field(1, ge=1, description="1-based row that holds the column names")
+    delimiter: str | None = None
+    encoding: str | None = None
+    columns: dict[str, str] = Field(default_factory=dict, description="canonical name -> column in the file")
+    date_format: str | None = None
+
+
+class QualityRules(_Strict):
+    exclude: list[str] = Field(
+        default_factory=lambda: ["missing_required", "invalid_date", "out_of_range", "duplicate_id", "speeder"]
+    )
+    speeder_fraction: float = Field(1 / 3, gt=0, lt=1)
+    straightliner_min_items: int = Field(5, ge=2)
+
+    @field_validator("exclude")
+    @classmethod
+    def _known_rules(cls, v: list[str]) -> list[str]:
+        unknown = sorted(set(v) - set(EXCLUSION_RULES))
+        if unknown:
+            raise ValueError(f"unknown rule(s) {unknown}; known rules: {', '.join(EXCLUSION_RULES)}")
+        return v
+
+
+class AuditConfig(_Strict):
+    client: ClientInfo
+    min_base: int = Field(30, ge=1, description="bases below this are shown but flagged")
+    segments: list[str] = Field(default_factory=list, description="response columns to cut metrics by")
+    stages: list[str] = Field(default_factory=lambda: list(STAGES))
+    scales: Scales = Scales()
+    quality: QualityRules = QualityRules()
+    inputs: dict[str, InputSpec]
+    seed: int = 20261124
+
+    @property
+    def language(self) -> str:
+        return self.client.language
+
+    @field_validator("inputs")
+    @classmethod
+    def _known_tables(cls, v: dict[str, InputSpec]) -> dict[str, InputSpec]:
+        unknown = sorted(set(v) - set(TABLES))
+        if unknown:
+            raise ValueError(f"unknown table(s) {unknown}; known tables: {', '.join(TABLES)}")
+        if "responses" not in v:
+            raise ValueError("the 'responses' table is required")
+        return v
+
+
+# --- loading -------------------------------------------------------------------------------------
+
+_TYPE_WORDS = {
+    "int_type": "an integer",
+    "int_parsing": "an integer",
+    "float_type": "a number",
+    "float_parsing": "a number",
+    "string_type": "a string",
+    "list_type": "a list",
+    "dict_type": "a mapping",
+    "model_type": "a mapping",
+    "bool_type": "true or false",
+    "bool_parsing": "true or false",
+}
+
+
+def _allowed_keys(model: type[BaseModel], loc: tuple[Any, ...]) -> list[str]:
+    """Walk the model along ``loc`` (minus its last part) and list the keys allowed there."""
+    from typing import get_args, get_origin
+
+    current: Any = model
+    for part in loc[:-1]:
+        if hasattr(current, "model_fields"):
+            if part not in current.model_fields:
+                return []
+            current = current.model_fields[part].annotation
+        elif get_origin(current) is dict:
+            current = get_args(current)[1]  # dict key given -> its value type
+        # Optional[...] / unions: keep the model member
+        args = [a for a in get_args(current) if hasattr(a, "model_fields")]
+        if args and not hasattr(current, "model_fields") and get_origin(current) is not dict:
+            current = args[0]
+    return list(getattr(current, "model_fields", {}) or [])
+
+
+def _explain(err: dict[str, Any]) -> str:
+    kind = err["type"]
+    if kind == "extra_forbidden":
+        return "unknown key"
+    if kind == "missing":
+        return "required key is missing"
+    if kind in _TYPE_WORDS:
+        return f"expected {_TYPE_WORDS[kind]}, got {err.get('input')!r}"
+    if kind == "literal_error":
+        return f"expected one of {err['ctx']['expected']}, got {err.get('input')!r}"
+    msg = err["msg"]
+    return msg.removeprefix("Value error, ")
+
+
+def load_config(path: str | Path) -> AuditConfig:
+    """Read and validate an ``audit.yaml``; check that every input file exists beside it.
+
+    Raises
+    ------
+    ConfigError
+        naming the file and the dotted key, for YAML syntax errors, unknown keys, wrong types,
+        missing required keys and missing input files.
+    """
+    path = Path(path)
+    shown = str(path)
+    if not path.is_file():
+        raise ConfigError(shown, "", "file not found (create it with `cxaudit new CLIENT`)")
+    try:
+        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+        raise ConfigError(shown, "", f"not valid YAML{where}: {getattr(exc, 'problem', exc)}") from None
+    except UnicodeDecodeError:
+        raise ConfigError(shown, "", "not UTF-8 text") from None
+    if not isinstance(raw, dict):
+        raise ConfigError(shown, "", "expected a mapping of keys at the top level")
+    try:
+        cfg = AuditConfig.model_validate(raw)
+    except ValidationError as exc:
+        errors = exc.errors()
+        # an unknown key explains a "missing" one (a typo), so report it first
+        err = next((e for e in errors if e["type"] == "extra_forbidden"), errors[0])
+        key = ".".join(str(p) for p in err["loc"])
+        problem = _explain(err)
+        if err["type"] == "extra_forbidden":
+            allowed = _allowed_keys(AuditConfig, err["loc"])
+            if allowed:
+                problem += f" (allowed: {', '.join(allowed)})"
+        more = len(errors) - 1
+        if more:
+            problem += f" (+{more} more problem{'s' if more > 1 else ''})"
+        raise ConfigError(shown, key, problem) from None
+    for table, spec in cfg.inputs.items():
+        if not (path.parent / spec.file).is_file():
+            raise ConfigError(shown, f"inputs.{table}.file", f"file {spec.file!r} not found in {path.parent}")
+    logo = cfg.client.branding.logo
+    if logo and not (path.parent / logo).is_file():
+        raise ConfigError(shown, "client.branding.logo", f"file {logo!r} not found in {path.parent}")
+    return cfg

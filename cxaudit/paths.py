@@ -1,0 +1,84 @@
+"""Every path cxaudit uses, in one place.
+
+The *source* tree (``notebooks/``, ``templates/``) is the checkout the package lives in. The *work*
+tree (``data/``, ``reports/``) defaults to the same checkout and can be moved with the environment
+variable ``CXAUDIT_HOME`` (tests use a temporary folder).
+
+Client names are plain folder names. :func:`client_name` rejects anything that could make a path
+escape ``data/`` or ``reports/`` (``..``, slashes, absolute paths, hidden names).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from pathlib import Path
+
+from .errors import ClientNameError
+
+__all__ = [
+    "SOURCE_ROOT",
+    "NOTEBOOKS_DIR",
+    "TEMPLATES_DIR",
+    "home",
+    "data_root",
+    "reports_root",
+    "client_name",
+    "client_dir",
+    "client_reports_dir",
+]
+
+SOURCE_ROOT = Path(__file__).resolve().parent.parent
+NOTEBOOKS_DIR = SOURCE_ROOT / "notebooks"
+TEMPLATES_DIR = SOURCE_ROOT / "templates"
+
+_CLIENT_RE = re.compile(r"^[a-z0-9][a-z0-9_-]{0,62}$")
+
+
+def home() -> Path:
+    """The work tree holding ``data/`` and ``reports/`` (``$CXAUDIT_HOME`` or the checkout)."""
+    env = os.environ.get("CXAUDIT_HOME")
+    return Path(env).resolve() if env else SOURCE_ROOT
+
+
+def data_root() -> Path:
+    return home() / "data"
+
+
+def reports_root() -> Path:
+    return home() / "reports"
+
+
+def client_name(name: str) -> str:
+    """Return ``name`` if it is a safe client name, else raise :class:`ClientNameError`.
+
+    Allowed: lower-case letters, digits, ``-`` and ``_``, starting with a letter or digit, at most
+    63 characters. Examples
+    --------
+    >>> client_name("acme-2026")
+    'acme-2026'
+    """
+    if not isinstance(name, str) or not _CLIENT_RE.fullmatch(name):
+        raise ClientNameError(
+            f"client name {name!r} is not allowed: use lower-case letters, digits, '-' or '_' "
+            "(at most 63 characters), so the client stays inside data/ and reports/"
+        )
+    return name
+
+
+def _inside(root: Path, name: str) -> Path:
+    path = (root / client_name(name)).resolve()
+    # A symlink planted inside data/ could still point elsewhere; refuse it.
+    if not path.is_relative_to(root.resolve()):
+        raise ClientNameError(f"client {name!r} resolves outside {root}")
+    return path
+
+
+def client_dir(name: str) -> Path:
+    """``data/<name>`` for a safe client name."""
+    return _inside(data_root(), name)
+
+
+def client_reports_dir(name: str) -> Path:
+    """``reports/<name>`` for a safe client name."""
+    return _inside(reports_root(), name)
