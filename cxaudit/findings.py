@@ -20,7 +20,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-__all__ = ["Finding", "FindingSet", "read_findings", "write_findings"]
+__all__ = ["Finding", "FindingSet", "ranked", "read_findings", "write_findings"]
 
 
 @dataclass(frozen=True)
@@ -130,3 +130,8 @@ def read_findings(run_dir: str | Path) -> list[Finding]:
     for path in sorted((Path(run_dir) / "findings").glob("*.json")):
         out.extend(Finding.from_dict(d) for d in json.loads(path.read_text(encoding="utf-8")))
     return out
+
+
+def ranked(findings: list[Finding]) -> list[Finding]:
+    """Findings by priority (severity × reach), highest first; ties keep emission order."""
+    return sorted(findings, key=lambda f: -f.priority)

@@ -1,0 +1,173 @@
+"""The ``cxaudit`` command: ``demo | new CLIENT | validate CLIENT | run CLIENT | list``.
+
+Known problems (:class:`~cxaudit.errors.CxauditError`) print one line, ``cxaudit: error: …``, and
+exit with the error's code; no traceback. Exit codes: 0 ok, 1 other known error, 2 usage or config,
+3 data, 4 metric, 5 notebook failed.
+"""
+
+from __future__ import annotations
+
+import functools
+import sys
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+import click
+
+from . import paths
+from .errors import CxauditError
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+SCAFFOLD = """\
+# audit.yaml for {name} — created by `cxaudit new {client}`.
+# Put the client's exports beside this file, map their columns below, then run:
+#   cxaudit validate {client}     (checks config and data, prints what would be excluded)
+#   cxaudit run {client}          (executes the notebooks and renders the report)
+
+client:
+  name: "{name}"            # shown on the report cover
+  language: en              # report language: en | ru | pl
+  # industry: retail
+  # branding: {{primary_color: "#1f3b5c", accent_color: "#d9822b", logo: logo.png}}
+
+min_base: 30                # groups with fewer answers are shown but flagged
+segments: []                # response columns to cut metrics by, e.g. [segment, region, channel]
+
+# scales:                   # defaults shown
+#   csat: {{min: 1, max: 5, top_box: 2}}
+#   ces:  {{min: 1, max: 7}}
+#   touchpoint: {{min: 1, max: 5}}
+
+quality:
+  # rules that EXCLUDE a row; other problems are flagged and the value treated as missing
+  exclude: [missing_required, invalid_date, out_of_range, duplicate_id, speeder]
+  speeder_fraction: 0.333   # faster than this share of the median duration = speeder
+
+inputs:
+  responses:                # required: one row per survey response
+    file: responses.csv     # .csv / .tsv / .xlsx / .parquet
+    columns:                # canonical name: column in your file
+      response_id: "Response ID"
+      date: "Submitted"
+      nps: "Q1"             # 0-10 likelihood to recommend
+      # csat: "Q2"
+      # ces: "Q3"
+      # customer_id: "Customer ID"
+      # comment: "Comment"
+      # duration_s: "Duration (s)"
+    # touchpoint ratings: name the columns tp_<touchpoint> in the file or map them here
+  # touchpoints: {{file: touchpoints.csv}}   # touchpoint, stage, channel, owner_department, label
+  # customers:   {{file: customers.csv}}     # customer_id, churned, tenure_months, revenue, ...
+  # tickets:     {{file: tickets.csv}}       # ticket_id, channel, created_at, first_response_at, ...
+  # employees:   {{file: employees.csv}}     # employee_id, department, enps, mot_* items
+  # kpis:        {{file: kpis.csv}}          # department, kpi, weight, is_customer_metric
+"""
+
+
+def _known_errors(func: F) -> F:
+    @functools.wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return func(*args, **kwargs)
+        except CxauditError as exc:
+            click.echo(f"cxaudit: error: {exc}", err=True)
+            sys.exit(exc.exit_code)
+
+    return wrapper  # type: ignore[return-value]
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="cxaudit")
+def main() -> None:
+    """CX audit workbook: validate a client's data, run the audit notebooks, render the report."""
+
+
+@main.command()
+@click.option("--size", type=click.Choice(["small", "default", "large"]), default="default", show_default=True)
+@click.option("--lang", type=click.Choice(["en", "ru", "pl"]), default="en", show_default=True)
+@click.option("--seed", type=int, default=7, show_default=True)
+@click.option("--client", "client", default="demo", show_default=True, help="folder name under data/")
+@_known_errors
+def demo(size: str, lang: str, seed: int, client: str) -> None:
+    """Generate the demo client (synthetic data with planted effects) into data/demo/."""
+    from .demo import generate_demo
+
+    out = generate_demo(paths.client_dir(client), size=size, lang=lang, seed=seed)
+    click.echo(f"demo client written to {out} (size={size}, lang={lang}, seed={seed})")
+
+
+@main.command()
+@click.argument("client")
+@click.option("--name", default=None, help="client name shown on the report (default: CLIENT)")
+@_known_errors
+def new(client: str, name: str | None) -> None:
+    """Scaffold data/CLIENT/ with an annotated audit.yaml."""
+    folder = paths.client_dir(client)
+    target = folder / "audit.yaml"
+    if target.exists():
+        raise CxauditError(f"{target} already exists; edit it or choose another client name")
+    folder.mkdir(parents=True, exist_ok=True)
+    target.write_text(SCAFFOLD.format(client=client, name=name or client), encoding="utf-8")
+    click.echo(f"created {target}; put the client's exports in {folder} and map their columns")
+
+
+@main.command()
+@click.argument("client")
+@_known_errors
+def validate(client: str) -> None:
+    """Check audit.yaml and every input without running notebooks; print the intake summary."""
+    from .audit import load_audit
+    from .quality import exclusion_summary, flag_summary
+
+    paths.client_name(client)
+    audit = load_audit(client)
+    lang = "en"
+    click.echo(f"{audit.dir / 'audit.yaml'}: ok ({audit.name}, report language {audit.language})")
+    intake = audit.intake()
+    click.echo(f"{'table':<12} {'file':<24} {'rows in':>8} {'kept':>8} {'excluded':>9}")
+    for r in intake.itertuples():
+        click.echo(f"{r.table:<12} {r.file:<24} {r.rows_in:>8} {r.kept:>8} {r.excluded:>9}")
+    for title, summary in (("excluded", exclusion_summary(audit, lang)), ("flagged, kept", flag_summary(audit, lang))):
+        for r in summary.itertuples():
+            click.echo(f"  {title}: {r.table} {r.rule}: {r.rows} row(s), e.g. {r.example}")
+
+
+@main.command()
+@click.argument("client")
+@click.option("--lang", type=click.Choice(["en", "ru", "pl"]), default=None, help="default: audit.yaml")
+@click.option("--jobs", type=click.IntRange(1, 16), default=2, show_default=True,
+              help="notebooks run in parallel")
+@click.option("--format", "formats", default="html,pdf", show_default=True, help="html, pdf or both")
+@click.option("--timeout", type=click.IntRange(10, 86400), default=600, show_default=True,
+              help="seconds allowed per notebook cell")
+@_known_errors
+def run(client: str, lang: str | None, jobs: int, formats: str, timeout: int) -> None:
+    """Run the audit notebooks for CLIENT and render reports/CLIENT/<run-id>/report.*"""
+    from .runner import run_audit
+
+    fmts = tuple(f.strip() for f in formats.split(",") if f.strip())
+    result = run_audit(client, lang=lang, jobs=jobs, formats=fmts, timeout=timeout)
+    for kind, path in result.outputs.items():
+        click.echo(f"{kind}: {path}")
+
+
+@main.command("list")
+@_known_errors
+def list_clients() -> None:
+    """List clients in data/ and their runs in reports/."""
+    root = paths.data_root()
+    clients = sorted(p.name for p in root.glob("*") if (p / "audit.yaml").is_file()) if root.is_dir() else []
+    if not clients:
+        click.echo(f"no clients in {root} (create one with `cxaudit new NAME` or `cxaudit demo`)")
+    for c in clients:
+        runs_dir = paths.reports_root() / c
+        runs = sorted(p.name for p in runs_dir.glob("*") if (p / "manifest.json").is_file()) if runs_dir.is_dir() else []
+        last = runs[-1] if runs else "no runs yet"
+        click.echo(f"{c:<20} {len(runs):>3} run(s)  last: {last}")
+
+
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

@@ -1,0 +1,53 @@
+"""What every notebook does first: load the client, pick the language, open the findings file.
+
+Examples
+--------
+>>> nb = start("02_cx_metrics", client="demo")   # doctest: +SKIP
+>>> nb.audit.responses.shape, nb.lang, nb.run_dir  # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from . import paths
+from .audit import Audit, load_audit
+from .findings import FindingSet
+from .plots import set_style
+
+__all__ = ["NotebookSession", "start"]
+
+
+@dataclass
+class NotebookSession:
+    name: str
+    audit: Audit
+    lang: str
+    run_dir: Path
+    findings: FindingSet
+
+    @property
+    def artifacts(self) -> Path:
+        out = self.run_dir / "artifacts"
+        out.mkdir(parents=True, exist_ok=True)
+        return out
+
+
+def start(name: str, *, client: str | Path = "demo", run_dir: str | Path | None = None,
+          lang: str | None = None) -> NotebookSession:
+    """Load the audit and prepare a notebook's outputs.
+
+    ``run_dir=None`` (an analyst working interactively) writes to ``reports/<client>/interactive``;
+    ``lang=None`` uses the client's language from ``audit.yaml``.
+    """
+    audit = load_audit(client)
+    lang = lang or audit.language
+    if lang not in ("en", "ru", "pl"):
+        raise ValueError(f"lang must be en, ru or pl, got {lang!r}")
+    if run_dir is None:
+        run_dir = paths.reports_root() / audit.dir.name / "interactive"
+    run_dir = Path(run_dir)
+    run_dir.mkdir(parents=True, exist_ok=True)
+    set_style(audit.config.client.branding.primary_color)
+    return NotebookSession(name, audit, lang, run_dir, FindingSet(run_dir, name))

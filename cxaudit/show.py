@@ -1,0 +1,139 @@
+"""Client-facing display blocks for notebooks: headings, notes and formatted tables.
+
+Everything here returns an :class:`IPython.display.HTML` object whose text comes from the i18n
+catalog or from the data, always HTML-escaped. The report keeps exactly these outputs (plus
+figures), so a notebook's client-facing content is whatever it displays through this module.
+
+Examples
+--------
+>>> import pandas as pd
+>>> df = pd.DataFrame({"segment": ["<b>A</b>"], "n": [12], "value": [3.25], "lo": [1.0], "hi": [5.5]})
+>>> html = table_html(df, [Col("segment", "quality.col_group"), Col("n", "metrics.col_n", "int"),
+...                        Col("value", "metrics.col_value", "num1"),
+...                        Col("lo", "metrics.col_ci", "ci1", hi="hi")], "en")
+>>> "&lt;b&gt;A&lt;/b&gt;" in html and "[1.0; 5.5]" in html
+True
+"""
+
+from __future__ import annotations
+
+import hashlib
+import html as _html
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Literal
+
+import pandas as pd
+from IPython.display import HTML
+
+from .i18n import fmt_ci, fmt_int, fmt_num, fmt_pct, t
+
+__all__ = ["Col", "section", "heading", "paragraph", "note", "table", "table_html", "missing_input"]
+
+Kind = Literal["text", "int", "num0", "num1", "num2", "pct", "pct1", "signed1", "ci1", "ci_pct", "flag"]
+
+
+@dataclass(frozen=True)
+class Col:
+    """One table column: the data column, the catalog key of its header, and how to format it.
+
+    For interval kinds (``ci1``, ``ci_pct``) ``key`` is the lower bound and ``hi`` the upper.
+    A header that is not a catalog key is shown as given (e.g. a segment name from the data).
+    """
+
+    key: str
+    header: str
+    kind: Kind = "text"
+    hi: str | None = None
+
+
+def _esc(x: object) -> str:
+    return _html.escape(str(x), quote=True)
+
+
+def section(key: str, lang: str) -> HTML:
+    """The ``<h1>`` that opens a report section (``section.<key>`` in the catalog)."""
+    return HTML(f'<h1 class="cx-section" id="sec-{_esc(key)}">{_esc(t("section." + key, lang))}</h1>')
+
+
+def heading(text: str, section_key: str) -> HTML:
+    """A sub-heading; its id is stable (a hash of the text), so links and snapshots are too."""
+    slug = hashlib.sha1(text.encode("utf-8")).hexdigest()[:8]
+    return HTML(f'<h2 class="cx-sub" id="sub-{_esc(section_key)}-{slug}">{_esc(text)}</h2>')
+
+
+def paragraph(text: str) -> HTML:
+    return HTML(f'<p class="cx-text">{_esc(text)}</p>')
+
+
+def note(text: str) -> HTML:
+    return HTML(f'<p class="cx-note">{_esc(text)}</p>')
+
+
+def missing_input(what: str, lang: str) -> HTML:
+    """The one line a section shows when the client supplied no data for it."""
+    return note(t("report.section_missing", lang, what=what))
+
+
+def _fmt(row: pd.Series, col: Col, lang: str) -> str:
+    v = row[col.key]
+    if col.kind == "text":
+        return "–" if v is None or (isinstance(v, float) and pd.isna(v)) else str(v)
+    if col.kind == "flag":
+        return str(v) if isinstance(v, str) else ""
+    if v is None or pd.isna(v):
+        return "–"
+    match col.kind:
+        case "int":
+            return fmt_int(float(v), lang)
+        case "num0" | "num1" | "num2":
+            return fmt_num(float(v), lang, int(col.kind[-1]))
+        case "signed1":
+            return fmt_num(float(v), lang, 1, sign=True)
+        case "pct":
+            return fmt_pct(float(v), lang)
+        case "pct1":
+            return fmt_pct(float(v), lang, 1)
+        case "ci1":
+            return fmt_ci(v, row[col.hi], lang, 1)
+        case "ci_pct":
+            return fmt_ci(v, row[col.hi], lang, 0, scale=100)
+    raise ValueError(f"unknown column kind {col.kind!r}")
+
+
+def _header(col: Col, lang: str) -> str:
+    try:
+        return t(col.header, lang)
+    except KeyError:
+        return col.header
+
+
+def table_html(
+    df: pd.DataFrame,
+    cols: Sequence[Col],
+    lang: str,
+    *,
+    small_base: str | None = "small_base",
+    caption: str | None = None,
+    table_id: str | None = None,
+) -> str:
+    """Render ``df`` as an escaped HTML table. Rows where ``df[small_base]`` is true get the class
+    ``cx-small-base`` (shown, but marked)."""
+    head = "".join(
+        f'<th class="{"cx-num" if c.kind != "text" else "cx-txt"}">{_esc(_header(c, lang))}</th>' for c in cols
+    )
+    body = []
+    for _, row in df.iterrows():
+        cls = ' class="cx-small-base"' if small_base and small_base in df.columns and bool(row[small_base]) else ""
+        cells = "".join(
+            f'<td class="{"cx-num" if c.kind != "text" else "cx-txt"}">{_esc(_fmt(row, c, lang))}</td>' for c in cols
+        )
+        body.append(f"<tr{cls}>{cells}</tr>")
+    cap = f"<caption>{_esc(caption)}</caption>" if caption else ""
+    tid = f' id="{_esc(table_id)}"' if table_id else ""
+    return f'<table class="cx-table"{tid}>{cap}<thead><tr>{head}</tr></thead><tbody>{"".join(body)}</tbody></table>'
+
+
+def table(df: pd.DataFrame, cols: Sequence[Col], lang: str, **kw: object) -> HTML:
+    """:func:`table_html` wrapped for display in a notebook."""
+    return HTML(table_html(df, cols, lang, **kw))  # type: ignore[arg-type]
