@@ -47,7 +47,9 @@ def ci_dotplot(table: pd.DataFrame, label: str, title: str, lang: str, xlabel: s
     tab = table.iloc[::-1]
     y = np.arange(len(tab))
     fig, ax = plt.subplots(figsize=(7.5, 0.45 * len(tab) + 1.2))
-    err = np.vstack([tab["value"] - tab["ci_low"], tab["ci_high"] - tab["value"]])
+    # With tiny bases the adjusted-Wald interval (centred on the adjusted estimate) can exclude the
+    # raw estimate; draw the interval as computed and never a negative whisker.
+    err = np.maximum(np.vstack([tab["value"] - tab["ci_low"], tab["ci_high"] - tab["value"]]), 0)
     ax.errorbar(tab["value"], y, xerr=err, fmt="none", ecolor="#7f8c8d", capsize=3)
     small = tab["small_base"].to_numpy(bool) if "small_base" in tab.columns else np.zeros(len(tab), bool)
     ax.scatter(tab["value"][~small], y[~small], color=PALETTE["main"], zorder=3)

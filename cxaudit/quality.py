@@ -39,8 +39,15 @@ def exclusion_summary(audit: Audit, lang: str) -> pd.DataFrame:
 
 
 def flag_summary(audit: Audit, lang: str) -> pd.DataFrame:
-    """Problems that were flagged but did not exclude the row (the value was set to missing)."""
-    return _by_rule(audit.log[~audit.log["excluded"]], lang)
+    """Problems flagged on rows that were kept (the bad value, if any, was set to missing).
+
+    Flags on rows excluded for another reason are not repeated here: those rows are already counted
+    in :func:`exclusion_summary`.
+    """
+    log = audit.log
+    gone = log.loc[log["excluded"], ["table", "row"]].drop_duplicates()
+    kept = log[~log["excluded"]].merge(gone, on=["table", "row"], how="left", indicator=True)
+    return _by_rule(kept[kept["_merge"] == "left_only"].drop(columns="_merge"), lang)
 
 
 def completeness(audit: Audit, columns: tuple[str, ...] = KEY_COLUMNS) -> pd.DataFrame:

@@ -1,0 +1,40 @@
+# cxaudit — two commands set up everything on a fresh machine:
+#   make demo   create the environment, build the demo client, render its report
+#   make test   create the environment if missing, run every test
+SHELL := /bin/bash
+PY ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+JOBS ?= 2
+
+.PHONY: env demo test lab lint bench clean
+
+env: $(STAMP)
+
+# Re-install when the dependency list changes.
+$(STAMP): pyproject.toml
+	$(PY) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+demo: $(STAMP)
+	$(BIN)/cxaudit demo
+	$(BIN)/cxaudit run demo --jobs $(JOBS)
+
+test: $(STAMP)
+	$(BIN)/python -m pytest -n 2 --dist loadfile
+
+lab: $(STAMP)
+	@test -f data/demo/audit.yaml || $(BIN)/cxaudit demo
+	$(BIN)/jupyter lab notebooks/
+
+lint: $(STAMP)
+	$(BIN)/ruff check cxaudit tests bench
+
+bench: $(STAMP)
+	@for b in bench/bench_*.py; do echo "== $$b"; $(BIN)/python $$b || exit 1; done
+
+clean:
+	rm -rf $(VENV) reports/*/ .pytest_cache
