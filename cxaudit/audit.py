@@ -58,6 +58,10 @@ class Audit:
     def name(self) -> str:
         return self.config.client.name
 
+    def segment_label(self, column: str) -> str:
+        """The client-facing name of a segment column (``segment_labels`` in audit.yaml)."""
+        return self.config.segment_labels.get(column, column)
+
     def has(self, table: str) -> bool:
         return table in self.tables
 
@@ -81,8 +85,10 @@ class Audit:
         ex = ex.sort_values(["table", "row", "_order"]).drop_duplicates(["table", "row"])
         return ex.drop(columns="_order").reset_index(drop=True)
 
-    def intake(self) -> pd.DataFrame:
-        """Per table: file, rows in, kept, excluded. ``rows_in == kept + excluded`` always holds."""
+    def intake(self, lang: str | None = None) -> pd.DataFrame:
+        """Per table: file, rows in, kept, excluded. ``rows_in == kept + excluded`` always holds.
+
+        With ``lang``, a ``table_label`` column gives the table's client-facing name."""
         ex = self.excluded().groupby("table").size()
         out = []
         for name, frame in self.tables.items():
@@ -97,6 +103,10 @@ class Audit:
                 }
             )
         df = pd.DataFrame(out)
+        if lang:
+            from .i18n import t
+
+            df["table_label"] = [t(f"table.{name}", lang) for name in df["table"]]
         bad = df[df["rows_in"] != df["kept"] + df["excluded"]]
         if len(bad):  # an internal invariant: would mean a row was lost silently
             raise AssertionError(f"row accounting broken for {bad['table'].tolist()}")

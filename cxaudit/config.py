@@ -146,6 +146,7 @@ class AuditConfig(_Strict):
     client: ClientInfo
     min_base: int = Field(30, ge=1, description="bases below this are shown but flagged")
     segments: list[str] = Field(default_factory=list, description="response columns to cut metrics by")
+    segment_labels: dict[str, str] = Field(default_factory=dict, description="column -> name shown in the report")
     stages: list[str] = Field(default_factory=lambda: list(STAGES))
     scales: Scales = Scales()
     quality: QualityRules = QualityRules()

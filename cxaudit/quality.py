@@ -15,20 +15,22 @@ from .i18n import fmt_pct, t
 from .metrics import Z95, _wilson
 from .schema import RULE_ORDER
 
-__all__ = ["exclusion_summary", "flag_summary", "completeness", "base_sizes", "quality_findings"]
+__all__ = ["exclusion_summary", "flag_summary", "completeness", "column_label", "base_sizes", "quality_findings"]
 
 KEY_COLUMNS = ("nps", "csat", "ces", "comment", "customer_id", "duration_s")
 
 
 def _by_rule(log: pd.DataFrame, lang: str) -> pd.DataFrame:
     if log.empty:
-        return pd.DataFrame(columns=["table", "rule", "reason", "rows", "example"])
+        return pd.DataFrame(columns=["table", "table_label", "rule", "reason", "rows", "example"])
     first = log.sort_values("row").groupby(["table", "rule"], sort=False).head(1).set_index(["table", "rule"])
     counts = log.groupby(["table", "rule"]).size().rename("rows").reset_index()
     counts["_o"] = counts["rule"].map({r: i for i, r in enumerate(RULE_ORDER)})
     counts = counts.sort_values(["table", "_o"]).drop(columns="_o")
     ex = [first.loc[(tb, r)] for tb, r in zip(counts["table"], counts["rule"], strict=True)]
-    counts["example"] = [f"{e['file']}, row {e['row']}: {e['column']} = {str(e['value'])[:40]}" for e in ex]
+    counts["example"] = [t("quality.example", lang, file=e["file"], row=e["row"], column=e["column"],
+                           value=str(e["value"])[:40]) for e in ex]
+    counts["table_label"] = [t(f"table.{tb}", lang) for tb in counts["table"]]
     counts["reason"] = [t(f"rule.{r}", lang) for r in counts["rule"]]
     return counts.reset_index(drop=True)
 
@@ -50,8 +52,23 @@ def flag_summary(audit: Audit, lang: str) -> pd.DataFrame:
     return _by_rule(kept[kept["_merge"] == "left_only"].drop(columns="_merge"), lang)
 
 
-def completeness(audit: Audit, columns: tuple[str, ...] = KEY_COLUMNS) -> pd.DataFrame:
-    """Answered share of each key survey column among the kept responses (plus touchpoint ratings)."""
+def column_label(audit: Audit, column: str, lang: str) -> str:
+    """A client-facing name for a responses column: catalog name, touchpoint label, or the column."""
+    if column.startswith("tp_") and audit.has("touchpoints"):
+        tps = audit.tables["touchpoints"]
+        if "label" in tps.columns:
+            match = tps.loc[tps["touchpoint"].astype(str) == column[3:], "label"]
+            if len(match) and isinstance(match.iloc[0], str):
+                return match.iloc[0]
+    try:
+        return t(f"column.{column}", lang)
+    except KeyError:
+        return column
+
+
+def completeness(audit: Audit, lang: str = "en", columns: tuple[str, ...] = KEY_COLUMNS) -> pd.DataFrame:
+    """Answered share of each key survey column among the kept responses (plus touchpoint ratings),
+    with a Wilson 95% interval for the share."""
     r = audit.responses
     cols = [c for c in columns if c in r.columns] + audit.touchpoint_columns
     rows = []
@@ -61,7 +78,7 @@ def completeness(audit: Audit, columns: tuple[str, ...] = KEY_COLUMNS) -> pd.Dat
             answered &= r[c].astype("string").str.strip().ne("").fillna(False)
         k, n = int(answered.sum()), len(r)
         lo, hi = _wilson(pd.Series([k]).to_numpy(float), pd.Series([n]).to_numpy(float), Z95)
-        rows.append({"column": c, "answered": k, "n": n, "share": k / n if n else float("nan"),
+        rows.append({"column": c, "label": column_label(audit, c, lang), "answered": k, "n": n, "share": k / n if n else float("nan"),
                      "ci_low": float(lo[0]), "ci_high": float(hi[0])})
     return pd.DataFrame(rows)
 

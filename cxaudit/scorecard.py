@@ -120,7 +120,7 @@ def _low_segments(audit: Audit, lang: str) -> list[Finding]:
             if test.diff < 0 and test.p_value < SIGNIFICANCE:
                 out.append(Finding(
                     id=f"cx_metrics.nps.low_segment.{seg}.{group}", section="cx_metrics",
-                    title=t("metrics.finding_nps_low_segment", lang, segment=seg, group=group,
+                    title=t("metrics.finding_nps_low_segment", lang, segment=audit.segment_label(seg), group=group,
                             value=fmt_num(a.value, lang, 1, sign=True),
                             rest=fmt_num(b.value, lang, 1, sign=True)),
                     metric="nps", value=a.value, n=a.n, ci_low=a.ci_low, ci_high=a.ci_high,

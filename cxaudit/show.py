@@ -37,7 +37,8 @@ Kind = Literal["text", "int", "num0", "num1", "num2", "pct", "pct1", "signed1", 
 class Col:
     """One table column: the data column, the catalog key of its header, and how to format it.
 
-    For interval kinds (``ci1``, ``ci_pct``) ``key`` is the lower bound and ``hi`` the upper.
+    For interval kinds (``ci1``, ``ci_pct``) ``key`` is the lower bound and ``hi`` the upper. A value
+    column with ``lo`` and ``hi`` shows its 95% interval under the value (narrow tables for print).
     A header that is not a catalog key is shown as given (e.g. a segment name from the data).
     """
 
@@ -45,6 +46,7 @@ class Col:
     header: str
     kind: Kind = "text"
     hi: str | None = None
+    lo: str | None = None  # with ``hi``: print the interval under the value, in the same cell
 
 
 def _esc(x: object) -> str:
@@ -101,6 +103,16 @@ def _fmt(row: pd.Series, col: Col, lang: str) -> str:
     raise ValueError(f"unknown column kind {col.kind!r}")
 
 
+def _cell(row: pd.Series, col: Col, lang: str) -> str:
+    cls = "cx-num" if col.kind != "text" else "cx-txt"
+    text = _esc(_fmt(row, col, lang))
+    if col.lo and col.hi and not pd.isna(row[col.key]):
+        decimals = 0 if col.kind in ("pct", "num0", "int") else 1
+        scale = 100 if col.kind in ("pct", "pct1") else 1
+        text += f'<br><span class="cx-ci">{_esc(fmt_ci(row[col.lo], row[col.hi], lang, decimals, scale=scale))}</span>'
+    return f'<td class="{cls}">{text}</td>'
+
+
 def _header(col: Col, lang: str) -> str:
     try:
         return t(col.header, lang)
@@ -125,9 +137,7 @@ def table_html(
     body = []
     for _, row in df.iterrows():
         cls = ' class="cx-small-base"' if small_base and small_base in df.columns and bool(row[small_base]) else ""
-        cells = "".join(
-            f'<td class="{"cx-num" if c.kind != "text" else "cx-txt"}">{_esc(_fmt(row, c, lang))}</td>' for c in cols
-        )
+        cells = "".join(_cell(row, c, lang) for c in cols)
         body.append(f"<tr{cls}>{cells}</tr>")
     cap = f"<caption>{_esc(caption)}</caption>" if caption else ""
     tid = f' id="{_esc(table_id)}"' if table_id else ""
