@@ -1,7 +1,8 @@
 """Report strings per language, and locale-aware number and date formatting.
 
-Catalogs are flat YAML files (``en.yaml``, ``ru.yaml``, ``pl.yaml``) with the same keys; a test checks
-that they agree. Client-facing text is *only* taken from here, never written in notebooks.
+Each language is a folder of flat YAML files (``en/core.yaml``, ``en/<section>.yaml``, ...) merged into
+one catalog; a key may be defined in one file only. The three languages have the same keys (a test
+checks). Client-facing text is *only* taken from here, never written in notebooks.
 
 Examples
 --------
@@ -33,9 +34,17 @@ def catalog(lang: str) -> dict[str, str]:
     """The whole catalog of ``lang`` as a flat dict."""
     if lang not in LANGUAGES:
         raise KeyError(f"unknown report language {lang!r}; expected one of {', '.join(LANGUAGES)}")
-    text = resources.files("cxaudit.i18n").joinpath(f"{lang}.yaml").read_text(encoding="utf-8")
-    data = yaml.safe_load(text) or {}
-    return {str(k): str(v) for k, v in data.items()}
+    merged: dict[str, str] = {}
+    folder = resources.files("cxaudit.i18n").joinpath(lang)
+    for entry in sorted(folder.iterdir(), key=lambda e: e.name):
+        if not entry.name.endswith(".yaml"):
+            continue
+        data = yaml.safe_load(entry.read_text(encoding="utf-8")) or {}
+        for k, v in data.items():
+            if str(k) in merged:
+                raise KeyError(f"i18n key {k!r} defined twice in the {lang} catalog ({entry.name})")
+            merged[str(k)] = str(v)
+    return merged
 
 
 def t(key: str, lang: str, /, **fmt: Any) -> str:
