@@ -1,0 +1,604 @@
+"""The client report: executed notebooks -> one self-contained HTML file and a PDF.
+
+The notebooks of a run (``<run_dir>/notebooks/NN_name.ipynb``, executed by Papermill) are merged
+into one notebook in memory. Only what cxaudit produced for the client survives the merge:
+
+* code-cell outputs of MIME type ``text/html`` (already escaped HTML) and ``image/png`` (figures);
+* nothing else: markdown cells (analyst narration), raw cells, code, prompts, ``stream`` and
+  ``error`` outputs and ``text/plain``-only outputs are dropped, and so are whole cells tagged
+  ``parameters``, ``injected-parameters`` or ``analyst``.
+
+The merged notebook is rendered by nbconvert's :class:`~nbconvert.exporters.HTMLExporter` with the
+template ``templates/cxreport`` (it extends ``lab`` but keeps none of its scripts, links or CSS).
+Before the notebooks' outputs the template places a cover page, a table of contents built from the
+section headings the notebooks emit (``<h1 class="cx-section" id=...>`` and
+``<h2 class="cx-sub" id=...>``) and an executive summary built here from the run's findings. The PDF
+is printed by WeasyPrint from the very same HTML string.
+
+The HTML references no URL at all: figures and the logo are inlined as ``data:`` URIs, and the
+PDF renderer is only allowed to fetch ``data:`` URLs.
+
+Examples
+--------
+>>> paths = build_report(run_dir, client_name="Acme Bank", lang="en")  # doctest: +SKIP
+>>> sorted(paths)  # doctest: +SKIP
+['html', 'pdf']
+"""
+
+from __future__ import annotations
+
+import base64
+import html
+import importlib.metadata
+import logging
+import re
+import time
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from datetime import date
+from html.parser import HTMLParser
+from pathlib import Path
+from typing import Any
+
+import nbformat
+from nbconvert.preprocessors import Preprocessor, TagRemovePreprocessor
+
+from .config import Branding
+from .findings import Finding, read_findings
+from .i18n import LANGUAGES, fmt_ci, fmt_date, fmt_num, fmt_pct, t
+from .paths import TEMPLATES_DIR
+
+__all__ = [
+    "DROP_TAGS",
+    "FORMATS",
+    "LONG_TABLE_ROWS",
+    "WIDE_TABLE_COLUMNS",
+    "TOP_FINDINGS",
+    "ClientOutputPreprocessor",
+    "build_report",
+    "merge_notebooks",
+    "sanitize_output_html",
+    "toc_entries",
+]
+
+log = logging.getLogger(__name__)
+
+#: Cells carrying one of these tags never reach the client.
+DROP_TAGS: tuple[str, ...] = ("parameters", "injected-parameters", "analyst")
+#: Output formats :func:`build_report` can write.
+FORMATS: tuple[str, ...] = ("html", "pdf")
+#: How many findings the executive summary lists.
+TOP_FINDINGS = 8
+#: MIME types of cell outputs that belong in the report, in order of preference.
+KEEP_MIME: tuple[str, ...] = ("text/html", "image/png")
+
+TEMPLATE_NAME = "cxreport"
+EXEC_SUMMARY_ID = "cx-exec-summary"
+
+_LOGO_MIME = {
+    ".png": "image/png",
+    ".jpg": "image/jpeg",
+    ".jpeg": "image/jpeg",
+    ".gif": "image/gif",
+    ".svg": "image/svg+xml",
+    ".webp": "image/webp",
+}
+_HEX_COLOR = re.compile(r"#[0-9a-fA-F]{6}")
+
+
+# --- merging and filtering -----------------------------------------------------------------------
+
+# Elements that could run code or pull in something from outside: removed from notebook HTML.
+_BLOCK_ELEMENTS = re.compile(
+    r"<(script|iframe|object|embed|noscript|frameset|applet)\b[^>]*>.*?</\1\s*>", re.IGNORECASE | re.DOTALL
+)
+_LONE_ELEMENTS = re.compile(
+    r"</?(?:script|iframe|object|embed|noscript|frameset|frame|applet|link|base|meta)\b[^>]*>", re.IGNORECASE
+)
+_TAG = re.compile(r"<[a-zA-Z][^>]*>")
+_ATTR = re.compile(
+    r"""\s([a-zA-Z_:][-a-zA-Z0-9_:.]*)\s*=\s*("[^"]*"|'[^']*'|[^\s"'>]+)""",
+)
+_URL_ATTRS = {"src", "href", "xlink:href", "srcset", "action", "formaction", "poster", "background", "data", "ping"}
+_LOCAL_SCHEMES = {"data", "mailto", "tel"}
+_SCHEME = re.compile(r"^([a-zA-Z][a-zA-Z0-9+.-]*):")
+_CSS_URL = re.compile(r"url\(\s*(['\"]?)\s*(?!data:)(?:[a-zA-Z][a-zA-Z0-9+.-]*:|//)[^)]*\)", re.IGNORECASE)
+_CSS_IMPORT = re.compile(r"@import\b[^;]*;?", re.IGNORECASE)
+_STYLE_ELEMENT = re.compile(r"(<style\b[^>]*>)(.*?)(</style\s*>)", re.IGNORECASE | re.DOTALL)
+
+
+def _is_external(value: str) -> bool:
+    """True for an (unescaped) URL that points outside the document (``https:``, ``//host``, ``javascript:`` ...)."""
+    v = value.strip()
+    if v.startswith("//") or v.startswith("\\\\"):
+        return True
+    m = _SCHEME.match(v)
+    return bool(m) and m.group(1).lower() not in _LOCAL_SCHEMES
+
+
+def _clean_tag(match: re.Match[str]) -> str:
+    """One start tag without event handlers, external URLs or external ``url()`` in its style."""
+
+    def attr(m: re.Match[str]) -> str:
+        name, value = m.group(1).lower(), m.group(2)
+        if name.startswith("on"):
+            return ""
+        if name in _URL_ATTRS:
+            raw = html.unescape(value.strip("'\""))
+            candidates = [c.split()[0] for c in raw.split(",") if c.split()] if name == "srcset" else [raw]
+            if any(_is_external(c) for c in candidates):
+                return ""
+        if name == "style" and _CSS_URL.search(value):
+            return " " + m.group(1) + "=" + _CSS_URL.sub("none", value)
+        return m.group(0)
+
+    return _ATTR.sub(attr, match.group(0))
+
+
+def _clean_style(match: re.Match[str]) -> str:
+    return match.group(1) + _CSS_URL.sub("none", _CSS_IMPORT.sub("", match.group(2))) + match.group(3)
+
+
+def sanitize_output_html(text: str) -> tuple[str, int]:
+    """Remove from notebook HTML whatever could run code or fetch from outside the file.
+
+    A safety net, not a general HTML sanitiser: cxaudit's own HTML contains none of it. Removes
+    ``script``/``iframe``/``object``/``embed``/``link``/``base``/``meta`` elements, ``on*``
+    attributes, URL attributes that leave the document and external ``url()``/``@import`` in CSS.
+
+    Returns
+    -------
+    (str, int)
+        The cleaned HTML and 1 if anything changed, else 0.
+    """
+    before = text
+    text = _BLOCK_ELEMENTS.sub("", text)
+    text = _LONE_ELEMENTS.sub("", text)
+    text = _TAG.sub(_clean_tag, text)
+    text = _STYLE_ELEMENT.sub(_clean_style, text)
+    return text, int(text != before)
+
+
+_TR = re.compile(r"<tr\b(.*?)(?=<tr\b|</table|$)", re.IGNORECASE | re.DOTALL)
+_CELL = re.compile(r"<t[dh]\b", re.IGNORECASE)
+#: A table with more rows than this may break across pages (shorter ones are kept on one page).
+LONG_TABLE_ROWS = 15
+#: A table with more columns than this is set in a smaller font.
+WIDE_TABLE_COLUMNS = 8
+
+
+def _layout_classes(text: str) -> str:
+    """``cx-long`` / ``cx-wide`` for HTML holding a table too long to keep on one page / too wide."""
+    rows = _TR.findall(text)
+    classes = []
+    if len(rows) > LONG_TABLE_ROWS:
+        classes.append("cx-long")
+    if rows and max(len(_CELL.findall(r)) for r in rows) > WIDE_TABLE_COLUMNS:
+        classes.append("cx-wide")
+    return " ".join(classes)
+
+
+class ClientOutputPreprocessor(Preprocessor):
+    """Keep only client-facing content: ``text/html`` and ``image/png`` outputs of code cells.
+
+    Markdown, raw and unknown cells are dropped; in code cells the source, the execution count and
+    the metadata are cleared, ``stream`` and ``error`` outputs are dropped, each remaining output is
+    reduced to its first MIME type of :data:`KEEP_MIME` (an output with none of them is dropped) and
+    a cell left without outputs is dropped. HTML outputs pass through :func:`sanitize_output_html`;
+    one holding a long or wide table gets layout classes in ``metadata["cxaudit"]["classes"]``.
+    """
+
+    def preprocess(self, nb: nbformat.NotebookNode, resources: dict[str, Any]) -> tuple[Any, dict[str, Any]]:
+        kept = []
+        changed = 0
+        for cell in nb.cells:
+            if cell.cell_type != "code":
+                continue
+            outputs = []
+            for out in cell.get("outputs", []):
+                if out.get("output_type") not in ("display_data", "execute_result"):
+                    continue
+                data = out.get("data", {})
+                mime = next((m for m in KEEP_MIME if m in data), None)
+                if mime is None:
+                    continue
+                value = data[mime]
+                if isinstance(value, list):  # nbformat allows multi-line strings as lists
+                    value = "".join(value)
+                if mime == "text/html":
+                    value, n = sanitize_output_html(value)
+                    changed += n
+                else:
+                    value = value.replace("\n", "")
+                metadata: dict[str, Any] = {}
+                size = {k: v for k, v in (out.get("metadata", {}).get(mime, {}) or {}).items()
+                        if k in ("width", "height")}
+                if size:
+                    metadata[mime] = size
+                if mime == "text/html" and (classes := _layout_classes(value)):
+                    metadata["cxaudit"] = {"classes": classes}
+                outputs.append(nbformat.v4.new_output("display_data", data={mime: value}, metadata=metadata))
+            if outputs:
+                cell.source = ""
+                cell.execution_count = None
+                cell.metadata = nbformat.NotebookNode()
+                cell.outputs = outputs
+                kept.append(cell)
+        if changed:
+            log.warning("report: removed scripts or external references from %d notebook output(s)", changed)
+        nb.cells = kept
+        return nb, resources
+
+
+def merge_notebooks(paths: Sequence[Path], *, drop_tags: Sequence[str] = DROP_TAGS) -> nbformat.NotebookNode:
+    """Merge executed notebooks into one notebook that holds only client-facing outputs.
+
+    Parameters
+    ----------
+    paths : sequence of Path
+        Executed notebooks, in report order.
+    drop_tags : sequence of str
+        Cells carrying any of these tags are removed entirely (nbconvert's ``TagRemovePreprocessor``).
+
+    Returns
+    -------
+    nbformat.NotebookNode
+        A v4 notebook whose cells are code cells without source, each with ``text/html`` and/or
+        ``image/png`` ``display_data`` outputs only (see :class:`ClientOutputPreprocessor`).
+    """
+    merged = nbformat.v4.new_notebook()
+    tag_remover = TagRemovePreprocessor(remove_cell_tags=set(drop_tags), enabled=True)
+    client_only = ClientOutputPreprocessor(enabled=True)
+    for i, path in enumerate(paths):
+        nb = nbformat.read(str(path), as_version=4)
+        if i == 0:
+            for key in ("kernelspec", "language_info"):
+                if key in nb.metadata:
+                    merged.metadata[key] = nb.metadata[key]
+        nb, _ = tag_remover.preprocess(nb, {})
+        nb, _ = client_only.preprocess(nb, {})
+        for j, cell in enumerate(nb.cells):
+            cell.id = f"nb{i:02d}-{j:04d}"
+            merged.cells.append(cell)
+    return merged
+
+
+# --- table of contents ----------------------------------------------------------------------------
+
+
+class _HeadingParser(HTMLParser):
+    """Collects ``<h1 class="cx-section" id>`` and ``<h2 class="cx-sub" id>`` with their text."""
+
+    _WANT = {"h1": ("cx-section", 1), "h2": ("cx-sub", 2)}
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.entries: list[dict[str, Any]] = []
+        self._tag: str | None = None
+        self._parts: list[str] = []
+        self._id = ""
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if self._tag is not None or tag not in self._WANT:
+            return
+        a = {k: v or "" for k, v in attrs}
+        cls, _level = self._WANT[tag]
+        if cls in a.get("class", "").split() and a.get("id"):
+            self._tag, self._id, self._parts = tag, a["id"], []
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag == self._tag:
+            text = " ".join("".join(self._parts).split())
+            self.entries.append({"level": self._WANT[tag][1], "id": self._id, "text": text})
+            self._tag = None
+
+    def handle_data(self, data: str) -> None:
+        if self._tag is not None:
+            self._parts.append(data)
+
+
+def toc_entries(nb: nbformat.NotebookNode) -> list[dict[str, Any]]:
+    """Section (level 1) and sub-section (level 2) headings of a merged notebook, in order.
+
+    Returns
+    -------
+    list of dict
+        ``{"level": 1 | 2, "id": str, "text": str}``; ``text`` is plain (unescaped) text.
+    """
+    entries: list[dict[str, Any]] = []
+    for cell in nb.cells:
+        for out in cell.get("outputs", []):
+            value = out.get("data", {}).get("text/html")
+            if value:
+                parser = _HeadingParser()
+                parser.feed("".join(value) if isinstance(value, list) else value)
+                parser.close()
+                entries.extend(parser.entries)
+    return entries
+
+
+# --- the report context ---------------------------------------------------------------------------
+
+
+def _version() -> str:
+    try:
+        return importlib.metadata.version("cxaudit")
+    except importlib.metadata.PackageNotFoundError:
+        return "0+unknown"
+
+
+def _color(value: str | None, default: str) -> str:
+    return value if value and _HEX_COLOR.fullmatch(value) else default
+
+
+def _mix_with_white(color: str, white_share: float) -> str:
+    rgb = [int(color[i : i + 2], 16) for i in (1, 3, 5)]
+    mixed = [round(c + (255 - c) * white_share) for c in rgb]
+    return "#" + "".join(f"{c:02x}" for c in mixed)
+
+
+_KEEP_TOGETHER = re.compile(r"\b[A-Z]{2,}-[A-Z]{2,}\b|\(\w{1,3}[–-]\w{1,3}\)")
+
+
+def _keep_together(escaped: str) -> str:
+    """Escaped text where "AS-IS" / "TO-BE" and "(1–5)" never break at their dash."""
+    return _KEEP_TOGETHER.sub(lambda m: f'<span class="cx-nw">{m.group(0)}</span>', escaped)
+
+
+def _css_string(text: str) -> str:
+    """``text`` as a CSS string literal; anything but letters, digits and a few marks is hex-escaped.
+
+    Each escape is ``\\<hex>`` plus one space, which CSS consumes as the escape's terminator.
+    """
+    safe = " .,-–—·()"
+    return '"' + "".join(ch if ch.isalnum() or ch in safe else f"\\{ord(ch):x} " for ch in text) + '"'
+
+
+def _logo_data_uri(path: Path) -> str:
+    mime = _LOGO_MIME.get(path.suffix.lower())
+    if mime is None:
+        raise ValueError(f"logo {path}: unsupported image type {path.suffix!r} (use {', '.join(_LOGO_MIME)})")
+    if not path.is_file():
+        raise FileNotFoundError(f"logo {path}: file not found")
+    return f"data:{mime};base64," + base64.b64encode(path.read_bytes()).decode("ascii")
+
+
+def _finding_rows(findings: Sequence[Finding], lang: str) -> list[dict[str, Any]]:
+    """The top findings by priority (severity × reach; ties: higher severity first), formatted."""
+    top = sorted(findings, key=lambda f: (-f.priority, -int(f.severity)))[:TOP_FINDINGS]
+    rows = []
+    for f in top:
+        has_ci = f.ci_low is not None or f.ci_high is not None
+        rows.append(
+            {
+                "id": html.escape(f.id),
+                "title": html.escape(f.title),
+                "value": html.escape(fmt_num(f.value, lang, 1)),
+                "n": html.escape(fmt_num(f.n, lang, 0)),
+                "ci": html.escape(fmt_ci(f.ci_low, f.ci_high, lang, 1) if has_ci else "–"),
+                "severity": int(f.severity),
+                "reach": html.escape(fmt_pct(f.reach, lang)),
+            }
+        )
+    return rows
+
+
+def _context(
+    *,
+    nb: nbformat.NotebookNode,
+    findings: Sequence[Finding],
+    client_name: str,
+    lang: str,
+    branding: Branding | None,
+    logo_path: Path | None,
+    period: tuple[date, date] | None,
+    run_id: str,
+    report_date: date,
+) -> dict[str, Any]:
+    """Everything the template shows besides the cells; all text HTML-escaped here."""
+    e = html.escape
+    branding = branding or Branding()
+    primary = _color(branding.primary_color, "#1f3b5c")
+    accent = _color(branding.accent_color, "#d9822b")
+    title = t("report.title", lang)
+
+    meta = [(t("report.date", lang), fmt_date(report_date, lang))]
+    if period is not None:
+        start, end = period
+        meta.append((t("report.period", lang), f"{fmt_date(start, lang)} – {fmt_date(end, lang)}"))
+    meta.append((t("report.language", lang), t("report.language_name", lang)))
+
+    exec_title = t("report.exec_summary", lang)
+    toc = [{"level": 1, "id": EXEC_SUMMARY_ID, "text": e(exec_title)}]
+    toc += [{"level": h["level"], "id": e(h["id"]), "text": e(h["text"])} for h in toc_entries(nb)]
+
+    page_label = t("report.page", lang)
+    css_dynamic = (
+        ":root {\n"
+        f"  --cx-primary: {primary};\n"
+        f"  --cx-accent: {accent};\n"
+        f"  --cx-primary-tint: {_mix_with_white(primary, 0.9)};\n"
+        f"  --cx-accent-tint: {_mix_with_white(accent, 0.85)};\n"
+        "}\n"
+        "@page {\n"
+        f"  @top-left {{ content: {_css_string(f'{client_name} · {title}')}; }}\n"
+        f"  @bottom-right {{ content: {_css_string(page_label + ' ')} counter(page) \" / \" counter(pages); }}\n"
+        "}\n"
+    )
+    return {
+        "lang": lang,
+        "version": e(_version()),
+        "css_dynamic": css_dynamic,
+        "title": e(title),
+        "subtitle": _keep_together(e(t("report.subtitle", lang))),
+        "prepared_for": e(t("report.prepared_for", lang)),
+        "client": e(client_name),
+        "logo_uri": _logo_data_uri(Path(logo_path)) if logo_path is not None else "",
+        "meta": [(e(k), e(v)) for k, v in meta],
+        "toc_title": e(t("report.toc", lang)),
+        "toc": toc,
+        "exec_id": EXEC_SUMMARY_ID,
+        "exec_title": e(exec_title),
+        "exec_intro": _keep_together(e(t("report.exec_intro", lang, client=client_name))),
+        "top_findings": e(t("report.top_findings", lang)),
+        "no_findings": e(t("report.no_findings", lang)),
+        "findings": _finding_rows(findings, lang),
+        "cols": {
+            "finding": e(t("report.col_finding", lang)),
+            "value": e(t("report.col_value", lang)),
+            "n": e(t("metrics.col_n", lang)),
+            "ci": e(t("metrics.col_ci", lang)),
+            "severity": _keep_together(e(t("report.col_severity", lang))),
+            "reach": e(t("report.col_reach", lang)),
+        },
+        "generated_by": e(t("report.generated_by", lang, version=_version(), run_id=run_id or "–")),
+    }
+
+
+# --- rendering ------------------------------------------------------------------------------------
+
+
+def _render_html(nb: nbformat.NotebookNode, context: dict[str, Any], *, lang: str, title: str) -> str:
+    from nbconvert.exporters import HTMLExporter
+    from traitlets.config import Config
+
+    config = Config()
+    config.HTMLExporter.exclude_input = True
+    config.HTMLExporter.exclude_input_prompt = True
+    config.HTMLExporter.exclude_output_prompt = True
+    config.HTMLExporter.exclude_markdown = True
+    config.HTMLExporter.exclude_raw = True
+    config.HTMLExporter.exclude_unknown = True
+    # No code is shown, so no Pygments CSS. (A template's conf.json cannot switch it off: nbconvert
+    # merges the parent's conf.json over the child's.)
+    config.CSSHTMLHeaderPreprocessor.enabled = False
+    exporter = HTMLExporter(
+        config=config, template_name=TEMPLATE_NAME, extra_template_basedirs=[str(TEMPLATES_DIR)]
+    )
+    exporter.language_code = lang
+    nb.metadata["title"] = title
+    body, _ = exporter.from_notebook_node(nb, resources={"metadata": {"name": title}, "cx": context})
+    return body
+
+
+@contextmanager
+def _quiet_weasyprint() -> Iterator[None]:
+    """WeasyPrint logs every CSS property it ignores as a warning; keep only errors while printing."""
+    loggers = [logging.getLogger("weasyprint"), logging.getLogger("weasyprint.progress")]
+    levels = [lg.level for lg in loggers]
+    for lg in loggers:
+        lg.setLevel(logging.ERROR)
+    try:
+        yield
+    finally:
+        for lg, level in zip(loggers, levels, strict=True):
+            lg.setLevel(level)
+
+
+def _write_pdf(html_text: str, out: Path, base_url: Path) -> None:
+    import weasyprint
+
+    try:  # WeasyPrint >= 66: a fetcher class that can be limited to some protocols
+        from weasyprint.urls import URLFetcher
+
+        fetcher: Any = URLFetcher(allowed_protocols={"data"})
+    except ImportError:  # pragma: no cover - older WeasyPrint
+
+        def fetcher(url: str) -> dict[str, Any]:
+            if not url.startswith("data:"):
+                raise ValueError(f"the report fetches nothing but data: URLs, got {url[:60]!r}")
+            return weasyprint.default_url_fetcher(url)
+
+    with _quiet_weasyprint():
+        weasyprint.HTML(string=html_text, base_url=str(base_url), url_fetcher=fetcher).write_pdf(str(out))
+
+
+def build_report(
+    run_dir: Path,
+    *,
+    client_name: str,
+    lang: str,
+    branding: Branding | None = None,
+    logo_path: Path | None = None,
+    period: tuple[date, date] | None = None,
+    run_id: str = "",
+    report_date: date | None = None,
+    formats: Sequence[str] = ("html", "pdf"),
+    notebooks: Sequence[Path] | None = None,
+) -> dict[str, Path]:
+    """Render the client report of a run as ``report.html`` and/or ``report.pdf`` in ``run_dir``.
+
+    Parameters
+    ----------
+    run_dir : Path
+        The run directory: executed notebooks in ``notebooks/``, findings in ``findings/``.
+    client_name : str
+        The client's display name (cover, executive summary, page header).
+    lang : {"en", "ru", "pl"}
+        Report language: every label comes from the :mod:`cxaudit.i18n` catalog of this language.
+    branding : Branding, optional
+        Brand colours (``primary_color``, ``accent_color``); defaults to cxaudit's.
+    logo_path : Path, optional
+        Logo image (png, jpg, gif, svg, webp) shown on the cover, embedded as a ``data:`` URI.
+    period : (date, date), optional
+        First and last day of the data, shown on the cover.
+    run_id : str
+        Shown in the footer line.
+    report_date : date, optional
+        Date on the cover; today by default.
+    formats : sequence of {"html", "pdf"}
+        What to write. Both files come from the same HTML string.
+    notebooks : sequence of Path, optional
+        Executed notebooks in report order; default: ``sorted(run_dir/notebooks/*.ipynb)``.
+
+    Returns
+    -------
+    dict of str to Path
+        ``{"html": run_dir/"report.html", "pdf": run_dir/"report.pdf"}`` for the formats written.
+
+    Raises
+    ------
+    ValueError
+        For an unknown format or language.
+    FileNotFoundError
+        When ``run_dir`` holds no executed notebook (and none were given), or the logo is missing.
+    """
+    formats = list(dict.fromkeys(formats))
+    unknown = [f for f in formats if f not in FORMATS]
+    if unknown:
+        raise ValueError(f"unknown report format(s) {unknown}; expected some of {', '.join(FORMATS)}")
+    if lang not in LANGUAGES:
+        raise ValueError(f"unknown report language {lang!r}; expected one of {', '.join(LANGUAGES)}")
+    run_dir = Path(run_dir)
+    if notebooks is None:
+        notebooks = sorted((run_dir / "notebooks").glob("*.ipynb"))
+        if not notebooks:
+            raise FileNotFoundError(f"no executed notebooks in {run_dir / 'notebooks'}")
+
+    started = time.perf_counter()
+    nb = merge_notebooks([Path(p) for p in notebooks])
+    context = _context(
+        nb=nb,
+        findings=read_findings(run_dir),
+        client_name=client_name,
+        lang=lang,
+        branding=branding,
+        logo_path=logo_path,
+        period=period,
+        run_id=run_id,
+        report_date=report_date or date.today(),
+    )
+    html_text = _render_html(nb, context, lang=lang, title=f"{t('report.title', lang)} · {client_name}")
+    log.info("report: %d notebook(s) merged and rendered to HTML in %.2f s", len(notebooks),
+             time.perf_counter() - started)
+
+    out: dict[str, Path] = {}
+    if "html" in formats:
+        out["html"] = run_dir / "report.html"
+        out["html"].write_text(html_text, encoding="utf-8")
+    if "pdf" in formats:
+        started = time.perf_counter()
+        out["pdf"] = run_dir / "report.pdf"
+        _write_pdf(html_text, out["pdf"], run_dir)
+        log.info("report: PDF written in %.2f s", time.perf_counter() - started)
+    return out

@@ -1,0 +1,363 @@
+"""The client report: merge rules, self-containment, escaping, language, PDF pages."""
+
+from __future__ import annotations
+
+import base64
+import io
+import re
+import time
+from datetime import date
+from html.parser import HTMLParser
+from pathlib import Path
+
+import nbformat
+import pytest
+from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_output
+
+from cxaudit.config import Branding
+from cxaudit.findings import Finding, write_findings
+from cxaudit.report import build_report, merge_notebooks, sanitize_output_html
+
+pytestmark = pytest.mark.filterwarnings("ignore:HarfBuzz-Subset:DeprecationWarning")
+
+CLIENT = "Acme & Sons <Bank>"
+SECTION_1 = ("sec-data_quality", "Data quality")
+SECTION_2 = ("sec-cx_metrics", "Customer experience metrics")
+SUB_1 = ("sub-cx_metrics-2", "NPS by segment")
+TABLE_MARKER = "TABLE_CELL_MARKER"
+
+
+def _png() -> str:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(3, 2), dpi=50)
+    ax.bar(["a", "b"], [1, 2])
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png")
+    plt.close(fig)
+    return base64.b64encode(buf.getvalue()).decode("ascii")
+
+
+def _html(text: str) -> object:
+    return new_output("display_data", data={"text/html": text, "text/plain": "<IPython.core.display.HTML>"})
+
+
+def _notebook(cells: list) -> nbformat.NotebookNode:
+    nb = new_notebook(cells=cells)
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    nb.metadata["language_info"] = {"name": "python"}
+    return nb
+
+
+def _make_run(run_dir: Path, png: str) -> Path:
+    params = new_code_cell("client = 'demo'\nPARAM_DEFAULT_VALUE = 'zzz'", metadata={"tags": ["parameters"]})
+    injected = new_code_cell(
+        "client = 'acme'\nINJECTED_VALUE_MARKER = 42",
+        metadata={"tags": ["injected-parameters"]},
+        outputs=[_html("<p>INJECTED_OUTPUT</p>")],
+    )
+    code = new_code_cell(
+        "SECRET_CODE_MARKER = 1\nprint('STDOUT_MARKER')",
+        execution_count=3,
+        outputs=[
+            new_output("stream", name="stdout", text="STDOUT_MARKER\n"),
+            new_output("stream", name="stderr", text="STDERR_MARKER\n"),
+            new_output("execute_result", data={"text/plain": "PLAIN_ONLY_MARKER"}, execution_count=3),
+        ],
+    )
+    analyst = new_code_cell(
+        "show_debug()", metadata={"tags": ["analyst"]}, outputs=[_html("<p>ANALYST_ONLY</p>")]
+    )
+    error = new_code_cell(
+        "1/0",
+        outputs=[new_output("error", ename="ZeroDivisionError", evalue="ERROR_MARKER", traceback=["ERROR_MARKER"])],
+    )
+    nb1 = _notebook([
+        params,
+        injected,
+        new_markdown_cell("MARKDOWN_NARRATION: analyst notes"),
+        new_code_cell("display(section)", outputs=[_html(
+            f'<h1 class="cx-section" id="{SECTION_1[0]}">{SECTION_1[1]}</h1>'
+            '<p class="cx-note">Rows used 1 200 of 1 250.</p>')]),
+        code,
+        analyst,
+        error,
+        new_code_cell("display(table)", outputs=[_html(
+            '<table class="cx-table"><thead><tr><th>Table</th><th class="cx-num">Rows</th></tr></thead>'
+            f'<tbody><tr><td>{TABLE_MARKER}</td><td class="cx-num">1,250</td></tr>'
+            '<tr><td class="cx-small-base">small group</td><td class="cx-num">12</td></tr></tbody></table>'
+        )]),
+    ])
+    nb2 = _notebook([
+        new_code_cell("display(section)", outputs=[_html(
+            f'<h1 class="cx-section" id="{SECTION_2[0]}">{SECTION_2[1]}</h1>')]),
+        new_code_cell("display(sub)", outputs=[_html(f'<h2 class="cx-sub" id="{SUB_1[0]}">{SUB_1[1]}</h2>')]),
+        new_code_cell("fig", outputs=[new_output(
+            "display_data", data={"image/png": png, "text/plain": "<Figure size 300x200>"}
+        )]),
+        new_code_cell("sneaky()", outputs=[_html(
+            '<p>kept text</p><script src="https://cdn.example.com/x.js"></script>'
+            '<img src="https://tracker.example.com/p.png" alt="">'
+            '<a href="http://example.com/">external link</a>'
+        )]),
+    ])
+    (run_dir / "notebooks").mkdir(parents=True)
+    nbformat.write(nb1, run_dir / "notebooks" / "01_data_quality.ipynb")
+    nbformat.write(nb2, run_dir / "notebooks" / "02_cx_metrics.ipynb")
+
+    write_findings(run_dir, "01_data_quality", [
+        Finding(id="dq.excluded", section="data_quality", title="4% of responses were excluded",
+                metric="excluded_share", value=4.0, n=1250, severity=2, reach=0.04),
+        Finding(id="dq.xss", section="data_quality", title="<script>alert(1)</script>", metric="x",
+                value=1.25, n=10, severity=1, reach=0.01),
+    ])
+    write_findings(run_dir, "02_cx_metrics", [
+        Finding(id="cx.nps", section="cx_metrics", title="NPS is +12", metric="nps", value=12.345, n=1234,
+                ci_low=5.12, ci_high=18.75, severity=3, reach=0.6),
+        Finding(id="cx.ces", section="cx_metrics", title="Effort is high in the app", metric="ces", value=3.25,
+                n=400, ci_low=3.1, ci_high=3.4, severity=5, reach=0.9),
+    ])
+    return run_dir
+
+
+@pytest.fixture(scope="module")
+def png() -> str:
+    return _png()
+
+
+@pytest.fixture(scope="module")
+def rendered(tmp_path_factory: pytest.TempPathFactory, png: str) -> dict:
+    run_dir = _make_run(tmp_path_factory.mktemp("run"), png)
+    t0 = time.perf_counter()
+    paths = build_report(
+        run_dir, client_name=CLIENT, lang="en", branding=Branding(primary_color="#123456"),
+        period=(date(2026, 1, 1), date(2026, 3, 31)), run_id="20260101T000000Z-abc123",
+        report_date=date(2026, 4, 2),
+    )
+    elapsed = time.perf_counter() - t0
+    return {"run_dir": run_dir, "paths": paths, "html": paths["html"].read_text(encoding="utf-8"),
+            "elapsed": elapsed}
+
+
+class _Refs(HTMLParser):
+    """Every tag name, every src/href value and every url(...) in style attributes / elements."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.tags: list[str] = []
+        self.urls: list[str] = []
+        self.ids: set[str] = set()
+        self._in_style = False
+
+    def handle_starttag(self, tag: str, attrs: list) -> None:
+        self.tags.append(tag)
+        self._in_style = tag == "style"
+        for name, value in attrs:
+            if name in ("src", "href", "srcset", "xlink:href", "action", "poster"):
+                self.urls.append(value or "")
+            if name == "style":
+                self.urls += re.findall(r"url\(([^)]*)\)", value or "")
+            if name == "id":
+                self.ids.add(value or "")
+
+    def handle_endtag(self, tag: str) -> None:
+        self._in_style = False
+
+    def handle_data(self, data: str) -> None:
+        if self._in_style:
+            self.urls += re.findall(r"url\(([^)]*)\)", data)
+            self.urls += re.findall(r"@import\s+([^;]+)", data)
+
+
+def _refs(text: str) -> _Refs:
+    p = _Refs()
+    p.feed(text)
+    return p
+
+
+# --- HTML -----------------------------------------------------------------------------------------
+
+
+def test_returns_both_paths(rendered: dict) -> None:
+    run_dir = rendered["run_dir"]
+    assert rendered["paths"] == {"html": run_dir / "report.html", "pdf": run_dir / "report.pdf"}
+    assert rendered["elapsed"] < 15
+
+
+def test_html_has_cover_toc_summary_and_sections(rendered: dict) -> None:
+    text = rendered["html"]
+    assert '<html lang="en">' in text
+    # cover
+    assert "Customer experience audit" in text
+    assert "Prepared for" in text
+    assert "Acme &amp; Sons &lt;Bank&gt;" in text
+    assert "2 April 2026" in text
+    assert "1 January 2026 – 31 March 2026" in text
+    assert "--cx-primary: #123456" in text
+    # TOC: links to the executive summary and every section / sub-section, in document order
+    refs = _refs(text)
+    toc = text[text.index('class="cx-toc"'): text.index('class="cx-exec"')]
+    hrefs = re.findall(r'href="#([^"]+)"', toc)
+    assert hrefs == ["cx-exec-summary", SECTION_1[0], SECTION_2[0], SUB_1[0]]
+    assert all(h in refs.ids for h in hrefs)
+    for _, title in (SECTION_1, SECTION_2, SUB_1):
+        assert title in toc
+    # order in the document: cover < toc < summary < sections < footer
+    positions = [text.index(s) for s in ('class="cx-cover"', 'class="cx-toc"', 'id="cx-exec-summary"',
+                                         f'id="{SECTION_1[0]}"', f'id="{SECTION_2[0]}"', 'class="cx-footer"')]
+    assert positions == sorted(positions)
+    # section content survives
+    assert TABLE_MARKER in text
+    assert "Rows used 1 200 of 1 250." in text
+    assert "data:image/png;base64," in text
+    assert "kept text" in text
+    assert "Prepared with cxaudit" in text and "20260101T000000Z-abc123" in text
+
+
+def test_exec_summary_in_priority_order(rendered: dict) -> None:
+    text = rendered["html"]
+    summary = text[text.index('id="cx-exec-summary"'): text.index('class="cx-body"')]
+    order = re.findall(r'data-finding-id="([^"]+)"', summary)
+    # priorities: ces 4.5, nps 1.8, excluded 0.08, xss 0.01
+    assert order == ["cx.ces", "cx.nps", "dq.excluded", "dq.xss"]
+    assert "12.3" in summary and "1,234" in summary and "[5.1; 18.8]" in summary and "60%" in summary
+    assert "Acme &amp; Sons &lt;Bank&gt; today" in summary
+
+
+def test_html_drops_everything_not_for_the_client(rendered: dict) -> None:
+    text = rendered["html"]
+    for marker in ("SECRET_CODE_MARKER", "STDOUT_MARKER", "STDERR_MARKER", "PLAIN_ONLY_MARKER", "ERROR_MARKER",
+                   "ANALYST_ONLY", "INJECTED_VALUE_MARKER", "INJECTED_OUTPUT", "PARAM_DEFAULT_VALUE",
+                   "MARKDOWN_NARRATION", "'acme'", "In&nbsp;[", "In [", "Out[", "jp-InputPrompt"):
+        assert marker not in text, marker
+
+
+def test_html_is_self_contained_and_escaped(rendered: dict) -> None:
+    text = rendered["html"]
+    refs = _refs(text)
+    assert "script" not in refs.tags and "link" not in refs.tags and "iframe" not in refs.tags
+    assert "<script" not in text.lower() and "<link" not in text.lower()
+    for url in refs.urls:
+        u = url.strip().strip("'\"").lower()
+        assert not u.startswith(("http:", "https:", "//")), url
+        assert u.startswith(("#", "data:")), url
+    assert not re.search(r"(src|href)\s*=\s*[\"']?\s*(https?:)?//", text, re.IGNORECASE)
+    assert ".linenos" not in text and "--jp-" not in text  # neither Pygments nor JupyterLab CSS
+    assert "<script>alert(1)" not in text
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in text
+
+
+def test_language_ru(tmp_path: Path, png: str) -> None:
+    run_dir = _make_run(tmp_path / "run", png)
+    paths = build_report(run_dir, client_name="ООО «Ромашка»", lang="ru", formats=["html"],
+                         report_date=date(2026, 11, 24))
+    assert set(paths) == {"html"} and not (run_dir / "report.pdf").exists()
+    text = paths["html"].read_text(encoding="utf-8")
+    assert '<html lang="ru">' in text
+    assert "Содержание" in text and "Резюме для руководства" in text and "24 ноября 2026" in text
+    summary = text[text.index('id="cx-exec-summary"'): text.index('class="cx-body"')]
+    assert "12,3" in summary and "3,2" in summary and "[5,1; 18,8]" in summary
+    assert "1\u00a0234" in summary and "60\u00a0%" in summary
+    assert "Стр." in text  # page label for print
+
+
+def test_no_findings_and_bad_format(tmp_path: Path, png: str) -> None:
+    run_dir = _make_run(tmp_path / "run", png)
+    for f in (run_dir / "findings").glob("*.json"):
+        f.unlink()
+    text = build_report(run_dir, client_name="X", lang="pl", formats=("html",))["html"].read_text("utf-8")
+    assert "To uruchomienie nie dało żadnych wniosków." in text
+    with pytest.raises(ValueError, match="docx"):
+        build_report(run_dir, client_name="X", lang="en", formats=("html", "docx"))
+    with pytest.raises(ValueError, match="language"):
+        build_report(run_dir, client_name="X", lang="de", formats=("html",))
+
+
+def test_logo_is_inlined(tmp_path: Path, png: str) -> None:
+    run_dir = _make_run(tmp_path / "run", png)
+    logo = tmp_path / "logo.png"
+    logo.write_bytes(base64.b64decode(png))
+    text = build_report(run_dir, client_name="X", lang="en", logo_path=logo, formats=("html",))["html"].read_text()
+    assert f'class="cx-cover-logo" src="data:image/png;base64,{png[:40]}' in text
+
+
+def test_merge_keeps_only_client_outputs(rendered: dict) -> None:
+    nb = merge_notebooks(sorted((rendered["run_dir"] / "notebooks").glob("*.ipynb")))
+    assert all(c.cell_type == "code" and c.source == "" and c.outputs for c in nb.cells)
+    for cell in nb.cells:
+        for out in cell.outputs:
+            assert out.output_type == "display_data"
+            assert set(out.data) <= {"text/html", "image/png"} and len(out.data) == 1
+    assert len({c.id for c in nb.cells}) == len(nb.cells)
+
+
+def test_sanitize_output_html() -> None:
+    clean, changed = sanitize_output_html(
+        '<div onclick="x()" style="background: url(https://x.org/a.png)">t</div>'
+        '<style>@import url("https://x.org/a.css"); td { color: red }</style><link rel="stylesheet" href="a.css">'
+    )
+    assert changed == 1
+    assert "https" not in clean and "onclick" not in clean and "<link" not in clean and "color: red" in clean
+    same, changed = sanitize_output_html('<p class="cx-note"><a href="#sec-x">x</a> 5 &lt; 6</p>')
+    assert changed == 0 and same == '<p class="cx-note"><a href="#sec-x">x</a> 5 &lt; 6</p>'
+
+
+def test_long_and_wide_tables_may_break_across_pages(tmp_path: Path) -> None:
+    rows = "".join(f"<tr><td>r{i}</td>" + "<td>1</td>" * 10 + "</tr>" for i in range(30))
+    nb = _notebook([
+        new_code_cell("big", outputs=[_html(f"<table><tbody>{rows}</tbody></table>")]),
+        new_code_cell("small", outputs=[_html("<table><tr><td>a</td><td>1</td></tr></table>")]),
+    ])
+    nbformat.write(nb, tmp_path / "01_x.ipynb")
+    merged = merge_notebooks([tmp_path / "01_x.ipynb"])
+    assert merged.cells[0].outputs[0].metadata["cxaudit"]["classes"] == "cx-long cx-wide"
+    assert "cxaudit" not in merged.cells[1].outputs[0].metadata
+    text = build_report(tmp_path, client_name="X", lang="en", formats=("html",),
+                        notebooks=[tmp_path / "01_x.ipynb"])["html"].read_text("utf-8")
+    assert 'class="cx-output cx-html cx-long cx-wide"' in text
+
+
+# --- PDF ------------------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def pdf_pages(rendered: dict) -> list[str]:
+    from pypdf import PdfReader
+
+    reader = PdfReader(str(rendered["paths"]["pdf"]))
+    return [page.extract_text() or "" for page in reader.pages]
+
+
+def test_pdf_file(rendered: dict, pdf_pages: list[str]) -> None:
+    assert rendered["paths"]["pdf"].read_bytes()[:5] == b"%PDF-"
+    # cover, contents, executive summary, two sections
+    assert len(pdf_pages) >= 5
+
+
+def test_pdf_cover(pdf_pages: list[str]) -> None:
+    cover = " ".join(pdf_pages[0].split())
+    assert "Customer experience audit" in cover
+    assert "Acme & Sons <Bank>" in cover
+    assert "Page" not in cover  # no page number on the cover
+
+
+def test_pdf_toc_has_page_numbers(pdf_pages: list[str]) -> None:
+    toc_page = next(p for p in pdf_pages if "Contents" in p)
+    flat = " ".join(toc_page.split())
+    pages = {}
+    for title in ("Executive summary", SECTION_1[1], SECTION_2[1], SUB_1[1]):
+        m = re.search(re.escape(title) + r"[\s.]*?(\d+)", flat)
+        assert m, (title, flat)
+        pages[title] = int(m.group(1))
+    assert 3 <= pages["Executive summary"] < pages[SECTION_1[1]] < pages[SECTION_2[1]] <= pages[SUB_1[1]]
+    # the numbers are right: the section title is on the page the TOC names
+    assert SECTION_2[1] in pdf_pages[pages[SECTION_2[1]] - 1]
+
+
+def test_pdf_page_numbers_on_content_pages(pdf_pages: list[str]) -> None:
+    total = len(pdf_pages)
+    for i, text in enumerate(pdf_pages[1:], start=2):
+        assert f"Page {i} / {total}" in text, (i, text[-200:])
