@@ -20,7 +20,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-__all__ = ["Finding", "FindingSet", "ranked", "read_findings", "write_findings"]
+__all__ = ["Finding", "FindingSet", "format_value", "ranked", "read_findings", "write_findings"]
 
 
 @dataclass(frozen=True)
@@ -47,6 +47,9 @@ class Finding:
         The numbers behind it and the table or figure it came from.
     tags : dict
         Links to touchpoints, stages, channels, departments, segments (lists of names).
+    unit : str
+        How ``value`` reads: ``""`` (plain number), ``"%"`` (a percentage 0–100), ``"pts"`` (a
+        signed score such as NPS), ``"h"`` (hours).
     """
 
     id: str
@@ -61,12 +64,15 @@ class Finding:
     reach: float = 0.0
     evidence: dict[str, Any] = field(default_factory=dict)
     tags: dict[str, list[str]] = field(default_factory=dict)
+    unit: str = ""
 
     def __post_init__(self) -> None:
         if not 1 <= int(self.severity) <= 5:
             raise ValueError(f"finding {self.id}: severity must be 1..5, got {self.severity}")
         if not 0.0 <= float(self.reach) <= 1.0:
             raise ValueError(f"finding {self.id}: reach must be 0..1, got {self.reach}")
+        if self.unit not in ("", "%", "pts", "h"):
+            raise ValueError(f"finding {self.id}: unit must be '', '%', 'pts' or 'h', got {self.unit!r}")
         if int(self.n) < 0:
             raise ValueError(f"finding {self.id}: n must be >= 0, got {self.n}")
 
@@ -130,6 +136,22 @@ def read_findings(run_dir: str | Path) -> list[Finding]:
     for path in sorted((Path(run_dir) / "findings").glob("*.json")):
         out.extend(Finding.from_dict(d) for d in json.loads(path.read_text(encoding="utf-8")))
     return out
+
+
+def format_value(f: Finding, lang: str) -> tuple[str, str]:
+    """``(value, interval)`` of a finding as the report prints them, in ``lang``'s number format."""
+    from .i18n import fmt_ci, fmt_num
+
+    has_ci = f.ci_low is not None and f.ci_high is not None
+    ci = fmt_ci(f.ci_low, f.ci_high, lang, 1) if has_ci else "–"
+    if f.unit == "%":
+        space = "" if lang == "en" else "\u00a0"
+        return f"{fmt_num(f.value, lang, 1)}{space}%", ci
+    if f.unit == "pts":
+        return fmt_num(f.value, lang, 1, sign=True), ci
+    if f.unit == "h":
+        return f"{fmt_num(f.value, lang, 1)}\u00a0h", ci
+    return fmt_num(f.value, lang, 1 if abs(f.value) < 1000 else 0), ci
 
 
 def ranked(findings: list[Finding]) -> list[Finding]:

@@ -119,5 +119,6 @@ def quality_findings(audit: Audit, lang: str) -> list[Finding]:
             evidence={"by_rule": dict(zip(by_rule["rule"], by_rule["rows"].astype(int), strict=True)),
                       "table": "quality.exclusions"},
             tags={"tables": ["responses"]},
+            unit="%",
         )
     ]

@@ -44,8 +44,8 @@ import nbformat
 from nbconvert.preprocessors import Preprocessor, TagRemovePreprocessor
 
 from .config import Branding
-from .findings import Finding, read_findings
-from .i18n import LANGUAGES, fmt_ci, fmt_date, fmt_num, fmt_pct, t
+from .findings import Finding, format_value, read_findings
+from .i18n import LANGUAGES, fmt_date, fmt_num, fmt_pct, t
 from .paths import TEMPLATES_DIR
 
 __all__ = [
@@ -368,14 +368,14 @@ def _finding_rows(findings: Sequence[Finding], lang: str) -> list[dict[str, Any]
     top = sorted(findings, key=lambda f: (-f.priority, -int(f.severity)))[:TOP_FINDINGS]
     rows = []
     for f in top:
-        has_ci = f.ci_low is not None or f.ci_high is not None
+        value, ci = format_value(f, lang)
         rows.append(
             {
                 "id": html.escape(f.id),
                 "title": html.escape(f.title),
-                "value": html.escape(fmt_num(f.value, lang, 1)),
+                "value": html.escape(value),
                 "n": html.escape(fmt_num(f.n, lang, 0)),
-                "ci": html.escape(fmt_ci(f.ci_low, f.ci_high, lang, 1) if has_ci else "–"),
+                "ci": html.escape(ci),
                 "severity": int(f.severity),
                 "reach": html.escape(fmt_pct(f.reach, lang)),
             }

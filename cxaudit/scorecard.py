@@ -77,7 +77,7 @@ def metric_findings(audit: Audit, lang: str) -> list[Finding]:
             id="cx_metrics.nps.overall", section="cx_metrics",
             title=t("metrics.finding_nps", lang, value=fmt_num(r.value, lang, 1, sign=True)),
             metric="nps", value=r.value, n=int(round(r.n)), ci_low=r.ci_low, ci_high=r.ci_high,
-            severity=4 if r.value < 0 else 3 if r.value < 30 else 2, reach=r.details["detractors"],
+            severity=4 if r.value < 0 else 3 if r.value < 30 else 2, reach=r.details["detractors"], unit="pts",
             evidence={"promoters": r.details["promoters"], "detractors": r.details["detractors"],
                       "method": r.method, "table": "metrics.scorecard"},
         ))
@@ -87,7 +87,7 @@ def metric_findings(audit: Audit, lang: str) -> list[Finding]:
             id="cx_metrics.csat.overall", section="cx_metrics",
             title=t("metrics.finding_csat", lang, value=fmt_pct(r.value, lang)),
             metric="csat_top2", value=100 * r.value, n=int(round(r.n)), ci_low=100 * r.ci_low,
-            ci_high=100 * r.ci_high, severity=3 if r.value < 0.7 else 2, reach=1 - r.value,
+            ci_high=100 * r.ci_high, severity=3 if r.value < 0.7 else 2, reach=1 - r.value, unit="%",
             evidence={"mean": r.details["mean"], "method": r.method, "table": "metrics.scorecard"},
         ))
     if "ces" in res:
@@ -124,7 +124,7 @@ def _low_segments(audit: Audit, lang: str) -> list[Finding]:
                             value=fmt_num(a.value, lang, 1, sign=True),
                             rest=fmt_num(b.value, lang, 1, sign=True)),
                     metric="nps", value=a.value, n=a.n, ci_low=a.ci_low, ci_high=a.ci_high,
-                    severity=3, reach=len(part) / len(valid),
+                    severity=3, reach=len(part) / len(valid), unit="pts",
                     evidence={"rest_nps": b.value, "rest_n": b.n, "diff": test.diff, "z": test.z,
                               "p_value": test.p_value, "test": "two-sample NPS z-test (R NPS::nps.test)"},
                     tags={"segments": [f"{seg}={group}"]},

@@ -1,0 +1,1344 @@
+"""The demo client: realistic synthetic data with known, planted effects.
+
+:func:`generate_demo` writes one client folder -- six raw tables and an ``audit.yaml`` -- for the
+fictional retailer *Northwind Retail* ("Северный ветер" in Russian, "Północny Wiatr" in Polish).
+The raw column names of ``responses.csv`` deliberately differ from the canonical ones; the
+``audit.yaml`` maps them. Every table is generated with vectorised numpy / pandas from
+``numpy.random.default_rng(seed)``, so the same ``(size, lang, seed)`` gives byte-identical files.
+
+Files
+-----
+responses.csv
+    ``Response ID`` (``R000001``), ``Customer ID`` (``C00001``; ``C000001`` at the large size),
+    ``Submitted`` (``YYYY-MM-DD HH:MM``, 2025-01-01 .. 2026-06-30), ``Q1 Recommend (0-10)``,
+    ``Q2 Satisfaction (1-5)``, ``Q3 Ease (1-7)``, ``Comment`` (about 40 % non-empty, in the client language), ``Duration (s)``,
+    ``segment``, ``region``, ``channel`` (the channel of the response's main contact), then one
+    ``tp_<id>`` column per touchpoint with 1-5 ratings (empty when the touchpoint was not used;
+    40-60 % usage each, higher when it is the response's channel). Rows are in time order, except
+    the re-appended duplicates at the end.
+touchpoints.csv
+    ``touchpoint, stage, channel, owner_department, label``: 18 touchpoints over the nine stages.
+customers.csv
+    ``customer_id, segment, region, start_date, tenure_months, revenue, churned, churn_date,
+    churn_reason``. Revenue is annual and log-normal by segment; ``churn_reason`` is one of six
+    localised reasons (price, delivery problems, poor support, moved to a competitor, no longer
+    needed, billing errors).
+tickets.csv
+    ``ticket_id, customer_id, channel, category, created_at, first_response_at, resolved_at, csat,
+    text``. Channels are phone, chat, email, social and app; times are ``YYYY-MM-DD HH:MM:SS``;
+    ``resolved_at`` (and rarely ``first_response_at``) is empty for open tickets; ``csat`` is about
+    50 % missing. A few texts carry personal data (see ``PLANTED["pii"]``).
+employees.csv
+    ``employee_id, department, role, tenure_months, enps`` (0-10) and eight motivation items
+    ``mot_pay, mot_recognition, mot_growth, mot_autonomy, mot_workload, mot_tools, mot_team,
+    mot_customer_focus`` (1-5).
+kpis.csv
+    ``department, kpi, weight, is_customer_metric``; weights sum to 1 per department.
+audit.yaml
+    Validates with :func:`cxaudit.config.load_config`.
+
+Departments (Marketing, Sales, E-commerce, Logistics, Customer Service, Billing), stages, channels and
+touchpoint ids are the same in every language; segment, region, labels, categories, roles, KPI
+names, churn reasons, comments and ticket texts are in the client language.
+
+Sizes
+-----
+===========  =========  =========  =======  =========
+size         responses  customers  tickets  employees
+===========  =========  =========  =======  =========
+``small``          600        500      300         60
+``default``      5,000      4,000    3,000        250
+``large``      200,000    150,000  100,000      2,000
+===========  =========  =========  =======  =========
+
+The response count is the number of rows in ``responses.csv`` *including* the duplicated rows.
+
+Planted effects
+---------------
+Every effect is also described, machine-readably, in :data:`PLANTED`.
+
+1. **Key drivers.** NPS comes from a latent satisfaction that is a weighted sum of the (centred)
+   touchpoint ratings plus noise. ``tp_delivery`` (post-purchase, site, Logistics) and
+   ``tp_support_call`` (retention, phone, Customer Service) carry weights 1.00 and 0.95; every other
+   touchpoint carries 0.22 or less (a ratio of at least 4.3), so Shapley / relative-weights analysis
+   ranks the two first. A mild respondent halo correlates all ratings a little. CSAT and CES come
+   from the same latent.
+2. **Segment gap.** "Small business" (localised) is about 15 NPS points below Consumer and Corporate.
+3. **Churn by NPS group.** A customer's group is that of their most recent *valid* response
+   (parseable date, NPS in 0-10, not a speeder). Exactly ``round(rate x n)`` customers of each group
+   churn: promoters 8 %, passives 14 %, detractors 24 % (3x promoters), customers without a valid
+   response 15 %. Within a group, shorter tenure churns a little more often; churned customers open
+   twice as many tickets; detractors mostly name delivery problems and poor support as reasons.
+4. **Slow social channel.** Median first response: phone 4 min, chat 6 min, app 45 min, email 4 h,
+   social 6 h.
+5. **Unmotivated Logistics.** Logistics' eNPS is clearly negative (others positive) and its
+   motivation items are about one point lower (workload and tools most). Logistics owns
+   ``tp_delivery``, the touchpoint with the lowest mean rating.
+6. **Complaint themes.** Comments of detractors mostly complain about late delivery, long waiting
+   on the phone and unexpected fees (at least 70 % of the comments of each theme come from
+   detractors); promoters praise friendly staff and the easy app. Several templates per theme, with
+   inflected word forms and gendered variants in Russian and Polish.
+7. **KPIs.** None of Logistics' KPIs is a customer metric; Customer Service has 45 % of its KPI
+   weight on customer metrics.
+8. **Seasonal dip.** NPS in 2025-11 and 2025-12 is about 8 points lower: peak-season delivery
+   problems lower the tp_delivery ratings by 0.4 points, which feeds the latent NPS through its large
+   weight. Those months also get about 35 % more responses.
+
+Data-quality problems in ``responses.csv`` (disjoint rows; exact counts per size are in
+``PLANTED["quality"]["counts"]``): speeders (1.5 %, duration below a third of the median),
+straight-liners (0.7 %, all of at least five used touchpoints rated the same), duplicate
+``Response ID`` rows (0.2 %, exact copies of clean rows re-appended at the end), NPS out of range
+(11 or -1), unparseable dates (``31/02/2025``, ``n/a``), missing NPS (2 %), missing CSAT (5 %) and
+missing CES (4 %). No other row is a speeder or a straight-liner.
+
+Examples
+--------
+>>> import tempfile
+>>> from cxaudit.config import load_config
+>>> out = generate_demo(tempfile.mkdtemp(), size="small", lang="pl")
+>>> load_config(out / "audit.yaml").client.name
+'Północny Wiatr'
+"""
+
+from __future__ import annotations
+
+import json
+import string
+from pathlib import Path
+from typing import Any, Final
+
+import numpy as np
+import pandas as pd
+
+__all__ = ["SIZES", "PLANTED", "DEMO_LANGUAGES", "generate_demo"]
+
+DEMO_LANGUAGES: Final[tuple[str, ...]] = ("en", "ru", "pl")
+_LANG_INDEX: Final[dict[str, int]] = {"en": 0, "ru": 1, "pl": 2}
+
+#: Row counts per table and size.
+SIZES: Final[dict[str, dict[str, int]]] = {
+    "small": {"responses": 600, "customers": 500, "tickets": 300, "employees": 60},
+    "default": {"responses": 5_000, "customers": 4_000, "tickets": 3_000, "employees": 250},
+    "large": {"responses": 200_000, "customers": 150_000, "tickets": 100_000, "employees": 2_000},
+}
+
+_START: Final = np.datetime64("2025-01-01", "D")
+_END: Final = np.datetime64("2026-06-30", "D")
+_N_DAYS: Final[int] = int((_END - _START).astype(int)) + 1
+_PEAK_MONTHS: Final[tuple[str, ...]] = ("2025-11", "2025-12")
+
+_CLIENT_NAMES: Final[dict[str, str]] = {
+    "en": "Northwind Retail",
+    "ru": "Северный ветер",
+    "pl": "Północny Wiatr",
+}
+
+# --- journey ---------------------------------------------------------------------------------------
+
+# id, stage, channel, owner, nominal mean rating, usage probability, weight in latent NPS, labels
+_TOUCHPOINTS: Final[tuple[tuple[str, str, str, str, float, float, float, tuple[str, str, str]], ...]] = (
+    ("tp_online_ads", "awareness", "social", "Marketing", 3.7, 0.55, 0.10,
+     ("Online advertising", "Реклама в интернете", "Reklama internetowa")),
+    ("tp_social_media", "awareness", "social", "Marketing", 3.8, 0.45, 0.12,
+     ("Social media pages", "Страницы в соцсетях", "Profile w mediach społecznościowych")),
+    ("tp_website", "consideration", "site", "E-commerce", 3.9, 0.60, 0.20,
+     ("Website", "Сайт", "Strona internetowa")),
+    ("tp_reviews", "consideration", "site", "Marketing", 3.8, 0.42, 0.10,
+     ("Customer reviews", "Отзывы покупателей", "Opinie klientów")),
+    ("tp_newsletter", "interest", "email", "Marketing", 3.5, 0.40, 0.08,
+     ("Newsletter", "Email-рассылка", "Newsletter")),
+    ("tp_store_visit", "interest", "store", "Sales", 4.0, 0.45, 0.18,
+     ("Store visit", "Посещение магазина", "Wizyta w sklepie")),
+    ("tp_product_page", "intent", "site", "E-commerce", 3.9, 0.58, 0.15,
+     ("Product page", "Карточка товара", "Karta produktu")),
+    ("tp_sales_advice", "intent", "phone", "Sales", 3.8, 0.40, 0.20,
+     ("Sales consultation", "Консультация продавца", "Porada sprzedawcy")),
+    ("tp_checkout", "purchase", "site", "E-commerce", 3.8, 0.60, 0.22,
+     ("Online checkout", "Оформление заказа на сайте", "Składanie zamówienia online")),
+    ("tp_app_order", "purchase", "app", "E-commerce", 4.1, 0.50, 0.18,
+     ("Ordering in the app", "Заказ в приложении", "Zamówienie w aplikacji")),
+    ("tp_delivery", "post-purchase", "site", "Logistics", 2.9, 0.60, 1.00,
+     ("Home delivery", "Доставка на дом", "Dostawa do domu")),
+    ("tp_order_tracking", "post-purchase", "app", "Logistics", 3.5, 0.50, 0.15,
+     ("Order tracking", "Отслеживание заказа", "Śledzenie przesyłki")),
+    ("tp_support_call", "retention", "phone", "Customer Service", 3.3, 0.45, 0.95,
+     ("Call to the support line", "Звонок на горячую линию", "Telefon na infolinię")),
+    ("tp_support_chat", "retention", "chat", "Customer Service", 3.8, 0.45, 0.20,
+     ("Support chat", "Чат поддержки", "Czat z obsługą klienta")),
+    ("tp_invoice", "retention", "email", "Billing", 3.6, 0.50, 0.15,
+     ("Invoice and payment", "Счёт и оплата", "Faktura i płatność")),
+    ("tp_referral", "advocacy", "email", "Marketing", 3.7, 0.40, 0.10,
+     ("Refer-a-friend programme", "Программа «Приведи друга»", "Program poleceń")),
+    ("tp_review_request", "advocacy", "email", "Marketing", 3.6, 0.40, 0.08,
+     ("Request to leave a review", "Просьба оставить отзыв", "Prośba o wystawienie opinii")),
+    ("tp_loyalty_program", "loyalty", "app", "Marketing", 3.9, 0.50, 0.22,
+     ("Loyalty programme", "Программа лояльности", "Program lojalnościowy")),
+)  # fmt: skip
+_TP_IDS: Final[list[str]] = [t[0] for t in _TOUCHPOINTS]
+_TP_DELIVERY: Final[int] = _TP_IDS.index("tp_delivery")
+
+_HALO: Final[float] = 0.4  # respondent halo on every rating
+_RATING_NOISE: Final[float] = 0.85
+_PEAK_DELIVERY_DROP: Final[float] = 0.4  # tp_delivery rating drop in peak months (the seasonal dip)
+
+# --- latent NPS ------------------------------------------------------------------------------------
+
+_NPS_BASE: Final[float] = 8.2
+_NPS_NOISE: Final[float] = 1.55
+_SEGMENT_SHIFT: Final[tuple[float, float, float]] = (0.0, -0.45, 0.0)  # consumer, small business, corporate
+
+_SEGMENT_KEYS: Final[tuple[str, ...]] = ("consumer", "small_business", "corporate")
+_SEGMENT_SHARES: Final[tuple[float, ...]] = (0.60, 0.25, 0.15)
+_SEGMENTS: Final[dict[str, tuple[str, str, str]]] = {
+    "en": ("Consumer", "Small business", "Corporate"),
+    "ru": ("Частные клиенты", "Малый бизнес", "Корпоративные"),
+    "pl": ("Klienci indywidualni", "Małe firmy", "Korporacje"),
+}
+_REGION_SHARES: Final[tuple[float, ...]] = (0.30, 0.20, 0.20, 0.15, 0.15)
+_REGIONS: Final[dict[str, tuple[str, ...]]] = {
+    "en": ("London", "Manchester", "Birmingham", "Leeds", "Bristol"),
+    "ru": ("Москва", "Санкт-Петербург", "Урал", "Сибирь", "Юг"),
+    "pl": ("Warszawa", "Kraków", "Wrocław", "Gdańsk", "Poznań"),
+}
+_RESPONSE_CHANNELS: Final[tuple[str, ...]] = ("site", "app", "phone", "chat", "email", "store")
+_RESPONSE_CHANNEL_SHARES: Final[tuple[float, ...]] = (0.30, 0.20, 0.18, 0.12, 0.10, 0.10)
+# response hour of day, 0..23
+_RESPONSE_HOURS: Final = np.array(
+    [1, 0.5, 0.3, 0.2, 0.2, 0.5, 1.5, 3, 4, 5, 5.5, 5.5, 6, 6, 5.5, 5.5, 6, 6.5, 7, 7.5, 7, 6, 4, 2]
+)
+_TICKET_HOURS: Final = np.array(
+    [0.3, 0.2, 0.1, 0.1, 0.1, 0.3, 1, 3, 6, 8, 8.5, 8.5, 8, 8, 8, 7.5, 7, 6, 5, 4, 3, 2, 1.2, 0.6]
+)
+
+# --- churn -----------------------------------------------------------------------------------------
+
+_NPS_GROUPS: Final[tuple[str, ...]] = ("promoter", "passive", "detractor", "no_response")
+_CHURN_RATES: Final[tuple[float, ...]] = (0.08, 0.14, 0.24, 0.15)
+_CHURN_REASON_KEYS: Final[tuple[str, ...]] = (
+    "price",
+    "delivery_problems",
+    "poor_support",
+    "competitor",
+    "no_longer_needed",
+    "billing_errors",
+)
+_CHURN_REASONS: Final[dict[str, tuple[str, ...]]] = {
+    "en": ("Price too high", "Delivery problems", "Poor customer support", "Moved to a competitor",
+           "No longer needed", "Billing errors"),
+    "ru": ("Слишком высокие цены", "Проблемы с доставкой", "Плохая поддержка клиентов", "Ушёл к конкуренту",
+           "Больше не нужно", "Ошибки в счетах"),
+    "pl": ("Zbyt wysokie ceny", "Problemy z dostawą", "Słaba obsługa klienta", "Przejście do konkurencji",
+           "Już niepotrzebne", "Błędy w rozliczeniach"),
+}  # fmt: skip
+# reason probabilities: detractors vs everybody else
+_REASON_P_DETRACTOR: Final = np.array([0.14, 0.32, 0.24, 0.12, 0.06, 0.12])
+_REASON_P_OTHER: Final = np.array([0.30, 0.08, 0.06, 0.25, 0.25, 0.06])
+_REVENUE: Final[tuple[tuple[float, float], ...]] = ((350.0, 0.8), (6_000.0, 0.9), (80_000.0, 1.0))
+
+# --- tickets ---------------------------------------------------------------------------------------
+
+_TICKET_CHANNELS: Final[tuple[str, ...]] = ("phone", "chat", "email", "social", "app")
+_TICKET_CHANNEL_SHARES: Final[tuple[float, ...]] = (0.30, 0.25, 0.20, 0.10, 0.15)
+# median first-response time in minutes, and log-sd
+_FIRST_RESPONSE: Final[dict[str, tuple[float, float]]] = {
+    "phone": (4.0, 0.8),
+    "chat": (6.0, 0.8),
+    "email": (240.0, 0.7),
+    "social": (360.0, 0.6),
+    "app": (45.0, 0.8),
+}
+_NO_FIRST_RESPONSE: Final[float] = 0.015
+_UNRESOLVED: Final[float] = 0.06
+_TICKET_CATEGORY_KEYS: Final[tuple[str, ...]] = (
+    "delivery",
+    "billing",
+    "product",
+    "returns",
+    "account",
+    "app",
+)
+_TICKET_CATEGORY_SHARES: Final[tuple[float, ...]] = (0.30, 0.18, 0.15, 0.15, 0.10, 0.12)
+_TICKET_CATEGORIES: Final[dict[str, tuple[str, ...]]] = {
+    "en": ("Delivery", "Billing", "Product", "Returns", "Account", "Website and app"),
+    "ru": ("Доставка", "Оплата и счета", "Товар", "Возврат", "Личный кабинет", "Сайт и приложение"),
+    "pl": ("Dostawa", "Płatności i faktury", "Produkt", "Zwroty", "Konto", "Strona i aplikacja"),
+}
+# Every template contains "{order}" exactly once.
+_TICKET_TEXTS: Final[dict[str, dict[str, tuple[str, ...]]]] = {
+    "en": {
+        "delivery": ("Order {order} has not arrived yet and the tracking has not changed for three days.",
+                     "The courier did not show up for order {order}. When will it be delivered?",
+                     "Order {order} arrived damaged, the box was crushed."),
+        "billing": ("I was charged twice for order {order}, please refund one of the payments.",
+                    "The invoice for order {order} includes a fee I never agreed to.",
+                    "Payment for order {order} failed, but the money was taken from my account."),
+        "product": ("The item from order {order} stopped working after a week.",
+                    "Order {order} contains the wrong size.",
+                    "A part is missing from the set in order {order}."),
+        "returns": ("I want to return order {order}. How do I get a return label?",
+                    "I sent back order {order} two weeks ago and still have no refund.",
+                    "The return of order {order} was rejected without any explanation."),
+        "account": ("I cannot log in to my account, customer number {order}.",
+                    "Please change the address in my account, customer number {order}.",
+                    "My loyalty points have disappeared from account {order}."),
+        "app": ("The app crashes when I open order {order}.",
+                "I cannot pay for order {order} in the app, the button does nothing.",
+                "The website shows an error when I try to track order {order}."),
+    },
+    "ru": {
+        "delivery": ("Заказ {order} до сих пор не пришёл, статус отслеживания не меняется уже три дня.",
+                     "Курьер не приехал с заказом {order}. Когда его доставят?",
+                     "Заказ {order} привезли повреждённым, коробка была смята."),
+        "billing": ("За заказ {order} деньги списали дважды, верните, пожалуйста, один из платежей.",
+                    "В счёте за заказ {order} есть сбор, на который я не соглашался.",
+                    "Оплата заказа {order} не прошла, но деньги со счёта списались."),
+        "product": ("Товар из заказа {order} перестал работать через неделю.",
+                    "В заказе {order} прислали не тот размер.",
+                    "В комплекте из заказа {order} не хватает детали."),
+        "returns": ("Хочу вернуть заказ {order}. Как получить этикетку для возврата?",
+                    "Я отправил заказ {order} обратно две недели назад, а деньги так и не вернули.",
+                    "Возврат заказа {order} отклонили без объяснения причин."),
+        "account": ("Не могу войти в личный кабинет, номер клиента {order}.",
+                    "Измените, пожалуйста, адрес в личном кабинете, номер клиента {order}.",
+                    "С моего счёта {order} пропали бонусные баллы."),
+        "app": ("Приложение вылетает, когда я открываю заказ {order}.",
+                "Не получается оплатить заказ {order} в приложении: кнопка не нажимается.",
+                "Сайт выдаёт ошибку, когда я пытаюсь отследить заказ {order}."),
+    },
+    "pl": {
+        "delivery": ("Zamówienie {order} jeszcze nie dotarło, a status przesyłki nie zmienia się od trzech dni.",
+                     "Kurier nie przyjechał z zamówieniem {order}. Kiedy zostanie dostarczone?",
+                     "Zamówienie {order} dotarło uszkodzone, karton był zgnieciony."),
+        "billing": ("Za zamówienie {order} pobrano płatność dwukrotnie, proszę o zwrot jednej z nich.",
+                    "Na fakturze za zamówienie {order} jest opłata, na którą się nie zgodziłem.",
+                    "Płatność za zamówienie {order} nie przeszła, ale pieniądze zniknęły z konta."),
+        "product": ("Produkt z zamówienia {order} przestał działać po tygodniu.",
+                    "W zamówieniu {order} przysłano zły rozmiar.",
+                    "W zestawie z zamówienia {order} brakuje jednej części."),
+        "returns": ("Chcę zwrócić zamówienie {order}. Jak otrzymać etykietę zwrotną?",
+                    "Odesłałem zamówienie {order} dwa tygodnie temu i nadal nie mam zwrotu pieniędzy.",
+                    "Zwrot zamówienia {order} odrzucono bez żadnego wyjaśnienia."),
+        "account": ("Nie mogę zalogować się na konto, numer klienta {order}.",
+                    "Proszę zmienić adres na moim koncie, numer klienta {order}.",
+                    "Z konta {order} zniknęły punkty lojalnościowe."),
+        "app": ("Aplikacja się zawiesza, gdy otwieram zamówienie {order}.",
+                "Nie mogę zapłacić za zamówienie {order} w aplikacji, przycisk nie działa.",
+                "Strona pokazuje błąd, gdy próbuję śledzić zamówienie {order}."),
+    },
+}  # fmt: skip
+# Every PII sentence contains "{x}" exactly once.
+_PII_SENTENCES: Final[dict[str, dict[str, str]]] = {
+    "en": {"email": " Please reply to {x}.", "phone": " Call me back on {x}.",
+           "card": " I paid with card {x}.", "decoy": " Tracking number {x}."},
+    "ru": {"email": " Ответьте, пожалуйста, на {x}.", "phone": " Перезвоните мне по номеру {x}.",
+           "card": " Оплата была с карты {x}.", "decoy": " Трек-номер {x}."},
+    "pl": {"email": " Proszę o odpowiedź na {x}.", "phone": " Proszę oddzwonić pod numer {x}.",
+           "card": " Płatność kartą {x}.", "decoy": " Numer przesyłki {x}."},
+}  # fmt: skip
+_EMAIL_NAMES: Final[dict[str, tuple[str, ...]]] = {
+    "en": ("john.smith", "emma.jones", "oliver.brown", "sophie.taylor", "jack.wilson"),
+    "ru": ("ivan.petrov", "olga.smirnova", "sergey.ivanov", "anna.kuznetsova", "dmitry.sokolov"),
+    "pl": ("anna.nowak", "piotr.kowalski", "katarzyna.wisniewska", "tomasz.wojcik", "marta.kaminska"),
+}
+_EMAIL_DOMAINS: Final[tuple[str, ...]] = ("example.com", "mail.example.org", "example.net")
+_CARDS: Final[tuple[str, ...]] = ("4111 1111 1111 1111", "5555 5555 5555 4444")  # Luhn-valid test cards
+_DECOY_NUMBERS: Final[tuple[str, ...]] = (
+    "1234 5678 9012 3456",
+    "4111 1111 1111 1112",
+)  # 16 digits, not Luhn-valid
+_PII_RATES: Final[dict[str, tuple[float, int]]] = {
+    "email": (0.015, 3),
+    "phone": (0.015, 3),
+    "card": (0.007, 2),
+    "decoy": (0.005, 2),
+}
+
+# --- employees and KPIs ----------------------------------------------------------------------------
+
+_DEPARTMENTS: Final[tuple[str, ...]] = (
+    "Marketing",
+    "Sales",
+    "E-commerce",
+    "Logistics",
+    "Customer Service",
+    "Billing",
+)
+_DEPARTMENT_SHARES: Final[tuple[float, ...]] = (0.10, 0.14, 0.14, 0.24, 0.28, 0.10)
+_DEPARTMENT_ENGAGEMENT: Final[tuple[float, ...]] = (0.35, 0.25, 0.45, -0.7, 0.15, 0.30)
+_MOTIVATION_ITEMS: Final[tuple[str, ...]] = (
+    "mot_pay",
+    "mot_recognition",
+    "mot_growth",
+    "mot_autonomy",
+    "mot_workload",
+    "mot_tools",
+    "mot_team",
+    "mot_customer_focus",
+)
+_MOTIVATION_OFFSET: Final = np.array([-0.3, -0.2, -0.1, 0.1, -0.3, 0.0, 0.4, 0.3])
+_LOGISTICS_EXTRA: Final = np.array([-0.45, -0.45, -0.35, -0.35, -0.75, -0.65, -0.25, -0.45])
+_ROLES: Final[dict[str, tuple[str, ...]]] = {
+    "en": ("Specialist", "Senior specialist", "Team lead", "Manager"),
+    "ru": ("Специалист", "Ведущий специалист", "Руководитель группы", "Менеджер"),
+    "pl": ("Specjalista", "Starszy specjalista", "Kierownik zespołu", "Menedżer"),
+}
+_ROLE_SHARES: Final[tuple[float, ...]] = (0.55, 0.25, 0.12, 0.08)
+
+# department, weight, is customer metric, (en, ru, pl)
+_KPIS: Final[tuple[tuple[str, float, bool, tuple[str, str, str]], ...]] = (
+    ("Marketing", 0.35, False, ("Qualified leads", "Квалифицированные лиды", "Kwalifikowane leady")),
+    ("Marketing", 0.25, False, ("Brand awareness", "Узнаваемость бренда", "Rozpoznawalność marki")),
+    ("Marketing", 0.25, False, ("Customer acquisition cost", "Стоимость привлечения клиента", "Koszt pozyskania klienta")),
+    ("Marketing", 0.15, True, ("NPS", "NPS", "NPS")),
+    ("Sales", 0.50, False, ("Sales revenue", "Выручка", "Przychody ze sprzedaży")),
+    ("Sales", 0.30, False, ("Conversion rate", "Конверсия", "Współczynnik konwersji")),
+    ("Sales", 0.20, True, ("Customer retention rate", "Удержание клиентов", "Wskaźnik utrzymania klientów")),
+    ("E-commerce", 0.35, False, ("Online conversion", "Конверсия сайта", "Konwersja online")),
+    ("E-commerce", 0.20, False, ("Site availability", "Доступность сайта", "Dostępność serwisu")),
+    ("E-commerce", 0.20, True, ("App store rating", "Рейтинг приложения", "Ocena aplikacji w sklepie")),
+    ("E-commerce", 0.25, True, ("Online CSAT", "CSAT онлайн-покупок", "CSAT zakupów online")),
+    ("Logistics", 0.40, False, ("Cost per delivery", "Стоимость одной доставки", "Koszt jednej dostawy")),
+    ("Logistics", 0.35, False, ("Orders dispatched per hour", "Отгрузка заказов в час", "Zamówienia wysłane na godzinę")),
+    ("Logistics", 0.25, False, ("Fleet utilisation", "Загрузка автопарка", "Wykorzystanie floty")),
+    ("Customer Service", 0.30, True, ("Post-contact CSAT", "CSAT после обращения", "CSAT po kontakcie")),
+    ("Customer Service", 0.15, True, ("First-contact resolution", "Решение с первого обращения",
+                                      "Rozwiązanie przy pierwszym kontakcie")),
+    ("Customer Service", 0.35, False, ("Average handling time", "Среднее время обработки", "Średni czas obsługi")),
+    ("Customer Service", 0.20, False, ("Tickets closed per agent", "Закрытые обращения на сотрудника",
+                                       "Zgłoszenia zamknięte na pracownika")),
+    ("Billing", 0.40, False, ("Invoice accuracy", "Точность счетов", "Dokładność faktur")),
+    ("Billing", 0.40, False, ("Days sales outstanding", "Оборачиваемость дебиторской задолженности",
+                              "Rotacja należności")),
+    ("Billing", 0.20, True, ("Billing complaints per 1,000 invoices", "Жалобы на счета на 1000 счетов",
+                             "Reklamacje faktur na 1000 faktur")),
+)  # fmt: skip
+
+# --- comments --------------------------------------------------------------------------------------
+
+_THEMES: Final[tuple[str, ...]] = (
+    "late_delivery",
+    "phone_wait",
+    "unexpected_fees",
+    "other_negative",
+    "neutral",
+    "friendly_staff",
+    "easy_app",
+    "general_praise",
+)
+_NEGATIVE_THEMES: Final[frozenset[str]] = frozenset(
+    {"late_delivery", "phone_wait", "unexpected_fees", "other_negative"}
+)
+_POSITIVE_THEMES: Final[frozenset[str]] = frozenset({"friendly_staff", "easy_app", "general_praise"})
+# share of respondents who write a comment, by NPS group (promoter, passive, detractor)
+_COMMENT_RATE: Final[tuple[float, float, float]] = (0.36, 0.34, 0.60)
+# theme probabilities given a comment, rows = promoter, passive, detractor; columns = _THEMES
+_THEME_P: Final = np.array(
+    [
+        [0.01, 0.01, 0.01, 0.02, 0.10, 0.32, 0.28, 0.25],
+        [0.07, 0.06, 0.05, 0.17, 0.40, 0.10, 0.08, 0.07],
+        [0.34, 0.24, 0.20, 0.17, 0.05, 0.00, 0.00, 0.00],
+    ]
+)
+_CLOSER_RATE: Final[float] = 0.3
+
+# Template fields: {d} {days} a number of days and its word form; {m} {mins} minutes; {amt} an amount;
+# gendered endings {a} (ru past tense / short adjective), {em} and {y} (pl past tense / adjective).
+_COMMENTS: Final[dict[str, dict[str, tuple[str, ...]]]] = {
+    "en": {
+        "late_delivery": (
+            "My order arrived {d} {days} late and nobody told me why.",
+            "Delivery was late again, I waited {d} {days} longer than promised.",
+            "The courier missed the delivery slot twice.",
+            "Late delivery ruined the gift, it came {d} {days} after the date.",
+            "Delivery took far too long, the parcel was 'in transit' for a week.",
+            "My parcel was delayed by {d} {days}, really disappointing.",
+        ),
+        "phone_wait": (
+            "I waited {m} {mins} on the phone before anyone answered.",
+            "Calling the hotline is a nightmare, {m} {mins} on hold every time.",
+            "Nobody picks up the phone, I was transferred three times.",
+            "Long waiting on the line, after {m} {mins} of music I simply gave up.",
+            "The support line kept me on hold for {m} {mins} and then the call dropped.",
+        ),
+        "unexpected_fees": (
+            "I was charged an unexpected fee of {amt} that nobody mentioned at checkout.",
+            "Hidden charges on my invoice again, {amt} extra for 'service'.",
+            "The final price had extra fees I never agreed to.",
+            "Nasty surprise: a service charge of {amt} appeared on the bill.",
+            "Why am I paying a {amt} handling fee? It was not on the price list.",
+        ),
+        "other_negative": (
+            "The product broke after two weeks, quality is not what it used to be.",
+            "The website search never finds what I am looking for.",
+            "Prices went up but the quality went down.",
+            "I returned an item and I am still waiting for my money.",
+        ),
+        "neutral": (
+            "Overall fine, nothing special.",
+            "Good selection, but the checkout could be simpler.",
+            "Decent service, average prices.",
+            "It was okay, I would like to see more promotions.",
+        ),
+        "friendly_staff": (
+            "The staff in the store were friendly and really helpful.",
+            "Very polite consultant, solved my question in a minute.",
+            "Friendly team, always happy to help.",
+            "Thanks to the store staff for the kind attention!",
+        ),
+        "easy_app": (
+            "The app is easy to use, I ordered in two minutes.",
+            "Love the mobile app, everything is clear and fast.",
+            "Ordering through the app is so convenient.",
+            "Great app, reordering my favourites takes one tap.",
+        ),
+        "general_praise": (
+            "Great service, I recommend you to all my friends.",
+            "Always a pleasure to shop here.",
+            "Good prices and a wide choice.",
+        ),
+    },
+    "ru": {
+        "late_delivery": (
+            "Заказ привезли с опозданием на {d} {days}, и никто не объяснил причину.",
+            "Доставка опять задержалась, я ждал{a} на {d} {days} дольше обещанного.",
+            "Курьер дважды не приехал в выбранный интервал доставки.",
+            "Из-за задержки доставки подарок пришёл через {d} {days} после праздника.",
+            "Доставка заняла слишком много времени, посылка неделю висела в статусе «в пути».",
+            "Посылку задержали на {d} {days}, я очень разочарован{a}.",
+        ),
+        "phone_wait": (
+            "Я прождал{a} на линии {m} {mins}, прежде чем мне ответили.",
+            "Дозвониться на горячую линию невозможно, каждый раз {m} {mins} ожидания.",
+            "По телефону никто не отвечает, меня трижды переключали между операторами.",
+            "Очень долгое ожидание на линии, после {m} минут музыки я просто сдал{sya}.",
+            "Оператор держал меня на удержании {m} {mins}, а потом звонок оборвался.",
+        ),
+        "unexpected_fees": (
+            "С меня списали неожиданную комиссию {amt}, о которой при оформлении не было ни слова.",
+            "В счёте опять скрытые платежи, лишние {amt} за «обслуживание».",
+            "В итоговой цене оказались дополнительные сборы, на которые я не соглашал{sya}.",
+            "Неприятный сюрприз: в чеке появилась плата за обслуживание {amt}.",
+            "Почему я плачу сбор {amt}? В прайс-листе его не было.",
+        ),
+        "other_negative": (
+            "Товар сломался через две недели, качество уже не то.",
+            "Поиск на сайте никогда не находит то, что нужно.",
+            "Цены выросли, а качество упало.",
+            "Я вернул{a} товар и до сих пор жду свои деньги.",
+        ),
+        "neutral": (
+            "В целом нормально, ничего особенного.",
+            "Хороший ассортимент, но оформление заказа можно упростить.",
+            "Сервис неплохой, цены средние.",
+            "Всё было нормально, хотелось бы больше акций.",
+        ),
+        "friendly_staff": (
+            "Очень вежливые и доброжелательные сотрудники в магазине.",
+            "Консультант был очень любезен и решил мой вопрос за минуту.",
+            "Дружелюбная команда, всегда готовы помочь.",
+            "Спасибо сотрудникам магазина за внимательное отношение!",
+        ),
+        "easy_app": (
+            "Приложение очень удобное, я оформил{a} заказ за две минуты.",
+            "Нравится мобильное приложение: всё понятно и быстро.",
+            "Заказывать через приложение очень удобно.",
+            "Отличное приложение, повторить любимый заказ можно в одно касание.",
+        ),
+        "general_praise": (
+            "Отличный сервис, рекомендую вас всем друзьям.",
+            "Покупать у вас всегда приятно.",
+            "Хорошие цены и большой выбор.",
+        ),
+    },
+    "pl": {
+        "late_delivery": (
+            "Zamówienie dotarło z {d}-dniowym opóźnieniem i nikt nie wyjaśnił dlaczego.",
+            "Dostawa znowu się spóźniła, czekał{em} {d} {days} dłużej, niż obiecano.",
+            "Kurier dwa razy nie przyjechał w wybranym oknie dostawy.",
+            "Przez opóźnioną dostawę prezent dotarł {d} {days} po terminie.",
+            "Dostawa trwała zdecydowanie za długo, paczka przez tydzień miała status „w drodze”.",
+            "Paczka była opóźniona o {d} {days}, jestem bardzo rozczarowan{y}.",
+        ),
+        "phone_wait": (
+            "Czekał{em} {m} {mins} na połączenie, zanim ktoś odebrał.",
+            "Dodzwonienie się na infolinię to koszmar, za każdym razem {m} {mins} czekania.",
+            "Nikt nie odbiera telefonu, trzy razy przełączano mnie między konsultantami.",
+            "Bardzo długie oczekiwanie na linii, po {m} minutach muzyki po prostu się rozłączył{em}.",
+            "Konsultant trzymał mnie na linii {m} {mins}, a potem połączenie zostało przerwane.",
+        ),
+        "unexpected_fees": (
+            "Naliczono mi nieoczekiwaną opłatę {amt}, o której nic nie wspomniano przy zamówieniu.",
+            "Znowu ukryte opłaty na fakturze, dodatkowe {amt} za „obsługę”.",
+            "W końcowej cenie pojawiły się dodatkowe opłaty, na które się nie zgadzał{em}.",
+            "Niemiła niespodzianka: na rachunku pojawiła się opłata serwisowa {amt}.",
+            "Dlaczego płacę prowizję {amt}? Nie było jej w cenniku.",
+        ),
+        "other_negative": (
+            "Produkt zepsuł się po dwóch tygodniach, jakość już nie ta.",
+            "Wyszukiwarka na stronie nigdy nie znajduje tego, czego szukam.",
+            "Ceny poszły w górę, a jakość spadła.",
+            "Zwrócił{em} towar i wciąż czekam na swoje pieniądze.",
+        ),
+        "neutral": (
+            "Ogólnie w porządku, nic szczególnego.",
+            "Dobry wybór produktów, ale składanie zamówienia mogłoby być prostsze.",
+            "Przyzwoity serwis, przeciętne ceny.",
+            "Było okej, przydałoby się więcej promocji.",
+        ),
+        "friendly_staff": (
+            "Personel w sklepie był miły i naprawdę pomocny.",
+            "Bardzo uprzejmy doradca, rozwiązał mój problem w minutę.",
+            "Przyjazny zespół, zawsze chętny do pomocy.",
+            "Dziękuję pracownikom sklepu za życzliwe podejście!",
+        ),
+        "easy_app": (
+            "Aplikacja jest bardzo wygodna, zamówił{em} w dwie minuty.",
+            "Uwielbiam aplikację mobilną, wszystko jest jasne i szybkie.",
+            "Zamawianie przez aplikację jest bardzo wygodne.",
+            "Świetna aplikacja, ponowne zamówienie ulubionych produktów to jedno kliknięcie.",
+        ),
+        "general_praise": (
+            "Świetna obsługa, polecam wszystkim znajomym.",
+            "Zakupy u was to zawsze przyjemność.",
+            "Dobre ceny i duży wybór.",
+        ),
+    },
+}
+_CLOSERS: Final[dict[str, dict[str, tuple[str, ...]]]] = {
+    "en": {
+        "negative": ("Please fix this.", "I am thinking of switching to another shop.", "Very disappointed."),
+        "positive": ("Keep it up!", "Thank you!"),
+    },
+    "ru": {
+        "negative": ("Исправьте это, пожалуйста.", "Подумываю уйти к конкурентам.", "Очень разочарован{a}."),
+        "positive": ("Так держать!", "Спасибо!"),
+    },
+    "pl": {
+        "negative": (
+            "Proszę to naprawić.",
+            "Zastanawiam się nad zmianą sklepu.",
+            "Jestem bardzo rozczarowan{y}.",
+        ),
+        "positive": ("Tak trzymać!", "Dziękuję!"),
+    },
+}
+_GENDER_FILLS: Final[tuple[dict[str, str], dict[str, str]]] = (
+    {"a": "", "sya": "ся", "em": "em", "y": "y"},
+    {"a": "а", "sya": "ась", "em": "am", "y": "a"},
+)
+
+
+def _ru_plural(n: int, one: str, few: str, many: str) -> str:
+    if n % 10 == 1 and n % 100 != 11:
+        return one
+    if 2 <= n % 10 <= 4 and not 12 <= n % 100 <= 14:
+        return few
+    return many
+
+
+def _pl_plural(n: int, one: str, few: str, many: str) -> str:
+    if n == 1:
+        return one
+    if 2 <= n % 10 <= 4 and not 12 <= n % 100 <= 14:
+        return few
+    return many
+
+
+_DAY_VALUES: Final[tuple[int, ...]] = (2, 3, 4, 5, 7, 10)
+_MINUTE_VALUES: Final[tuple[int, ...]] = (15, 20, 22, 30, 40, 45)
+_AMOUNTS: Final[dict[str, tuple[str, ...]]] = {
+    "en": ("$4.99", "$7.50", "$12.00"),
+    "ru": ("199 ₽", "299 ₽", "490 ₽"),
+    "pl": ("9,99 zł", "14,50 zł", "19 zł"),
+}
+
+
+def _day_word(lang: str, n: int) -> str:
+    if lang == "ru":
+        return _ru_plural(n, "день", "дня", "дней")
+    if lang == "pl":
+        return _pl_plural(n, "dzień", "dni", "dni")
+    return "day" if n == 1 else "days"
+
+
+def _minute_word(lang: str, n: int) -> str:
+    if lang == "ru":
+        return _ru_plural(n, "минуту", "минуты", "минут")
+    if lang == "pl":
+        return _pl_plural(n, "minutę", "minuty", "minut")
+    return "minute" if n == 1 else "minutes"
+
+
+def _expand(template: str, lang: str, gender: int) -> list[str]:
+    """All fillings of one template for one grammatical gender."""
+    fields = {f for _, f, _, _ in string.Formatter().parse(template) if f}
+    days = [{"d": d, "days": _day_word(lang, d)} for d in _DAY_VALUES] if "d" in fields else [{}]
+    mins = [{"m": m, "mins": _minute_word(lang, m)} for m in _MINUTE_VALUES] if "m" in fields else [{}]
+    amts = [{"amt": a} for a in _AMOUNTS[lang]] if "amt" in fields else [{}]
+    return [template.format(**_GENDER_FILLS[gender], **x, **y, **z) for x in days for y in mins for z in amts]
+
+
+def _pool(templates: tuple[str, ...], lang: str, gender: int) -> tuple[np.ndarray, np.ndarray]:
+    """Sentences and their probabilities: each template equally likely, then each filling."""
+    texts: list[str] = []
+    probs: list[float] = []
+    for t in templates:
+        variants = _expand(t, lang, gender)
+        texts += variants
+        probs += [1.0 / (len(templates) * len(variants))] * len(variants)
+    p = np.array(probs)
+    return np.array(texts, dtype=object), p / p.sum()
+
+
+# --- the machine-readable truth ---------------------------------------------------------------------
+
+
+def _count(n: int, rate: float, minimum: int) -> int:
+    return max(minimum, int(round(rate * n)))
+
+
+_QUALITY_RATES: Final[dict[str, tuple[float, int]]] = {
+    "speeder": (0.015, 5),
+    "straightliner": (0.007, 4),
+    "duplicate_id": (0.002, 3),
+    "out_of_range": (0.001, 4),
+    "invalid_date": (0.001, 4),
+    "missing_nps": (0.02, 6),
+    "missing_csat": (0.05, 10),
+    "missing_ces": (0.04, 8),
+}
+
+
+def _quality_counts(n_rows: int) -> dict[str, int]:
+    return {k: _count(n_rows, r, m) for k, (r, m) in _QUALITY_RATES.items()}
+
+
+def _pii_counts(n_rows: int) -> dict[str, int]:
+    return {k: _count(n_rows, r, m) for k, (r, m) in _PII_RATES.items()}
+
+
+def _by_lang(values: dict[str, tuple[str, ...]], i: int) -> dict[str, str]:
+    return {lang: values[lang][i] for lang in DEMO_LANGUAGES}
+
+
+#: Machine-readable description of every planted effect. Localised values are given per language.
+PLANTED: Final[dict[str, Any]] = {
+    "sizes": SIZES,
+    "period": {"start": str(_START), "end": str(_END)},
+    "client_name": dict(_CLIENT_NAMES),
+    "segments": {lang: list(v) for lang, v in _SEGMENTS.items()},
+    "regions": {lang: list(v) for lang, v in _REGIONS.items()},
+    "touchpoints": {
+        t[0]: {
+            "stage": t[1],
+            "channel": t[2],
+            "owner_department": t[3],
+            "mean": t[4],
+            "usage": t[5],
+            "weight": t[6],
+        }
+        for t in _TOUCHPOINTS
+    },
+    "key_drivers": {
+        "touchpoints": ["tp_delivery", "tp_support_call"],
+        "weights": {t[0]: t[6] for t in _TOUCHPOINTS},
+        "min_ratio": round(min(1.00, 0.95) / max(t[6] for t in _TOUCHPOINTS if t[6] < 0.9), 2),
+    },
+    "low_nps_segment": {
+        "column": "segment",
+        "key": "small_business",
+        "value": _by_lang(_SEGMENTS, 1),
+        "nps_gap": -15,
+    },
+    "churn": {
+        "group_from": "most recent valid response (parseable date, NPS 0-10, not a speeder)",
+        "rates": dict(zip(_NPS_GROUPS, _CHURN_RATES, strict=True)),
+        "detractor_to_promoter_ratio": 3.0,
+        "exact_counts": True,
+        "reasons": {
+            lang: dict(zip(_CHURN_REASON_KEYS, v, strict=True)) for lang, v in _CHURN_REASONS.items()
+        },
+        "detractor_top_reasons": ["delivery_problems", "poor_support"],
+        "ticket_rate_ratio_churned": 2.0,
+    },
+    "tickets": {
+        "slow_channel": "social",
+        "median_first_response_minutes": {k: v[0] for k, v in _FIRST_RESPONSE.items()},
+        "channels": list(_TICKET_CHANNELS),
+        "categories": {
+            lang: dict(zip(_TICKET_CATEGORY_KEYS, v, strict=True)) for lang, v in _TICKET_CATEGORIES.items()
+        },
+        "unresolved_share": _UNRESOLVED,
+        "no_first_response_share": _NO_FIRST_RESPONSE,
+        "csat_missing_share": 0.5,
+    },
+    "low_motivation_department": {
+        "department": "Logistics",
+        "owns": "tp_delivery",
+        "enps_sign": "negative",
+        "motivation_gap": -1.0,
+        "lowest_items": ["mot_workload", "mot_tools"],
+    },
+    "lowest_rated_touchpoint": "tp_delivery",
+    "themes": {
+        "complaints": ["late_delivery", "phone_wait", "unexpected_fees"],
+        "praise": ["friendly_staff", "easy_app"],
+        "other": ["other_negative", "neutral", "general_praise"],
+        "min_detractor_share": 0.7,
+        "comment_share": 0.4,
+        # one regular expression per theme (match case-insensitively); every sentence of the theme matches
+        # its own pattern and no pattern of another theme
+        "patterns": {
+            "en": {
+                "late_delivery": r"deliver|courier|parcel|arrived",
+                "phone_wait": r"phone|hotline|on hold|on the line|support line",
+                "unexpected_fees": r"\bfees?\b|charge",
+                "friendly_staff": r"staff|friendly|polite|consultant",
+                "easy_app": r"\bapp\b",
+            },
+            "ru": {
+                "late_delivery": r"доставк|курьер|посылк|привезли|пришёл",
+                "phone_wait": r"на линии|горячую линию|телефон|оператор",
+                "unexpected_fees": r"комисси|сбор|скрыт|плата за",
+                "friendly_staff": r"сотрудник|консультант|команда",
+                "easy_app": r"приложени",
+            },
+            "pl": {
+                "late_delivery": r"dostaw|kurier|paczk|dotarł",
+                "phone_wait": r"infolini|telefon|na linii|na połączenie|konsultant",
+                "unexpected_fees": r"opłat|prowizj",
+                "friendly_staff": r"personel|doradca|zespół|pracownik",
+                "easy_app": r"aplikacj",
+            },
+        },
+    },
+    "kpis": {
+        "no_customer_metric_department": "Logistics",
+        "customer_focused_department": "Customer Service",
+        "customer_weight": {
+            d: round(sum(w for dd, w, c, _ in _KPIS if dd == d and c), 2) for d in _DEPARTMENTS
+        },
+        "min_customer_weight": 0.4,
+    },
+    "seasonal_dip": {"months": list(_PEAK_MONTHS), "nps_gap": -8, "response_volume_factor": 1.35},
+    "quality": {
+        "rates": {k: r for k, (r, _) in _QUALITY_RATES.items()},
+        "counts": {s: _quality_counts(v["responses"]) for s, v in SIZES.items()},
+        "invalid_date_values": ["31/02/2025", "n/a"],
+        "out_of_range_values": [11, -1],
+        "speeder_fraction_of_median": 1 / 3,
+        "straightliner_min_items": 5,
+        "unique_responses": {
+            s: v["responses"] - _quality_counts(v["responses"])["duplicate_id"] for s, v in SIZES.items()
+        },
+    },
+    "pii": {
+        "counts": {s: _pii_counts(v["tickets"]) for s, v in SIZES.items()},
+        "cards": list(_CARDS),
+        "decoys_not_luhn": list(_DECOY_NUMBERS),
+        "phone_examples": {"en": "+1 415 555 0134", "ru": "+7 912 345-67-89", "pl": "+48 601 234 567"},
+        "email_domains": list(_EMAIL_DOMAINS),
+    },
+}
+
+
+# --- helpers ---------------------------------------------------------------------------------------
+
+
+def _rint(x: np.ndarray, lo: int, hi: int) -> np.ndarray:
+    return np.clip(np.rint(x), lo, hi).astype(np.int64)
+
+
+def _fixed_counts(n: int, shares: tuple[float, ...]) -> np.ndarray:
+    """Largest-remainder apportionment of n into len(shares) exact counts."""
+    raw = np.asarray(shares) * n
+    counts = np.floor(raw).astype(np.int64)
+    rest = n - counts.sum()
+    counts[np.argsort(-(raw - counts), kind="stable")[:rest]] += 1
+    return counts
+
+
+def _ids(prefix: str, n: int, width: int) -> np.ndarray:
+    return np.char.add(prefix, np.char.zfill(np.arange(1, n + 1).astype(str), max(width, len(str(n)))))
+
+
+def _fmt_minutes(t: np.ndarray) -> np.ndarray:
+    """datetime64[m] -> 'YYYY-MM-DD HH:MM'."""
+    return np.char.replace(np.datetime_as_string(t.astype("datetime64[m]"), unit="m"), "T", " ")
+
+
+def _fmt_seconds(t: np.ndarray) -> np.ndarray:
+    """datetime64[s] (NaT allowed) -> 'YYYY-MM-DD HH:MM:SS' or ''."""
+    out = np.char.replace(np.datetime_as_string(t.astype("datetime64[s]"), unit="s"), "T", " ").astype(object)
+    out[np.isnat(t)] = ""
+    return out
+
+
+def _fmt_days(t: np.ndarray) -> np.ndarray:
+    out = np.datetime_as_string(t.astype("datetime64[D]"), unit="D").astype(object)
+    out[np.isnat(t)] = ""
+    return out
+
+
+def _pick(rng: np.random.Generator, values: tuple[str, ...] | list[str], n: int) -> np.ndarray:
+    return np.asarray(values, dtype=object)[rng.integers(0, len(values), n)]
+
+
+def _int_col(values: np.ndarray, missing: np.ndarray | None = None) -> pd.Series:
+    s = pd.Series(values, dtype="Int64")
+    if missing is not None:
+        s[missing] = pd.NA
+    return s
+
+
+# --- tables ----------------------------------------------------------------------------------------
+
+
+def _customer_base(rng: np.random.Generator, n: int) -> dict[str, np.ndarray]:
+    seg = rng.choice(3, n, p=_SEGMENT_SHARES)
+    region = rng.choice(len(_REGION_SHARES), n, p=_REGION_SHARES)
+    med = np.array([m for m, _ in _REVENUE])[seg]
+    sd = np.array([s for _, s in _REVENUE])[seg]
+    revenue = np.round(med * np.exp(sd * rng.standard_normal(n)), 2)
+    return {"segment": seg, "region": region, "revenue": revenue}
+
+
+def _responses(
+    rng: np.random.Generator, n_rows: int, cust: dict[str, np.ndarray], lang: str
+) -> tuple[pd.DataFrame, dict[str, np.ndarray]]:
+    """The survey responses and, for the churn step, the per-row truth (customer, time, group, validity)."""
+    q = _quality_counts(n_rows)
+    n = n_rows - q["duplicate_id"]
+    n_cust = len(cust["segment"])
+    n_tp = len(_TOUCHPOINTS)
+
+    # when: more responses in peak season, daytime hours; rows in time order
+    day_month = (_START + np.arange(_N_DAYS)).astype("datetime64[M]").astype(str)
+    w = np.where(np.isin(day_month, _PEAK_MONTHS), PLANTED["seasonal_dip"]["response_volume_factor"], 1.0)
+    day = rng.choice(_N_DAYS, n, p=w / w.sum())
+    minute = rng.choice(24, n, p=_RESPONSE_HOURS / _RESPONSE_HOURS.sum()) * 60 + rng.integers(0, 60, n)
+    t = np.sort(day.astype(np.int64) * 1440 + minute)
+    day = t // 1440
+    peak = np.isin(day_month[day], _PEAK_MONTHS)
+
+    who = rng.integers(0, n_cust, n)
+    seg = cust["segment"][who]
+    channel = rng.choice(len(_RESPONSE_CHANNELS), n, p=_RESPONSE_CHANNEL_SHARES)
+
+    # disjoint blocks of planted problems
+    perm = rng.permutation(n)
+    blocks: dict[str, np.ndarray] = {}
+    at = 0
+    for key in ("speeder", "straightliner", "out_of_range", "invalid_date", "missing_nps"):
+        blocks[key] = np.sort(perm[at : at + q[key]])
+        at += q[key]
+    planted_rows = perm[:at]
+
+    # touchpoint usage and ratings
+    tp_channel = np.array([t_[2] for t_ in _TOUCHPOINTS])
+    p_use = np.array([t_[5] for t_ in _TOUCHPOINTS])[None, :]
+    same_channel = tp_channel[None, :] == np.asarray(_RESPONSE_CHANNELS)[channel][:, None]
+    used = rng.random((n, n_tp)) < np.where(same_channel, np.minimum(p_use + 0.3, 0.9), p_use)
+    mean = np.array([t_[4] for t_ in _TOUCHPOINTS])
+    shift = np.zeros((n, n_tp))
+    shift[:, _TP_DELIVERY] = -_PEAK_DELIVERY_DROP * peak
+    halo = rng.standard_normal(n)[:, None]
+    ratings = _rint(
+        mean[None, :] + shift + _HALO * halo + _RATING_NOISE * rng.standard_normal((n, n_tp)), 1, 5
+    )
+
+    # straight-liners: at least six touchpoints, all rated the same
+    sl = blocks["straightliner"]
+    force = np.argsort(rng.random((len(sl), n_tp)), axis=1)[:, :6]
+    used_sl = used[sl]
+    np.put_along_axis(used_sl, force, True, axis=1)
+    used[sl] = used_sl
+    ratings[sl] = rng.choice([3, 4, 5], len(sl), p=[0.2, 0.3, 0.5])[:, None]
+    # nobody else is a straight-liner by accident: nudge one rating
+    big = np.where(used, ratings, 99).min(axis=1)
+    small = np.where(used, ratings, -99).max(axis=1)
+    accidental = (used.sum(axis=1) >= 5) & (big == small)
+    accidental[sl] = False
+    rows = np.flatnonzero(accidental)
+    cols = used[rows].argmax(axis=1)
+    old = ratings[rows, cols]
+    ratings[rows, cols] = np.where(old == 1, 2, old - 1)
+
+    # latent satisfaction -> NPS, CSAT, CES
+    weight = np.array([t_[6] for t_ in _TOUCHPOINTS])
+    drive = ((ratings - mean[None, :]) * used) @ weight
+    latent = _NPS_BASE + drive + np.asarray(_SEGMENT_SHIFT)[seg] + _NPS_NOISE * rng.standard_normal(n)
+    nps = _rint(latent, 0, 10)
+    csat = _rint(4.0 + 0.42 * (latent - _NPS_BASE) + 0.65 * rng.standard_normal(n), 1, 5)
+    ces = _rint(5.2 + 0.5 * (latent - _NPS_BASE) + 0.9 * rng.standard_normal(n), 1, 7)
+    group = np.where(nps >= 9, 0, np.where(nps >= 7, 1, 2))  # promoter, passive, detractor
+
+    duration = _rint(np.exp(np.log(300.0) + 0.35 * rng.standard_normal(n)), 150, 1800)
+    duration[blocks["speeder"]] = rng.integers(25, 86, len(blocks["speeder"]))
+
+    # comments
+    gender = rng.integers(0, 2, n)
+    writes = rng.random(n) < np.asarray(_COMMENT_RATE)[group]
+    writes[blocks["speeder"]] = False
+    theme = np.zeros(n, dtype=np.int64)
+    for g in range(3):
+        rows = np.flatnonzero(group == g)
+        theme[rows] = rng.choice(len(_THEMES), len(rows), p=_THEME_P[g] / _THEME_P[g].sum())
+    comment = np.full(n, "", dtype=object)
+    closer_u = rng.random(n)
+    for ti, th in enumerate(_THEMES):
+        for g in (0, 1):
+            rows = np.flatnonzero(writes & (theme == ti) & (gender == g))
+            if not len(rows):
+                continue
+            texts, p = _pool(_COMMENTS[lang][th], lang, g)
+            comment[rows] = texts[rng.choice(len(texts), len(rows), p=p)]
+            tone = "negative" if th in _NEGATIVE_THEMES else "positive" if th in _POSITIVE_THEMES else None
+            if tone is None:
+                continue
+            extra = rows[closer_u[rows] < _CLOSER_RATE]
+            ctexts, cp = _pool(_CLOSERS[lang][tone], lang, g)
+            comment[extra] = comment[extra] + " " + ctexts[rng.choice(len(ctexts), len(extra), p=cp)]
+
+    # corrupt
+    nps_out = _int_col(nps, blocks["missing_nps"])
+    oor = blocks["out_of_range"]
+    nps_out[oor] = np.where(np.arange(len(oor)) % 2 == 0, 11, -1)
+    missing_csat = rng.choice(n, q["missing_csat"], replace=False)
+    missing_ces = rng.choice(n, q["missing_ces"], replace=False)
+    submitted = _fmt_minutes(_START.astype("datetime64[m]") + t.astype("timedelta64[m]")).astype(object)
+    bad = blocks["invalid_date"]
+    submitted[bad] = np.where(np.arange(len(bad)) % 2 == 0, "31/02/2025", "n/a")
+
+    df = pd.DataFrame(
+        {
+            "Response ID": _ids("R", n, 6),
+            "Customer ID": _ids("C", n_cust, 5)[who],
+            "Submitted": submitted,
+            "Q1 Recommend (0-10)": nps_out,
+            "Q2 Satisfaction (1-5)": _int_col(csat, missing_csat),
+            "Q3 Ease (1-7)": _int_col(ces, missing_ces),
+            "Comment": comment,
+            "Duration (s)": duration,
+            "segment": np.asarray(_SEGMENTS[lang], dtype=object)[seg],
+            "region": np.asarray(_REGIONS[lang], dtype=object)[cust["region"][who]],
+            "channel": np.asarray(_RESPONSE_CHANNELS, dtype=object)[channel],
+        }
+    )
+    for j, tp in enumerate(_TP_IDS):
+        df[tp] = _int_col(ratings[:, j], ~used[:, j])
+
+    # duplicates: exact copies of clean rows, re-appended at the end
+    clean = np.ones(n, dtype=bool)
+    clean[planted_rows] = False
+    clean[missing_csat] = False
+    clean[missing_ces] = False
+    src = np.sort(rng.choice(np.flatnonzero(clean), q["duplicate_id"], replace=False))
+    df = pd.concat([df, df.iloc[src]], ignore_index=True)
+
+    valid = np.ones(n, dtype=bool)
+    valid[blocks["speeder"]] = False
+    valid[blocks["out_of_range"]] = False
+    valid[blocks["invalid_date"]] = False
+    valid[blocks["missing_nps"]] = False
+    truth = {"customer": who, "day": day, "group": group, "valid": valid}
+    return df, truth
+
+
+def _customers(
+    rng: np.random.Generator, cust: dict[str, np.ndarray], truth: dict[str, np.ndarray], lang: str
+) -> tuple[pd.DataFrame, dict[str, np.ndarray]]:
+    n = len(cust["segment"])
+    end = _N_DAYS - 1
+    # NPS group of the most recent valid response (rows are in time order)
+    v = truth["valid"]
+    last_group = pd.Series(truth["group"][v]).groupby(truth["customer"][v]).last()
+    group = np.full(n, 3)
+    group[last_group.index.to_numpy()] = last_group.to_numpy()
+    by_cust = pd.Series(truth["day"]).groupby(truth["customer"])
+    first_day = np.full(n, end)
+    last_day = np.full(n, -(10**6))
+    first_day[by_cust.min().index.to_numpy()] = by_cust.min().to_numpy()
+    last_day[by_cust.max().index.to_numpy()] = by_cust.max().to_numpy()
+
+    # start date: before the first response (or the end of the period)
+    start = first_day - 14 - np.minimum(rng.exponential(900.0, n), 12 * 365).astype(np.int64)
+    tenure_years = (end - start) / 365.25
+
+    # exact churn counts per group; shorter tenure churns a little more often (Gumbel top-k)
+    key = -0.25 * tenure_years + rng.gumbel(size=n)
+    order = np.lexsort((-key, group))
+    sizes = np.bincount(group, minlength=4)
+    k = np.rint(np.asarray(_CHURN_RATES) * sizes).astype(np.int64)
+    starts = np.concatenate([[0], np.cumsum(sizes)[:-1]])
+    rank = np.empty(n, dtype=np.int64)
+    rank[order] = np.arange(n) - starts[group[order]]
+    churned = rank < k[group]
+
+    lo = np.maximum.reduce([last_day + 7, start + 30, np.zeros(n, dtype=np.int64)])
+    lo = np.minimum(lo, end)
+    churn_day = lo + np.floor(rng.random(n) * (end - lo + 1)).astype(np.int64)
+    reason_det = rng.choice(len(_CHURN_REASON_KEYS), n, p=_REASON_P_DETRACTOR)
+    reason_oth = rng.choice(len(_CHURN_REASON_KEYS), n, p=_REASON_P_OTHER)
+    reason = np.where(group == 2, reason_det, reason_oth)
+    stop = np.where(churned, churn_day, end)
+    tenure_months = np.floor((stop - start) / 30.4375).astype(np.int64)
+
+    churn_date = np.where(churned, _START + churn_day.astype("timedelta64[D]"), np.datetime64("NaT", "D"))
+    df = pd.DataFrame(
+        {
+            "customer_id": _ids("C", n, 5),
+            "segment": np.asarray(_SEGMENTS[lang], dtype=object)[cust["segment"]],
+            "region": np.asarray(_REGIONS[lang], dtype=object)[cust["region"]],
+            "start_date": _fmt_days(_START + start.astype("timedelta64[D]")),
+            "tenure_months": tenure_months,
+            "revenue": cust["revenue"],
+            "churned": churned.astype(np.int64),
+            "churn_date": _fmt_days(churn_date),
+            "churn_reason": np.where(churned, np.asarray(_CHURN_REASONS[lang], dtype=object)[reason], ""),
+        }
+    )
+    return df, {"start": start, "churned": churned, "churn_day": churn_day}
+
+
+def _tickets(rng: np.random.Generator, n: int, life: dict[str, np.ndarray], lang: str) -> pd.DataFrame:
+    n_cust = len(life["start"])
+    end = _N_DAYS - 1
+    w = 1.0 + life["churned"]
+    who = rng.choice(n_cust, n, p=w / w.sum())
+    lo = np.clip(life["start"][who], 0, end)
+    hi = np.where(life["churned"][who], life["churn_day"][who], end)
+    hi = np.maximum(hi, lo)
+    day = lo + np.floor(rng.random(n) * (hi - lo + 1)).astype(np.int64)
+    sec = rng.choice(24, n, p=_TICKET_HOURS / _TICKET_HOURS.sum()) * 3600 + rng.integers(0, 3600, n)
+    created_s = np.sort(day * 86400 + sec)
+    who = who[np.argsort(day * 86400 + sec, kind="stable")]
+
+    channel = rng.choice(len(_TICKET_CHANNELS), n, p=_TICKET_CHANNEL_SHARES)
+    med = np.array([_FIRST_RESPONSE[c][0] for c in _TICKET_CHANNELS])[channel]
+    sd = np.array([_FIRST_RESPONSE[c][1] for c in _TICKET_CHANNELS])[channel]
+    first_s = created_s + np.rint(60.0 * med * np.exp(sd * rng.standard_normal(n))).astype(np.int64)
+    fast = np.isin(channel, [0, 1])  # phone, chat resolve faster
+    resolve_s = first_s + np.rint(
+        3600.0 * np.where(fast, 2.0, 20.0) * np.exp(1.1 * rng.standard_normal(n))
+    ).astype(np.int64)
+    horizon = (end + 1) * 86400
+    no_first = (rng.random(n) < _NO_FIRST_RESPONSE) | (first_s >= horizon)
+    unresolved = no_first | (rng.random(n) < _UNRESOLVED) | (resolve_s >= horizon)
+    base = _START.astype("datetime64[s]")
+    nat = np.datetime64("NaT", "s")
+    created = base + created_s.astype("timedelta64[s]")
+    first = np.where(no_first, nat, base + first_s.astype("timedelta64[s]"))
+    resolved = np.where(unresolved, nat, base + resolve_s.astype("timedelta64[s]"))
+
+    wait_h = (first_s - created_s) / 3600.0
+    csat_latent = 4.4 - 0.35 * np.log1p(wait_h) - 1.3 * unresolved + 0.8 * rng.standard_normal(n)
+    csat = _rint(csat_latent, 1, 5)
+    csat_missing = rng.random(n) < 0.5
+
+    category = rng.choice(len(_TICKET_CATEGORY_KEYS), n, p=_TICKET_CATEGORY_SHARES)
+    which = rng.integers(0, 3, n)
+    heads = np.empty(n, dtype=object)
+    tails = np.empty(n, dtype=object)
+    for ci, ck in enumerate(_TICKET_CATEGORY_KEYS):
+        parts = [s.split("{order}") for s in _TICKET_TEXTS[lang][ck]]
+        rows = category == ci
+        heads[rows] = np.asarray([p[0] for p in parts], dtype=object)[which[rows]]
+        tails[rows] = np.asarray([p[1] for p in parts], dtype=object)[which[rows]]
+    order_no = rng.integers(100_000, 1_000_000, n).astype(str).astype(object)
+    text = heads + order_no + tails
+
+    # personal data in a few texts (disjoint rows)
+    counts = _pii_counts(n)
+    perm = rng.permutation(n)
+    at = 0
+    for kind in ("email", "phone", "card", "decoy"):
+        rows = np.sort(perm[at : at + counts[kind]])
+        at += counts[kind]
+        k = len(rows)
+        if kind == "email":
+            digits = rng.integers(1, 100, k).astype(str).astype(object)
+            value = _pick(rng, _EMAIL_NAMES[lang], k) + digits + "@" + _pick(rng, _EMAIL_DOMAINS, k)
+        elif kind == "phone":
+            d = [
+                np.char.zfill(rng.integers(0, 10**w_, k).astype(str), w_).astype(object)
+                for w_ in (2, 3, 2, 2, 3)
+            ]
+            if lang == "ru":
+                value = "+7 9" + d[0] + " " + d[1] + "-" + d[2] + "-" + d[3]
+            elif lang == "pl":
+                value = "+48 6" + d[0] + " " + d[1] + " " + d[4]
+            else:
+                value = "+1 415 555 0" + d[4]
+        elif kind == "card":
+            value = _pick(rng, _CARDS, k)
+        else:
+            value = _pick(rng, _DECOY_NUMBERS, k)
+        head, tail = _PII_SENTENCES[lang][kind].split("{x}")
+        text[rows] = text[rows] + head + value + tail
+
+    return pd.DataFrame(
+        {
+            "ticket_id": _ids("T", n, 6),
+            "customer_id": _ids("C", n_cust, 5)[who],
+            "channel": np.asarray(_TICKET_CHANNELS, dtype=object)[channel],
+            "category": np.asarray(_TICKET_CATEGORIES[lang], dtype=object)[category],
+            "created_at": _fmt_seconds(created),
+            "first_response_at": _fmt_seconds(first),
+            "resolved_at": _fmt_seconds(resolved),
+            "csat": _int_col(csat, csat_missing),
+            "text": text,
+        }
+    )
+
+
+def _employees(rng: np.random.Generator, n: int, lang: str) -> pd.DataFrame:
+    dept = rng.permutation(np.repeat(np.arange(len(_DEPARTMENTS)), _fixed_counts(n, _DEPARTMENT_SHARES)))
+    engagement = np.asarray(_DEPARTMENT_ENGAGEMENT)[dept] + 0.8 * rng.standard_normal(n)
+    enps = _rint(7.5 + 1.3 * engagement + 1.0 * rng.standard_normal(n), 0, 10)
+    logistics = (dept == _DEPARTMENTS.index("Logistics"))[:, None]
+    mot = _rint(
+        3.6
+        + _MOTIVATION_OFFSET[None, :]
+        + logistics * _LOGISTICS_EXTRA[None, :]
+        + 0.5 * engagement[:, None]
+        + 0.7 * rng.standard_normal((n, len(_MOTIVATION_ITEMS))),
+        1,
+        5,
+    )
+    df = pd.DataFrame(
+        {
+            "employee_id": _ids("E", n, 4),
+            "department": np.asarray(_DEPARTMENTS, dtype=object)[dept],
+            "role": np.asarray(_ROLES[lang], dtype=object)[rng.choice(len(_ROLE_SHARES), n, p=_ROLE_SHARES)],
+            "tenure_months": np.minimum(rng.geometric(1 / 36, n), 360),
+            "enps": enps,
+        }
+    )
+    for j, item in enumerate(_MOTIVATION_ITEMS):
+        df[item] = mot[:, j]
+    return df
+
+
+def _kpis(lang: str) -> pd.DataFrame:
+    i = _LANG_INDEX[lang]
+    return pd.DataFrame(
+        {
+            "department": [k[0] for k in _KPIS],
+            "kpi": [k[3][i] for k in _KPIS],
+            "weight": [k[1] for k in _KPIS],
+            "is_customer_metric": ["true" if k[2] else "false" for k in _KPIS],
+        }
+    )
+
+
+def _touchpoints(lang: str) -> pd.DataFrame:
+    i = _LANG_INDEX[lang]
+    return pd.DataFrame(
+        [(t[0], t[1], t[2], t[3], t[7][i]) for t in _TOUCHPOINTS],
+        columns=["touchpoint", "stage", "channel", "owner_department", "label"],
+    )
+
+
+_SEGMENT_LABELS = {
+    "en": ("Customer segment", "Region", "Contact channel"),
+    "ru": ("Сегмент клиентов", "Регион", "Канал контакта"),
+    "pl": ("Segment klientów", "Region", "Kanał kontaktu"),
+}
+
+
+def _audit_yaml(lang: str, size: str, seed: int) -> str:
+    def q(s: str) -> str:
+        return json.dumps(s, ensure_ascii=False)
+
+    resp_cols = {
+        "response_id": "Response ID",
+        "customer_id": "Customer ID",
+        "date": "Submitted",
+        "nps": "Q1 Recommend (0-10)",
+        "csat": "Q2 Satisfaction (1-5)",
+        "ces": "Q3 Ease (1-7)",
+        "comment": "Comment",
+        "duration_s": "Duration (s)",
+    }
+    lines = [
+        f"# Generated by `cxaudit demo` (seed {seed}, size {size}, language {lang}). Synthetic data with planted",
+        "# effects (see the docstring of cxaudit.demo); regenerating overwrites this file.",
+        "client:",
+        f"  name: {q(_CLIENT_NAMES[lang])}",
+        f"  language: {lang}",
+        "  industry: retail",
+        "# bases below this are shown but flagged",
+        "min_base: 30",
+        "# response columns to cut every metric by",
+        "segments: [segment, region, channel]",
+        "# how those columns are named in the report",
+        f"segment_labels: {{segment: {q(_SEGMENT_LABELS[lang][0])}, region: {q(_SEGMENT_LABELS[lang][1])}, "
+        f"channel: {q(_SEGMENT_LABELS[lang][2])}}}",
+        "quality:",
+        "  # rows failing these checks are excluded and counted with their reason",
+        "  exclude: [missing_required, invalid_date, out_of_range, duplicate_id, speeder]",
+        "inputs:",
+        "  responses:",
+        "    file: responses.csv",
+        "    # canonical name: column in the file",
+        "    columns:",
+        *[f"      {k}: {q(v)}" for k, v in resp_cols.items()],
+    ]
+    for table in ("touchpoints", "customers", "tickets", "employees", "kpis"):
+        lines += [f"  {table}:", f"    file: {table}.csv"]
+    return "\n".join(lines) + "\n"
+
+
+def _write_csv(df: pd.DataFrame, path: Path) -> None:
+    df.to_csv(path, index=False, lineterminator="\n", float_format="%.2f", encoding="utf-8")
+
+
+def generate_demo(out_dir: str | Path, *, size: str = "default", lang: str = "en", seed: int = 7) -> Path:
+    """Write the demo client's six tables and ``audit.yaml`` into ``out_dir``.
+
+    Parameters
+    ----------
+    out_dir
+        Target folder; created if missing. Existing files of the same names are overwritten.
+    size
+        ``"small"``, ``"default"`` or ``"large"`` (see :data:`SIZES`).
+    lang
+        Client language: ``"en"``, ``"ru"`` or ``"pl"``.
+    seed
+        Seed of ``numpy.random.default_rng``; the same ``(size, lang, seed)`` gives byte-identical
+        files.
+
+    Returns
+    -------
+    Path
+        ``out_dir``.
+
+    Raises
+    ------
+    ValueError
+        For an unknown size or language.
+    """
+    if size not in SIZES:
+        raise ValueError(f"unknown demo size {size!r}; expected one of {', '.join(SIZES)}")
+    if lang not in DEMO_LANGUAGES:
+        raise ValueError(f"unknown demo language {lang!r}; expected one of {', '.join(DEMO_LANGUAGES)}")
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    n = SIZES[size]
+    r_cust, r_resp, r_life, r_tick, r_emp = np.random.default_rng(seed).spawn(5)
+
+    cust = _customer_base(r_cust, n["customers"])
+    responses, truth = _responses(r_resp, n["responses"], cust, lang)
+    customers, life = _customers(r_life, cust, truth, lang)
+    tickets = _tickets(r_tick, n["tickets"], life, lang)
+    employees = _employees(r_emp, n["employees"], lang)
+
+    _write_csv(responses, out / "responses.csv")
+    _write_csv(_touchpoints(lang), out / "touchpoints.csv")
+    _write_csv(customers, out / "customers.csv")
+    _write_csv(tickets, out / "tickets.csv")
+    _write_csv(employees, out / "employees.csv")
+    _write_csv(_kpis(lang), out / "kpis.csv")
+    (out / "audit.yaml").write_text(_audit_yaml(lang, size, seed), encoding="utf-8", newline="\n")
+    return out
