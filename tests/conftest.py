@@ -1,0 +1,29 @@
+"""Shared fixtures: a throw-away client folder (``audit.yaml`` + input files) under ``tmp_path``."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+MakeClient = Callable[[Path, dict[str, str], str], Path]
+
+
+def _make_client(tmp_path: Path, files: dict[str, str], yaml_text: str) -> Path:
+    """Write ``files`` (name -> text) and ``audit.yaml`` into ``tmp_path/client``; return the folder.
+
+    Text is written with ``newline=""`` so the bytes (and line numbers) are exactly the ones given.
+    """
+    folder = tmp_path / "client"
+    folder.mkdir(parents=True, exist_ok=True)
+    for name, text in files.items():
+        (folder / name).write_text(text, encoding="utf-8", newline="")
+    (folder / "audit.yaml").write_text(yaml_text, encoding="utf-8", newline="")
+    return folder
+
+
+@pytest.fixture
+def make_client() -> MakeClient:
+    """``make_client(tmp_path, {"r.csv": "..."}, "client: ...") -> Path`` of the client folder."""
+    return _make_client
