@@ -107,7 +107,7 @@ def _cell(row: pd.Series, col: Col, lang: str) -> str:
     cls = "cx-num" if col.kind != "text" else "cx-txt"
     text = _esc(_fmt(row, col, lang))
     if col.lo and col.hi and not pd.isna(row[col.key]):
-        decimals = 0 if col.kind in ("pct", "num0", "int") else 1
+        decimals = 0 if col.kind in ("pct", "num0", "int") else 2 if col.kind == "num2" else 1
         scale = 100 if col.kind in ("pct", "pct1") else 1
         text += f'<br><span class="cx-ci">{_esc(fmt_ci(row[col.lo], row[col.hi], lang, decimals, scale=scale))}</span>'
     return f'<td class="{cls}">{text}</td>'
