@@ -1,0 +1,1427 @@
+"""Open text: personal-data redaction, language detection, codeframe coding, topic discovery,
+themes × NPS group and representative quotes.
+
+Pipeline
+--------
+1. :func:`redact_pii` removes e-mail addresses, phone numbers, Luhn-valid payment-card numbers,
+   mod-97-valid IBANs and customer names. Everything this module hands to a notebook output
+   (quotes, topic examples) is redacted first; topic discovery runs on redacted text, so a name or
+   an address can never become a "top term".
+2. :func:`detect_language` labels each comment (``en`` / ``ru`` / ``pl`` or another ISO 639-1 code,
+   ``None`` when a text has no letters): Unicode script first (Cyrillic -> the one Cyrillic
+   language of the audit; Latin letters only Polish has -> ``pl``), then py3langid -- a
+   maintained fork of langid.py (Lui & Baldwin 2012, multinomial naive Bayes over byte n-grams,
+   97 languages, the model ships inside the wheel and loads offline).
+3. :func:`code_comments` matches a consultant's :class:`Codeframe` (theme -> keywords and phrases
+   per language) on *normalised tokens*: every token and every keyword goes through
+   ``snowball_stem(simplemma_lemma(token))``. simplemma (Barbaresi 2023, dictionary lemmatiser,
+   data in the wheel) maps irregular forms (``пришёл -> прийти``, ``czekałam -> czekać``); the
+   Snowball stemmer (Porter 2001; Russian and Polish algorithms of snowballstemmer >= 3.1)
+   collapses what the dictionary does not know (``opóźnioną -> opóźn``). Keyword syntax:
+   ``word``, ``several words`` (consecutive tokens) and ``a & b`` (both anywhere in the comment).
+4. :func:`discover_topics` proposes themes the codeframe misses: TF-IDF (sublinear tf, unigrams
+   and bigrams) + NMF (Lee & Seung 1999; ``init="nndsvda"``, Boutsidis & Gallopoulos 2008, seeded)
+   on the comments no theme coded, per language, with top terms and redacted example comments.
+5. :func:`theme_table` crosses themes with NPS groups: share of comments (Wilson interval), share
+   among detractors and promoters with the Newcombe (1998) hybrid-score interval of their
+   difference, the detractor *lift* with an interval, Fisher's exact test and Holm's correction.
+
+Examples
+--------
+>>> redact_pii("Call +48 601 234 567 or mail anna.nowak@example.com")
+'Call [PHONE] or mail [EMAIL]'
+>>> redact_pii("Card 4111 1111 1111 1111, tracking 1234 5678 9012 3456")
+'Card [CARD], tracking 1234 5678 9012 3456'
+>>> cf = default_codeframe()
+>>> res = code_comments(pd.Series(["Посылку задержали на 5 дней", "Great app, so easy"]), cf)
+>>> res.matrix.loc[0, "late_delivery"], res.matrix.loc[1, "easy_app"]
+(np.True_, np.True_)
+"""
+
+from __future__ import annotations
+
+import itertools
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from functools import cache
+from importlib import resources
+from pathlib import Path
+from typing import Any, Literal
+
+import numpy as np
+import pandas as pd
+import yaml
+from scipy import stats
+
+from .config import STAGES
+from .errors import ConfigError, DataError
+from .findings import Finding
+from .i18n import fmt_num, fmt_pct, t
+from .metrics import Z95, _wilson, nps_category
+
+__all__ = [
+    "PII_LABELS",
+    "Theme",
+    "Codeframe",
+    "CodingResult",
+    "VocResult",
+    "DEFAULT_CODEFRAME",
+    "luhn_valid",
+    "iban_valid",
+    "redact_pii",
+    "redact_series",
+    "pii_labels",
+    "customer_names",
+    "detect_language",
+    "tokenize",
+    "normalize",
+    "load_codeframe",
+    "default_codeframe",
+    "code_comments",
+    "discover_topics",
+    "theme_table",
+    "themes_by",
+    "themes_by_stage",
+    "representative_quotes",
+    "analyse_comments",
+    "voc_findings",
+    "stage_table",
+    "channel_wide",
+    "themes_figure",
+    "language_summary",
+    "theme_touchpoints",
+    "holm",
+    "newcombe_diff_ci",
+    "katz_rr_ci",
+]
+
+# =================================================================================================
+# PII redaction
+# =================================================================================================
+
+#: Replacement for each kind of personal data (language-neutral; :func:`pii_labels` localises them).
+PII_LABELS: dict[str, str] = {
+    "email": "[EMAIL]",
+    "phone": "[PHONE]",
+    "card": "[CARD]",
+    "iban": "[IBAN]",
+    "name": "[NAME]",
+}
+
+_EMAIL = re.compile(r"(?<![\w.+'-])[\w.%+'-]+@[\w-]+(?:\.[\w-]+)*\.[^\W\d_]{2,}(?![\w-])")
+# IBAN: country code, 2 check digits, 11..30 alphanumerics, optionally grouped by single spaces.
+_IBAN = re.compile(r"(?<![A-Za-z0-9])[A-Z]{2}\d{2}(?:[ ]?[A-Z0-9]){11,30}(?![A-Za-z0-9])")
+# card candidates: runs of 13+ digits, groups separated by one space or hyphen (checked 13..19 below)
+_CARD = re.compile(r"(?<![\d+])\d(?:[ -]?\d){12,60}(?!\d)")
+_DIGIT_GROUPS = re.compile(r"\d+")
+_PHONE_PATTERNS: tuple[re.Pattern[str], ...] = (
+    # international: +CC, optional (area), groups of 1-4 digits; 8..15 digits in all (E.164)
+    re.compile(r"(?<![\w+])\+\d{1,3}(?:[ .-]?\(\d{1,5}\))?(?:[ .-]?\d{1,5}){1,6}(?!\d)"),
+    # 00 international prefix
+    re.compile(r"(?<!\d)00\d{1,3}(?:[ .-]?\d{1,5}){2,6}(?!\d)"),
+    # Russian national: 8 (912) 345-67-89, 8 912 345 67 89, 8-912-345-67-89, 89123456789
+    re.compile(r"(?<![\d+])8[ -]?\(?\d{3}\)?[ -]?\d{3}[ -]?\d{2}[ -]?\d{2}(?!\d)"),
+    # US / Canada: (415) 555-0134, 415-555-0134, 415.555.0134
+    re.compile(r"(?<![\d+])(?:\(\d{3}\)[ ]?|\d{3}[ .-])\d{3}[ .-]\d{4}(?!\d)"),
+    # UK national: 020 7946 0958, 07700 900123, 0161 496 0000
+    re.compile(r"(?<![\d+])0\d{2,4}[ ]\d{3,4}[ ]?\d{3,4}(?!\d)"),
+    # Polish national: 601 234 567, 601-234-567 (mobile 3-3-3); 22 123 45 67 (landline 2-3-2-2)
+    re.compile(r"(?<![\d+])[1-9]\d{2}[ -]\d{3}[ -]\d{3}(?![\d])"),
+    re.compile(r"(?<![\d+])[1-9]\d[ -]\d{3}[ -]\d{2}[ -]\d{2}(?!\d)"),
+)
+_WORD_RE = re.compile(r"[^\W\d_]+")
+
+
+def luhn_valid(number: str) -> bool:
+    """Luhn (mod 10) check of a digit string (ISO/IEC 7812-1, Annex B).
+
+    Examples
+    --------
+    >>> luhn_valid("4111111111111111"), luhn_valid("4111111111111112")
+    (True, False)
+    """
+    digits = [int(c) for c in number if c.isdigit()]
+    if not digits:
+        return False
+    total = 0
+    for i, d in enumerate(reversed(digits)):
+        if i % 2 == 1:
+            d *= 2
+            if d > 9:
+                d -= 9
+        total += d
+    return total % 10 == 0
+
+
+def iban_valid(iban: str) -> bool:
+    """ISO 13616 check: move the first four characters to the end, letters -> 10..35, mod 97 == 1.
+
+    Examples
+    --------
+    >>> iban_valid("GB82 WEST 1234 5698 7654 32"), iban_valid("GB82 WEST 1234 5698 7654 33")
+    (True, False)
+    """
+    s = re.sub(r"\s", "", iban).upper()
+    if not re.fullmatch(r"[A-Z]{2}\d{2}[A-Z0-9]{11,30}", s):
+        return False
+    moved = s[4:] + s[:4]
+    return int("".join(str(int(c, 36)) for c in moved)) % 97 == 1
+
+
+def _card_spans(text: str) -> list[tuple[int, int]]:
+    """Spans of Luhn-valid 13..19-digit runs; inside a longer candidate, the longest valid run of
+    whole digit groups (so ``order 123456 4111 1111 1111 1111`` still loses the card)."""
+    out: list[tuple[int, int]] = []
+    for m in _CARD.finditer(text):
+        digits = re.sub(r"\D", "", m.group(0))
+        if 13 <= len(digits) <= 19 and luhn_valid(digits):
+            out.append(m.span())
+            continue
+        groups = [(g.start() + m.start(), g.end() + m.start()) for g in _DIGIT_GROUPS.finditer(m.group(0))]
+        best: tuple[int, int] | None = None
+        for i in range(len(groups)):
+            for j in range(len(groups) - 1, i - 1, -1):
+                s, e = groups[i][0], groups[j][1]
+                d = re.sub(r"\D", "", text[s:e])
+                if 13 <= len(d) <= 19 and luhn_valid(d):
+                    if best is None or (e - s) > (best[1] - best[0]):
+                        best = (s, e)
+                    break
+        if best is not None:
+            out.append(best)
+    return out
+
+
+def _iban_spans(text: str) -> list[tuple[int, int]]:
+    out: list[tuple[int, int]] = []
+    for m in _IBAN.finditer(text):
+        s = m.start()
+        # shrink from the right (whole characters) until the checksum holds: an IBAN followed by
+        # another group of capitals or digits is still found
+        chars = [i for i in range(m.start(), m.end()) if text[i] != " "]
+        for k in range(len(chars), 14, -1):
+            if iban_valid(text[s : chars[k - 1] + 1]):
+                out.append((s, chars[k - 1] + 1))
+                break
+    return out
+
+
+def _phone_spans(text: str) -> list[tuple[int, int]]:
+    out: list[tuple[int, int]] = []
+    for pat in _PHONE_PATTERNS:
+        for m in pat.finditer(text):
+            n_digits = sum(c.isdigit() for c in m.group(0))
+            if 8 <= n_digits <= 15:
+                out.append(m.span())
+    return out
+
+
+def _apply_spans(text: str, spans: list[tuple[int, int]], label: str) -> str:
+    if not spans:
+        return text
+    spans = sorted(spans)
+    merged: list[list[int]] = []
+    for s, e in spans:
+        if merged and s <= merged[-1][1]:
+            merged[-1][1] = max(merged[-1][1], e)
+        else:
+            merged.append([s, e])
+    parts, at = [], 0
+    for s, e in merged:
+        parts.append(text[at:s])
+        parts.append(label)
+        at = e
+    parts.append(text[at:])
+    return "".join(parts)
+
+
+def _name_forms(names: Iterable[str]) -> frozenset[str]:
+    """Lower-case name parts of at least three letters (inflected forms are matched by prefix)."""
+    out: set[str] = set()
+    for name in names:
+        if not isinstance(name, str):
+            continue
+        for part in _WORD_RE.findall(name):
+            if len(part) >= 3:
+                out.add(part.lower().replace("ё", "е"))
+    return frozenset(out)
+
+
+def _is_name(word: str, forms: frozenset[str]) -> bool:
+    if not word[:1].isupper():  # names are written with a capital: "annual" is not "Anna"
+        return False
+    w = word.lower().replace("ё", "е")
+    if w in forms:
+        return True
+    # inflected forms: Петров -> Петрова/Петровой, Nowak -> Nowakiem, Анна -> Анной (stem: drop a final vowel)
+    for cut in range(1, 4):
+        if len(w) - cut < 3:
+            break
+        stem = w[:-cut]
+        if stem in forms:
+            return True
+        for v in "aeiouyаеиоуыэюяąęó":
+            if stem + v in forms and len(stem) >= 3:
+                return True
+    return False
+
+
+def redact_pii(text: str | None, names: Iterable[str] | None = None, *,
+               labels: Mapping[str, str] | None = None) -> str:
+    """Replace personal data in ``text`` by labels (``[EMAIL]``, ``[PHONE]``, ``[CARD]``, ``[IBAN]``, ``[NAME]``).
+
+    What is removed, in this order (a span found by an earlier rule is not looked at again):
+
+    * e-mail addresses (``local@domain.tld``, Unicode domains allowed);
+    * IBANs: ``CC`` + 2 check digits + 11..30 alphanumerics (spaces allowed), kept only when the
+      ISO 13616 mod-97 checksum is 1;
+    * payment-card numbers: 13..19 digits, optionally grouped by spaces or hyphens, kept only when
+      the Luhn checksum holds (ISO/IEC 7812). A 16-digit number that fails it (a tracking number) is
+      left alone;
+    * phone numbers with 8..15 digits (ITU-T E.164): international ``+CC ...`` / ``00CC ...``,
+      Russian ``8 (912) 345-67-89``, Polish ``601 234 567`` / ``601-234-567`` / ``22 123 45 67``,
+      US ``(415) 555-0134`` and UK ``020 7946 0958``;
+    * names: every capitalised word equal to a part (three letters or more) of one of ``names``, or
+      an inflected form of it (up to three letters changed at the end: ``Петровой``, ``Nowakiem``,
+      ``Анной``). Deliberately greedy: redacting a capitalised word that resembles a customer's
+      name costs less than leaking a name.
+
+    Parameters
+    ----------
+    text
+        Any text; ``None`` / NaN give ``""``.
+    names
+        Customer names (e.g. from the customers table, see :func:`customer_names`).
+    labels
+        Replacements by kind; defaults to :data:`PII_LABELS` (:func:`pii_labels` gives localised ones).
+
+    Examples
+    --------
+    >>> redact_pii("Звоните 8 (912) 345-67-89, Ольге Петровой", names=["Ольга Петрова"])
+    'Звоните [PHONE], [NAME] [NAME]'
+    >>> redact_pii("IBAN PL61 1090 1014 0000 0712 1981 2874, order 552753")
+    'IBAN [IBAN], order 552753'
+    """
+    if text is None or (isinstance(text, float) and np.isnan(text)):
+        return ""
+    lab = {**PII_LABELS, **(labels or {})}
+    s = str(text)
+    s = _EMAIL.sub(lab["email"], s)
+    s = _apply_spans(s, _iban_spans(s), lab["iban"])
+    s = _apply_spans(s, _card_spans(s), lab["card"])
+    s = _apply_spans(s, _phone_spans(s), lab["phone"])
+    if names is not None:
+        forms = names if isinstance(names, frozenset) else _name_forms(names)
+        if forms:
+            s = _WORD_RE.sub(lambda m: lab["name"] if _is_name(m.group(0), forms) else m.group(0), s)
+    return s
+
+
+def redact_series(texts: pd.Series, names: Iterable[str] | None = None, *,
+                  labels: Mapping[str, str] | None = None) -> pd.Series:
+    """:func:`redact_pii` over a Series (each distinct text once)."""
+    forms = _name_forms(names) if names is not None else None
+    s = texts.fillna("").astype(str)
+    uniq = pd.unique(s)
+    done = {u: redact_pii(u, forms, labels=labels) for u in uniq}
+    return s.map(done)
+
+
+def pii_labels(lang: str) -> dict[str, str]:
+    """The replacement labels in the report language (``voc.pii.<kind>`` in the catalog)."""
+    return {k: t(f"voc.pii.{k}", lang) for k in PII_LABELS}
+
+
+_NAME_COLUMNS = ("name", "full_name", "first_name", "last_name", "surname", "customer_name")
+
+
+def customer_names(customers: pd.DataFrame | None) -> list[str]:
+    """Names from a customers table, if it has a name column (``name``, ``full_name``,
+    ``first_name``, ``last_name``, ``surname`` or ``customer_name``); else ``[]``."""
+    if customers is None:
+        return []
+    out: list[str] = []
+    for col in _NAME_COLUMNS:
+        if col in customers.columns:
+            out.extend(str(v) for v in customers[col].dropna().unique())
+    return out
+
+
+# =================================================================================================
+# Language detection
+# =================================================================================================
+
+_CYRILLIC = re.compile(r"[\u0400-\u04FF]")
+_LATIN = re.compile(r"[A-Za-z\u00C0-\u024F]")
+_POLISH_ONLY = re.compile(r"[ąćęłńśźżĄĆĘŁŃŚŹŻ]")
+_CYRILLIC_LANGS = frozenset({"ru", "uk", "be", "bg", "mk", "sr", "kk", "ky", "mn"})
+#: A text this long whose best language overall is outside the audit's languages gets that code.
+OTHER_LANGUAGE_MIN_LETTERS = 25
+OTHER_LANGUAGE_MIN_PROB = 0.95
+
+
+@cache
+def _identifier() -> Any:
+    from py3langid.langid import MODEL_FILE, LanguageIdentifier
+
+    return LanguageIdentifier.from_model_file(MODEL_FILE, norm_probs=True)
+
+
+# Letters of Cyrillic alphabets that Russian does not use (uk, be, sr, mk, kk, ...).
+_NON_RUSSIAN_CYRILLIC = re.compile(r"[іїєґўјљњћџѓќѕәғқңөұүһІЇЄҐЎЈЉЊЋЏЃЌЅӘҒҚҢӨҰҮҺ]")
+# Short function words (Grefenstette 1995: frequent short words identify a language), chosen so that
+# none is also a word of the other list ("to", "i", "a", "on" are Polish too).
+_FUNCTION_WORDS: dict[str, frozenset[str]] = {
+    "en": frozenset("the and is was were of it my you that with for not have has this but are me we they be been "
+                    "would could very at your our there what".split()),
+    "pl": frozenset("nie jest sie się na w z ze do mnie bardzo ale juz już tak co jak po za od tylko byl był bylo było "
+                    "przez mi czy dla jestem".split()),
+}
+#: langid reads at most this many characters of a text (its cost grows with the length).
+LANGID_MAX_CHARS = 300
+
+
+def _detect_one(text: str, languages: tuple[str, ...]) -> str | None:
+    has_cyr, has_lat = _CYRILLIC.search(text) is not None, _LATIN.search(text) is not None
+    if not (has_cyr or has_lat):
+        return None
+    # count letters only for mixed-script texts (most comments use one script)
+    n_cyr = len(_CYRILLIC.findall(text)) if has_cyr else 0
+    n_lat = len(_LATIN.findall(text)) if has_lat else 0
+    letters = n_cyr + n_lat
+    if n_cyr > n_lat:
+        candidates = tuple(lang for lang in languages if lang in _CYRILLIC_LANGS)
+        if candidates == ("ru",) and not _NON_RUSSIAN_CYRILLIC.search(text):
+            return "ru"
+    else:
+        if "pl" in languages and _POLISH_ONLY.search(text):
+            return "pl"
+        candidates = tuple(lang for lang in languages if lang not in _CYRILLIC_LANGS)
+        if candidates and set(candidates) <= set(_FUNCTION_WORDS):
+            words = _WORD_RE.findall(text.lower())
+            hits = {lang: sum(w in _FUNCTION_WORDS[lang] for w in words) for lang in candidates}
+            best = max(hits, key=lambda k: hits[k])
+            if hits[best] >= 2 and all(v == 0 for k, v in hits.items() if k != best):
+                return best
+    ranking = _identifier().rank(text[:LANGID_MAX_CHARS])
+    top, prob = ranking[0]
+    if top not in languages and prob >= OTHER_LANGUAGE_MIN_PROB and letters >= OTHER_LANGUAGE_MIN_LETTERS:
+        return str(top)
+    if not candidates:
+        return str(top)
+    if len(candidates) == 1:
+        return candidates[0]
+    for lang, _ in ranking:
+        if lang in candidates:
+            return str(lang)
+    return candidates[0]
+
+
+def detect_language(texts: pd.Series | Sequence[str], languages: Sequence[str] = ("en", "ru", "pl")) -> pd.Series:
+    """Language of each text: one of ``languages``, another ISO 639-1 code, or ``None``.
+
+    Rules, in order (each distinct text is classified once):
+
+    1. no letter at all -> ``None``;
+    2. mostly Cyrillic letters, ``ru`` the only Cyrillic language of ``languages`` and no letter
+       Russian does not use (і ї є ґ ў ј љ ...) -> ``ru``;
+    3. Latin text with a letter only Polish uses among the audit languages (ą ć ę ł ń ś ź ż) -> ``pl``;
+    4. Latin text, audit languages among en/pl: at least two function words of one language and
+       none of the other (short-word method, Grefenstette 1995) -> that language;
+    5. otherwise py3langid (langid.py, Lui & Baldwin 2012) on the first 300 characters: its best
+       language over all 97 when that is outside ``languages`` with probability >= 0.95 on at least
+       25 letters, else the best of the ``languages`` of the text's script.
+
+    Rules 2-4 are exact shortcuts for the audit's own languages (py3langid costs ~0.4 ms for a
+    100-character comment); rule 5 keeps foreign comments (``uk``, ``de``, ...) out of the coding.
+
+    Examples
+    --------
+    >>> detect_language(["Доставка опоздала", "Paczka dotarła za późno", "The parcel was late", "123"]).tolist()
+    ['ru', 'pl', 'en', None]
+    """
+    s = pd.Series(texts, dtype=object).fillna("").astype(str)
+    langs = tuple(languages)
+    codes, uniques = pd.factorize(s)
+    labels = np.array([_detect_one(u, langs) for u in uniques] + [None], dtype=object)
+    return pd.Series(labels[codes], index=s.index, dtype=object)
+
+
+# =================================================================================================
+# Tokens and normalisation
+# =================================================================================================
+
+# Snowball only where inflection is rich; English Porter/Snowball stems conflate derivations
+# (friendly -> friend, delivery -> deliveri vs delivered -> deliv) that the lemma keeps apart.
+_STEMMER_NAMES = {"ru": "russian", "pl": "polish"}
+
+
+@cache
+def _stemmer(lang: str) -> Any:
+    import snowballstemmer
+
+    name = _STEMMER_NAMES.get(lang)
+    return snowballstemmer.stemmer(name) if name else None
+
+
+@cache
+def _lemma_lang(lang: str) -> bool:
+    from simplemma.strategies.dictionaries.dictionary_factory import SUPPORTED_LANGUAGES
+
+    return lang in SUPPORTED_LANGUAGES
+
+
+def tokenize(text: str) -> list[str]:
+    """Lower-case letter runs (digits and punctuation dropped; Russian ``ё`` read as ``е``).
+
+    Examples
+    --------
+    >>> tokenize("Посылку задержали на 5 дней, ёлки!")
+    ['посылку', 'задержали', 'на', 'дней', 'елки']
+    """
+    return _WORD_RE.findall(str(text).lower().replace("ё", "е"))
+
+
+def normalize(token: str, lang: str | None) -> str:
+    """``snowball_stem(simplemma_lemma(token))`` for Russian and Polish, the simplemma lemma for English
+    and other languages simplemma knows, the lower-case token otherwise.
+
+    Examples
+    --------
+    >>> normalize("опозданием", "ru"), normalize("opóźnioną", "pl"), normalize("delayed", "en")
+    ('опоздан', 'opóźn', 'delay')
+    >>> normalize("friendly", "en") != normalize("friends", "en")
+    True
+    """
+    w = token.lower().replace("ё", "е")
+    if not lang:
+        return w
+    if _lemma_lang(lang):
+        import simplemma
+
+        w = simplemma.lemmatize(w, lang=lang).lower().replace("ё", "е")
+    st = _stemmer(lang)
+    return st.stemWord(w) if st is not None else w
+
+
+def _normalize_phrase(phrase: str, lang: str) -> tuple[str, ...]:
+    return tuple(normalize(tok, lang) for tok in tokenize(phrase))
+
+
+# =================================================================================================
+# Codeframe
+# =================================================================================================
+
+Polarity = Literal["complaint", "praise", "neutral"]
+
+
+Entry = tuple[tuple[str, ...], ...]
+
+
+@cache
+def _compile(raw: tuple[str, ...], lang: str) -> tuple[Entry, ...]:
+    """Normalise keyword entries for ``lang`` (once per language: loading a lemma dictionary is slow)."""
+    return tuple(tuple(_normalize_phrase(p, lang) for p in r.split("&")) for r in raw)
+
+
+@dataclass(frozen=True)
+class Theme:
+    """One theme of a codeframe.
+
+    ``keywords`` / ``exclude`` map a language to its raw entries; :meth:`entries` gives them
+    normalised: a tuple of alternatives that must *all* occur in the comment (``a & b``), each a
+    tuple of normalised tokens that must occur consecutively. Normalisation is lazy, per language.
+    """
+
+    key: str
+    label: dict[str, str]
+    polarity: Polarity
+    keywords: dict[str, tuple[str, ...]]
+    exclude: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    stages: tuple[str, ...] = ()
+    channels: tuple[str, ...] = ()
+    touchpoints: tuple[str, ...] = ()
+
+    def name(self, lang: str) -> str:
+        """The theme's label in ``lang`` (English, then the key, when missing)."""
+        return self.label.get(lang) or self.label.get("en") or self.key
+
+    def entries(self, lang: str) -> tuple[Entry, ...]:
+        return _compile(self.keywords.get(lang, ()), lang)
+
+    def exclusions(self, lang: str) -> tuple[Entry, ...]:
+        return _compile(self.exclude.get(lang, ()), lang)
+
+
+@dataclass(frozen=True)
+class Codeframe:
+    """A consultant's codeframe: themes with keywords per language."""
+
+    themes: tuple[Theme, ...]
+    source: str = ""
+
+    @property
+    def keys(self) -> list[str]:
+        return [th.key for th in self.themes]
+
+    @property
+    def languages(self) -> tuple[str, ...]:
+        langs: list[str] = []
+        for th in self.themes:
+            for lang in th.keywords:
+                if lang not in langs:
+                    langs.append(lang)
+        return tuple(langs)
+
+    def theme(self, key: str) -> Theme:
+        for th in self.themes:
+            if th.key == key:
+                return th
+        raise KeyError(f"no theme {key!r} in the codeframe {self.source}")
+
+
+DEFAULT_CODEFRAME = "codeframe.yaml"
+_THEME_KEYS = {"label", "polarity", "keywords", "exclude", "stages", "channels", "touchpoints"}
+
+
+def _parse_entries(value: Any, file: str, key: str) -> tuple[str, ...]:
+    if not isinstance(value, list) or not all(isinstance(v, str) and v.strip() for v in value):
+        raise ConfigError(file, key, "expected a list of keywords or phrases (non-empty strings)")
+    for raw in value:
+        if any(not tokenize(p) for p in raw.split("&")):
+            raise ConfigError(file, key, f"keyword {raw!r} has no word in it (letters needed on each side of '&')")
+    return tuple(value)
+
+
+def load_codeframe(source: str | Path | Mapping[str, Any] | None = None) -> Codeframe:
+    """Read and validate a codeframe YAML (or an already-parsed mapping); ``None`` -> the default.
+
+    Format::
+
+        themes:
+          late_delivery:
+            label: {en: Late delivery, ru: Задержка доставки, pl: Opóźniona dostawa}
+            polarity: complaint            # complaint | praise | neutral
+            stages: [post-purchase]        # journey stages the theme belongs to (optional)
+            channels: []                   # touchpoint channels (optional)
+            touchpoints: [tp_delivery]     # explicit touchpoint ids (optional)
+            keywords:
+              en: [late delivery, delay, courier & late]
+              ru: [опоздание доставки, задержка]
+            exclude:                       # optional, same syntax
+              en: [not late]
+
+    Keywords are normalised like the comments (:func:`normalize`), so any inflected form works.
+
+    Raises
+    ------
+    ConfigError
+        Naming the file and the key (``themes.<theme>.keywords.<lang>``) of a malformed entry.
+    """
+    if source is None:
+        ref = resources.files("cxaudit").joinpath("resources", DEFAULT_CODEFRAME)
+        file = f"cxaudit/resources/{DEFAULT_CODEFRAME}"
+        data = yaml.safe_load(ref.read_text(encoding="utf-8"))
+    elif isinstance(source, Mapping):
+        file, data = "<codeframe>", dict(source)
+    else:
+        path = Path(source)
+        file = str(path)
+        if not path.is_file():
+            raise ConfigError(file, "", "codeframe file not found")
+        try:
+            data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        except yaml.YAMLError as exc:
+            raise ConfigError(file, "", f"not valid YAML: {exc}") from None
+    if not isinstance(data, dict) or not isinstance(data.get("themes"), dict) or not data["themes"]:
+        raise ConfigError(file, "themes", "expected a mapping of theme -> {label, polarity, keywords}")
+    themes = []
+    for key, spec in data["themes"].items():
+        where = f"themes.{key}"
+        if not isinstance(spec, dict):
+            raise ConfigError(file, where, "expected a mapping with label, polarity and keywords")
+        unknown = sorted(set(spec) - _THEME_KEYS)
+        if unknown:
+            raise ConfigError(file, f"{where}.{unknown[0]}", f"unknown key (allowed: {', '.join(sorted(_THEME_KEYS))})")
+        polarity = spec.get("polarity", "neutral")
+        if polarity not in ("complaint", "praise", "neutral"):
+            raise ConfigError(file, f"{where}.polarity", f"expected complaint, praise or neutral, got {polarity!r}")
+        kw = spec.get("keywords")
+        if not isinstance(kw, dict) or not kw:
+            raise ConfigError(file, f"{where}.keywords", "expected a mapping language -> list of keywords")
+        keywords = {str(lang): _parse_entries(words, file, f"{where}.keywords.{lang}") for lang, words in kw.items()}
+        exclude = {str(lang): _parse_entries(words, file, f"{where}.exclude.{lang}")
+                   for lang, words in (spec.get("exclude") or {}).items()}
+        stages = tuple(spec.get("stages") or ())
+        bad = [s for s in stages if s not in STAGES]
+        if bad:
+            raise ConfigError(file, f"{where}.stages", f"unknown stage {bad[0]!r}; expected some of {', '.join(STAGES)}")
+        label = spec.get("label") or {}
+        if isinstance(label, str):
+            label = {"en": label}
+        themes.append(Theme(
+            key=str(key), label={str(k): str(v) for k, v in label.items()}, polarity=polarity,
+            keywords=keywords, exclude=exclude, stages=stages,
+            channels=tuple(spec.get("channels") or ()), touchpoints=tuple(spec.get("touchpoints") or ()),
+        ))
+    return Codeframe(tuple(themes), source=file)
+
+
+@cache
+def default_codeframe() -> Codeframe:
+    """The codeframe shipped in ``cxaudit/resources/codeframe.yaml`` (retail / e-commerce themes)."""
+    return load_codeframe(None)
+
+
+# =================================================================================================
+# Coding
+# =================================================================================================
+
+
+@dataclass
+class _Corpus:
+    """All comments as one flat array of normalised-token ids (vectorised matching)."""
+
+    n_docs: int
+    ids: np.ndarray        # int64 normalised-token id per token position
+    doc: np.ndarray        # int64 document of each position
+    vocab: dict[tuple[str, str], int]   # (lang, normalised form) -> id
+    surface: dict[int, str]             # id -> most frequent surface form
+    order: np.ndarray      # argsort(ids)
+    sorted_ids: np.ndarray
+
+    def positions(self, term: int) -> np.ndarray:
+        lo = np.searchsorted(self.sorted_ids, term, side="left")
+        hi = np.searchsorted(self.sorted_ids, term, side="right")
+        return self.order[lo:hi]
+
+    def docs_with(self, phrase: tuple[int, ...]) -> np.ndarray:
+        """Documents holding the normalised tokens of ``phrase`` consecutively."""
+        pos = self.positions(phrase[0])
+        for k, term in enumerate(phrase[1:], start=1):
+            nxt = pos + k
+            ok = nxt < len(self.ids)
+            pos, nxt = pos[ok], nxt[ok]
+            ok = (self.ids[nxt] == term) & (self.doc[nxt] == self.doc[pos])
+            pos = pos[ok]
+        return np.unique(self.doc[pos])
+
+    def doc_tokens(self) -> list[np.ndarray]:
+        bounds = np.searchsorted(self.doc, np.arange(self.n_docs + 1))
+        return [self.ids[bounds[i]: bounds[i + 1]] for i in range(self.n_docs)]
+
+
+def _build_corpus(texts: pd.Series, langs: pd.Series) -> _Corpus:
+    lower = texts.fillna("").astype(str).str.lower().str.replace("ё", "е", regex=False)
+    toks = lower.str.findall(_WORD_RE)
+    lens = toks.str.len().fillna(0).to_numpy(dtype=np.int64)
+    total = int(lens.sum())
+    flat = np.fromiter(itertools.chain.from_iterable(toks), dtype=object, count=total)
+    doc = np.repeat(np.arange(len(texts), dtype=np.int64), lens)
+    lang_codes, lang_uniques = pd.factorize(pd.Series(langs.to_numpy(object)).fillna(""))
+    tok_codes, tok_uniques = pd.factorize(flat) if total else (np.zeros(0, np.int64), np.array([], dtype=object))
+    pair = np.repeat(lang_codes.astype(np.int64), lens) * max(len(tok_uniques), 1) + tok_codes
+    pair_uniques, pair_inverse, pair_counts = np.unique(pair, return_inverse=True, return_counts=True)
+    vocab: dict[tuple[str, str], int] = {}
+    pair_norm = np.empty(len(pair_uniques), dtype=np.int64)
+    best_count: dict[int, int] = {}
+    surface: dict[int, str] = {}
+    width = max(len(tok_uniques), 1)
+    for i, (p, c) in enumerate(zip(pair_uniques.tolist(), pair_counts.tolist(), strict=True)):
+        lang = str(lang_uniques[p // width]) or None
+        tok = str(tok_uniques[p % width])
+        key = (lang or "", normalize(tok, lang))
+        nid = vocab.setdefault(key, len(vocab))
+        pair_norm[i] = nid
+        if c > best_count.get(nid, 0):
+            best_count[nid], surface[nid] = c, tok
+    ids = pair_norm[pair_inverse] if total else np.zeros(0, np.int64)
+    order = np.argsort(ids, kind="stable")
+    return _Corpus(len(texts), ids, doc, vocab, surface, order, ids[order])
+
+
+@dataclass
+class CodingResult:
+    """Output of :func:`code_comments`.
+
+    Attributes
+    ----------
+    matrix : DataFrame
+        One bool column per theme, one row per comment (index of the input).
+    lang : Series
+        Detected (or given) language per comment.
+    keyword_hits : DataFrame
+        ``theme, lang, keyword, n`` -- comments each codeframe entry matched (for tuning it).
+    """
+
+    matrix: pd.DataFrame
+    lang: pd.Series
+    keyword_hits: pd.DataFrame
+    corpus: _Corpus = field(repr=False)
+
+    @property
+    def any(self) -> pd.Series:
+        """True where at least one theme was coded."""
+        return self.matrix.any(axis=1)
+
+
+def _entry_mask(corpus: _Corpus, lang: str, entry: Entry) -> np.ndarray:
+    mask = np.ones(corpus.n_docs, dtype=bool)
+    for phrase in entry:
+        ids = [corpus.vocab.get((lang, tok)) for tok in phrase]
+        if any(i is None for i in ids):
+            return np.zeros(corpus.n_docs, dtype=bool)
+        hit = np.zeros(corpus.n_docs, dtype=bool)
+        hit[corpus.docs_with(tuple(int(i) for i in ids if i is not None))] = True
+        mask &= hit
+    return mask
+
+
+def code_comments(texts: pd.Series, codeframe: Codeframe, langs: pd.Series | None = None) -> CodingResult:
+    """Code every comment with every theme of ``codeframe`` (multi-label).
+
+    A comment in language L is coded with theme T when one of T's keyword entries for L matches
+    its normalised tokens (:func:`normalize`) and none of T's ``exclude`` entries for L does.
+    Comments in a language the codeframe does not cover are left uncoded (see ``lang``).
+
+    Parameters
+    ----------
+    texts
+        Comments (missing values count as empty).
+    codeframe
+        From :func:`load_codeframe`.
+    langs
+        Language per comment; detected with :func:`detect_language` when omitted.
+    """
+    texts = pd.Series(texts)
+    if langs is None:
+        langs = detect_language(texts, codeframe.languages)
+    langs = pd.Series(langs, index=texts.index, dtype=object)
+    corpus = _build_corpus(texts.reset_index(drop=True), langs.reset_index(drop=True))
+    lang_arr = langs.to_numpy(object)
+    cols: dict[str, np.ndarray] = {}
+    hits = []
+    for th in codeframe.themes:
+        mask = np.zeros(corpus.n_docs, dtype=bool)
+        for lang in th.keywords:
+            in_lang = lang_arr == lang
+            if not in_lang.any():  # no comment in this language: do not even load its dictionary
+                continue
+            lang_mask = np.zeros(corpus.n_docs, dtype=bool)
+            for raw, entry in zip(th.keywords[lang], th.entries(lang), strict=True):
+                m = _entry_mask(corpus, lang, entry) & in_lang
+                hits.append({"theme": th.key, "lang": lang, "keyword": raw, "n": int(m.sum())})
+                lang_mask |= m
+            for entry in th.exclusions(lang):
+                lang_mask &= ~_entry_mask(corpus, lang, entry)
+            mask |= lang_mask
+        cols[th.key] = mask
+    matrix = pd.DataFrame(cols, index=texts.index)
+    return CodingResult(matrix, langs, pd.DataFrame(hits, columns=["theme", "lang", "keyword", "n"]), corpus)
+
+
+# =================================================================================================
+# Topic discovery
+# =================================================================================================
+
+# Function words removed before discovery (normalised like every token). Short lists on purpose:
+# TF-IDF's max_df removes whatever else is everywhere.
+_STOPWORDS: dict[str, str] = {
+    "en": (
+        "a an the and or but if then so than too very just also not no nor only own same such that this these "
+        "those there here what which who whom whose why how when where all any both each few more most other some "
+        "i me my myself we our ours you your yours he him his she her hers it its they them their theirs am is are "
+        "was were be been being have has had having do does did doing would should could can will shall may might "
+        "must of at by for with about against between into through during before after above below to from up "
+        "down in out on off over under again further once as until while because ever never always still even "
+        "really much many get got one two three thing things"
+    ),
+    "ru": (
+        "и в во не что он на я с со как а то все она так его но да ты к у же вы за бы по только ее мне было вот "
+        "от меня еще нет о из ему теперь когда даже ну вдруг ли если уже или ни быть был него до вас нибудь опять "
+        "уж вам ведь там потом себя ничего ей может они тут где есть надо ней для мы тебя их чем была сам чтоб без "
+        "будто чего раз тоже себе под будет ж тогда кто этот того потому этого какой совсем ним здесь этом один "
+        "почти мой тем чтобы нее сейчас были куда зачем всех никогда можно при наконец два об другой хоть после "
+        "над больше тот через эти нас про всего них какая много разве три эту моя впрочем хорошо свою этой перед "
+        "иногда лучше чуть том нельзя такой им более всегда конечно всю между очень это весь свой мой ваш наш"
+    ),
+    "pl": (
+        "a aby ach acz aczkolwiek aj albo ale ani aż bardziej bardzo bo bowiem by byli bym być był była było były "
+        "będzie będą cali cała cały ci cię ciebie co cokolwiek coś czy czyli daleko dla dlaczego dlatego do dobrze "
+        "dokąd dość dużo dwa dwaj dwie dwoje dziś dzisiaj gdy gdyby gdyż gdzie go i ich ile im inny ja ją jak jakiś "
+        "jakie jako jakoś je jeden jedna jedno jego jej jemu jest jestem jeszcze jeśli jeżeli już każdy kiedy kilka "
+        "kto ktoś która które którego której który których którym którzy ku lat lecz lub ma mają mam mi mimo między "
+        "mną mnie mogą moi moim moja moje może można mój mu musi my na nad nam nami nas nasi nasz nasza nasze "
+        "natychmiast nawet nic nich nie niego niej niemu nigdy nim nimi niż no o obok od około on ona one oni ono "
+        "oraz owszem pan pana pani po pod podczas pomimo ponad ponieważ powinien powinna przed przede przez przy "
+        "raz razie roku również się sobie sobą sposób swoje są ta tak taka taki takie także tam te tego tej ten "
+        "teraz też to tobą tobie tu tutaj twoi twój ty tych tylko tym u w wam wami was wasz wasza wasze we według "
+        "wiele wielu więc wszyscy wszystkich wszystkie wszystko właśnie z za zawsze ze że żeby"
+    ),
+}
+
+
+@cache
+def _stop_ids_key(lang: str) -> frozenset[str]:
+    return frozenset(normalize(w, lang) for w in _STOPWORDS.get(lang, "").split())
+
+
+def _docs_as_strings(corpus: _Corpus, rows: np.ndarray, lang: str) -> list[str]:
+    stop = _stop_ids_key(lang)
+    stop_ids = {i for (lg, form), i in corpus.vocab.items() if lg == lang and (form in stop or len(form) < 3)}
+    toks = corpus.doc_tokens()
+    return [" ".join(f"t{i}" for i in toks[r].tolist() if i not in stop_ids) for r in rows]
+
+
+def discover_topics(coding: CodingResult, texts: pd.Series, *, n_topics: int | None = None, seed: int = 20261124,
+                    min_docs: int = 40, top_terms: int = 8, n_examples: int = 3,
+                    names: Iterable[str] | None = None, labels: Mapping[str, str] | None = None,
+                    only_uncoded: bool = True) -> pd.DataFrame:
+    """Topics among the comments no theme coded: TF-IDF + NMF per language.
+
+    For each language with at least ``min_docs`` uncoded comments: TF-IDF (sublinear tf, unigrams
+    and bigrams of normalised tokens, stop words out, ``min_df = max(3, 0.5 %)``, ``max_df = 0.5``),
+    then NMF with ``init="nndsvda"`` and ``random_state=seed`` (Lee & Seung 1999; Boutsidis &
+    Gallopoulos 2008). ``n_topics`` defaults to ``clip(n_docs // 60, 2, 8)``. Each comment goes to its
+    heaviest topic (comments with a zero row go nowhere).
+
+    Returns
+    -------
+    DataFrame
+        ``lang, topic, n, share, terms, examples``: ``n`` comments assigned, ``share`` of the
+        language's uncoded comments, ``terms`` the top terms (most frequent surface form of each
+        normalised token), ``examples`` the comments with the largest weight -- redacted.
+    """
+    from sklearn.decomposition import NMF
+    from sklearn.feature_extraction.text import TfidfVectorizer
+
+    texts = pd.Series(texts).reset_index(drop=True)
+    corpus = coding.corpus
+    langs = coding.lang.reset_index(drop=True)
+    pool = ~coding.any.reset_index(drop=True) if only_uncoded else pd.Series(True, index=langs.index)
+    pool &= texts.fillna("").astype(str).str.strip() != ""
+    forms = _name_forms(names) if names is not None else None
+    rows_out = []
+    for lang in [lg for lg in pd.unique(langs.dropna()) if lg]:
+        rows = np.flatnonzero((pool & (langs == lang)).to_numpy())
+        if len(rows) < min_docs:
+            continue
+        docs = _docs_as_strings(corpus, rows, str(lang))
+        k = n_topics or int(np.clip(len(rows) // 60, 2, 8))
+        vec = TfidfVectorizer(tokenizer=str.split, token_pattern=None, lowercase=False, ngram_range=(1, 2),
+                              sublinear_tf=True, min_df=max(3, int(0.005 * len(rows))), max_df=0.5)
+        try:
+            x = vec.fit_transform(docs)
+        except ValueError:  # nothing left after pruning
+            continue
+        if x.shape[1] < k:
+            continue
+        model = NMF(n_components=k, init="nndsvda", random_state=seed, max_iter=500)
+        w = model.fit_transform(x)
+        feats = vec.get_feature_names_out()
+        assigned = np.where(w.sum(axis=1) > 0, w.argmax(axis=1), -1)
+        for j in range(k):
+            top = np.argsort(-model.components_[j])[:top_terms]
+            terms = [" ".join(corpus.surface[int(p[1:])] for p in feats[i].split()) for i in top
+                     if model.components_[j, i] > 0]
+            members = np.flatnonzero(assigned == j)
+            if not len(members):
+                continue
+            best = members[np.argsort(-w[members, j], kind="stable")]
+            examples: list[str] = []
+            seen: set[str] = set()
+            for r in best:
+                txt = str(texts.iloc[rows[r]])
+                if txt in seen:
+                    continue
+                seen.add(txt)
+                examples.append(redact_pii(txt, forms, labels=labels))
+                if len(examples) == n_examples:
+                    break
+            rows_out.append({"lang": str(lang), "topic": j + 1, "n": len(members), "share": len(members) / len(rows),
+                             "terms": terms, "examples": examples})
+    out = pd.DataFrame(rows_out, columns=["lang", "topic", "n", "share", "terms", "examples"])
+    return out.sort_values(["lang", "n"], ascending=[True, False]).reset_index(drop=True)
+
+
+# =================================================================================================
+# Statistics: themes x NPS group
+# =================================================================================================
+
+
+def holm(p: Sequence[float] | np.ndarray) -> np.ndarray:
+    """Holm (1979) step-down adjusted p-values (``p.adjust(p, "holm")`` in R); NaN stays NaN.
+
+    Examples
+    --------
+    >>> holm([0.01, 0.04, 0.03]).round(2).tolist()   # R: p.adjust(c(.01,.04,.03), "holm")
+    [0.03, 0.06, 0.06]
+    """
+    p = np.asarray(p, dtype=float)
+    out = np.full_like(p, np.nan)
+    ok = ~np.isnan(p)
+    q = p[ok]
+    m = len(q)
+    if m == 0:
+        return out
+    order = np.argsort(q, kind="stable")
+    adj = np.minimum(1.0, np.maximum.accumulate((m - np.arange(m)) * q[order]))
+    res = np.empty(m)
+    res[order] = adj
+    out[ok] = res
+    return out
+
+
+def newcombe_diff_ci(k1: np.ndarray, n1: np.ndarray, k2: np.ndarray, n2: np.ndarray,
+                     z: float = Z95) -> tuple[np.ndarray, np.ndarray]:
+    """Interval for p1 − p2 of independent proportions: Newcombe (1998, *Stat Med* 17:873),
+    method 10 (hybrid score, from two Wilson intervals). R: ``DescTools::BinomDiffCI(..., method="score")``.
+
+    L = (p1 − p2) − √((p1 − l1)² + (u2 − p2)²),  U = (p1 − p2) + √((u1 − p1)² + (p2 − l2)²).
+    """
+    k1, n1, k2, n2 = (np.asarray(a, dtype=float) for a in (k1, n1, k2, n2))
+    with np.errstate(invalid="ignore", divide="ignore"):
+        p1, p2 = k1 / n1, k2 / n2
+    l1, u1 = _wilson(k1, n1, z)
+    l2, u2 = _wilson(k2, n2, z)
+    d = p1 - p2
+    return d - np.sqrt((p1 - l1) ** 2 + (u2 - p2) ** 2), d + np.sqrt((u1 - p1) ** 2 + (p2 - l2) ** 2)
+
+
+def katz_rr_ci(a: np.ndarray, n1: np.ndarray, c: np.ndarray, n2: np.ndarray,
+               z: float = Z95) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Risk ratio (a/n1)/(c/n2) with the Katz et al. (1978, *Biometrics* 34:469) log interval:
+    exp(ln RR ± z·√(1/a − 1/n1 + 1/c − 1/n2)); 0.5 is added to a and c (and 1 to n1, n2) when
+    either is zero (Haldane). R: ``epitools::riskratio.wald``.
+    """
+    a, n1, c, n2 = (np.asarray(x, dtype=float).copy() for x in (a, n1, c, n2))
+    zero = (a == 0) | (c == 0)
+    a[zero] += 0.5
+    c[zero] += 0.5
+    n1[zero] += 1.0
+    n2[zero] += 1.0
+    with np.errstate(invalid="ignore", divide="ignore"):
+        rr = (a / n1) / (c / n2)
+        se = np.sqrt(1 / a - 1 / n1 + 1 / c - 1 / n2)
+    return rr, rr * np.exp(-z * se), rr * np.exp(z * se)
+
+
+def theme_table(matrix: pd.DataFrame, nps: pd.Series, codeframe: Codeframe, lang: str, *,
+                n_respondents: int | None = None, alpha: float = 0.05) -> pd.DataFrame:
+    """Themes × NPS group, one row per theme.
+
+    Columns
+    -------
+    ``theme, label, polarity, n_comments, mentions, share, share_low, share_high`` (share of all
+    comments, Wilson interval); ``n_det, k_det, share_det, n_prom, k_prom, share_prom`` (among
+    comments of detractors 0–6 / promoters 9–10; ``share_det_low`` ... Wilson bounds); ``diff, diff_low, diff_high`` (share_det −
+    share_prom, Newcombe hybrid-score interval); ``lift, lift_low, lift_high``; ``p_value, p_holm,
+    significant``; ``det_share_of_mentions``; ``reach`` (mentions / all respondents).
+
+    Lift is the association-rule lift of "detractor" and the theme,
+    P(theme | detractor) / P(theme | comment with an NPS answer) = P(detractor | theme) / P(detractor):
+    "detractors mention it *lift* times as often as the average commenter". With π the detractor
+    share and RR = P(theme | detractor) / P(theme | not detractor), lift = 1 / (π + (1 − π) / RR), a
+    monotone function of RR, so the Katz interval of RR maps to the lift interval. The test is
+    Fisher's exact test of the 2×2 table theme × detractor (two-sided), Holm-adjusted over themes.
+    """
+    group = nps_category(pd.Series(nps, index=matrix.index))
+    has = group.notna().to_numpy()
+    det = (group == "detractor").fillna(False).to_numpy(bool)
+    prom = (group == "promoter").fillna(False).to_numpy(bool)
+    n = len(matrix)
+    rows = []
+    for th in codeframe.themes:
+        if th.key not in matrix.columns:
+            continue
+        m = matrix[th.key].to_numpy(bool)
+        k = int(m.sum())
+        n_det, k_det = int(det.sum()), int((m & det).sum())
+        n_prom, k_prom = int(prom.sum()), int((m & prom).sum())
+        n_nps, k_nps = int(has.sum()), int((m & has).sum())
+        n_non, k_non = n_nps - n_det, k_nps - k_det
+        if n_det and n_non:
+            _, p = stats.fisher_exact([[k_det, n_det - k_det], [k_non, n_non - k_non]])
+            rr, rr_lo, rr_hi = katz_rr_ci(np.array([k_det]), np.array([n_det]), np.array([k_non]), np.array([n_non]))
+            pi = n_det / n_nps
+
+            def to_lift(r: float, pi: float = pi) -> float:
+                return float(1.0 / (pi + (1 - pi) / r)) if r > 0 else 0.0
+
+            lift = (k_det / n_det) / (k_nps / n_nps) if k_nps else np.nan
+            lift_lo, lift_hi = to_lift(float(rr_lo[0])), to_lift(float(rr_hi[0]))
+        else:
+            p, lift, lift_lo, lift_hi = np.nan, np.nan, np.nan, np.nan
+        lo, hi = _wilson(np.array([k]), np.array([n]))
+        dlo, dhi = newcombe_diff_ci(np.array([k_det]), np.array([n_det]), np.array([k_prom]), np.array([n_prom]))
+        glo, ghi = _wilson(np.array([k_det, k_prom], dtype=float), np.array([n_det, n_prom], dtype=float))
+        rows.append({
+            "theme": th.key, "label": th.name(lang), "polarity": th.polarity, "n_comments": n, "mentions": k,
+            "share": k / n if n else np.nan, "share_low": float(lo[0]), "share_high": float(hi[0]),
+            "n_det": n_det, "k_det": k_det, "share_det": k_det / n_det if n_det else np.nan,
+            "share_det_low": float(glo[0]), "share_det_high": float(ghi[0]),
+            "n_prom": n_prom, "k_prom": k_prom, "share_prom": k_prom / n_prom if n_prom else np.nan,
+            "share_prom_low": float(glo[1]), "share_prom_high": float(ghi[1]),
+            "diff": (k_det / n_det - k_prom / n_prom) if n_det and n_prom else np.nan,
+            "diff_low": float(dlo[0]), "diff_high": float(dhi[0]),
+            "lift": lift, "lift_low": lift_lo, "lift_high": lift_hi, "p_value": p,
+            "det_share_of_mentions": k_det / k_nps if k_nps else np.nan,
+            "reach": k / n_respondents if n_respondents else (k / n if n else np.nan),
+        })
+    tab = pd.DataFrame(rows)
+    if tab.empty:
+        return tab
+    tab["p_holm"] = holm(tab["p_value"].to_numpy())
+    tab["significant"] = tab["p_holm"] < alpha
+    return tab.sort_values(["mentions", "theme"], ascending=[False, True]).reset_index(drop=True)
+
+
+def themes_by(matrix: pd.DataFrame, groups: pd.Series, themes: Sequence[str] | None = None,
+              min_base: int = 30) -> pd.DataFrame:
+    """Share of comments mentioning each theme within each group (e.g. the response's ``channel``).
+
+    Long format ``group, theme, n, k, share, ci_low, ci_high, small_base`` (Wilson intervals), plus
+    a chi-square test of independence per theme (``p_value``, Pearson; ``p_holm`` over themes).
+    """
+    g = pd.Series(groups, index=matrix.index)
+    keep = g.notna()
+    themes = list(themes) if themes is not None else list(matrix.columns)
+    rows, pvals = [], {}
+    for th in themes:
+        m = matrix.loc[keep, th].astype(bool)
+        grouped = m.groupby(g[keep], observed=True)
+        ct = pd.DataFrame({"n": grouped.size(), "k": grouped.sum()})
+        table2 = np.column_stack([ct["n"] - ct["k"], ct["k"]])
+        if len(ct) > 1 and ct["k"].sum() > 0 and (ct["n"] - ct["k"]).sum() > 0:
+            pvals[th] = float(stats.chi2_contingency(table2)[1])
+        else:
+            pvals[th] = np.nan
+        for grp, row in ct.iterrows():
+            nn, kk = int(row["n"]), int(row["k"])
+            lo, hi = _wilson(np.array([kk]), np.array([nn]))
+            rows.append({"group": grp, "theme": th, "n": nn, "k": kk, "share": kk / nn if nn else np.nan,
+                         "ci_low": float(lo[0]), "ci_high": float(hi[0]), "small_base": nn < min_base})
+    out = pd.DataFrame(rows, columns=["group", "theme", "n", "k", "share", "ci_low", "ci_high", "small_base"])
+    adj = dict(zip(pvals, holm(list(pvals.values())), strict=True))
+    out["p_value"] = out["theme"].map(pvals)
+    out["p_holm"] = out["theme"].map(adj)
+    return out
+
+
+def theme_touchpoints(theme: Theme, touchpoints: pd.DataFrame | None) -> list[str]:
+    """Touchpoints a theme belongs to: its explicit ``touchpoints`` present in the client's table,
+    else those whose stage is in ``stages`` and (when given) whose channel is in ``channels``."""
+    if touchpoints is None or touchpoints.empty:
+        return []
+    ids = touchpoints["touchpoint"].astype(str)
+    explicit = [tp for tp in theme.touchpoints if tp in set(ids)]
+    if explicit:
+        return explicit
+    if not theme.stages and not theme.channels:
+        return []
+    sel = pd.Series(True, index=touchpoints.index)
+    if theme.stages:
+        sel &= touchpoints["stage"].astype(str).isin(theme.stages)
+    if theme.channels:
+        sel &= touchpoints["channel"].astype(str).isin(theme.channels)
+    return ids[sel].tolist()
+
+
+def themes_by_stage(table: pd.DataFrame, codeframe: Codeframe, touchpoints: pd.DataFrame | None) -> pd.DataFrame:
+    """Theme -> stage(s) and touchpoint(s) of the journey (from the codeframe and the touchpoints table).
+
+    Columns ``theme, stage, touchpoints`` (touchpoint labels where the table has them), one row per
+    (theme, stage); themes with no stage get stage ``None``.
+    """
+    label = {}
+    if touchpoints is not None and "label" in touchpoints.columns:
+        label = dict(zip(touchpoints["touchpoint"].astype(str), touchpoints["label"].astype(str), strict=True))
+    stage_of = {}
+    if touchpoints is not None and not touchpoints.empty:
+        stage_of = dict(zip(touchpoints["touchpoint"].astype(str), touchpoints["stage"].astype(str), strict=True))
+    rows = []
+    for key in table["theme"]:
+        th = codeframe.theme(key)
+        tps = theme_touchpoints(th, touchpoints)
+        stages = list(th.stages) or sorted({stage_of[tp] for tp in tps if tp in stage_of}, key=STAGES.index)
+        for st in stages or [None]:
+            names = [label.get(tp, tp) for tp in tps if stage_of.get(tp, st) == st or st is None]
+            rows.append({"theme": key, "stage": st, "touchpoints": ", ".join(names), "touchpoint_ids": tps})
+    return pd.DataFrame(rows, columns=["theme", "stage", "touchpoints", "touchpoint_ids"])
+
+
+# =================================================================================================
+# Quotes
+# =================================================================================================
+
+
+def representative_quotes(coding: CodingResult, texts: pd.Series, theme: str, *, n: int = 3,
+                          prefer: pd.Series | None = None, names: Iterable[str] | None = None,
+                          labels: Mapping[str, str] | None = None, max_chars: int = 280,
+                          sample: int = 3000, seed: int = 20261124, max_overlap: float = 0.6) -> list[str]:
+    """The ``n`` comments of ``theme`` closest to the theme's centroid, redacted.
+
+    Distinct comments of the theme (those where ``prefer`` is true first, e.g. detractors for a
+    complaint) are represented by TF-IDF vectors of their normalised tokens; the quotes are the
+    ones with the highest cosine similarity to the mean vector (a medoid-style choice: typical, not
+    extreme), in that order, skipping one whose cosine similarity to a quote already chosen exceeds
+    ``max_overlap`` (maximal-marginal-relevance style, Carbonell & Goldstein 1998) unless too few are
+    left. At most ``sample`` distinct comments are scored (seeded sample).
+    Each quote goes through :func:`redact_pii` and is cut at ``max_chars``.
+    """
+    from sklearn.feature_extraction.text import TfidfVectorizer
+
+    texts = pd.Series(texts).reset_index(drop=True)
+    m = coding.matrix[theme].reset_index(drop=True).to_numpy(bool)
+    rows = np.flatnonzero(m)
+    if prefer is not None:
+        pref = pd.Series(prefer).reset_index(drop=True).fillna(False).to_numpy(bool)
+        if (pref[rows]).sum() >= n:
+            rows = rows[pref[rows]]
+    if not len(rows):
+        return []
+    uniq = pd.Series(texts.iloc[rows].astype(str).to_numpy(), index=rows).drop_duplicates()
+    if len(uniq) > sample:
+        uniq = uniq.sample(sample, random_state=seed).sort_index()
+    toks = coding.corpus.doc_tokens()
+    docs = [" ".join(f"t{i}" for i in toks[r].tolist()) for r in uniq.index]
+    forms = _name_forms(names) if names is not None else None
+    if len(uniq) <= n:
+        chosen = list(uniq.to_numpy())
+    else:
+        vec = TfidfVectorizer(tokenizer=str.split, token_pattern=None, lowercase=False)
+        try:
+            x = vec.fit_transform(docs)
+            centroid = np.asarray(x.mean(axis=0)).ravel()
+            sim = x @ centroid / (np.linalg.norm(centroid) or 1.0)
+            order = np.argsort(-np.asarray(sim).ravel(), kind="stable")
+        except ValueError:  # no token at all in these comments
+            x = None
+            order = np.arange(len(uniq))
+        chosen_idx: list[int] = []
+        for i in order:
+            if len(chosen_idx) == n:
+                break
+            if chosen_idx and x is not None:
+                overlap = (x[chosen_idx] @ x[i].T).toarray().ravel()
+                if overlap.max() > max_overlap:  # near-duplicate of a quote already chosen
+                    continue
+            chosen_idx.append(int(i))
+        for i in order:  # too few distinct ones: fill up in order
+            if len(chosen_idx) >= n:
+                break
+            if int(i) not in chosen_idx:
+                chosen_idx.append(int(i))
+        chosen = [uniq.iloc[i] for i in chosen_idx]
+    out = []
+    for q in chosen:
+        red = redact_pii(q, forms, labels=labels)
+        out.append(red if len(red) <= max_chars else red[: max_chars - 1].rstrip() + "…")
+    return out
+
+
+# =================================================================================================
+# The section, end to end
+# =================================================================================================
+
+
+@dataclass
+class VocResult:
+    """Everything the VoC notebook shows about open comments."""
+
+    comments: pd.DataFrame        # response_id, nps, group, channel (if any), lang, text
+    coding: CodingResult
+    table: pd.DataFrame           # theme_table
+    by_stage: pd.DataFrame
+    by_channel: pd.DataFrame | None
+    quotes: dict[str, list[str]]
+    topics: pd.DataFrame
+    languages: pd.Series          # comments per language
+    n_respondents: int
+    codeframe: Codeframe
+
+
+def analyse_comments(responses: pd.DataFrame, codeframe: Codeframe | None = None, *, lang: str = "en",
+                     touchpoints: pd.DataFrame | None = None, names: Iterable[str] | None = None,
+                     channel_column: str | None = "channel", min_base: int = 30, seed: int = 20261124,
+                     n_quotes: int = 3) -> VocResult:
+    """Code the ``comment`` column of ``responses`` and compute every table of the section.
+
+    Raises
+    ------
+    DataError
+        When ``responses`` has no ``comment`` column.
+    """
+    if "comment" not in responses.columns:
+        raise DataError("responses", "no 'comment' column; map the open-comment question in inputs.responses.columns",
+                        column="comment")
+    cf = codeframe or default_codeframe()
+    text = responses["comment"].astype("string").fillna("").str.strip()
+    keep = text != ""
+    comments = pd.DataFrame({"text": text[keep].astype(str).to_numpy()})
+    comments["response_id"] = responses.loc[keep, "response_id"].to_numpy() if "response_id" in responses else None
+    comments["nps"] = responses.loc[keep, "nps"].to_numpy() if "nps" in responses else np.nan
+    comments["group"] = nps_category(comments["nps"]).astype(object).to_numpy()
+    if channel_column and channel_column in responses.columns:
+        comments["channel"] = responses.loc[keep, channel_column].to_numpy()
+    comments["lang"] = detect_language(comments["text"], cf.languages).to_numpy()
+    coding = code_comments(comments["text"], cf, comments["lang"])
+    names_list = list(names) if names is not None else None
+    tab = theme_table(coding.matrix, comments["nps"], cf, lang, n_respondents=len(responses))
+    quotes = {}
+    labels = pii_labels(lang)
+    for _, row in tab.iterrows():
+        th = cf.theme(row["theme"])
+        want = "detractor" if th.polarity == "complaint" else "promoter" if th.polarity == "praise" else None
+        prefer = comments["group"] == want if want else None
+        quotes[th.key] = representative_quotes(coding, comments["text"], th.key, n=n_quotes, prefer=prefer,
+                                               names=names_list, labels=labels, seed=seed)
+    by_channel = None
+    if "channel" in comments.columns and comments["channel"].notna().any():
+        by_channel = themes_by(coding.matrix, comments["channel"], list(tab["theme"]), min_base=min_base)
+    topics = discover_topics(coding, comments["text"], seed=seed, names=names_list, labels=labels)
+    return VocResult(
+        comments=comments, coding=coding, table=tab, by_stage=themes_by_stage(tab, cf, touchpoints),
+        by_channel=by_channel, quotes=quotes, topics=topics,
+        languages=comments["lang"].fillna("–").value_counts(), n_respondents=len(responses), codeframe=cf,
+    )
+
+
+#: Complaint themes reported as findings (the most mentioned significant ones).
+TOP_COMPLAINTS = 5
+
+
+def _severity(lift: float, significant: bool) -> int:
+    """Severity 1–5 from the detractor lift of a complaint theme: 2 when not significant or
+    lift < 1.5; 3 for 1.5 ≤ lift < 2; 4 for 2 ≤ lift < 2.5; 5 for lift ≥ 2.5 (mentioned by detractors
+    at least 2.5 times as often as by the average commenter: a reason detractors give for leaving)."""
+    if not significant or not np.isfinite(lift) or lift < 1.5:
+        return 2
+    return 3 if lift < 2.0 else 4 if lift < 2.5 else 5
+
+
+def voc_findings(result: VocResult, lang: str, touchpoints: pd.DataFrame | None = None) -> list[Finding]:
+    """``voc.theme.<theme>`` for the :data:`TOP_COMPLAINTS` most mentioned complaint themes whose
+    detractor lift is significantly above 1 (Holm-adjusted Fisher test, 5 %).
+
+    value = share of comments mentioning the theme (%, Wilson interval), n = comments,
+    reach = share of *all* respondents mentioning it (a lower bound: respondents who wrote nothing
+    count as unaffected), severity from the lift (:func:`_severity`). Tags: ``themes``, and the
+    theme's ``stages``, ``touchpoints`` and ``channels`` from the codeframe and the touchpoints table.
+    """
+    tab = result.table
+    if tab.empty:
+        return []
+    sel = tab[(tab["polarity"] == "complaint") & tab["significant"] & (tab["lift"] > 1)]
+    sel = sel.sort_values(["mentions", "theme"], ascending=[False, True]).head(TOP_COMPLAINTS)
+    channels_of = {}
+    if touchpoints is not None and not touchpoints.empty:
+        channels_of = dict(zip(touchpoints["touchpoint"].astype(str), touchpoints["channel"].astype(str), strict=True))
+    out = []
+    for _, r in sel.iterrows():
+        th = result.codeframe.theme(r["theme"])
+        tps = theme_touchpoints(th, touchpoints)
+        stage_rows = result.by_stage[result.by_stage["theme"] == th.key]
+        stages = [s for s in stage_rows["stage"].tolist() if s]
+        channels = sorted(set(th.channels) | {channels_of[tp] for tp in tps if tp in channels_of})
+        out.append(Finding(
+            id=f"voc.theme.{th.key}", section="voc",
+            title=t("voc.finding_theme", lang, theme=th.name(lang), share=fmt_pct(r["share"], lang),
+                    lift=fmt_num(r["lift"], lang, 1)),
+            metric="theme_share", value=100 * float(r["share"]), n=int(r["n_comments"]),
+            ci_low=100 * float(r["share_low"]), ci_high=100 * float(r["share_high"]),
+            severity=_severity(float(r["lift"]), bool(r["significant"])), reach=float(min(1.0, r["reach"])),
+            unit="%",
+            evidence={"mentions": int(r["mentions"]), "share_detractors": r["share_det"],
+                      "share_promoters": r["share_prom"], "lift": r["lift"], "lift_ci": [r["lift_low"], r["lift_high"]],
+                      "p_holm": r["p_holm"], "detractor_share_of_mentions": r["det_share_of_mentions"],
+                      "n_respondents": result.n_respondents, "table": "voc.themes"},
+            tags={"themes": [th.key], "stages": stages, "touchpoints": tps, "channels": channels},
+        ))
+    return out
+
+
+# =================================================================================================
+# Report helpers
+# =================================================================================================
+
+
+def stage_table(result: VocResult, lang: str) -> pd.DataFrame:
+    """Per journey stage: the themes linked to it, their touchpoints, and the comments mentioning any
+    of them (``n``, ``k``, ``share`` with a Wilson interval). Stages in journey order."""
+    rows = []
+    bs = result.by_stage
+    n = len(result.comments)
+    for st in [*STAGES, None]:
+        part = bs[bs["stage"].isna()] if st is None else bs[bs["stage"] == st]
+        if part.empty:
+            continue
+        keys = list(dict.fromkeys(part["theme"]))
+        k = int(result.coding.matrix[keys].any(axis=1).sum())
+        lo, hi = _wilson(np.array([float(k)]), np.array([float(n)]))
+        tps = list(dict.fromkeys(tp for s in part["touchpoints"] for tp in s.split(", ") if tp))
+        rows.append({
+            "stage": t(f"voc.stage.{st}", lang) if st else t("voc.stage_none", lang),
+            "themes": ", ".join(result.codeframe.theme(key).name(lang) for key in keys),
+            "touchpoints": ", ".join(tps), "n": n, "k": k, "share": k / n if n else np.nan,
+            "ci_low": float(lo[0]), "ci_high": float(hi[0]),
+        })
+    return pd.DataFrame(rows)
+
+
+def channel_wide(result: VocResult, polarity: str = "complaint") -> pd.DataFrame:
+    """Themes of one polarity by the response's channel, wide: one row per channel with ``n`` and
+    ``<theme>``, ``<theme>_lo``, ``<theme>_hi`` shares (Wilson)."""
+    if result.by_channel is None:
+        return pd.DataFrame()
+    keys = [th.key for th in result.codeframe.themes if th.polarity == polarity and th.key in set(result.table["theme"])]
+    long = result.by_channel[result.by_channel["theme"].isin(keys)]
+    if long.empty:
+        return pd.DataFrame()
+    wide = long.pivot(index="group", columns="theme", values="share")
+    lo = long.pivot(index="group", columns="theme", values="ci_low").add_suffix("_lo")
+    hi = long.pivot(index="group", columns="theme", values="ci_high").add_suffix("_hi")
+    n = long.groupby("group")["n"].first().rename("n")
+    out = pd.concat([n, wide, lo, hi], axis=1).reset_index().rename(columns={"group": "channel"})
+    out["small_base"] = long.groupby("group")["small_base"].first().to_numpy()
+    return out.sort_values("n", ascending=False).reset_index(drop=True)
+
+
+def themes_figure(table: pd.DataFrame, lang: str) -> Any:
+    """Horizontal bars: share of detractors' and promoters' comments mentioning each theme, with
+    Wilson 95 % intervals."""
+    import matplotlib.pyplot as plt
+
+    from .plots import PALETTE
+
+    tab = table.iloc[::-1]
+    y = np.arange(len(tab))
+    fig, ax = plt.subplots(figsize=(7.5, 0.5 * len(tab) + 1.4))
+    for off, key, colour, label in ((0.2, "det", PALETTE["detractor"], "voc.group_detractor"),
+                                    (-0.2, "prom", PALETTE["promoter"], "voc.group_promoter")):
+        k, n = tab[f"k_{key}"].to_numpy(float), tab[f"n_{key}"].to_numpy(float)
+        share = np.divide(k, n, out=np.zeros_like(k), where=n > 0)
+        lo, hi = _wilson(k, n)
+        err = np.vstack([share - np.nan_to_num(lo), np.nan_to_num(hi) - share]) * 100
+        ax.barh(y + off, share * 100, height=0.38, color=colour,
+                label=f"{t(label, lang)} (n = {fmt_num(float(n.max()) if len(n) else 0, lang, 0)})")
+        ax.errorbar(share * 100, y + off, xerr=np.maximum(err, 0), fmt="none", ecolor="#555555", capsize=2, lw=0.8)
+    ax.set_yticks(y, tab["label"].tolist())
+    ax.set_xlabel(t("voc.axis_share", lang))
+    ax.set_title(t("voc.themes_figure", lang))
+    ax.legend(fontsize=8, loc="lower right")
+    fig.tight_layout()
+    plt.close(fig)
+    return fig
+
+
+def language_summary(result: VocResult, lang: str) -> str:
+    """"en 1 203 (61 %), ru 12 (1 %), …" for the report (other codes grouped)."""
+    n = len(result.comments)
+    parts = []
+    counts = result.comments["lang"].where(result.comments["lang"].isin(result.codeframe.languages), "other")
+    for code, k in counts.value_counts().items():
+        name = t("voc.lang_other", lang) if code == "other" else str(code)
+        parts.append(f"{name} {fmt_num(k, lang, 0)} ({fmt_pct(k / n, lang)})")
+    return ", ".join(parts)
