@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from importlib.metadata import PackageNotFoundError, version
 
-from . import metrics, plots, quality, scorecard, show, stats
+from . import drivers, employees, journey, metrics, plots, quality, scorecard, show, stats, text, tickets
 from .audit import Audit, load_audit
 from .config import AuditConfig, load_config
 from .errors import ClientNameError, ConfigError, CxauditError, DataError, MetricError, NotebookError
@@ -34,6 +34,9 @@ __all__ = [
     "NotebookError",
     "ces",
     "csat",
+    "drivers",
+    "employees",
+    "journey",
     "load_audit",
     "load_config",
     "metric_table",
@@ -46,5 +49,7 @@ __all__ = [
     "show",
     "start",
     "stats",
+    "text",
+    "tickets",
     "__version__",
 ]

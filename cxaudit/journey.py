@@ -1,0 +1,614 @@
+"""The customer journey: stages, touchpoints, heat maps, omnichannel consistency and pain points.
+
+The journey model is the ``touchpoints`` table (``touchpoint, stage, channel, owner_department,
+label``; one of the configured stages each, by default the nine of :data:`cxaudit.config.STAGES`) or,
+when the config has one, a ``touchpoints:`` mapping in ``audit.yaml``. Each touchpoint is rated in
+the ``responses`` table in the column named like the touchpoint (``tp_delivery``) or ``tp_<id>``;
+an empty rating means the customer did not use it.
+
+Estimators
+----------
+- A cell (a touchpoint, a channel, a stage × channel cell) pools the ratings of its touchpoints.
+  Its satisfaction is the top-box share of the ratings (top ``scales.touchpoint.top_box`` categories,
+  like CSAT, METHODS.md), its base ``n`` the respondents who rated at least one of its touchpoints.
+  A respondent who rates two touchpoints of one cell gives two correlated ratings, so the share is a
+  ratio estimator p = Σ wᵢyᵢ / Σ wᵢmᵢ (yᵢ top-box ratings, mᵢ ratings of respondent i, wᵢ the
+  survey weight) with the linearised (respondent-clustered) variance
+  v = Σ wᵢ²(yᵢ − p·mᵢ)² / (Σ wᵢmᵢ)² (Cochran 1977, §6.4; Kish 1965). Its Wilson (1927) interval uses
+  the effective base n_eff = p(1 − p) / v, which is exactly n for one touchpoint without weights.
+  The mean rating uses the same linearisation (× n/(n − 1)) and a Student t interval, which is
+  exactly the usual t interval for one touchpoint without weights.
+- Effort: the mean CES (1–7, Dixon et al. 2013) of the customers who used the cell's touchpoints.
+- Omnichannel consistency of a stage: the spread of satisfaction across its channels (best − worst,
+  in points) and Cochran's Q test of heterogeneity, Q = Σ (p_c − p̄)² / v_c with p̄ the
+  inverse-variance weighted mean and k − 1 degrees of freedom (Cochran 1954). v_c is computed on
+  (y + 1) / (n + 2) so that a channel at 0 % or 100 % keeps a positive variance.
+- Key drivers: :func:`cxaudit.drivers.relative_importance` (exact Shapley / LMG) of the touchpoint
+  ratings for NPS, pairwise deletion (a customer rates only what they used), with bootstrap
+  intervals and the random-noise significance test.
+- Pain points: reach = share of customers who used the touchpoint *and* rated it low (bottom box,
+  the mirror of the top box); severity = the NPS gap between the rest of the customers and those low
+  raters (z-test of R package ``NPS``, ``nps.test``), or its driver importance. The score
+  reach × gap is the number of NPS points the whole base would gain if the low raters answered like
+  the rest, since NPS = reach · NPS_low + (1 − reach) · NPS_rest exactly.
+
+Examples
+--------
+>>> from cxaudit import load_audit                         # doctest: +SKIP
+>>> audit = load_audit("demo")                             # doctest: +SKIP
+>>> pain_points(audit).head(2).index.tolist()              # doctest: +SKIP
+['tp_delivery', 'tp_support_call']
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any, Literal
+
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+from matplotlib.colors import LinearSegmentedColormap
+from matplotlib.figure import Figure
+from scipy import stats
+
+from . import drivers as _drivers
+from .audit import Audit
+from .errors import MetricError
+from .findings import Finding
+from .i18n import catalog, fmt_num, fmt_pct, t
+from .metrics import Z95, nps
+from .plots import PALETTE
+from .stats import nps_difference
+
+__all__ = [
+    "SECTION",
+    "touchpoint_table",
+    "rating_scale",
+    "journey_cells",
+    "touchpoint_metrics",
+    "heatmap_matrix",
+    "omnichannel_consistency",
+    "outcome_column",
+    "key_drivers",
+    "importance_performance",
+    "pain_points",
+    "journey_findings",
+    "stage_label",
+    "fmt_p_value",
+    "channel_label",
+    "heatmap_figure",
+    "drivers_figure",
+    "ipa_figure",
+]
+
+SECTION = "journey"
+#: How many pain points become findings (at most).
+TOP_PAIN_POINTS: int = 3
+#: Significance level of the NPS gap behind a pain-point finding.
+SIGNIFICANCE: float = 0.05
+#: Bootstrap replicates of the key-driver analysis in the notebook.
+DRIVER_BOOTSTRAP: int = 200
+# Finding severity from the NPS gap of the low raters (points): >= 40 -> 5, >= 30 -> 4, ...
+_SEVERITY_BANDS: tuple[tuple[float, int], ...] = ((40.0, 5), (30.0, 4), (20.0, 3), (10.0, 2))
+
+_TP_COLUMNS = ["touchpoint", "column", "stage", "stage_order", "channel", "owner_department", "label"]
+
+
+# --- the journey model -----------------------------------------------------------------------------
+
+
+def _config_touchpoints(audit: Audit) -> pd.DataFrame | None:
+    """Touchpoints defined in audit.yaml (``touchpoints: {id: {stage, channel, ...}}``), if the config has them."""
+    spec = getattr(audit.config, "touchpoints", None)
+    if not spec:
+        return None
+    rows = []
+    for tp, item in dict(spec).items():
+        d = item.model_dump() if hasattr(item, "model_dump") else dict(item)
+        rows.append({"touchpoint": str(tp), **{k: d.get(k) for k in ("stage", "channel", "owner_department", "label")}})
+    return pd.DataFrame(rows)
+
+
+def touchpoint_table(audit: Audit) -> pd.DataFrame | None:
+    """The journey model: one row per touchpoint, in journey order, with its rating column.
+
+    Columns: ``touchpoint, column, stage, stage_order, channel, owner_department, label``. ``column``
+    is the responses column holding its ratings (the id itself or ``tp_<id>``), missing when the
+    survey did not rate it. ``attrs["unmapped_columns"]`` lists ``tp_`` rating columns without a
+    touchpoint row (they have no stage, so they stay out of the journey). ``None`` when the client
+    has neither a touchpoints table nor touchpoints in audit.yaml.
+    """
+    if audit.has("touchpoints"):
+        raw = audit.table("touchpoints").drop(columns=["_row"], errors="ignore")
+    else:
+        raw = _config_touchpoints(audit)
+        if raw is None:
+            return None
+    stages = list(audit.config.stages)
+    resp_cols = set(audit.responses.columns)
+    out = pd.DataFrame({"touchpoint": raw["touchpoint"].astype(str).str.strip()})
+
+    def col_for(tp: str) -> str | None:
+        if tp in resp_cols:
+            return tp
+        return f"tp_{tp}" if f"tp_{tp}" in resp_cols else None
+
+    out["column"] = [col_for(tp) for tp in out["touchpoint"]]
+    out["stage"] = raw["stage"].astype(str).str.strip().str.lower().to_numpy()
+    out["stage_order"] = [stages.index(s) if s in stages else len(stages) for s in out["stage"]]
+    out["channel"] = raw["channel"].astype(str).str.strip().to_numpy()
+    owner = raw["owner_department"] if "owner_department" in raw.columns else pd.Series([None] * len(raw))
+    out["owner_department"] = [None if pd.isna(o) or str(o).strip() == "" else str(o).strip() for o in owner]
+    label = raw["label"] if "label" in raw.columns else pd.Series([None] * len(raw))
+    out["label"] = [
+        str(lb).strip() if not pd.isna(lb) and str(lb).strip() else tp.removeprefix("tp_")
+        for lb, tp in zip(label, out["touchpoint"], strict=True)
+    ]
+    out = out[out["stage_order"] < len(stages)]  # the schema already logged rows with an unknown stage
+    out = out.reset_index(drop=True).sort_values("stage_order", kind="stable").reset_index(drop=True)
+    mapped = set(out["column"].dropna())
+    out.attrs["unmapped_columns"] = [c for c in audit.touchpoint_columns if c not in mapped]
+    return out[_TP_COLUMNS]
+
+
+def rating_scale(audit: Audit) -> tuple[float, float, float, float]:
+    """(min, max, top cut, low cut) of the touchpoint scale: top box ≥ cut, low box ≤ low cut."""
+    sc = audit.config.scales.touchpoint
+    return float(sc.min), float(sc.max), float(sc.max - sc.top_box + 1), float(sc.min + sc.top_box - 1)
+
+
+def _weights(audit: Audit) -> np.ndarray | None:
+    r = audit.responses
+    if "weight" not in r.columns:
+        return None
+    w = pd.to_numeric(r["weight"], errors="coerce").to_numpy(dtype=float)
+    return np.where(np.isnan(w), 0.0, w)
+
+
+# --- pooled cell estimators -------------------------------------------------------------------------
+
+
+def _wilson(p: float, n: float, z: float = Z95) -> tuple[float, float]:
+    """Wilson (1927) score interval of a share p on an (effective) base n."""
+    denom = 1 + z**2 / n
+    centre = (p + z**2 / (2 * n)) / denom
+    half = z * np.sqrt(p * (1 - p) / n + z**2 / (4 * n**2)) / denom
+    return float(centre - half), float(centre + half)
+
+
+def _pooled(x: np.ndarray, w: np.ndarray | None, top_cut: float, low_cut: float) -> dict[str, float]:
+    """Ratio estimators of one cell from an (n, k) block of ratings (NaN = not used); see module doc."""
+    used = ~np.isnan(x)
+    m = used.sum(axis=1)
+    rows = m > 0
+    nan = float("nan")
+    if not rows.any():
+        return {"n": 0, "n_ratings": 0, "n_eff": nan, "top2": nan, "top2_low": nan, "top2_high": nan, "mean": nan,
+                "mean_low": nan, "mean_high": nan, "low_share": nan}
+    x, used, m = x[rows], used[rows], m[rows].astype(float)
+    ww = np.ones(len(x)) if w is None else w[rows]
+    n = int(rows.sum())
+    top = np.where(used, x >= top_cut, False).sum(axis=1)
+    low = np.where(used, x <= low_cut, False).sum(axis=1)
+    xs = np.where(used, x, 0.0).sum(axis=1)
+    tot = float(np.sum(ww * m))
+    p = float(np.sum(ww * top) / tot)
+    var_p = float(np.sum(ww**2 * (top - p * m) ** 2) / tot**2)
+    kish = tot**2 / float(np.sum((ww * m) ** 2))
+    n_eff = p * (1 - p) / var_p if var_p > 0 else kish
+    lo, hi = _wilson(p, n_eff)
+    mean = float(np.sum(ww * xs) / tot)
+    if n > 1:
+        var_m = float(np.sum(ww**2 * (xs - mean * m) ** 2) / tot**2) * n / (n - 1)
+        half = float(stats.t.ppf(0.975, n - 1)) * np.sqrt(var_m)
+        m_lo, m_hi = mean - half, mean + half
+    else:
+        m_lo = m_hi = nan
+    return {"n": n, "n_ratings": int(m.sum()), "n_eff": n_eff, "top2": p, "top2_low": lo, "top2_high": hi,
+            "mean": mean, "mean_low": m_lo, "mean_high": m_hi, "low_share": float(np.sum(ww * low) / tot)}
+
+
+def _effort(audit: Audit, used_any: np.ndarray, w: np.ndarray | None) -> tuple[float, float, float, int]:
+    """Mean CES (and t interval, n) of the respondents flagged in ``used_any``."""
+    r = audit.responses
+    if "ces" not in r.columns:
+        return float("nan"), float("nan"), float("nan"), 0
+    ces = pd.to_numeric(r["ces"], errors="coerce").to_numpy(dtype=float)
+    x = np.where(used_any, ces, np.nan)[:, None]
+    res = _pooled(x, w, np.inf, -np.inf)
+    return res["mean"], res["mean_low"], res["mean_high"], res["n"]
+
+
+def journey_cells(audit: Audit, by: Sequence[str] = ("stage", "channel"), tps: pd.DataFrame | None = None) -> pd.DataFrame:
+    """Satisfaction, mean rating, effort, volume and base of every group of touchpoints.
+
+    Groups are the combinations of ``by`` (columns of :func:`touchpoint_table`: ``stage``,
+    ``channel``, ``touchpoint``, ``owner_department``) over the touchpoints that have ratings.
+
+    Columns: the ``by`` keys, ``n`` (respondents who rated any touchpoint of the group),
+    ``n_ratings``, ``usage`` (their weighted share of all respondents), ``top2`` (satisfied share of
+    ratings) with ``top2_low``/``top2_high`` (Wilson 95%, clustered by respondent), ``mean`` with
+    ``mean_low``/``mean_high`` (t 95%), ``low_share`` (bottom-box share), ``effort`` (mean CES of the
+    group's users) with ``effort_low``/``effort_high`` and ``effort_n``, ``touchpoints`` (how many),
+    ``small_base`` (n < ``min_base``).
+    """
+    tps = touchpoint_table(audit) if tps is None else tps
+    if tps is None:
+        raise MetricError("journey_cells: this client has no touchpoints table")
+    rated = tps[tps["column"].notna()]
+    r = audit.responses
+    w = _weights(audit)
+    total_w = float(len(r)) if w is None else float(w.sum())
+    _, _, top_cut, low_cut = rating_scale(audit)
+    rows: list[dict[str, Any]] = []
+    keys = list(by)
+    for key, grp in rated.groupby(keys, sort=False):
+        key = key if isinstance(key, tuple) else (key,)
+        x = r[list(grp["column"])].to_numpy(dtype=float)
+        res = _pooled(x, w, top_cut, low_cut)
+        used_any = (~np.isnan(x)).any(axis=1)
+        usage = float(used_any.sum() if w is None else w[used_any].sum()) / total_w if total_w else float("nan")
+        e, e_lo, e_hi, e_n = _effort(audit, used_any, w)
+        rows.append({**dict(zip(keys, key, strict=True)), **res, "usage": usage, "effort": e, "effort_low": e_lo,
+                     "effort_high": e_hi, "effort_n": e_n, "touchpoints": len(grp)})
+    out = pd.DataFrame(rows)
+    if out.empty:
+        return out
+    out["small_base"] = out["n"] < audit.config.min_base
+    if "stage" in keys:
+        order = {s: i for i, s in enumerate(audit.config.stages)}
+        out = out.sort_values(by=["stage"], key=lambda s: s.map(order), kind="stable").reset_index(drop=True)
+    return out
+
+
+def touchpoint_metrics(audit: Audit, tps: pd.DataFrame | None = None) -> pd.DataFrame:
+    """One row per rated touchpoint, in journey order: the journey model joined with its cell metrics
+    (:func:`journey_cells` by touchpoint), indexed by touchpoint id."""
+    tps = touchpoint_table(audit) if tps is None else tps
+    if tps is None:
+        raise MetricError("touchpoint_metrics: this client has no touchpoints table")
+    cells = journey_cells(audit, ["touchpoint"], tps)
+    if cells.empty:
+        return cells
+    out = tps.merge(cells, on="touchpoint", how="inner")
+    return out.set_index("touchpoint")
+
+
+def heatmap_matrix(cells: pd.DataFrame, rows: str, cols: str, value: str = "top2",
+                   row_order: Sequence[str] | None = None, col_order: Sequence[str] | None = None) -> dict[str, pd.DataFrame]:
+    """Pivot :func:`journey_cells` output into ``{"value", "n", "small_base"}`` matrices (rows × cols)."""
+    out = {}
+    for name, col in (("value", value), ("n", "n"), ("small_base", "small_base")):
+        mat = cells.pivot_table(index=rows, columns=cols, values=col, aggfunc="first", sort=False)
+        if row_order is not None:
+            mat = mat.reindex([r for r in row_order if r in mat.index])
+        if col_order is not None:
+            mat = mat.reindex(columns=[c for c in col_order if c in mat.columns])
+        out[name] = mat
+    return out
+
+
+def omnichannel_consistency(audit: Audit, cells: pd.DataFrame | None = None) -> pd.DataFrame:
+    """How much satisfaction with one stage varies across its channels.
+
+    One row per stage served by two or more channels: ``channels`` (k), ``best_channel``,
+    ``best``, ``worst_channel``, ``worst`` (top-box shares), ``spread`` (best − worst, points),
+    ``q`` and ``p_value`` (Cochran's Q heterogeneity test, k − 1 df; see module doc), ``n`` (the
+    smallest channel base) and ``consistent`` (p ≥ 0.05).
+    """
+    cells = journey_cells(audit, ("stage", "channel")) if cells is None else cells
+    rows = []
+    for stage, grp in cells[cells["n"] > 0].groupby("stage", sort=False):
+        if len(grp) < 2:
+            continue
+        p = grp["top2"].to_numpy(float)
+        neff = grp["n_eff"].to_numpy(float)
+        pt = (p * neff + 1) / (neff + 2)
+        v = pt * (1 - pt) / neff
+        pbar = float(np.sum(p / v) / np.sum(1 / v))
+        q = float(np.sum((p - pbar) ** 2 / v))
+        k = len(grp)
+        best, worst = grp.iloc[int(np.argmax(p))], grp.iloc[int(np.argmin(p))]
+        pv = float(stats.chi2.sf(q, k - 1))
+        rows.append({"stage": stage, "channels": k, "best_channel": best["channel"], "best": float(best["top2"]),
+                     "worst_channel": worst["channel"], "worst": float(worst["top2"]),
+                     "spread": 100 * float(best["top2"] - worst["top2"]), "q": q, "p_value": pv,
+                     "n": int(grp["n"].min()), "consistent": pv >= SIGNIFICANCE,
+                     "small_base": bool(grp["small_base"].any())})
+    return pd.DataFrame(rows)
+
+
+# --- drivers, importance–performance, pain points -----------------------------------------------------
+
+
+def outcome_column(audit: Audit) -> str | None:
+    """The outcome the drivers explain: ``nps``, else ``csat``, when answered at least ``min_base`` times."""
+    r = audit.responses
+    for col in ("nps", "csat"):
+        if col in r.columns and r[col].notna().sum() >= audit.config.min_base:
+            return col
+    return None
+
+
+def key_drivers(audit: Audit, tps: pd.DataFrame | None = None, *, outcome: str | None = None,
+                method: Literal["shapley", "relative_weights"] = "shapley", bootstrap: int = DRIVER_BOOTSTRAP,
+                missing: Literal["pairwise", "listwise"] = "pairwise") -> pd.DataFrame | None:
+    """Key-driver analysis of the touchpoint ratings for NPS (else CSAT).
+
+    :func:`cxaudit.drivers.relative_importance` on every rated touchpoint whose ratings co-occur
+    with the outcome at least ``min_base`` times (the others are listed in
+    ``attrs["excluded_drivers"]``), with survey weights when the responses have a ``weight``
+    column, pairwise deletion, and ``bootstrap`` replicates seeded by ``audit.config.seed``.
+    More than :data:`cxaudit.drivers.MAX_SHAPLEY_DRIVERS` touchpoints switch to relative weights
+    (``attrs["method"]`` says which ran). Indexed by touchpoint id with the journey columns joined;
+    ``None`` without an outcome or with fewer than two usable touchpoints.
+    """
+    tps = touchpoint_table(audit) if tps is None else tps
+    outcome = outcome or outcome_column(audit)
+    if tps is None or outcome is None:
+        return None
+    r = audit.responses
+    y_ok = r[outcome].notna()
+    rated = tps[tps["column"].notna()]
+    usable, excluded = [], []
+    for tp, col in zip(rated["touchpoint"], rated["column"], strict=True):
+        (usable if int((r[col].notna() & y_ok).sum()) >= audit.config.min_base else excluded).append((tp, col))
+    if len(usable) < 2:
+        return None
+    if method == "shapley" and len(usable) > _drivers.MAX_SHAPLEY_DRIVERS:
+        method = "relative_weights"
+    res = _drivers.relative_importance(r, outcome, [c for _, c in usable], method=method,
+                                       weights="weight" if "weight" in r.columns else None,
+                                       bootstrap=bootstrap, missing=missing, seed=audit.config.seed)
+    by_col = {c: tp for tp, c in usable}
+    attrs = dict(res.attrs)
+    res.index = pd.Index([by_col[c] for c in res.index], name="touchpoint")
+    info = tps.set_index("touchpoint")[["column", "stage", "channel", "owner_department", "label"]]
+    out = res.join(info)
+    out.attrs = {**attrs, "excluded_drivers": [tp for tp, _ in excluded]}
+    return out
+
+
+def importance_performance(drivers: pd.DataFrame, metrics: pd.DataFrame, performance: str = "top2") -> pd.DataFrame:
+    """Importance–performance quadrants (Martilla & James 1977) of the touchpoints.
+
+    Importance is derived (``share`` of R² from :func:`key_drivers`), performance the touchpoint's
+    ``top2`` share (or ``mean``); cross-hairs at the means (:func:`cxaudit.drivers.importance_performance`).
+    The journey columns and the base ``n`` are joined.
+    """
+    ipa = _drivers.importance_performance(drivers["share"], metrics[performance])
+    attrs = dict(ipa.attrs)
+    out = ipa.join(drivers[["rank"]]).join(metrics[["label", "stage", "channel", "owner_department", "n"]])
+    out.attrs = attrs
+    return out
+
+
+def pain_points(audit: Audit, tps: pd.DataFrame | None = None, drivers: pd.DataFrame | None = None,
+                severity: Literal["nps_gap", "importance"] = "nps_gap") -> pd.DataFrame | None:
+    """Touchpoints ranked by reach × severity, with the numbers behind the ranking.
+
+    For each rated touchpoint, on the respondents with a valid NPS (weighted when the responses have
+    weights): ``reach`` = share who used it and rated it in the bottom box; ``n_low`` of them;
+    ``nps_low`` and ``nps_rest`` (everybody else) with ``gap`` = NPS_rest − NPS_low, its 95% interval
+    (``gap_low``, ``gap_high``) and ``p_value`` (``nps.test`` of the R package NPS); ``points`` =
+    reach × gap, the NPS points the whole base would gain if the low raters answered like the rest;
+    ``importance`` = the touchpoint's % of R² from ``drivers`` (when given) and
+    ``impact`` = reach × importance. ``severity`` picks the ranking: ``"nps_gap"`` sorts by
+    ``points``, ``"importance"`` by ``impact``. Indexed by touchpoint, with ``rank``; ``None``
+    without NPS or touchpoints.
+    """
+    if severity not in ("nps_gap", "importance"):
+        raise MetricError(f"pain_points: severity must be 'nps_gap' or 'importance', got {severity!r}")
+    tps = touchpoint_table(audit) if tps is None else tps
+    r = audit.responses
+    if tps is None or "nps" not in r.columns or r["nps"].notna().sum() == 0:
+        return None
+    if severity == "importance" and drivers is None:
+        raise MetricError("pain_points: severity='importance' needs the key-driver table (drivers=...)")
+    valid = r["nps"].notna().to_numpy()
+    base = r[valid]
+    w_all = _weights(audit)
+    w = None if w_all is None else w_all[valid]
+    total = float(len(base)) if w is None else float(w.sum())
+    _, _, _, low_cut = rating_scale(audit)
+    rows = []
+    for _, tp in tps[tps["column"].notna()].iterrows():
+        x = base[tp["column"]].to_numpy(dtype=float)
+        used = ~np.isnan(x)
+        low = used & (x <= low_cut)
+        n_low = int(low.sum())
+        if n_low == 0 or n_low == len(base):
+            continue
+        reach = float(low.sum() if w is None else w[low].sum()) / total
+        a = nps(base["nps"][low], None if w is None else w[low])
+        b = nps(base["nps"][~low], None if w is None else w[~low])
+        test = nps_difference(b, a)
+        rows.append({"touchpoint": tp["touchpoint"], "label": tp["label"], "stage": tp["stage"],
+                     "channel": tp["channel"], "owner_department": tp["owner_department"],
+                     "n_used": int(used.sum()), "n_low": n_low, "n_base": int(len(base)), "reach": reach,
+                     "low_share_of_users": float(n_low / used.sum()), "nps_low": a.value, "nps_rest": b.value,
+                     "gap": test.diff, "gap_low": test.diff - Z95 * test.se, "gap_high": test.diff + Z95 * test.se,
+                     "p_value": test.p_value, "points": reach * test.diff,
+                     "small_base": n_low < audit.config.min_base})
+    out = pd.DataFrame(rows)
+    if out.empty:
+        return None
+    out = out.set_index("touchpoint")
+    if drivers is not None:
+        out["importance"] = drivers["share"].reindex(out.index)
+        out["driver_rank"] = drivers["rank"].reindex(out.index)
+        out["impact"] = out["reach"] * out["importance"]
+    key = "points" if severity == "nps_gap" else "impact"
+    out = out.sort_values(key, ascending=False, kind="stable")
+    out["rank"] = np.arange(1, len(out) + 1)
+    out.attrs.update({"severity": severity, "low_cut": low_cut, "n_base": int(len(base)), "weighted": w is not None})
+    return out
+
+
+def _severity(gap: float) -> int:
+    for cut, level in _SEVERITY_BANDS:
+        if gap >= cut:
+            return level
+    return 1
+
+
+def journey_findings(audit: Audit, lang: str, pains: pd.DataFrame | None, top: int = TOP_PAIN_POINTS) -> list[Finding]:
+    """Findings ``journey.pain_point.<touchpoint>`` for the top pain points.
+
+    A pain point qualifies when its low raters are at least ``min_base`` respondents, their NPS is
+    significantly below the rest (p < :data:`SIGNIFICANCE`) and the gap is positive. Severity comes
+    from the gap: ≥ 40 points → 5, ≥ 30 → 4, ≥ 20 → 3, ≥ 10 → 2, else 1; reach is the share of
+    customers who rated the touchpoint low. Tags link the touchpoint, its stage, channel and owner.
+    """
+    if pains is None or pains.empty:
+        return []
+    ok = pains[(pains["n_low"] >= audit.config.min_base) & (pains["gap"] > 0) & (pains["p_value"] < SIGNIFICANCE)]
+    out = []
+    for tp, row in ok.head(top).iterrows():
+        evidence = {k: row[k] for k in ("reach", "n_used", "n_low", "n_base", "nps_low", "nps_rest", "gap",
+                                        "gap_low", "gap_high", "p_value", "points", "rank")}
+        if "importance" in row.index:
+            evidence |= {"importance_share": row["importance"], "driver_rank": row.get("driver_rank")}
+        evidence |= {"table": "journey.pain_points", "test": "two-sample NPS z-test (R NPS::nps.test)",
+                     "low_box": f"<= {pains.attrs.get('low_cut')}"}
+        tags = {"touchpoints": [str(tp)], "stages": [str(row["stage"])], "channels": [str(row["channel"])]}
+        if row["owner_department"]:
+            tags["departments"] = [str(row["owner_department"])]
+        out.append(Finding(
+            id=f"journey.pain_point.{tp}", section=SECTION,
+            title=t("journey.finding_pain_point", lang, touchpoint=row["label"], reach=fmt_pct(row["reach"], lang),
+                    gap=fmt_num(row["gap"], lang, 1)),
+            metric="nps_gap_low_raters", value=float(row["gap"]), n=int(row["n_low"]),
+            ci_low=float(row["gap_low"]), ci_high=float(row["gap_high"]), severity=_severity(float(row["gap"])),
+            reach=float(min(max(row["reach"], 0.0), 1.0)), unit="pts", evidence=evidence, tags=tags,
+        ))
+    return out
+
+
+# --- labels ----------------------------------------------------------------------------------------
+
+
+def _lookup(prefix: str, value: str, lang: str) -> str:
+    key = f"{prefix}.{str(value).strip().lower().replace(' ', '_')}"
+    return catalog(lang).get(key, str(value))
+
+
+def fmt_p_value(p: float, lang: str) -> str:
+    """A p-value as the report prints it: three decimals, or "< 0.001" (decimal mark per locale)."""
+    if p < 0.001:
+        return "< " + fmt_num(0.001, lang, 3)
+    return fmt_num(p, lang, 3)
+
+
+def stage_label(stage: str, lang: str) -> str:
+    """The client-facing name of a stage (the stage id itself for a custom stage)."""
+    return _lookup("journey.stage", stage, lang)
+
+
+def channel_label(channel: str, lang: str) -> str:
+    """The client-facing name of a channel (the value from the data for an unknown channel)."""
+    return _lookup("journey.channel", channel, lang)
+
+
+# --- figures ---------------------------------------------------------------------------------------
+
+
+def _cmap() -> LinearSegmentedColormap:
+    return LinearSegmentedColormap.from_list("cx_sat", [PALETTE["detractor"], "#f3e3b5", PALETTE["promoter"]])
+
+
+def heatmap_figure(mats: dict[str, pd.DataFrame], lang: str, title: str, row_labels: Sequence[str],
+                   col_labels: Sequence[str], min_base: int, value_kind: Literal["share", "mean"] = "share",
+                   scale: tuple[float, float] = (1.0, 5.0)) -> Figure:
+    """A satisfaction heat map: cells coloured by the top-box share (or the mean rating), each cell
+    printing its value and base n; cells with a base below ``min_base`` are hatched and their value
+    starred; empty cells stay blank."""
+    val = mats["value"].to_numpy(dtype=float)
+    n = mats["n"].to_numpy(dtype=float)
+    small = mats["small_base"].fillna(False).to_numpy(dtype=bool)
+    nr, nc = val.shape
+    fig, ax = plt.subplots(figsize=(min(max(6.5, 0.85 * nc + 3.2), 9.5), max(2.8, 0.5 * nr + 1.7)))
+    vmin, vmax = (0.0, 1.0) if value_kind == "share" else scale
+    im = ax.imshow(np.ma.masked_invalid(val), cmap=_cmap(), vmin=vmin, vmax=vmax, aspect="auto")
+    for i in range(nr):
+        for j in range(nc):
+            if np.isnan(val[i, j]):
+                continue
+            txt = fmt_pct(val[i, j], lang) if value_kind == "share" else fmt_num(val[i, j], lang, 2)
+            star = "*" if small[i, j] else ""
+            ax.text(j, i, f"{txt}{star}\nn = {fmt_num(n[i, j], lang, 0)}", ha="center", va="center", fontsize=8,
+                    color="#1b1b1b", style="italic" if small[i, j] else "normal")
+            if small[i, j]:
+                ax.add_patch(plt.Rectangle((j - 0.5, i - 0.5), 1, 1, fill=False, hatch="///", edgecolor="#7f8c8d",
+                                           linewidth=0))
+    ax.set_xticks(range(nc), list(col_labels), rotation=30, ha="right", fontsize=8.5)
+    ax.set_yticks(range(nr), list(row_labels), fontsize=8.5)
+    ax.grid(False)
+    ax.set_title(title)
+    cb = fig.colorbar(im, ax=ax, fraction=0.035, pad=0.02)
+    if value_kind == "share":
+        cb.ax.yaxis.set_major_formatter(plt.FuncFormatter(lambda v, _: fmt_pct(v, lang)))
+    if small.any():
+        fig.text(0.01, 0.005, "* " + t("report.small_base", lang, min=min_base), fontsize=7.5, color="#555555")
+    fig.tight_layout()
+    plt.close(fig)
+    return fig
+
+
+def drivers_figure(kda: pd.DataFrame, lang: str) -> Figure:
+    """Key drivers: each touchpoint's % of R² with its bootstrap 95% interval (when bootstrapped) and
+    its base n; bars of drivers that do not beat the random-noise predictor are grey."""
+    tab = kda.iloc[::-1]
+    y = np.arange(len(tab))
+    fig, ax = plt.subplots(figsize=(7.5, 0.34 * len(tab) + 1.5))
+    sig = tab["significant"].to_numpy(bool) if "significant" in tab.columns else np.ones(len(tab), bool)
+    colours = [PALETTE["main"] if g else PALETTE["passive"] for g in sig]
+    ax.barh(y, tab["share"], color=colours)
+    if "share_ci_low" in tab.columns:
+        err = np.maximum(np.vstack([tab["share"] - tab["share_ci_low"], tab["share_ci_high"] - tab["share"]]), 0)
+        ax.errorbar(tab["share"], y, xerr=err, fmt="none", ecolor="#d9822b", capsize=2.5, linewidth=1.2)
+    ax.set_yticks(y, [f"{lb} (n = {fmt_num(n, lang, 0)})" for lb, n in zip(tab["label"], tab["n"], strict=True)],
+                  fontsize=8)
+    ax.set_xlabel(t("journey.drivers_axis", lang))
+    a = kda.attrs
+    ax.set_title(t("journey.drivers_title", lang, outcome=str(a.get("outcome", "")).upper(),
+                   r2=fmt_num(100 * a.get("r2", float("nan")), lang, 1), n=fmt_num(a.get("n", 0), lang, 0)))
+    fig.tight_layout()
+    plt.close(fig)
+    return fig
+
+
+def ipa_figure(ipa: pd.DataFrame, lang: str, performance_label: str) -> Figure:
+    """The importance–performance map: performance (x) against derived importance (y), cross-hairs
+    at the means, the four quadrants named. Every point carries its driver rank (``ipa["rank"]``, as
+    in the table beside it); points above the importance line also carry their label."""
+    fig, ax = plt.subplots(figsize=(7.5, 5.2))
+    colour = {"concentrate_here": PALETTE["detractor"], "keep_up": PALETTE["promoter"],
+              "low_priority": PALETTE["passive"], "possible_overkill": PALETTE["main"]}
+    x, yv = ipa["performance"].to_numpy(float), ipa["importance"].to_numpy(float)
+    ax.scatter(x, yv, c=[colour.get(q, PALETTE["main"]) for q in ipa["quadrant"]], s=36, zorder=3)
+    ic, pc = ipa.attrs["importance_cut"], ipa.attrs["performance_cut"]
+    ranks = ipa["rank"] if "rank" in ipa.columns else pd.Series(np.arange(1, len(ipa) + 1), index=ipa.index)
+    for xi, yi, lb, rk in zip(x, yv, ipa["label"], ranks, strict=True):
+        text = f"{int(rk)}. {lb}" if yi >= ic else str(int(rk))
+        ax.annotate(text, (xi, yi), xytext=(4, 3), textcoords="offset points", fontsize=7.5)
+    ax.axhline(ic, color="#7f8c8d", linestyle="--", linewidth=1)
+    ax.axvline(pc, color="#7f8c8d", linestyle="--", linewidth=1)
+    xr = (np.nanmin(x), np.nanmax(x))
+    pad = 0.08 * (xr[1] - xr[0] or 1.0)
+    ax.set_xlim(xr[0] - pad, xr[1] + 3 * pad)
+    ax.set_ylim(0, np.nanmax(yv) * 1.12)
+    corners = {"concentrate_here": (0.01, 0.98, "left", "top"), "keep_up": (0.99, 0.98, "right", "top"),
+               "low_priority": (0.01, 0.02, "left", "bottom"), "possible_overkill": (0.99, 0.02, "right", "bottom")}
+    for q, (cx, cy, ha, va) in corners.items():
+        ax.text(cx, cy, t(f"journey.quadrant.{q}", lang), transform=ax.transAxes, ha=ha, va=va, fontsize=8.5,
+                color=colour[q], fontweight="bold")
+    if ipa["performance"].max() <= 1.0:
+        ax.xaxis.set_major_formatter(plt.FuncFormatter(lambda v, _: fmt_pct(v, lang)))
+    ax.set_xlabel(performance_label)
+    ax.set_ylabel(t("journey.drivers_axis", lang))
+    ax.set_title(t("journey.ipa_title", lang))
+    fig.tight_layout()
+    plt.close(fig)
+    return fig
