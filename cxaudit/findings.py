@@ -143,7 +143,7 @@ def format_value(f: Finding, lang: str) -> tuple[str, str]:
     from .i18n import fmt_ci, fmt_num
 
     has_ci = f.ci_low is not None and f.ci_high is not None
-    ci = fmt_ci(f.ci_low, f.ci_high, lang, 1) if has_ci else "–"
+    ci = fmt_ci(f.ci_low, f.ci_high, lang, 1 if abs(f.value) < 1000 else 0) if has_ci else "–"
     if f.unit == "%":
         space = "" if lang == "en" else "\u00a0"
         return f"{fmt_num(f.value, lang, 1)}{space}%", ci

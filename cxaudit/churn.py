@@ -1,0 +1,2231 @@
+"""Churn: rates and their trend, stated reasons, driver models (logistic and Cox), survival curves.
+
+The unit of analysis is the customer. :func:`customer_frame` joins the ``customers`` table with what
+the other tables say about each customer: the NPS group of their most recent *valid* survey answer
+(kept row, NPS present; ties broken by file order), the touchpoint ratings of that answer, and
+their support-ticket experience (tickets opened, slow resolutions). Every function after that takes
+this frame, so the same code runs on a client's audit and on a synthetic benchmark base.
+
+What is computed, and how
+-------------------------
+- **Churn rate**: the share of customers who churned in the data, with the Wilson (1927) score
+  interval (``statsmodels.stats.proportion.proportion_confint(method="wilson")``). Groups are
+  compared with the rest of the base by a two-proportion z-test (pooled SE), Holm (1979)-corrected
+  over the groups of one cut.
+- **Rate ratio** (detractors vs promoters): RR = (a/n₁)/(c/n₂) with the Katz et al. (1978, *Biometrics*
+  34(3)) log interval exp(ln RR ± 1.96·√(1/a − 1/n₁ + 1/c − 1/n₂)).
+- **Churn per period** (for LTV): events / months at risk inside the data period, a constant hazard λ
+  with the exact Poisson (Garwood 1936) interval; churn over P months = 1 − exp(−P·λ).
+- **Trend**: monthly churn = customers who churned in the month / customers active on its first day
+  (complete months of the data period only). Consecutive months are compared by a two-proportion
+  z-test, Holm-corrected over all pairs; a χ² test of homogeneity tests the months together.
+- **Reasons**: a Pareto table of stated reasons (share of churned customers who stated one, Wilson
+  interval, cumulative share) and reasons by segment (χ² test of independence).
+- **Logistic regression** (``statsmodels`` ``Logit``): odds ratios exp(β) with Wald 95% intervals
+  exp(β ± 1.96·SE) and p-values. Before fitting, explicit checks with a message, never a crash:
+  a column with a single value is left out; rows with a missing value are dropped listwise and
+  counted; a predictor that separates churners perfectly (a category with 0% or 100% churn, a number
+  whose ranges do not overlap, or a fit that statsmodels flags with ``PerfectSeparationWarning`` or
+  that diverges) is left out and the model refitted (Albert & Anderson 1984, *Biometrika* 71(1));
+  predictors that are exact linear combinations of others are left out; a variance inflation factor
+  above 10 is warned about (VIF_j = 1/(1 − R²_j), ``statsmodels`` ``variance_inflation_factor``);
+  fewer than 10 events per parameter is warned about (Peduzzi et al. 1996, *J Clin Epidemiol* 49(12)).
+- **Survival**: Kaplan–Meier curves (``statsmodels`` ``SurvfuncRight``) by NPS group on the tenure
+  time scale with *delayed entry* at the start of the data period (customers who left before it are
+  not in a customer list, so the risk set starts there; Klein & Moeschberger 2003, ch. 4.6);
+  log–log pointwise intervals exp(−exp(ln(−ln S) ± 1.96·SE/(S·|ln S|))) with Greenwood's SE;
+  a log-rank test (``survdiff``); and a Cox proportional-hazards model (``PHReg``, Breslow ties)
+  with hazard ratios exp(β) and the same checks as the logistic model.
+
+The money side (LTV, revenue at risk, retention vs acquisition) is in :mod:`cxaudit.economics`.
+
+Examples
+--------
+>>> import pandas as pd
+>>> f = pd.DataFrame({"customer_id": list("abcdefgh"), "churned": [1, 0, 0, 0, 1, 1, 0, 0],
+...                   "nps_group": ["detractor"] * 4 + ["promoter"] * 4})
+>>> tab = churn_rates(f, by="nps_group")
+>>> tab[["nps_group", "n", "churned", "rate"]].to_dict("records")[0]   # promoters first
+{'nps_group': 'promoter', 'n': 4, 'churned': 2, 'rate': 0.5}
+"""
+
+from __future__ import annotations
+
+import math
+import re
+import warnings
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Literal
+
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+from matplotlib.figure import Figure
+from matplotlib.ticker import FixedLocator, FuncFormatter, NullLocator
+from scipy import stats
+from statsmodels.discrete.discrete_model import Logit
+from statsmodels.duration.hazard_regression import PHReg
+from statsmodels.duration.survfunc import SurvfuncRight, survdiff
+from statsmodels.stats.proportion import proportion_confint
+from statsmodels.tools.sm_exceptions import ConvergenceWarning, PerfectSeparationWarning
+
+from .errors import MetricError
+from .i18n import fmt_ci, fmt_int, fmt_num, fmt_pct, t
+from .metrics import Z95, nps_category
+from .plots import PALETTE
+
+if TYPE_CHECKING:  # pragma: no cover
+    from .economics import Assumptions, RevenueAtRisk
+
+__all__ = [
+    "GROUPS",
+    "MONTH_DAYS",
+    "SLOW_HOURS",
+    "VIF_THRESHOLD",
+    "MIN_EPV",
+    "Window",
+    "RateRatio",
+    "Trend",
+    "Reasons",
+    "ModelMessage",
+    "ModelResult",
+    "Survival",
+    "observation_window",
+    "customer_frame",
+    "frame_from_audit",
+    "segment_columns",
+    "churn_rates",
+    "rate_ratio",
+    "exposure_rates",
+    "churn_trend",
+    "reason_pareto",
+    "reasons_by",
+    "slug",
+    "fit_logit",
+    "fit_cox",
+    "touchpoint_odds",
+    "survival",
+    "plot_rates",
+    "plot_trend",
+    "plot_pareto",
+    "plot_forest",
+    "plot_km",
+    "fmt_ratio",
+    "fmt_p",
+    "PARETO_SHARE",
+    "MAX_REASON_FINDINGS",
+    "TOUCHPOINT_STRONG",
+    "ChurnAnalysis",
+    "model_spec",
+    "analyse",
+    "analyse_audit",
+    "labels",
+    "blocks_rates",
+    "blocks_trend",
+    "blocks_reasons",
+    "blocks_drivers",
+    "blocks_survival",
+    "blocks_economics",
+    "churn_findings",
+]
+
+#: NPS groups in display order; ``no_response``: no valid survey answer from this customer.
+GROUPS: tuple[str, ...] = ("promoter", "passive", "detractor", "no_response")
+#: Days per month (365.25 / 12): tenure and survival times are in these months.
+MONTH_DAYS: float = 365.25 / 12
+#: A ticket counts as a slow resolution when it took longer than this many hours to resolve, or
+#: was still open this long after it was created at the end of the data (an assumption; see
+#: :func:`customer_frame`).
+SLOW_HOURS: float = 48.0
+#: Variance inflation factor above which a predictor is reported as collinear.
+VIF_THRESHOLD: float = 10.0
+#: Fewer events per estimated parameter than this gives a warning (Peduzzi et al. 1996).
+MIN_EPV: float = 10.0
+#: |β × SD(x)| above this (an odds or hazard ratio of e¹⁰ per SD) signals separation.
+_SEPARATION_EFFECT: float = 10.0
+
+
+# --- the customer frame ----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Window:
+    """The data period: from the earliest to the latest date seen in the inputs (days, inclusive)."""
+
+    start: pd.Timestamp
+    end: pd.Timestamp
+
+    @property
+    def months(self) -> float:
+        return float((self.end - self.start).days + 1) / MONTH_DAYS
+
+
+def observation_window(
+    customers: pd.DataFrame, responses: pd.DataFrame | None = None, tickets: pd.DataFrame | None = None
+) -> Window | None:
+    """The data period: min and max over churn dates, survey dates and ticket creation dates.
+
+    A customer list is a list of customers *active at some point in the period*; customers who
+    left before it are not in it. That is why survival analysis enters customers at the start of
+    this window (delayed entry) rather than at their start date. Returns ``None`` without any date.
+    """
+    dates: list[pd.Series] = []
+    for frame, col in ((customers, "churn_date"), (responses, "date"), (tickets, "created_at")):
+        if frame is not None and col in frame.columns:
+            d = pd.to_datetime(frame[col], errors="coerce").dropna()
+            if len(d):
+                dates.append(d)
+    if not dates:
+        return None
+    lo = min(d.min() for d in dates).normalize()
+    hi = max(d.max() for d in dates).normalize()
+    return Window(pd.Timestamp(lo), pd.Timestamp(hi))
+
+
+def _latest_valid_answers(responses: pd.DataFrame) -> pd.DataFrame:
+    """The most recent kept response with an NPS answer per customer (ties: later file row)."""
+    r = responses[responses["customer_id"].notna() & responses["nps"].notna()]
+    if "date" in r.columns:
+        order = ["date", "_row"] if "_row" in r.columns else ["date"]
+        r = r.sort_values(order, kind="stable")
+    return r.groupby("customer_id", sort=False).tail(1).set_index("customer_id")
+
+
+def customer_frame(
+    customers: pd.DataFrame,
+    responses: pd.DataFrame | None = None,
+    tickets: pd.DataFrame | None = None,
+    *,
+    slow_hours: float = SLOW_HOURS,
+    window: Window | None = None,
+) -> pd.DataFrame:
+    """One row per customer with everything the churn analysis uses.
+
+    Parameters
+    ----------
+    customers
+        The canonical ``customers`` table (``customer_id``, ``churned`` required; ``start_date``,
+        ``tenure_months``, ``revenue``, ``churn_date``, ``churn_reason`` and segment columns used
+        when present). Every column is kept.
+    responses
+        Kept survey responses with ``customer_id`` and ``nps``: the customer's NPS group is that of
+        their most recent response with an NPS answer (``no_response`` when there is none), and the
+        ``tp_*`` ratings of that same response are attached.
+    tickets
+        Support tickets with ``customer_id``: ``n_tickets`` (all tickets) and ``n_slow`` (resolved
+        after more than ``slow_hours``, or still open that long at the end of the data).
+    slow_hours
+        The "slow resolution" threshold, an assumption (default :data:`SLOW_HOURS`).
+    window
+        The data period; by default :func:`observation_window` of the inputs.
+
+    Returns
+    -------
+    DataFrame
+        The customer columns plus ``churned`` as 0/1 (``<NA>`` where unknown), ``nps``,
+        ``nps_group``, ``tp_*``, ``n_tickets``, ``n_slow``, ``tenure_years`` and the survival times
+        ``t_exit`` / ``t_entry`` in months of tenure (:data:`MONTH_DAYS`). ``t_exit`` is the tenure
+        when the customer churned or the data ended; it comes from the dates when ``start_date`` is
+        present, else from ``tenure_months``. ``t_entry`` is the tenure at the start of the data
+        period (0 for customers who started later). ``t_window`` is how many months of the data
+        period the customer could be observed in (from entry to the end of the data, churned or not).
+
+    Raises
+    ------
+    MetricError
+        When ``customers`` lacks ``customer_id`` or ``churned``.
+    """
+    for col in ("customer_id", "churned"):
+        if col not in customers.columns:
+            raise MetricError(f"customers: column '{col}' missing; expected the canonical customers table")
+    out = customers.copy()
+    out["churned"] = _as_binary(out["churned"], "churned")
+    if window is None:
+        window = observation_window(customers, responses, tickets)
+
+    if responses is not None and {"customer_id", "nps"} <= set(responses.columns):
+        last = _latest_valid_answers(responses)
+        pos = last.index.get_indexer(out["customer_id"])  # one lookup for every attached column
+        found = pos >= 0
+
+        def attach(col: str) -> np.ndarray:
+            vals = pd.to_numeric(last[col], errors="coerce").to_numpy(float)
+            return np.where(found, vals[np.where(found, pos, 0)], np.nan) if len(vals) else np.full(len(pos), np.nan)
+
+        out["nps"] = attach("nps")
+        out["nps_group"] = nps_category(out["nps"]).fillna("no_response").astype("string")
+        for tp in [c for c in last.columns if str(c).startswith("tp_")]:
+            out[tp] = attach(tp)
+
+    if tickets is not None and "customer_id" in tickets.columns:
+        tk = tickets[tickets["customer_id"].notna()]
+        out["n_tickets"] = out["customer_id"].map(tk.groupby("customer_id").size()).fillna(0).astype("int64")
+        if {"created_at", "resolved_at"} <= set(tk.columns):
+            created = pd.to_datetime(tk["created_at"], errors="coerce")
+            resolved = pd.to_datetime(tk["resolved_at"], errors="coerce")
+            hours = (resolved - created).dt.total_seconds() / 3600.0
+            if window is not None:
+                open_hours = (window.end + pd.Timedelta(days=1) - created).dt.total_seconds() / 3600.0
+                hours = hours.fillna(open_hours.where(resolved.isna()))
+            slow = (hours > slow_hours).groupby(tk["customer_id"]).sum()
+            out["n_slow"] = out["customer_id"].map(slow).fillna(0).astype("int64")
+
+    tenure = pd.to_numeric(out["tenure_months"], errors="coerce") if "tenure_months" in out.columns else None
+    t_exit, t_entry = _survival_times(out, tenure, window)
+    out["t_exit"], out["t_entry"] = t_exit, t_entry
+    out["t_window"] = _window_months(out, t_exit, t_entry, window)
+    out["tenure_years"] = (tenure if tenure is not None else t_exit) / 12.0
+    return out
+
+
+def _as_binary(s: pd.Series, column: str) -> pd.Series:
+    """0/1 as nullable Int64 from booleans or numbers; anything else is a MetricError."""
+    if s.dtype == "boolean" or s.dtype == bool:
+        return s.astype("Int64")
+    num = pd.to_numeric(s, errors="coerce")
+    bad = s.notna() & (num.isna() | ~num.isin([0, 1]))
+    if bad.any():
+        raise MetricError(f"column '{column}': expected 0/1 or true/false, got {s[bad].iloc[0]!r}")
+    return num.astype("Int64")
+
+
+def _survival_times(out: pd.DataFrame, tenure: pd.Series | None, window: Window | None) -> tuple[pd.Series, pd.Series]:
+    churned = out["churned"]
+    nan = pd.Series(np.nan, index=out.index)
+    churn_date = pd.to_datetime(out["churn_date"], errors="coerce") if "churn_date" in out.columns else None
+    start = pd.to_datetime(out["start_date"], errors="coerce") if "start_date" in out.columns else None
+    # the date the customer left or the data ended
+    exit_date = pd.Series(pd.NaT, index=out.index, dtype="datetime64[ns]")
+    if window is not None:
+        exit_date = exit_date.mask(churned.eq(0).fillna(False), window.end)
+    if churn_date is not None:
+        exit_date = exit_date.mask(churned.eq(1).fillna(False), churn_date)
+    t_exit = nan.copy()
+    if start is not None:
+        t_exit = (exit_date - start).dt.days / MONTH_DAYS
+    if tenure is not None:
+        t_exit = t_exit.fillna(tenure)
+    t_entry = pd.Series(0.0, index=out.index)
+    if window is not None:
+        # tenure at the start of the data period: from the start date, else exit tenure − time in window
+        in_window = (exit_date - window.start).dt.days / MONTH_DAYS
+        t_entry = (t_exit - in_window).clip(lower=0)
+        if start is not None:
+            t_entry = ((window.start - start).dt.days / MONTH_DAYS).clip(lower=0).fillna(t_entry)
+        t_entry = t_entry.fillna(0.0)
+    t_exit = t_exit.where(t_exit >= 0)  # churned before they started: unusable, left missing
+    # a customer who left on the first day of the data is at risk for one day
+    t_exit = np.maximum(t_exit, t_entry + 1.0 / MONTH_DAYS).where(t_exit.notna())
+    return t_exit.astype("float64"), t_entry.astype("float64")
+
+
+def _window_months(out: pd.DataFrame, t_exit: pd.Series, t_entry: pd.Series, window: Window | None) -> pd.Series:
+    """Months each customer *could* be observed in the data period (to its end, churned or not)."""
+    if window is None:
+        return pd.Series(np.nan, index=out.index)
+    at_risk = t_exit - t_entry
+    if "churn_date" in out.columns:
+        after = (window.end - pd.to_datetime(out["churn_date"], errors="coerce")).dt.days / MONTH_DAYS
+        at_risk = at_risk + after.clip(lower=0).where(out["churned"].eq(1).fillna(False), 0.0).fillna(0.0)
+    return at_risk.clip(upper=window.months).astype("float64")
+
+
+def segment_columns(audit: Any) -> list[str]:
+    """The configured segment columns (``segments`` in audit.yaml) present in the customers table."""
+    cust = audit.table("customers")
+    return [c for c in audit.config.segments if c in cust.columns]
+
+
+def frame_from_audit(audit: Any, *, slow_hours: float = SLOW_HOURS) -> pd.DataFrame:
+    """:func:`customer_frame` of a loaded audit (``customers`` required; the rest when supplied)."""
+    return customer_frame(
+        audit.table("customers"),
+        audit.responses if audit.has("responses") else None,
+        audit.table("tickets") if audit.has("tickets") else None,
+        slow_hours=slow_hours,
+    )
+
+
+# --- rates -------------------------------------------------------------------------------------------
+
+
+def _known(frame: pd.DataFrame) -> pd.DataFrame:
+    return frame[frame["churned"].notna()]
+
+
+def _wilson(k: np.ndarray, n: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    lo, hi = proportion_confint(np.asarray(k, float), np.asarray(n, float), alpha=0.05, method="wilson")
+    return np.asarray(lo, float), np.asarray(hi, float)
+
+
+def _two_prop_p(k1: np.ndarray, n1: np.ndarray, k2: np.ndarray, n2: np.ndarray) -> np.ndarray:
+    """Two-sided p of the pooled two-proportion z-test (the χ² test of a 2×2 table without correction)."""
+    k1, n1, k2, n2 = (np.asarray(x, float) for x in (k1, n1, k2, n2))
+    with np.errstate(invalid="ignore", divide="ignore"):
+        p = (k1 + k2) / (n1 + n2)
+        se = np.sqrt(p * (1 - p) * (1 / n1 + 1 / n2))
+        z = (k1 / n1 - k2 / n2) / se
+    out = 2 * stats.norm.sf(np.abs(z))
+    return np.where(np.isfinite(z), out, np.where((k1 / n1) == (k2 / n2), 1.0, np.nan))
+
+
+def _holm(p: np.ndarray) -> np.ndarray:
+    """Holm (1979) step-down adjusted p-values; NaN entries are ignored (and stay NaN).
+
+    With the m p-values sorted ascending, p̃₍ᵢ₎ = min(1, max_{j ≤ i} (m − j + 1)·p₍ⱼ₎) — the same as
+    ``statsmodels.stats.multitest.multipletests(method="holm")`` (which also runs a full garbage
+    collection on every call, far slower on large runs) and R ``p.adjust(method = "holm")``.
+    """
+    p = np.asarray(p, float)
+    out = np.full_like(p, np.nan)
+    ok = np.flatnonzero(~np.isnan(p))
+    if len(ok):
+        order = ok[np.argsort(p[ok], kind="stable")]
+        m = len(order)
+        adj = np.minimum(1.0, np.maximum.accumulate((m - np.arange(m)) * p[order]))
+        out[order] = adj
+    return out
+
+
+def churn_rates(frame: pd.DataFrame, by: str | None = None, *, min_base: int = 30,
+                alpha: float = 0.05) -> pd.DataFrame:
+    """Churn rate with its Wilson 95% interval, overall or per group of ``by``.
+
+    Customers whose churn status is unknown are left out (``n`` counts the rest). Per group, the
+    group is compared with all other customers (two-proportion z-test, Holm-corrected over the
+    groups): ``p_holm`` and ``direction`` (+1 significantly higher, −1 lower, 0 neither).
+
+    Returns
+    -------
+    DataFrame
+        ``[by], n, churned, rate, ci_low, ci_high, small_base`` (+ ``p_value, p_holm, direction``
+        with ``by``); ``rate`` is a share 0..1. Groups of ``by`` in :data:`GROUPS` order for
+        ``nps_group``, else by size.
+
+    Raises
+    ------
+    MetricError
+        When no customer has a known churn status, or ``by`` is not a column.
+    """
+    k = _known(frame)
+    if not len(k):
+        raise MetricError("churn rate: no customer with a known churn status (column 'churned'); expected n >= 1")
+    if by is None:
+        n, c = np.array([len(k)]), np.array([int(k["churned"].sum())])
+        tab = pd.DataFrame({"n": n, "churned": c})
+    else:
+        if by not in k.columns:
+            raise MetricError(f"churn rate: column {by!r} not found in the customer table")
+        g = k[k[by].notna()].groupby(k[by].astype("string"), observed=True)["churned"]
+        tab = pd.DataFrame({"n": g.size(), "churned": g.sum().astype("int64")}).rename_axis(by).reset_index()
+        tab = _order_groups(tab, by)
+    lo, hi = _wilson(tab["churned"].to_numpy(), tab["n"].to_numpy())
+    tab["rate"] = tab["churned"] / tab["n"]
+    tab["ci_low"], tab["ci_high"] = lo, hi
+    tab["small_base"] = tab["n"] < min_base
+    if by is not None:
+        tot_n, tot_c = tab["n"].sum(), tab["churned"].sum()
+        p = _two_prop_p(tab["churned"], tab["n"], tot_c - tab["churned"], tot_n - tab["n"])
+        tab["p_value"] = p
+        tab["p_holm"] = _holm(p)
+        rest_rate = (tot_c - tab["churned"]) / (tot_n - tab["n"]).replace(0, np.nan)
+        sig = tab["p_holm"] < alpha
+        tab["direction"] = np.where(sig & (tab["rate"] > rest_rate), 1, np.where(sig, -1, 0))
+    return tab.reset_index(drop=True)
+
+
+def _order_groups(tab: pd.DataFrame, by: str) -> pd.DataFrame:
+    if by == "nps_group":
+        order = {g: i for i, g in enumerate(GROUPS)}
+        return tab.sort_values(by, key=lambda s: s.map(order).fillna(len(order)), kind="stable")
+    return tab.sort_values(["n", by], ascending=[False, True], kind="stable")
+
+
+@dataclass(frozen=True)
+class RateRatio:
+    """Churn rate of one group over another's, with the Katz log interval and a z-test p-value.
+
+    ``a`` of ``n1`` churned in the group, ``c`` of ``n2`` in the reference group.
+    """
+
+    ratio: float
+    ci_low: float
+    ci_high: float
+    p_value: float
+    a: int
+    n1: int
+    c: int
+    n2: int
+
+    @property
+    def rate(self) -> float:
+        return self.a / self.n1
+
+    @property
+    def reference_rate(self) -> float:
+        return self.c / self.n2
+
+
+def rate_ratio(frame: pd.DataFrame, group: str = "detractor", reference: str = "promoter",
+               column: str = "nps_group") -> RateRatio:
+    """Risk ratio RR = (a/n₁)/(c/n₂) with the Katz log 95% interval.
+
+    SE(ln RR) = √(1/a − 1/n₁ + 1/c − 1/n₂); interval exp(ln RR ± 1.96·SE) (Katz, Baptista, Azen &
+    Pike 1978, *Biometrics* 34(3); R ``epitools::riskratio(method="wald")``). The p-value is the
+    two-proportion z-test of the two rates.
+
+    Examples
+    --------
+    >>> f = pd.DataFrame({"churned": [1] * 6 + [0] * 14 + [1] * 2 + [0] * 18,
+    ...                   "nps_group": ["detractor"] * 20 + ["promoter"] * 20})
+    >>> rr = rate_ratio(f)
+    >>> round(rr.ratio, 2), round(rr.ci_low, 3), round(rr.ci_high, 3)
+    (3.0, 0.686, 13.118)
+
+    Raises
+    ------
+    MetricError
+        When a group is missing, or either group has no churned customer (the ratio or its
+        interval is undefined).
+    """
+    if column not in frame.columns:
+        raise MetricError(f"rate ratio: column {column!r} not found in the customer table")
+    k = _known(frame)
+    parts = {}
+    for name in (group, reference):
+        s = k.loc[k[column].astype("string") == name, "churned"]
+        if not len(s):
+            raise MetricError(f"rate ratio: no customer in {column} = {name!r}")
+        parts[name] = (int(s.sum()), len(s))
+    (a, n1), (c, n2) = parts[group], parts[reference]
+    if a == 0 or c == 0:
+        raise MetricError(f"rate ratio {group}/{reference}: needs churned customers in both groups (got {a} and {c})")
+    rr = (a / n1) / (c / n2)
+    se = math.sqrt(1 / a - 1 / n1 + 1 / c - 1 / n2)
+    p = float(_two_prop_p(np.array([a]), np.array([n1]), np.array([c]), np.array([n2]))[0])
+    return RateRatio(rr, rr * math.exp(-Z95 * se), rr * math.exp(Z95 * se), p, a, n1, c, n2)
+
+
+def exposure_rates(frame: pd.DataFrame, by: str | None = None, *, period_months: float = 12.0) -> pd.DataFrame:
+    """Churn per period from time at risk inside the data period (a constant monthly hazard).
+
+    λ = D / T with D churn events and T the months at risk (``t_exit − t_entry`` summed); exact
+    Poisson interval (Garwood 1936) λ ∈ [χ²(0.025; 2D)/2T, χ²(0.975; 2D+2)/2T]; churn over
+    ``period_months`` P: 1 − exp(−P·λ) (and the same of the bounds).
+
+    Returns
+    -------
+    DataFrame
+        ``[by], n, events, exposure_months, hazard, period_churn, ci_low, ci_high``.
+    """
+    k = _known(frame)
+    k = k[k["t_exit"].notna()]
+    if not len(k):
+        raise MetricError("churn per period: no customer with a known status and survival time "
+                          "(needs 'start_date' or 'tenure_months')")
+    expo = (k["t_exit"] - k["t_entry"]).clip(lower=0)
+    if by is None:
+        tab = pd.DataFrame({"n": [len(k)], "events": [int(k["churned"].sum())], "exposure_months": [expo.sum()]})
+    else:
+        g = pd.DataFrame({"key": k[by].astype("string"), "e": k["churned"].astype(float), "x": expo})
+        g = g[g["key"].notna()].groupby("key")
+        tab = pd.DataFrame({"n": g.size(), "events": g["e"].sum().astype("int64"), "exposure_months": g["x"].sum()})
+        tab = _order_groups(tab.rename_axis(by).reset_index(), by)
+    d, tm = tab["events"].to_numpy(float), tab["exposure_months"].to_numpy(float)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        lam = d / tm
+        lo = np.where(d > 0, stats.chi2.ppf(0.025, 2 * d) / (2 * tm), 0.0)
+        hi = stats.chi2.ppf(0.975, 2 * d + 2) / (2 * tm)
+    tab["hazard"] = lam
+    tab["period_churn"] = 1 - np.exp(-period_months * lam)
+    tab["ci_low"] = 1 - np.exp(-period_months * lo)
+    tab["ci_high"] = 1 - np.exp(-period_months * hi)
+    return tab.reset_index(drop=True)
+
+
+# --- trend ------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Trend:
+    """Monthly churn, the tests between consecutive months, and the χ² test over all months.
+
+    ``table`` columns: ``period`` (``YYYY-MM``), ``at_risk``, ``churned``, ``rate``, ``ci_low``,
+    ``ci_high``, ``change`` (rate − previous month's rate), ``p_value``, ``p_holm``, ``significant``.
+    """
+
+    table: pd.DataFrame
+    chi2: float
+    dof: int
+    p_value: float
+    n_unplaced: int = 0  # customers without start or churn date who could not be placed in months
+
+
+def churn_trend(frame: pd.DataFrame, window: Window | None, *, alpha: float = 0.05) -> Trend | None:
+    """Monthly churn rate over the complete months of the data period, significant changes marked.
+
+    Rate of month m = customers who churned in m / customers active on m's first day (started
+    before it and not churned before it). A start date missing but ``tenure_months`` present is
+    reconstructed as exit date − tenure. Consecutive months: two-proportion z-test, Holm (1979)
+    over all consecutive pairs; all months together: χ² test of homogeneity (``scipy.stats.
+    chi2_contingency``).
+
+    Returns ``None`` when the data cannot place churn in time (no ``churn_date``, no window, or
+    fewer than two complete months).
+    """
+    if window is None or "churn_date" not in frame.columns:
+        return None
+    k = _known(frame)
+    churned = k["churned"].eq(1).to_numpy()
+    cdate = pd.to_datetime(k["churn_date"], errors="coerce")
+    start = pd.to_datetime(k["start_date"], errors="coerce") if "start_date" in k.columns else pd.Series(
+        pd.NaT, index=k.index, dtype="datetime64[ns]")
+    if "tenure_months" in k.columns:
+        exit_d = cdate.where(k["churned"].eq(1), window.end)
+        rebuilt = exit_d - pd.to_timedelta(pd.to_numeric(k["tenure_months"], errors="coerce") * MONTH_DAYS, unit="D")
+        start = start.fillna(rebuilt)
+    placed = start.notna().to_numpy() & (~churned | cdate.notna().to_numpy())
+    n_unplaced = int((~placed).sum())
+    first = window.start if window.start.day == 1 else (window.start + pd.offsets.MonthBegin(1))
+    months = pd.date_range(first.normalize(), window.end + pd.Timedelta(days=1), freq="MS")
+    months = [m for m in months if m + pd.offsets.MonthEnd(0) <= window.end]
+    if len(months) < 2:
+        return None
+    s = start.to_numpy("datetime64[ns]")[placed]
+    c = cdate.to_numpy("datetime64[ns]")[placed]
+    ch = churned[placed]
+    big = np.datetime64("2262-01-01")
+    leave = np.where(ch, c, big)
+    rows = []
+    for m in months:
+        ms = np.datetime64(m, "ns")
+        me = np.datetime64(m + pd.offsets.MonthBegin(1), "ns")
+        active = (s < ms) & (leave >= ms)
+        rows.append((m.strftime("%Y-%m"), int(active.sum()), int((active & (leave < me)).sum())))
+    tab = pd.DataFrame(rows, columns=["period", "at_risk", "churned"])
+    tab = tab[tab["at_risk"] > 0].reset_index(drop=True)
+    if len(tab) < 2:
+        return None
+    lo, hi = _wilson(tab["churned"].to_numpy(), tab["at_risk"].to_numpy())
+    tab["rate"] = tab["churned"] / tab["at_risk"]
+    tab["ci_low"], tab["ci_high"] = lo, hi
+    tab["change"] = tab["rate"].diff()
+    p = np.r_[np.nan, _two_prop_p(tab["churned"].to_numpy()[1:], tab["at_risk"].to_numpy()[1:],
+                                  tab["churned"].to_numpy()[:-1], tab["at_risk"].to_numpy()[:-1])]
+    tab["p_value"] = p
+    tab["p_holm"] = _holm(p)
+    tab["significant"] = tab["p_holm"] < alpha
+    table = np.vstack([tab["churned"], tab["at_risk"] - tab["churned"]]).T
+    if (table.sum(axis=0) == 0).any():
+        chi2, dof, pv = 0.0, len(tab) - 1, 1.0
+    else:
+        chi2, pv, dof, _ = stats.chi2_contingency(table, correction=False)
+    return Trend(tab, float(chi2), int(dof), float(pv), n_unplaced)
+
+
+# --- reasons ----------------------------------------------------------------------------------------
+
+
+def slug(text: str) -> str:
+    """A stable id from a reason text: lower case, runs of non-word characters → ``_``.
+
+    >>> slug("Delivery problems"), slug("Проблемы с доставкой")
+    ('delivery_problems', 'проблемы_с_доставкой')
+    """
+    out = re.sub(r"\W+", "_", str(text).strip().lower()).strip("_")
+    return out or "unknown"
+
+
+@dataclass(frozen=True)
+class Reasons:
+    """A Pareto table of stated churn reasons.
+
+    ``table``: ``reason, slug, n, share, ci_low, ci_high, cum_share`` sorted by ``n``; shares are of
+    ``n_stated`` (churned customers who stated a reason); ``n_not_stated`` churned without one.
+    """
+
+    table: pd.DataFrame
+    n_churned: int
+    n_stated: int
+
+    @property
+    def n_not_stated(self) -> int:
+        return self.n_churned - self.n_stated
+
+
+def _reason_series(frame: pd.DataFrame) -> tuple[pd.DataFrame, pd.Series]:
+    if "churn_reason" not in frame.columns:
+        raise MetricError("churn reasons: column 'churn_reason' not found in the customers table")
+    ch = _known(frame)
+    ch = ch[ch["churned"].eq(1)]
+    reason = ch["churn_reason"].astype("string").str.strip()
+    return ch, reason.mask(reason == "")
+
+
+def reason_pareto(frame: pd.DataFrame) -> Reasons:
+    """Stated churn reasons as a Pareto table: count, share with Wilson interval, cumulative share."""
+    ch, reason = _reason_series(frame)
+    counts = reason.dropna().value_counts()
+    counts = counts.rename_axis("reason").reset_index(name="n")
+    counts = counts.sort_values(["n", "reason"], ascending=[False, True], kind="stable").reset_index(drop=True)
+    stated = int(counts["n"].sum())
+    if stated:
+        lo, hi = _wilson(counts["n"].to_numpy(), np.full(len(counts), stated))
+    else:
+        lo = hi = np.array([])
+    counts["slug"] = [slug(r) for r in counts["reason"]]
+    counts["share"] = counts["n"] / stated if stated else np.nan
+    counts["ci_low"], counts["ci_high"] = lo, hi
+    counts["cum_share"] = counts["share"].cumsum()
+    return Reasons(counts[["reason", "slug", "n", "share", "ci_low", "ci_high", "cum_share"]], len(ch), stated)
+
+
+def reasons_by(frame: pd.DataFrame, by: str, *, min_base: int = 30) -> tuple[pd.DataFrame, float]:
+    """Share of each stated reason within each group of ``by``, and the χ² test p-value.
+
+    Returns
+    -------
+    (DataFrame, float)
+        Long table ``by, reason, n, base, share, ci_low, ci_high, small_base`` (``base``: churned
+        customers of the group with a stated reason) and the p-value of the χ² test of independence
+        of reason and group (NaN with fewer than two groups or reasons).
+    """
+    ch, reason = _reason_series(frame)
+    if by not in ch.columns:
+        raise MetricError(f"churn reasons by: column {by!r} not found in the customer table")
+    d = pd.DataFrame({"g": ch[by].astype("string"), "reason": reason}).dropna()
+    xt = pd.crosstab(d["g"], d["reason"])
+    if xt.empty:
+        return pd.DataFrame(columns=[by, "reason", "n", "base", "share", "ci_low", "ci_high", "small_base"]), np.nan
+    long = xt.stack().rename("n").reset_index().rename(columns={"g": by})
+    long["base"] = long[by].map(xt.sum(axis=1))
+    lo, hi = _wilson(long["n"].to_numpy(), long["base"].to_numpy())
+    long["share"] = long["n"] / long["base"]
+    long["ci_low"], long["ci_high"] = lo, hi
+    long["small_base"] = long["base"] < min_base
+    p = float(stats.chi2_contingency(xt.to_numpy(), correction=False)[1]) if min(xt.shape) >= 2 else np.nan
+    return long, p
+
+
+# --- driver models: shared checks -------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ModelMessage:
+    """A check that changed the model or that its reader must know about.
+
+    ``code`` is one of ``constant``, ``empty``, ``missing``, ``separation_level``,
+    ``separation_numeric``, ``separation_fit``, ``aliased``, ``vif``, ``low_epv``,
+    ``not_converged``; ``column`` names the predictor; ``detail`` holds the numbers. ``text(lang)``
+    is the client-facing sentence (catalog key ``churn.msg.<code>``); ``str()`` is the English one.
+    """
+
+    code: str
+    column: str
+    detail: Mapping[str, Any] = field(default_factory=dict)
+
+    def text(self, lang: str, labels: Mapping[str, str] | None = None) -> str:
+        labels = labels or {}
+        name = labels.get(self.column, self.column)
+        d = dict(self.detail)
+        kw: dict[str, Any] = {"column": name}
+        if self.code == "constant":
+            kw["value"] = d.get("value")
+        elif self.code == "missing":
+            kw["n"] = fmt_int(d["n"], lang)
+            kw["share"] = fmt_pct(d["share"], lang, 1)
+            kw["detail"] = ", ".join(f"{labels.get(c, c)}: {fmt_int(v, lang)}" for c, v in d["by_column"].items())
+        elif self.code == "separation_level":
+            kw |= {"level": labels.get(f"{self.column}={d['level']}", d["level"]),
+                   "rate": fmt_pct(d["rate"], lang), "n": fmt_int(d["n"], lang)}
+        elif self.code == "vif":
+            kw |= {"vif": fmt_num(d["vif"], lang, 1), "threshold": fmt_num(d["threshold"], lang, 0)}
+        elif self.code == "low_epv":
+            kw |= {"epv": fmt_num(d["epv"], lang, 1), "events": fmt_int(d["events"], lang),
+                   "params": fmt_int(d["params"], lang)}
+        elif self.code == "aliased":
+            kw["term"] = labels.get(d.get("term", ""), d.get("term", ""))
+        return t(f"churn.msg.{self.code}", lang, **kw)
+
+    def __str__(self) -> str:
+        return self.text("en")
+
+
+@dataclass
+class _Prepared:
+    y: pd.Series
+    x: pd.DataFrame  # design matrix (no constant)
+    numeric: list[str]
+    levels: dict[str, list[str]]  # categorical predictor -> levels, reference first
+    owner: dict[str, str]  # design column -> predictor
+    extra: pd.DataFrame  # time / entry columns for Cox
+    n_missing: int
+    messages: list[ModelMessage]
+
+
+def _design(frame: pd.DataFrame, numeric: Sequence[str], levels: Mapping[str, Sequence[str]]) -> pd.DataFrame:
+    """Numeric columns as they are and one 0/1 column ``col=level`` per non-reference level.
+
+    A row whose category is not among ``levels`` (or missing) gets NaN in that predictor's columns.
+    """
+    cols: dict[str, np.ndarray] = {}
+    for c in numeric:
+        cols[c] = pd.to_numeric(frame[c], errors="coerce").to_numpy(float)
+    for c, lv in levels.items():
+        s = frame[c].astype("string")
+        known = s.isin(list(lv)).to_numpy() & s.notna().to_numpy()
+        for level in lv[1:]:
+            col = (s == level).fillna(False).to_numpy(float)
+            cols[f"{c}={level}"] = np.where(known, col, np.nan)
+    return pd.DataFrame(cols, index=frame.index)
+
+
+def _prepare(
+    frame: pd.DataFrame,
+    *,
+    outcome: str,
+    numeric: Sequence[str],
+    categorical: Mapping[str, str | None],
+    kind: Literal["logit", "cox"],
+    extra: Sequence[str] = (),
+) -> _Prepared:
+    """Checks shared by the logistic and Cox models (see the module docstring)."""
+    what = "logistic model" if kind == "logit" else "Cox model"
+    wanted = [outcome, *numeric, *categorical, *extra]
+    for c in wanted:
+        if c not in frame.columns:
+            raise MetricError(f"{what}: column {c!r} not found; the customer table has: "
+                              f"{', '.join(map(str, frame.columns[:25]))}")
+    if len(set(wanted)) != len(wanted):
+        raise MetricError(f"{what}: a column is listed twice among {wanted}")
+    messages: list[ModelMessage] = []
+    y = pd.to_numeric(_as_binary(frame[outcome], outcome), errors="coerce").astype("float64")
+    data: dict[str, pd.Series] = {}
+    for c in numeric:
+        s = frame[c]
+        if s.dtype == bool or str(s.dtype) == "boolean":
+            s = s.astype("Float64")
+        num = pd.to_numeric(s, errors="coerce")
+        bad = s.notna() & num.isna()
+        if bad.any():
+            raise MetricError(f"{what}: column {c!r} must be numeric; found {s[bad].iloc[0]!r}")
+        data[c] = num.astype("float64")
+    for c in categorical:
+        data[c] = frame[c].astype("string").str.strip().mask(lambda s: s == "")
+    for c in extra:
+        data[c] = pd.to_numeric(frame[c], errors="coerce").astype("float64")
+    # 1. a predictor with no value or one value carries no information: leave it out
+    keep: list[str] = []
+    for c in [*numeric, *categorical]:
+        vals = data[c].dropna()
+        if vals.empty:
+            messages.append(ModelMessage("empty", c))
+        elif vals.nunique() == 1:
+            messages.append(ModelMessage("constant", c, {"value": _plain(vals.iloc[0])}))
+        else:
+            keep.append(c)
+    # 2. listwise deletion, counted per column
+    cols = [outcome, *keep, *extra]
+    table = pd.DataFrame({outcome: y, **{c: data[c] for c in [*keep, *extra]}}, index=frame.index)
+    na = table.isna()
+    complete = ~na.any(axis=1)
+    n_missing = int((~complete).sum())
+    if n_missing:
+        by_col = {c: int(na[c].sum()) for c in cols if na[c].any()}
+        messages.append(ModelMessage("missing", outcome, {"n": n_missing, "share": n_missing / max(len(table), 1),
+                                                          "by_column": by_col}))
+    table = table[complete]
+    if not len(table):
+        raise MetricError(f"{what}: no customer has every value needed ({', '.join(cols)}); expected n >= 1")
+    if table[outcome].nunique() < 2:
+        raise MetricError(f"{what}: column {outcome!r} has a single value ({_plain(table[outcome].iloc[0])}) "
+                          f"among the {len(table)} usable customers; expected both churned and retained customers")
+    # 3. constant after deletion
+    for c in list(keep):
+        if table[c].nunique() < 2:
+            messages.append(ModelMessage("constant", c, {"value": _plain(table[c].iloc[0])}))
+            keep.remove(c)
+    num_keep = [c for c in numeric if c in keep]
+    levels: dict[str, list[str]] = {}
+    for c in [c for c in categorical if c in keep]:
+        counts = table[c].value_counts()
+        ref = categorical[c]
+        if ref is None or ref not in counts.index:
+            ref = str(counts.index[0])
+        levels[c] = [ref, *_level_order(c, [str(v) for v in counts.index if v != ref])]
+    # 4. separation that can be seen before fitting
+    ev = table[outcome]
+    for c in list(levels):
+        rate = ev.groupby(table[c]).agg(["mean", "size"])
+        if kind == "logit":
+            bad = rate[(rate["mean"] == 0) | (rate["mean"] == 1)]
+        else:
+            bad = rate[rate["mean"] == 0]
+        if len(bad):
+            level = str(bad.index[0])
+            messages.append(ModelMessage("separation_level", c, {"level": level, "rate": float(bad["mean"].iloc[0]),
+                                                                 "n": int(bad["size"].iloc[0])}))
+            del levels[c]
+    if kind == "logit":
+        for c in list(num_keep):
+            x0, x1 = table.loc[ev == 0, c], table.loc[ev == 1, c]
+            if x0.max() <= x1.min() or x1.max() <= x0.min():
+                messages.append(ModelMessage("separation_numeric", c))
+                num_keep.remove(c)
+    # 5. design, exact collinearity
+    while True:
+        x = _design(table, num_keep, levels)
+        owner = {col: col.split("=", 1)[0] if col not in num_keep else col for col in x.columns}
+        aliased = _aliased(x)
+        if aliased is None:
+            break
+        pred = owner[aliased]
+        messages.append(ModelMessage("aliased", pred, {"term": aliased}))
+        if pred in levels:
+            del levels[pred]
+        else:
+            num_keep.remove(pred)
+    if x.shape[1] == 0:
+        raise MetricError(f"{what}: no usable predictor left after the checks: "
+                          + "; ".join(str(m) for m in messages))
+    return _Prepared(table[outcome], x, num_keep, levels, owner, table[list(extra)], n_missing, messages)
+
+
+def _level_order(column: str, levels: list[str]) -> list[str]:
+    """Non-reference levels: NPS groups in :data:`GROUPS` order, anything else alphabetical."""
+    if column == "nps_group":
+        rank = {g: i for i, g in enumerate(GROUPS)}
+        return sorted(levels, key=lambda v: (rank.get(v, len(rank)), v))
+    return sorted(levels)
+
+
+def _plain(v: Any) -> Any:
+    return v.item() if hasattr(v, "item") else v
+
+
+def _correlation(x: pd.DataFrame) -> np.ndarray:
+    """Correlation matrix of the design columns (centred, so the intercept is accounted for)."""
+    m = x.to_numpy(float)
+    m = m - m.mean(axis=0)
+    gram = m.T @ m
+    d = np.sqrt(np.clip(np.diag(gram), 0, None))
+    d[d == 0] = 1.0
+    return gram / np.outer(d, d)
+
+
+def _aliased(x: pd.DataFrame) -> str | None:
+    """The first design column that is an exact linear combination of the columns before it and
+    the intercept, if any.
+
+    Works on the k × k correlation matrix (one pass over the data): column j is aliased when its
+    residual variance given the earlier kept columns, 1 − r'R⁻¹r, is ~0. Constant columns were
+    removed before, and a Cox model is invariant to shifting a column, so centring suits both models.
+    """
+    corr = _correlation(x)
+    kept: list[int] = []
+    for j in range(corr.shape[0]):
+        if kept:
+            r = corr[kept, j]
+            resid = 1.0 - float(r @ np.linalg.solve(corr[np.ix_(kept, kept)], r))
+        else:
+            resid = float(corr[j, j])
+        if resid < 1e-9:
+            return str(x.columns[j])
+        kept.append(j)
+    return None
+
+
+def _vif(x: pd.DataFrame) -> pd.DataFrame:
+    """VIF_j = 1/(1 − R²_j) of each design column regressed on the others plus a constant.
+
+    Computed as the diagonal of the inverse correlation matrix of the columns, which equals
+    1/(1 − R²_j) (Belsley, Kuh & Welsch 1980; Kutner et al. 2005, eq. 10.41) — the same number as
+    ``statsmodels``' ``variance_inflation_factor`` with a constant in the design (a test checks),
+    without one regression per column.
+    """
+    if x.shape[1] < 2:
+        return pd.DataFrame({"term": list(x.columns), "vif": [1.0] * x.shape[1]})
+    inv = np.linalg.pinv(_correlation(x))
+    return pd.DataFrame({"term": list(x.columns), "vif": np.diag(inv).astype(float)})
+
+
+@dataclass
+class ModelResult:
+    """A fitted churn-driver model (logistic: odds ratios; Cox: hazard ratios).
+
+    Attributes
+    ----------
+    kind : ``"logit"`` or ``"cox"``
+    table : DataFrame
+        One row per term: ``term, predictor, level, reference`` (True for the reference level of a
+        categorical predictor, shown with ratio 1), ``coef, se, ratio, ci_low, ci_high, p_value``.
+    n, n_events, n_missing : int
+        Customers used, churn events among them, customers dropped for a missing value.
+    messages : list of ModelMessage
+        Every check that left a predictor out or warrants a warning.
+    vif : DataFrame
+        ``term, vif`` of the final design.
+    numeric, levels
+        The predictors kept (categorical: levels with the reference first) — the encoding that
+        :meth:`design` applies to new data.
+    fit
+        The statsmodels results object.
+    """
+
+    kind: str
+    table: pd.DataFrame
+    n: int
+    n_events: int
+    n_missing: int
+    messages: list[ModelMessage]
+    vif: pd.DataFrame
+    numeric: list[str]
+    levels: dict[str, list[str]]
+    fit: Any = field(repr=False)
+
+    @property
+    def columns(self) -> list[str]:
+        return [c for c in self.fit.model.exog_names if c != "const"]
+
+    def design(self, frame: pd.DataFrame) -> pd.DataFrame:
+        """The design matrix of ``frame`` with this model's encoding (NaN rows where unusable)."""
+        x = _design(frame, self.numeric, self.levels)[self.columns]
+        if self.kind == "logit":
+            x.insert(0, "const", 1.0)
+        return x
+
+    def predict(self, frame: pd.DataFrame) -> np.ndarray:
+        """P(churn) of each row of ``frame`` (logistic model only); NaN where a value is missing."""
+        if self.kind != "logit":
+            raise MetricError("predict: only the logistic model gives churn probabilities")
+        x = self.design(frame).to_numpy(float)
+        eta = x @ self.fit.params.to_numpy(float)
+        return 1.0 / (1.0 + np.exp(-eta))
+
+    def ratio(self, term: str) -> pd.Series:
+        """The table row of one term (``predictor=level`` for a category)."""
+        row = self.table[self.table["term"] == term]
+        if not len(row):
+            raise KeyError(f"term {term!r} not in the model; terms: {', '.join(self.table['term'])}")
+        return row.iloc[0]
+
+
+def _finish(kind: str, res: Any, prep: _Prepared, messages: list[ModelMessage],
+            categorical_order: Sequence[str]) -> ModelResult:
+    params, bse, pv = res.params, res.bse, res.pvalues
+    ci = np.asarray(res.conf_int(alpha=0.05))
+    names = list(res.model.exog_names)
+    rows = []
+    for i, name in enumerate(names):
+        if name == "const":
+            continue
+        pred = prep.owner.get(name, name)
+        level = name.split("=", 1)[1] if pred in prep.levels else None
+        rows.append({"term": name, "predictor": pred, "level": level, "reference": False,
+                     "coef": float(np.asarray(params)[i]), "se": float(np.asarray(bse)[i]),
+                     "ratio": float(np.exp(np.asarray(params)[i])), "ci_low": float(np.exp(ci[i, 0])),
+                     "ci_high": float(np.exp(ci[i, 1])), "p_value": float(np.asarray(pv)[i])})
+    for pred, lv in prep.levels.items():
+        rows.append({"term": f"{pred}={lv[0]}", "predictor": pred, "level": lv[0], "reference": True,
+                     "coef": 0.0, "se": np.nan, "ratio": 1.0, "ci_low": np.nan, "ci_high": np.nan, "p_value": np.nan})
+    table = pd.DataFrame(rows)
+    # order: predictors as asked, reference level first within a predictor
+    pred_order = {p: i for i, p in enumerate([*prep.numeric, *categorical_order])}
+    table["_p"] = table["predictor"].map(pred_order).fillna(len(pred_order))
+    table["_l"] = [0 if r else 1 for r in table["reference"]]
+    table = table.sort_values(["_p", "_l"], kind="stable").drop(columns=["_p", "_l"]).reset_index(drop=True)
+    vif = _vif(prep.x)
+    for _, r in vif.iterrows():
+        if r["vif"] > VIF_THRESHOLD:
+            messages.append(ModelMessage("vif", prep.owner.get(r["term"], r["term"]),
+                                         {"term": r["term"], "vif": float(r["vif"]), "threshold": VIF_THRESHOLD}))
+    n_events = int(prep.y.sum())
+    k_params = prep.x.shape[1]
+    limiting = min(n_events, len(prep.y) - n_events) if kind == "logit" else n_events
+    if k_params and limiting / k_params < MIN_EPV:
+        messages.append(ModelMessage("low_epv", "", {"epv": limiting / k_params, "events": limiting,
+                                                     "params": k_params}))
+    return ModelResult(kind, table, len(prep.y), n_events, prep.n_missing, messages, vif, prep.numeric,
+                       prep.levels, res)
+
+
+def _separation_suspect(res: Any, x: pd.DataFrame, caught: list[warnings.WarningMessage]) -> str | None:
+    """The design column most likely behind separation, or None when the fit looks sound."""
+    flagged = any(issubclass(w.category, PerfectSeparationWarning) for w in caught)
+    converged = bool(getattr(res, "mle_retvals", {}).get("converged", True))
+    params = res.params.drop("const", errors="ignore")
+    effect = (params.abs() * x[params.index].std(ddof=0)).replace([np.inf], np.nan).fillna(np.inf)
+    if not (flagged or not converged or (effect > _SEPARATION_EFFECT).any()):
+        return None
+    if not len(effect):
+        return None
+    worst = effect.idxmax()
+    if effect[worst] > _SEPARATION_EFFECT or flagged:
+        return str(worst)
+    return None
+
+
+def _drop_predictor(prep: _Prepared, pred: str) -> None:
+    if pred in prep.levels:
+        del prep.levels[pred]
+    else:
+        prep.numeric.remove(pred)
+    prep.x = prep.x[[c for c in prep.x.columns if prep.owner[c] != pred]]
+
+
+def fit_logit(
+    frame: pd.DataFrame,
+    numeric: Sequence[str] = (),
+    categorical: Mapping[str, str | None] | None = None,
+    *,
+    outcome: str = "churned",
+) -> ModelResult:
+    """Logistic regression of churn (statsmodels ``Logit``): odds ratios with 95% intervals.
+
+    Parameters
+    ----------
+    frame
+        One row per customer (:func:`customer_frame`).
+    numeric
+        Numeric predictors (odds ratio per unit: use ``tenure_years`` for "per year").
+    categorical
+        Categorical predictor -> reference level (``None``: the most frequent level).
+    outcome
+        The 0/1 churn column.
+
+    Returns
+    -------
+    ModelResult
+        OR = exp(β), interval exp(β ± 1.96·SE) (Wald), p-values of the Wald z-tests; the
+        ``messages`` say what the checks changed (module docstring): a single-valued column left
+        out, rows with missing values dropped (listwise, counted), separation (category with 0% or
+        100% churn, non-overlapping numeric ranges, or a fit flagged by statsmodels / diverging —
+        the offending predictor is left out and the model refitted), aliased predictors, VIF > 10,
+        fewer than 10 events per parameter.
+
+    Raises
+    ------
+    MetricError
+        A column missing or not numeric, no usable row, the outcome not 0/1 or with one value only,
+        or no predictor left.
+
+    Examples
+    --------
+    A 2×2 table (a = 20 churned / b = 80 retained detractors, c = 10 / d = 90 promoters): the odds
+    ratio is ad/bc = 2.25 (Woolf 1955).
+
+    >>> f = pd.DataFrame({"churned": [1] * 20 + [0] * 80 + [1] * 10 + [0] * 90,
+    ...                   "nps_group": ["detractor"] * 100 + ["promoter"] * 100})
+    >>> m = fit_logit(f, categorical={"nps_group": "promoter"})
+    >>> round(float(m.ratio("nps_group=detractor")["ratio"]), 4)
+    2.25
+    """
+    categorical = dict(categorical or {})
+    prep = _prepare(frame, outcome=outcome, numeric=numeric, categorical=categorical, kind="logit")
+    messages = list(prep.messages)
+    while True:
+        x = prep.x.copy()
+        x.insert(0, "const", 1.0)
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            try:
+                res = Logit(prep.y, x).fit(disp=0, maxiter=100, method="newton")
+            except np.linalg.LinAlgError:
+                res = Logit(prep.y, x).fit(disp=0, maxiter=200, method="bfgs")
+        suspect = _separation_suspect(res, prep.x, caught)
+        if suspect is None:
+            if not res.mle_retvals.get("converged", True):
+                messages.append(ModelMessage("not_converged", ""))
+            break
+        pred = prep.owner[suspect]
+        messages.append(ModelMessage("separation_fit", pred, {"term": suspect}))
+        _drop_predictor(prep, pred)
+        if prep.x.shape[1] == 0:
+            raise MetricError("logistic model: no predictor left after removing separating predictors: "
+                              + "; ".join(str(m) for m in messages))
+    return _finish("logit", res, prep, messages, list(categorical))
+
+
+def fit_cox(
+    frame: pd.DataFrame,
+    numeric: Sequence[str] = (),
+    categorical: Mapping[str, str | None] | None = None,
+    *,
+    event: str = "churned",
+    time: str = "t_exit",
+    entry: str | None = "t_entry",
+) -> ModelResult:
+    """Cox proportional-hazards model (statsmodels ``PHReg``, Breslow ties): hazard ratios.
+
+    Time is tenure in months (``t_exit``) with delayed entry at ``t_entry`` (the start of the data
+    period). HR = exp(β) with Wald 95% intervals. The checks of :func:`fit_logit` apply, except that
+    separation here means a category with no churn event (its hazard ratio would be 0).
+    """
+    categorical = dict(categorical or {})
+    extra = [time] + ([entry] if entry else [])
+    prep = _prepare(frame, outcome=event, numeric=numeric, categorical=categorical, kind="cox", extra=extra)
+    messages = list(prep.messages)
+    while True:
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            model = PHReg(prep.extra[time].to_numpy(float), prep.x, status=prep.y.to_numpy(float),
+                          entry=prep.extra[entry].to_numpy(float) if entry else None, ties="breslow")
+            res = _NamedParams(model.fit(disp=0), prep.x.columns)
+        suspect = _separation_suspect(res, prep.x, caught)
+        if suspect is None:
+            if any(issubclass(w.category, ConvergenceWarning) for w in caught):
+                messages.append(ModelMessage("not_converged", ""))
+            break
+        pred = prep.owner[suspect]
+        messages.append(ModelMessage("separation_fit", pred, {"term": suspect}))
+        _drop_predictor(prep, pred)
+        if prep.x.shape[1] == 0:
+            raise MetricError("Cox model: no predictor left after removing separating predictors: "
+                              + "; ".join(str(m) for m in messages))
+    return _finish("cox", res, prep, messages, list(categorical))
+
+
+class _NamedParams:
+    """PHReg results with ``params`` / ``bse`` / ``pvalues`` as Series named by the design columns."""
+
+    def __init__(self, res: Any, names: Iterable[str]) -> None:
+        self._res = res
+        names = list(names)
+        self.params = pd.Series(np.asarray(res.params), index=names)
+        self.bse = pd.Series(np.asarray(res.bse), index=names)
+        self.pvalues = pd.Series(np.asarray(res.pvalues), index=names)
+        self.mle_retvals = getattr(res, "mle_retvals", None) or {}
+        self.model = _ModelNames(names)
+
+    def conf_int(self, alpha: float = 0.05) -> np.ndarray:
+        return np.asarray(self._res.conf_int(alpha=alpha))
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._res, name)
+
+
+@dataclass(frozen=True)
+class _ModelNames:
+    exog_names: list[str]
+
+
+def touchpoint_odds(
+    frame: pd.DataFrame,
+    touchpoints: Sequence[str],
+    *,
+    numeric: Sequence[str] = ("tenure_years",),
+    categorical: Mapping[str, str | None] | None = None,
+    alpha: float = 0.05,
+) -> pd.DataFrame:
+    """Per touchpoint: the odds ratio of churn per 1 point *lower* rating, adjusted for controls.
+
+    One logistic model per touchpoint (:func:`fit_logit`) on the customers who rated it in their
+    latest survey answer: churn ~ rating + ``numeric`` + ``categorical``. NPS is not a control, as
+    it lies on the path from touchpoint experience to churn. OR per point lower = exp(−β), interval
+    flipped accordingly; p-values Holm-corrected over the touchpoints.
+
+    Returns
+    -------
+    DataFrame
+        ``touchpoint, n, n_events, ratio, ci_low, ci_high, p_value, p_holm, significant, notes``
+        sorted by ``ratio`` (largest first); ``notes`` lists the model messages other than the
+        expected listwise deletion of non-users. Touchpoints whose model cannot be fitted get NaN
+        and the reason in ``notes``.
+    """
+    rows = []
+    for tp in touchpoints:
+        if tp not in frame.columns:
+            raise MetricError(f"touchpoint odds: column {tp!r} not found in the customer table")
+        try:
+            m = fit_logit(frame, [tp, *numeric], categorical)
+        except MetricError as exc:
+            rows.append({"touchpoint": tp, "n": 0, "n_events": 0, "ratio": np.nan, "ci_low": np.nan,
+                         "ci_high": np.nan, "p_value": np.nan, "notes": str(exc)})
+            continue
+        notes = "; ".join(str(msg) for msg in m.messages if msg.code != "missing")
+        if tp not in m.numeric:
+            rows.append({"touchpoint": tp, "n": m.n, "n_events": m.n_events, "ratio": np.nan, "ci_low": np.nan,
+                         "ci_high": np.nan, "p_value": np.nan, "notes": notes})
+            continue
+        r = m.ratio(tp)
+        rows.append({"touchpoint": tp, "n": m.n, "n_events": m.n_events, "ratio": 1 / r["ratio"],
+                     "ci_low": 1 / r["ci_high"], "ci_high": 1 / r["ci_low"], "p_value": r["p_value"],
+                     "notes": notes})
+    tab = pd.DataFrame(rows, columns=["touchpoint", "n", "n_events", "ratio", "ci_low", "ci_high", "p_value", "notes"])
+    tab["p_holm"] = _holm(tab["p_value"].to_numpy(float))
+    tab["significant"] = tab["p_holm"] < alpha
+    return tab.sort_values("ratio", ascending=False, na_position="last", kind="stable").reset_index(drop=True)
+
+
+# --- survival -----------------------------------------------------------------------------------------
+
+
+@dataclass
+class Survival:
+    """Kaplan–Meier curves per group and the log-rank test.
+
+    ``curves``: group -> DataFrame ``time, surv, ci_low, ci_high, n_risk`` (a step function);
+    ``table``: ``group, n, events, surv_<t>, ci_low_<t>, ci_high_<t>, n_risk_<t>`` at ``horizons``.
+    """
+
+    curves: dict[str, pd.DataFrame]
+    table: pd.DataFrame
+    horizons: tuple[int, ...]
+    chi2: float
+    p_value: float
+    n: int
+
+
+def _km(time: np.ndarray, status: np.ndarray, entry: np.ndarray | None) -> pd.DataFrame:
+    sf = SurvfuncRight(time, status, entry=entry)
+    s = np.asarray(sf.surv_prob, float)
+    se = np.asarray(sf.surv_prob_se, float)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        log_s = np.log(s)
+        half = Z95 * se / (s * np.abs(log_s))
+        lo = np.exp(-np.exp(np.log(-log_s) + half))
+        hi = np.exp(-np.exp(np.log(-log_s) - half))
+    exact = (s >= 1.0) | (s <= 0.0) | ~np.isfinite(half)
+    lo = np.where(exact, s, lo)
+    hi = np.where(exact, s, hi)
+    return pd.DataFrame({"time": np.asarray(sf.surv_times, float), "surv": s, "ci_low": lo, "ci_high": hi,
+                         "n_risk": np.asarray(sf.n_risk, float)})
+
+
+def _at(curve: pd.DataFrame, t_: float, col: str) -> float:
+    before = curve[curve["time"] <= t_]
+    if not len(before):
+        return 1.0 if col in ("surv", "ci_low", "ci_high") else np.nan
+    return float(before[col].iloc[-1])
+
+
+def survival(frame: pd.DataFrame, by: str = "nps_group", *, horizons: Sequence[int] = (12, 24, 36),
+             delayed_entry: bool = True) -> Survival:
+    """Kaplan–Meier survival by group (``SurvfuncRight``) and the log-rank test (``survdiff``).
+
+    Time is tenure in months; with ``delayed_entry`` customers enter the risk set at the start of
+    the data period (``t_entry``), so tenure before the data period counts only for those who were
+    there to be counted. Intervals: log–log transform of Greenwood's SE (see the module docstring).
+    ``n_risk_<t>`` is the number at risk at horizon t, to judge how much data is behind S(t).
+    """
+    k = _known(frame)
+    need = ["t_exit", by] + (["t_entry"] if delayed_entry else [])
+    for c in need:
+        if c not in k.columns:
+            raise MetricError(f"survival: column {c!r} not found in the customer table")
+    k = k.dropna(subset=need)
+    if not len(k):
+        raise MetricError("survival: no customer with a survival time and a group")
+    curves: dict[str, pd.DataFrame] = {}
+    rows = []
+    groups = _order_groups(pd.DataFrame({by: k[by].astype("string").unique()}), by)[by] if by == "nps_group" else \
+        k[by].astype("string").value_counts().index
+    for g in groups:
+        part = k[k[by].astype("string") == g]
+        entry = part["t_entry"].to_numpy(float) if delayed_entry else None
+        curve = _km(part["t_exit"].to_numpy(float), part["churned"].to_numpy(float), entry)
+        curves[str(g)] = curve
+        row: dict[str, Any] = {by: str(g), "n": len(part), "events": int(part["churned"].sum())}
+        for h in horizons:
+            row[f"surv_{h}"] = _at(curve, h, "surv")
+            row[f"ci_low_{h}"] = _at(curve, h, "ci_low")
+            row[f"ci_high_{h}"] = _at(curve, h, "ci_high")
+            exposed = (part["t_entry"] <= h) & (part["t_exit"] >= h) if delayed_entry else part["t_exit"] >= h
+            row[f"n_risk_{h}"] = int(exposed.sum())
+        rows.append(row)
+    chi2, p = np.nan, np.nan
+    if len(curves) >= 2:
+        chi2, p = survdiff(k["t_exit"].to_numpy(float), k["churned"].to_numpy(float),
+                           k[by].astype("string").to_numpy(object),
+                           entry=k["t_entry"].to_numpy(float) if delayed_entry else None)
+    return Survival(curves, pd.DataFrame(rows), tuple(horizons), float(chi2), float(p), len(k))
+
+
+# --- figures ---------------------------------------------------------------------------------------
+
+
+def _group_colour(g: str) -> str:
+    return {"promoter": PALETTE["promoter"], "passive": PALETTE["passive"], "detractor": PALETTE["detractor"],
+            "no_response": "#7f8c8d"}.get(g, PALETTE["main"])
+
+
+def plot_rates(tab: pd.DataFrame, label: str, labels: Sequence[str], title: str, lang: str) -> Figure:
+    """Churn rate per group as bars with Wilson 95% error bars; n under each label."""
+    fig, ax = plt.subplots(figsize=(7.5, 0.5 * len(tab) + 1.4))
+    y = np.arange(len(tab))[::-1]
+    rate = tab["rate"].to_numpy(float) * 100
+    err = np.vstack([rate - tab["ci_low"].to_numpy(float) * 100, tab["ci_high"].to_numpy(float) * 100 - rate])
+    colours = [_group_colour(str(g)) for g in tab[label]]
+    ax.barh(y, rate, color=colours, alpha=0.9)
+    ax.errorbar(rate, y, xerr=np.maximum(err, 0), fmt="none", ecolor="#34495e", capsize=3)
+    ax.set_yticks(y, [f"{lb} (n = {fmt_int(n, lang)})" for lb, n in zip(labels, tab["n"], strict=True)])
+    ax.set_xlabel(t("churn.axis_rate", lang) + ", %")
+    ax.set_title(title)
+    fig.tight_layout()
+    plt.close(fig)
+    return fig
+
+
+def plot_trend(trend: Trend, lang: str) -> Figure:
+    """Monthly churn rate with its 95% band; months significantly different from the previous one
+    (Holm) are ringed."""
+    tab = trend.table
+    x = np.arange(len(tab))
+    fig, ax = plt.subplots()
+    ax.fill_between(x, tab["ci_low"] * 100, tab["ci_high"] * 100, color=PALETTE["main"], alpha=0.15, linewidth=0)
+    ax.plot(x, tab["rate"] * 100, color=PALETTE["main"], marker="o", markersize=3)
+    sig = tab["significant"].to_numpy(bool)
+    ax.scatter(x[sig], tab["rate"].to_numpy(float)[sig] * 100, s=120, facecolors="none",
+               edgecolors=PALETTE["detractor"], linewidths=1.6, zorder=3, label=t("churn.trend_significant", lang))
+    step = max(1, len(tab) // 9)
+    ax.set_xticks(x[::step], tab["period"].to_numpy()[::step])
+    ax.set_ylabel(t("churn.axis_rate_month", lang) + ", %")
+    ax.set_ylim(bottom=0)
+    ax.set_title(t("churn.trend_title", lang))
+    if sig.any():
+        ax.legend(loc="upper left", frameon=False)
+    fig.tight_layout()
+    plt.close(fig)
+    return fig
+
+
+def plot_pareto(reasons: Reasons, lang: str, top: int = 10) -> Figure:
+    """Pareto chart of stated reasons: shares with Wilson error bars, cumulative share line."""
+    tab = reasons.table.head(top)
+    x = np.arange(len(tab))
+    share = tab["share"].to_numpy(float) * 100
+    err = np.vstack([share - tab["ci_low"].to_numpy(float) * 100, tab["ci_high"].to_numpy(float) * 100 - share])
+    fig, ax = plt.subplots(figsize=(7.5, 4.2))
+    ax.bar(x, share, color=PALETTE["main"])
+    ax.errorbar(x, share, yerr=np.maximum(err, 0), fmt="none", ecolor="#7f8c8d", capsize=3)
+    ax2 = ax.twinx()
+    ax2.plot(x, tab["cum_share"].to_numpy(float) * 100, color=PALETTE["detractor"], marker="o", markersize=3)
+    ax2.set_ylim(0, 105)
+    ax2.set_ylabel(t("churn.axis_cumulative", lang) + ", %")
+    ax2.grid(False)
+    ax.set_xticks(x, [_wrap(str(r)) for r in tab["reason"]], fontsize=8)
+    ax.set_ylabel(t("churn.axis_share_reasons", lang) + ", %")
+    ax.set_title(t("churn.pareto_title", lang, n=fmt_int(reasons.n_stated, lang)))
+    fig.tight_layout()
+    plt.close(fig)
+    return fig
+
+
+def _wrap(text: str, width: int = 14) -> str:
+    words, lines, line = text.split(), [], ""
+    for w in words:
+        if line and len(line) + 1 + len(w) > width:
+            lines.append(line)
+            line = w
+        else:
+            line = f"{line} {w}".strip()
+    lines.append(line)
+    return "\n".join(lines)
+
+
+def plot_forest(table: pd.DataFrame, labels: Sequence[str], title: str, xlabel: str, lang: str = "en") -> Figure:
+    """Ratios (odds or hazard) with 95% intervals on a log axis; 1 = no effect. Reference rows
+    (ratio 1, no interval) are drawn as hollow markers."""
+    decimal = "." if lang == "en" else ","
+    tab = table.reset_index(drop=True)
+    y = np.arange(len(tab))[::-1]
+    fig, ax = plt.subplots(figsize=(7.5, 0.38 * len(tab) + 1.3))
+    ref = tab["reference"].to_numpy(bool) if "reference" in tab.columns else np.zeros(len(tab), bool)
+    est = tab["ratio"].to_numpy(float)
+    lo, hi = tab["ci_low"].to_numpy(float), tab["ci_high"].to_numpy(float)
+    ok = ~ref & np.isfinite(lo) & np.isfinite(hi)
+    ax.errorbar(est[ok], y[ok], xerr=np.vstack([est[ok] - lo[ok], hi[ok] - est[ok]]), fmt="o",
+                color=PALETTE["main"], ecolor="#7f8c8d", capsize=3)
+    ax.scatter(est[ref], y[ref], facecolors="white", edgecolors=PALETTE["main"], zorder=3)
+    ax.axvline(1.0, color=PALETTE["passive"], linestyle="--", linewidth=1)
+    ax.set_xscale("log")
+    left, right = ax.get_xlim()
+    ticks = [v for v in (0.05, 0.1, 0.2, 0.3, 0.5, 0.7, 1, 1.5, 2, 3, 5, 7, 10, 20, 50) if left <= v <= right]
+    while len(ticks) > 7:  # keep 1 and every other tick
+        ticks = [v for i, v in enumerate(ticks) if v == 1 or (i - ticks.index(1)) % 2 == 0]
+    ax.xaxis.set_major_locator(FixedLocator(ticks))
+    ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _pos: f"{v:g}".replace(".", decimal)))
+    ax.xaxis.set_minor_locator(NullLocator())
+    ax.set_yticks(y, list(labels))
+    ax.set_xlabel(xlabel)
+    ax.set_title(title)
+    fig.tight_layout()
+    plt.close(fig)
+    return fig
+
+
+def plot_km(surv: Survival, labels: Mapping[str, str], lang: str, max_time: float | None = None) -> Figure:
+    """Kaplan–Meier curves with their 95% bands, one colour per group."""
+    fig, ax = plt.subplots(figsize=(7.5, 4.0))
+    for g, curve in surv.curves.items():
+        c = curve if max_time is None else curve[curve["time"] <= max_time]
+        tt = np.r_[0.0, c["time"].to_numpy(float)]
+        ss = np.r_[1.0, c["surv"].to_numpy(float)]
+        colour = _group_colour(g)
+        ax.step(tt, ss * 100, where="post", color=colour, label=labels.get(g, g))
+        ax.fill_between(tt, np.r_[1.0, c["ci_low"].to_numpy(float)] * 100, np.r_[1.0, c["ci_high"].to_numpy(float)] * 100,
+                        step="post", color=colour, alpha=0.12, linewidth=0)
+    ax.set_xlabel(t("churn.axis_tenure", lang))
+    ax.set_ylabel(t("churn.axis_retained", lang) + ", %")
+    ax.set_title(t("churn.km_title", lang))
+    ax.legend(frameon=False, fontsize=8)
+    fig.tight_layout()
+    plt.close(fig)
+    return fig
+
+
+def fmt_ratio(value: float, low: float, high: float, lang: str) -> str:
+    """"2.25 [1.03; 4.91]" in the locale's number format (2 decimals)."""
+    if value is None or not np.isfinite(value):
+        return "–"
+    if low is None or not np.isfinite(low):
+        return fmt_num(value, lang, 2)
+    return f"{fmt_num(value, lang, 2)} {fmt_ci(low, high, lang, 2)}"
+
+
+def fmt_p(p: float, lang: str) -> str:
+    """p-values as reports print them: "< 0.001" or three decimals."""
+    if p is None or not np.isfinite(p):
+        return "–"
+    if p < 0.001:
+        return "<\u00a0" + fmt_num(0.001, lang, 3)
+    return fmt_num(p, lang, 3)
+
+
+# --- the whole section: analysis, report blocks, findings --------------------------------------------
+
+#: The Pareto "vital few": reasons become findings until their cumulative share reaches this.
+PARETO_SHARE: float = 0.80
+#: At most this many reason findings.
+MAX_REASON_FINDINGS: int = 5
+#: A touchpoint whose one-point-lower rating multiplies the odds of churn by at least this is a
+#: severity-3 finding; weaker (but significant) links are severity 2 — indirect evidence, as the
+#: touchpoint acts on churn through the customer's overall experience.
+TOUCHPOINT_STRONG: float = 1.5
+
+
+@dataclass
+class ChurnAnalysis:
+    """Everything the churn section shows, computed once (:func:`analyse`).
+
+    Parts that the data cannot support are ``None`` and the reason is in ``errors`` (part -> text).
+    ``timings`` holds seconds per step.
+    """
+
+    frame: pd.DataFrame
+    window: Window | None
+    segments: list[str]
+    min_base: int
+    assumptions: Assumptions
+    slow_hours: float = SLOW_HOURS
+    overall: pd.DataFrame | None = None
+    period: pd.DataFrame | None = None
+    by_group: pd.DataFrame | None = None
+    ratio: RateRatio | None = None
+    by_segment: dict[str, pd.DataFrame] = field(default_factory=dict)
+    trend: Trend | None = None
+    reasons: Reasons | None = None
+    reasons_by: dict[str, tuple[pd.DataFrame, float]] = field(default_factory=dict)
+    logit: ModelResult | None = None
+    touchpoints: pd.DataFrame | None = None
+    cox: ModelResult | None = None
+    survival: Survival | None = None
+    ltv: pd.DataFrame | None = None
+    rar: RevenueAtRisk | None = None
+    retention: pd.DataFrame | None = None
+    moves: pd.DataFrame | None = None
+    segment_labels: dict[str, str] = field(default_factory=dict)
+    touchpoint_info: pd.DataFrame | None = None
+    #: Touchpoint ratings at or below this are "not satisfied" (below the top-2 box of a 1–5 scale);
+    #: the reach of a touchpoint finding is the share of customers whose latest rating is that low.
+    tp_low_max: float = 3.0
+    errors: dict[str, str] = field(default_factory=dict)
+    timings: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def has_groups(self) -> bool:
+        return "nps_group" in self.frame.columns
+
+    def segment_label(self, column: str) -> str:
+        return self.segment_labels.get(column, column)
+
+
+def model_spec(frame: pd.DataFrame, segments: Sequence[str], kind: Literal["logit", "cox"]
+               ) -> tuple[list[str], dict[str, str | None]]:
+    """The default driver model: NPS group (reference: promoters), tenure in years (logistic only —
+    it is the Cox model's time scale), segments (reference: the largest group), tickets and slow
+    resolutions — each only when the data has it."""
+    numeric = [c for c in (["tenure_years"] if kind == "logit" else []) + ["n_tickets", "n_slow"]
+               if c in frame.columns and frame[c].notna().any()]
+    categorical: dict[str, str | None] = {}
+    if "nps_group" in frame.columns:
+        categorical["nps_group"] = "promoter"
+    for s in segments:
+        if s in frame.columns:
+            categorical[s] = None
+    return numeric, categorical
+
+
+def analyse(
+    frame: pd.DataFrame,
+    *,
+    segments: Sequence[str] = (),
+    window: Window | None = None,
+    min_base: int = 30,
+    assumptions: Assumptions | None = None,
+    slow_hours: float = SLOW_HOURS,
+    touchpoint_models: bool = True,
+) -> ChurnAnalysis:
+    """Run every part of the churn section on a customer frame (:func:`customer_frame`).
+
+    A part the data cannot support (no churn dates for the trend, no reasons, a model that cannot
+    be fitted) is left ``None`` with its reason in ``errors``; only a frame without any customer of
+    known churn status raises.
+    """
+    import time
+
+    from . import economics
+
+    clock = time.perf_counter
+    a = assumptions if assumptions is not None else economics.Assumptions()
+    an = ChurnAnalysis(frame, window, [s for s in segments if s in frame.columns], min_base, a, slow_hours)
+
+    t0 = clock()
+    an.overall = churn_rates(frame, min_base=min_base)
+    if frame["t_exit"].notna().any():
+        an.period = exposure_rates(frame, period_months=a.revenue_period_months)
+    if an.has_groups:
+        an.by_group = churn_rates(frame, "nps_group", min_base=min_base)
+        try:
+            an.ratio = rate_ratio(frame)
+        except MetricError as exc:
+            an.errors["ratio"] = str(exc)
+    for s in an.segments:
+        an.by_segment[s] = churn_rates(frame, s, min_base=min_base)
+    an.trend = churn_trend(frame, window)
+    if an.trend is None:
+        an.errors["trend"] = "no churn dates, start dates or complete months to place churn in time"
+    an.timings["rates"] = clock() - t0
+
+    t0 = clock()
+    if "churn_reason" in frame.columns:
+        an.reasons = reason_pareto(frame)
+        if an.reasons.n_stated:
+            for s in an.segments:
+                an.reasons_by[s] = reasons_by(frame, s, min_base=min_base)
+        else:
+            an.errors["reasons"] = "no churned customer stated a reason"
+    else:
+        an.errors["reasons"] = "the customers table has no churn_reason column"
+    an.timings["reasons"] = clock() - t0
+
+    t0 = clock()
+    numeric, categorical = model_spec(frame, an.segments, "logit")
+    try:
+        an.logit = fit_logit(frame, numeric, categorical)
+    except MetricError as exc:
+        an.errors["logit"] = str(exc)
+    an.timings["logit"] = clock() - t0
+
+    t0 = clock()
+    tps = [c for c in frame.columns if str(c).startswith("tp_")]
+    if touchpoint_models and tps:
+        controls = ["tenure_years"] if "tenure_years" in frame.columns else []
+        an.touchpoints = touchpoint_odds(frame, tps, numeric=controls,
+                                         categorical={s: None for s in an.segments})
+    an.timings["touchpoints"] = clock() - t0
+
+    t0 = clock()
+    if frame["t_exit"].notna().any():
+        numeric, categorical = model_spec(frame, an.segments, "cox")
+        if an.has_groups:
+            try:
+                an.survival = survival(frame, "nps_group", delayed_entry=window is not None)
+            except MetricError as exc:
+                an.errors["survival"] = str(exc)
+        try:
+            an.cox = fit_cox(frame, numeric, categorical, entry="t_entry" if window is not None else None)
+        except MetricError as exc:
+            an.errors["cox"] = str(exc)
+    else:
+        an.errors["survival"] = an.errors["cox"] = "no start date or tenure to measure time as a customer"
+    an.timings["survival"] = clock() - t0
+
+    t0 = clock()
+    if "revenue" in frame.columns and pd.to_numeric(frame["revenue"], errors="coerce").notna().any():
+        months = window.months if window is not None else None
+        if an.has_groups and an.period is not None:
+            rates = exposure_rates(frame, "nps_group", period_months=a.revenue_period_months)
+            an.ltv = economics.ltv_by_group(frame, rates, "nps_group", a)
+        if an.logit is not None:
+            try:
+                an.rar = economics.revenue_at_risk(frame, an.logit, a, segments=an.segments, window_months=months)
+                an.retention = economics.retention_vs_acquisition(frame, an.rar, a)
+                if an.ltv is not None:
+                    an.moves = economics.move_detractors(frame, an.logit, an.ltv, a, window_months=months)
+            except MetricError as exc:
+                an.errors["economics"] = str(exc)
+    else:
+        an.errors["economics"] = "the customers table has no revenue"
+    an.timings["economics"] = clock() - t0
+    return an
+
+
+def analyse_audit(audit: Any, *, assumptions: Assumptions | None = None, slow_hours: float = SLOW_HOURS,
+                  touchpoint_models: bool = True) -> ChurnAnalysis:
+    """:func:`analyse` of a loaded audit: segments from audit.yaml, assumptions from its
+    ``economics`` block (defaults otherwise), labels for the report."""
+    from . import economics
+
+    customers = audit.table("customers")
+    responses = audit.responses if audit.has("responses") else None
+    tickets = audit.table("tickets") if audit.has("tickets") else None
+    window = observation_window(customers, responses, tickets)
+    frame = customer_frame(customers, responses, tickets, slow_hours=slow_hours, window=window)
+    a = assumptions if assumptions is not None else economics.Assumptions.from_audit(audit)
+    an = analyse(frame, segments=segment_columns(audit), window=window, min_base=audit.config.min_base,
+                 assumptions=a, slow_hours=slow_hours, touchpoint_models=touchpoint_models)
+    an.segment_labels = {s: audit.segment_label(s) for s in an.segments}
+    if audit.has("touchpoints"):
+        an.touchpoint_info = audit.table("touchpoints").set_index("touchpoint")
+    scale = audit.config.scales.touchpoint
+    an.tp_low_max = float(scale.max - scale.top_box)
+    return an
+
+
+def labels(an: ChurnAnalysis, lang: str) -> dict[str, str]:
+    """Client-facing names of predictors, terms (``col=level``) and touchpoints."""
+    out = {c: t(f"churn.pred.{c}", lang) for c in ("nps_group", "tenure_years", "n_tickets", "n_slow", "churned")}
+    out |= {f"nps_group={g}": t(f"churn.group.{g}", lang) for g in GROUPS}
+    out |= {g: t(f"churn.group.{g}", lang) for g in GROUPS}
+    out |= {s: an.segment_label(s) for s in an.segments}
+    for c in an.frame.columns:
+        if str(c).startswith("tp_"):
+            out[c] = _tp_label(an, str(c))
+    return out
+
+
+def _tp_label(an: ChurnAnalysis, tp: str) -> str:
+    info = an.touchpoint_info
+    if info is not None and tp in info.index and "label" in info.columns and pd.notna(info.loc[tp, "label"]):
+        return str(info.loc[tp, "label"])
+    return tp
+
+
+def _money_header(key: str, an: ChurnAnalysis, lang: str, **kw: Any) -> str:
+    label = t(key, lang, **kw)
+    cur = getattr(an.assumptions, "currency", None)
+    return t("churn.money_unit", lang, label=label, currency=cur) if cur else label
+
+
+def _money(x: float | None, lang: str) -> str:
+    return fmt_num(None if x is None or not np.isfinite(x) else float(x), lang, 0)
+
+
+def _money_ci(lo: float | None, hi: float | None, lang: str) -> str:
+    return fmt_ci(lo, hi, lang, 0)
+
+
+def _cur(an: ChurnAnalysis) -> str:
+    cur = getattr(an.assumptions, "currency", None)
+    return f"\u00a0{cur}" if cur else ""
+
+
+def blocks_rates(an: ChurnAnalysis, lang: str) -> list[Any]:
+    """Section heading, overall churn, churn by NPS group (+ the ratio) and by segment."""
+    from . import show
+    from .show import Col
+
+    out: list[Any] = [show.section("churn", lang), show.paragraph(t("churn.intro", lang))]
+    out.append(show.heading(t("churn.overall", lang), "churn"))
+    ov = an.overall.copy() if an.overall is not None else pd.DataFrame()
+    ov.insert(0, "group", t("churn.all_customers", lang))
+    cols = [Col("group", "churn.col_group"), Col("n", "churn.col_n", "int"), Col("churned", "churn.col_churned", "int"),
+            Col("rate", "churn.col_rate", "pct1", lo="ci_low", hi="ci_high")]
+    months = getattr(an.assumptions, "revenue_period_months", 12.0)
+    if an.period is not None:
+        ov["period_churn"] = an.period["period_churn"].to_numpy()
+        ov["p_low"], ov["p_high"] = an.period["ci_low"].to_numpy(), an.period["ci_high"].to_numpy()
+        cols.append(Col("period_churn", t("churn.col_period_churn", lang, months=fmt_num(months, lang, 0)), "pct1",
+                        lo="p_low", hi="p_high"))
+    out.append(show.table(ov, cols, lang))
+    if an.window is not None:
+        out.append(show.note(t("churn.overall_note", lang, start=an.window.start.strftime("%Y-%m-%d"),
+                               end=an.window.end.strftime("%Y-%m-%d"), months=fmt_num(an.window.months, lang, 0),
+                               period=fmt_num(months, lang, 0))))
+    lab = labels(an, lang)
+    if an.by_group is not None:
+        out.append(show.heading(t("churn.by_group", lang), "churn"))
+        out += _rate_blocks(an.by_group, "nps_group", [lab.get(g, g) for g in an.by_group["nps_group"]], lang, an,
+                            t("churn.by_group", lang))
+        if an.ratio is not None:
+            r = an.ratio
+            out.append(show.paragraph(t("churn.ratio_text", lang, ratio=fmt_num(r.ratio, lang, 1),
+                                        ci=fmt_ci(r.ci_low, r.ci_high, lang, 1), d=fmt_pct(r.rate, lang, 1),
+                                        p=fmt_pct(r.reference_rate, lang, 1), pval=fmt_p(r.p_value, lang))))
+    else:
+        out.append(show.note(t("churn.no_groups", lang)))
+    for s, tab in an.by_segment.items():
+        title = t("churn.by_segment", lang, segment=an.segment_label(s))
+        out.append(show.heading(title, "churn"))
+        out += _rate_blocks(tab, s, [str(g) for g in tab[s]], lang, an, title)
+    return out
+
+
+def _rate_blocks(tab: pd.DataFrame, by: str, names: list[str], lang: str, an: ChurnAnalysis, title: str) -> list[Any]:
+    from . import show
+    from .show import Col
+
+    d = tab.copy()
+    d["label"] = names
+    d["vs_rest"] = [t("churn.sig_higher", lang) if x > 0 else t("churn.sig_lower", lang) if x < 0 else ""
+                    for x in d["direction"]]
+    out: list[Any] = [show.table(d, [
+        Col("label", "churn.col_group"), Col("n", "churn.col_n", "int"), Col("churned", "churn.col_churned", "int"),
+        Col("rate", "churn.col_rate", "pct1", lo="ci_low", hi="ci_high"), Col("vs_rest", "churn.col_sig", "flag"),
+    ], lang), plot_rates(d, by, names, title, lang), show.note(t("churn.holm_note", lang))]
+    if d["small_base"].any():
+        out.append(show.note(t("report.small_base", lang, min=an.min_base)))
+    return out
+
+
+def blocks_trend(an: ChurnAnalysis, lang: str) -> list[Any]:
+    """Monthly churn with significant changes marked."""
+    from . import show
+    from .show import Col
+
+    out: list[Any] = [show.heading(t("churn.trend", lang), "churn")]
+    tr = an.trend
+    if tr is None:
+        return out + [show.note(t("churn.trend_missing", lang))]
+    tab = tr.table.copy()
+    tab["change_pts"] = tab["change"] * 100
+    tab["p_txt"] = [fmt_p(p, lang) for p in tab["p_holm"]]
+    tab["mark"] = np.where(tab["significant"], "●", "")
+    sig = tab.loc[tab["significant"], "period"].tolist()
+    sig_txt = t("churn.trend_sig_some", lang, months=", ".join(sig)) if sig else t("churn.trend_sig_none", lang)
+    out.append(plot_trend(tr, lang))
+    out.append(show.table(tab, [
+        Col("period", "churn.col_month"), Col("at_risk", "churn.col_at_risk", "int"),
+        Col("churned", "churn.col_churned", "int"), Col("rate", "churn.col_rate", "pct1", lo="ci_low", hi="ci_high"),
+        Col("change_pts", "churn.col_change", "signed1"), Col("p_txt", "churn.col_p_holm", "text"),
+        Col("mark", "churn.col_sig_short", "flag"),
+    ], lang))
+    out.append(show.note(t("churn.trend_note", lang, k=fmt_int(len(tab) - 1, lang), sig=sig_txt,
+                           chi2=fmt_num(tr.chi2, lang, 1), dof=fmt_int(tr.dof, lang), p=fmt_p(tr.p_value, lang))))
+    return out
+
+
+def blocks_reasons(an: ChurnAnalysis, lang: str) -> list[Any]:
+    """Pareto chart and table of stated reasons; reasons by segment."""
+    from . import show
+    from .show import Col
+
+    out: list[Any] = [show.heading(t("churn.reasons", lang), "churn")]
+    rs = an.reasons
+    if rs is None or not rs.n_stated:
+        return out + [show.note(t("churn.reasons_missing", lang))]
+    out.append(plot_pareto(rs, lang))
+    out.append(show.table(rs.table, [
+        Col("reason", "churn.col_reason"), Col("n", "churn.col_churned", "int"),
+        Col("share", "churn.col_share", "pct1", lo="ci_low", hi="ci_high"), Col("cum_share", "churn.col_cum", "pct"),
+    ], lang))
+    out.append(show.note(t("churn.reasons_note", lang, n=fmt_int(rs.n_stated, lang),
+                           missing=fmt_int(rs.n_not_stated, lang))))
+    for s, (long, p) in an.reasons_by.items():
+        if long.empty:
+            continue
+        out.append(show.heading(t("churn.reasons_by", lang, segment=an.segment_label(s)), "churn"))
+        wide = long.pivot(index="reason", columns=s, values="share")
+        lo = long.pivot(index="reason", columns=s, values="ci_low")
+        hi = long.pivot(index="reason", columns=s, values="ci_high")
+        base = long.groupby(s)["base"].first()
+        order = [r for r in rs.table["reason"] if r in wide.index]
+        wide, lo, hi = wide.loc[order], lo.loc[order], hi.loc[order]
+        d = pd.DataFrame({"reason": order})
+        cols = [Col("reason", "churn.col_reason")]
+        for j, g in enumerate(wide.columns):
+            d[f"v{j}"], d[f"l{j}"], d[f"h{j}"] = wide[g].to_numpy(), lo[g].to_numpy(), hi[g].to_numpy()
+            cols.append(Col(f"v{j}", f"{g} (n = {fmt_int(base[g], lang)})", "pct", lo=f"l{j}", hi=f"h{j}"))
+        out.append(show.table(d, cols, lang, small_base=None))
+        out.append(show.note(t("churn.reasons_by_note", lang, p=fmt_p(p, lang))))
+    return out
+
+
+def _model_table(m: ModelResult, an: ChurnAnalysis, lang: str) -> pd.DataFrame:
+    lab = labels(an, lang)
+    d = m.table.copy()
+    d["factor"] = [lab.get(p, p) for p in d["predictor"]]
+    d["level_label"] = [("" if lv is None or (isinstance(lv, float) and np.isnan(lv)) else
+                         lab.get(f"{p}={lv}", str(lv))) + (f" ({t('churn.reference', lang)})" if ref else "")
+                        for p, lv, ref in zip(d["predictor"], d["level"], d["reference"], strict=True)]
+    d["ratio_txt"] = [fmt_ratio(v, lo, hi, lang) for v, lo, hi in zip(d["ratio"], d["ci_low"], d["ci_high"], strict=True)]
+    d["p_txt"] = [fmt_p(p, lang) for p in d["p_value"]]
+    d["forest_label"] = [f"{f}: {lv}" if lv else f for f, lv in zip(d["factor"], d["level_label"], strict=True)]
+    return d
+
+
+def _messages(m: ModelResult, an: ChurnAnalysis, lang: str) -> list[Any]:
+    from . import show
+
+    lab = labels(an, lang)
+    return [show.note(msg.text(lang, lab)) for msg in m.messages]
+
+
+def blocks_drivers(an: ChurnAnalysis, lang: str) -> list[Any]:
+    """The logistic model (odds ratios, forest plot, check messages) and touchpoint odds ratios."""
+    from . import show
+    from .show import Col
+
+    out: list[Any] = [show.heading(t("churn.drivers", lang), "churn"), show.paragraph(t("churn.drivers_intro", lang))]
+    m = an.logit
+    if m is None:
+        return out + [show.note(t("churn.model_failed", lang))]
+    d = _model_table(m, an, lang)
+    out.append(show.table(d, [Col("factor", "churn.col_factor"), Col("level_label", "churn.col_level"),
+                              Col("ratio_txt", "churn.col_or"), Col("p_txt", "churn.col_p")], lang))
+    out.append(plot_forest(d, d["forest_label"].tolist(), t("churn.forest_or", lang), t("churn.axis_or", lang),
+                           lang))
+    out.append(show.note(t("churn.model_note", lang, n=fmt_int(m.n, lang), events=fmt_int(m.n_events, lang),
+                           hours=fmt_num(an.slow_hours, lang, 0))))
+    out += _messages(m, an, lang)
+    tp = an.touchpoints
+    if tp is not None and len(tp):
+        lab = labels(an, lang)
+        out.append(show.heading(t("churn.touchpoints", lang), "churn"))
+        out.append(show.paragraph(t("churn.touchpoints_intro", lang, k=fmt_int(len(tp), lang))))
+        d = tp.copy()
+        d["label"] = [lab.get(x, x) for x in d["touchpoint"]]
+        d["ratio_txt"] = [fmt_ratio(v, lo, hi, lang) for v, lo, hi in zip(d["ratio"], d["ci_low"], d["ci_high"],
+                                                                           strict=True)]
+        d["p_txt"] = [fmt_p(p, lang) for p in d["p_holm"]]
+        d["mark"] = np.where(d["significant"], "●", "")
+        out.append(show.table(d, [Col("label", "churn.col_touchpoint"), Col("n", "churn.col_n", "int"),
+                                  Col("ratio_txt", "churn.col_or_lower"), Col("p_txt", "churn.col_p_holm"),
+                                  Col("mark", "churn.col_sig_short", "flag")], lang))
+    return out
+
+
+def blocks_survival(an: ChurnAnalysis, lang: str) -> list[Any]:
+    """Kaplan–Meier curves by NPS group with retention at 12/24/36 months; the Cox model."""
+    from . import show
+    from .show import Col
+
+    out: list[Any] = [show.heading(t("churn.survival", lang), "churn")]
+    lab = labels(an, lang)
+    sv = an.survival
+    if sv is not None:
+        out.append(plot_km(sv, lab, lang, max_time=max(sv.horizons) * 2))
+        d = sv.table.copy()
+        d["label"] = [lab.get(g, g) for g in d["nps_group"]]
+        cols = [Col("label", "churn.col_group"), Col("n", "churn.col_n", "int"), Col("events", "churn.col_churned", "int")]
+        for h in sv.horizons:
+            d[f"s{h}"] = [f"{fmt_pct(s, lang)} {fmt_ci(lo, hi, lang, 0, scale=100)} · "
+                          + t("churn.at_risk", lang, n=fmt_int(n, lang))
+                          for s, lo, hi, n in zip(d[f"surv_{h}"], d[f"ci_low_{h}"], d[f"ci_high_{h}"], d[f"n_risk_{h}"],
+                                                  strict=True)]
+            cols.append(Col(f"s{h}", t("churn.col_surv", lang, months=h)))
+        out.append(show.table(d, cols, lang, small_base=None))
+        out.append(show.note(t("churn.km_note", lang, chi2=fmt_num(sv.chi2, lang, 1), p=fmt_p(sv.p_value, lang))))
+    m = an.cox
+    if m is None:
+        return out + [show.note(t("churn.model_failed", lang))]
+    out.append(show.paragraph(t("churn.cox_intro", lang)))
+    d = _model_table(m, an, lang)
+    out.append(show.table(d, [Col("factor", "churn.col_factor"), Col("level_label", "churn.col_level"),
+                              Col("ratio_txt", "churn.col_hr"), Col("p_txt", "churn.col_p")], lang))
+    out.append(plot_forest(d, d["forest_label"].tolist(), t("churn.forest_hr", lang), t("churn.axis_hr", lang),
+                           lang))
+    out.append(show.note(t("churn.cox_note", lang, n=fmt_int(m.n, lang), events=fmt_int(m.n_events, lang))))
+    out += _messages(m, an, lang)
+    return out
+
+
+def blocks_economics(an: ChurnAnalysis, lang: str) -> list[Any]:
+    """Assumptions, LTV by NPS group, revenue at risk (+ uplift), retention vs acquisition, moves."""
+    from . import economics, show
+    from .show import Col
+
+    out: list[Any] = [show.heading(t("churn.economics", lang), "churn"), show.paragraph(t("churn.economics_intro", lang))]
+    if an.rar is None and an.ltv is None:
+        key = "churn.economics_missing" if "revenue" not in an.frame.columns else "churn.economics_failed"
+        return out + [show.note(t(key, lang))]
+    a = an.assumptions
+    default = economics.Assumptions()
+    rows = []
+    for r in economics.assumption_rows(a, an.frame):
+        key, v = r["key"], r["value"]
+        if key in ("margin", "discount_rate"):
+            txt = fmt_pct(v, lang, 1)
+        elif key == "acquisition_cost":
+            txt = _money(v, lang) + _cur(an)
+        elif key == "acquisition_multiple":
+            txt = fmt_num(v, lang, 0) + "×"
+        else:
+            txt = fmt_num(v, lang, 0)
+        if r.get("derived"):
+            src = t("churn.source.derived", lang)
+        elif getattr(default, key) != getattr(a, key):
+            src = t("churn.source.client", lang)
+        elif key == "acquisition_multiple":
+            src = t("churn.source.seeds", lang)
+        else:
+            src = t("churn.source.default", lang)
+        rows.append({"name": t(f"churn.assume.{key}", lang), "value": txt, "source": src})
+    out.append(show.heading(t("churn.assumptions", lang), "churn"))
+    out.append(show.table(pd.DataFrame(rows), [Col("name", "churn.col_assumption"), Col("value", "churn.col_value"),
+                                               Col("source", "churn.col_source")], lang))
+    months = fmt_num(a.revenue_period_months, lang, 0)
+    lab = labels(an, lang)
+    if an.ltv is not None:
+        out.append(show.heading(t("churn.ltv", lang), "churn"))
+        d = an.ltv.copy()
+        d["label"] = [lab.get(g, g) for g in d["nps_group"]]
+        out.append(show.table(d, [
+            Col("label", "churn.col_group"), Col("n", "churn.col_n", "int"),
+            Col("mean_revenue", _money_header("churn.col_mean_revenue", an, lang), "num0"),
+            Col("period_churn", t("churn.col_period_churn", lang, months=months), "pct1", lo="churn_low", hi="churn_high"),
+            Col("ltv", _money_header("churn.col_ltv", an, lang), "num0", lo="ci_low", hi="ci_high"),
+            Col("ltv_simple", _money_header("churn.col_ltv_simple", an, lang), "num0"),
+        ], lang, small_base=None))
+        out.append(show.note(t("churn.ltv_note", lang)))
+    rar = an.rar
+    if rar is not None:
+        out.append(show.heading(t("churn.rar", lang), "churn"))
+        out.append(show.paragraph(t("churn.rar_text", lang, amount=_money(rar.value, lang) + _cur(an), months=months,
+                                    ci=_money_ci(rar.ci_low, rar.ci_high, lang), share=fmt_pct(rar.share, lang, 1),
+                                    n=fmt_int(rar.n_active, lang), churners=fmt_int(rar.expected_churners, lang))))
+        if rar.uplift is not None:
+            out.append(show.paragraph(t("churn.uplift_text", lang, amount=_money(rar.uplift, lang) + _cur(an),
+                                        ci=_money_ci(rar.uplift_ci_low, rar.uplift_ci_high, lang),
+                                        saved=fmt_int(rar.saved_customers, lang), n=fmt_int(rar.n_detractors, lang))))
+        out.append(show.note(t("churn.rar_note", lang, months=months, model=fmt_num(rar.model_months, lang, 0))))
+        if rar.n_unscored:
+            out.append(show.note(t("churn.rar_unscored", lang, n=fmt_int(rar.n_unscored, lang))))
+        parts = ([("nps_group", rar.by_group)] if len(rar.by_group) else []) + list(rar.by_segment.items())
+        for by, tab in parts:
+            d = tab.copy()
+            d["label"] = [lab.get(g, g) if by == "nps_group" else g for g in d[by]]
+            title = t("churn.pred.nps_group", lang) if by == "nps_group" else an.segment_label(by)
+            out.append(show.heading(t("churn.rar_by", lang, segment=title), "churn"))
+            out.append(show.table(d, [
+                Col("label", "churn.col_group"), Col("n", "churn.col_n", "int"),
+                Col("revenue", _money_header("churn.col_revenue", an, lang), "num0"),
+                Col("expected_churners", "churn.col_expected", "num0"),
+                Col("revenue_at_risk", _money_header("churn.col_rar", an, lang), "num0"),
+                Col("share_at_risk", "churn.col_rar_share", "pct1"),
+            ], lang, small_base=None))
+    if an.retention is not None and len(an.retention):
+        out.append(show.heading(t("churn.retention", lang), "churn"))
+        d = an.retention.copy()
+        d["mult"] = [fmt_num(k, lang, 0) + "×" for k in d["multiple"]]
+        d["mark"] = np.where(d["chosen"], t("churn.chosen", lang), "")
+        out.append(show.table(d, [
+            Col("mult", "churn.col_multiple"), Col("mark", "churn.col_assumed", "flag"),
+            Col("retention_cost", _money_header("churn.col_retention_cost", an, lang), "num0"),
+            Col("replace_cost", _money_header("churn.col_replace", an, lang), "num0"),
+            Col("retain_cost", _money_header("churn.col_retain", an, lang), "num0"),
+            Col("saving", _money_header("churn.col_saving", an, lang), "num0"),
+        ], lang, small_base=None))
+        cac = float(d["acquisition_cost"].iloc[0])
+        out.append(show.note(t("churn.retention_note", lang, n=fmt_int(float(d["customers"].iloc[0]), lang),
+                               cac=_money(cac, lang) + _cur(an))))
+    if an.moves is not None and len(an.moves):
+        out.append(show.heading(t("churn.moves", lang), "churn"))
+        d = an.moves.copy()
+        d["share_txt"] = [fmt_pct(x, lang) for x in d["share"]]
+        d["target_label"] = [lab.get(g, g) for g in d["target"]]
+        out.append(show.table(d, [
+            Col("share_txt", "churn.col_share_moved"), Col("target_label", "churn.col_target"),
+            Col("customers", "churn.col_moved", "num0"),
+            Col("rar_reduction", _money_header("churn.col_rar_reduction", an, lang, months=months), "num0",
+                lo="ci_low", hi="ci_high"),
+            Col("ltv_gain", _money_header("churn.col_ltv_gain", an, lang), "num0"),
+        ], lang, small_base=None))
+        out.append(show.note(t("churn.moves_note", lang)))
+    return out
+
+
+# --- findings ---------------------------------------------------------------------------------------
+
+
+def churn_findings(source: Any, lang: str) -> list[Any]:
+    """The churn section's findings from a :class:`ChurnAnalysis` (or an audit, analysed here).
+
+    Ids: ``churn.rate.overall``, ``churn.detractor_ratio``, ``churn.reason.<slug>`` (the Pareto
+    "vital few": reasons up to 80 % cumulative share, at most five), ``churn.revenue_at_risk``
+    (money in ``evidence``: ``revenue_at_risk``, ``uplift_detractors_to_promoter_rate``,
+    ``currency``), ``churn.segment_high.<column>.<group>`` (a group churning significantly more
+    than the rest, Holm) and ``churn.touchpoint.<tp>`` (a touchpoint whose lower rating
+    significantly raises the odds of churn, Holm).
+    """
+    from .findings import Finding
+
+    an = source if isinstance(source, ChurnAnalysis) else analyse_audit(source)
+    out: list[Finding] = []
+    lab = labels(an, lang)
+    known = _known(an.frame)
+    n_all = len(known)
+    ov = an.overall.iloc[0] if an.overall is not None else None
+    if ov is not None:
+        period = an.period.iloc[0] if an.period is not None else None
+        annual = float(period["period_churn"]) if period is not None else float(ov["rate"])
+        sig_months = an.trend.table.loc[an.trend.table["significant"], "period"].tolist() if an.trend else []
+        out.append(Finding(
+            id="churn.rate.overall", section="churn",
+            title=t("churn.finding_overall", lang, rate=fmt_pct(float(ov["rate"]), lang, 1),
+                    months=fmt_num(an.window.months if an.window else float("nan"), lang, 0),
+                    annual=fmt_pct(annual, lang, 1),
+                    period=fmt_num(getattr(an.assumptions, "revenue_period_months", 12.0), lang, 0)),
+            metric="churn_rate", value=100 * float(ov["rate"]), n=int(ov["n"]), ci_low=100 * float(ov["ci_low"]),
+            ci_high=100 * float(ov["ci_high"]), severity=4 if annual >= 0.20 else 3 if annual >= 0.10 else 2,
+            reach=float(ov["rate"]), unit="%",
+            evidence={"churned": int(ov["churned"]), "n": int(ov["n"]), "method": "Wilson interval",
+                      "period_churn": annual,
+                      "period_churn_ci": [float(period["ci_low"]), float(period["ci_high"])] if period is not None else None,
+                      "period_months": getattr(an.assumptions, "revenue_period_months", 12.0),
+                      "window": [str(an.window.start.date()), str(an.window.end.date())] if an.window else None,
+                      "trend_chi2_p": an.trend.p_value if an.trend else None,
+                      "significant_months": sig_months, "table": "churn.overall"},
+        ))
+    if an.ratio is not None:
+        r = an.ratio
+        det_share = float((known["nps_group"] == "detractor").mean()) if an.has_groups else 0.0
+        sig = r.ci_low > 1
+        ev: dict[str, Any] = {"detractor_rate": r.rate, "promoter_rate": r.reference_rate, "detractors": r.n1,
+                              "detractors_churned": r.a, "promoters": r.n2, "promoters_churned": r.c,
+                              "p_value": r.p_value, "method": "risk ratio, Katz log interval", "table": "churn.by_group"}
+        for key, m in (("adjusted_odds_ratio", an.logit), ("hazard_ratio", an.cox)):
+            if m is not None and "nps_group=detractor" in set(m.table["term"]):
+                row = m.ratio("nps_group=detractor")
+                ev[key] = [float(row["ratio"]), float(row["ci_low"]), float(row["ci_high"])]
+        out.append(Finding(
+            id="churn.detractor_ratio", section="churn",
+            title=t("churn.finding_ratio", lang, ratio=fmt_num(r.ratio, lang, 1), d=fmt_pct(r.rate, lang, 1),
+                    p=fmt_pct(r.reference_rate, lang, 1)),
+            metric="churn_rate_ratio", value=r.ratio, n=r.n1 + r.n2, ci_low=r.ci_low, ci_high=r.ci_high,
+            severity=(4 if r.ratio >= 2 else 3) if sig else 2, reach=det_share, unit="", evidence=ev,
+            tags={"segments": ["nps_group=detractor"]},
+        ))
+    out += _reason_findings(an, lang, n_all)
+    if an.rar is not None:
+        out.append(_rar_finding(an, lang))
+    for s, tab in an.by_segment.items():
+        for _, row in tab[tab["direction"] > 0].iterrows():
+            if row["small_base"]:
+                continue
+            g = str(row[s])
+            rest_n = int(tab["n"].sum() - row["n"])
+            rest = (tab["churned"].sum() - row["churned"]) / rest_n
+            out.append(Finding(
+                id=f"churn.segment_high.{s}.{slug(g)}", section="churn",
+                title=t("churn.finding_segment_high", lang, segment=an.segment_label(s), group=g,
+                        value=fmt_pct(float(row["rate"]), lang, 1), rest=fmt_pct(float(rest), lang, 1)),
+                metric="churn_rate", value=100 * float(row["rate"]), n=int(row["n"]),
+                ci_low=100 * float(row["ci_low"]), ci_high=100 * float(row["ci_high"]), severity=3,
+                reach=float(row["n"]) / n_all, unit="%",
+                evidence={"rest_rate": float(rest), "rest_n": rest_n, "p_holm": float(row["p_holm"]),
+                          "test": "two-proportion z-test vs the rest, Holm", "table": f"churn.by_segment.{s}"},
+                tags={"segments": [f"{s}={g}"]},
+            ))
+    if an.touchpoints is not None:
+        for _, row in an.touchpoints[an.touchpoints["significant"] & (an.touchpoints["ratio"] > 1)].iterrows():
+            tp = str(row["touchpoint"])
+            low = float((known[tp] <= an.tp_low_max).sum()) / n_all if n_all else 0.0
+            out.append(Finding(
+                id=f"churn.touchpoint.{tp}", section="churn",
+                title=t("churn.finding_touchpoint", lang, touchpoint=lab.get(tp, tp),
+                        ratio=fmt_num(float(row["ratio"]), lang, 2)),
+                metric="churn_odds_ratio_per_point_lower", value=float(row["ratio"]), n=int(row["n"]),
+                ci_low=float(row["ci_low"]), ci_high=float(row["ci_high"]),
+                severity=3 if float(row["ratio"]) >= TOUCHPOINT_STRONG else 2, reach=low, unit="",
+                evidence={"p_holm": float(row["p_holm"]), "events": int(row["n_events"]),
+                          "rated_share": float(row["n"]) / n_all if n_all else 0.0,
+                          "low_rating_max": an.tp_low_max,
+                          "method": "logistic regression per touchpoint, adjusted for tenure and segment",
+                          "table": "churn.touchpoints"},
+                tags=_tp_tags(an, tp),
+            ))
+    return out
+
+
+def _tp_tags(an: ChurnAnalysis, tp: str) -> dict[str, list[str]]:
+    tags = {"touchpoints": [tp]}
+    info = an.touchpoint_info
+    if info is not None and tp in info.index:
+        for col, key in (("stage", "stages"), ("channel", "channels"), ("owner_department", "departments")):
+            if col in info.columns and pd.notna(info.loc[tp, col]):
+                tags[key] = [str(info.loc[tp, col])]
+    return tags
+
+
+def _reason_findings(an: ChurnAnalysis, lang: str, n_all: int) -> list[Any]:
+    from .findings import Finding
+
+    rs = an.reasons
+    if rs is None or not rs.n_stated:
+        return []
+    out = []
+    before = 0.0
+    for _, row in rs.table.iterrows():
+        if len(out) >= MAX_REASON_FINDINGS or before >= PARETO_SHARE:
+            break
+        before = float(row["cum_share"])
+        seg_tags = []
+        for s, (long, _p) in an.reasons_by.items():
+            part = long[long["reason"] == row["reason"]]
+            if len(part) < 2:
+                continue
+            tot_n, tot_b = long.loc[long["reason"] == row["reason"], "n"].sum(), part["base"].sum()
+            p = _two_prop_p(part["n"], part["base"], tot_n - part["n"], tot_b - part["base"])
+            ph = _holm(p)
+            rest = (tot_n - part["n"]) / (tot_b - part["base"]).replace(0, np.nan)
+            seg_tags += [f"{s}={g}" for g, ok in zip(part[s], (ph < 0.05) & (part["share"] > rest), strict=True) if ok]
+        out.append(Finding(
+            id=f"churn.reason.{row['slug']}", section="churn",
+            title=t("churn.finding_reason", lang, reason=str(row["reason"]), share=fmt_pct(float(row["share"]), lang, 1)),
+            metric="churn_reason_share", value=100 * float(row["share"]), n=rs.n_stated,
+            ci_low=100 * float(row["ci_low"]), ci_high=100 * float(row["ci_high"]), severity=4,
+            reach=float(row["n"]) / n_all if n_all else 0.0, unit="%",
+            evidence={"reason": str(row["reason"]), "churned_with_reason": int(row["n"]),
+                      "cumulative_share": float(row["cum_share"]), "not_stated": rs.n_not_stated,
+                      "method": "Wilson interval", "table": "churn.reasons"},
+            tags={"themes": [str(row["slug"])], **({"segments": seg_tags} if seg_tags else {})},
+        ))
+    return out
+
+
+def _rar_finding(an: ChurnAnalysis, lang: str) -> Any:
+    from . import economics
+    from .findings import Finding
+
+    rar, a = an.rar, an.assumptions
+    months = fmt_num(a.revenue_period_months, lang, 0)
+    ev: dict[str, Any] = {
+        "revenue_at_risk": rar.value, "revenue_at_risk_ci": [rar.ci_low, rar.ci_high],
+        "uplift_detractors_to_promoter_rate": rar.uplift,
+        "uplift_ci": [rar.uplift_ci_low, rar.uplift_ci_high] if rar.uplift is not None else None,
+        "currency": a.currency, "horizon_months": rar.horizon_months, "active_customers": rar.n_active,
+        "active_revenue": rar.active_revenue, "share_of_revenue": rar.share,
+        "expected_churners": rar.expected_churners, "customers_saved_by_uplift": rar.saved_customers,
+        "assumptions": a.to_dict(), "acquisition_cost": economics.acquisition_cost(an.frame, a),
+        "method": "sum of revenue x P(churn) from the logistic model; delta-method intervals", "table": "churn.rar",
+    }
+    if an.ltv is not None:
+        ev["ltv_by_nps_group"] = {str(g): float(v) for g, v in zip(an.ltv["nps_group"], an.ltv["ltv"], strict=True)}
+    if an.retention is not None and len(an.retention):
+        chosen = an.retention[an.retention["chosen"]].iloc[0]
+        ev["replace_cost"], ev["retain_cost"] = float(chosen["replace_cost"]), float(chosen["retain_cost"])
+    if an.moves is not None and len(an.moves):
+        ev["move_detractors"] = an.moves.to_dict("records")
+    title_key = "churn.finding_rar_uplift" if rar.uplift is not None else "churn.finding_rar"
+    return Finding(
+        id="churn.revenue_at_risk", section="churn",
+        title=t(title_key, lang, amount=_money(rar.value, lang) + _cur(an), months=months,
+                share=fmt_pct(rar.share, lang, 1),
+                uplift=_money(rar.uplift, lang) + _cur(an) if rar.uplift is not None else ""),
+        metric="revenue_at_risk", value=rar.value, n=rar.n_active, ci_low=rar.ci_low, ci_high=rar.ci_high,
+        severity=4, reach=min(max(rar.expected_churners / rar.n_active, 0.0), 1.0) if rar.n_active else 0.0,
+        unit="", evidence=ev,
+    )
