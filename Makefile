@@ -34,6 +34,7 @@ lint: $(STAMP)
 	$(BIN)/ruff check cxaudit tests bench
 
 bench: $(STAMP)
+	$(BIN)/python -m pip install --quiet -e '.[bench]'
 	@for b in bench/bench_*.py; do echo "== $$b"; $(BIN)/python $$b || exit 1; done
 
 clean:

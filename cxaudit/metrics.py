@@ -1,9 +1,10 @@
-"""Survey metrics with their base and 95% interval: NPS, CSAT, CES.
+"""Survey metrics with their base and 95% interval: NPS, CSAT, CES, CSI; churn, retention and LTV.
 
-Every function returns a :class:`MetricResult` carrying ``value``, ``n`` (the base: valid answers;
-the Kish effective n when weighted), ``ci_low`` / ``ci_high`` and the method used. Missing answers
-are excluded explicitly and counted in ``n_missing``. The interval formulas are vectorised over
-counts, so :func:`metric_table` computes whole segment × period cubes with the same code.
+Every survey metric returns a :class:`MetricResult` carrying ``value``, ``n`` (the base: valid
+answers; the Kish effective n when weighted), ``ci_low`` / ``ci_high`` and the method used. Missing
+answers are excluded explicitly and counted in ``n_missing``. The interval formulas are vectorised
+over counts, so :func:`metric_table` / :func:`metric_cube` compute whole segment × period cubes
+with the same code (one ``numpy.bincount`` pass per metric and grouping).
 
 References
 ----------
@@ -12,12 +13,15 @@ References
   counts and 3 to n — Rocks, B. (2016), *The American Statistician* 70(4).
 - CSAT: top-2-box share with the Wilson (1927) score interval.
 - CES 2.0: Dixon, Toman & DeLisi (2013), *The Effortless Experience*; mean with a Student t interval.
+- CSI: The Leadership Factor / UKCSI importance weighting, w_i = I_i / Σ I_j, CSI = 10 · Σ w_i S_i
+  on 1–10 (Hill, Roche & Allen 2007); delta-method or seeded bootstrap interval.
+- Churn / retention: Wilson intervals; LTV: Gupta, Lehmann & Stuart (2004), simple form of METHODS.md.
 - Weights: Kish (1965) effective sample size n_eff = (Σw)² / Σw².
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any, Literal
 
@@ -36,6 +40,13 @@ __all__ = [
     "kish_n_eff",
     "nps_category",
     "metric_table",
+    "metric_cube",
+    "CUBE_METRICS",
+    "csi",
+    "csi_items",
+    "derived_importance",
+    "churn_table",
+    "customer_value_table",
 ]
 
 #: Two-sided 95% normal quantile, 1.959964...
@@ -89,13 +100,20 @@ def _clean(
             raise MetricError(f"{what}: weights must be >= 0")
         keep &= ~np.isnan(w)
         w = w[keep]
-        if w.sum() <= 0:
-            raise MetricError(f"{what}: weights of the valid answers sum to zero; expected a positive total")
     n_missing = int((~keep).sum())
     x = x[keep]
     if x.size == 0:
         raise MetricError(f"{what}: no valid answers (n = 0, {n_missing} missing); a metric needs n >= 1")
+    if w is not None and w.sum() <= 0:
+        raise MetricError(f"{what}: weights of the valid answers sum to zero; expected a positive total")
     return x, w, n_missing
+
+
+def _check_whole(x: np.ndarray, what: str) -> None:
+    """NPS answers are whole points (R ``NPS::npc`` treats others as off-scale)."""
+    bad = x[x != np.floor(x)]
+    if bad.size:
+        raise MetricError(f"{what}: value {bad[0]:g} is not a whole number on the 0–10 scale")
 
 
 def _check_range(x: np.ndarray, lo: float, hi: float, what: str) -> None:
@@ -169,6 +187,7 @@ def nps(
     """
     x, w, n_missing = _clean(scores, weights, "NPS")
     _check_range(x, 0, 10, "NPS")
+    _check_whole(x, "NPS")
     if w is None:
         n = float(x.size)
         P, D = float(np.sum(x >= 9)), float(np.sum(x <= 6))
@@ -291,12 +310,304 @@ def ces(
 
 # --- cubes ---------------------------------------------------------------------------------------
 
+#: The metrics :func:`metric_table` knows.
+CUBE_METRICS: tuple[str, ...] = ("nps", "csat", "ces")
+
+_Period = Literal["M", "W"]
+
+
+def _require(df: pd.DataFrame, columns: Sequence[str | None], what: str) -> None:
+    missing = [c for c in columns if c is not None and c not in df.columns]
+    if missing:
+        raise MetricError(f"{what}: column {missing[0]!r} not found (columns: {', '.join(map(str, df.columns))})")
+
+
+@dataclass
+class _Groups:
+    """Row -> group code (−1: the row has a missing key) and the sorted key labels of each code."""
+
+    codes: np.ndarray
+    n_groups: int
+    labels: pd.DataFrame  # one row per code 0..n_groups-1, columns = keys
+    has_missing: bool = True  # some rows have code −1
+
+    def discard_codes(self) -> np.ndarray:
+        """Codes with the missing-key rows moved to an extra group ``n_groups`` (then dropped)."""
+        return np.where(self.codes < 0, self.n_groups, self.codes) if self.has_missing else self.codes
+
+
+def _factor(values: pd.Series) -> tuple[np.ndarray, Any]:
+    """Codes (−1 for missing) and sorted uniques, like ``pd.factorize(sort=True)``.
+
+    Categoricals keep their category order (unobserved categories get no rows and drop out later);
+    Arrow-backed strings are dictionary-encoded by Arrow (about twice as fast as factorize).
+    """
+    if isinstance(values.dtype, pd.CategoricalDtype):
+        return values.cat.codes.to_numpy().astype(np.int64), values.cat.categories
+    pa_array = getattr(values.array, "_pa_array", None)
+    if pa_array is not None and pd.api.types.is_string_dtype(values.dtype):
+        import pyarrow as pa
+        import pyarrow.compute as pc
+
+        arr = pa_array.combine_chunks() if isinstance(pa_array, pa.ChunkedArray) else pa_array
+        enc = pc.dictionary_encode(arr)  # one dictionary for the whole column
+        dictionary = enc.dictionary.to_numpy(zero_copy_only=False).astype(object)
+        order = np.argsort(dictionary, kind="stable")  # sorted like factorize(sort=True)
+        rank = np.empty(len(order) + 1, dtype=np.int64)
+        rank[order] = np.arange(len(order))
+        rank[-1] = -1  # missing values
+        idx = enc.indices.fill_null(len(order)).to_numpy(zero_copy_only=False).astype(np.int64)
+        return rank[idx], pd.Index(dictionary[order], dtype=values.dtype)
+    codes, uniques = pd.factorize(values, sort=True, use_na_sentinel=True)
+    return codes.astype(np.int64, copy=False), uniques
+
+
+def _period_codes(dates: pd.Series, period: _Period) -> tuple[np.ndarray, np.ndarray, list[str]]:
+    """Calendar month or ISO week (Monday–Sunday) of each date, as integer codes.
+
+    Returns the codes (−1 for a missing date), the sorted unique period keys and their labels; the
+    labels are those of ``Series.dt.to_period("M" | "W")`` (``2025-11``, ``2025-11-03/2025-11-09``).
+    Dates are reduced to day numbers, and days to periods through a table of the (few) distinct
+    days, so a million dates cost a few milliseconds.
+    """
+    if period not in ("M", "W"):
+        raise MetricError(f"unknown period {period!r}; expected 'M' (month), 'W' (ISO week) or None")
+    raw = pd.to_datetime(dates).to_numpy()
+    nat = np.isnat(raw)
+    days = raw.astype("datetime64[D]").astype(np.int64)
+    any_nat = bool(nat.any())
+    codes = np.full(len(days), -1, dtype=np.int64)
+    if nat.all():
+        return codes, np.array([], dtype=np.int64), []
+    valid_days = days[~nat] if any_nat else days
+    d0, d1 = int(valid_days.min()), int(valid_days.max())
+    table = np.arange(d0, d1 + 1, dtype=np.int64)
+    if period == "M":
+        key_of_day = table.astype("datetime64[D]").astype("datetime64[M]").astype(np.int64)
+    else:
+        # days since 1970-01-01 (a Thursday); +3 makes weeks start on Monday
+        key_of_day = np.floor_divide(table + 3, 7)
+    k0 = int(key_of_day[0])
+    key_idx = key_of_day[valid_days - d0] - k0
+    seen = np.bincount(key_idx, minlength=int(key_of_day[-1]) - k0 + 1) > 0
+    uniq = k0 + np.flatnonzero(seen)
+    position = np.cumsum(seen) - 1
+    if any_nat:
+        codes[~nat] = position[key_idx]
+    else:
+        codes = position[key_idx]
+    if period == "M":
+        labels = [str(np.datetime64(int(u), "M")) for u in uniq]
+    else:
+        labels = [str(pd.Period(np.datetime64(int(u) * 7 - 3, "D"), "W")) for u in uniq]
+    return codes, uniq, labels
+
+
+def _groups(
+    df: pd.DataFrame,
+    by: Sequence[str],
+    period: _Period | None,
+    date_column: str,
+    period_codes: tuple[np.ndarray, np.ndarray, list[str]] | None = None,
+) -> _Groups:
+    """Mixed-radix group codes over ``by`` (+ period); codes sort like ``groupby(sort=True)``."""
+    parts: list[tuple[str, np.ndarray, Any]] = []
+    for k in by:
+        codes, uniques = _factor(df[k])
+        parts.append((k, codes, uniques))
+    if period is not None:
+        pc = period_codes if period_codes is not None else _period_codes(df[date_column], period)
+        parts.append(("period", pc[0], pd.Index(pc[2], dtype=object)))
+    n = len(df)
+    if not parts:
+        return _Groups(np.zeros(n, dtype=np.int64), 1, pd.DataFrame(index=pd.RangeIndex(1)), False)
+    sizes = [max(len(u), 1) for _, _, u in parts]
+    total = int(np.prod(sizes, dtype=np.float64))
+    codes = parts[0][1].copy()
+    missing = [bool(c.size and c.min() < 0) for _, c, _ in parts]
+    for (_, c, _), size in zip(parts[1:], sizes[1:], strict=True):
+        codes *= size
+        codes += c
+    bad = np.zeros(n, dtype=bool)
+    for (_, c, _), miss in zip(parts, missing, strict=True):
+        if miss:
+            bad |= c < 0
+    has_missing = any(missing)
+    if has_missing:
+        codes[bad] = -1
+    if total > 200_000:  # sparse combinations: renumber the observed ones only
+        observed, inverse = np.unique(codes[~bad], return_inverse=True)
+        codes[~bad] = inverse
+    else:
+        observed = np.arange(total, dtype=np.int64)
+    labels = {}
+    rest = observed.copy()
+    for (name, _, uniques), size in zip(reversed(parts), reversed(sizes), strict=True):
+        labels[name] = np.asarray(uniques, dtype=object)[rest % size] if len(uniques) else np.array([], object)
+        rest //= size
+    frame = pd.DataFrame({name: labels[name] for name, _, _ in parts})
+    for name, _, _u in parts:  # keep the key's dtype (categorical, string, number)
+        if name == "period":
+            continue
+        dtype = df[name].dtype
+        try:
+            frame[name] = frame[name].astype(dtype)
+        except (TypeError, ValueError):
+            pass  # mixed-type keys stay object
+    return _Groups(codes, len(observed), frame, has_missing)
+
+
+@dataclass
+class _Sums:
+    count: np.ndarray  # answers per group
+    sw: np.ndarray  # Σw
+    sw2: np.ndarray  # Σw²
+    swx: np.ndarray  # Σw·x
+    swx2: np.ndarray  # Σw·x²
+    swpos: np.ndarray  # Σw over "positive" answers (promoters, top box, easy)
+    swneg: np.ndarray  # Σw over detractors (NPS only)
+
+
+@dataclass
+class _Prepared:
+    """One metric's answers, ready for :func:`_sums` under any grouping."""
+
+    valid: np.ndarray  # answered (and weight present)
+    x: np.ndarray
+    w: np.ndarray | None
+    w2: np.ndarray | None
+    integer: bool  # integer scores: histogram path
+    lo: float
+    span: int  # score points lo..lo+span−1; column ``span`` of the histogram discards invalid rows
+    xi: np.ndarray  # x − lo as int, ``span`` where not valid (integer path only)
+    pos_at: float
+    neg_at: float | None
+
+
+def _prepare(x: np.ndarray, w: np.ndarray | None, pos_at: float, neg_at: float | None) -> _Prepared:
+    valid = ~np.isnan(x)
+    if w is not None:
+        valid &= ~np.isnan(w)
+    xv = x[valid]
+    lo = float(xv.min()) if xv.size else 0.0
+    span = int(float(xv.max()) - lo) + 1 if xv.size else 1
+    integer, xi = False, np.empty(0, dtype=np.int64)
+    if span <= 1000:
+        xi_v = (xv - lo).astype(np.int64)
+        integer = bool(np.array_equal(xi_v + lo, xv))
+        if integer:
+            xi = np.full(len(x), span, dtype=np.int64)
+            xi[valid] = xi_v
+    w2 = None if w is None else w * w
+    return _Prepared(valid, x, w, w2, integer, lo, span, xi, pos_at, neg_at)
+
+
+def _sums(prep: _Prepared, groups: _Groups) -> _Sums:
+    """All per-group sums of a metric from ``np.bincount`` over integer group codes.
+
+    Integer scores (the usual case) go through one (group × score) histogram — plus Σw and Σw² ones
+    with weights — so every sum is exact. Rows with a missing score or weight fall in a discard
+    score column, rows with a missing key in a discard group; both are dropped after counting, so
+    no row is copied. Other (fractional) scores use one ``bincount`` per sum.
+    """
+    n_groups = groups.n_groups
+    w, pos_at, neg_at = prep.w, prep.pos_at, prep.neg_at
+    if prep.integer:
+        width = prep.span + 1
+        codes = groups.discard_codes()
+        cell = codes * width
+        cell += prep.xi
+        size = (n_groups + 1) * width
+
+        def hist(weights: np.ndarray | None) -> np.ndarray:
+            h = np.bincount(cell, weights=weights, minlength=size).reshape(n_groups + 1, width)
+            return h[:n_groups, : prep.span].astype(float, copy=False)
+
+        hist_n = hist(None)
+        hist_w = hist_n if w is None else hist(w)
+        values = prep.lo + np.arange(prep.span, dtype=float)
+        count = hist_n.sum(axis=1)
+        sw = hist_w.sum(axis=1)
+        sw2 = count if w is None else hist(prep.w2).sum(axis=1)
+        swx, swx2 = hist_w @ values, hist_w @ (values * values)
+        swpos = hist_w[:, values >= pos_at].sum(axis=1)
+        swneg = hist_w[:, values <= neg_at].sum(axis=1) if neg_at is not None else np.zeros(n_groups)
+        return _Sums(count, sw, sw2, swx, swx2, swpos, swneg)
+    keep = prep.valid & (groups.codes >= 0)
+    xs, cs = prep.x[keep], groups.codes[keep]
+    ww = np.ones_like(xs) if w is None else w[keep]
+    count = np.bincount(cs, minlength=n_groups).astype(float)
+    sw = count if w is None else np.bincount(cs, weights=ww, minlength=n_groups)
+    sw2 = count if w is None else np.bincount(cs, weights=ww * ww, minlength=n_groups)
+    swx = np.bincount(cs, weights=ww * xs, minlength=n_groups)
+    swx2 = np.bincount(cs, weights=ww * xs * xs, minlength=n_groups)
+    swpos = np.bincount(cs, weights=ww * (xs >= pos_at), minlength=n_groups)
+    swneg = np.bincount(cs, weights=ww * (xs <= neg_at), minlength=n_groups) if neg_at is not None else \
+        np.zeros(n_groups)
+    return _Sums(count, sw, sw2, swx, swx2, swpos, swneg)
+
+
+def _scale_of(metric: str, scale: int | None, scale_min: int | None, top_box: int) -> tuple[float, float, float,
+                                                                                         float | None]:
+    """(lo, hi, positive-from, negative-up-to) of a metric's scale."""
+    if metric == "nps":
+        return 0.0, 10.0, 9.0, 6.0
+    if metric == "csat":
+        hi = float(scale or 5)
+        return float(1 if scale_min is None else scale_min), hi, hi - top_box + 1, None
+    if metric == "ces":
+        hi = float(scale or 7)
+        return float(1 if scale_min is None else scale_min), hi, hi - 2, None
+    raise MetricError(f"unknown metric {metric!r}; expected nps, csat or ces")
+
+
+def _numeric(df: pd.DataFrame, column: str) -> np.ndarray:
+    s = df[column]
+    if pd.api.types.is_float_dtype(s.dtype) and not isinstance(s.dtype, pd.ArrowDtype):
+        return s.to_numpy(dtype=float, na_value=np.nan)
+    return pd.to_numeric(s, errors="coerce").to_numpy(dtype=float, na_value=np.nan)
+
+
+def _table_from_sums(
+    metric: str, labels: pd.DataFrame, s: _Sums, weighted: bool, min_base: int, nps_ci: str
+) -> pd.DataFrame:
+    observed = s.count > 0
+    labels = labels.loc[observed].reset_index(drop=True)
+    s = _Sums(*(getattr(s, f)[observed] for f in ("count", "sw", "sw2", "swx", "swx2", "swpos", "swneg")))
+    with np.errstate(invalid="ignore", divide="ignore"):
+        nn = np.where(s.sw2 > 0, s.sw**2 / np.where(s.sw2 > 0, s.sw2, 1), 0.0) if weighted else s.count
+        p, d = s.swpos / s.sw, s.swneg / s.sw
+        mean = s.swx / s.sw
+    out = labels.copy()
+    out["n"] = nn
+    if metric == "nps":
+        out["value"] = 100 * (p - d)
+        lo, hi = _nps_interval(p * nn, d * nn, nn, nps_ci)
+        out["promoters"], out["detractors"] = p, d
+    elif metric == "csat":
+        out["value"] = p
+        lo, hi = _wilson(p * nn, nn)
+        out["mean"] = mean
+    else:
+        with np.errstate(invalid="ignore", divide="ignore"):
+            var_pop = np.maximum(s.swx2 / s.sw - mean**2, 0.0)
+            sd = np.sqrt(var_pop * nn / (nn - 1))
+            half = stats.t.ppf(0.975, nn - 1) * sd / np.sqrt(nn)
+        out["value"] = mean
+        lo, hi = mean - half, mean + half
+        out["easy"] = p
+        out["sd"] = sd
+    out["ci_low"], out["ci_high"] = lo, hi
+    out["small_base"] = out["n"] < min_base
+    out.insert(0, "metric", metric)
+    return out
+
 
 def metric_table(
     df: pd.DataFrame,
     metric: Literal["nps", "csat", "ces"],
     by: Sequence[str] = (),
-    period: Literal["M", "W"] | None = None,
+    period: _Period | None = None,
     *,
     column: str | None = None,
     date_column: str = "date",
@@ -305,68 +616,480 @@ def metric_table(
     scale: int | None = None,
     top_box: int = 2,
     nps_ci: Literal["adjusted-wald", "wald"] = "adjusted-wald",
+    scale_min: int | None = None,
 ) -> pd.DataFrame:
     """A tidy metric cube: one row per group with ``n, value, ci_low, ci_high, small_base``.
 
-    Groups are the combinations of ``by`` (and the calendar ``period`` of ``date_column``: month
-    "M" or ISO week "W"). The formulas are those of :func:`nps`, :func:`csat` and :func:`ces`,
-    applied to group counts, so a group's row equals the scalar function on that group's rows.
-    A base below ``min_base`` is kept and flagged (``small_base``), never dropped.
+    Groups are the observed combinations of ``by`` (and the calendar ``period`` of
+    ``date_column``: month ``"M"`` or ISO week ``"W"``), sorted like ``groupby(sort=True)``. The
+    formulas are those of :func:`nps`, :func:`csat` and :func:`ces`, applied to group sums, so a
+    group's row equals the scalar function on that group's rows. A base below ``min_base`` is kept
+    and flagged (``small_base``), never dropped. Rows with a missing score, weight or key are left
+    out of the cube (the scalar functions count them in ``n_missing``).
+
+    Extra columns: NPS ``promoters, detractors`` (shares); CSAT ``mean``; CES ``easy`` (share 5–7)
+    and ``sd`` (the sample standard deviation; weighted: rescaled to Kish's n_eff).
+
+    All sums come from one pass of :func:`numpy.bincount` over integer group codes (a group ×
+    score histogram for integer scales), which is what makes 1M-row cubes fast (``bench/``).
+
+    Raises
+    ------
+    MetricError
+        Unknown metric or period, a missing column, a score outside the scale, a negative weight.
+
+    Examples
+    --------
+    >>> df = pd.DataFrame({"nps": [10, 9, 3, 8, 10, 0], "seg": ["a", "a", "a", "b", "b", "b"]})
+    >>> metric_table(df, "nps", by=["seg"])[["seg", "n", "value"]]
+      seg    n      value
+    0   a  3.0  33.333333
+    1   b  3.0   0.000000
     """
-    column = column or metric
-    keys = list(by)
-    work = pd.DataFrame({"x": pd.to_numeric(df[column], errors="coerce")}, index=df.index)
-    for k in keys:
-        work[k] = df[k]
-    if period is not None:
-        freq = {"M": "M", "W": "W"}[period]
-        work["period"] = pd.to_datetime(df[date_column]).dt.to_period(freq).astype(str)
-        keys = [*keys, "period"]
-    work["w"] = pd.to_numeric(df[weight], errors="coerce") if weight else 1.0
-    work = work[work["x"].notna() & work["w"].notna()]
-    if metric == "nps":
-        work["pos"], work["neg"] = (work["x"] >= 9).astype(float), (work["x"] <= 6).astype(float)
-    elif metric == "csat":
-        k = scale or 5
-        work["pos"], work["neg"] = (work["x"] >= k - top_box + 1).astype(float), 0.0
-    elif metric == "ces":
-        work["pos"], work["neg"] = (work["x"] >= (scale or 7) - 2).astype(float), 0.0
-    else:
+    if metric not in CUBE_METRICS:
         raise MetricError(f"unknown metric {metric!r}; expected nps, csat or ces")
-    work["wx"], work["wx2"] = work["w"] * work["x"], work["w"] * work["x"] ** 2
-    work["wpos"], work["wneg"], work["w2"] = work["w"] * work["pos"], work["w"] * work["neg"], work["w"] ** 2
-    agg_cols = ["w", "w2", "wx", "wx2", "wpos", "wneg"]
-    if keys:
-        g = work.groupby(keys, observed=True, sort=True)[agg_cols].sum()
-        g["count"] = work.groupby(keys, observed=True, sort=True).size()
-        g = g.reset_index()
-    else:
-        g = work[agg_cols].sum().to_frame().T
-        g["count"] = len(work)
-    sw, sw2 = g["w"].to_numpy(float), g["w2"].to_numpy(float)
-    n = np.where(sw2 > 0, sw**2 / np.where(sw2 > 0, sw2, 1), 0.0)
-    p, d = g["wpos"].to_numpy(float) / sw, g["wneg"].to_numpy(float) / sw
-    out = g[[k for k in keys]].copy() if keys else pd.DataFrame(index=g.index)
-    out["n"] = n if weight else g["count"].to_numpy(float)
-    nn = out["n"].to_numpy(float)
+    column = column or metric
+    _require(df, [column, *by, date_column if period is not None else None, weight], f"{metric} table")
+    lo, hi, pos_at, neg_at = _scale_of(metric, scale, scale_min, top_box)
+    x = _numeric(df, column)
+    _check_range(x[~np.isnan(x)], lo, hi, f"{metric.upper()} column {column!r}")
     if metric == "nps":
-        out["value"] = 100 * (p - d)
-        lo, hi = _nps_interval(p * nn, d * nn, nn, nps_ci)
-        out["promoters"], out["detractors"] = p, d
-    elif metric == "csat":
-        out["value"] = p
-        lo, hi = _wilson(p * nn, nn)
-        out["mean"] = g["wx"].to_numpy(float) / sw
+        _check_whole(x[~np.isnan(x)], f"NPS column {column!r}")
+    w = None
+    if weight:
+        w = _numeric(df, weight)
+        if np.any(w[~np.isnan(w)] < 0):
+            raise MetricError(f"{metric} table: column {weight!r} has negative weights; expected weights >= 0")
+    g = _groups(df, by, period, date_column)
+    s = _sums(_prepare(x, w, pos_at, neg_at), g)
+    return _table_from_sums(metric, g.labels, s, w is not None, min_base, nps_ci)
+
+
+def metric_cube(
+    df: pd.DataFrame,
+    metrics: Sequence[str] = CUBE_METRICS,
+    by: Sequence[str] = (),
+    period: _Period | None = "M",
+    *,
+    columns: dict[str, str] | None = None,
+    date_column: str = "date",
+    weight: str | None = None,
+    min_base: int = 30,
+    scales: dict[str, int] | None = None,
+    top_box: int = 2,
+    nps_ci: Literal["adjusted-wald", "wald"] = "adjusted-wald",
+    scale_mins: dict[str, int] | None = None,
+) -> pd.DataFrame:
+    """Every metric × every ``by`` column (each crossed with ``period``) in one long table.
+
+    The same numbers as :func:`metric_table` called once per (metric, column), with the shared work
+    done once: scores are read once per metric, the period once, each segment column is coded
+    once. Columns: ``metric, dimension, group, period, n, value, ci_low, ci_high, small_base`` and
+    the metric's extra columns. ``dimension`` is the segment column (``"total"`` for the
+    period-only rows, ``group`` empty there). ``scales`` / ``scale_mins``: top / bottom of the CSAT
+    and CES scales (default 1–5 and 1–7).
+    """
+    columns = columns or {}
+    scales = scales or {}
+    scale_mins = scale_mins or {}
+    for m in metrics:
+        if m not in CUBE_METRICS:
+            raise MetricError(f"unknown metric {m!r}; expected nps, csat or ces")
+    _require(df, [*(columns.get(m, m) for m in metrics), *by, date_column if period else None, weight], "metric cube")
+    w = None
+    if weight:
+        w = _numeric(df, weight)
+        if np.any(w[~np.isnan(w)] < 0):
+            raise MetricError(f"metric cube: column {weight!r} has negative weights; expected weights >= 0")
+    pc = _period_codes(df[date_column], period) if period else None
+    xs = {}
+    for m in metrics:
+        lo, hi, pos_at, neg_at = _scale_of(m, scales.get(m), scale_mins.get(m), top_box)
+        x = _numeric(df, columns.get(m, m))
+        _check_range(x[~np.isnan(x)], lo, hi, f"{m.upper()} column {columns.get(m, m)!r}")
+        if m == "nps":
+            _check_whole(x[~np.isnan(x)], f"NPS column {columns.get(m, m)!r}")
+        xs[m] = _prepare(x, w, pos_at, neg_at)
+    parts = []
+    for dim in [None, *by]:
+        keys = [] if dim is None else [dim]
+        g = _groups(df, keys, period, date_column, period_codes=pc)
+        for m in metrics:
+            t = _table_from_sums(m, g.labels, _sums(xs[m], g), w is not None, min_base, nps_ci)
+            t.insert(1, "dimension", "total" if dim is None else dim)
+            t.insert(2, "group", "" if dim is None else t.pop(dim).astype(str))
+            parts.append(t)
+    if not parts:  # no metric asked for
+        return pd.DataFrame(columns=["metric", "dimension", "group", "n", "value", "ci_low", "ci_high", "small_base"])
+    return pd.concat(parts, ignore_index=True)
+
+
+# --- CSI -----------------------------------------------------------------------------------------
+
+
+def derived_importance(ratings: pd.DataFrame, outcome: pd.Series | np.ndarray) -> pd.Series:
+    """Derived importance of each item: its Pearson correlation with ``outcome`` (pairwise-complete
+    answers), negative correlations set to 0.
+
+    The "derived importance" of Hill & Alexander (2006), *The Handbook of Customer Satisfaction
+    and Loyalty Measurement*, 3rd ed., ch. 5 — used when no stated importance was asked. Items with
+    fewer than 3 paired answers get NaN.
+    """
+    y = pd.Series(np.asarray(outcome, dtype=float), index=ratings.index)
+    out = {}
+    for c in ratings.columns:
+        x = pd.to_numeric(ratings[c], errors="coerce")
+        ok = x.notna() & y.notna()
+        out[c] = max(float(np.corrcoef(x[ok], y[ok])[0, 1]), 0.0) if ok.sum() >= 3 and x[ok].std() > 0 else np.nan
+    return pd.Series(out, name="importance")
+
+
+def _item_means(X0: np.ndarray, M: np.ndarray, wts: np.ndarray) -> np.ndarray:
+    """Weighted item means, one row per row of ``wts`` (B × n respondent weights); ``X0`` holds 0
+    where ``M`` (answered) is false."""
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return (wts @ X0) / (wts @ M)
+
+
+def _item_correlations(X0: np.ndarray, M: np.ndarray, y: np.ndarray, wts: np.ndarray) -> np.ndarray:
+    """Weighted Pearson correlation of each item with ``y`` over pairwise-complete answers, one row
+    per row of ``wts``; negative correlations set to 0 (derived importance)."""
+    ok_y = ~np.isnan(y)
+    Mi = M * ok_y[:, None]
+    y0 = np.where(ok_y, y, 0.0)[:, None]
+    s1, sx, sy = wts @ Mi, wts @ (X0 * Mi), wts @ (Mi * y0)
+    sxx, syy, sxy = wts @ (X0**2 * Mi), wts @ (Mi * y0**2), wts @ (X0 * Mi * y0)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        cov = sxy - sx * sy / s1
+        r = cov / np.sqrt((sxx - sx**2 / s1) * (syy - sy**2 / s1))
+    return np.clip(r, 0.0, None)
+
+
+def csi(
+    ratings: pd.DataFrame,
+    importance: Mapping[str, float] | pd.Series | pd.DataFrame | Literal["derived"],
+    *,
+    outcome: pd.Series | np.ndarray | None = None,
+    scale: tuple[int, int] = (1, 10),
+    weights: Sequence[float] | pd.Series | np.ndarray | None = None,
+    ci: Literal["delta", "bootstrap"] | None = None,
+    n_boot: int = 2000,
+    seed: int = 20261124,
+) -> MetricResult:
+    """Customer Satisfaction Index: importance-weighted mean satisfaction, TLF / UKCSI style.
+
+    w_i = I_i / Σ_j I_j and, on 1–10 satisfaction scales, CSI = 10 · Σ_i w_i · S̄_i (10–100), where
+    S̄_i is the mean satisfaction with item i over the respondents who rated it (The Leadership
+    Factor; Hill, Roche & Allen (2007), *Customer Satisfaction: The customer experience through the
+    customer's eyes*, ch. 10; the UK Customer Satisfaction Index of the Institute of Customer
+    Service weights the same way). On any other scale lo–hi the item means are first rescaled to
+    0–100, S'_i = 100 · (S̄_i − lo) / (hi − lo), and CSI = Σ_i w_i · S'_i; ``method`` says so.
+
+    Parameters
+    ----------
+    ratings
+        One column per item, one row per respondent; NaN = item not rated.
+    importance
+        Item → importance (e.g. stated mean importance), a DataFrame of per-respondent stated
+        importance ratings with the same columns (their means are used), or ``"derived"``: each
+        item's correlation with ``outcome``, negatives set to 0 (:func:`derived_importance`).
+    outcome
+        The overall measure for derived importance (e.g. the NPS answers), aligned with ``ratings``.
+    scale
+        ``(lo, hi)`` of the satisfaction ratings.
+    weights
+        Respondent weights (means and correlations are weighted; the interval is bootstrapped).
+    ci
+        ``"delta"`` (default for fixed importance, unweighted): the CSI is linear in the item means,
+        so Var(CSI) = c² · wᵀ C w exactly, with C the covariance matrix of the item means estimated
+        from pairwise-complete answers, C_ij = m_ij · ĉov_ij / (n_i · n_j) (m_ij respondents rated
+        both; Oehlert (1992), "A note on the delta method", *The American Statistician* 46(1)).
+        ``"bootstrap"`` (default for stated or derived importance, or with weights): a seeded
+        percentile bootstrap over respondents that re-estimates the importance in every resample
+        (Efron & Tibshirani 1993, ch. 13).
+
+    Returns
+    -------
+    MetricResult
+        ``value`` on 10–100 (1–10 scale) or 0–100; ``n`` respondents with at least one rating
+        (Kish's n_eff when weighted); ``n_missing`` rows with none; ``details``: number of items, SE,
+        the scale.
+
+    Examples
+    --------
+    >>> r = csi(pd.DataFrame({"a": [8, 10, 9], "b": [6, 7, None]}), {"a": 3, "b": 1})
+    >>> round(r.value, 2)   # 10 · (¾ · 9 + ¼ · 6.5)
+    83.75
+    """
+    if not isinstance(ratings, pd.DataFrame) or ratings.shape[1] == 0:
+        raise MetricError("CSI: ratings must be a DataFrame with one column per item")
+    items = list(ratings.columns)
+    lo, hi = float(scale[0]), float(scale[1])
+    if hi <= lo:
+        raise MetricError(f"CSI: scale {scale} must be (low, high) with high > low")
+    X = ratings.apply(pd.to_numeric, errors="coerce").to_numpy(dtype=float)
+    M = ~np.isnan(X)
+    if np.any(X[M] < lo) or np.any(X[M] > hi):
+        bad_v = X[M][(X[M] < lo) | (X[M] > hi)][0]
+        raise MetricError(f"CSI: rating {bad_v:g} outside the scale {lo:g}–{hi:g}")
+    w_resp = np.ones(len(X))
+    if weights is not None:
+        w_resp = np.asarray(weights, dtype=float)
+        if w_resp.shape != (len(X),):
+            raise MetricError(f"CSI: weights have length {len(w_resp)}, ratings {len(X)}")
+        if np.any(np.isnan(w_resp)) or np.any(w_resp < 0):
+            raise MetricError("CSI: weights must be numbers >= 0")
+
+    kind = "derived" if isinstance(importance, str) else "stated" if isinstance(importance, pd.DataFrame) \
+        else "fixed"
+    y = imp_raw = IM = imp_fixed = None
+    if kind == "derived":
+        if importance != "derived":
+            raise MetricError(f"CSI: importance {importance!r} not understood; expected a mapping, a DataFrame "
+                              "or 'derived'")
+        if outcome is None:
+            raise MetricError("CSI: derived importance needs the outcome (e.g. outcome=responses['nps'])")
+        y = pd.to_numeric(pd.Series(np.asarray(outcome, dtype=object)), errors="coerce").to_numpy(dtype=float)
+        if y.shape != (len(X),):
+            raise MetricError(f"CSI: outcome has length {len(y)}, ratings {len(X)}")
+    elif kind == "stated":
+        imp_frame = importance.apply(pd.to_numeric, errors="coerce")  # type: ignore[union-attr]
+        missing = [c for c in items if c not in imp_frame.columns]
+        if missing:
+            raise MetricError(f"CSI: no importance column for item {missing[0]!r}")
+        if len(imp_frame) != len(ratings):
+            raise MetricError(f"CSI: importance has {len(imp_frame)} rows, ratings {len(ratings)}")
+        imp_raw = imp_frame[items].to_numpy(dtype=float)
+        IM = ~np.isnan(imp_raw)
     else:
-        mean = g["wx"].to_numpy(float) / sw
+        imp = importance.astype(float) if isinstance(importance, pd.Series) else pd.Series(importance, dtype=float)
+        missing = [c for c in items if c not in imp.index]
+        if missing:
+            raise MetricError(f"CSI: no importance given for item {missing[0]!r}")
+        imp_fixed = imp.reindex(items).to_numpy(dtype=float)
+        if np.any(np.isnan(imp_fixed)) or np.any(imp_fixed < 0):
+            bad = items[int(np.flatnonzero(np.isnan(imp_fixed) | (imp_fixed < 0))[0])]
+            raise MetricError(f"CSI: importance of item {bad!r} must be a number >= 0")
+        if imp_fixed.sum() <= 0:
+            raise MetricError("CSI: importance values sum to zero; expected a positive total")
+
+    rated = M.any(axis=1) & (w_resp > 0)
+    n, n_missing = int(rated.sum()), int((~rated).sum())
+    if n == 0:
+        raise MetricError(f"CSI: no respondent rated any item (n = 0, {n_missing} without ratings)")
+    empty = M[rated].sum(axis=0) == 0
+    if empty.any():
+        raise MetricError(f"CSI: item {items[int(np.flatnonzero(empty)[0])]!r} has no ratings")
+    X0, Mf = np.where(M, X, 0.0), M.astype(float)
+    factor = 10.0 if (lo, hi) == (1.0, 10.0) else None
+    method_scale = "10·Σw·S on 1–10" if factor else f"item means rescaled from {lo:g}–{hi:g} to 0–100"
+
+    def importance_of(wts: np.ndarray, rows: np.ndarray) -> np.ndarray:
+        if kind == "fixed":
+            return np.broadcast_to(imp_fixed, (wts.shape[0], len(items)))
+        if kind == "stated":
+            return _item_means(np.where(IM[rows], imp_raw[rows], 0.0), IM[rows].astype(float), wts)
+        return _item_correlations(X0[rows], Mf[rows], y[rows], wts)
+
+    def index(means: np.ndarray, imp_vec: np.ndarray) -> np.ndarray:
         with np.errstate(invalid="ignore", divide="ignore"):
-            var_pop = g["wx2"].to_numpy(float) / sw - mean**2
-            sd = np.sqrt(np.maximum(var_pop, 0) * nn / (nn - 1))
-            half = stats.t.ppf(0.975, nn - 1) * sd / np.sqrt(nn)
-        out["value"] = mean
-        lo, hi = mean - half, mean + half
-        out["easy"] = p
-    out["ci_low"], out["ci_high"] = lo, hi
+            wi = imp_vec / imp_vec.sum(axis=-1, keepdims=True)
+        s = factor * means if factor else 100 * (means - lo) / (hi - lo)
+        return np.sum(wi * s, axis=-1)
+
+    every = np.arange(len(X))
+    means = _item_means(X0, Mf, w_resp[None, :])[0]
+    imp_vec = importance_of(w_resp[None, :], every)[0]
+    if np.any(np.isnan(imp_vec)) or imp_vec.sum() <= 0:
+        raise MetricError(f"CSI: {kind} importance is missing for an item or sums to zero")
+    value = float(index(means, imp_vec))
+    method = ci or ("delta" if kind == "fixed" and weights is None else "bootstrap")
+    if method == "delta":
+        if kind != "fixed" or weights is not None:
+            raise MetricError("CSI: the delta interval needs fixed importance and no weights; use ci='bootstrap'")
+        wi = imp_vec / imp_vec.sum()
+        c = factor if factor else 100 / (hi - lo)
+        se = float(c * np.sqrt(max(wi @ _mean_covariance(X, M) @ wi, 0.0)))
+        ci_lo, ci_hi = value - Z95 * se, value + Z95 * se
+        label = f"CSI ({method_scale}, {kind} importance), delta-method interval"
+    elif method == "bootstrap":
+        rng = np.random.default_rng(seed)
+        idx = np.flatnonzero(rated)
+        m_idx = len(idx)
+        boots = []
+        for start in range(0, n_boot, 250):
+            b = min(250, n_boot - start)
+            draws = rng.integers(0, m_idx, size=(b, m_idx)) + (np.arange(b) * m_idx)[:, None]
+            counts = np.bincount(draws.ravel(), minlength=b * m_idx).reshape(b, m_idx).astype(float)
+            wts = counts * w_resp[idx][None, :]
+            boots.append(index(_item_means(X0[idx], Mf[idx], wts), importance_of(wts, idx)))
+        bs = np.concatenate(boots)
+        bs = bs[np.isfinite(bs)]
+        ci_lo, ci_hi = (float(v) for v in np.percentile(bs, [2.5, 97.5]))
+        se = float(bs.std(ddof=1))
+        label = f"CSI ({method_scale}, {kind} importance), percentile bootstrap ({n_boot} resamples, seed {seed})"
+    else:
+        raise MetricError(f"unknown CSI interval {ci!r}; expected 'delta' or 'bootstrap'")
+    bottom = 10.0 if factor else 0.0
+    base: float = n if weights is None else kish_n_eff(w_resp[rated])
+    return MetricResult(
+        "csi", value, base, max(bottom, ci_lo), min(100.0, ci_hi), label, n_missing, weights is not None,
+        {"items": float(len(items)), "se": se, "scale_min": lo, "scale_max": hi},
+    )
+
+
+def _mean_covariance(X: np.ndarray, M: np.ndarray) -> np.ndarray:
+    """Covariance matrix of the item means under pairwise-available answers.
+
+    C_ij = m_ij · ĉov_ij / (n_i · n_j), ĉov_ij the sample covariance (ddof = 1) over the m_ij
+    respondents who answered both (means over those respondents); C_ii = s_i² / n_i.
+    """
+    k = X.shape[1]
+    n_i = M.sum(axis=0).astype(float)
+    C = np.zeros((k, k))
+    for i in range(k):
+        for j in range(i, k):
+            both = M[:, i] & M[:, j]
+            m = int(both.sum())
+            if m < 2:
+                continue
+            xi, xj = X[both, i], X[both, j]
+            cov = float(np.sum((xi - xi.mean()) * (xj - xj.mean())) / (m - 1))
+            C[i, j] = C[j, i] = m * cov / (n_i[i] * n_i[j])
+    return C
+
+
+def csi_items(
+    ratings: pd.DataFrame,
+    importance: Mapping[str, float] | pd.Series | Literal["derived"],
+    *,
+    outcome: pd.Series | np.ndarray | None = None,
+    scale: tuple[int, int] = (1, 10),
+) -> pd.DataFrame:
+    """The items behind :func:`csi` (unweighted): importance, weight w_i, n_i, mean S̄_i, the score on
+    the index scale and its contribution w_i · score (the contributions sum to the CSI)."""
+    if isinstance(importance, str):
+        if outcome is None:
+            raise MetricError("CSI items: derived importance needs the outcome")
+        imp = derived_importance(ratings, outcome)
+    else:
+        imp = pd.Series(importance, dtype=float)
+    imp = imp.reindex(ratings.columns)
+    X = ratings.apply(pd.to_numeric, errors="coerce")
+    lo, hi = float(scale[0]), float(scale[1])
+    mean = X.mean()
+    score = 10 * mean if (lo, hi) == (1.0, 10.0) else 100 * (mean - lo) / (hi - lo)
+    w = imp / imp.sum()
+    out = pd.DataFrame({"item": list(ratings.columns), "importance": imp.to_numpy(), "weight": w.to_numpy(),
+                        "n": X.notna().sum().to_numpy(), "mean": mean.to_numpy(), "score": score.to_numpy()})
+    out["contribution"] = out["weight"] * out["score"]
+    return out
+
+
+# --- customers: churn, retention, revenue, LTV ---------------------------------------------------
+
+
+def _customer_groups(customers: pd.DataFrame, by: Sequence[str], what: str) -> tuple[_Groups, pd.DataFrame]:
+    _require(customers, list(by), what)
+    return _groups(customers, by, None, ""), customers
+
+
+def churn_table(
+    customers: pd.DataFrame, by: Sequence[str] = (), *, churned: str = "churned", min_base: int = 30
+) -> pd.DataFrame:
+    """Churn and retention share per group, with Wilson 95% intervals.
+
+    ``churn_rate`` = churned / customers over the period the ``churned`` flag covers;
+    ``retention_rate`` = 1 − churn_rate (its interval is the mirrored Wilson interval). Customers
+    with a missing flag are left out (``n`` counts the rest).
+    """
+    _require(customers, [churned, *by], "churn table")
+    g, _ = _customer_groups(customers, by, "churn table")
+    flag = customers[churned]
+    if pd.api.types.is_bool_dtype(flag.dtype):
+        x = flag.astype("Float64").to_numpy(dtype=float, na_value=np.nan)
+    else:
+        x = pd.to_numeric(flag, errors="coerce").to_numpy(dtype=float, na_value=np.nan)
+    if np.any((x[~np.isnan(x)] != 0) & (x[~np.isnan(x)] != 1)):
+        raise MetricError(f"churn table: column {churned!r} must be true/false (1/0)")
+    ok = (g.codes >= 0) & ~np.isnan(x)
+    n = np.bincount(g.codes[ok], minlength=g.n_groups).astype(float)
+    k = np.bincount(g.codes[ok], weights=x[ok], minlength=g.n_groups)
+    obs = n > 0
+    out = g.labels.loc[obs].reset_index(drop=True)
+    n, k = n[obs], k[obs]
+    lo, hi = _wilson(k, n)
+    out["n"], out["churned"] = n, k
+    out["churn_rate"], out["ci_low"], out["ci_high"] = k / n, lo, hi
+    out["retention_rate"], out["retention_ci_low"], out["retention_ci_high"] = 1 - k / n, 1 - hi, 1 - lo
     out["small_base"] = out["n"] < min_base
-    out.insert(0, "metric", metric)
-    return out.reset_index(drop=True)
+    return out
+
+
+def customer_value_table(
+    customers: pd.DataFrame,
+    by: Sequence[str] = (),
+    *,
+    period_years: float,
+    revenue: str = "revenue",
+    churned: str = "churned",
+    margin: float = 1.0,
+    discount_rate: float = 0.0,
+    min_base: int = 30,
+) -> pd.DataFrame:
+    """Revenue per customer and a simple lifetime value (LTV) per group, with 95% intervals.
+
+    - ``revenue_mean``: mean annual revenue per customer, Student t interval; ``revenue_total``.
+    - ``annual_churn``: the churn share c observed over ``period_years``, annualised under a
+      constant hazard, a = 1 − (1 − c)^(1 / T); its interval maps the Wilson bounds of c (a is
+      monotone in c).
+    - ``ltv`` = margin · R̄ · (1 + i) / (i + a): margins received at the start of each year while the
+      customer stays, discounted at rate i (Gupta, Lehmann & Stuart (2004), "Valuing customers",
+      *Journal of Marketing Research* 41(1), with retention r = 1 − a). With i = 0 it is the simple
+      form of METHODS.md, margin per year ÷ annual churn. ``margin = 1`` gives a revenue-based LTV.
+    - LTV interval: delta method on the log scale, Var(log LTV) ≈ s²/(n·R̄²) + (a′(c)/(i + a))² ·
+      c(1 − c)/n, assuming revenue and churn estimates independent; exp(log LTV ± 1.96·SE).
+      No churn in a group with i = 0 gives an unbounded LTV: NaN.
+    """
+    if period_years <= 0:
+        raise MetricError(f"customer value: period_years must be > 0, got {period_years}")
+    if not 0 < margin <= 1:
+        raise MetricError(f"customer value: margin must be in (0, 1], got {margin}")
+    if discount_rate < 0:
+        raise MetricError(f"customer value: discount_rate must be >= 0, got {discount_rate}")
+    _require(customers, [revenue, churned, *by], "customer value")
+    churn = churn_table(customers, by, churned=churned, min_base=min_base)
+    g, _ = _customer_groups(customers, by, "customer value")
+    r = _numeric(customers, revenue)
+    ok = (g.codes >= 0) & ~np.isnan(r)
+    nr = np.bincount(g.codes[ok], minlength=g.n_groups).astype(float)
+    sr = np.bincount(g.codes[ok], weights=r[ok], minlength=g.n_groups)
+    sr2 = np.bincount(g.codes[ok], weights=r[ok] ** 2, minlength=g.n_groups)
+    rev = g.labels.copy()
+    with np.errstate(invalid="ignore", divide="ignore"):
+        mean = sr / nr
+        sd = np.sqrt(np.maximum(sr2 - nr * mean**2, 0) / (nr - 1))
+        half = stats.t.ppf(0.975, nr - 1) * sd / np.sqrt(nr)
+    rev["revenue_n"], rev["revenue_mean"], rev["revenue_total"] = nr, mean, sr
+    rev["revenue_ci_low"], rev["revenue_ci_high"], rev["revenue_sd"] = mean - half, mean + half, sd
+    keys = list(by)
+    out = churn.merge(rev, on=keys, how="left") if keys else pd.concat([churn, rev], axis=1)
+    T, i, m = float(period_years), float(discount_rate), float(margin)
+
+    def annual(c: np.ndarray) -> np.ndarray:
+        return 1 - (1 - c) ** (1 / T)
+
+    c = out["churn_rate"].to_numpy(float)
+    a = annual(c)
+    out["annual_churn"], out["annual_churn_ci_low"], out["annual_churn_ci_high"] = (
+        a, annual(out["ci_low"].to_numpy(float)), annual(out["ci_high"].to_numpy(float)))
+    R, n_c, n_r = out["revenue_mean"].to_numpy(float), out["n"].to_numpy(float), out["revenue_n"].to_numpy(float)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        ltv = np.where(i + a > 0, m * R * (1 + i) / (i + a), np.nan)
+        da_dc = (1 / T) * (1 - c) ** (1 / T - 1)
+        var_log = (out["revenue_sd"].to_numpy(float) ** 2) / (n_r * R**2) + (da_dc / (i + a)) ** 2 * c * (1 - c) / n_c
+        se_log = np.sqrt(var_log)
+    out["ltv"] = ltv
+    out["ltv_ci_low"], out["ltv_ci_high"] = ltv * np.exp(-Z95 * se_log), ltv * np.exp(Z95 * se_log)
+    out["small_base"] = out["n"] < min_base
+    return out

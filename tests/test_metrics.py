@@ -186,11 +186,6 @@ def test_nps_out_of_range_names_value(bad):
         nps([9, 8, bad, 3])
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: metrics._check_range accepts non-integer NPS scores (8.5 silently counted as a "
-    "passive, 6.5 too); schema.conform and R NPS::npc treat non-integers as off-scale",
-)
 def test_nps_non_integer_score_rejected():
     with pytest.raises(MetricError, match="8.5"):
         nps([9, 8.5, 3])
@@ -267,11 +262,6 @@ def test_nps_missing_weight_drops_the_answer():
     assert r.n == pytest.approx(2.0) and r.n_missing == 1
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: metrics._clean checks the weight total before n: all-missing scores with weights "
-    "report 'weights ... sum to zero' instead of the n = 0 message",
-)
 def test_nps_all_missing_with_weights_reports_n0():
     with pytest.raises(MetricError, match=r"n = 0"):
         nps([np.nan, np.nan], weights=[1.0, 1.0])
@@ -548,11 +538,6 @@ def test_nps_difference_zero_variance():
 
 
 @pytest.mark.filterwarnings("ignore:invalid value encountered:RuntimeWarning")
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: stats.nps_difference with se = 0 and diff = 0 gives z = inf·sign(0) = nan and "
-    "p_value = 0.0: two identical groups are reported as significantly different",
-)
 def test_nps_difference_identical_degenerate_groups_not_significant():
     # both all promoters: diff = 0, se = 0. No evidence of a difference: p must not be 0.
     t = nps_difference(nps([10, 10]), nps([10, 10]))
