@@ -114,23 +114,19 @@ def new(client: str, name: str | None) -> None:
 
 @main.command()
 @click.argument("client")
+@click.option("--lang", type=click.Choice(["en", "ru", "pl"]), default=None,
+              help="scorecard language (default: the report language in audit.yaml)")
 @_known_errors
-def validate(client: str) -> None:
-    """Check audit.yaml and every input without running notebooks; print the intake summary."""
+def validate(client: str, lang: str | None) -> None:
+    """Check audit.yaml and every input without running notebooks; print the data-quality scorecard."""
     from .audit import load_audit
-    from .quality import exclusion_summary, flag_summary
+    from .quality import scorecard_text
 
     paths.client_name(client)
     audit = load_audit(client)
-    lang = "en"
+    lang = lang or audit.language
     click.echo(f"{audit.dir / 'audit.yaml'}: ok ({audit.name}, report language {audit.language})")
-    intake = audit.intake()
-    click.echo(f"{'table':<12} {'file':<24} {'rows in':>8} {'kept':>8} {'excluded':>9}")
-    for r in intake.itertuples():
-        click.echo(f"{r.table:<12} {r.file:<24} {r.rows_in:>8} {r.kept:>8} {r.excluded:>9}")
-    for title, summary in (("excluded", exclusion_summary(audit, lang)), ("flagged, kept", flag_summary(audit, lang))):
-        for r in summary.itertuples():
-            click.echo(f"  {title}: {r.table} {r.rule}: {r.rows} row(s), e.g. {r.example}")
+    click.echo(scorecard_text(audit, lang))
 
 
 @main.command()

@@ -17,11 +17,12 @@ Examples
 
 from __future__ import annotations
 
+import datetime as _dt
 from pathlib import Path
 from typing import Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, StrictInt, ValidationError, field_validator, model_validator
 
 from .errors import ConfigError
 
@@ -35,6 +36,8 @@ __all__ = [
     "Scale",
     "Scales",
     "QualityRules",
+    "Weighting",
+    "TicketRules",
     "load_config",
 ]
 
@@ -60,7 +63,20 @@ EXCLUSION_RULES: tuple[str, ...] = (
     "duplicate_id",
     "speeder",
     "straightliner",
+    # added with the survey-export readers and the data-quality checks (cxaudit.quality)
+    "malformed_row",
+    "truncated_row",
+    "repeated_header",
+    "mixed_date_format",
+    "inconsistent_date",
+    "duplicate_respondent",
+    "unfinished",
+    "short_answer",
+    "gibberish",
+    "oversized_value",
 )
+#: Input formats a reader exists for (``auto`` detects from the file's content and suffix).
+INPUT_FORMATS: tuple[str, ...] = ("auto", "csv", "xlsx", "parquet", "qualtrics", "surveymonkey", "sav")
 
 
 class _Strict(BaseModel):
@@ -86,13 +102,19 @@ class ClientInfo(_Strict):
     name: str = Field(..., min_length=1)
     language: Literal["en", "ru", "pl"] = "en"
     industry: str | None = None
+    currency: str | None = Field(None, description="ISO code of the revenue column, e.g. EUR")
     branding: Branding = Branding()
 
 
 class Scale(_Strict):
-    min: int
-    max: int
-    top_box: int = Field(2, ge=1, description="how many top categories count as satisfied")
+    min: StrictInt
+    max: StrictInt
+    top_box: StrictInt = Field(2, ge=1, description="how many top categories count as satisfied")
+    labels: dict[str, float] = Field(
+        default_factory=dict,
+        description="answer label -> scale point, e.g. {'Top notch': 5}; checked before the built-in maps",
+    )
+    builtin_labels: bool = Field(True, description="recode common en/ru/pl scale labels (cxaudit.io.labels)")
 
     @model_validator(mode="after")
     def _order(self) -> Scale:
@@ -117,13 +139,23 @@ class Scales(_Strict):
 
 class InputSpec(_Strict):
     file: str
-    format: Literal["auto", "csv", "xlsx", "parquet"] = "auto"
+    format: Literal["auto", "csv", "xlsx", "parquet", "qualtrics", "surveymonkey", "sav"] = "auto"
     sheet: str | int | None = None
-    header_row: int = Field(1, ge=1, description="1-based row that holds the column names")
+    header_row: StrictInt | Literal["auto"] = Field(
+        1, description="1-based row that holds the column names, or 'auto' to find it (Excel title rows)"
+    )
     delimiter: str | None = None
     encoding: str | None = None
     columns: dict[str, str] = Field(default_factory=dict, description="canonical name -> column in the file")
     date_format: str | None = None
+    decimal: Literal[".", ","] | None = Field(None, description="decimal mark; None = detect from the file")
+
+    @field_validator("header_row")
+    @classmethod
+    def _positive_row(cls, v: int | str) -> int | str:
+        if isinstance(v, int) and v < 1:
+            raise ValueError(f"expected a row number of 1 or more, or 'auto', got {v}")
+        return v
 
 
 class QualityRules(_Strict):
@@ -131,7 +163,13 @@ class QualityRules(_Strict):
         default_factory=lambda: ["missing_required", "invalid_date", "out_of_range", "duplicate_id", "speeder"]
     )
     speeder_fraction: float = Field(1 / 3, gt=0, lt=1)
-    straightliner_min_items: int = Field(5, ge=2)
+    straightliner_min_items: StrictInt = Field(5, ge=2)
+    straightliner_max_sd: float = Field(
+        0.0, ge=0, description="a rating grid whose standard deviation is at most this is a straight line"
+    )
+    min_answer_chars: StrictInt = Field(3, ge=1, description="open answers with fewer letters/digits are too short")
+    max_answer_chars: StrictInt = Field(10_000, ge=100, description="longer cell values are flagged as oversized")
+    as_of: _dt.date | None = Field(None, description="dates after this are in the future (default: today)")
 
     @field_validator("exclude")
     @classmethod
@@ -142,16 +180,93 @@ class QualityRules(_Strict):
         return v
 
 
+class TouchpointSpec(_Strict):
+    stage: str
+    channel: str
+    owner_department: str | None = None
+    label: str | None = None
+
+
+class Economics(_Strict):
+    """Assumptions behind the churn section's money figures (cxaudit.economics.Assumptions)."""
+
+    margin: float = Field(0.30, gt=0, le=1, description="gross margin as a share of revenue (assumption)")
+    discount_rate: float = Field(0.10, ge=0, lt=1, description="annual discount rate for lifetime value")
+    revenue_period_months: float = Field(12, gt=0, description="months of revenue in the customers' revenue column")
+    acquisition_multiple: float = Field(5, ge=1, description="acquisition cost / retention cost (commonly quoted 5-25)")
+    acquisition_cost: float | None = Field(None, gt=0, description="cost of acquiring one customer; null = one period's margin")
+    move_shares: list[float] = Field(
+        default_factory=lambda: [0.10, 0.25, 0.50], description="shares of detractors moved in the what-if table"
+    )
+
+
+class Weighting(_Strict):
+    """Raking weights for the survey metrics (cxaudit.weighting): population shares per response column."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, coerce_numbers_to_str=True)
+    targets: dict[str, dict[str, float]] = Field(
+        default_factory=dict, description="response column -> {category: population share}; shares of a column sum to 1"
+    )
+    trim: float | None = Field(None, gt=1, description="cap on a weight, as a multiple of the mean weight (e.g. 5)")
+
+    @field_validator("targets")
+    @classmethod
+    def _shares(cls, v: dict[str, dict[str, float]]) -> dict[str, dict[str, float]]:
+        for col, shares in v.items():
+            if not shares:
+                raise ValueError(f"targets for {col!r} are empty")
+            if any(s < 0 for s in shares.values()):
+                raise ValueError(f"targets for {col!r}: shares must be >= 0")
+            total = sum(shares.values())
+            if abs(total - 1) > 1e-6:
+                raise ValueError(f"targets for {col!r} sum to {total:g}; expected 1")
+        return v
+
+
+class TicketRules(_Strict):
+    """Support-ticket assumptions (see cxaudit.tickets): expected first-response times per channel."""
+
+    sla_hours: dict[str, float] = Field(
+        default_factory=dict,
+        description="channel -> expected first response in hours; overrides cxaudit.tickets.DEFAULT_SLA_HOURS",
+    )
+    sla_target: float | None = Field(None, gt=0, le=1, description="share of tickets to answer in time (default 0.8)")
+    repeat_days: StrictInt | None = Field(None, ge=1, description="repeat-contact window in days (default 7)")
+
+    @field_validator("sla_hours")
+    @classmethod
+    def _positive(cls, v: dict[str, float]) -> dict[str, float]:
+        bad = [k for k, h in v.items() if not h > 0]
+        if bad:
+            raise ValueError(f"expected a positive number of hours for {', '.join(bad)}")
+        return v
+
+
 class AuditConfig(_Strict):
     client: ClientInfo
-    min_base: int = Field(30, ge=1, description="bases below this are shown but flagged")
+    min_base: StrictInt = Field(30, ge=1, description="bases below this are shown but flagged")
+    anonymity_min: StrictInt = Field(5, ge=2, description="employee groups smaller than this are never shown separately")
     segments: list[str] = Field(default_factory=list, description="response columns to cut metrics by")
     segment_labels: dict[str, str] = Field(default_factory=dict, description="column -> name shown in the report")
     stages: list[str] = Field(default_factory=lambda: list(STAGES))
+    touchpoints: dict[str, TouchpointSpec] = Field(
+        default_factory=dict,
+        description="touchpoint id -> stage, channel, owner_department, label (instead of a touchpoints file)",
+    )
     scales: Scales = Scales()
     quality: QualityRules = QualityRules()
+    weighting: Weighting = Weighting()
+    economics: Economics = Economics()
     inputs: dict[str, InputSpec]
-    seed: int = 20261124
+    tickets: TicketRules = TicketRules()
+    seed: StrictInt = 20261124
+
+    @model_validator(mode="after")
+    def _touchpoint_stages(self) -> AuditConfig:
+        for tp, tspec in self.touchpoints.items():
+            if tspec.stage.strip().lower() not in self.stages:
+                raise ValueError(f"touchpoint {tp!r}: stage {tspec.stage!r} is not one of {', '.join(self.stages)}")
+        return self
 
     @property
     def language(self) -> str:

@@ -1268,6 +1268,7 @@ def _audit_yaml(lang: str, size: str, seed: int) -> str:
         f"  name: {q(_CLIENT_NAMES[lang])}",
         f"  language: {lang}",
         "  industry: retail",
+        f"  currency: {q({'en': 'USD', 'ru': 'RUB', 'pl': 'PLN'}[lang])}",
         "# bases below this are shown but flagged",
         "min_base: 30",
         "# response columns to cut every metric by",

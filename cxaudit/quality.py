@@ -1,37 +1,350 @@
-"""Data-quality audit: what was collected, how complete it is, and what was excluded and why.
+"""Data-quality audit: what was collected, how good it is, and what was excluded and why.
 
-The checks themselves run while loading (:func:`cxaudit.schema.conform`); this module summarises
-the exclusion log and the kept tables for the report. Rows in = rows kept + rows excluded holds per
-table (:meth:`cxaudit.audit.Audit.intake` asserts it).
+Two halves:
+
+- **Row checks** (:func:`row_checks`), run by :func:`cxaudit.schema.conform` while loading, so each
+  flagged row lands in the exclusion log with its file, row, rule, column and value. The consultant
+  chooses in ``audit.yaml`` (``quality.exclude``) which of them exclude rows; the others only flag.
+
+  ===================== =================================================================================
+  rule                  what it flags
+  ===================== =================================================================================
+  speeder               duration below ``quality.speeder_fraction`` × the median duration (METHODS.md)
+  straightliner         a rating grid (``tp_*``, at least ``straightliner_min_items`` answered) whose
+                        standard deviation is at most ``straightliner_max_sd`` (0: all the same)
+  duplicate_respondent  the same customer giving the same answers again under another response id
+  unfinished            ``finished`` is false (Qualtrics ``Finished`` = 0: a partial response)
+  inconsistent_date     a date after ``quality.as_of`` (default: today) or before 1900; ``churn_date``
+                        before ``start_date``; ``first_response_at`` / ``resolved_at`` before
+                        ``created_at``; ``resolved_at`` before ``first_response_at``
+  short_answer          an open answer with fewer than ``min_answer_chars`` letters or digits
+  gibberish             an open answer that is keyboard mashing (see :func:`gibberish_mask`)
+  oversized_value       a text cell longer than ``max_answer_chars`` characters
+  ===================== =================================================================================
+
+  (``duplicate_id``, ``out_of_range``, ``invalid_value``, ``invalid_date``, ``missing_required`` and
+  the reader's ``malformed_row`` / ``truncated_row`` / ``repeated_header`` / ``mixed_date_format`` are
+  logged by :mod:`cxaudit.schema` and :mod:`cxaudit.io`.)
+
+- **Summaries for the report and the CLI**: :func:`check_summary` (counts and affected rows per
+  check), :func:`completeness` (answered share per column with a Wilson interval),
+  :func:`base_sizes` (per segment group against ``min_base``), :func:`scorecard` /
+  :func:`scorecard_text` (per input: rows in / kept / excluded by reason, completeness, flags),
+  and :func:`quality_findings`.
+
+Rows in = rows kept + rows excluded holds per table (:meth:`cxaudit.audit.Audit.intake` asserts it).
 """
 
 from __future__ import annotations
 
+import datetime as _dt
+import re
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
 import pandas as pd
 
-from .audit import Audit
 from .findings import Finding
-from .i18n import fmt_pct, t
+from .i18n import fmt_int, fmt_pct, t
 from .metrics import Z95, _wilson
-from .schema import RULE_ORDER
 
-__all__ = ["exclusion_summary", "flag_summary", "completeness", "column_label", "base_sizes", "quality_findings"]
+if TYPE_CHECKING:
+    from .audit import Audit
+    from .config import AuditConfig
+
+__all__ = [
+    "RowCheck",
+    "row_checks",
+    "speeder_mask",
+    "straightliner_mask",
+    "duplicate_respondent_mask",
+    "short_answer_mask",
+    "gibberish_mask",
+    "inconsistent_dates",
+    "exclusion_summary",
+    "flag_summary",
+    "check_summary",
+    "affected_rows",
+    "completeness",
+    "column_label",
+    "base_sizes",
+    "InputScore",
+    "scorecard",
+    "scorecard_text",
+    "quality_findings",
+]
 
 KEY_COLUMNS = ("nps", "csat", "ces", "comment", "customer_id", "duration_s")
 
+# --- row checks ----------------------------------------------------------------------------------
+
+
+def _as_text(s: pd.Series) -> pd.Series:
+    """``s`` as a pandas string column (no copy when it already is one)."""
+    return s if isinstance(s.dtype, pd.StringDtype) else s.astype("str")
+
+
+@dataclass(frozen=True)
+class RowCheck:
+    """Rows one check flags: ``mask`` over the table's rows, the column, and the values to log."""
+
+    rule: str
+    column: str
+    mask: pd.Series
+    values: pd.Series | None
+
+
+def speeder_mask(duration: pd.Series, fraction: float) -> pd.Series:
+    """Duration below ``fraction`` × the median duration of all rows with a duration.
+
+    Source: METHODS.md, "Data quality" (⅓ or ½ of the median are the common cut-offs).
+
+    Examples
+    --------
+    >>> speeder_mask(pd.Series([100.0, 100, 100, 40, 60]), 0.5).tolist()
+    [False, False, False, True, False]
+    """
+    d = pd.to_numeric(duration, errors="coerce")
+    if not d.notna().any():
+        return pd.Series(False, index=duration.index)
+    return (d < fraction * float(d.median())).fillna(False)
+
+
+def straightliner_mask(grid: pd.DataFrame, min_items: int, max_sd: float = 0.0) -> pd.Series:
+    """Rows answering at least ``min_items`` items of a rating grid with (near) zero variance.
+
+    ``max_sd = 0`` flags identical answers only; a positive value flags a population standard
+    deviation at most that ("near-zero variance", METHODS.md).
+
+    Examples
+    --------
+    >>> g = pd.DataFrame({"a": [3, 3, 5], "b": [3, 4, 5], "c": [3, 3, None]})
+    >>> straightliner_mask(g, 2).tolist(), straightliner_mask(g, 3, 0.5).tolist()
+    ([True, False, True], [True, True, False])
+    """
+    answered = grid.notna().sum(axis=1)
+    if max_sd > 0:
+        flat = grid.std(axis=1, ddof=0) <= max_sd
+    else:
+        flat = grid.max(axis=1) == grid.min(axis=1)
+    return ((answered >= min_items) & flat).fillna(False)
+
+
+def duplicate_respondent_mask(frame: pd.DataFrame, answer_columns: list[str], exclude: pd.Series | None = None,
+                              min_answers: int = 3) -> pd.Series:
+    """Later rows of a customer whose answers repeat an earlier row of the same customer exactly.
+
+    A double submission under a new response id: same ``customer_id``, same answers in every
+    answer column (missing equal to missing), at least ``min_answers`` of them given. Rows in
+    ``exclude`` (e.g. already duplicate ids) are left to that rule.
+
+    Examples
+    --------
+    >>> f = pd.DataFrame({"customer_id": ["c1", "c1", "c2", "c1"], "nps": [9, 9, 9, 9], "csat": [5, 5, 5, 4],
+    ...                   "ces": [7, 7, 7, 7]})
+    >>> duplicate_respondent_mask(f, ["nps", "csat", "ces"]).tolist()
+    [False, True, False, False]
+    """
+    if "customer_id" not in frame.columns or not answer_columns:
+        return pd.Series(False, index=frame.index)
+    cust = _as_text(frame["customer_id"]).str.strip()
+    answers = frame[answer_columns]
+    eligible = cust.notna() & (cust != "") & (answers.notna().sum(axis=1) >= min_answers)
+    if exclude is not None:
+        eligible &= ~exclude
+    if not eligible.any():
+        return pd.Series(False, index=frame.index)
+    key = pd.concat([cust.rename("_c"), answers], axis=1)[eligible]
+    dup = key.duplicated(keep="first")
+    return dup.reindex(frame.index, fill_value=False)
+
+
+
+
+def short_answer_mask(text: pd.Series, min_chars: int) -> pd.Series:
+    """Non-empty answers with fewer than ``min_chars`` letters or digits ("-", ".", "ok" at 3).
+
+    Examples
+    --------
+    >>> short_answer_mask(pd.Series(["-", "ok", "good", None, "  "]), 3).tolist()
+    [True, True, False, False, False]
+    """
+    s = _as_text(text)
+    present = (s.notna() & (s.str.strip() != "")).fillna(False)
+    out = pd.Series(False, index=text.index)
+    short = present & (s.str.len() < 4 * min_chars + 20).fillna(False)  # longer texts cannot be too short
+    if short.any():
+        out[short.to_numpy()] = (s[short].str.count(r"[\pL\pN]").fillna(0) < min_chars).to_numpy()
+    return out
+
+
+_KEYBOARD_ROWS = ("qwertyuiop", "asdfghjkl", "zxcvbnm", "йцукенгшщзхъ", "фывапролджэ", "ячсмитьбю", "qwertzuiop",
+                  "1234567890")
+_KEYBOARD_RUNS = sorted({row[i:i + 5] for row in _KEYBOARD_ROWS for i in range(len(row) - 4)})
+_LETTERS = "abcdefghijklmnopqrstuvwxyząćęłńóśźżабвгдеёжзийклмнопрстуфхцчшщъыьэюя"
+_VOWELS = "aeiouyąęóаеёиоуыэюяéáíúůěäöü"
+_CONSONANTS = "".join(ch for ch in _LETTERS if ch not in _VOWELS)
+_MAX_JUDGED = 1000  # longer answers are not judged as gibberish (oversized_value covers huge ones)
+# RE2-compatible (no back-references, no look-around) so pandas runs it in pyarrow on the whole column
+_GIBBERISH = (
+    "(?:" + "|".join(ch * 4 for ch in _LETTERS) + ")"              # a letter 4+ times in a row: "aaaa"
+    + "|" + "|".join(_KEYBOARD_RUNS)                                # a keyboard run of 5: "asdfg", "фывап"
+    + r"|(?:^|[^\pL])[" + _CONSONANTS + r"]{6,}(?:[^\pL]|$)"         # a 6+ letter word without a vowel
+)
+
+
+def gibberish_mask(text: pd.Series) -> pd.Series:
+    """Open answers that look like keyboard mashing.
+
+    An answer (of at most 1,000 characters) is gibberish when, lower-cased, it has a letter four or more times in a row, a run of
+    five neighbouring keys of a QWERTY / QWERTZ / ЙЦУКЕН row (or of the digit row), or a word of six
+    or more letters without a vowel (Latin, Polish or Cyrillic vowels); or when it is at least four
+    characters long and fewer than half of its non-space characters are letters ("?!?!?!", "1111").
+    Heuristic and deterministic; the flag only excludes a row if ``gibberish`` is listed in
+    ``quality.exclude``.
+
+    Examples
+    --------
+    >>> gibberish_mask(pd.Series(["asdfgh", "ффффф", "Great service!", "xkcdqwrt", "!!!???", "Доставка опоздала",
+    ...                           "Zażółć gęślą jaźń", "10/10"])).tolist()
+    [True, True, False, True, True, False, False, False]
+    """
+    s = _as_text(text).str.strip().str.lower()
+    out = pd.Series(False, index=text.index)
+    judged = (s.notna() & (s != "") & (s.str.len() <= _MAX_JUDGED)).fillna(False)
+    if not judged.any():
+        return out
+    s = s[judged]
+    hit = np.array(s.str.contains(_GIBBERISH, regex=True).fillna(False).to_numpy(), dtype=bool)
+    # few letters: only texts without a run of four letters can be mostly symbols
+    few = np.flatnonzero(~s.str.contains(r"\pL{4}", regex=True).fillna(False).to_numpy())
+    if len(few):
+        t = s.iloc[few]
+        nonspace = (t.str.len() - t.str.count(r"\s")).fillna(0)
+        letters = t.str.count(r"\pL").fillna(0)
+        symbols = (nonspace >= 4) & (letters < 0.5 * nonspace) & ~t.str.fullmatch(r"[\d\s/.,:+-]+").fillna(False)
+        hit[few] |= symbols.to_numpy(dtype=bool)
+    out[judged.to_numpy()] = hit
+    return out
+
+
+def inconsistent_dates(table: str, frame: pd.DataFrame, date_columns: tuple[str, ...],
+                       as_of: _dt.date | None = None) -> list[RowCheck]:
+    """Future dates, dates before 1900, and date pairs in the wrong order (see the module table).
+
+    Examples
+    --------
+    >>> f = pd.DataFrame({"start_date": pd.to_datetime(["2023-05-01", "2023-01-01"]),
+    ...                   "churn_date": pd.to_datetime(["2023-01-01", "2031-01-01"])})
+    >>> [(c.column, c.mask.tolist()) for c in inconsistent_dates("customers", f, ("start_date", "churn_date"),
+    ...                                                          _dt.date(2026, 1, 1))]
+    [('churn_date', [False, True]), ('churn_date', [True, False])]
+    """
+    out: list[RowCheck] = []
+    limit = pd.Timestamp(as_of or _dt.datetime.now(_dt.UTC).date()) + pd.Timedelta(days=1)
+    floor = pd.Timestamp("1900-01-01")
+    cols = [c for c in date_columns if c in frame.columns and pd.api.types.is_datetime64_any_dtype(frame[c])]
+    for c in cols:
+        d = frame[c]
+        bad = (d >= limit) | (d < floor)
+        if bad.any():
+            label = d.dt.strftime("%Y-%m-%d").astype("string")
+            why = np.where(d >= limit, f" after {(limit - pd.Timedelta(days=1)).date()}", " before 1900")
+            out.append(RowCheck("inconsistent_date", c, bad.fillna(False),
+                                (label + pd.Series(why, index=d.index)).astype("string")))
+    pairs = {
+        "customers": [("start_date", "churn_date")],
+        "tickets": [("created_at", "first_response_at"), ("created_at", "resolved_at"),
+                    ("first_response_at", "resolved_at")],
+    }.get(table, [])
+    for early, late in pairs:
+        if early in cols and late in cols:
+            wrong = (frame[late] < frame[early]).fillna(False)
+            if wrong.any():
+                fmt = "%Y-%m-%d" if table == "customers" else "%Y-%m-%d %H:%M"
+                vals = (late + " " + frame[late].dt.strftime(fmt).astype("string") + " < " + early + " "
+                        + frame[early].dt.strftime(fmt).astype("string"))
+                out.append(RowCheck("inconsistent_date", late, wrong, vals))
+    return out
+
+
+def row_checks(table: str, frame: pd.DataFrame, config: AuditConfig,
+               log_rules: Any = None) -> list[RowCheck]:
+    """Every row-level data-quality check that applies to ``table`` (typed, canonical columns).
+
+    Rows whose response id repeats an earlier one are left to ``duplicate_id`` and not flagged again
+    as ``duplicate_respondent``. ``log_rules`` is accepted for callers that pass the log built so
+    far; it is not needed.
+    """
+    from .schema import TABLES, touchpoint_columns
+
+    q = config.quality
+    tspec = TABLES[table]
+    out: list[RowCheck] = []
+    if table == "responses":
+        if "duration_s" in frame.columns and frame["duration_s"].notna().sum() > 0:
+            out.append(RowCheck("speeder", "duration_s", speeder_mask(frame["duration_s"], q.speeder_fraction),
+                                frame["duration_s"]))
+        tps = touchpoint_columns(frame)
+        if len(tps) >= q.straightliner_min_items:
+            grid = frame[tps]
+            out.append(RowCheck("straightliner", "tp_*",
+                                straightliner_mask(grid, q.straightliner_min_items, q.straightliner_max_sd),
+                                grid.max(axis=1)))
+        answer_cols = [c for c in ("nps", "csat", "ces", *tps, "comment") if c in frame.columns]
+        dup_ids = None
+        if "response_id" in frame.columns:
+            ids = _as_text(frame["response_id"]).str.strip()
+            dup_ids = (ids.notna() & ids.duplicated(keep="first")).fillna(False)
+        out.append(RowCheck("duplicate_respondent", "customer_id",
+                            duplicate_respondent_mask(frame, answer_cols, dup_ids),
+                            frame["customer_id"] if "customer_id" in frame.columns else None))
+        if "finished" in frame.columns:
+            out.append(RowCheck("unfinished", "finished", (frame["finished"] == False).fillna(False),  # noqa: E712
+                                frame["finished"].astype("string")))
+    out.extend(inconsistent_dates(table, frame, tspec.dates, q.as_of))
+    for col in tspec.texts:
+        if col in frame.columns:
+            text = frame[col]
+            out.append(RowCheck("gibberish", col, gibberish_mask(text), text))
+            out.append(RowCheck("short_answer", col, short_answer_mask(text, q.min_answer_chars), text))
+    for col in frame.columns:
+        s = frame[col]
+        if col.startswith("_") or not (pd.api.types.is_string_dtype(s) or s.dtype == object):
+            continue
+        lengths = _as_text(s).str.len()
+        big = (lengths > q.max_answer_chars).fillna(False)
+        if big.any():
+            out.append(RowCheck("oversized_value", col, big,
+                                lengths.astype("Int64").astype("string").radd("length ").where(big)))
+    return [c for c in out if bool(c.mask.any())]
+
+
+# --- summaries ----------------------------------------------------------------------------------
+
+
+def _rule_label(rule: str, lang: str) -> str:
+    try:
+        return t(f"rule.{rule}", lang)
+    except KeyError:
+        return rule
+
 
 def _by_rule(log: pd.DataFrame, lang: str) -> pd.DataFrame:
+    from .schema import RULE_ORDER
+
     if log.empty:
         return pd.DataFrame(columns=["table", "table_label", "rule", "reason", "rows", "example"])
     first = log.sort_values("row").groupby(["table", "rule"], sort=False).head(1).set_index(["table", "rule"])
     counts = log.groupby(["table", "rule"]).size().rename("rows").reset_index()
-    counts["_o"] = counts["rule"].map({r: i for i, r in enumerate(RULE_ORDER)})
+    counts["_o"] = counts["rule"].map({r: i for i, r in enumerate(RULE_ORDER)}).fillna(len(RULE_ORDER))
     counts = counts.sort_values(["table", "_o"]).drop(columns="_o")
     ex = [first.loc[(tb, r)] for tb, r in zip(counts["table"], counts["rule"], strict=True)]
     counts["example"] = [t("quality.example", lang, file=e["file"], row=e["row"], column=e["column"],
                            value=str(e["value"])[:40]) for e in ex]
     counts["table_label"] = [t(f"table.{tb}", lang) for tb in counts["table"]]
-    counts["reason"] = [t(f"rule.{r}", lang) for r in counts["rule"]]
+    counts["reason"] = [_rule_label(r, lang) for r in counts["rule"]]
     return counts.reset_index(drop=True)
 
 
@@ -40,16 +353,57 @@ def exclusion_summary(audit: Audit, lang: str) -> pd.DataFrame:
     return _by_rule(audit.excluded(), lang)
 
 
+def _flags_on_kept(audit: Audit) -> pd.DataFrame:
+    log = audit.log
+    gone = log.loc[log["excluded"], ["table", "row"]].drop_duplicates()
+    kept = log[~log["excluded"]].merge(gone, on=["table", "row"], how="left", indicator=True)
+    return kept[kept["_merge"] == "left_only"].drop(columns="_merge")
+
+
 def flag_summary(audit: Audit, lang: str) -> pd.DataFrame:
-    """Problems flagged on rows that were kept (the bad value, if any, was set to missing).
+    """Problems flagged on rows that were kept (counted once per row and rule).
 
     Flags on rows excluded for another reason are not repeated here: those rows are already counted
     in :func:`exclusion_summary`.
     """
+    kept = _flags_on_kept(audit).drop_duplicates(["table", "row", "rule"])
+    return _by_rule(kept, lang)
+
+
+def affected_rows(audit: Audit, rule: str, table: str | None = None) -> pd.DataFrame:
+    """The log rows of one check: file, row, column, value and whether the row was excluded."""
+    log = audit.log[audit.log["rule"] == rule]
+    if table:
+        log = log[log["table"] == table]
+    return log.sort_values(["table", "row"]).reset_index(drop=True)
+
+
+def check_summary(audit: Audit, lang: str) -> pd.DataFrame:
+    """One row per (table, check) that fired: rows affected, their share of the rows received, whether
+    the rule excludes, and the first affected row numbers.
+
+    Columns: ``table, table_label, rule, reason, rows, share, excluded, rows_list``.
+    """
+    from .schema import ALWAYS_EXCLUDED, RULE_ORDER
+
     log = audit.log
-    gone = log.loc[log["excluded"], ["table", "row"]].drop_duplicates()
-    kept = log[~log["excluded"]].merge(gone, on=["table", "row"], how="left", indicator=True)
-    return _by_rule(kept[kept["_merge"] == "left_only"].drop(columns="_merge"), lang)
+    cols = ["table", "table_label", "rule", "reason", "rows", "share", "excluded", "rows_list"]
+    if log.empty:
+        return pd.DataFrame(columns=cols)
+    out = []
+    order = {r: i for i, r in enumerate(RULE_ORDER)}
+    for (table, rule), part in log.groupby(["table", "rule"], sort=False):
+        rows = np.unique(part["row"].to_numpy(dtype="int64"))
+        n_in = audit.rows_in.get(str(table), 0)
+        out.append({
+            "table": table, "table_label": t(f"table.{table}", lang), "rule": rule,
+            "reason": _rule_label(str(rule), lang), "rows": len(rows),
+            "share": len(rows) / n_in if n_in else float("nan"),
+            "excluded": rule in audit.config.quality.exclude or rule in ALWAYS_EXCLUDED,
+            "rows_list": ", ".join(str(r) for r in rows[:8]) + (" …" if len(rows) > 8 else ""),
+            "_o": (str(table), order.get(str(rule), len(order))),
+        })
+    return pd.DataFrame(out).sort_values("_o").drop(columns="_o").reset_index(drop=True)[cols]
 
 
 def column_label(audit: Audit, column: str, lang: str) -> str:
@@ -58,6 +412,8 @@ def column_label(audit: Audit, column: str, lang: str) -> str:
         tps = audit.tables["touchpoints"]
         if "label" in tps.columns:
             match = tps.loc[tps["touchpoint"].astype(str) == column[3:], "label"]
+            if not len(match):
+                match = tps.loc[tps["touchpoint"].astype(str) == column, "label"]
             if len(match) and isinstance(match.iloc[0], str):
                 return match.iloc[0]
     try:
@@ -66,21 +422,30 @@ def column_label(audit: Audit, column: str, lang: str) -> str:
         return column
 
 
-def completeness(audit: Audit, lang: str = "en", columns: tuple[str, ...] = KEY_COLUMNS) -> pd.DataFrame:
-    """Answered share of each key survey column among the kept responses (plus touchpoint ratings),
-    with a Wilson 95% interval for the share."""
-    r = audit.responses
-    cols = [c for c in columns if c in r.columns] + audit.touchpoint_columns
+def completeness(audit: Audit, lang: str = "en", columns: tuple[str, ...] = KEY_COLUMNS, *,
+                 table: str = "responses") -> pd.DataFrame:
+    """Answered share of each column among the kept rows, with a Wilson 95% interval for the share.
+
+    For ``responses`` (the default) ``columns`` are the key survey columns plus every touchpoint
+    rating; for another table every column of ``columns`` it has (pass ``tuple(frame.columns)`` for
+    all). Wilson (1927): centre (p̂ + z²/2n)/(1 + z²/n), half-width z·√(p̂(1−p̂)/n + z²/4n²)/(1 + z²/n).
+    """
+    frame = audit.table(table)
+    cols = [c for c in columns if c in frame.columns and not str(c).startswith("_")]
+    if table == "responses":
+        cols += [c for c in audit.touchpoint_columns if c not in cols]
     rows = []
+    n = len(frame)
     for c in cols:
-        answered = r[c].notna()
-        if r[c].dtype == object or str(r[c].dtype).startswith(("str", "string")):
-            answered &= r[c].astype("string").str.strip().ne("").fillna(False)
-        k, n = int(answered.sum()), len(r)
-        lo, hi = _wilson(pd.Series([k]).to_numpy(float), pd.Series([n]).to_numpy(float), Z95)
-        rows.append({"column": c, "label": column_label(audit, c, lang), "answered": k, "n": n, "share": k / n if n else float("nan"),
-                     "ci_low": float(lo[0]), "ci_high": float(hi[0])})
-    return pd.DataFrame(rows)
+        answered = frame[c].notna()
+        if frame[c].dtype == object or str(frame[c].dtype).startswith(("str", "string")):
+            answered &= frame[c].astype("string").str.strip().ne("").fillna(False)
+        k = int(answered.sum())
+        lo, hi = _wilson(np.array([k], dtype=float), np.array([n], dtype=float), Z95)
+        rows.append({"column": c, "label": column_label(audit, c, lang), "answered": k, "n": n,
+                     "share": k / n if n else float("nan"),
+                     "ci_low": float(lo[0]) if n else float("nan"), "ci_high": float(hi[0]) if n else float("nan")})
+    return pd.DataFrame(rows, columns=["column", "label", "answered", "n", "share", "ci_low", "ci_high"])
 
 
 def base_sizes(audit: Audit) -> pd.DataFrame:
@@ -96,15 +461,151 @@ def base_sizes(audit: Audit) -> pd.DataFrame:
     return pd.DataFrame(out, columns=["segment", "group", "n", "small_base"])
 
 
+# --- the scorecard per input -----------------------------------------------------------------------
+
+
+@dataclass
+class InputScore:
+    """The data-quality scorecard of one input file."""
+
+    table: str
+    table_label: str
+    file: str
+    source: str  # how the file was read, in the report language (short, for tables)
+    rows_in: int
+    kept: int
+    excluded: int
+    excluded_by_reason: pd.DataFrame  # reason, rows
+    flags: pd.DataFrame  # reason, rows (kept rows only)
+    completeness: pd.DataFrame  # label, answered, n, share, ci_low, ci_high
+    details: list[str] = field(default_factory=list)  # recoded labels, non-answers, blank rows, ...
+    notes: list[str] = field(default_factory=list)  # the reader's notes (analyst-facing, English)
+    source_long: str = ""  # how the file was read, spelled out (for the CLI)
+
+
+_DELIM_KEYS = {",": "comma", ";": "semicolon", "\t": "tab", "|": "pipe"}
+
+
+def _source_text(info: dict[str, Any], lang: str, *, short: bool = False) -> str:
+    """How a file was read: format, encoding, delimiter, decimal mark, sheet (``short`` for tables)."""
+    from .io.csv import ENCODING_NAMES
+
+    fmt = info.get("format", "")
+    try:
+        parts = [t(f"quality.format_{fmt}", lang)] if fmt else []
+    except KeyError:
+        parts = [fmt]
+    if fmt == "qualtrics" and info.get("variant") == "legacy":
+        parts[-1] += " " + t("quality.format_legacy", lang)
+    if info.get("encoding") and fmt != "sav":
+        enc = str(info["encoding"])
+        if short:
+            parts.append({"utf-8-sig": "UTF-8 BOM"}.get(enc, enc.upper().replace("CP", "Windows-")))
+        else:
+            parts.append(t("quality.encoding_detected" if info.get("encoding_detected") else "quality.encoding", lang,
+                           encoding=ENCODING_NAMES.get(enc, enc)))
+    delim = info.get("delimiter")
+    if delim:
+        if short:
+            parts.append("TAB" if delim == "\t" else f"«{delim}»")
+        else:
+            parts.append(t("quality.delimiter", lang,
+                           delimiter=t(f"quality.delim_{_DELIM_KEYS.get(delim, 'other')}", lang)))
+    if info.get("decimal") == ",":
+        parts.append(t("quality.decimal_comma", lang))
+    if info.get("sheet"):
+        parts.append(t("quality.sheet", lang, sheet=info["sheet"]))
+    return ", ".join(parts) if short else "; ".join(parts)
+
+
+def _details(info: dict[str, Any], lang: str) -> list[str]:
+    out = []
+    if info.get("auto_mapped"):
+        out.append(t("quality.auto_mapped", lang, columns=", ".join(f"{k} ← {v}" for k, v in info["auto_mapped"].items())))
+    for col, n in (info.get("recoded") or {}).items():
+        out.append(t("quality.recoded", lang, n=fmt_int(n, lang), column=col))
+    for col, n in (info.get("non_answers") or {}).items():
+        out.append(t("quality.non_answers", lang, n=fmt_int(n, lang), column=col))
+    for col, n in (info.get("user_missing") or {}).items():
+        out.append(t("quality.user_missing", lang, n=fmt_int(n, lang), column=col))
+    if info.get("blank_rows"):
+        out.append(t("quality.blank_rows", lang, n=fmt_int(info["blank_rows"], lang)))
+    return out
+
+
+def scorecard(audit: Audit, lang: str) -> list[InputScore]:
+    """Per input: how it was read, rows in / kept / excluded by reason, completeness and flags."""
+    from .schema import input_info
+
+    intake = audit.intake(lang).set_index("table")
+    excluded = exclusion_summary(audit, lang)
+    flags = flag_summary(audit, lang)
+    out = []
+    for table in audit.tables:
+        info = input_info(audit.tables[table])
+        row = intake.loc[table]
+        ex = excluded.loc[excluded["table"] == table, ["rule", "reason", "rows"]].reset_index(drop=True)
+        fl = flags.loc[flags["table"] == table, ["rule", "reason", "rows"]].reset_index(drop=True)
+        frame = audit.tables[table]
+        if table == "responses":
+            comp = completeness(audit, lang)
+        else:
+            comp = completeness(audit, lang, tuple(c for c in frame.columns if c != "_row"), table=table)
+        out.append(InputScore(
+            table=table, table_label=str(row["table_label"]), file=str(row["file"]),
+            source=_source_text(info, lang, short=True), source_long=_source_text(info, lang),
+            rows_in=int(row["rows_in"]), kept=int(row["kept"]), excluded=int(row["excluded"]),
+            excluded_by_reason=ex, flags=fl, completeness=comp, details=_details(info, lang),
+            notes=list(info.get("notes") or []),
+        ))
+    return out
+
+
+def scorecard_text(audit: Audit, lang: str, *, completeness_rows: int = 6) -> str:
+    """The scorecard as plain text (what ``cxaudit validate`` prints), in ``lang``."""
+    lines: list[str] = []
+    for s in scorecard(audit, lang):
+        lines.append(f"{s.table_label} — {s.file}" + (f" ({s.source_long})" if s.source_long else ""))
+        share = s.excluded / s.rows_in if s.rows_in else 0.0
+        lines.append("  " + t("quality.sc_rows", lang, rows_in=fmt_int(s.rows_in, lang), kept=fmt_int(s.kept, lang),
+                               excluded=fmt_int(s.excluded, lang), share=fmt_pct(share, lang, 1)))
+        for r in s.excluded_by_reason.itertuples():
+            lines.append("    " + t("quality.sc_excluded", lang, reason=r.reason, rows=fmt_int(r.rows, lang)))
+        for r in s.flags.itertuples():
+            lines.append("    " + t("quality.sc_flagged", lang, reason=r.reason, rows=fmt_int(r.rows, lang)))
+        comp = s.completeness[s.completeness["share"] < 1].sort_values("share", kind="stable")
+        if len(comp):
+            cells = ", ".join(f"{c.label} {fmt_pct(c.share, lang)}" for c in comp.head(completeness_rows).itertuples())
+            more = len(comp) - completeness_rows
+            lines.append("  " + t("quality.sc_completeness", lang, columns=cells + (f", … (+{more})" if more > 0 else "")))
+        elif s.kept:
+            lines.append("  " + t("quality.sc_complete_all", lang))
+        for d in s.details:
+            lines.append("  " + d)
+        for n in s.notes:
+            lines.append(f"  note: {n}")
+    bases = base_sizes(audit)
+    small = bases[bases["small_base"]]
+    if len(small):
+        groups = ", ".join(f"{audit.segment_label(r.segment)} = {r.group} (n = {fmt_int(r.n, lang)})"
+                           for r in small.itertuples())
+        lines.append(t("quality.sc_small_bases", lang, min=audit.config.min_base, groups=groups))
+    return "\n".join(lines)
+
+
+# --- findings --------------------------------------------------------------------------------------
+
+
 def quality_findings(audit: Audit, lang: str) -> list[Finding]:
-    """The share of survey responses excluded, as a finding (its reach is that share)."""
+    """The share of survey responses excluded, as a finding (its reach is that share), and the
+    share of kept responses flagged by a data-quality check that does not exclude, when any."""
     intake = audit.intake().set_index("table")
     rows_in, excluded = int(intake.loc["responses", "rows_in"]), int(intake.loc["responses", "excluded"])
     share = excluded / rows_in if rows_in else 0.0
-    lo, hi = _wilson(pd.Series([excluded]).to_numpy(float), pd.Series([rows_in]).to_numpy(float))
+    lo, hi = _wilson(np.array([excluded], dtype=float), np.array([rows_in], dtype=float))
     by_rule = exclusion_summary(audit, lang)
     by_rule = by_rule[by_rule["table"] == "responses"]
-    return [
+    out = [
         Finding(
             id="data_quality.responses.excluded",
             section="data_quality",
@@ -122,3 +623,29 @@ def quality_findings(audit: Audit, lang: str) -> list[Finding]:
             unit="%",
         )
     ]
+    flagged = _flags_on_kept(audit)
+    flagged = flagged[(flagged["table"] == "responses")
+                      & flagged["rule"].isin(["straightliner", "duplicate_respondent", "gibberish", "unfinished"])]
+    kept_n = int(intake.loc["responses", "kept"])
+    k = int(flagged["row"].nunique())
+    if k and kept_n:
+        fshare = k / kept_n
+        flo, fhi = _wilson(np.array([k], dtype=float), np.array([kept_n], dtype=float))
+        out.append(Finding(
+            id="data_quality.responses.flagged",
+            section="data_quality",
+            title=t("quality.finding_flagged", lang, share=fmt_pct(fshare, lang, 1)),
+            metric="flagged_share",
+            value=100 * fshare,
+            n=kept_n,
+            ci_low=100 * float(flo[0]),
+            ci_high=100 * float(fhi[0]),
+            severity=1 if fshare < 0.05 else 2,
+            reach=fshare,
+            evidence={"by_rule": {str(r): int(v) for r, v in flagged.groupby("rule")["row"].nunique().items()},
+                      "table": "quality.flags"},
+            tags={"tables": ["responses"]},
+            unit="%",
+        ))
+    return out
+

@@ -8,11 +8,38 @@ appears in the log with its file, its row number in the file, the rule, the colu
 
 Problems that make a whole table unusable (a required column missing, a mapped column absent)
 raise :class:`~cxaudit.errors.DataError` naming the file and the column.
+
+What :func:`conform` does, in order:
+
+1. **Map** columns: a source name in ``inputs.<table>.columns`` may be the column's name, the same
+   name with different spacing / line breaks, or an alias the reader found (a Qualtrics ImportId
+   or question text, a SurveyMonkey ``Q3``, an SPSS variable label). A required canonical column
+   that is not mapped is taken from the export's usual column (Qualtrics ``ResponseId`` /
+   ``RecordedDate``, SurveyMonkey ``Respondent ID`` / ``End Date``) when it is there.
+2. Log the **reader's row issues** (``malformed_row``, ``truncated_row``, ``repeated_header``).
+3. **Required** values present (``missing_required``).
+4. **Dates**: ISO 8601, ``DD.MM.YYYY``, ``MM/DD/YYYY [hh:mm:ss AM]`` (SurveyMonkey), ``DD/MM/YYYY``,
+   ``YYYY/MM/DD``; the day/month order of slashed dates is decided per column from values that
+   settle it (a part above 12). Unreadable -> ``invalid_date``; a value in another format than the
+   column's usual one -> ``mixed_date_format`` (read, flagged).
+5. **Numbers** with the file's decimal mark (``12,5``, ``1 234,5``, ``1,234.5``); scale columns
+   also recode answer labels (:mod:`cxaudit.io.labels`); unreadable -> ``invalid_value``, off the
+   scale or not a scale point -> ``out_of_range``.
+6. Booleans and choice lists (``invalid_value``; the bad value is set to missing).
+7. Duplicate ids (``duplicate_id``).
+8. The row-level data-quality checks of :mod:`cxaudit.quality` (speeders, straight-liners,
+   duplicate respondents, inconsistent dates, unfinished, too-short / gibberish / oversized
+   answers).
+9. Which rows go: rules in ``quality.exclude``, plus ``missing_required``, ``malformed_row`` and
+   ``repeated_header`` always (a row without its id, with shifted fields, or a header is not a
+   response).
 """
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -20,13 +47,27 @@ import pandas as pd
 from .config import AuditConfig, InputSpec
 from .errors import DataError
 from .io import RawTable
+from .io.labels import recode
 
-__all__ = ["TableSpec", "TABLES", "LOG_COLUMNS", "conform", "touchpoint_columns"]
+__all__ = [
+    "TableSpec",
+    "TABLES",
+    "LOG_COLUMNS",
+    "RULE_ORDER",
+    "ALWAYS_EXCLUDED",
+    "conform",
+    "touchpoint_columns",
+    "parse_numbers",
+    "parse_dates",
+    "input_info",
+]
 
 LOG_COLUMNS = ["table", "file", "row", "rule", "column", "value", "excluded"]
 
 # Order of precedence when one row breaks several rules: the first one is "the" reason.
 RULE_ORDER = [
+    "repeated_header",
+    "malformed_row",
     "missing_required",
     "invalid_date",
     "invalid_value",
@@ -34,7 +75,19 @@ RULE_ORDER = [
     "duplicate_id",
     "speeder",
     "straightliner",
+    "duplicate_respondent",
+    "unfinished",
+    "inconsistent_date",
+    "truncated_row",
+    "mixed_date_format",
+    "oversized_value",
+    "gibberish",
+    "short_answer",
 ]
+#: Rules that exclude a row whatever ``quality.exclude`` says.
+ALWAYS_EXCLUDED = ("missing_required", "malformed_row", "repeated_header")
+#: Longest logged value (a 5 MB comment is logged by its first characters).
+MAX_LOGGED_CHARS = 200
 
 
 @dataclass(frozen=True)
@@ -49,6 +102,7 @@ class TableSpec:
     booleans: tuple[str, ...] = ()
     scales: dict[str, str] = field(default_factory=dict)
     choices: dict[str, str] = field(default_factory=dict)  # column -> config attribute listing allowed values
+    texts: tuple[str, ...] = ()  # open answers checked for too-short / gibberish text
 
 
 TABLES: dict[str, TableSpec] = {
@@ -58,7 +112,9 @@ TABLES: dict[str, TableSpec] = {
         required=("response_id", "date"),
         dates=("date",),
         numbers=("duration_s", "weight"),
+        booleans=("finished",),
         scales={"nps": "nps", "csat": "csat", "ces": "ces"},
+        texts=("comment",),
     ),
     "touchpoints": TableSpec(
         "touchpoints",
@@ -97,13 +153,26 @@ TABLES: dict[str, TableSpec] = {
     ),
 }
 
-_TRUE = {"1", "true", "yes", "y", "t", "да", "tak"}
-_FALSE = {"0", "false", "no", "n", "f", "нет", "nie"}
+_TRUE = {"1", "true", "yes", "y", "t", "да", "tak", "prawda", "истина", "finished", "complete"}
+_FALSE = {"0", "false", "no", "n", "f", "нет", "nie", "fałsz", "ложь"}
+
+
+def _as_text(s: pd.Series) -> pd.Series:
+    """``s`` as a pandas string column (no copy when it already is one)."""
+    return s if isinstance(s.dtype, pd.StringDtype) else s.astype("str")
 
 
 def touchpoint_columns(frame: pd.DataFrame) -> list[str]:
     """The ``tp_<touchpoint>`` rating columns of a responses table, in file order."""
     return [c for c in frame.columns if str(c).startswith("tp_")]
+
+
+def _clip(values: pd.Series) -> np.ndarray:
+    text = values.astype("string").fillna("")
+    long = text.str.len() > MAX_LOGGED_CHARS
+    if long.any():
+        text = text.where(~long, text.str.slice(0, MAX_LOGGED_CHARS) + "…")
+    return np.asarray(text, dtype=object)
 
 
 class _Log:
@@ -112,23 +181,32 @@ class _Log:
         self.parts: list[pd.DataFrame] = []
 
     def add(self, mask: pd.Series, rule: str, column: str | None, values: pd.Series | None) -> None:
-        mask = mask.fillna(False).astype(bool)
+        mask = pd.Series(mask).fillna(False).astype(bool)
         if not mask.any():
             return
-        vals = values[mask].astype("string").fillna("") if values is not None else ""
+        m = mask.to_numpy()
         self.parts.append(
             pd.DataFrame(
                 {
                     "table": self.table,
                     "file": self.file,
-                    "row": self.rows[mask].to_numpy(),
+                    "row": self.rows[m].to_numpy(),
                     "rule": rule,
                     "column": column or "",
-                    "value": np.asarray(vals, dtype=object) if values is not None else "",
-                    "_pos": np.flatnonzero(mask.to_numpy()),
+                    "value": _clip(values[m]) if values is not None else "",
+                    "_pos": np.flatnonzero(m),
                 }
             )
         )
+
+    def add_positions(self, pos: np.ndarray, rule: str, column: Any, values: Any) -> None:
+        if not len(pos):
+            return
+        vals = pd.Series(values if not isinstance(values, str) else [values] * len(pos), dtype=object)
+        self.parts.append(pd.DataFrame({
+            "table": self.table, "file": self.file, "row": self.rows.to_numpy()[pos], "rule": rule,
+            "column": column, "value": _clip(vals), "_pos": pos,
+        }))
 
     def frame(self) -> pd.DataFrame:
         if not self.parts:
@@ -136,10 +214,179 @@ class _Log:
         return pd.concat(self.parts, ignore_index=True)
 
 
-def _parse_dates(values: pd.Series, fmt: str | None) -> pd.Series:
+# --- numbers -------------------------------------------------------------------------------------
+
+
+def _fast_float(text: pd.Series) -> pd.Series | None:
+    """A clean numeric text column through pyarrow's cast (~20x pandas.to_numeric); ``None`` when
+    some cell is not a plain number (then the caller coerces cell by cell)."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    try:
+        arr = pa.array(text.array, type=pa.string(), from_pandas=True) if len(text) else pa.array([], pa.string())
+        out = pc.cast(arr, pa.float64())
+    except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError, TypeError, ValueError):
+        return None
+    return pd.Series(np.array(out.to_numpy(zero_copy_only=False), dtype="float64"), index=text.index)
+
+_GROUP_SPACE = re.compile(r"(?<=\d)[\s\u00a0\u202f'’](?=\d{3}(?:\D|$))")
+_THOUSANDS_DOT = re.compile(r"^[+-]?\d{1,3}(?:\.\d{3})+(?:,\d+)?$")
+_THOUSANDS_COMMA = re.compile(r"^[+-]?\d{1,3}(?:,\d{3})+(?:\.\d+)?$")
+
+
+def parse_numbers(values: pd.Series, decimal: str = ".") -> pd.Series:
+    """Text -> float64 (NaN where not a number), reading the file's decimal mark.
+
+    Digit groups separated by spaces (``1 234``) are joined; with ``decimal=","`` a dot between
+    groups of three is a thousands separator (``1.234,5``), with ``"."`` a comma is (``1,234.5``);
+    a lone comma is a decimal comma either way (``12,5``).
+
+    Examples
+    --------
+    >>> parse_numbers(pd.Series(["12,5", "1 234,5", "1.234", "7", "x", None]), ",").tolist()
+    [12.5, 1234.5, 1234.0, 7.0, nan, nan]
+    >>> parse_numbers(pd.Series(["1,234.5", "4,5", "0.5"]), ".").tolist()
+    [1234.5, 4.5, 0.5]
+    """
+    text = _as_text(values).str.strip()
+    num = _fast_float(text)
+    if num is None:
+        num = pd.to_numeric(text, errors="coerce").astype("float64")
+    present = text.notna() & (text != "")
+    redo = present & num.isna()
+    if decimal == ",":
+        redo |= present & text.str.contains(".", regex=False).fillna(False) & text.str.match(
+            _THOUSANDS_DOT.pattern).fillna(False)
+    if redo.any():
+        sub = text[redo].str.replace(_GROUP_SPACE, "", regex=True)
+        if decimal == ",":
+            sub = sub.where(~sub.str.match(_THOUSANDS_DOT.pattern).fillna(False), sub.str.replace(".", "", regex=False))
+        else:
+            sub = sub.where(~sub.str.match(_THOUSANDS_COMMA.pattern).fillna(False), sub.str.replace(",", "", regex=False))
+        sub = sub.str.replace(",", ".", regex=False).str.replace("\u2212", "-", regex=False)
+        num[redo] = pd.to_numeric(sub, errors="coerce").astype("float64")
+    return num
+
+
+# --- dates ---------------------------------------------------------------------------------------
+
+_DOTTED = ("%d.%m.%Y %H:%M:%S", "%d.%m.%Y %H:%M", "%d.%m.%Y", "%d.%m.%y")
+_US = ("%m/%d/%Y %I:%M:%S %p", "%m/%d/%Y %I:%M %p", "%m/%d/%Y %H:%M:%S", "%m/%d/%Y %H:%M", "%m/%d/%Y")
+_EU = ("%d/%m/%Y %H:%M:%S", "%d/%m/%Y %H:%M", "%d/%m/%Y", "%d-%m-%Y %H:%M:%S", "%d-%m-%Y %H:%M", "%d-%m-%Y")
+_YMD = ("%Y/%m/%d %H:%M:%S", "%Y/%m/%d %H:%M", "%Y/%m/%d", "%Y.%m.%d")
+_SLASH = re.compile(r"^\s*(\d{1,2})/(\d{1,2})/\d{4}")
+
+
+def _iso(text: pd.Series) -> pd.Series:
+    try:
+        parsed = pd.to_datetime(text, format="ISO8601", errors="coerce")
+    except (ValueError, TypeError):  # mixed UTC offsets
+        parsed = pd.to_datetime(text, format="ISO8601", errors="coerce", utc=True)
+    if isinstance(parsed.dtype, pd.DatetimeTZDtype):
+        parsed = parsed.dt.tz_convert("UTC").dt.tz_localize(None)
+    return parsed.astype("datetime64[ns]")
+
+
+def parse_dates(values: pd.Series, fmt: str | None = None, *, dayfirst: bool = True) -> tuple[pd.Series, pd.Series]:
+    """Text -> datetime64 (NaT where unreadable), and each value's format family.
+
+    With ``fmt`` only that ``strftime`` format is accepted. Otherwise the families are tried in
+    turn: ISO 8601, ``DD.MM.YYYY``, slashed day/month dates, ``YYYY/MM/DD``. Slashed dates are read
+    month-first when some value's second part is above 12 (``05/23/2024``) and no value's first
+    part is, day-first in the opposite case, and by ``dayfirst`` when no value settles it.
+
+    Returns
+    -------
+    parsed : Series of datetime64
+    family : Series of str
+        ``iso``, ``dotted``, ``us``, ``eu``, ``ymd`` or ``""`` (unreadable / missing).
+
+    Examples
+    --------
+    >>> p, f = parse_dates(pd.Series(["2024-01-05", "23.01.2024", "01/31/2024 10:15:00 AM", "31/02/2025"]))
+    >>> [str(x.date()) if pd.notna(x) else None for x in p], f.tolist()
+    (['2024-01-05', '2024-01-23', '2024-01-31', None], ['iso', 'dotted', 'us', ''])
+    """
+    text = _as_text(values).str.strip()
+    family = pd.Series("", index=values.index, dtype=object)
     if fmt:
-        return pd.to_datetime(values, format=fmt, errors="coerce")
-    return pd.to_datetime(values, format="ISO8601", errors="coerce")
+        parsed = pd.to_datetime(text, format=fmt, errors="coerce").astype("datetime64[ns]")
+        family[parsed.notna().to_numpy()] = "fixed"
+        return parsed, family
+    parsed = _iso(text)
+    family[parsed.notna().to_numpy()] = "iso"
+    todo = (text.notna() & (text != "") & parsed.isna()).to_numpy()
+    if not todo.any():
+        return parsed, family
+    rest = text[todo]
+    slashed = rest.str.extract(_SLASH)
+    first = pd.to_numeric(slashed[0], errors="coerce")
+    second = pd.to_numeric(slashed[1], errors="coerce")
+    us_evidence, eu_evidence = int((second > 12).sum()), int((first > 12).sum())
+    us_first = us_evidence > eu_evidence or (us_evidence == eu_evidence and not dayfirst)
+    groups = [("dotted", _DOTTED), *((("us", _US), ("eu", _EU)) if us_first else (("eu", _EU), ("us", _US))),
+              ("ymd", _YMD)]
+    for name, formats in groups:
+        for f in formats:
+            if not todo.any():
+                break
+            got = pd.to_datetime(text[todo], format=f, errors="coerce").astype("datetime64[ns]")
+            ok = got.notna()
+            if ok.any():
+                idx = got.index[ok.to_numpy()]
+                parsed[idx] = got[ok]
+                family[idx] = name
+                todo = todo & ~text.index.isin(idx)
+    return parsed, family
+
+
+def _found_below(raw: RawTable, name: str, table: str) -> str:
+    """A header below title rows: say in which row ``name`` appears."""
+    for i in range(min(len(raw.frame), 30)):
+        row = raw.frame.iloc[i].astype("string").str.strip()
+        if (row == name).fillna(False).any():
+            return f" (it appears in row {int(raw.source_rows.iloc[i])}: set inputs.{table}.header_row)"
+    return ""
+
+
+def _mapping_error(file: str, table: str, canonical: str, source: str, frame: pd.DataFrame, raw: RawTable) -> DataError:
+    msg = (f"column {source!r} (mapped as '{canonical}' in inputs.{table}.columns) not found; "
+           f"the file has: {', '.join(map(str, frame.columns[:20]))}")
+    return DataError(file, msg + _found_below(raw, source, table), column=source)
+
+
+def _norm_name(name: str) -> str:
+    return re.sub(r"\s+", " ", str(name)).strip().casefold()
+
+
+def _resolve(source: str, columns: list[str], aliases: dict[str, str]) -> str | None:
+    if source in columns:
+        return source
+    if source in aliases and aliases[source] in columns:
+        return aliases[source]
+    key = _norm_name(source)
+    hits = [c for c in columns if _norm_name(c) == key]
+    if len(hits) == 1:
+        return hits[0]
+    ahits = {c for a, c in aliases.items() if _norm_name(a) == key and c in columns}
+    if len(ahits) == 1:
+        return ahits.pop()
+    return None
+
+
+_INFO_KEYS = ("format", "variant", "encoding", "encoding_detected", "delimiter", "decimal", "sheet", "notes",
+              "blank_rows", "user_missing", "header_rows")
+
+
+def input_info(kept: pd.DataFrame) -> dict[str, Any]:
+    """What the reader detected and what :func:`conform` recoded, kept with a conformed table.
+
+    Keys: ``format``, ``encoding``, ``delimiter``, ``decimal``, ``sheet``, ``notes``, ``blank_rows``,
+    ``user_missing``, ``header_rows``, ``mapped`` (canonical -> source column), ``auto_mapped``,
+    ``recoded`` (column -> cells recoded from labels), ``non_answers`` (column -> cells).
+    """
+    return dict(kept.attrs.get("cxaudit_input", {}))
 
 
 def conform(
@@ -151,67 +398,113 @@ def conform(
     -------
     kept : DataFrame
         Canonical columns (plus every extra column of the file), typed, excluded rows removed.
-        Column ``_row`` holds each row's line number in the source file.
+        Column ``_row`` holds each row's line number in the source file. ``input_info(kept)``
+        tells what the reader detected and what was recoded.
     log : DataFrame
         One row per (row, rule, column) problem with columns :data:`LOG_COLUMNS`; ``excluded`` is
-        True where the rule is listed in ``quality.exclude`` (else the row is kept and the bad value,
-        if any, is set to missing).
+        True where the rule is listed in ``quality.exclude`` or in :data:`ALWAYS_EXCLUDED` (else the
+        row is kept and the bad value, if any, is set to missing).
     """
+    from . import quality
+
     tspec = TABLES[table]
     file = str(raw.file)
+    meta = raw.meta or {}
     frame = raw.frame.copy()
     frame.columns = [str(c).strip() for c in frame.columns]
+    columns = list(frame.columns)
+    aliases = meta.get("aliases", {}) or {}
 
-    # 1. column mapping: canonical <- source
+    # 1. column mapping: canonical <- source (name, spacing variant, or an alias the reader found)
     rename: dict[str, str] = {}
     for canonical, source in spec.columns.items():
-        if source not in frame.columns:
-            raise DataError(
-                file,
-                f"column {source!r} (mapped as '{canonical}' in inputs.{table}.columns) not found; "
-                f"the file has: {', '.join(map(str, frame.columns[:20]))}",
-                column=source,
-            )
-        rename[source] = canonical
-    frame = frame.rename(columns=rename)
+        col = _resolve(str(source).strip(), columns, aliases)
+        if col is None:
+            raise _mapping_error(file, table, canonical, source, frame, raw)
+        rename[col] = canonical
+    auto: dict[str, str] = {}
+    for canonical, source in (meta.get("suggested") or {}).items():
+        if canonical in spec.columns or canonical in columns or canonical in rename.values():
+            continue
+        if canonical not in tspec.required and canonical not in ("duration_s", "finished"):
+            continue
+        col = _resolve(source, columns, aliases)
+        if col is not None and col not in rename:
+            rename[col] = canonical
+            auto[canonical] = col
+    clash = {c: f"{c} (unmapped)" for c in columns if c in rename.values() and c not in rename}
+    frame = frame.rename(columns={**clash, **rename})
     for col in tspec.required:
         if col not in frame.columns:
+            hint = _found_below(raw, col, table)
             raise DataError(
                 file,
                 f"required column '{col}' missing; map it in inputs.{table}.columns "
-                f"(the file has: {', '.join(map(str, frame.columns[:20]))})",
+                f"(the file has: {', '.join(map(str, frame.columns[:20]))}){hint}",
                 column=col,
             )
 
     rows = raw.source_rows.reset_index(drop=True)
     frame = frame.reset_index(drop=True)
     log = _Log(table, file, rows)
+    info: dict[str, Any] = {k: meta[k] for k in _INFO_KEYS if k in meta}
+    info["mapped"] = {v: k for k, v in rename.items()}
+    info["auto_mapped"] = auto
+    recoded: dict[str, int] = {}
+    non_answers: dict[str, int] = {}
 
-    # 2. required values present
+    # 2. row issues the reader saw
+    issues = raw.issues
+    if issues is not None and len(issues):
+        for rule, part in issues.groupby("rule", sort=False):
+            log.add_positions(part["pos"].to_numpy(dtype="int64"), str(rule),
+                              part["column"].map(lambda c: rename.get(c, c)).to_numpy(), part["value"].to_numpy())
+
+    # 3. required values present
     for col in tspec.required:
-        text = frame[col].astype("string").str.strip()
+        text = _as_text(frame[col]).str.strip()
         log.add(text.isna() | (text == ""), "missing_required", col, frame[col])
 
-    # 3. dates
+    # 4. dates
+    dayfirst = config.language != "en"
     for col in tspec.dates:
         if col not in frame.columns:
             continue
         original = frame[col]
-        parsed = _parse_dates(original, spec.date_format if col in ("date", "created_at") else None)
-        log.add(original.notna() & parsed.isna() & (original.astype("string").str.strip() != ""),
-                "invalid_date", col, original)
+        fmt = spec.date_format if col in ("date", "created_at") else None
+        parsed, family = parse_dates(original, fmt, dayfirst=dayfirst)
+        text = _as_text(original).str.strip()
+        log.add(original.notna() & parsed.isna() & (text != ""), "invalid_date", col, original)
+        fam = family[family != ""]
+        if len(fam) and fam.nunique() > 1:
+            usual = fam.value_counts().index[0]
+            log.add((family != "") & (family != usual), "mixed_date_format", col, original)
         frame[col] = parsed
 
-    # 4. numbers and scales
+    # 5. numbers and scales
+    decimal = spec.decimal or meta.get("decimal") or "."
     scale_cols = {c: s for c, s in tspec.scales.items() if c in frame.columns}
     if table == "responses":
         scale_cols |= {c: "touchpoint" for c in touchpoint_columns(frame)}
+    codes_by_col = meta.get("value_codes", {}) or {}
+    source_of = {v: k for k, v in rename.items()}
     for col in [*(c for c in tspec.numbers if c in frame.columns), *scale_cols]:
         original = frame[col]
-        text = original.astype("string").str.strip().str.replace(",", ".", regex=False)
-        num = pd.to_numeric(text, errors="coerce")
-        bad = text.notna() & (text != "") & num.isna()
-        log.add(bad, "invalid_value", col, original)
+        text = _as_text(original).str.strip()
+        num = parse_numbers(text, decimal)
+        unread = text.notna() & (text != "") & num.isna()
+        if col in scale_cols and unread.any():
+            sc = getattr(config.scales, scale_cols[col])
+            codes = codes_by_col.get(source_of.get(col, col))
+            labelled, by_label, non = recode(text[unread], sc.min, sc.max, sc.labels,
+                                             builtin=sc.builtin_labels, codes=codes)
+            num[unread] = labelled
+            if by_label.any():
+                recoded[col] = int(by_label.sum())
+            if non.any():
+                non_answers[col] = int(non.sum())
+            unread = unread & ~by_label.reindex(unread.index, fill_value=False) & ~non.reindex(unread.index, fill_value=False)
+        log.add(unread, "invalid_value", col, original)
         if col in scale_cols:
             sc = getattr(config.scales, scale_cols[col])
             off = num.notna() & ((num < sc.min) | (num > sc.max) | (num != np.floor(num)))
@@ -222,48 +515,36 @@ def conform(
     for col in tspec.booleans:
         if col not in frame.columns:
             continue
-        text = frame[col].astype("string").str.strip().str.lower()
+        text = _as_text(frame[col]).str.strip().str.lower()
         val = pd.Series(pd.NA, index=frame.index, dtype="boolean")
-        val[text.isin(_TRUE)] = True
-        val[text.isin(_FALSE)] = False
+        val[text.isin(_TRUE).fillna(False).to_numpy()] = True
+        val[text.isin(_FALSE).fillna(False).to_numpy()] = False
         log.add(text.notna() & (text != "") & val.isna(), "invalid_value", col, frame[col])
         frame[col] = val
 
     for col, attr in tspec.choices.items():
         allowed = set(getattr(config, attr))
-        text = frame[col].astype("string").str.strip().str.lower()
-        log.add(text.notna() & ~text.isin(allowed), "invalid_value", col, frame[col])
-        frame[col] = text
+        text = _as_text(frame[col]).str.strip().str.lower()
+        bad = text.notna() & ~text.isin(allowed)
+        log.add(bad, "invalid_value", col, frame[col])
+        frame[col] = text.mask(bad.fillna(False))
 
-    # 5. duplicates of the id
+    # 6. duplicates of the id
     if tspec.id_column:
-        ids = frame[tspec.id_column].astype("string").str.strip()
+        ids = _as_text(frame[tspec.id_column]).str.strip()
         log.add(ids.notna() & ids.duplicated(keep="first"), "duplicate_id", tspec.id_column, frame[tspec.id_column])
 
-    # 6. survey-specific response quality
-    if table == "responses":
-        _response_quality(frame, config, log)
+    # 7. the row-level data-quality checks
+    for check in quality.row_checks(table, frame, config, log_rules=log):
+        log.add(check.mask, check.rule, check.column, check.values)
 
-    # 7. decide: which rows go
+    # 8. decide: which rows go
     problems = log.frame()
-    problems["excluded"] = problems["rule"].isin(config.quality.exclude) | (problems["rule"] == "missing_required")
+    problems["excluded"] = problems["rule"].isin(config.quality.exclude) | problems["rule"].isin(ALWAYS_EXCLUDED)
     drop_pos = np.unique(problems.loc[problems["excluded"], "_pos"].to_numpy(dtype="int64"))
     kept = frame.drop(index=drop_pos)
     kept.insert(0, "_row", rows.drop(index=drop_pos).to_numpy())
-    return kept.reset_index(drop=True), problems.drop(columns="_pos")
-
-
-def _response_quality(frame: pd.DataFrame, config: AuditConfig, log: _Log) -> None:
-    """Speeders and straight-liners (METHODS.md, "Data quality")."""
-    q = config.quality
-    if "duration_s" in frame.columns and frame["duration_s"].notna().sum() > 0:
-        median = float(frame["duration_s"].median())
-        fast = frame["duration_s"] < q.speeder_fraction * median
-        log.add(fast, "speeder", "duration_s", frame["duration_s"])
-    tps = touchpoint_columns(frame)
-    if len(tps) >= q.straightliner_min_items:
-        grid = frame[tps]
-        answered = grid.notna().sum(axis=1)
-        flat = (answered >= q.straightliner_min_items) & (grid.max(axis=1) == grid.min(axis=1))
-        log.add(flat, "straightliner", "tp_*", grid.max(axis=1))
-
+    kept = kept.reset_index(drop=True)
+    info["recoded"], info["non_answers"] = recoded, non_answers
+    kept.attrs["cxaudit_input"] = info
+    return kept, problems.drop(columns="_pos")

@@ -118,7 +118,7 @@ inputs:
 
 
 def test_unknown_top_level_key(make_client, tmp_path):
-    assert TOP_KEYS.startswith("client, min_base, segments") and TOP_KEYS.endswith("inputs, seed")
+    assert TOP_KEYS.startswith("client, min_base") and TOP_KEYS.endswith("seed") and "inputs" in TOP_KEYS
     _expect(make_client, tmp_path, BASE + "colour: red\n", "colour", f"unknown key (allowed: {TOP_KEYS})")
 
 
@@ -172,11 +172,6 @@ def test_several_problems_are_counted(make_client, tmp_path):
     assert err.problem == "expected an integer, got 'x' (+1 more problem)"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: config._Strict uses pydantic lax mode, so `min_base: true` (or yes/on) is silently "
-    "accepted as the integer 1 instead of raising 'expected an integer'",
-)
 def test_boolean_is_not_an_integer(make_client, tmp_path):
     _error(make_client, tmp_path, BASE + "min_base: true\n")
 

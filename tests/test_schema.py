@@ -213,11 +213,6 @@ def test_invalid_value_excluded_when_configured(make_client, tmp_path):
     assert 6 not in audit.responses["_row"].tolist()
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: schema.conform keeps an invalid choice value (touchpoints.stage 'foo') when "
-    "invalid_value is not excluded, instead of setting it to missing",
-)
 def test_invalid_stage_flagged_and_blanked(make_client, tmp_path):
     touchpoints = "touchpoint,stage,channel\nweb,Awareness,web\napp,foo,app\n"
     extra = "  touchpoints: {file: tp.csv}\n"
@@ -283,11 +278,6 @@ def test_touchpoint_rating_out_of_range(make_client, tmp_path):
 # --- row numbers in awkward files ----------------------------------------------------------------
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: io._read_csv numbers data rows header_row+1, header_row+2, ... but pandas skips "
-    "blank lines and a quoted field may span lines, so `row` is no longer the line in the file",
-)
 @pytest.mark.parametrize(
     ("csv", "bad_line"),
     [
@@ -396,11 +386,6 @@ def test_xlsx_missing_sheet(make_client, tmp_path):
     assert str(folder / "r.xlsx") in str(info.value)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: io.read_table's duplicate-column check never fires for CSV/xlsx: pandas renames the "
-    "second 'nps' to 'nps.1' before the check, so the file loads with one answer column silently renamed",
-)
 def test_duplicate_column_names_rejected(make_client, tmp_path):
     csv = "response_id,date,nps,nps\n1,2024-01-05,9,3\n"
     folder = make_client(tmp_path, {"r.csv": csv}, YAML)
