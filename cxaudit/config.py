@@ -22,7 +22,15 @@ from pathlib import Path
 from typing import Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, StrictInt, ValidationError, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    StrictInt,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 from .errors import ConfigError
 
@@ -242,6 +250,26 @@ class TicketRules(_Strict):
         return v
 
 
+class RecommendationOverride(_Strict):
+    """A consultant's change to one TO-BE rule (cxaudit.recommend): switch it off or fix its numbers."""
+
+    enabled: bool | None = None
+    priority: float | None = Field(None, description="replaces the computed priority score")
+    weight: float | None = Field(None, gt=0, description="multiplies the computed priority score")
+    effort: Literal["low", "medium", "high"] | None = None
+    horizon: Literal["0-3", "3-6", "6-12"] | None = None
+    impact_nps: float | None = Field(None, ge=0, le=100, description="replaces the estimated NPS impact")
+
+
+class Recommendations(_Strict):
+    """TO-BE settings: extra rules, overrides by rule id, assumptions (cxaudit.recommend.DEFAULT_ASSUMPTIONS)."""
+
+    rules_file: str | None = Field(None, description="rules file in the client folder (default: rules.yaml if present)")
+    rules: list[dict[str, Any]] = Field(default_factory=list, description="extra rules, same format as rules.yaml")
+    overrides: dict[str, RecommendationOverride] = Field(default_factory=dict, description="rule id -> changes")
+    assumptions: dict[str, float] = Field(default_factory=dict, description="assumption name -> value")
+
+
 class AuditConfig(_Strict):
     client: ClientInfo
     min_base: StrictInt = Field(30, ge=1, description="bases below this are shown but flagged")
@@ -260,6 +288,7 @@ class AuditConfig(_Strict):
     inputs: dict[str, InputSpec]
     tickets: TicketRules = TicketRules()
     seed: StrictInt = 20261124
+    recommendations: Recommendations = Recommendations()
 
     @model_validator(mode="after")
     def _touchpoint_stages(self) -> AuditConfig:

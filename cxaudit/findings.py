@@ -140,7 +140,7 @@ def read_findings(run_dir: str | Path) -> list[Finding]:
 
 def format_value(f: Finding, lang: str) -> tuple[str, str]:
     """``(value, interval)`` of a finding as the report prints them, in ``lang``'s number format."""
-    from .i18n import fmt_ci, fmt_num
+    from .i18n import fmt_ci, fmt_num, t
 
     has_ci = f.ci_low is not None and f.ci_high is not None
     ci = fmt_ci(f.ci_low, f.ci_high, lang, 1 if abs(f.value) < 1000 else 0) if has_ci else "–"
@@ -150,7 +150,7 @@ def format_value(f: Finding, lang: str) -> tuple[str, str]:
     if f.unit == "pts":
         return fmt_num(f.value, lang, 1, sign=True), ci
     if f.unit == "h":
-        return f"{fmt_num(f.value, lang, 1)}\u00a0h", ci
+        return f"{fmt_num(f.value, lang, 1)}\u00a0{t('unit.hours', lang)}", ci
     return fmt_num(f.value, lang, 1 if abs(f.value) < 1000 else 0), ci
 
 

@@ -38,7 +38,6 @@ Rows in = rows kept + rows excluded holds per table (:meth:`cxaudit.audit.Audit.
 from __future__ import annotations
 
 import datetime as _dt
-import re
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -411,9 +410,8 @@ def column_label(audit: Audit, column: str, lang: str) -> str:
     if column.startswith("tp_") and audit.has("touchpoints"):
         tps = audit.tables["touchpoints"]
         if "label" in tps.columns:
-            match = tps.loc[tps["touchpoint"].astype(str) == column[3:], "label"]
-            if not len(match):
-                match = tps.loc[tps["touchpoint"].astype(str) == column, "label"]
+            ids = tps["touchpoint"].astype(str)
+            match = tps.loc[(ids == column) | (ids == column[3:]), "label"]
             if len(match) and isinstance(match.iloc[0], str):
                 return match.iloc[0]
     try:

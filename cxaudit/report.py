@@ -12,8 +12,12 @@ The merged notebook is rendered by nbconvert's :class:`~nbconvert.exporters.HTML
 template ``templates/cxreport`` (it extends ``lab`` but keeps none of its scripts, links or CSS).
 Before the notebooks' outputs the template places a cover page, a table of contents built from the
 section headings the notebooks emit (``<h1 class="cx-section" id=...>`` and
-``<h2 class="cx-sub" id=...>``) and an executive summary built here from the run's findings. The PDF
-is printed by WeasyPrint from the very same HTML string.
+``<h2 class="cx-sub" id=...>``) and a one-page executive summary built here from the run's findings and,
+when the TO-BE notebook has run, its top recommendations and targets (``<run_dir>/tobe.json``, see
+:func:`cxaudit.recommend.save_tobe`). After the notebooks' outputs comes a methodology appendix
+(formulas, bases, the data-quality summary and the TO-BE assumptions), and the consultant's
+commentary (``commentary.yaml`` / ``.md`` in the client folder) is placed at the top of each section
+it names. The PDF is printed by WeasyPrint from the very same HTML string.
 
 The HTML references no URL at all: figures and the logo are inlined as ``data:`` URIs, and the
 PDF renderer is only allowed to fetch ``data:`` URLs.
@@ -44,8 +48,8 @@ import nbformat
 from nbconvert.preprocessors import Preprocessor, TagRemovePreprocessor
 
 from .config import Branding
-from .findings import Finding, format_value, read_findings
-from .i18n import LANGUAGES, fmt_date, fmt_num, fmt_pct, t
+from .findings import Finding, read_findings
+from .i18n import LANGUAGES, fmt_ci, fmt_date, fmt_int, fmt_num, fmt_pct, t
 from .paths import TEMPLATES_DIR
 
 __all__ = [
@@ -54,8 +58,13 @@ __all__ = [
     "LONG_TABLE_ROWS",
     "WIDE_TABLE_COLUMNS",
     "TOP_FINDINGS",
+    "TOP_RECOMMENDATIONS",
+    "APPENDIX_ID",
     "ClientOutputPreprocessor",
+    "appendix_html",
     "build_report",
+    "commentary_html",
+    "methodology_data",
     "merge_notebooks",
     "sanitize_output_html",
     "toc_entries",
@@ -67,13 +76,16 @@ log = logging.getLogger(__name__)
 DROP_TAGS: tuple[str, ...] = ("parameters", "injected-parameters", "analyst")
 #: Output formats :func:`build_report` can write.
 FORMATS: tuple[str, ...] = ("html", "pdf")
-#: How many findings the executive summary lists.
-TOP_FINDINGS = 8
+#: How many findings the executive summary lists (it fits one page with the recommendations).
+TOP_FINDINGS = 5
+#: How many recommendations the executive summary lists.
+TOP_RECOMMENDATIONS = 5
 #: MIME types of cell outputs that belong in the report, in order of preference.
 KEEP_MIME: tuple[str, ...] = ("text/html", "image/png")
 
 TEMPLATE_NAME = "cxreport"
 EXEC_SUMMARY_ID = "cx-exec-summary"
+APPENDIX_ID = "sec-appendix"
 
 _LOGO_MIME = {
     ".png": "image/png",
@@ -159,6 +171,7 @@ def sanitize_output_html(text: str) -> tuple[str, int]:
     return text, int(text != before)
 
 
+_NOTE_ONLY = re.compile(r'\s*<p class="cx-note">[^<]*</p>\s*')
 _TR = re.compile(r"<tr\b(.*?)(?=<tr\b|</table|$)", re.IGNORECASE | re.DOTALL)
 _CELL = re.compile(r"<t[dh]\b", re.IGNORECASE)
 #: A table with more rows than this may break across pages (shorter ones are kept on one page).
@@ -217,11 +230,17 @@ class ClientOutputPreprocessor(Preprocessor):
                     metadata[mime] = size
                 if mime == "text/html" and (classes := _layout_classes(value)):
                     metadata["cxaudit"] = {"classes": classes}
+                elif mime == "text/html" and _NOTE_ONLY.fullmatch(value):
+                    # a lone note belongs to what precedes it: never alone at the top of a page
+                    metadata["cxaudit"] = {"classes": "cx-keep-with-previous"}
                 outputs.append(nbformat.v4.new_output("display_data", data={mime: value}, metadata=metadata))
             if outputs:
                 cell.source = ""
                 cell.execution_count = None
                 cell.metadata = nbformat.NotebookNode()
+                if all(_NOTE_ONLY.fullmatch(o.data.get("text/html", "") or "") for o in outputs):
+                    # a lone note belongs to what precedes it: never alone at the top of a page
+                    cell.metadata["cxaudit"] = {"cell_classes": "cx-keep-with-previous"}
                 cell.outputs = outputs
                 kept.append(cell)
         if changed:
@@ -365,22 +384,206 @@ def _logo_data_uri(path: Path) -> str:
 
 def _finding_rows(findings: Sequence[Finding], lang: str) -> list[dict[str, Any]]:
     """The top findings by priority (severity × reach; ties: higher severity first), formatted."""
+    from .recommend import format_finding_value
+
     top = sorted(findings, key=lambda f: (-f.priority, -int(f.severity)))[:TOP_FINDINGS]
     rows = []
     for f in top:
-        value, ci = format_value(f, lang)
+        has_ci = f.ci_low is not None and f.ci_high is not None
         rows.append(
             {
                 "id": html.escape(f.id),
                 "title": html.escape(f.title),
-                "value": html.escape(value),
+                "value": html.escape(format_finding_value(f, lang)),
                 "n": html.escape(fmt_num(f.n, lang, 0)),
-                "ci": html.escape(ci),
+                "ci": html.escape(fmt_ci(f.ci_low, f.ci_high, lang, 1) if has_ci else "–"),
                 "severity": int(f.severity),
                 "reach": html.escape(fmt_pct(f.reach, lang)),
             }
         )
     return rows
+
+
+def _rec_rows(tobe: dict[str, Any] | None, lang: str) -> list[dict[str, Any]]:
+    """The top recommendations of the TO-BE notebook, formatted (empty without ``tobe.json``)."""
+    from .recommend import impact_text, revenue_text
+
+    if not tobe:
+        return []
+    e = html.escape
+    return [{"rule": e(r.rule), "label": e(r.label(lang)), "title": e(r.title(lang)),
+             "impact": e(impact_text(r, lang)), "revenue": e(revenue_text(r, lang)),
+             "effort": e(t(f"tobe.effort.{r.effort}", lang)), "horizon": e(t(f"tobe.horizon.{r.horizon}", lang)),
+             "quadrant": e(r.quadrant)}
+            for r in tobe["recommendations"][:TOP_RECOMMENDATIONS]]
+
+
+def _targets_line(tobe: dict[str, Any] | None, lang: str) -> str:
+    """"TO-BE in 12 months: NPS +11.8 → +21.0; ..." (escaped), or "" without targets."""
+    from .recommend import _money
+
+    tg = (tobe or {}).get("targets")
+    if tg is None:
+        return ""
+    parts = []
+    if tg.nps_as_is is not None and tg.nps_to_be is not None:
+        parts.append(f"{t('tobe.target.nps', lang)} {fmt_num(tg.nps_as_is, lang, 1, sign=True)} → "
+                     f"{fmt_num(tg.nps_to_be, lang, 1, sign=True)}")
+    if tg.csat_as_is is not None and tg.csat_to_be is not None:
+        parts.append(f"{t('tobe.target.csat', lang)} {fmt_pct(tg.csat_as_is / 100, lang, 1)} → "
+                     f"{fmt_pct(tg.csat_to_be / 100, lang, 1)}")
+    if tg.churn_as_is is not None and tg.churn_to_be is not None:
+        parts.append(f"{t('tobe.target.churn', lang)} {fmt_pct(tg.churn_as_is, lang, 1)} → "
+                     f"{fmt_pct(tg.churn_to_be, lang, 1)}")
+    if tg.revenue_kept is not None:
+        parts.append(t("report.revenue_kept", lang, amount=_money(tg.revenue_kept, lang, tg.currency)))
+    if not parts:
+        return ""
+    return html.escape(t("report.targets_line", lang) + ": " + "; ".join(parts) + ".")
+
+
+# --- consultant commentary and the methodology appendix ------------------------------------------
+
+
+def commentary_html(text: str, lang: str) -> str:
+    """A consultant's comment as escaped HTML: blank lines separate paragraphs, "- " starts a bullet."""
+    blocks = [b.strip() for b in re.split(r"\n\s*\n", text.strip()) if b.strip()]
+    body = []
+    for block in blocks:
+        lines = [ln.strip() for ln in block.splitlines() if ln.strip()]
+        if all(ln.startswith(("- ", "* ")) for ln in lines):
+            body.append("<ul>" + "".join(f"<li>{html.escape(ln[2:].strip())}</li>" for ln in lines) + "</ul>")
+        else:
+            body.append(f"<p>{html.escape(' '.join(lines))}</p>")
+    return (f'<aside class="cx-commentary"><p class="cx-commentary-label">{html.escape(t("report.commentary", lang))}'
+            f'</p>{"".join(body)}</aside>')
+
+
+def methodology_data(audit: Any) -> dict[str, Any]:
+    """Language-neutral numbers for the appendix: intake per table, exclusions and flags per rule,
+    the minimum base, the scales and the segment columns (from :mod:`cxaudit.quality`)."""
+    from . import quality
+
+    intake = audit.intake()
+    excl = quality.exclusion_summary(audit, "en")
+    flags = quality.flag_summary(audit, "en")
+    cfg = audit.config
+    return {
+        "intake": [{"table": r["table"], "file": r["file"], "rows_in": int(r["rows_in"]), "kept": int(r["kept"]),
+                    "excluded": int(r["excluded"])} for _, r in intake.iterrows()],
+        "exclusions": [{"table": r["table"], "rule": r["rule"], "rows": int(r["rows"])} for _, r in excl.iterrows()],
+        "flags": [{"table": r["table"], "rule": r["rule"], "rows": int(r["rows"])} for _, r in flags.iterrows()],
+        "min_base": int(cfg.min_base),
+        "scales": {k: {"min": v.min, "max": v.max} for k, v in (("csat", cfg.scales.csat), ("ces", cfg.scales.ces),
+                                                                   ("touchpoint", cfg.scales.touchpoint))},
+        "weighted": "weight" in audit.responses.columns,
+    }
+
+
+def _label(key: str, lang: str, fallback: str) -> str:
+    try:
+        return t(key, lang)
+    except KeyError:
+        return fallback
+
+
+def _table(head: Sequence[str], rows: Sequence[Sequence[str]], num: Sequence[bool]) -> str:
+    e = html.escape
+    th = "".join(f'<th class="{"cx-num" if n else "cx-txt"}">{e(h)}</th>' for h, n in zip(head, num, strict=True))
+    body = "".join("<tr>" + "".join(f'<td class="{"cx-num" if n else "cx-txt"}">{e(c)}</td>'
+                                    for c, n in zip(r, num, strict=True)) + "</tr>" for r in rows)
+    return f'<table class="cx-table"><thead><tr>{th}</tr></thead><tbody>{body}</tbody></table>'
+
+
+def _sub(text: str, n: int) -> str:
+    return f'<h2 class="cx-sub" id="sub-appendix-{n}">{html.escape(text)}</h2>'
+
+
+def appendix_html(findings: Sequence[Finding], tobe: dict[str, Any] | None, lang: str,
+                  comment: str | None = None) -> str:
+    """The methodology appendix: formulas, bases of the headline figures, the data-quality summary
+    and the assumptions of the TO-BE estimates. All text from the catalog or escaped data."""
+    e = html.escape
+    parts = [f'<h1 class="cx-section" id="{APPENDIX_ID}">{e(t("report.appendix", lang))}</h1>',
+             f'<p class="cx-text">{e(t("report.appendix_intro", lang))}</p>']
+    if comment:
+        parts.append(commentary_html(comment, lang))
+    parts.append(_sub(t("report.method_formulas", lang), 1))
+    items = "".join(f"<li>{e(t(f'report.method.{k}', lang))}</li>" for k in METHOD_KEYS)
+    parts.append(f'<ul class="cx-method">{items}</ul>')
+
+    parts.append(_sub(t("report.method_bases", lang), 2))
+    rows = []
+    for f in findings:
+        if f.id.endswith(".overall"):
+            has_ci = f.ci_low is not None and f.ci_high is not None
+            from .recommend import format_finding_value
+
+            rows.append([f.title, format_finding_value(f, lang), fmt_int(f.n, lang),
+                         fmt_ci(f.ci_low, f.ci_high, lang, 1) if has_ci else "–"])
+    if rows:
+        parts.append(_table([t("report.col_finding", lang), t("report.col_value", lang), t("metrics.col_n", lang),
+                             t("metrics.col_ci", lang)], rows, [False, True, True, True]))
+    meth = (tobe or {}).get("methodology") or {}
+    if meth.get("min_base"):
+        parts.append(f'<p class="cx-note">{e(t("report.small_base", lang, min=meth["min_base"]))}</p>')
+
+    parts.append(_sub(t("report.method_quality", lang), 3))
+    if meth.get("intake"):
+        parts.append(_table(
+            [t("quality.col_table", lang), t("quality.col_file", lang), t("quality.col_rows_in", lang),
+             t("quality.col_kept", lang), t("quality.col_excluded", lang)],
+            [[_label(f"table.{r['table']}", lang, r["table"]), r["file"], fmt_int(r["rows_in"], lang),
+              fmt_int(r["kept"], lang), fmt_int(r["excluded"], lang)] for r in meth["intake"]],
+            [False, False, True, True, True]))
+        for key, title in (("exclusions", "quality.exclusions"), ("flags", "quality.flags")):
+            if meth.get(key):
+                parts.append(f'<p class="cx-text"><strong>{e(t(title, lang))}</strong></p>')
+                parts.append(_table(
+                    [t("quality.col_table", lang), t("quality.col_rule", lang), t("quality.col_count", lang)],
+                    [[_label(f"table.{r['table']}", lang, r["table"]), _label(f"rule.{r['rule']}", lang, r["rule"]),
+                      fmt_int(r["rows"], lang)] for r in meth[key]], [False, False, True]))
+    else:
+        parts.append(f'<p class="cx-note">{e(t("report.method_no_quality", lang))}</p>')
+
+    assumptions = meth.get("assumptions") or {}
+    if tobe and assumptions:
+        parts.append(_sub(t("report.method_assumptions", lang), 4))
+        parts.append(f'<p class="cx-text">{e(t("report.method.impact", lang))}</p>')
+        rows = []
+        for k, v in assumptions.items():
+            label = _label(f"report.assumption.{k}", lang, k)
+            rows.append([label, fmt_num(v, lang, 2) if k == "quick_win_min_nps" else fmt_pct(v, lang)])
+        parts.append(_table([t("report.col_assumption", lang), t("report.col_value", lang)], rows, [False, True]))
+        from .recommend import targets_notes
+
+        if tobe.get("targets") is not None:
+            notes = "".join(f"<li>{e(n)}</li>" for n in targets_notes(tobe["targets"], lang))
+            parts.append(f'<ul class="cx-method">{notes}</ul>')
+    return "".join(parts)
+
+
+#: Formula paragraphs of the appendix (``report.method.<key>``), in order.
+METHOD_KEYS: tuple[str, ...] = ("nps", "csat", "ces", "intervals", "weights", "significance", "drivers",
+                                "pain_points", "themes", "churn", "impact", "targets")
+
+
+_SECTION_ID = re.compile(r'<h1 class="cx-section" id="sec-([^"]+)"')
+
+
+def _insert_commentary(nb: nbformat.NotebookNode, commentary: dict[str, str], lang: str) -> None:
+    """Place each section's comment right after the cell that opens the section."""
+    out = []
+    for cell in nb.cells:
+        out.append(cell)
+        for o in cell.get("outputs", []):
+            m = _SECTION_ID.search(o.get("data", {}).get("text/html", "") or "")
+            if m and commentary.get(m.group(1)):
+                c = nbformat.v4.new_code_cell(outputs=[nbformat.v4.new_output(
+                    "display_data", data={"text/html": commentary_html(commentary[m.group(1)], lang)})])
+                c.id = f"{cell.id}-c"
+                out.append(c)
+    nb.cells = out
 
 
 def _context(
@@ -394,6 +597,8 @@ def _context(
     period: tuple[date, date] | None,
     run_id: str,
     report_date: date,
+    tobe: dict[str, Any] | None = None,
+    commentary: dict[str, str] | None = None,
 ) -> dict[str, Any]:
     """Everything the template shows besides the cells; all text HTML-escaped here."""
     e = html.escape
@@ -443,6 +648,18 @@ def _context(
         "top_findings": e(t("report.top_findings", lang)),
         "no_findings": e(t("report.no_findings", lang)),
         "findings": _finding_rows(findings, lang),
+        "top_recs": e(t("report.top_recommendations", lang)),
+        "recs": _rec_rows(tobe, lang),
+        "targets_line": _targets_line(tobe, lang),
+        "exec_comment": commentary_html(commentary["executive_summary"], lang)
+        if commentary and commentary.get("executive_summary") else "",
+        "rec_cols": {
+            "title": e(t("report.col_recommendation", lang)),
+            "impact": e(t("tobe.col_impact", lang)),
+            "revenue": e(t("tobe.col_revenue", lang)),
+            "effort": e(t("tobe.col_effort", lang)),
+            "horizon": e(t("tobe.col_horizon", lang)),
+        },
         "cols": {
             "finding": e(t("report.col_finding", lang)),
             "value": e(t("report.col_value", lang)),
@@ -525,6 +742,7 @@ def build_report(
     report_date: date | None = None,
     formats: Sequence[str] = ("html", "pdf"),
     notebooks: Sequence[Path] | None = None,
+    client_dir: Path | None = None,
 ) -> dict[str, Path]:
     """Render the client report of a run as ``report.html`` and/or ``report.pdf`` in ``run_dir``.
 
@@ -550,6 +768,9 @@ def build_report(
         What to write. Both files come from the same HTML string.
     notebooks : sequence of Path, optional
         Executed notebooks in report order; default: ``sorted(run_dir/notebooks/*.ipynb)``.
+    client_dir : Path, optional
+        The client folder: its ``commentary.yaml`` / ``commentary.md`` is read here. Without it the
+        commentary the TO-BE notebook stored in ``tobe.json`` is used.
 
     Returns
     -------
@@ -575,11 +796,23 @@ def build_report(
         if not notebooks:
             raise FileNotFoundError(f"no executed notebooks in {run_dir / 'notebooks'}")
 
+    from .recommend import load_commentary, read_tobe
+
     started = time.perf_counter()
     nb = merge_notebooks([Path(p) for p in notebooks])
+    findings = read_findings(run_dir)
+    tobe = read_tobe(run_dir)
+    commentary = dict((tobe or {}).get("commentary") or {})
+    if client_dir is not None:
+        commentary = load_commentary(client_dir, lang)
+    _insert_commentary(nb, commentary, lang)
+    appendix = nbformat.v4.new_code_cell(outputs=[nbformat.v4.new_output(
+        "display_data", data={"text/html": appendix_html(findings, tobe, lang, commentary.get("appendix"))})])
+    appendix.id = "cx-appendix"
+    nb.cells.append(appendix)
     context = _context(
         nb=nb,
-        findings=read_findings(run_dir),
+        findings=findings,
         client_name=client_name,
         lang=lang,
         branding=branding,
@@ -587,6 +820,8 @@ def build_report(
         period=period,
         run_id=run_id,
         report_date=report_date or date.today(),
+        tobe=tobe,
+        commentary=commentary,
     )
     html_text = _render_html(nb, context, lang=lang, title=f"{t('report.title', lang)} · {client_name}")
     log.info("report: %d notebook(s) merged and rendered to HTML in %.2f s", len(notebooks),

@@ -218,7 +218,7 @@ def run_audit(
     result.outputs = build_report(
         run_dir, client_name=audit.name, lang=lang, branding=audit.config.client.branding,
         logo_path=(audit.dir / logo) if logo else None, period=period, run_id=run_id,
-        report_date=started.date(), formats=formats,
+        report_date=started.date(), formats=formats, client_dir=audit.dir,
         notebooks=sorted((run_dir / "notebooks").glob("*.ipynb")),
     )
     manifest["report"] = {"seconds": round(time.perf_counter() - t0, 3),

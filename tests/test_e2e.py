@@ -215,17 +215,19 @@ def test_pdf_has_cover_toc_and_page_numbers(run, tmp_path: Path) -> None:
     toc = next(i for i, tx in enumerate(pages) if "Contents" in tx)
     for title in ("Executive summary", "Data quality", "Customer experience metrics"):
         assert re.search(re.escape(title) + r"[ .\u2026]*\d+", pages[toc]), title
+    bodies = {}
     for i, tx in enumerate(pages[1:], start=2):
         assert f"Page {i} / {len(pages)}" in tx, i
-        # content beyond the running header and the page-number footer
+        # text beyond the running header and the page-number footer
         body = tx.replace(f"Page {i} / {len(pages)}", "").replace("Northwind Retail · Customer experience audit", "")
-        assert len(body.strip()) > 40, f"page {i} has no content"
+        bodies[i] = len(body.strip())
     if shutil.which("pdftoppm"):  # look at the pages as images: none is blank
         subprocess.run(["pdftoppm", "-r", "30", "-gray", str(pdf), str(tmp_path / "p")], check=True)
         pngs = sorted(tmp_path.glob("p-*.pgm"))
         assert len(pngs) == len(pages)
-        for png in pngs:
+        for i, png in enumerate(pngs[1:], start=2):
             data = png.read_bytes()
             body = data[data.index(b"255\n") + 4:]
             dark = sum(1 for b in body if b < 200) / len(body)
-            assert dark > 0.0005, f"{png.name} looks blank"
+            # a page carries either text of its own (> a section name) or a figure (ink in the image)
+            assert bodies[i] > 40 or dark > 0.01, f"page {i} looks blank ({bodies[i]} chars, {dark:.4f} ink)"

@@ -201,7 +201,9 @@ def test_html_has_cover_toc_summary_and_sections(rendered: dict) -> None:
     refs = _refs(text)
     toc = text[text.index('class="cx-toc"'): text.index('class="cx-exec"')]
     hrefs = re.findall(r'href="#([^"]+)"', toc)
-    assert hrefs == ["cx-exec-summary", SECTION_1[0], SECTION_2[0], SUB_1[0]]
+    assert hrefs[:4] == ["cx-exec-summary", SECTION_1[0], SECTION_2[0], SUB_1[0]]
+    # then the methodology appendix (always last) and its sub-sections
+    assert hrefs[4:] == ["sec-appendix", "sub-appendix-1", "sub-appendix-2", "sub-appendix-3"]
     assert all(h in refs.ids for h in hrefs)
     for _, title in (SECTION_1, SECTION_2, SUB_1):
         assert title in toc
@@ -361,3 +363,124 @@ def test_pdf_page_numbers_on_content_pages(pdf_pages: list[str]) -> None:
     total = len(pdf_pages)
     for i, text in enumerate(pdf_pages[1:], start=2):
         assert f"Page {i} / {total}" in text, (i, text[-200:])
+
+
+# --- executive summary with recommendations, commentary, methodology appendix ----------------------
+
+
+def _tobe_run(run_dir: Path, png: str) -> Path:
+    """The report fixture's run plus what notebook 07 writes: tobe.json with recommendations, targets,
+    methodology data and (hostile) consultant commentary."""
+    from cxaudit.recommend import recommend, save_tobe, targets
+
+    _make_run(run_dir, png)
+    fs = [
+        Finding(id="cx_metrics.nps.overall", section="cx_metrics", title="NPS is +12", metric="nps", value=12.345,
+                n=1234, ci_low=5.12, ci_high=18.75, severity=3, reach=0.25, unit="pts",
+                evidence={"promoters": 0.37, "detractors": 0.25}),
+        Finding(id="tickets.sla.social", section="voc", title="Social media answers in 6 h", metric="hours",
+                value=6.0, n=300, severity=4, reach=0.2, unit="h", tags={"channels": ["social"]}),
+        Finding(id="employees.kpi_no_cx.Logistics", section="employees", title="Logistics KPIs ignore CX",
+                metric="kpi", value=0.0, n=3, severity=4, reach=0.6, unit="%", tags={"departments": ["Logistics"]}),
+        Finding(id="churn.revenue_at_risk", section="churn", title="Revenue at risk", metric="rar", value=500_000.0,
+                n=900, severity=4, reach=0.1, evidence={"revenue_at_risk": 500_000.0,
+                                                         "uplift_detractors_to_promoter_rate": 100_000.0,
+                                                         "currency": "PLN"}),
+    ]
+    recs = recommend(fs)
+    meth = {"intake": [{"table": "responses", "file": "r.csv", "rows_in": 1250, "kept": 1200, "excluded": 50}],
+            "exclusions": [{"table": "responses", "rule": "speeder", "rows": 50}], "flags": [], "min_base": 30,
+            "assumptions": {"shift": 0.3, "quick_win_min_nps": 1.0}}
+    commentary = {"cx_metrics": "Strong <script>alert(2)</script> base.\n\n- first point\n- second point",
+                  "executive_summary": "EXEC_COMMENT_MARKER & more", "appendix": "APPENDIX_COMMENT"}
+    save_tobe(run_dir, recs, targets(recs, fs), methodology=meth, commentary=commentary)
+    return run_dir
+
+
+@pytest.fixture(scope="module")
+def rendered_tobe(tmp_path_factory: pytest.TempPathFactory, png: str) -> dict:
+    run_dir = _tobe_run(tmp_path_factory.mktemp("tobe"), png)
+    paths = build_report(run_dir, client_name="Acme", lang="ru", report_date=date(2026, 4, 2))
+    return {"run_dir": run_dir, "html": paths["html"].read_text(encoding="utf-8"), "pdf": paths["pdf"]}
+
+
+def test_exec_summary_lists_top_recommendations_with_numbers(rendered_tobe: dict) -> None:
+    from cxaudit.recommend import read_tobe
+
+    text = rendered_tobe["html"]
+    summary = text[text.index('id="cx-exec-summary"'): text.index('class="cx-body"')]
+    assert "Главные рекомендации" in summary and "Ключевые выводы" in summary
+    recs = read_tobe(rendered_tobe["run_dir"])["recommendations"]
+    assert re.findall(r'data-rec-rule="([^"]+)"', summary) == [r.rule for r in recs][:5]
+    # SLA: 100 × 0.2 × 0.25 × 0.5 = 2.5 points (low effort: first); revenue 100 000 × m × 0.5, m = 2.5 / 25
+    assert "+2,5 п. NPS" in summary
+    assert "+5\u00a0000\u00a0PLN" in summary
+    assert "низкие" in summary and "0–3 месяца" in summary
+    # targets line: NPS 12.3 -> 12.3 + 100 × 0.25 × M
+    m = 1 - (1 - 2.5 / 25) * (1 - 100 * 0.6 * 0.25 * 0.1 / 25)
+    assert f"TO-BE через 12 месяцев: NPS +12,3 → +{12.345 + 25 * m:.1f}".replace(".", ",") in summary
+    assert "EXEC_COMMENT_MARKER &amp; more" in summary
+
+
+def test_commentary_is_escaped_and_opens_its_section(rendered_tobe: dict) -> None:
+    text = rendered_tobe["html"]
+    sec = text.index(f'id="{SECTION_2[0]}"')
+    box = text.index('class="cx-commentary"', sec)
+    assert box < text.index(f'id="{SUB_1[0]}"')  # right after the heading, before the next block
+    assert "Комментарий консультанта" in text[box: box + 300]
+    assert "<script>alert(2)" not in text and "Strong &lt;script&gt;alert(2)&lt;/script&gt; base." in text
+    assert "<li>first point</li><li>second point</li>" in text
+
+
+def test_methodology_appendix_is_last_and_in_the_toc(rendered_tobe: dict) -> None:
+    text = rendered_tobe["html"]
+    toc = text[text.index('class="cx-toc"'): text.index('class="cx-exec"')]
+    assert re.findall(r'href="#([^"]+)"', toc)[-5] == "sec-appendix"  # then its four sub-sections
+    app = text.index('id="sec-appendix"')
+    assert app > text.index(f'id="{SECTION_2[0]}"') and app < text.index('class="cx-footer"')
+    appendix = text[app:]
+    for s in ("Приложение: методология", "Формулы", "NPS = 100 × (доля промоутеров − доля критиков)",
+              "Сводка по качеству данных", "Ответы на опрос", "анкета заполнена слишком быстро",
+              "1\u00a0250", "Допущения оценок TO-BE", "30\u00a0%", "APPENDIX_COMMENT", "База меньше 30"):
+        assert s in appendix, s
+
+
+def test_pdf_executive_summary_is_one_page(rendered_tobe: dict) -> None:
+    from pypdf import PdfReader
+
+    pages = [" ".join((p.extract_text() or "").split()) for p in PdfReader(str(rendered_tobe["pdf"])).pages]
+    exec_page = next(i for i, p in enumerate(pages) if p.count("Резюме для руководства") >= 2)
+    assert "Главные рекомендации" in pages[exec_page] and "TO-BE через 12 месяцев" in pages[exec_page]
+    assert SECTION_1[1] in pages[exec_page + 1]  # the sections start on the next page
+    assert "Приложение: методология" in pages[-1] or "Приложение: методология" in pages[-2]
+
+
+def test_commentary_from_the_client_folder(tmp_path: Path, png: str) -> None:
+    run_dir = _tobe_run(tmp_path / "run", png)
+    client = tmp_path / "client"
+    client.mkdir()
+    (client / "commentary.md").write_text("## data_quality\nMD_COMMENT <i>x</i>\n", encoding="utf-8")
+    text = build_report(run_dir, client_name="X", lang="en", formats=("html",), client_dir=client)["html"].read_text()
+    assert "MD_COMMENT &lt;i&gt;x&lt;/i&gt;" in text
+    assert text.index("MD_COMMENT") > text.index(f'id="{SECTION_1[0]}"')
+    assert "EXEC_COMMENT_MARKER" not in text  # the client folder's file replaces tobe.json's commentary
+    assert "Consultant's comment" in text
+
+
+def test_a_lone_note_is_kept_with_what_precedes_it(tmp_path: Path) -> None:
+    rows = "".join(f"<tr><td>r{i}</td><td>1</td></tr>" for i in range(40))
+    nb = _notebook([new_code_cell("t", outputs=[
+        _html(f'<table class="cx-table"><tbody>{rows}</tbody></table>'),
+        _html('<p class="cx-note">Base below 30: interpret with caution.</p>'),
+    ]), new_code_cell("n", outputs=[_html('<p class="cx-note">A caveat &amp; more.</p>')])])
+    nbformat.write(nb, tmp_path / "01_x.ipynb")
+    merged = merge_notebooks([tmp_path / "01_x.ipynb"])
+    outs = merged.cells[0].outputs
+    assert "cxaudit" not in outs[0].metadata or "keep" not in outs[0].metadata["cxaudit"]["classes"]
+    assert outs[1].metadata["cxaudit"]["classes"] == "cx-keep-with-previous"
+    assert merged.cells[1].metadata["cxaudit"]["cell_classes"] == "cx-keep-with-previous"
+    text = build_report(tmp_path, client_name="X", lang="en", formats=("html",),
+                        notebooks=[tmp_path / "01_x.ipynb"])["html"].read_text("utf-8")
+    assert '<div class="cx-cell cx-keep-with-previous">' in text
+    assert 'class="cx-output cx-html cx-keep-with-previous"' in text
+    assert ".cx-keep-with-previous { break-before: avoid" in text

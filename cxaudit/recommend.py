@@ -1,0 +1,1642 @@
+"""TO-BE: findings -> prioritised recommendations, targets, journey map, roadmap and measurement plan.
+
+The AS-IS notebooks emit :class:`~cxaudit.findings.Finding` records. A library of **rules** (YAML:
+``cxaudit/resources/rules.yaml``, plus an optional ``rules.yaml`` in the client folder and overrides
+in ``audit.yaml``) turns them into :class:`Recommendation` s. A rule fires when a finding matches its
+trigger (id glob or regex, section, tags, severity, reach, value or evidence conditions); a rule whose
+trigger finding is absent simply does not fire, so the engine works with whatever findings exist.
+
+Every recommendation carries
+
+* its text in en, ru and pl, quoting the finding's numbers (placeholders filled from the finding and
+  its evidence, formatted for the language);
+* an **impact estimate** in NPS points, from one of the models below, with its assumption spelled
+  out in the report language; and revenue from the churn economics where the run has them;
+* an effort level (low / medium / high), a horizon (0–3, 3–6, 6–12 months), an owner and the metric
+  that measures it (where, how often, baseline and target).
+
+Impact models (all move detractors to passives: each moved respondent adds 100 / n NPS points)
+----------------------------------------------------------------------------------------------------
+``detractor_shift``
+    ΔNPS = 100 × r × d_a × s: a share ``r`` of customers is affected (the finding's reach), ``d_a``
+    of them are detractors (the finding's ``evidence["detractor_share"]`` or the overall detractor
+    share), and the change moves a share ``s`` of those detractors to passive.
+``driver_share``
+    ΔNPS = 100 × d × w × c: the touchpoint's key-driver importance ``w`` (its share of the explained
+    NPS variance, ``evidence["importance"]``; Johnson's relative weights / Shapley–LMG, see
+    METHODS.md) times the overall detractor share ``d`` is the part of the detractors the touchpoint
+    accounts for; closing a share ``c`` of its performance gap moves that part of them. Without an
+    importance it falls back to ``detractor_shift``.
+``segment_gap``
+    ΔNPS = r × (NPS_rest − NPS_group) × c: closing a share ``c`` of a group's NPS gap to the rest of
+    the customers lifts the overall NPS by the group's weight ``r`` times the closed gap. The group is
+    a segment (``cx_metrics.nps.low_segment.*``: evidence ``rest_nps``) or the customers who rate a
+    touchpoint low (``journey.pain_point.*``: evidence ``gap``, reach = their share). Without a gap it
+    falls back to ``driver_share``, then ``detractor_shift``.
+``fixed`` / ``none``
+    A consultant's figure / an enabler with no direct NPS effect.
+
+Each recommendation moves a share m_i = ΔNPS_i / (100 d) of the detractor pool. The plan as a
+whole moves M = 1 − Π(1 − m_i) (independent effects on one pool, so nothing is counted twice and M
+never exceeds 1), capped at ``max_detractor_move``. Targets: NPS_TO-BE = NPS + 100 d M; the moved
+detractors become satisfied, CSAT_TO-BE = CSAT + 100 d M (an upper bound); churn falls by
+d M (r_d − r_pa) where r_d, r_pa are the detractor and passive churn rates, and the revenue kept is
+the churn section's uplift (revenue saved if detractors churned at the promoter rate, METHODS.md
+"Churn and money") × M × (r_d − r_pa) / (r_d − r_p). When per-group churn rates are not in the
+evidence they are derived from the overall churn rate c, the detractor/promoter churn ratio R and the
+NPS shares, assuming passives churn midway: r_p = c / (p + (1 − p − d)(1 + R) / 2 + d R).
+
+Examples
+--------
+>>> from cxaudit.findings import Finding
+>>> fs = [Finding(id="cx_metrics.nps.overall", section="cx_metrics", title="NPS is +12", metric="nps",
+...               value=12.0, n=500, severity=3, reach=0.25, unit="pts",
+...               evidence={"promoters": 0.37, "detractors": 0.25}),
+...       Finding(id="tickets.sla.social", section="voc", title="Social answers in 6 h", metric="hours",
+...               value=6.0, n=300, severity=4, reach=0.1, unit="h", tags={"channels": ["social"]})]
+>>> recs = recommend(fs)
+>>> recs[0].rule, recs[0].tags["channels"], round(recs[0].impact_nps, 2)
+('tickets_sla', ['social'], 0.75)
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import html as _html
+import json
+import math
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import asdict, dataclass, field
+from importlib import resources
+from pathlib import Path
+from typing import Any, Literal
+
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+import yaml
+from matplotlib.figure import Figure
+from matplotlib.lines import Line2D
+from matplotlib.patches import Patch
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from .errors import ConfigError
+from .findings import Finding
+from .i18n import LANGUAGES, catalog, fmt_ci, fmt_num, fmt_pct, t
+from .plots import PALETTE
+
+__all__ = [
+    "EFFORTS",
+    "HORIZONS",
+    "DEFAULT_ASSUMPTIONS",
+    "Rule",
+    "RuleBook",
+    "Recommendation",
+    "Economics",
+    "Targets",
+    "load_rules",
+    "builtin_rules",
+    "rulebook",
+    "recommend",
+    "economics",
+    "targets",
+    "journey_map",
+    "roadmap",
+    "measurement_plan",
+    "format_finding_value",
+    "render_text",
+    "recommendations_html",
+    "targets_table",
+    "impact_effort_chart",
+    "targets_chart",
+    "journey_map_chart",
+    "roadmap_chart",
+    "save_tobe",
+    "read_tobe",
+    "load_commentary",
+]
+
+EFFORTS: tuple[str, ...] = ("low", "medium", "high")
+EFFORT_COST: dict[str, int] = {"low": 1, "medium": 2, "high": 3}
+HORIZONS: tuple[str, ...] = ("0-3", "3-6", "6-12")
+HORIZON_MONTHS: dict[str, tuple[int, int]] = {"0-3": (0, 3), "3-6": (3, 6), "6-12": (6, 12)}
+QUADRANTS: tuple[str, ...] = ("quick_win", "strategic", "fill_in", "reconsider")
+FREQUENCIES: tuple[str, ...] = ("continuous", "weekly", "monthly", "quarterly")
+TAG_KINDS: tuple[str, ...] = ("touchpoints", "stages", "channels", "departments", "segments", "themes", "reasons")
+#: Singular placeholder name of each tag kind (``{touchpoint}`` is the first of ``tags["touchpoints"]``).
+SINGULAR: dict[str, str] = {k: k[:-1] for k in TAG_KINDS}
+
+#: Labelled, overridable assumptions (``assumptions:`` in a rules file or in audit.yaml).
+DEFAULT_ASSUMPTIONS: dict[str, float] = {
+    "detractor_share": 0.25,  # only when the run has no NPS finding
+    "shift": 0.3,  # share of the affected detractors a change moves to passive
+    "closure": 0.5,  # share of a performance gap a change closes within 12 months
+    "max_detractor_move": 0.35,  # the whole plan moves at most this share of the detractors in 12 months
+    "passive_churn_gap_share": 0.5,  # (r_d − r_pa) / (r_d − r_p) when it cannot be derived
+    "quick_win_min_nps": 1.0,  # impact (NPS points) that makes a change "high impact"
+    "journey_gap_closure": 0.5,  # share of a touchpoint's gap to the best-rated quartile closed
+}
+
+_ROOT_RULES = "rules.yaml"
+_IMPORTANCE_KEYS = ("importance", "importance_share", "relative_weight", "rel_weight", "weight_share", "shapley", "lmg", "rwa")
+#: Evidence keys holding the detractor share *among the affected customers* (not among all detractors).
+_DETRACTOR_KEYS = ("detractor_share_of_mentions", "detractor_share", "detractor_share_affected")
+
+
+# --- rule schema ---------------------------------------------------------------------------------------
+
+
+class _M(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Cond(_M):
+    """Numeric condition: every bound given must hold."""
+
+    gt: float | None = None
+    ge: float | None = None
+    lt: float | None = None
+    le: float | None = None
+    as_share: bool = Field(False, description="read a value above 1 as a percentage (42 -> 0.42) first")
+
+    def ok(self, x: Any) -> bool:
+        if not isinstance(x, int | float) or isinstance(x, bool) or (isinstance(x, float) and math.isnan(x)):
+            return False
+        if self.as_share:
+            x = _share(x)
+        return ((self.gt is None or x > self.gt) and (self.ge is None or x >= self.ge)
+                and (self.lt is None or x < self.lt) and (self.le is None or x <= self.le))
+
+
+class Trigger(_M):
+    """Which findings fire a rule. ``id`` takes shell globs (``journey.pain_point.*``)."""
+
+    id: str | list[str] | None = None
+    id_regex: str | None = None
+    section: str | None = None
+    tags: dict[str, str | list[str]] = Field(default_factory=dict)
+    text_regex: str | None = Field(None, description="matched (case-insensitively) on id, title and evidence labels")
+    min_severity: int = Field(1, ge=1, le=5)
+    min_reach: float = Field(0.0, ge=0, le=1)
+    value: Cond | None = None
+    evidence: dict[str, Cond] = Field(default_factory=dict)
+
+    @field_validator("id_regex", "text_regex")
+    @classmethod
+    def _regex(cls, v: str | None) -> str | None:
+        if v is not None:
+            try:
+                re.compile(v)
+            except re.error as exc:
+                raise ValueError(f"not a valid regular expression: {exc}") from None
+        return v
+
+    @model_validator(mode="after")
+    def _something(self) -> Trigger:
+        if self.id is None and self.id_regex is None and self.section is None:
+            raise ValueError("a trigger needs 'id', 'id_regex' or 'section'")
+        return self
+
+    def matches(self, f: Finding) -> bool:
+        ids = [self.id] if isinstance(self.id, str) else (self.id or [])
+        if ids and not any(fnmatch.fnmatchcase(f.id, p) for p in ids):
+            return False
+        if self.id_regex is not None and not re.search(self.id_regex, f.id):
+            return False
+        if self.section is not None and f.section != self.section:
+            return False
+        for kind, want in self.tags.items():
+            have = [str(v) for v in (f.tags or {}).get(kind, [])]
+            pats = [want] if isinstance(want, str) else want
+            if not have or not any(fnmatch.fnmatchcase(h, p) for h in have for p in pats):
+                return False
+        if self.text_regex is not None:
+            labels = [str(v) for k, v in (f.evidence or {}).items() if isinstance(v, str) and "label" in k or k == "reason"]
+            hay = " ".join([f.id, f.title, *labels])
+            if not re.search(self.text_regex, hay, re.IGNORECASE):
+                return False
+        if int(f.severity) < self.min_severity or float(f.reach) < self.min_reach:
+            return False
+        if self.value is not None and not self.value.ok(f.value):
+            return False
+        ev = f.evidence or {}
+        # "a|b": the first of the alternative keys the evidence has
+        return all(cond.ok(next((ev[k] for k in key.split("|") if k in ev), None)) for key, cond in self.evidence.items())
+
+
+class Impact(_M):
+    """How a rule's NPS impact is estimated (see the module docstring for the formulas)."""
+
+    model: Literal["detractor_shift", "driver_share", "segment_gap", "fixed", "none"] = "detractor_shift"
+    shift: float | None = Field(None, gt=0, le=1)
+    closure: float | None = Field(None, gt=0, le=1)
+    nps: float | None = Field(None, ge=0, le=100, description="ΔNPS for the 'fixed' model")
+    reach: str = Field("reach", description="'reach', 'detractors' or 'ev.<key>' (a share 0..1)")
+    affected_detractors: str | float | None = Field(
+        None, description="detractor share among the affected: a number, 'ev.<key>', or default")
+
+    @field_validator("reach")
+    @classmethod
+    def _reach(cls, v: str) -> str:
+        if v not in ("reach", "detractors") and not v.startswith("ev."):
+            raise ValueError(f"expected 'reach', 'detractors' or 'ev.<key>', got {v!r}")
+        return v
+
+
+class Measure(_M):
+    """What measures a change: a metric (catalog ``tobe.metric.<metric>``), where and how often, and
+    its AS-IS baseline: the finding's ``value``, ``ev.<key>`` (a share 0..1 is shown as %), or ``none``
+    (touchpoint ratings take theirs from the journey map)."""
+
+    metric: str = Field(..., pattern=r"^[a-z0-9_]+$", description="catalog key tobe.metric.<metric>")
+    frequency: Literal["continuous", "weekly", "monthly", "quarterly"] = "monthly"
+    where: str | None = Field(None, description="tag kind naming where it is measured")
+    baseline: str = Field("value", pattern=r"^(value|none|ev\.[A-Za-z0-9_]+)$")
+    unit: Literal["", "%", "pts", "h"] | None = Field(None, description="unit of the baseline (default: the finding's)")
+
+
+class Target(_M):
+    """Target of the measured value, relative to the finding's value (in the finding's unit)."""
+
+    factor: float | None = Field(None, gt=0)
+    delta: float | None = None
+    value: float | None = None
+
+    @model_validator(mode="after")
+    def _one(self) -> Target:
+        if sum(x is not None for x in (self.factor, self.delta, self.value)) != 1:
+            raise ValueError("give exactly one of factor, delta, value")
+        return self
+
+    def apply(self, x: float) -> float:
+        if self.factor is not None:
+            return x * self.factor
+        if self.delta is not None:
+            return x + self.delta
+        return float(self.value)  # type: ignore[arg-type]
+
+
+class Text(_M):
+    title: str = Field(..., min_length=1)
+    action: str = Field(..., min_length=1)
+
+
+class Rule(_M):
+    """One recommendation rule (see ``cxaudit/resources/rules.yaml`` for the annotated library)."""
+
+    id: str = Field(..., pattern=r"^[a-z0-9][a-z0-9_.-]*$")
+    family: str = Field(..., pattern=r"^[a-z0-9_]+$")
+    when: Trigger
+    group: str | None = Field(None, description="per finding, only the first matching rule of a group fires")
+    per: Literal["finding", "all"] = "finding"
+    merge: str | None = Field(None, description="recommendations with the same rendered key are merged")
+    effort: Literal["low", "medium", "high"]
+    horizon: Literal["0-3", "3-6", "6-12"]
+    impact: Impact = Impact()
+    measure: Measure
+    target: Target | None = None
+    owner: str = "departments"
+    enabled: bool = True
+    text: dict[Literal["en", "ru", "pl"], Text]
+
+    @field_validator("text")
+    @classmethod
+    def _all_languages(cls, v: dict[str, Text]) -> dict[str, Text]:
+        missing = [lang for lang in LANGUAGES if lang not in v]
+        if missing:
+            raise ValueError(f"text is missing language(s) {missing}; every rule needs en, ru and pl")
+        return v
+
+
+class Override(_M):
+    """A consultant's change to one rule: switch it off, fix its priority, effort, horizon or impact."""
+
+    enabled: bool | None = None
+    priority: float | None = Field(None, description="replaces the computed priority score")
+    weight: float | None = Field(None, gt=0, description="multiplies the computed priority score")
+    effort: Literal["low", "medium", "high"] | None = None
+    horizon: Literal["0-3", "3-6", "6-12"] | None = None
+    impact_nps: float | None = Field(None, ge=0, le=100)
+
+
+class _RulesFile(_M):
+    version: int = 1
+    rules: list[Rule] = Field(default_factory=list)
+    overrides: dict[str, Override] = Field(default_factory=dict)
+    assumptions: dict[str, float] = Field(default_factory=dict)
+
+    @field_validator("assumptions")
+    @classmethod
+    def _known(cls, v: dict[str, float]) -> dict[str, float]:
+        unknown = sorted(set(v) - set(DEFAULT_ASSUMPTIONS))
+        if unknown:
+            raise ValueError(f"unknown assumption(s) {unknown}; known: {', '.join(DEFAULT_ASSUMPTIONS)}")
+        return v
+
+    @model_validator(mode="after")
+    def _unique(self) -> _RulesFile:
+        seen: set[str] = set()
+        for r in self.rules:
+            if r.id in seen:
+                raise ValueError(f"rule id {r.id!r} defined twice")
+            seen.add(r.id)
+        return self
+
+
+@dataclass(frozen=True)
+class RuleBook:
+    """Rules in firing order, consultant overrides by rule id, and the assumptions in force."""
+
+    rules: tuple[Rule, ...]
+    overrides: Mapping[str, Override] = field(default_factory=dict)
+    assumptions: Mapping[str, float] = field(default_factory=lambda: dict(DEFAULT_ASSUMPTIONS))
+    sources: tuple[str, ...] = ()
+
+    def a(self, key: str) -> float:
+        return float(self.assumptions.get(key, DEFAULT_ASSUMPTIONS[key]))
+
+
+def _pydantic_error(shown: str, prefix: str, exc: ValidationError, data: Any) -> ConfigError:
+    err = next((e for e in exc.errors() if e["type"] == "extra_forbidden"), exc.errors()[0])
+    loc = list(err["loc"])
+    # name rules by their id rather than by their position
+    if len(loc) >= 2 and loc[0] == "rules" and isinstance(loc[1], int):
+        try:
+            rid = data["rules"][loc[1]].get("id")
+        except (KeyError, IndexError, TypeError, AttributeError):
+            rid = None
+        if rid:
+            loc[1] = rid
+    key = ".".join(str(p) for p in [*([prefix] if prefix else []), *loc])
+    msg = err["msg"].removeprefix("Value error, ")
+    if err["type"] == "extra_forbidden":
+        msg = "unknown key"
+    elif err["type"] == "missing":
+        msg = "required key is missing"
+    elif err["type"] == "literal_error":
+        msg = f"expected one of {err['ctx']['expected']}, got {err.get('input')!r}"
+    return ConfigError(shown, key, msg)
+
+
+def _parse(data: Any, shown: str, prefix: str = "") -> _RulesFile:
+    if data is None:
+        data = {}
+    if not isinstance(data, dict):
+        raise ConfigError(shown, prefix, "expected a mapping with 'rules', 'overrides' and/or 'assumptions'")
+    try:
+        return _RulesFile.model_validate(data)
+    except ValidationError as exc:
+        raise _pydantic_error(shown, prefix, exc, data) from None
+
+
+def load_rules(path: str | Path) -> RuleBook:
+    """Read one rules file (YAML: ``rules``, ``overrides``, ``assumptions``) and validate it.
+
+    Raises
+    ------
+    ConfigError
+        Naming the file and the dotted key (rules by their id), e.g.
+        ``rules.yaml: key 'rules.fix_x.effort': expected one of 'low', 'medium' or 'high', got 'huge'``.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise ConfigError(str(path), "", "file not found")
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+        raise ConfigError(str(path), "", f"not valid YAML{where}: {getattr(exc, 'problem', exc)}") from None
+    parsed = _parse(data, str(path))
+    return RuleBook(tuple(parsed.rules), dict(parsed.overrides),
+                    {**DEFAULT_ASSUMPTIONS, **parsed.assumptions}, (str(path),))
+
+
+def builtin_rules() -> RuleBook:
+    """The rule library shipped with cxaudit (``cxaudit/resources/rules.yaml``)."""
+    res = resources.files("cxaudit").joinpath("resources").joinpath(_ROOT_RULES)
+    with resources.as_file(res) as p:
+        return load_rules(p)
+
+
+def _merge_books(base: RuleBook, extra: _RulesFile, source: str) -> RuleBook:
+    rules = list(base.rules)
+    index = {r.id: i for i, r in enumerate(rules)}
+    for r in extra.rules:  # same id: the consultant's rule replaces the built-in one in place
+        if r.id in index:
+            rules[index[r.id]] = r
+        else:
+            index[r.id] = len(rules)
+            rules.append(r)
+    overrides = dict(base.overrides)
+    for k, o in extra.overrides.items():
+        prev = overrides.get(k)
+        overrides[k] = o if prev is None else prev.model_copy(update=o.model_dump(exclude_none=True))
+    return RuleBook(tuple(rules), overrides, {**base.assumptions, **extra.assumptions},
+                    (*base.sources, source))
+
+
+def _config_section(config: Any) -> dict[str, Any]:
+    """``audit.yaml``'s optional ``recommendations`` section as plain data (absent: empty)."""
+    section = getattr(config, "recommendations", None) if config is not None else None
+    if section is None:
+        return {}
+    if hasattr(section, "model_dump"):
+        return {k: v for k, v in section.model_dump(exclude_none=True).items() if v not in ({}, [])}
+    if isinstance(section, dict):
+        return dict(section)
+    raise ConfigError("audit.yaml", "recommendations", f"expected a mapping, got {type(section).__name__}")
+
+
+def rulebook(client_dir: str | Path | None = None, config: Any = None) -> RuleBook:
+    """Built-in rules + ``<client_dir>/rules.yaml`` (if present) + ``audit.yaml`` ``recommendations``.
+
+    A client rule with a built-in rule's id replaces it; new ids are appended (they fire after the
+    built-in ones). Overrides and assumptions are merged in the same order, the last one winning.
+    ``config.recommendations`` (optional) may hold ``rules_file`` (another file name in the client
+    folder), ``rules`` (a list), ``overrides`` and ``assumptions``.
+    """
+    book = builtin_rules()
+    section = _config_section(config)
+    folder = Path(client_dir) if client_dir is not None else None
+    if folder is not None:
+        name = section.get("rules_file") or _ROOT_RULES
+        path = folder / str(name)
+        if path.is_file():
+            try:
+                data = yaml.safe_load(path.read_text(encoding="utf-8"))
+            except yaml.YAMLError as exc:
+                raise ConfigError(str(path), "", f"not valid YAML: {getattr(exc, 'problem', exc)}") from None
+            book = _merge_books(book, _parse(data, str(path)), str(path))
+        elif section.get("rules_file"):
+            raise ConfigError(str(folder / "audit.yaml"), "recommendations.rules_file",
+                              f"file {name!r} not found in {folder}")
+    inline = {k: section[k] for k in ("rules", "overrides", "assumptions") if k in section}
+    if inline:
+        shown = str(folder / "audit.yaml") if folder is not None else "audit.yaml"
+        book = _merge_books(book, _parse(inline, shown, "recommendations"), shown)
+    return book
+
+
+# --- economics: what the run knows about NPS, CSAT, churn and money ------------------------------------
+
+
+@dataclass(frozen=True)
+class Economics:
+    """The numbers the impact models and the targets read from the findings (``None``: unknown)."""
+
+    detractors: float
+    detractors_known: bool
+    promoters: float | None = None
+    nps: Finding | None = None
+    csat: Finding | None = None
+    churn_rate: float | None = None
+    churn_ratio: float | None = None
+    rates: dict[str, float] | None = None
+    rates_source: str | None = None
+    revenue_at_risk: float | None = None
+    uplift: float | None = None
+    currency: str = ""
+    gap_share: float = 0.5
+    gap_share_source: str = "assumption"
+
+
+def _share(x: Any) -> float | None:
+    """A share 0..1 from a share or a percentage; None for anything that is not a number."""
+    if not isinstance(x, int | float) or isinstance(x, bool) or (isinstance(x, float) and math.isnan(x)):
+        return None
+    x = float(x)
+    return x / 100 if x > 1 else x
+
+
+def _find(findings: Sequence[Finding], fid: str) -> Finding | None:
+    return next((f for f in findings if f.id == fid), None)
+
+
+def _ev_rates(ev: Mapping[str, Any]) -> dict[str, float] | None:
+    """Churn rates by NPS group from evidence (``detractor_rate``, ``promoter_rate``, optional
+    ``passive_rate``, or a ``rates`` mapping); a missing passive rate is put midway."""
+    nested = ev.get("rates")
+    out: dict[str, float] = {}
+    for group in ("promoter", "passive", "detractor"):
+        cands = [ev.get(k) for k in (f"rate_{group}", f"rate_{group}s", f"{group}_rate", f"{group}s_rate")]
+        if isinstance(nested, dict):
+            cands += [nested.get(group), nested.get(group + "s")]
+        val = next((s for s in (_share(c) for c in cands) if s is not None), None)
+        if val is not None:
+            out[group] = val
+    if "promoter" not in out or "detractor" not in out:
+        return None
+    out.setdefault("passive", (out["promoter"] + out["detractor"]) / 2)
+    return {k: out[k] for k in ("promoter", "passive", "detractor")}
+
+
+def economics(findings: Sequence[Finding], assumptions: Mapping[str, float] | None = None) -> Economics:
+    """Collect detractor share, CSAT, churn rates and revenue at risk from the run's findings.
+
+    Reads ``cx_metrics.nps.overall`` (evidence ``promoters``/``detractors``), ``cx_metrics.csat.overall``,
+    ``churn.rate.overall`` (value: churn rate, % or share), ``churn.detractor_ratio`` (value: the
+    detractor / promoter churn ratio R; evidence may give per-group rates as ``rate_promoter``,
+    ``rate_passive``, ``rate_detractor``) and ``churn.revenue_at_risk`` (evidence ``revenue_at_risk``,
+    ``uplift_detractors_to_promoter_rate``, ``currency``).
+
+    When per-group rates are absent but c, R and the NPS shares are known, they are derived with
+    passives churning midway between promoters and detractors:
+    r_p = c / (p + (1 − p − d)(1 + R)/2 + d R), r_d = R r_p, r_pa = (r_p + r_d)/2.
+    """
+    a = {**DEFAULT_ASSUMPTIONS, **(assumptions or {})}
+    nps_f = _find(findings, "cx_metrics.nps.overall")
+    d = p = None
+    if nps_f is not None:
+        d, p = _share(nps_f.evidence.get("detractors")), _share(nps_f.evidence.get("promoters"))
+    csat_f = _find(findings, "cx_metrics.csat.overall")
+    rate_f = _find(findings, "churn.rate.overall")
+    ratio_f = _find(findings, "churn.detractor_ratio")
+    risk_f = _find(findings, "churn.revenue_at_risk")
+    churn_rate = None
+    if rate_f is not None:
+        churn_rate = rate_f.value / 100 if rate_f.unit == "%" or rate_f.value > 1 else float(rate_f.value)
+    ratio = float(ratio_f.value) if ratio_f is not None and ratio_f.value > 0 else None
+    rates, source = None, None
+    for f in (ratio_f, rate_f, risk_f):
+        if f is not None and (r := _ev_rates(f.evidence)):
+            rates, source = r, "evidence"
+            break
+    if rates is None and churn_rate is not None and ratio is not None and d is not None and p is not None:
+        denom = p + (1 - p - d) * (1 + ratio) / 2 + d * ratio
+        if denom > 0:
+            rp = churn_rate / denom
+            rates = {"promoter": rp, "passive": rp * (1 + ratio) / 2, "detractor": rp * ratio}
+            source = "derived"
+    gap, gap_src = a["passive_churn_gap_share"], "assumption"
+    if rates is not None and rates["detractor"] > rates["promoter"]:
+        gap = (rates["detractor"] - rates["passive"]) / (rates["detractor"] - rates["promoter"])
+        gap, gap_src = min(max(gap, 0.0), 1.0), source or "evidence"
+    risk = uplift = None
+    currency = ""
+    if risk_f is not None:
+        ev = risk_f.evidence
+        risk = ev.get("revenue_at_risk", risk_f.value)
+        uplift = ev.get("uplift_detractors_to_promoter_rate")
+        currency = str(ev.get("currency") or "")
+        risk = float(risk) if isinstance(risk, int | float) else None
+        uplift = float(uplift) if isinstance(uplift, int | float) else None
+    return Economics(
+        detractors=d if d is not None else a["detractor_share"], detractors_known=d is not None, promoters=p,
+        nps=nps_f, csat=csat_f, churn_rate=churn_rate, churn_ratio=ratio, rates=rates, rates_source=source,
+        revenue_at_risk=risk, uplift=uplift, currency=currency, gap_share=gap, gap_share_source=gap_src,
+    )
+
+
+# --- text: placeholders filled from the finding, formatted for the language ---------------------------
+
+_PLACEHOLDER = re.compile(r"\{([a-z_][a-z0-9_]*(?:\.[A-Za-z0-9_]+)?)(?:\|([a-z0-9]+))?\}")
+_OPTIONAL = re.compile(r"\[\[(.*?)\]\]", re.DOTALL)
+FILTERS: tuple[str, ...] = ("pct", "pct100", "num0", "num1", "num2", "signed", "money", "x", "h", "min")
+BASE_FIELDS: tuple[str, ...] = ("value", "n", "ci", "reach", "severity", "title", "count", "items")
+
+
+def format_finding_value(f: Finding, lang: str) -> str:
+    """A finding's value as the report prints it (hours with the localised unit)."""
+    if f.unit == "%":
+        return fmt_pct(f.value / 100, lang, 1)
+    if f.unit == "pts":
+        return fmt_num(f.value, lang, 1, sign=True)
+    if f.unit == "h":
+        return f"{fmt_num(f.value, lang, 1)}\u00a0{t('tobe.unit.hours', lang)}"
+    return fmt_num(f.value, lang, 1 if abs(f.value) < 1000 else 0)
+
+
+def _fmt_filtered(x: Any, filt: str | None, lang: str, currency: str) -> str | None:
+    if isinstance(x, str) and filt is None:
+        return x
+    if not isinstance(x, int | float) or isinstance(x, bool) or (isinstance(x, float) and math.isnan(x)):
+        return None
+    x = float(x)
+    match filt:
+        case "pct":
+            return fmt_pct(_share(x) if x > 1 else x, lang)
+        case "pct100":
+            return fmt_pct(x / 100, lang)
+        case "num0" | "num1" | "num2":
+            return fmt_num(x, lang, int(filt[-1]))
+        case "signed":
+            return fmt_num(x, lang, 1, sign=True)
+        case "money":
+            return _money(x, lang, currency)
+        case "x":
+            return f"{fmt_num(x, lang, 1)}\u00d7"
+        case "h":
+            return f"{fmt_num(x, lang, 1)}\u00a0{t('tobe.unit.hours', lang)}"
+        case "min":
+            return f"{fmt_num(x, lang, 0)}\u00a0{t('tobe.unit.minutes', lang)}"
+        case None:
+            return fmt_num(x, lang, 0) if x.is_integer() and abs(x) >= 10 else fmt_num(x, lang, 1)
+    raise ValueError(f"unknown placeholder filter {filt!r}; known: {', '.join(FILTERS)}")
+
+
+def _money(x: float, lang: str, currency: str) -> str:
+    digits = 0 if abs(x) >= 100 else 2
+    return f"{fmt_num(x, lang, digits)}\u00a0{currency}".strip() if currency else fmt_num(x, lang, digits)
+
+
+def _humanise(kind: str, value: str) -> str:
+    if kind == "segments" and "=" in value:
+        return value.split("=", 1)[1]
+    if kind == "touchpoints" and value.startswith("tp_"):
+        value = value[3:]
+    return value.replace("_", " ")
+
+
+def tag_label(kind: str, value: str, lang: str, labels: Mapping[str, Mapping[str, str]] | None = None,
+              finding: Finding | None = None) -> str:
+    """The client-facing name of a tag value.
+
+    Looks in order at ``labels[kind]`` (e.g. touchpoint labels from the client's touchpoints table),
+    the finding's evidence (``<kind>_label`` or ``label`` when it has one tag of that kind), the
+    catalog (``tobe.<kind>.<value>``, e.g. ``tobe.stage.post-purchase``), and finally the value itself
+    made readable (``tp_support_call`` -> ``support call``; ``segment=Small business`` -> ``Small business``).
+    """
+    if labels and value in labels.get(kind, {}):
+        return str(labels[kind][value])
+    if finding is not None:
+        ev = finding.evidence or {}
+        single = SINGULAR.get(kind, kind)
+        if isinstance(ev.get(f"{single}_label"), str):
+            return str(ev[f"{single}_label"])
+        if isinstance(ev.get("label"), str) and len((finding.tags or {}).get(kind, [])) == 1:
+            return str(ev["label"])
+        if kind == "reasons" and isinstance(ev.get("reason"), str):
+            return str(ev["reason"])
+    key = f"tobe.{SINGULAR.get(kind, kind)}.{value}"
+    if key in catalog(lang):
+        return t(key, lang)
+    return _humanise(kind, value)
+
+
+def _tag_values(f: Finding, kind: str) -> list[str]:
+    vals = [str(v) for v in (f.tags or {}).get(kind, [])]
+    if not vals and kind == "reasons" and f.id.startswith("churn.reason."):
+        vals = [f.id.removeprefix("churn.reason.")]
+    if not vals and kind == "themes" and f.id.startswith("voc.theme."):
+        vals = [f.id.removeprefix("voc.theme.")]
+    return vals
+
+
+def _fields(fs: Sequence[Finding], lang: str, labels: Mapping[str, Mapping[str, str]] | None,
+            econ: Economics) -> dict[str, Any]:
+    """Placeholder values of one recommendation (the first finding's numbers; tag labels of all)."""
+    f = fs[0]
+    out: dict[str, Any] = {
+        "value": format_finding_value(f, lang),
+        "n": fmt_num(f.n, lang, 0),
+        "ci": fmt_ci(f.ci_low, f.ci_high, lang, 1) if f.ci_low is not None and f.ci_high is not None else None,
+        "reach": fmt_pct(f.reach, lang),
+        "severity": str(int(f.severity)),
+        "title": f.title,
+        "count": fmt_num(len(fs), lang, 0),
+        "_ev": dict(f.evidence or {}),
+        "_raw": {"value": f.value, "n": f.n, "reach": f.reach, "severity": f.severity},
+        "_currency": econ.currency,
+    }
+    items: list[str] = []
+    for kind in TAG_KINDS:
+        seen: list[str] = []
+        for g in fs:
+            for v in _tag_values(g, kind):
+                lab = tag_label(kind, v, lang, labels, g)
+                if lab not in seen:
+                    seen.append(lab)
+        if seen:
+            out[SINGULAR[kind]] = seen[0]
+            out[kind] = ", ".join(seen)
+            items = items or seen
+    out["items"] = ", ".join(items) if items else None
+    return out
+
+
+def render_text(template: str, values: Mapping[str, Any], lang: str) -> str:
+    """Fill ``{name}``, ``{name|filter}`` and ``{ev.key|filter}`` placeholders.
+
+    ``[[ ... ]]`` marks an optional part, dropped when any placeholder inside it has no value; a
+    required placeholder without a value becomes "–". Values are plain text (the caller escapes).
+
+    Examples
+    --------
+    >>> render_text("Answer in {ev.hours|h}[[, not {ev.missing}]].", {"_ev": {"hours": 6.25}}, "ru")
+    'Answer in 6,2\\xa0ч.'
+    """
+    ev = values.get("_ev", {}) or {}
+    currency = str(values.get("_currency", "") or "")
+
+    def one(m: re.Match[str]) -> str | None:
+        name, filt = m.group(1), m.group(2)
+        raw = ev.get(name[3:]) if name.startswith("ev.") else values.get(name)
+        if filt is not None and name in (values.get("_raw") or {}):
+            raw = values["_raw"][name]
+        if raw is None:
+            return None
+        if isinstance(raw, str) and filt is None:
+            return raw
+        return _fmt_filtered(raw, filt, lang, currency)
+
+    def optional(m: re.Match[str]) -> str:
+        part = m.group(1)
+        filled = [one(x) for x in _PLACEHOLDER.finditer(part)]
+        if any(v is None for v in filled):
+            return ""
+        return _PLACEHOLDER.sub(lambda x: one(x) or "", part)
+
+    text = _OPTIONAL.sub(optional, template)
+    text = _PLACEHOLDER.sub(lambda x: one(x) or "–", text)
+    return re.sub(r"[ \t]{2,}", " ", text).strip()
+
+
+def placeholders(template: str) -> set[str]:
+    """Placeholder names used in a template (``ev.*`` counted as ``ev``)."""
+    return {("ev" if m.group(1).startswith("ev.") else m.group(1)) for m in _PLACEHOLDER.finditer(template)}
+
+
+# --- the engine ------------------------------------------------------------------------------------------
+
+
+@dataclass
+class Recommendation:
+    """One prioritised change, with the findings behind it and what it is worth.
+
+    ``texts[lang]`` holds ``title``, ``action`` and ``impact_note`` (the stated assumption) in each
+    report language; numbers are kept raw and formatted by the report.
+    """
+
+    id: str
+    rule: str
+    family: str
+    findings: list[str]
+    evidence: list[dict[str, Any]]
+    texts: dict[str, dict[str, str]]
+    impact_nps: float
+    detractor_move: float
+    impact_model: str
+    revenue: float | None
+    currency: str
+    effort: str
+    horizon: str
+    tags: dict[str, list[str]]
+    owner: str
+    measure: dict[str, Any]
+    score: float = 0.0
+    quadrant: str = ""
+    rank: int = 0
+    overridden: list[str] = field(default_factory=list)
+
+    def title(self, lang: str) -> str:
+        return self.texts[lang]["title"]
+
+    def action(self, lang: str) -> str:
+        return self.texts[lang]["action"]
+
+    def label(self, lang: str) -> str:
+        """``R1``, ``Р1``, ... — how the report refers to it."""
+        return f"{t('tobe.rec_prefix', lang)}{self.rank}"
+
+    def to_dict(self) -> dict[str, Any]:
+        d = asdict(self)
+        return json.loads(json.dumps(d, default=float))
+
+    @classmethod
+    def from_dict(cls, d: Mapping[str, Any]) -> Recommendation:
+        return cls(**dict(d))
+
+
+def _importance(f: Finding, findings: Sequence[Finding]) -> float | None:
+    """A touchpoint's key-driver importance (0..1) from the finding or a driver finding of the same touchpoint."""
+    def pick(g: Finding) -> float | None:
+        for k in _IMPORTANCE_KEYS:
+            s = _share((g.evidence or {}).get(k))
+            if s is not None:
+                return s
+        return None
+
+    own = pick(f)
+    if own is not None:
+        return own
+    tps = set(_tag_values(f, "touchpoints"))
+    if not tps:
+        return None
+    for g in findings:
+        if g is not f and "driver" in g.id and tps & set(_tag_values(g, "touchpoints")):
+            val = pick(g)
+            if val is None and g.unit == "%":
+                val = _share(g.value)
+            if val is not None:
+                return val
+    return None
+
+
+def _spec_share(spec: str | float | None, f: Finding, econ: Economics) -> float | None:
+    if spec is None:
+        return None
+    if isinstance(spec, int | float):
+        return float(spec)
+    if spec == "reach":
+        return float(f.reach)
+    if spec == "detractors":
+        return econ.detractors
+    if spec.startswith("ev."):
+        return _share((f.evidence or {}).get(spec[3:]))
+    raise ValueError(f"unknown share spec {spec!r}")
+
+
+def _impact(rule: Rule, f: Finding, findings: Sequence[Finding], econ: Economics,
+            a: Mapping[str, float]) -> tuple[float, str, dict[str, float]]:
+    """(ΔNPS, model used, the numbers the assumption note quotes) for one finding."""
+    spec = rule.impact
+    d = econ.detractors
+    model = spec.model
+    if model == "none":
+        return 0.0, "none", {}
+    if model == "fixed":
+        return float(spec.nps or 0.0), "fixed", {"nps": float(spec.nps or 0.0)}
+    closure = spec.closure if spec.closure is not None else a["closure"]
+    if model == "driver_share":
+        w = _importance(f, findings)
+        if w is not None:
+            return 100 * d * w * closure, "driver_share", {"d": d, "w": w, "c": closure}
+        model = "detractor_shift"
+    if model == "segment_gap":
+        ev = f.evidence or {}
+        gap = None
+        kind = "segment_gap"
+        if isinstance(ev.get("gap"), int | float) and not isinstance(ev.get("gap"), bool):
+            gap, kind = float(ev["gap"]), "low_raters"
+        elif isinstance(ev.get("rest_nps"), int | float):
+            gap = float(ev["rest_nps"]) - float(f.value)
+        elif isinstance(ev.get("diff"), int | float):
+            gap = -float(ev["diff"])
+        r = _spec_share(spec.reach, f, econ) or 0.0
+        if gap is not None and gap > 0:
+            return r * gap * closure, kind, {"r": r, "gap": gap, "c": closure}
+        w = _importance(f, findings)  # no gap in the evidence: fall back to the driver model
+        if w is not None:
+            return 100 * d * w * closure, "driver_share", {"d": d, "w": w, "c": closure}
+        model = "detractor_shift"
+    r = _spec_share(spec.reach, f, econ)
+    r = 0.0 if r is None else min(max(r, 0.0), 1.0)
+    da = _spec_share(spec.affected_detractors, f, econ)
+    if da is None:
+        da = next((s for s in (_share((f.evidence or {}).get(k)) for k in _DETRACTOR_KEYS) if s is not None), None)
+    if da is None:
+        da = d
+    s = spec.shift if spec.shift is not None else a["shift"]
+    return 100 * r * min(da, 1.0) * s, "detractor_shift", {"r": r, "da": min(da, 1.0), "s": s}
+
+
+def _note(model: str, p: Mapping[str, float], lang: str, econ: Economics) -> str:
+    if model == "none":
+        return t("tobe.assume.none", lang)
+    if model == "fixed":
+        return t("tobe.assume.fixed", lang, nps=fmt_num(p["nps"], lang, 1))
+    if model == "driver_share":
+        return t("tobe.assume.driver_share", lang, w=fmt_pct(p["w"], lang), d=fmt_pct(p["d"], lang),
+                 c=fmt_pct(p["c"], lang))
+    if model in ("segment_gap", "low_raters"):
+        return t(f"tobe.assume.{model}", lang, r=fmt_pct(p["r"], lang), gap=fmt_num(p["gap"], lang, 1),
+                 c=fmt_pct(p["c"], lang))
+    return t("tobe.assume.detractor_shift", lang, r=fmt_pct(p["r"], lang), da=fmt_pct(p["da"], lang),
+             s=fmt_pct(p["s"], lang))
+
+
+def _evidence_row(f: Finding, lang: str) -> dict[str, Any]:
+    return {"id": f.id, "title": f.title, "value": f.value, "unit": f.unit, "n": int(f.n), "ci_low": f.ci_low,
+            "ci_high": f.ci_high, "severity": int(f.severity), "reach": float(f.reach),
+            "value_text": format_finding_value(f, lang)}
+
+
+def _combine(ms: Iterable[float]) -> float:
+    """1 − Π(1 − m_i): independent shares of one pool."""
+    keep = 1.0
+    for m in ms:
+        keep *= 1 - min(max(m, 0.0), 1.0)
+    return 1 - keep
+
+
+def recommend(
+    findings: Sequence[Finding],
+    book: RuleBook | None = None,
+    *,
+    labels: Mapping[str, Mapping[str, str]] | None = None,
+    lang: str = "en",
+) -> list[Recommendation]:
+    """Fire the rules on the findings and return the recommendations, ranked (``rank`` 1 = first).
+
+    Parameters
+    ----------
+    findings : sequence of Finding
+        Whatever the run produced; rules without a matching finding do not fire.
+    book : RuleBook, optional
+        Rules, overrides and assumptions (default: :func:`builtin_rules`).
+    labels : mapping, optional
+        ``{tag kind: {value: client-facing label}}``, e.g. touchpoint labels from the client's data.
+    lang : str
+        Language of the evidence lines (finding titles are already in the run's language); the
+        recommendation texts are rendered in every language.
+
+    Notes
+    -----
+    Priority score = ΔNPS / effort cost (low 1, medium 2, high 3), times an override ``weight``, or
+    the override's ``priority``. Ties: revenue, then the triggering finding's severity × reach, then
+    rule order. Quadrant: ΔNPS ≥ ``quick_win_min_nps`` is high impact; low effort is quick.
+    """
+    book = book or builtin_rules()
+    a = {**DEFAULT_ASSUMPTIONS, **book.assumptions}
+    econ = economics(findings, a)
+    claimed: dict[str, set[str]] = {}
+    cands: list[tuple[int, Recommendation, float]] = []
+    for order, rule in enumerate(book.rules):
+        ov = book.overrides.get(rule.id)
+        enabled = rule.enabled if ov is None or ov.enabled is None else ov.enabled
+        if not enabled:
+            continue
+        matched = []
+        for f in findings:
+            if rule.group and f.id in claimed.get(rule.group, set()):
+                continue
+            if rule.when.matches(f):
+                matched.append(f)
+        if not matched:
+            continue
+        if rule.group:
+            claimed.setdefault(rule.group, set()).update(f.id for f in matched)
+        batches = [matched] if rule.per == "all" else [[f] for f in matched]
+        for batch in batches:
+            rec, prio = _build(rule, batch, findings, econ, a, labels, lang)
+            cands.append((order, rec, prio))
+    recs = _merge(cands)
+    return _rank(recs, book, a, econ)
+
+
+def _build(rule: Rule, batch: list[Finding], findings: Sequence[Finding], econ: Economics,
+           a: Mapping[str, float], labels: Mapping[str, Mapping[str, str]] | None,
+           lang: str) -> tuple[Recommendation, float]:
+    impacts = [_impact(rule, f, findings, econ, a) for f in batch]
+    d = econ.detractors
+    ms = [min(i[0] / (100 * d), 1.0) if d > 0 else 0.0 for i in impacts]
+    m = _combine(ms)
+    delta = 100 * d * m if len(batch) > 1 else impacts[0][0]
+    lead = max(range(len(batch)), key=lambda i: impacts[i][0])
+    model, params = impacts[lead][1], impacts[lead][2]
+    tags: dict[str, list[str]] = {}
+    for f in batch:
+        for kind in TAG_KINDS:
+            for v in _tag_values(f, kind):
+                tags.setdefault(kind, [])
+                if v not in tags[kind]:
+                    tags[kind].append(v)
+    texts: dict[str, dict[str, str]] = {}
+    for lg in LANGUAGES:
+        vals = _fields(batch, lg, labels, econ)
+        texts[lg] = {
+            "title": render_text(rule.text[lg].title, vals, lg),
+            "action": render_text(rule.text[lg].action, vals, lg),
+            "impact_note": _note(model, params, lg, econ),
+        }
+    owner_vals = tags.get(rule.owner, [])
+    owner = ", ".join(tag_label(rule.owner, v, lang, labels, batch[0]) for v in owner_vals)
+    f0 = batch[0]
+    where_kind = rule.measure.where
+    where = ""
+    if where_kind:
+        where = ", ".join(tag_label(where_kind, v, lang, labels, f0) for v in tags.get(where_kind, []))
+    unit = rule.measure.unit if rule.measure.unit is not None else f0.unit
+    baseline: float | None = None
+    if rule.measure.baseline == "value":
+        baseline = float(f0.value)
+    elif rule.measure.baseline.startswith("ev."):
+        raw = (f0.evidence or {}).get(rule.measure.baseline[3:])
+        if isinstance(raw, int | float) and not isinstance(raw, bool):
+            baseline = 100 * float(raw) if unit == "%" and abs(raw) <= 1 else float(raw)
+    measure = {"metric": rule.measure.metric, "frequency": rule.measure.frequency, "where_kind": where_kind,
+               "where": where, "baseline": baseline, "unit": unit,
+               "target": rule.target.apply(baseline) if rule.target is not None and baseline is not None else None}
+    revenue = econ.uplift * m * econ.gap_share if econ.uplift is not None and m > 0 else None
+    key = rule.id + ":" + ("+".join(f.id for f in batch) if rule.per == "finding" else "all")
+    rec = Recommendation(
+        id=key, rule=rule.id, family=rule.family, findings=[f.id for f in batch],
+        evidence=[_evidence_row(f, lang) for f in batch], texts=texts, impact_nps=float(delta),
+        detractor_move=float(m), impact_model=model, revenue=revenue, currency=econ.currency,
+        effort=rule.effort, horizon=rule.horizon, tags=tags, owner=owner, measure=measure,
+    )
+    # merge keys use the raw tag values (the first of each kind), e.g. "touchpoint:{touchpoint}"
+    key_text = render_text(rule.merge, {SINGULAR[k]: v[0] for k, v in tags.items() if v}, "en") if rule.merge else None
+    rec.measure["_merge"] = key_text if key_text and "–" not in key_text else None
+    return rec, max(f.priority for f in batch)
+
+
+def _merge(cands: list[tuple[int, Recommendation, float]]) -> list[tuple[int, Recommendation, float]]:
+    """Merge candidates sharing a merge key: the larger impact keeps its text, findings are united."""
+    out: list[tuple[int, Recommendation, float]] = []
+    by_key: dict[str, int] = {}
+    for order, rec, prio in cands:
+        key = rec.measure.pop("_merge", None)
+        if key is None or key not in by_key:
+            if key is not None:
+                by_key[key] = len(out)
+            out.append((order, rec, prio))
+            continue
+        i = by_key[key]
+        o_order, other, o_prio = out[i]
+        keep, extra = (rec, other) if rec.impact_nps > other.impact_nps else (other, rec)
+        for fid, ev in zip(extra.findings, extra.evidence, strict=True):
+            if fid not in keep.findings:
+                keep.findings.append(fid)
+                keep.evidence.append(ev)
+        for kind, vals in extra.tags.items():
+            keep.tags.setdefault(kind, [])
+            keep.tags[kind] += [v for v in vals if v not in keep.tags[kind]]
+        out[i] = (min(order, o_order), keep, max(prio, o_prio))
+    return out
+
+
+def _rank(cands: list[tuple[int, Recommendation, float]], book: RuleBook, a: Mapping[str, float],
+          econ: Economics) -> list[Recommendation]:
+    scored = []
+    for order, rec, prio in cands:
+        ov = book.overrides.get(rec.rule)
+        if ov is not None:
+            if ov.effort is not None:
+                rec.effort = ov.effort
+                rec.overridden.append("effort")
+            if ov.horizon is not None:
+                rec.horizon = ov.horizon
+                rec.overridden.append("horizon")
+            if ov.impact_nps is not None:
+                rec.impact_nps = float(ov.impact_nps)
+                d = econ.detractors
+                rec.detractor_move = min(ov.impact_nps / (100 * d), 1.0) if d > 0 else 0.0
+                rec.impact_model = "fixed"
+                for lg in LANGUAGES:
+                    rec.texts[lg]["impact_note"] = t("tobe.assume.fixed", lg, nps=fmt_num(ov.impact_nps, lg, 1))
+                rec.revenue = (econ.uplift * rec.detractor_move * econ.gap_share
+                               if econ.uplift is not None and rec.detractor_move > 0 else None)
+                rec.overridden.append("impact_nps")
+        rec.score = rec.impact_nps / EFFORT_COST[rec.effort]
+        if ov is not None and ov.weight is not None:
+            rec.score *= ov.weight
+            rec.overridden.append("weight")
+        if ov is not None and ov.priority is not None:
+            rec.score = float(ov.priority)
+            rec.overridden.append("priority")
+        high = rec.impact_nps >= a["quick_win_min_nps"]
+        quick = rec.effort == "low"
+        rec.quadrant = ("quick_win" if quick else "strategic") if high else ("fill_in" if quick else "reconsider")
+        scored.append((order, rec, prio))
+    scored.sort(key=lambda x: (-x[1].score, -(x[1].revenue or 0.0), -x[2], x[0]))
+    out = []
+    for i, (_, rec, _) in enumerate(scored, start=1):
+        rec.rank = i
+        out.append(rec)
+    return out
+
+
+# --- targets -----------------------------------------------------------------------------------------------
+
+
+@dataclass
+class Targets:
+    """TO-BE targets of the whole plan (12 months) and the revenue case.
+
+    Shares are 0..1 except NPS (points) and CSAT (%). ``None``: the run has no such metric.
+    """
+
+    detractor_move: float
+    detractor_move_uncapped: float
+    detractors: float
+    nps_as_is: float | None = None
+    nps_to_be: float | None = None
+    nps_n: int | None = None
+    nps_ci: tuple[float, float] | None = None
+    csat_as_is: float | None = None
+    csat_to_be: float | None = None
+    csat_n: int | None = None
+    churn_as_is: float | None = None
+    churn_to_be: float | None = None
+    rates: dict[str, float] | None = None
+    rates_source: str | None = None
+    revenue_at_risk: float | None = None
+    uplift: float | None = None
+    revenue_kept: float | None = None
+    currency: str = ""
+    gap_share: float = 0.5
+    gap_share_source: str = "assumption"
+
+    def to_dict(self) -> dict[str, Any]:
+        return json.loads(json.dumps(asdict(self), default=float))
+
+
+def targets(recs: Sequence[Recommendation], findings: Sequence[Finding], book: RuleBook | None = None) -> Targets:
+    """Targets of the plan: M = min(1 − Π(1 − m_i), max_detractor_move) of the detractors move to passive.
+
+    NPS_TO-BE = NPS + 100 d M; CSAT_TO-BE = CSAT + 100 d M; churn_TO-BE = c − d M (r_d − r_pa);
+    revenue kept = uplift × M × (r_d − r_pa)/(r_d − r_p) (see the module docstring).
+    """
+    book = book or builtin_rules()
+    econ = economics(findings, book.assumptions)
+    raw = _combine(r.detractor_move for r in recs)
+    m = min(raw, book.a("max_detractor_move"))
+    d = econ.detractors
+    out = Targets(detractor_move=m, detractor_move_uncapped=raw, detractors=d, currency=econ.currency,
+                  rates=econ.rates, rates_source=econ.rates_source, revenue_at_risk=econ.revenue_at_risk,
+                  uplift=econ.uplift, gap_share=econ.gap_share, gap_share_source=econ.gap_share_source)
+    if econ.nps is not None:
+        f = econ.nps
+        out.nps_as_is, out.nps_n = float(f.value), int(f.n)
+        out.nps_ci = (f.ci_low, f.ci_high) if f.ci_low is not None and f.ci_high is not None else None
+        out.nps_to_be = min(float(f.value) + 100 * d * m, 100.0)
+    if econ.csat is not None:
+        c = float(econ.csat.value)
+        out.csat_as_is, out.csat_n = c, int(econ.csat.n)
+        out.csat_to_be = min(c + 100 * d * m, 100.0)
+    if econ.churn_rate is not None:
+        out.churn_as_is = econ.churn_rate
+        if econ.rates is not None:
+            drop = d * m * max(econ.rates["detractor"] - econ.rates["passive"], 0.0)
+            out.churn_to_be = max(econ.churn_rate - drop, 0.0)
+    if econ.uplift is not None:
+        out.revenue_kept = econ.uplift * m * econ.gap_share
+    return out
+
+
+def targets_table(tg: Targets, lang: str) -> pd.DataFrame:
+    """One row per target: metric, AS-IS (with its n and interval where known), TO-BE, change."""
+    rows: list[dict[str, Any]] = []
+    if tg.nps_as_is is not None and tg.nps_to_be is not None:
+        ci = fmt_ci(*tg.nps_ci, lang, 1) if tg.nps_ci else "–"
+        rows.append({"metric": t("tobe.target.nps", lang), "as_is": fmt_num(tg.nps_as_is, lang, 1, sign=True),
+                     "ci": ci, "n": fmt_num(tg.nps_n, lang, 0),
+                     "to_be": fmt_num(tg.nps_to_be, lang, 1, sign=True),
+                     "change": fmt_num(tg.nps_to_be - tg.nps_as_is, lang, 1, sign=True)})
+    if tg.csat_as_is is not None and tg.csat_to_be is not None:
+        rows.append({"metric": t("tobe.target.csat", lang), "as_is": fmt_pct(tg.csat_as_is / 100, lang, 1),
+                     "ci": "–", "n": fmt_num(tg.csat_n, lang, 0), "to_be": fmt_pct(tg.csat_to_be / 100, lang, 1),
+                     "change": fmt_num(tg.csat_to_be - tg.csat_as_is, lang, 1, sign=True) + " " + t("tobe.unit.pp", lang)})
+    if tg.churn_as_is is not None:
+        to_be = tg.churn_to_be
+        rows.append({"metric": t("tobe.target.churn", lang), "as_is": fmt_pct(tg.churn_as_is, lang, 1), "ci": "–",
+                     "n": "–", "to_be": fmt_pct(to_be, lang, 1) if to_be is not None else "–",
+                     "change": (fmt_num(100 * (to_be - tg.churn_as_is), lang, 1, sign=True) + " "
+                                + t("tobe.unit.pp", lang)) if to_be is not None else "–"})
+    if tg.revenue_kept is not None:
+        rows.append({"metric": t("tobe.target.revenue", lang),
+                     "as_is": _money(tg.revenue_at_risk, lang, tg.currency) if tg.revenue_at_risk is not None else "–",
+                     "ci": "–", "n": "–", "to_be": "–",
+                     "change": "+" + _money(tg.revenue_kept, lang, tg.currency)})
+    return pd.DataFrame(rows, columns=["metric", "as_is", "ci", "n", "to_be", "change"])
+
+
+def targets_notes(tg: Targets, lang: str) -> list[str]:
+    """The assumptions behind the targets, one sentence each, in the report language."""
+    notes = [t("tobe.targets_note.move", lang, m=fmt_pct(tg.detractor_move, lang), d=fmt_pct(tg.detractors, lang))]
+    if tg.detractor_move_uncapped > tg.detractor_move + 1e-12:
+        notes.append(t("tobe.targets_note.cap", lang, raw=fmt_pct(tg.detractor_move_uncapped, lang),
+                       cap=fmt_pct(tg.detractor_move, lang)))
+    if tg.csat_as_is is not None:
+        notes.append(t("tobe.targets_note.csat", lang))
+    if tg.churn_as_is is not None and tg.rates is not None:
+        key = "tobe.targets_note.rates_evidence" if tg.rates_source == "evidence" else "tobe.targets_note.rates_derived"
+        notes.append(t(key, lang, p=fmt_pct(tg.rates["promoter"], lang, 1), pa=fmt_pct(tg.rates["passive"], lang, 1),
+                       d=fmt_pct(tg.rates["detractor"], lang, 1)))
+    if tg.revenue_kept is not None and tg.uplift is not None:
+        notes.append(t("tobe.targets_note.revenue", lang, uplift=_money(tg.uplift, lang, tg.currency),
+                       m=fmt_pct(tg.detractor_move, lang), g=fmt_pct(tg.gap_share, lang)))
+    return notes
+
+
+# --- journey map, roadmap, measurement plan ---------------------------------------------------------------
+
+
+def journey_map(recs: Sequence[Recommendation], findings: Sequence[Finding], *,
+                touchpoints: pd.DataFrame | None = None, ratings: pd.DataFrame | None = None,
+                stages: Sequence[str] | None = None, lang: str = "en",
+                assumptions: Mapping[str, float] | None = None) -> pd.DataFrame:
+    """TO-BE journey map: one row per touchpoint, stage order, AS-IS vs target rating and the changes.
+
+    Parameters
+    ----------
+    touchpoints : DataFrame, optional
+        The canonical ``touchpoints`` table (``touchpoint``, ``stage``, ``channel``, ``label``). Without
+        it, touchpoints and stages come from the findings' tags.
+    ratings : DataFrame, optional
+        ``responses`` with ``tp_<touchpoint>`` columns (or columns named like the touchpoint ids).
+
+    Returns
+    -------
+    DataFrame
+        ``stage, stage_label, touchpoint, label, n, as_is, target, changes, pain_points``. The target
+        of a touchpoint some change addresses closes ``journey_gap_closure`` of its gap to the
+        upper-quartile touchpoint mean; other touchpoints keep their AS-IS rating.
+    """
+    a = {**DEFAULT_ASSUMPTIONS, **(assumptions or {})}
+    order = list(stages or [])
+    rows: dict[str, dict[str, Any]] = {}
+    if touchpoints is not None and len(touchpoints):
+        for _, r in touchpoints.iterrows():
+            tp = str(r["touchpoint"])
+            label = r.get("label")
+            rows[tp] = {"touchpoint": tp, "stage": str(r.get("stage", "")),
+                        "label": label if isinstance(label, str) and label else tag_label("touchpoints", tp, lang)}
+    for f in findings:
+        for tp in _tag_values(f, "touchpoints"):
+            if tp not in rows:
+                st = _tag_values(f, "stages")
+                rows[tp] = {"touchpoint": tp, "stage": st[0] if st else "", "label": tag_label("touchpoints", tp, lang,
+                                                                                                  None, f)}
+    if not rows:
+        return pd.DataFrame(columns=["stage", "stage_label", "touchpoint", "label", "n", "as_is", "target",
+                                     "changes", "pain_points"])
+    for tp, row in rows.items():
+        col = tp if ratings is not None and tp in ratings.columns else f"tp_{tp}"
+        if ratings is not None and col in ratings.columns:
+            x = pd.to_numeric(ratings[col], errors="coerce").dropna()
+            row["n"], row["as_is"] = len(x), float(x.mean()) if len(x) else float("nan")
+        else:
+            row["n"], row["as_is"] = 0, float("nan")
+        addressed = [r for r in recs if tp in r.tags.get("touchpoints", [])]
+        row["changes"] = ", ".join(r.label(lang) for r in sorted(addressed, key=lambda r: r.rank))
+        pains = [f.title for f in findings if tp in _tag_values(f, "touchpoints") and f.severity >= 3]
+        row["pain_points"] = "; ".join(dict.fromkeys(pains))
+        row["_addressed"] = bool(addressed)
+    df = pd.DataFrame(rows.values())
+    known = df["as_is"].dropna()
+    bench = float(known.quantile(0.75)) if len(known) else float("nan")
+    closure = a["journey_gap_closure"]
+    df["target"] = [x + closure * max(bench - x, 0.0) if add and not math.isnan(x) else x
+                    for x, add in zip(df["as_is"], df["_addressed"], strict=True)]
+    rank = {s: i for i, s in enumerate(order)}
+    df["_o"] = [rank.get(s, len(rank)) for s in df["stage"]]
+    df = df.sort_values(["_o"], kind="stable").drop(columns=["_o", "_addressed"]).reset_index(drop=True)
+    df.insert(1, "stage_label", [tag_label("stages", s, lang) if s else "–" for s in df["stage"]])
+    return df[["stage", "stage_label", "touchpoint", "label", "n", "as_is", "target", "changes", "pain_points"]]
+
+
+def roadmap(recs: Sequence[Recommendation], lang: str) -> pd.DataFrame:
+    """Phased roadmap: ``phase, start, end, rec, title, effort, owner``, by phase then rank."""
+    rows = [{"phase": r.horizon, "phase_label": t(f"tobe.horizon.{r.horizon}", lang),
+             "start": HORIZON_MONTHS[r.horizon][0], "end": HORIZON_MONTHS[r.horizon][1], "rank": r.rank,
+             "rec": r.label(lang), "title": r.title(lang), "effort": t(f"tobe.effort.{r.effort}", lang),
+             "owner": r.owner or "–", "impact": r.impact_nps} for r in recs]
+    df = pd.DataFrame(rows, columns=["phase", "phase_label", "start", "end", "rank", "rec", "title", "effort", "owner",
+                                     "impact"])
+    return df.sort_values(["start", "rank"]).reset_index(drop=True)
+
+
+def _fmt_measure_value(x: float | None, unit: str, lang: str) -> str:
+    if x is None:
+        return "–"
+    return format_finding_value(Finding(id="x", section="x", title="", metric="", value=float(x), n=0, unit=unit),
+                                lang)
+
+
+def measurement_plan(recs: Sequence[Recommendation], lang: str, journey: pd.DataFrame | None = None) -> pd.DataFrame:
+    """Implementation and measurement plan: which metric, where, how often, baseline, target, owner.
+
+    Touchpoint ratings take their AS-IS and target from the journey map (``journey``) when given.
+    """
+    rows = []
+    for r in recs:
+        m = dict(r.measure)
+        if m["metric"] == "touchpoint_rating" and journey is not None and len(journey):
+            tps = r.tags.get("touchpoints", [])
+            hit = journey[journey["touchpoint"].isin(tps) & journey["as_is"].notna()]
+            if len(hit):
+                row = hit.iloc[0]
+                rows.append({"rec": r.label(lang), "title": r.title(lang),
+                             "metric": t(f"tobe.metric.{m['metric']}", lang), "where": str(row["label"]),
+                             "frequency": t(f"tobe.freq.{m['frequency']}", lang),
+                             "baseline": fmt_num(float(row["as_is"]), lang, 2),
+                             "target": fmt_num(float(row["target"]), lang, 2), "owner": r.owner or "–",
+                             "phase": t(f"tobe.horizon.{r.horizon}", lang)})
+                continue
+        rows.append({"rec": r.label(lang), "title": r.title(lang), "metric": t(f"tobe.metric.{m['metric']}", lang),
+                     "where": m.get("where") or t("tobe.where_all", lang),
+                     "frequency": t(f"tobe.freq.{m['frequency']}", lang),
+                     "baseline": _fmt_measure_value(m.get("baseline"), m.get("unit", ""), lang),
+                     "target": _fmt_measure_value(m.get("target"), m.get("unit", ""), lang),
+                     "owner": r.owner or "–", "phase": t(f"tobe.horizon.{r.horizon}", lang)})
+    return pd.DataFrame(rows, columns=["rec", "title", "metric", "where", "frequency", "baseline", "target", "owner",
+                                       "phase"])
+
+
+# --- HTML blocks (escaped) -------------------------------------------------------------------------------
+
+
+def _esc(x: object) -> str:
+    return _html.escape(str(x), quote=True)
+
+
+def impact_text(rec: Recommendation, lang: str) -> str:
+    return fmt_num(rec.impact_nps, lang, 1, sign=True) + " " + t("tobe.unit.nps_pts", lang)
+
+
+def revenue_text(rec: Recommendation, lang: str) -> str:
+    return "+" + _money(rec.revenue, lang, rec.currency) if rec.revenue is not None else "–"
+
+
+def recommendations_html(recs: Sequence[Recommendation], lang: str) -> str:
+    """The recommendation cards: title, action, the findings with their numbers, impact and assumption,
+    revenue, effort, horizon, owner, quadrant. All text escaped."""
+    if not recs:
+        return f'<p class="cx-note">{_esc(t("tobe.no_recommendations", lang))}</p>'
+    parts = ['<div class="cx-recs">']
+    for r in recs:
+        ev_items = "".join(
+            f'<li>{_esc(e["title"])} <span class="cx-rec-num">({_esc(e["value_text"])}; '
+            f'n\u00a0=\u00a0{_esc(fmt_num(e["n"], lang, 0))}'
+            + (f"; {_esc(t('tobe.ci95', lang))} {_esc(fmt_ci(e['ci_low'], e['ci_high'], lang, 1))}"
+               if e.get("ci_low") is not None and e.get("ci_high") is not None else "")
+            + ")</span></li>" for e in r.evidence)
+        facts = [
+            (t("tobe.col_impact", lang), impact_text(r, lang)),
+            (t("tobe.col_revenue", lang), revenue_text(r, lang)),
+            (t("tobe.col_effort", lang), t(f"tobe.effort.{r.effort}", lang)),
+            (t("tobe.col_horizon", lang), t(f"tobe.horizon.{r.horizon}", lang)),
+            (t("tobe.col_owner", lang), r.owner or "–"),
+            (t("tobe.col_quadrant", lang), t(f"tobe.quadrant.{r.quadrant}", lang)),
+        ]
+        fact_html = "".join(f"<div><dt>{_esc(k)}</dt><dd>{_esc(v)}</dd></div>" for k, v in facts)
+        parts.append(
+            f'<div class="cx-rec cx-rec-{_esc(r.quadrant)}" data-rule="{_esc(r.rule)}" data-rank="{r.rank}">'
+            f'<h3 class="cx-rec-title"><span class="cx-rec-id">{_esc(r.label(lang))}</span> {_esc(r.title(lang))}</h3>'
+            f'<p class="cx-rec-action">{_esc(r.action(lang))}</p>'
+            f'<p class="cx-rec-label">{_esc(t("tobe.based_on", lang))}</p><ul class="cx-rec-evidence">{ev_items}</ul>'
+            f'<dl class="cx-rec-facts">{fact_html}</dl>'
+            f'<p class="cx-note cx-rec-assume">{_esc(r.texts[lang]["impact_note"])}</p></div>'
+        )
+    parts.append("</div>")
+    return "".join(parts)
+
+
+# --- figures ---------------------------------------------------------------------------------------------
+
+_QUAD_COLOURS = {"quick_win": "#2e8b57", "strategic": "#1f3b5c", "fill_in": "#b0b7bf", "reconsider": "#c0392b"}
+
+
+def _colours() -> dict[str, str]:
+    """Quadrant colours; strategic work takes the client's brand colour (``plots.set_style``)."""
+    return {**_QUAD_COLOURS, "strategic": PALETTE["main"]}
+
+
+def impact_effort_chart(recs: Sequence[Recommendation], lang: str,
+                        assumptions: Mapping[str, float] | None = None) -> Figure:
+    """Impact (ΔNPS) × effort matrix; the dashed line separates high from low impact, the dotted one
+    quick (low effort) from strategic work. Points of equal effort are spread evenly (no jitter)."""
+    a = {**DEFAULT_ASSUMPTIONS, **(assumptions or {})}
+    colours = _colours()
+    fig, ax = plt.subplots(figsize=(7.5, 4.4))
+    thr = a["quick_win_min_nps"]
+    top = max([r.impact_nps for r in recs] + [thr * 2, 1.0]) * 1.15
+    ax.axhspan(thr, top, xmin=0, xmax=1 / 3, color=colours["quick_win"], alpha=0.07, lw=0)
+    ax.axhline(thr, color="#7f8c8d", linestyle="--", linewidth=1)
+    ax.axvline(1.5, color="#7f8c8d", linestyle=":", linewidth=1)
+    for effort in EFFORTS:
+        group = sorted([r for r in recs if r.effort == effort], key=lambda r: r.rank)
+        k = len(group)
+        for i, r in enumerate(group):
+            x = EFFORT_COST[effort] + (0 if k == 1 else -0.3 + 0.6 * i / (k - 1))
+            ax.scatter([x], [r.impact_nps], s=60 + 40 * min(r.impact_nps, 6), color=colours[r.quadrant],
+                       edgecolor="white", zorder=3)
+            ax.annotate(r.label(lang), (x, r.impact_nps), xytext=(4, 4), textcoords="offset points", fontsize=8)
+    ax.set_xlim(0.5, 3.5)
+    ax.set_ylim(0, top)
+    ax.set_xticks([1, 2, 3], [t(f"tobe.effort.{e}", lang) for e in EFFORTS])
+    ax.set_xlabel(t("tobe.axis_effort", lang))
+    ax.set_ylabel(t("tobe.axis_impact", lang))
+    ax.set_title(t("tobe.matrix_title", lang))
+    ax.text(0.55, top * 0.97, t("tobe.quadrant.quick_win", lang), va="top", fontsize=9, color=colours["quick_win"],
+            fontweight="bold")
+    ax.text(3.45, top * 0.97, t("tobe.quadrant.strategic", lang), va="top", ha="right", fontsize=9,
+            color=colours["strategic"], fontweight="bold")
+    ax.text(0.55, thr * 0.5, t("tobe.quadrant.fill_in", lang), va="center", fontsize=8, color="#7f8c8d")
+    ax.text(3.45, thr * 0.5, t("tobe.quadrant.reconsider", lang), va="center", ha="right", fontsize=8, color="#7f8c8d")
+    fig.tight_layout()
+    plt.close(fig)
+    return fig
+
+
+def targets_chart(tg: Targets, lang: str) -> Figure:
+    """AS-IS vs TO-BE for NPS, CSAT and churn (the metrics the run has), one small panel each."""
+    panels = []
+    if tg.nps_as_is is not None and tg.nps_to_be is not None:
+        panels.append((t("tobe.target.nps", lang), tg.nps_as_is, tg.nps_to_be, 1.0, ""))
+    if tg.csat_as_is is not None and tg.csat_to_be is not None:
+        panels.append((t("tobe.target.csat", lang), tg.csat_as_is, tg.csat_to_be, 1.0, "%"))
+    if tg.churn_as_is is not None and tg.churn_to_be is not None:
+        panels.append((t("tobe.target.churn", lang), 100 * tg.churn_as_is, 100 * tg.churn_to_be, 1.0, "%"))
+    fig, axes = plt.subplots(1, max(len(panels), 1), figsize=(7.5, 2.8), squeeze=False)
+    labels = [t("tobe.as_is", lang), t("tobe.to_be", lang)]
+    for ax, (name, before, after, _, unit) in zip(axes[0], panels, strict=False):
+        bars = ax.bar(labels, [before, after], color=[PALETTE["passive"], PALETTE["main"]], width=0.6)
+        for b, v in zip(bars, [before, after], strict=True):
+            txt = fmt_num(v, lang, 1, sign=not unit) + ("" if not unit else ("%" if lang == "en" else "\u00a0%"))
+            ax.annotate(txt, (b.get_x() + b.get_width() / 2, v), ha="center",
+                        va="bottom" if v >= 0 else "top", fontsize=9, xytext=(0, 2 if v >= 0 else -2),
+                        textcoords="offset points")
+        lo = min(0, before, after)
+        hi = max(before, after, 0)
+        ax.set_ylim(lo * 1.25 if lo < 0 else 0, hi * 1.25 if hi > 0 else 1)
+        ax.set_title(name, fontsize=10)
+        ax.axhline(0, color="#7f8c8d", linewidth=0.8)
+    if not panels:
+        axes[0][0].axis("off")
+    fig.tight_layout()
+    plt.close(fig)
+    return fig
+
+
+def journey_map_chart(jm: pd.DataFrame, lang: str, scale: tuple[int, int] = (1, 5)) -> Figure:
+    """TO-BE journey map: touchpoints by stage, AS-IS rating (grey) and target (brand colour) with an
+    arrow, the changes that address each touchpoint on the right."""
+    data = jm[jm["as_is"].notna()].reset_index(drop=True)
+    fig, ax = plt.subplots(figsize=(7.5, 0.32 * max(len(data), 3) + 1.3))
+    y = np.arange(len(data))[::-1]
+    for yi, (_, r) in zip(y, data.iterrows(), strict=True):
+        if r["target"] - r["as_is"] > 1e-9:
+            ax.annotate("", xy=(r["target"], yi), xytext=(r["as_is"], yi),
+                        arrowprops={"arrowstyle": "->", "color": PALETTE["main"], "lw": 1.4})
+            ax.scatter([r["target"]], [yi], color=PALETTE["main"], zorder=3, s=28)
+        ax.scatter([r["as_is"]], [yi], color=PALETTE["passive"], edgecolor="#5f6b7a", zorder=3, s=28)
+        if r["changes"]:
+            ax.text(scale[1] + 0.05, yi, r["changes"], va="center", fontsize=7.5, color=PALETTE["main"])
+    ax.set_yticks(y, [f"{r['stage_label']} · {r['label']}" for _, r in data.iterrows()], fontsize=7.5)
+    ax.set_xlim(scale[0], scale[1] + 0.6)
+    ax.set_xlabel(t("tobe.axis_rating", lang, lo=scale[0], hi=scale[1]))
+    ax.set_title(t("tobe.journey_title", lang))
+    handles = [Line2D([], [], marker="o", linestyle="", color=PALETTE["passive"], markeredgecolor="#5f6b7a",
+                      label=t("tobe.as_is", lang)),
+               Line2D([], [], marker="o", linestyle="", color=PALETTE["main"], label=t("tobe.to_be", lang))]
+    fig.legend(handles=handles, loc="lower center", ncols=2, fontsize=7.5, frameon=False)
+    fig.tight_layout(rect=(0, 0.05, 1, 1))
+    plt.close(fig)
+    return fig
+
+
+def roadmap_chart(recs: Sequence[Recommendation], lang: str) -> Figure:
+    """Phased roadmap (0–3, 3–6, 6–12 months): one bar per change, coloured by quadrant."""
+    ordered = sorted(recs, key=lambda r: (HORIZON_MONTHS[r.horizon][0], r.rank))
+    colours = _colours()
+    fig, ax = plt.subplots(figsize=(7.5, 0.3 * max(len(ordered), 3) + 1.4))
+    y = np.arange(len(ordered))[::-1]
+    for yi, r in zip(y, ordered, strict=True):
+        start, end = HORIZON_MONTHS[r.horizon]
+        ax.barh(yi, end - start, left=start, height=0.62, color=colours[r.quadrant], alpha=0.9)
+        title = r.title(lang)
+        short = f"{r.label(lang)} " + (title if len(title) <= 58 else title[:56].rstrip() + "…")
+        if start < 6:  # label to the right of the bar
+            ax.text(end + 0.12, yi, short, va="center", ha="left", fontsize=7.2, color="#1d2430")
+        else:  # the last phase: label to its left
+            ax.text(start - 0.12, yi, short, va="center", ha="right", fontsize=7.2, color="#1d2430")
+    for x in (3, 6):
+        ax.axvline(x, color="#7f8c8d", linestyle=":", linewidth=1)
+    ax.set_xlim(0, 12)
+    ax.set_yticks([])
+    ax.set_xticks([1.5, 4.5, 9], [t(f"tobe.horizon.{h}", lang) for h in HORIZONS])
+    ax.set_xlabel(t("tobe.axis_months", lang))
+    ax.set_title(t("tobe.roadmap_title", lang))
+    handles = [Patch(color=colours[q], label=t(f"tobe.quadrant.{q}", lang)) for q in QUADRANTS
+               if any(r.quadrant == q for r in recs)]
+    fig.legend(handles=handles, loc="lower center", ncols=4, fontsize=7.5, frameon=False)
+    fig.tight_layout(rect=(0, 0.06, 1, 1))
+    plt.close(fig)
+    return fig
+
+
+# --- persistence: what the report reads -------------------------------------------------------------------
+
+TOBE_FILE = "tobe.json"
+
+
+def save_tobe(run_dir: str | Path, recs: Sequence[Recommendation], tg: Targets,
+              methodology: Mapping[str, Any] | None = None,
+              commentary: Mapping[str, str] | None = None) -> Path:
+    """Write ``<run_dir>/tobe.json``: recommendations, targets, the methodology data and the
+    consultant's commentary, for :mod:`cxaudit.report` (executive summary and appendix)."""
+    out = Path(run_dir) / TOBE_FILE
+    payload = {"recommendations": [r.to_dict() for r in recs], "targets": tg.to_dict(),
+               "methodology": dict(methodology or {}), "commentary": dict(commentary or {})}
+    out.write_text(json.dumps(payload, ensure_ascii=False, indent=2, default=float), encoding="utf-8")
+    return out
+
+
+def read_tobe(run_dir: str | Path) -> dict[str, Any] | None:
+    """``tobe.json`` of a run with :class:`Recommendation` and :class:`Targets` objects, or None."""
+    path = Path(run_dir) / TOBE_FILE
+    if not path.is_file():
+        return None
+    data = json.loads(path.read_text(encoding="utf-8"))
+    tg = data.get("targets") or {}
+    if tg.get("nps_ci") is not None:
+        tg["nps_ci"] = tuple(tg["nps_ci"])
+    return {"recommendations": [Recommendation.from_dict(d) for d in data.get("recommendations", [])],
+            "targets": Targets(**tg) if tg else None, "methodology": data.get("methodology") or {},
+            "commentary": data.get("commentary") or {}}
+
+
+# --- consultant commentary ---------------------------------------------------------------------------------
+
+_MD_SECTION = re.compile(r"^#{1,3}\s+(\S+)\s*$", re.MULTILINE)
+
+
+def load_commentary(client_dir: str | Path, lang: str) -> dict[str, str]:
+    """Consultant commentary per section from ``commentary.yaml`` (or ``commentary.md``) in the client folder.
+
+    YAML: ``{section_key: text}`` or ``{section_key: {en: text, ru: text}}`` (the report language is
+    picked; a plain string is used for every language). Markdown: ``## section_key`` headings, each
+    followed by its text. Section keys are the report's section ids without ``sec-`` (``cx_metrics``,
+    ``journey``, ...) plus ``executive_summary`` and ``appendix``. Text stays plain: the report escapes it.
+
+    Raises
+    ------
+    ConfigError
+        For YAML that is not a mapping of section keys to text.
+    """
+    folder = Path(client_dir)
+    y, md = folder / "commentary.yaml", folder / "commentary.md"
+    out: dict[str, str] = {}
+    if y.is_file():
+        try:
+            data = yaml.safe_load(y.read_text(encoding="utf-8")) or {}
+        except yaml.YAMLError as exc:
+            raise ConfigError(str(y), "", f"not valid YAML: {getattr(exc, 'problem', exc)}") from None
+        if not isinstance(data, dict):
+            raise ConfigError(str(y), "", "expected a mapping of section keys to text")
+        for key, val in data.items():
+            if isinstance(val, dict):
+                unknown = sorted(set(map(str, val)) - set(LANGUAGES))
+                if unknown:
+                    raise ConfigError(str(y), f"{key}.{unknown[0]}", f"unknown language; expected {', '.join(LANGUAGES)}")
+                val = val.get(lang)
+            if val is None:
+                continue
+            if not isinstance(val, str | int | float):
+                raise ConfigError(str(y), str(key), f"expected text, got {type(val).__name__}")
+            out[str(key)] = str(val).strip()
+    elif md.is_file():
+        text = md.read_text(encoding="utf-8")
+        heads = list(_MD_SECTION.finditer(text))
+        for i, h in enumerate(heads):
+            end = heads[i + 1].start() if i + 1 < len(heads) else len(text)
+            body = text[h.end():end].strip()
+            if body:
+                out[h.group(1)] = body
+    return {k: v for k, v in out.items() if v}
+
+
+# --- helpers for the notebook ------------------------------------------------------------------------------
+
+
+def labels_from_audit(audit: Any, lang: str) -> dict[str, dict[str, str]]:
+    """Client-facing tag labels: touchpoint labels from the touchpoints table, theme labels from the
+    codeframe (the client's ``codeframe.yaml`` first, then cxaudit's default one), in ``lang``."""
+    out: dict[str, dict[str, str]] = {"touchpoints": {}, "themes": {}}
+    if audit.has("touchpoints"):
+        tps = audit.tables["touchpoints"]
+        if "label" in tps.columns:
+            for tp, lab in zip(tps["touchpoint"].astype(str), tps["label"], strict=True):
+                if isinstance(lab, str) and lab.strip():
+                    out["touchpoints"][tp] = lab.strip()
+    frames = [Path(audit.dir) / "codeframe.yaml"]
+    with resources.as_file(resources.files("cxaudit").joinpath("resources").joinpath("codeframe.yaml")) as p:
+        frames.append(Path(p))
+        for path in frames:
+            if not path.is_file():
+                continue
+            try:
+                data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+            except yaml.YAMLError:
+                continue  # the VoC section reports a broken codeframe; labels fall back to the catalog
+            themes = data.get("themes") if isinstance(data, dict) else None
+            for key, spec in (themes or {}).items():
+                label = spec.get("label") if isinstance(spec, dict) else None
+                text = label.get(lang) if isinstance(label, dict) else label if isinstance(label, str) else None
+                if isinstance(text, str) and str(key) not in out["themes"]:
+                    out["themes"][str(key)] = text
+    return out
+
+
+def recommendations_table(recs: Sequence[Recommendation], lang: str) -> pd.DataFrame:
+    """The ranked list as a table: #, recommendation, impact, revenue, effort, horizon, type."""
+    return pd.DataFrame([{
+        "rec": r.label(lang), "title": r.title(lang), "impact": impact_text(r, lang), "revenue": revenue_text(r, lang),
+        "effort": t(f"tobe.effort.{r.effort}", lang), "horizon": t(f"tobe.horizon.{r.horizon}", lang),
+        "quadrant": t(f"tobe.quadrant.{r.quadrant}", lang),
+    } for r in recs], columns=["rec", "title", "impact", "revenue", "effort", "horizon", "quadrant"])
+
+
+def journey_table(jm: pd.DataFrame, lang: str) -> pd.DataFrame:
+    """The journey map as a display table (ratings formatted; empty cells as "–")."""
+    out = jm.copy()
+    out["as_is_text"] = [fmt_num(x, lang, 2) if not math.isnan(x) else "–" for x in out["as_is"]]
+    out["target_text"] = [fmt_num(x, lang, 2) if not math.isnan(x) else "–" for x in out["target"]]
+    out["changes"] = out["changes"].replace("", "–")
+    out["pain_points"] = out["pain_points"].replace("", "–")
+    return out

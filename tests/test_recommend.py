@@ -1,0 +1,492 @@
+"""The TO-BE engine: rules, impact estimates, ranking, targets, journey map, roadmap, plan, commentary.
+
+The AS-IS sections are built in parallel, so their findings are constructed here with the ids, tags,
+units and evidence keys those sections emit (journey.pain_point.<tp>: value = NPS gap of the low
+raters, evidence gap / importance_share; voc.theme.<theme>: value = % of comments, evidence
+detractor_share_of_mentions; churn.detractor_ratio: evidence detractor_rate / promoter_rate;
+churn.revenue_at_risk: evidence revenue_at_risk / uplift_detractors_to_promoter_rate / currency;
+employees.*.<department>: tags departments + touchpoints), with numbers of the size the demo's
+planted effects produce (cxaudit.demo.PLANTED). Every expected number is computed by hand below.
+"""
+
+from __future__ import annotations
+
+import math
+import string
+from pathlib import Path
+from types import SimpleNamespace
+
+import pandas as pd
+import pytest
+import yaml
+
+from cxaudit.demo import PLANTED
+from cxaudit.errors import ConfigError
+from cxaudit.findings import Finding, read_findings, write_findings
+from cxaudit.i18n import LANGUAGES, catalog
+from cxaudit.recommend import (
+    BASE_FIELDS,
+    DEFAULT_ASSUMPTIONS,
+    SINGULAR,
+    builtin_rules,
+    economics,
+    impact_effort_chart,
+    journey_map,
+    journey_map_chart,
+    load_commentary,
+    load_rules,
+    measurement_plan,
+    read_tobe,
+    recommend,
+    recommendations_html,
+    render_text,
+    roadmap,
+    roadmap_chart,
+    rulebook,
+    save_tobe,
+    targets,
+    targets_chart,
+    targets_table,
+)
+
+D = 0.264  # overall detractor share of the constructed run
+
+
+def F(fid: str, section: str, value: float, n: int, *, unit: str = "", severity: int = 3, reach: float = 0.1,
+      evidence: dict | None = None, tags: dict | None = None, ci: tuple[float, float] | None = None,
+      title: str | None = None) -> Finding:
+    lo, hi = ci if ci else (None, None)
+    return Finding(id=fid, section=section, title=title or f"title of {fid}", metric="m", value=value, n=n,
+                   ci_low=lo, ci_high=hi, severity=severity, reach=reach, evidence=evidence or {}, tags=tags or {},
+                   unit=unit)
+
+
+def demo_findings() -> dict[str, list[Finding]]:
+    """Findings per notebook, as the sections emit them on the default demo (planted effects)."""
+    logistics_tps = ["tp_delivery", "tp_order_tracking"]
+    return {
+        "01_data_quality": [F("data_quality.responses.excluded", "data_quality", 3.3, 5000, unit="%", severity=2,
+                              reach=0.033, evidence={"by_rule": {"speeder": 75}})],
+        "02_cx_metrics": [
+            F("cx_metrics.nps.overall", "cx_metrics", 11.8, 4700, unit="pts", reach=D, ci=(9.1, 14.5),
+              evidence={"promoters": 0.382, "detractors": D}),
+            F("cx_metrics.csat.overall", "cx_metrics", 59.9, 4600, unit="%", reach=0.401, ci=(58.5, 61.3)),
+            F("cx_metrics.ces.overall", "cx_metrics", 4.96, 4650, reach=0.137, ci=(4.9, 5.0),
+              evidence={"easy": 0.63, "difficult": 0.137}),
+            F("cx_metrics.nps.low_segment.segment.Small business", "cx_metrics", 0.9, 1150, unit="pts", reach=0.25,
+              evidence={"rest_nps": 15.4, "diff": -14.5}, tags={"segments": ["segment=Small business"]}),
+        ],
+        "03_journey": [
+            F("journey.pain_point.tp_delivery", "journey", 38.0, 950, unit="pts", severity=4, reach=0.34,
+              evidence={"gap": 38.0, "importance_share": 41.0, "nps_low": -14.0, "nps_rest": 24.0},
+              tags={"touchpoints": ["tp_delivery"], "stages": ["post-purchase"], "channels": ["site"],
+                    "departments": ["Logistics"]}),
+            F("journey.pain_point.tp_support_call", "journey", 33.0, 600, unit="pts", severity=4, reach=0.24,
+              evidence={"gap": 33.0, "importance_share": 33.0},
+              tags={"touchpoints": ["tp_support_call"], "stages": ["retention"], "channels": ["phone"],
+                    "departments": ["Customer Service"]}),
+            F("journey.pain_point.tp_invoice", "journey", 12.0, 400, unit="pts", severity=2, reach=0.17,
+              evidence={"gap": 12.0, "importance_share": 3.0},
+              tags={"touchpoints": ["tp_invoice"], "stages": ["retention"], "channels": ["email"],
+                    "departments": ["Billing"]}),
+            F("journey.pain_point.tp_checkout", "journey", 10.5, 380, unit="pts", severity=2, reach=0.16,
+              evidence={"gap": 10.5, "importance_share": 4.0},
+              tags={"touchpoints": ["tp_checkout"], "stages": ["purchase"], "channels": ["site"],
+                    "departments": ["E-commerce"]}),
+        ],
+        "04_churn": [
+            F("churn.rate.overall", "churn", 15.3, 4000, unit="%", reach=0.153, ci=(14.2, 16.4)),
+            F("churn.detractor_ratio", "churn", 3.0, 3600, severity=4, reach=D, ci=(2.5, 3.6),
+              evidence={"detractor_rate": 0.24, "promoter_rate": 0.08}, tags={"segments": ["nps_group=detractor"]}),
+            F("churn.reason.delivery_problems", "churn", 21.0, 610, unit="%", severity=4, reach=0.032,
+              evidence={"reason": "Delivery problems"}, tags={"themes": ["delivery_problems"]}),
+            F("churn.reason.price_too_high", "churn", 24.0, 610, unit="%", severity=4, reach=0.037,
+              evidence={"reason": "Price too high"}, tags={"themes": ["price_too_high"]}),
+            F("churn.revenue_at_risk", "churn", 1_250_000.0, 4000, severity=4, reach=0.153,
+              evidence={"revenue_at_risk": 1_250_000.0, "uplift_detractors_to_promoter_rate": 410_000.0,
+                        "currency": "EUR"}),
+        ],
+        "05_voc": [
+            F("voc.theme.late_delivery", "voc", 17.5, 2000, unit="%", severity=5, reach=0.07,
+              evidence={"detractor_share_of_mentions": 0.78, "share_detractors": 0.31},
+              tags={"themes": ["late_delivery"], "touchpoints": logistics_tps, "stages": ["post-purchase"]}),
+            F("voc.theme.phone_wait", "voc", 12.0, 2000, unit="%", severity=5, reach=0.048,
+              evidence={"detractor_share_of_mentions": 0.75},
+              tags={"themes": ["phone_wait"], "touchpoints": ["tp_support_call"], "channels": ["phone"]}),
+            F("voc.theme.unexpected_fees", "voc", 10.0, 2000, unit="%", severity=4, reach=0.04,
+              evidence={"detractor_share_of_mentions": 0.72},
+              tags={"themes": ["unexpected_fees"], "touchpoints": ["tp_checkout", "tp_invoice"]}),
+            F("tickets.sla.social", "voc", 6.1, 310, unit="h", severity=4, reach=0.075,
+              evidence={"sla_h": 1.0, "within_sla": 0.0, "p90_h": 11.5}, tags={"channels": ["social"]}),
+        ],
+        "06_employees": [
+            F("employees.enps.Logistics", "employees", -31.0, 60, unit="pts", severity=4, reach=0.62,
+              ci=(-48.0, -12.0), evidence={"company_enps": 8.0, "detractors": 0.5},
+              tags={"departments": ["Logistics"], "touchpoints": logistics_tps}),
+            F("employees.motivation.Logistics", "employees", 2.61, 60, reach=0.62, evidence={"rest_mean": 3.55},
+              tags={"departments": ["Logistics"], "touchpoints": logistics_tps}),
+            F("employees.kpi_no_cx.Logistics", "employees", 0.0, 3, unit="%", severity=4, reach=0.62,
+              tags={"departments": ["Logistics"], "touchpoints": logistics_tps}),
+        ],
+    }
+
+
+@pytest.fixture
+def run_findings(tmp_path: Path) -> list[Finding]:
+    """The constructed findings, written and read back the way notebook 07 reads them."""
+    for nb, fs in demo_findings().items():
+        write_findings(tmp_path, nb, fs)
+    return read_findings(tmp_path)
+
+
+def _by_finding(recs) -> dict[str, object]:
+    return {fid: r for r in recs for fid in r.findings}
+
+
+# --- the planted effects lead the ranking ----------------------------------------------------------
+
+
+PLANTED_RECS = {  # what each planted effect (cxaudit.demo.PLANTED) must lead to
+    "journey.pain_point.tp_delivery": "journey_key_driver",  # key driver, lowest rating
+    "journey.pain_point.tp_support_call": "journey_key_driver",  # key driver
+    "employees.kpi_no_cx.Logistics": "employees_kpi_cx",  # Logistics: no CX KPI
+    "employees.enps.Logistics": "employees_enps",  # Logistics: negative eNPS
+    "tickets.sla.social": "tickets_sla",  # social channel slow
+    "voc.theme.late_delivery": "voc_late_delivery",  # detractor themes
+    "voc.theme.phone_wait": "voc_phone_wait",
+    "voc.theme.unexpected_fees": "voc_unexpected_fees",
+    "churn.detractor_ratio": "churn_detractor_recovery",  # detractors churn 3x
+}
+
+
+def test_planted_effects_are_the_ones_the_constructed_findings_encode() -> None:
+    assert set(PLANTED["key_drivers"]["touchpoints"]) == {"tp_delivery", "tp_support_call"}
+    assert PLANTED["low_motivation_department"]["department"] == "Logistics"
+    assert PLANTED["kpis"]["no_customer_metric_department"] == "Logistics"
+    assert PLANTED["tickets"]["slow_channel"] == "social"
+    assert set(PLANTED["themes"]["complaints"]) == {"late_delivery", "phone_wait", "unexpected_fees"}
+    assert PLANTED["churn"]["detractor_to_promoter_ratio"] == 3.0
+
+
+def test_planted_effects_lead_to_the_expected_recommendations_ranked_at_the_top(run_findings) -> None:
+    recs = recommend(run_findings)
+    top = recs[: len(PLANTED_RECS)]
+    by = _by_finding(top)
+    assert set(by) >= set(PLANTED_RECS), [r.findings for r in top]
+    for fid, rule in PLANTED_RECS.items():
+        assert by[fid].rule == rule, fid
+    # everything below them comes from findings that are not planted effects of this list
+    for r in recs[len(PLANTED_RECS):]:
+        assert not set(r.findings) & set(PLANTED_RECS), r.findings
+    # the strongest key driver (delivery: biggest gap × reach) is the first recommendation
+    assert recs[0].findings == ["journey.pain_point.tp_delivery"]
+    # the non-key-driver pain points get the lighter rule and rank below all planted effects
+    low = _by_finding(recs)["journey.pain_point.tp_invoice"]
+    assert low.rule == "journey_pain_point" and low.rank > len(PLANTED_RECS)
+    assert [r.rank for r in recs] == list(range(1, len(recs) + 1))
+
+
+def test_impact_estimates_match_hand_computation(run_findings) -> None:
+    by = _by_finding(recommend(run_findings))
+    # segment_gap on the low raters: reach × gap × closure (closure 0.5 for a key driver)
+    assert by["journey.pain_point.tp_delivery"].impact_nps == pytest.approx(0.34 * 38.0 * 0.5)
+    assert by["journey.pain_point.tp_support_call"].impact_nps == pytest.approx(0.24 * 33.0 * 0.5)
+    assert by["journey.pain_point.tp_invoice"].impact_nps == pytest.approx(0.17 * 12.0 * 0.3)
+    # segment gap: 0.25 × (15.4 − 0.9) × 0.3
+    assert by["cx_metrics.nps.low_segment.segment.Small business"].impact_nps == pytest.approx(0.25 * 14.5 * 0.3)
+    # detractor_shift: 100 × reach × detractor share among the affected × shift
+    assert by["tickets.sla.social"].impact_nps == pytest.approx(100 * 0.075 * D * 0.5)
+    assert by["voc.theme.late_delivery"].impact_nps == pytest.approx(100 * 0.07 * 0.78 * 0.3)
+    # no detractor share in the evidence: the overall one (0.264)
+    assert by["employees.kpi_no_cx.Logistics"].impact_nps == pytest.approx(100 * 0.62 * D * 0.1)
+    # closed loop: all detractors are affected, 15% of them move
+    assert by["churn.detractor_ratio"].impact_nps == pytest.approx(100 * D * 1.0 * 0.15)
+    # enablers
+    assert by["cx_metrics.nps.overall"].impact_nps == 0 and by["churn.rate.overall"].impact_nps == 0
+    # priority = impact / effort cost (low 1, medium 2, high 3)
+    r = by["journey.pain_point.tp_delivery"]
+    assert (r.effort, r.score) == ("high", pytest.approx(0.34 * 38.0 * 0.5 / 3))
+    assert by["employees.kpi_no_cx.Logistics"].quadrant == "quick_win"
+    assert r.quadrant == "strategic"
+    assert by["cx_metrics.nps.overall"].quadrant == "fill_in"
+
+
+def test_revenue_from_the_churn_economics(run_findings) -> None:
+    recs = recommend(run_findings)
+    # passive churn midway between 24% and 8% -> 16%; a passive closes (24 − 16) / (24 − 8) = 0.5 of the gap
+    econ = economics(run_findings)
+    assert econ.rates == pytest.approx({"promoter": 0.08, "passive": 0.16, "detractor": 0.24})
+    assert econ.gap_share == pytest.approx(0.5)
+    r = _by_finding(recs)["tickets.sla.social"]
+    m = 0.075 * 0.5  # ΔNPS / (100 d) with the overall detractor share: reach × shift
+    assert r.detractor_move == pytest.approx(m)
+    assert r.revenue == pytest.approx(410_000.0 * m * 0.5) and r.currency == "EUR"
+    # without churn evidence there is no revenue figure
+    no_churn = [f for f in run_findings if not f.id.startswith("churn.")]
+    assert all(r.revenue is None for r in recommend(no_churn))
+
+
+def test_targets_match_hand_computation(run_findings) -> None:
+    recs = recommend(run_findings)
+    tg = targets(recs, run_findings)
+    keep = 1.0
+    for r in recs:
+        keep *= 1 - r.detractor_move
+    raw = 1 - keep
+    m = min(raw, DEFAULT_ASSUMPTIONS["max_detractor_move"])
+    assert tg.detractor_move_uncapped == pytest.approx(raw) and tg.detractor_move == pytest.approx(m)
+    assert tg.nps_to_be == pytest.approx(11.8 + 100 * D * m)
+    assert tg.csat_to_be == pytest.approx(59.9 + 100 * D * m)
+    assert tg.churn_to_be == pytest.approx(0.153 - D * m * (0.24 - 0.16))
+    assert tg.revenue_kept == pytest.approx(410_000.0 * m * 0.5)
+    tab = targets_table(tg, "ru")
+    assert list(tab["metric"])[:3] == ["NPS", "CSAT (две верхние оценки)", "Уровень оттока"]
+    assert tab.iloc[0]["as_is"] == "+11,8" and tab.iloc[0]["ci"] == "[9,1; 14,5]"
+
+
+def test_churn_rates_derived_when_the_evidence_has_none(run_findings) -> None:
+    fs = [f if f.id != "churn.detractor_ratio" else F(f.id, "churn", 3.0, 3600) for f in run_findings]
+    econ = economics(fs)
+    p, d, c, ratio = 0.382, D, 0.153, 3.0
+    rp = c / (p + (1 - p - d) * (1 + ratio) / 2 + d * ratio)
+    assert econ.rates_source == "derived"
+    assert econ.rates == pytest.approx({"promoter": rp, "passive": rp * 2, "detractor": rp * 3})
+
+
+def test_a_rule_without_its_trigger_finding_does_not_fire() -> None:
+    assert recommend([]) == []
+    only = [F("cx_metrics.nps.overall", "cx_metrics", 11.8, 4700, unit="pts", evidence={"detractors": D})]
+    assert [r.rule for r in recommend(only)] == ["cx_nps_programme"]
+    # an eNPS that is not negative does not trigger the engagement plan
+    ok = F("employees.enps.Sales", "employees", 12.0, 40, unit="pts", tags={"departments": ["Sales"]})
+    assert recommend(only + [ok])[0].rule == "cx_nps_programme" and len(recommend(only + [ok])) == 1
+
+
+def test_specific_rules_win_over_generic_ones_and_merges(run_findings) -> None:
+    by = _by_finding(recommend(run_findings))
+    assert by["churn.reason.delivery_problems"].rule == "churn_reason_delivery"
+    assert by["churn.reason.price_too_high"].rule == "churn_reason_price"
+    other = F("voc.theme.rude_staff", "voc", 5.0, 2000, unit="%", severity=4, reach=0.02,
+              tags={"themes": ["rude_staff"]})
+    assert recommend([other])[0].rule == "voc_theme"
+    # eNPS and motivation of one department merge into one engagement plan
+    enps = by["employees.enps.Logistics"]
+    assert enps.findings == ["employees.enps.Logistics", "employees.motivation.Logistics"]
+    assert enps is by["employees.motivation.Logistics"]
+
+
+def test_texts_quote_the_numbers_in_every_language(run_findings) -> None:
+    labels = {"touchpoints": {"tp_delivery": "Доставка на дом"}}
+    by = _by_finding(recommend(run_findings, labels=labels))
+    sla = by["tickets.sla.social"].texts
+    assert "6.1\u00a0h" in sla["en"]["action"] and "n = 310" in sla["en"]["action"]
+    assert "6,1\u00a0ч" in sla["ru"]["action"] and "1,0\u00a0ч" in sla["ru"]["action"]
+    assert "6,1\u00a0godz." in sla["pl"]["action"]
+    assert "соцсети" in sla["ru"]["title"] and "social media" in sla["en"]["title"]
+    dl = by["journey.pain_point.tp_delivery"].texts["ru"]
+    assert "«Доставка на дом»" in dl["title"]
+    assert "41\u00a0%" in dl["action"] and "38,0" in dl["action"] and "34\u00a0%" in dl["action"]
+    assert "После покупки" in dl["action"] and "Logistics" in dl["action"]
+    assert "100 × доля критиков" not in dl["impact_note"] and "34\u00a0%" in dl["impact_note"]
+    assert by["churn.detractor_ratio"].texts["pl"]["action"].startswith("Krytycy odchodzą 3,0× częściej")
+    rar = by["churn.revenue_at_risk"].texts["en"]["action"]
+    assert "1,250,000\u00a0EUR" in rar and "410,000\u00a0EUR" in rar
+    assert by["churn.reason.delivery_problems"].texts["en"]["title"].startswith("Stop losing customers")
+    assert "“Delivery problems”" in by["churn.reason.delivery_problems"].texts["en"]["action"]
+
+
+def test_render_text_optional_parts_and_missing_values() -> None:
+    vals = {"_ev": {"hours": 6.25, "share": 0.42}, "_raw": {"value": 3.0}, "value": "3,0", "n": "12"}
+    assert render_text("{value} / {value|x} / {ev.share|pct}[[ / {ev.nope}]].", vals, "ru") == "3,0 / 3,0× / 42\u00a0%."
+    assert render_text("A {missing} B", vals, "en") == "A – B"
+    with pytest.raises(ValueError, match="unknown placeholder filter"):
+        render_text("{value|bogus}", vals, "en")
+
+
+def test_recommendation_html_escapes_data(run_findings) -> None:
+    evil = F("voc.theme.x", "voc", 5.0, 100, unit="%", reach=0.05, title="<script>alert(1)</script>",
+             tags={"themes": ["<b>x</b>"]})
+    html = recommendations_html(recommend(run_findings + [evil]), "en")
+    assert "<script>" not in html and "&lt;script&gt;alert(1)&lt;/script&gt;" in html
+    assert "<b>x</b>" not in html and "&lt;b&gt;x&lt;/b&gt;" in html
+
+
+# --- the rule library ------------------------------------------------------------------------------------
+
+
+def _names(text: str) -> set[str]:
+    return {m.split("|")[0] for _, m, _, _ in string.Formatter().parse(text.replace("[[", "").replace("]]", "")) if m}
+
+
+def test_builtin_rules_cover_every_family_in_three_languages() -> None:
+    book = builtin_rules()
+    families = {r.family for r in book.rules}
+    assert {"data_quality", "cx_metrics", "journey", "churn", "voc", "tickets", "employees"} <= families
+    allowed = set(BASE_FIELDS) | set(SINGULAR.values()) | set(SINGULAR)
+    for rule in book.rules:
+        names = {lang: (_names(rule.text[lang].title), _names(rule.text[lang].action)) for lang in LANGUAGES}
+        assert names["ru"] == names["en"] == names["pl"], rule.id
+        for name in names["en"][0] | names["en"][1]:
+            assert name.startswith("ev.") or name in allowed, (rule.id, name)
+        assert f"tobe.metric.{rule.measure.metric}" in catalog("en"), rule.id
+        for lang in ("ru", "pl"):  # translated, not copied
+            assert rule.text[lang].action != rule.text["en"].action, (rule.id, lang)
+
+
+def test_client_rules_file_and_audit_yaml_overrides(tmp_path: Path, run_findings) -> None:
+    (tmp_path / "rules.yaml").write_text(yaml.safe_dump({
+        "rules": [{
+            "id": "client_delivery_partner", "family": "journey",
+            "when": {"id": "journey.pain_point.tp_delivery"}, "effort": "low", "horizon": "0-3",
+            "impact": {"model": "fixed", "nps": 9.0}, "measure": {"metric": "touchpoint_rating"},
+            "text": {lg: {"title": f"Switch courier ({lg})", "action": "Gap {value|num1}."} for lg in LANGUAGES},
+        }],
+        "overrides": {"cx_nps_programme": {"enabled": False}},
+        "assumptions": {"max_detractor_move": 0.2},
+    }, allow_unicode=True), encoding="utf-8")
+    config = SimpleNamespace(recommendations={"overrides": {"tickets_sla": {"priority": 99.0, "horizon": "3-6"}}})
+    book = rulebook(tmp_path, config)
+    recs = recommend(run_findings, book)
+    assert recs[0].rule == "tickets_sla" and recs[0].horizon == "3-6" and "priority" in recs[0].overridden
+    assert recs[1].rule == "client_delivery_partner" and recs[1].impact_nps == 9.0
+    assert recs[1].title("ru") == "Switch courier (ru)" and recs[1].action("ru") == "Gap 38,0."
+    assert "cx_nps_programme" not in {r.rule for r in recs}
+    assert targets(recs, run_findings, book).detractor_move <= 0.2 + 1e-12
+    # the same key in a pydantic-like model (after the config patch) is read the same way
+    model = SimpleNamespace(recommendations=SimpleNamespace(model_dump=lambda exclude_none: {"overrides": {}}))
+    assert rulebook(None, model).rules == builtin_rules().rules
+
+
+def test_bad_rules_are_reported_with_file_and_key(tmp_path: Path) -> None:
+    path = tmp_path / "rules.yaml"
+    path.write_text("rules:\n  - id: my_rule\n    family: journey\n    when: {id: 'x.*'}\n    effort: huge\n"
+                    "    horizon: 0-3\n    measure: {metric: nps}\n    text: {}\n", encoding="utf-8")
+    with pytest.raises(ConfigError, match=r"rules\.yaml: key 'rules\.my_rule\.effort': expected one of"):
+        load_rules(path)
+    path.write_text("rules:\n  - id: r\n    family: f\n    when: {id_regex: '('}\n    effort: low\n    horizon: 0-3\n"
+                    "    measure: {metric: nps}\n    text: {}\n", encoding="utf-8")
+    with pytest.raises(ConfigError, match="rules.r.when.id_regex"):
+        load_rules(path)
+    path.write_text("assumptions: {shfit: 0.2}\n", encoding="utf-8")
+    with pytest.raises(ConfigError, match="unknown assumption"):
+        load_rules(path)
+    with pytest.raises(ConfigError, match="recommendations.rules_file"):
+        rulebook(tmp_path, SimpleNamespace(recommendations={"rules_file": "nope.yaml"}))
+
+
+def test_trigger_matching_globs_regex_tags_and_evidence() -> None:
+    from cxaudit.recommend import Trigger
+
+    f = F("journey.pain_point.tp_delivery", "journey", 38.0, 10, severity=4, reach=0.3,
+          evidence={"importance_share": 0.41}, tags={"channels": ["site"], "touchpoints": ["tp_delivery"]})
+    assert Trigger(id="journey.pain_point.*").matches(f)
+    assert not Trigger(id="journey.driver.*").matches(f)
+    assert Trigger(id_regex=r"^journey\.pain_point\.tp_(delivery|support)").matches(f)
+    assert Trigger(section="journey", tags={"channels": "si*"}).matches(f)
+    assert not Trigger(section="journey", tags={"departments": "*"}).matches(f)
+    assert Trigger(id="journey.*", evidence={"importance|importance_share": {"ge": 0.4}}).matches(f)
+    pct = F("journey.pain_point.tp_x", "journey", 10.0, 10, evidence={"importance_share": 3.4})
+    assert Trigger(id="journey.*", evidence={"importance_share": {"ge": 0.15}}).matches(pct)  # raw 3.4
+    assert not Trigger(id="journey.*", evidence={"importance_share": {"ge": 0.15, "as_share": True}}).matches(pct)
+    assert not Trigger(id="journey.*", evidence={"importance_share": {"gt": 0.5}}).matches(f)
+    assert not Trigger(id="journey.*", min_severity=5).matches(f)
+    assert Trigger(id="journey.*", value={"ge": 38.0, "lt": 40}).matches(f)
+    with pytest.raises(ValueError, match="needs 'id'"):
+        Trigger()
+
+
+# --- journey map, roadmap, measurement plan, charts ------------------------------------------------------
+
+
+def test_journey_map_roadmap_and_measurement_plan(run_findings) -> None:
+    recs = recommend(run_findings)
+    tps = pd.DataFrame({"touchpoint": ["tp_checkout", "tp_delivery", "tp_support_call", "tp_website"],
+                        "stage": ["purchase", "post-purchase", "retention", "consideration"],
+                        "channel": ["site", "site", "phone", "site"],
+                        "label": ["Checkout", "Home delivery", "Support line", "Website"]})
+    ratings = pd.DataFrame({"tp_checkout": [4, 4, 3, None], "tp_delivery": [2, 3, 3, 4],
+                            "tp_support_call": [3, 3, 4, 2], "tp_website": [4, 5, 4, 4]})
+    jm = journey_map(recs, run_findings, touchpoints=tps, ratings=ratings,
+                     stages=["consideration", "purchase", "post-purchase", "retention"], lang="en")
+    # stage order; touchpoints only known from findings' tags are added with their tagged stage
+    assert list(jm["touchpoint"]) == ["tp_website", "tp_checkout", "tp_delivery", "tp_order_tracking",
+                                      "tp_support_call", "tp_invoice"]
+    assert jm.set_index("touchpoint").loc["tp_invoice", "n"] == 0  # no ratings for it: shown, not rated
+    row = jm.set_index("touchpoint")
+    means = {"tp_checkout": 11 / 3, "tp_delivery": 3.0, "tp_support_call": 3.0, "tp_website": 4.25}
+    bench = pd.Series(list(means.values())).quantile(0.75)
+    assert row.loc["tp_delivery", "as_is"] == pytest.approx(3.0) and row.loc["tp_delivery", "n"] == 4
+    assert row.loc["tp_delivery", "target"] == pytest.approx(3.0 + 0.5 * (bench - 3.0))
+    assert row.loc["tp_website", "target"] == pytest.approx(4.25)  # not addressed: keeps its rating
+    delivery_recs = [r for r in recs if "tp_delivery" in r.tags.get("touchpoints", [])]
+    assert row.loc["tp_delivery", "changes"] == ", ".join(f"R{r.rank}" for r in sorted(delivery_recs, key=lambda r: r.rank))
+    assert "title of journey.pain_point.tp_delivery" in row.loc["tp_delivery", "pain_points"]
+    assert row.loc["tp_delivery", "stage_label"] == "Post-purchase"
+
+    rm = roadmap(recs, "pl")
+    assert list(rm["start"]) == sorted(rm["start"]) and set(rm["phase"]) <= {"0-3", "3-6", "6-12"}
+    assert rm.iloc[0]["phase_label"] == "0–3 miesiące"
+
+    plan = measurement_plan(recs, "en", jm).set_index("rec")
+    first = plan.loc["R1"]
+    assert (first["metric"], first["where"], first["frequency"]) == ("Touchpoint rating (mean, 1–5)", "Home delivery", "weekly")
+    assert first["baseline"] == "3.00" and first["target"] == f"{3.0 + 0.5 * (bench - 3.0):.2f}"
+    closed_loop = next(r for r in recs if r.rule == "churn_detractor_recovery")
+    cl = plan.loc[closed_loop.label("en")]
+    assert (cl["baseline"], cl["target"]) == ("24.0%", "18.0%")  # detractor churn 24% -> × 0.75
+
+
+def test_charts_are_figures_in_the_report_language(run_findings) -> None:
+    recs = recommend(run_findings)
+    tg = targets(recs, run_findings)
+    fig = impact_effort_chart(recs, "ru")
+    texts = {t.get_text() for ax in fig.axes for t in ax.texts}
+    assert "Быстрая победа" in texts and fig.axes[0].get_xlabel() == "Затраты"
+    assert {lbl.get_text() for lbl in fig.axes[0].get_xticklabels()} == {"низкие", "средние", "высокие"}
+    fig = targets_chart(tg, "pl")
+    assert [ax.get_title() for ax in fig.axes] == ["NPS", "CSAT (dwie najwyższe oceny)", "Wskaźnik odejść"]
+    fig = roadmap_chart(recs, "en")
+    assert [t.get_text() for t in fig.axes[0].get_xticklabels()] == ["0–3 months", "3–6 months", "6–12 months"]
+    jm = pd.DataFrame({"stage": ["retention"], "stage_label": ["Retention"], "touchpoint": ["tp_x"], "label": ["X"],
+                       "n": [3], "as_is": [3.0], "target": [3.5], "changes": ["R1"], "pain_points": [""]})
+    fig = journey_map_chart(jm, "en")
+    assert fig.axes[0].get_yticklabels()[0].get_text() == "Retention · X"
+
+
+# --- persistence and commentary ---------------------------------------------------------------------------
+
+
+def test_save_and_read_tobe_round_trip(tmp_path: Path, run_findings) -> None:
+    recs = recommend(run_findings)
+    tg = targets(recs, run_findings)
+    save_tobe(tmp_path, recs, tg, methodology={"min_base": 30}, commentary={"to_be": "x"})
+    back = read_tobe(tmp_path)
+    assert [r.to_dict() for r in back["recommendations"]] == [r.to_dict() for r in recs]
+    assert back["targets"].nps_to_be == pytest.approx(tg.nps_to_be) and back["targets"].nps_ci == (9.1, 14.5)
+    assert back["methodology"] == {"min_base": 30} and back["commentary"] == {"to_be": "x"}
+    assert read_tobe(tmp_path / "nothing") is None
+
+
+def test_commentary_from_yaml_or_markdown(tmp_path: Path) -> None:
+    (tmp_path / "commentary.yaml").write_text(yaml.safe_dump({
+        "cx_metrics": {"en": "Good <b>start</b>.", "ru": "Хорошее начало."},
+        "executive_summary": "Same for every language.",
+        "journey": {"pl": "Tylko po polsku."},
+    }, allow_unicode=True), encoding="utf-8")
+    assert load_commentary(tmp_path, "ru") == {"cx_metrics": "Хорошее начало.",
+                                               "executive_summary": "Same for every language."}
+    assert load_commentary(tmp_path, "en")["cx_metrics"] == "Good <b>start</b>."  # escaped by the report
+    (tmp_path / "commentary.yaml").write_text("cx_metrics: {de: x}\n", encoding="utf-8")
+    with pytest.raises(ConfigError, match=r"key 'cx_metrics\.de': unknown language"):
+        load_commentary(tmp_path, "en")
+    (tmp_path / "commentary.yaml").unlink()
+    (tmp_path / "commentary.md").write_text("## cx_metrics\nFirst.\n\nSecond.\n\n## to_be\n- a\n- b\n", encoding="utf-8")
+    assert load_commentary(tmp_path, "en") == {"cx_metrics": "First.\n\nSecond.", "to_be": "- a\n- b"}
+    assert load_commentary(tmp_path / "none", "en") == {}
+
+
+def test_detractor_share_unknown_uses_the_labelled_assumption() -> None:
+    f = F("tickets.sla.chat", "voc", 2.0, 100, unit="h", reach=0.2, tags={"channels": ["chat"]})
+    r = recommend([f])[0]
+    assert r.impact_nps == pytest.approx(100 * 0.2 * DEFAULT_ASSUMPTIONS["detractor_share"] * 0.5)
+    assert math.isclose(r.detractor_move, 0.2 * 0.5)
