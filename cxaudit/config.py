@@ -287,8 +287,8 @@ class AuditConfig(_Strict):
     economics: Economics = Economics()
     inputs: dict[str, InputSpec]
     tickets: TicketRules = TicketRules()
-    seed: StrictInt = 20261124
     recommendations: Recommendations = Recommendations()
+    seed: StrictInt = 20261124
 
     @model_validator(mode="after")
     def _touchpoint_stages(self) -> AuditConfig:
