@@ -1006,7 +1006,7 @@ def _owned(res: EmployeeAnalysis, dept: str) -> tuple[list[str], float, dict[str
 def employees_findings(audit: Audit, lang: str, analysis: EmployeeAnalysis | None = None) -> list[Finding]:
     """The section's findings.
 
-    - ``employees.enps.<department>``: eNPS below zero, or significantly below the rest of the
+    - ``employees.enps.<department>``: eNPS whose whole interval is below zero, or significantly below the rest of the
       company (Holm-corrected z-test). Severity 4 when the whole interval is below zero, else 3.
     - ``employees.motivation.<department>``: motivation index significantly below the rest
       (Welch t-test, Holm). Severity 3.
@@ -1025,9 +1025,10 @@ def employees_findings(audit: Audit, lang: str, analysis: EmployeeAnalysis | Non
                        & (res.enps["group"] != MISSING)]
         company = res.enps[res.enps["is_total"]].iloc[0]
         for _, r in tab.iterrows():
-            if not (r["value"] < 0 or r["below_rest"]):
+            # a negative point estimate whose interval reaches above zero is noise, not a finding
+            if not (r["ci_high"] < 0 or r["below_rest"]):
                 continue
-            severity = 4 if r["ci_high"] < 0 else 3 if r["below_rest"] else 2
+            severity = 4 if r["ci_high"] < 0 else 3
             dept = str(r["group"])
             tps, reach, ev = _owned(res, dept)
             out.append(Finding(
