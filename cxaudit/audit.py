@@ -154,5 +154,6 @@ def load_audit(client: str | Path = DEMO_CLIENT) -> Audit:
         tables[name], rows_in[name], files[name] = kept, len(raw.frame), path
         logs.append(log)
     log = pd.concat(logs, ignore_index=True) if logs else pd.DataFrame(columns=LOG_COLUMNS)
-    log["file"] = log["file"].map(lambda f: Path(f).name)
+    names = {f: Path(f).name for f in log["file"].unique()}  # a few files, possibly millions of log rows
+    log["file"] = log["file"].map(names)
     return Audit(folder, config, tables, log, rows_in, files)
