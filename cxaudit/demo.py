@@ -110,6 +110,8 @@ from typing import Any, Final
 import numpy as np
 import pandas as pd
 
+from .schema import MOTIVATION_ITEMS
+
 __all__ = ["SIZES", "PLANTED", "DEMO_LANGUAGES", "generate_demo"]
 
 DEMO_LANGUAGES: Final[tuple[str, ...]] = ("en", "ru", "pl")
@@ -365,16 +367,7 @@ _DEPARTMENTS: Final[tuple[str, ...]] = (
 )
 _DEPARTMENT_SHARES: Final[tuple[float, ...]] = (0.10, 0.14, 0.14, 0.24, 0.28, 0.10)
 _DEPARTMENT_ENGAGEMENT: Final[tuple[float, ...]] = (0.35, 0.25, 0.45, -0.7, 0.15, 0.30)
-_MOTIVATION_ITEMS: Final[tuple[str, ...]] = (
-    "mot_pay",
-    "mot_recognition",
-    "mot_growth",
-    "mot_autonomy",
-    "mot_workload",
-    "mot_tools",
-    "mot_team",
-    "mot_customer_focus",
-)
+_MOTIVATION_ITEMS: Final[tuple[str, ...]] = MOTIVATION_ITEMS
 _MOTIVATION_OFFSET: Final = np.array([-0.3, -0.2, -0.1, 0.1, -0.3, 0.0, 0.4, 0.3])
 _LOGISTICS_EXTRA: Final = np.array([-0.45, -0.45, -0.35, -0.35, -0.75, -0.65, -0.25, -0.45])
 _ROLES: Final[dict[str, tuple[str, ...]]] = {

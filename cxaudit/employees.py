@@ -62,6 +62,8 @@ from .findings import Finding
 from .i18n import fmt_ci, fmt_num, fmt_pct, t
 from .metrics import Z95, csat, metric_table, nps
 from .plots import PALETTE
+from .schema import MOTIVATION_ITEMS as _SCHEMA_MOTIVATION_ITEMS
+from .stats import holm as _holm  # Holm (1979) via statsmodels
 from .stats import nps_difference
 
 __all__ = [
@@ -124,16 +126,7 @@ TOTAL: str = "__company__"
 #: Key of respondents who did not state the grouping variable (a group like any other).
 MISSING: str = "__missing__"
 #: The motivation items of the standard questionnaire (any ``mot_*`` column is used).
-MOTIVATION_ITEMS: tuple[str, ...] = (
-    "mot_pay",
-    "mot_recognition",
-    "mot_growth",
-    "mot_autonomy",
-    "mot_workload",
-    "mot_tools",
-    "mot_team",
-    "mot_customer_focus",
-)
+MOTIVATION_ITEMS: tuple[str, ...] = _SCHEMA_MOTIVATION_ITEMS
 #: Significance level of the (Holm-corrected) comparisons with the rest of the company.
 SIGNIFICANCE: float = 0.05
 #: Cronbach's alpha at or above which a scale counts as reliable (Nunnally 1978).
@@ -379,17 +372,6 @@ def _welch(a: np.ndarray, b: np.ndarray) -> tuple[float, float]:
         return math.nan, math.nan
     res = stats.ttest_ind(a, b, equal_var=False)
     return float(res.statistic), float(res.pvalue)
-
-
-def _holm(p: np.ndarray) -> np.ndarray:
-    """Holm (1979) step-down adjusted p-values (``pingouin.multicomp(method="holm")``); NaN kept."""
-    p = np.asarray(p, dtype=float)
-    out = np.full(p.shape, np.nan)
-    ok = ~np.isnan(p)
-    if ok.any():
-        _, adj = pg.multicomp(p[ok], method="holm")
-        out[ok] = adj
-    return out
 
 
 # --- eNPS -------------------------------------------------------------------------------------------

@@ -50,6 +50,7 @@ from .io import RawTable
 from .io.labels import recode
 
 __all__ = [
+    "MOTIVATION_ITEMS",
     "TableSpec",
     "TABLES",
     "LOG_COLUMNS",
@@ -62,6 +63,17 @@ __all__ = [
     "input_info",
 ]
 
+#: The motivation items of the standard employee questionnaire (``employees`` table, 1–5 each).
+MOTIVATION_ITEMS: tuple[str, ...] = (
+    "mot_pay",
+    "mot_recognition",
+    "mot_growth",
+    "mot_autonomy",
+    "mot_workload",
+    "mot_tools",
+    "mot_team",
+    "mot_customer_focus",
+)
 LOG_COLUMNS = ["table", "file", "row", "rule", "column", "value", "excluded"]
 
 # Order of precedence when one row breaks several rules: the first one is "the" reason.

@@ -59,6 +59,7 @@ from .errors import ConfigError, DataError
 from .findings import Finding
 from .i18n import fmt_num, fmt_pct, t
 from .metrics import Z95, _wilson, nps_category
+from .stats import holm  # Holm (1979) via statsmodels; re-exported
 
 __all__ = [
     "PII_LABELS",
@@ -948,29 +949,6 @@ def discover_topics(coding: CodingResult, texts: pd.Series, *, n_topics: int | N
 # =================================================================================================
 # Statistics: themes x NPS group
 # =================================================================================================
-
-
-def holm(p: Sequence[float] | np.ndarray) -> np.ndarray:
-    """Holm (1979) step-down adjusted p-values (``p.adjust(p, "holm")`` in R); NaN stays NaN.
-
-    Examples
-    --------
-    >>> holm([0.01, 0.04, 0.03]).round(2).tolist()   # R: p.adjust(c(.01,.04,.03), "holm")
-    [0.03, 0.06, 0.06]
-    """
-    p = np.asarray(p, dtype=float)
-    out = np.full_like(p, np.nan)
-    ok = ~np.isnan(p)
-    q = p[ok]
-    m = len(q)
-    if m == 0:
-        return out
-    order = np.argsort(q, kind="stable")
-    adj = np.minimum(1.0, np.maximum.accumulate((m - np.arange(m)) * q[order]))
-    res = np.empty(m)
-    res[order] = adj
-    out[ok] = res
-    return out
 
 
 def newcombe_diff_ci(k1: np.ndarray, n1: np.ndarray, k2: np.ndarray, n2: np.ndarray,
