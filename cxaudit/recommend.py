@@ -82,7 +82,7 @@ from matplotlib.patches import Patch
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from .errors import ConfigError
-from .findings import Finding
+from .findings import Finding, format_value
 from .i18n import LANGUAGES, catalog, fmt_ci, fmt_num, fmt_pct, t
 from .plots import PALETTE
 
@@ -691,7 +691,7 @@ def _fields(fs: Sequence[Finding], lang: str, labels: Mapping[str, Mapping[str, 
     out: dict[str, Any] = {
         "value": format_finding_value(f, lang),
         "n": fmt_num(f.n, lang, 0),
-        "ci": fmt_ci(f.ci_low, f.ci_high, lang, 1) if f.ci_low is not None and f.ci_high is not None else None,
+        "ci": format_value(f, lang)[1] if f.ci_low is not None and f.ci_high is not None else None,
         "reach": fmt_pct(f.reach, lang),
         "severity": str(int(f.severity)),
         "title": f.title,
@@ -1352,7 +1352,8 @@ def recommendations_html(recs: Sequence[Recommendation], lang: str) -> str:
         ev_items = "".join(
             f'<li>{_esc(e["title"])} <span class="cx-rec-num">({_esc(e["value_text"])}; '
             f'n\u00a0=\u00a0{_esc(fmt_num(e["n"], lang, 0))}'
-            + (f"; {_esc(t('tobe.ci95', lang))} {_esc(fmt_ci(e['ci_low'], e['ci_high'], lang, 1))}"
+            + (f"; {_esc(t('tobe.ci95', lang))} "
+               f"{_esc(fmt_ci(e['ci_low'], e['ci_high'], lang, 1 if abs(e['ci_high']) < 1000 else 0))}"
                if e.get("ci_low") is not None and e.get("ci_high") is not None else "")
             + ")</span></li>" for e in r.evidence)
         facts = [
