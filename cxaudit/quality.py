@@ -340,8 +340,11 @@ def _by_rule(log: pd.DataFrame, lang: str) -> pd.DataFrame:
     counts["_o"] = counts["rule"].map({r: i for i, r in enumerate(RULE_ORDER)}).fillna(len(RULE_ORDER))
     counts = counts.sort_values(["table", "_o"]).drop(columns="_o")
     ex = [first.loc[(tb, r)] for tb, r in zip(counts["table"], counts["rule"], strict=True)]
+    from .text import pii_labels, redact_pii  # an example value may be a comment with an e-mail in it
+
+    labels = pii_labels(lang)
     counts["example"] = [t("quality.example", lang, file=e["file"], row=e["row"], column=e["column"],
-                           value=str(e["value"])[:40]) for e in ex]
+                           value=redact_pii(str(e["value"]), labels=labels)[:40]) for e in ex]
     counts["table_label"] = [t(f"table.{tb}", lang) for tb in counts["table"]]
     counts["reason"] = [_rule_label(r, lang) for r in counts["rule"]]
     return counts.reset_index(drop=True)

@@ -180,3 +180,18 @@ def test_validate_prints_the_scorecard(demo_small: Path, tmp_path: Path, monkeyp
     assert f"исключено: анкета заполнена слишком быстро — {want['speeder']}" in res.output
     res = CliRunner().invoke(main, ["validate", "acme", "--lang", "pl"])
     assert f"wierszy otrzymanych 600, użytych {600 - excluded}" in res.output
+
+
+def test_exclusion_examples_are_redacted(make_client, tmp_path):
+    """A flagged open answer quoted as an example in the report has its personal data removed."""
+    from cxaudit import load_audit
+    from cxaudit.quality import flag_summary
+
+    folder = make_client(tmp_path, {"r.csv": "response_id,date,nps,comment\nR1,2025-01-01,3,x@y.pl\n"
+                                             "R2,2025-01-02,9,ok\nR3,2025-01-03,5,fine thanks\n"},
+                         "client: {name: A}\nquality: {min_answer_chars: 10}\n"
+                         "inputs: {responses: {file: r.csv}}\n")
+    summary = flag_summary(load_audit(folder), "en")
+    examples = " ".join(summary["example"])
+    assert "x@y.pl" not in examples
+    assert "row 2: comment = [" in examples  # the first flagged row is quoted, its e-mail replaced
