@@ -272,3 +272,15 @@ def test_not_utf8(tmp_path):
     with pytest.raises(ConfigError) as info:
         load_config(path)
     assert str(info.value) == f"{path}: not UTF-8 text"
+
+
+def test_duplicate_key_is_an_error(make_client, tmp_path):
+    # PyYAML alone would silently keep the second `min_base`
+    text = "client: {name: Acme}\nmin_base: 30\nmin_base: 5\ninputs:\n  responses: {file: r.csv}\n"
+    folder = make_client(tmp_path, {"r.csv": "response_id,date\nR1,2025-01-01\n"}, text)
+    from cxaudit.config import load_config
+    from cxaudit.errors import ConfigError
+
+    with pytest.raises(ConfigError) as info:
+        load_config(folder / "audit.yaml")
+    assert "line 3" in str(info.value) and "'min_base' appears twice" in str(info.value)
