@@ -29,10 +29,17 @@ client:
   name: "{name}"            # shown on the report cover
   language: en              # report language: en | ru | pl
   # industry: retail
+  # currency: EUR           # of the customers' revenue column (money figures)
   # branding: {{primary_color: "#1f3b5c", accent_color: "#d9822b", logo: logo.png}}
 
 min_base: 30                # groups with fewer answers are shown but flagged
 segments: []                # response columns to cut metrics by, e.g. [segment, region, channel]
+# segment_labels: {{segment: "Customer segment"}}   # how those columns are named in the report
+# anonymity_min: 5          # employee groups smaller than this are never shown separately
+# weighting: {{targets: {{segment: {{A: 0.6, B: 0.4}}}}, trim: 5}}   # raking to population shares
+# economics: {{margin: 0.30, discount_rate: 0.10, acquisition_multiple: 5}}   # labelled assumptions
+# tickets: {{sla_hours: {{social: 1, chat: 0.25, email: 24}}}}      # expected first response per channel
+# recommendations: {{overrides: {{RULE_ID: {{enabled: false}}}}}}   # TO-BE rules (see rules.yaml)
 
 # scales:                   # defaults shown
 #   csat: {{min: 1, max: 5, top_box: 2}}
@@ -43,10 +50,16 @@ quality:
   # rules that EXCLUDE a row; other problems are flagged and the value treated as missing
   exclude: [missing_required, invalid_date, out_of_range, duplicate_id, speeder]
   speeder_fraction: 0.333   # faster than this share of the median duration = speeder
+  # also available: straightliner, duplicate_respondent, inconsistent_date, short_answer, gibberish, ...
+
+# Optional files beside this one: codeframe.yaml (themes per language), rules.yaml (extra TO-BE
+# rules), commentary.yaml (consultant commentary per section).
 
 inputs:
   responses:                # required: one row per survey response
-    file: responses.csv     # .csv / .tsv / .xlsx / .parquet
+    file: responses.csv     # .csv/.tsv (encoding, delimiter, decimal comma detected), .xlsx, .parquet,
+                            # .sav, Qualtrics or SurveyMonkey exports as downloaded (format: auto)
+    # header_row: auto      # Excel: find the header below title rows
     columns:                # canonical name: column in your file
       response_id: "Response ID"
       date: "Submitted"

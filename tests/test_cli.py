@@ -84,3 +84,27 @@ def test_list(home: Path) -> None:
     _invoke("new", "acme")
     out = _invoke("list").output
     assert "acme" in out and "no runs yet" in out
+
+
+def test_scaffold_commented_examples_are_valid_config() -> None:
+    """The keys `cxaudit new` shows commented out are real: uncommented, they validate."""
+    import re
+
+    import yaml
+
+    from cxaudit.cli import SCAFFOLD
+    from cxaudit.config import AuditConfig
+
+    lines = []
+    for ln in SCAFFOLD.format(client="acme", name="Acme").splitlines():
+        if re.match(r"^# (segment_labels|anonymity_min|weighting|economics|tickets|recommendations):", ln):
+            ln = ln[2:]
+        elif re.match(r"^  # (currency|branding|industry):", ln):
+            ln = "  " + ln[4:]
+        lines.append(ln)
+    cfg = AuditConfig.model_validate(yaml.safe_load("\n".join(lines)))
+    assert cfg.weighting.targets == {"segment": {"A": 0.6, "B": 0.4}} and cfg.weighting.trim == 5
+    assert cfg.tickets.sla_hours["chat"] == 0.25 and cfg.client.currency == "EUR"
+    assert cfg.economics.margin == 0.30 and cfg.anonymity_min == 5
+    assert cfg.recommendations.overrides["RULE_ID"].enabled is False
+    assert cfg.client.branding.logo == "logo.png"
