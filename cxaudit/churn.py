@@ -54,7 +54,7 @@ from __future__ import annotations
 import math
 import re
 import warnings
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -67,12 +67,11 @@ from scipy import stats
 from statsmodels.discrete.discrete_model import Logit
 from statsmodels.duration.hazard_regression import PHReg
 from statsmodels.duration.survfunc import SurvfuncRight, survdiff
-from statsmodels.stats.proportion import proportion_confint
 from statsmodels.tools.sm_exceptions import ConvergenceWarning, PerfectSeparationWarning
 
 from .errors import MetricError
 from .i18n import fmt_ci, fmt_int, fmt_num, fmt_pct, t
-from .metrics import Z95, nps_category
+from .metrics import Z95, _wilson, nps_category  # Wilson (1927), as statsmodels proportion_confint
 from .plots import PALETTE
 from .stats import holm as _holm  # Holm (1979) via statsmodels
 
@@ -353,11 +352,6 @@ def frame_from_audit(audit: Any, *, slow_hours: float = SLOW_HOURS) -> pd.DataFr
 
 def _known(frame: pd.DataFrame) -> pd.DataFrame:
     return frame[frame["churned"].notna()]
-
-
-def _wilson(k: np.ndarray, n: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    lo, hi = proportion_confint(np.asarray(k, float), np.asarray(n, float), alpha=0.05, method="wilson")
-    return np.asarray(lo, float), np.asarray(hi, float)
 
 
 def _two_prop_p(k1: np.ndarray, n1: np.ndarray, k2: np.ndarray, n2: np.ndarray) -> np.ndarray:
@@ -1106,27 +1100,17 @@ def fit_logit(
     """
     categorical = dict(categorical or {})
     prep = _prepare(frame, outcome=outcome, numeric=numeric, categorical=categorical, kind="logit")
-    messages = list(prep.messages)
-    while True:
+
+    def fit_once() -> Any:
         x = prep.x.copy()
         x.insert(0, "const", 1.0)
-        with warnings.catch_warnings(record=True) as caught:
-            warnings.simplefilter("always")
-            try:
-                res = Logit(prep.y, x).fit(disp=0, maxiter=100, method="newton")
-            except np.linalg.LinAlgError:
-                res = Logit(prep.y, x).fit(disp=0, maxiter=200, method="bfgs")
-        suspect = _separation_suspect(res, prep.x, caught)
-        if suspect is None:
-            if not res.mle_retvals.get("converged", True):
-                messages.append(ModelMessage("not_converged", ""))
-            break
-        pred = prep.owner[suspect]
-        messages.append(ModelMessage("separation_fit", pred, {"term": suspect}))
-        _drop_predictor(prep, pred)
-        if prep.x.shape[1] == 0:
-            raise MetricError("logistic model: no predictor left after removing separating predictors: "
-                              + "; ".join(str(m) for m in messages))
+        try:
+            return Logit(prep.y, x).fit(disp=0, maxiter=100, method="newton")
+        except np.linalg.LinAlgError:
+            return Logit(prep.y, x).fit(disp=0, maxiter=200, method="bfgs")
+
+    res, messages = _fit_dropping_separators(
+        prep, fit_once, lambda r, _: r.mle_retvals.get("converged", True), "logistic model")
     return _finish("logit", res, prep, messages, list(categorical))
 
 
@@ -1148,25 +1132,39 @@ def fit_cox(
     categorical = dict(categorical or {})
     extra = [time] + ([entry] if entry else [])
     prep = _prepare(frame, outcome=event, numeric=numeric, categorical=categorical, kind="cox", extra=extra)
+
+    def fit_once() -> Any:
+        model = PHReg(prep.extra[time].to_numpy(float), prep.x, status=prep.y.to_numpy(float),
+                      entry=prep.extra[entry].to_numpy(float) if entry else None, ties="breslow")
+        return _NamedParams(model.fit(disp=0), prep.x.columns)
+
+    res, messages = _fit_dropping_separators(
+        prep, fit_once, lambda _, caught: not any(issubclass(w.category, ConvergenceWarning) for w in caught),
+        "Cox model")
+    return _finish("cox", res, prep, messages, list(categorical))
+
+
+def _fit_dropping_separators(
+    prep: _Prepared, fit_once: Callable[[], Any], converged: Callable[[Any, list[warnings.WarningMessage]], bool],
+    what: str,
+) -> tuple[Any, list[ModelMessage]]:
+    """Fit; while the fit shows separation, leave the offending predictor out (saying so) and refit."""
     messages = list(prep.messages)
     while True:
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
-            model = PHReg(prep.extra[time].to_numpy(float), prep.x, status=prep.y.to_numpy(float),
-                          entry=prep.extra[entry].to_numpy(float) if entry else None, ties="breslow")
-            res = _NamedParams(model.fit(disp=0), prep.x.columns)
+            res = fit_once()
         suspect = _separation_suspect(res, prep.x, caught)
         if suspect is None:
-            if any(issubclass(w.category, ConvergenceWarning) for w in caught):
+            if not converged(res, caught):
                 messages.append(ModelMessage("not_converged", ""))
-            break
+            return res, messages
         pred = prep.owner[suspect]
         messages.append(ModelMessage("separation_fit", pred, {"term": suspect}))
         _drop_predictor(prep, pred)
         if prep.x.shape[1] == 0:
-            raise MetricError("Cox model: no predictor left after removing separating predictors: "
+            raise MetricError(f"{what}: no predictor left after removing separating predictors: "
                               + "; ".join(str(m) for m in messages))
-    return _finish("cox", res, prep, messages, list(categorical))
 
 
 class _NamedParams:

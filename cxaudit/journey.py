@@ -57,7 +57,7 @@ from .audit import Audit
 from .errors import MetricError
 from .findings import Finding
 from .i18n import catalog, fmt_num, fmt_pct, t
-from .metrics import Z95, nps
+from .metrics import Z95, _wilson, nps
 from .plots import PALETTE
 from .stats import nps_difference
 
@@ -169,14 +169,6 @@ def _weights(audit: Audit) -> np.ndarray | None:
 # --- pooled cell estimators -------------------------------------------------------------------------
 
 
-def _wilson(p: float, n: float, z: float = Z95) -> tuple[float, float]:
-    """Wilson (1927) score interval of a share p on an (effective) base n."""
-    denom = 1 + z**2 / n
-    centre = (p + z**2 / (2 * n)) / denom
-    half = z * np.sqrt(p * (1 - p) / n + z**2 / (4 * n**2)) / denom
-    return float(centre - half), float(centre + half)
-
-
 def _pooled(x: np.ndarray, w: np.ndarray | None, top_cut: float, low_cut: float) -> dict[str, float]:
     """Ratio estimators of one cell from an (n, k) block of ratings (NaN = not used); see module doc."""
     used = ~np.isnan(x)
@@ -197,7 +189,8 @@ def _pooled(x: np.ndarray, w: np.ndarray | None, top_cut: float, low_cut: float)
     var_p = float(np.sum(ww**2 * (top - p * m) ** 2) / tot**2)
     kish = tot**2 / float(np.sum((ww * m) ** 2))
     n_eff = p * (1 - p) / var_p if var_p > 0 else kish
-    lo, hi = _wilson(p, n_eff)
+    lo_a, hi_a = _wilson(np.array([p * n_eff]), np.array([n_eff]))
+    lo, hi = float(lo_a[0]), float(hi_a[0])
     mean = float(np.sum(ww * xs) / tot)
     if n > 1:
         var_m = float(np.sum(ww**2 * (xs - mean * m) ** 2) / tot**2) * n / (n - 1)

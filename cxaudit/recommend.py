@@ -62,7 +62,6 @@ Examples
 from __future__ import annotations
 
 import fnmatch
-import html as _html
 import json
 import math
 import re
@@ -85,6 +84,7 @@ from .errors import ConfigError
 from .findings import Finding, format_value
 from .i18n import LANGUAGES, catalog, fmt_ci, fmt_num, fmt_pct, t
 from .plots import PALETTE
+from .show import escape as _esc  # one HTML-escaping helper for every client-facing block
 
 __all__ = [
     "EFFORTS",
@@ -104,7 +104,6 @@ __all__ = [
     "journey_map",
     "roadmap",
     "measurement_plan",
-    "format_finding_value",
     "render_text",
     "recommendations_html",
     "targets_table",
@@ -597,17 +596,6 @@ FILTERS: tuple[str, ...] = ("pct", "pct100", "num0", "num1", "num2", "signed", "
 BASE_FIELDS: tuple[str, ...] = ("value", "n", "ci", "reach", "severity", "title", "count", "items")
 
 
-def format_finding_value(f: Finding, lang: str) -> str:
-    """A finding's value as the report prints it (hours with the localised unit)."""
-    if f.unit == "%":
-        return fmt_pct(f.value / 100, lang, 1)
-    if f.unit == "pts":
-        return fmt_num(f.value, lang, 1, sign=True)
-    if f.unit == "h":
-        return f"{fmt_num(f.value, lang, 1)}\u00a0{t('tobe.unit.hours', lang)}"
-    return fmt_num(f.value, lang, 1 if abs(f.value) < 1000 else 0)
-
-
 def _fmt_filtered(x: Any, filt: str | None, lang: str, currency: str) -> str | None:
     if isinstance(x, str) and filt is None:
         return x
@@ -628,7 +616,7 @@ def _fmt_filtered(x: Any, filt: str | None, lang: str, currency: str) -> str | N
         case "x":
             return f"{fmt_num(x, lang, 1)}\u00d7"
         case "h":
-            return f"{fmt_num(x, lang, 1)}\u00a0{t('tobe.unit.hours', lang)}"
+            return f"{fmt_num(x, lang, 1)}\u00a0{t('unit.hours', lang)}"
         case "min":
             return f"{fmt_num(x, lang, 0)}\u00a0{t('tobe.unit.minutes', lang)}"
         case None:
@@ -689,7 +677,7 @@ def _fields(fs: Sequence[Finding], lang: str, labels: Mapping[str, Mapping[str, 
     """Placeholder values of one recommendation (the first finding's numbers; tag labels of all)."""
     f = fs[0]
     out: dict[str, Any] = {
-        "value": format_finding_value(f, lang),
+        "value": format_value(f, lang)[0],
         "n": fmt_num(f.n, lang, 0),
         "ci": format_value(f, lang)[1] if f.ci_low is not None and f.ci_high is not None else None,
         "reach": fmt_pct(f.reach, lang),
@@ -910,7 +898,7 @@ def _note(model: str, p: Mapping[str, float], lang: str, econ: Economics) -> str
 def _evidence_row(f: Finding, lang: str) -> dict[str, Any]:
     return {"id": f.id, "title": f.title, "value": f.value, "unit": f.unit, "n": int(f.n), "ci_low": f.ci_low,
             "ci_high": f.ci_high, "severity": int(f.severity), "reach": float(f.reach),
-            "value_text": format_finding_value(f, lang)}
+            "value_text": format_value(f, lang)[0]}
 
 
 def _combine(ms: Iterable[float]) -> float:
@@ -1293,8 +1281,7 @@ def roadmap(recs: Sequence[Recommendation], lang: str) -> pd.DataFrame:
 def _fmt_measure_value(x: float | None, unit: str, lang: str) -> str:
     if x is None:
         return "–"
-    return format_finding_value(Finding(id="x", section="x", title="", metric="", value=float(x), n=0, unit=unit),
-                                lang)
+    return format_value(Finding(id="x", section="x", title="", metric="", value=float(x), n=0, unit=unit), lang)[0]
 
 
 def measurement_plan(recs: Sequence[Recommendation], lang: str, journey: pd.DataFrame | None = None) -> pd.DataFrame:
@@ -1328,10 +1315,6 @@ def measurement_plan(recs: Sequence[Recommendation], lang: str, journey: pd.Data
 
 
 # --- HTML blocks (escaped) -------------------------------------------------------------------------------
-
-
-def _esc(x: object) -> str:
-    return _html.escape(str(x), quote=True)
 
 
 def impact_text(rec: Recommendation, lang: str) -> str:

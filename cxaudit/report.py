@@ -48,8 +48,8 @@ import nbformat
 from nbconvert.preprocessors import Preprocessor, TagRemovePreprocessor
 
 from .config import Branding
-from .findings import Finding, read_findings
-from .i18n import LANGUAGES, fmt_ci, fmt_date, fmt_int, fmt_num, fmt_pct, t
+from .findings import Finding, format_value, read_findings
+from .i18n import LANGUAGES, fmt_date, fmt_int, fmt_num, fmt_pct, t
 from .paths import TEMPLATES_DIR
 
 __all__ = [
@@ -384,19 +384,18 @@ def _logo_data_uri(path: Path) -> str:
 
 def _finding_rows(findings: Sequence[Finding], lang: str) -> list[dict[str, Any]]:
     """The top findings by priority (severity × reach; ties: higher severity first), formatted."""
-    from .recommend import format_finding_value
 
     top = sorted(findings, key=lambda f: (-f.priority, -int(f.severity)))[:TOP_FINDINGS]
     rows = []
     for f in top:
-        has_ci = f.ci_low is not None and f.ci_high is not None
+        value, ci = format_value(f, lang)
         rows.append(
             {
                 "id": html.escape(f.id),
                 "title": html.escape(f.title),
-                "value": html.escape(format_finding_value(f, lang)),
+                "value": html.escape(value),
                 "n": html.escape(fmt_num(f.n, lang, 0)),
-                "ci": html.escape(fmt_ci(f.ci_low, f.ci_high, lang, 1) if has_ci else "–"),
+                "ci": html.escape(ci),
                 "severity": int(f.severity),
                 "reach": html.escape(fmt_pct(f.reach, lang)),
             }
@@ -516,11 +515,8 @@ def appendix_html(findings: Sequence[Finding], tobe: dict[str, Any] | None, lang
     rows = []
     for f in findings:
         if f.id.endswith(".overall"):
-            has_ci = f.ci_low is not None and f.ci_high is not None
-            from .recommend import format_finding_value
-
-            rows.append([f.title, format_finding_value(f, lang), fmt_int(f.n, lang),
-                         fmt_ci(f.ci_low, f.ci_high, lang, 1) if has_ci else "–"])
+            value, ci = format_value(f, lang)
+            rows.append([f.title, value, fmt_int(f.n, lang), ci])
     if rows:
         parts.append(_table([t("report.col_finding", lang), t("report.col_value", lang), t("metrics.col_n", lang),
                              t("metrics.col_ci", lang)], rows, [False, True, True, True]))

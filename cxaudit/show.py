@@ -28,7 +28,7 @@ from IPython.display import HTML
 
 from .i18n import fmt_ci, fmt_int, fmt_num, fmt_pct, t
 
-__all__ = ["Col", "section", "heading", "paragraph", "note", "table", "table_html", "missing_input"]
+__all__ = ["Col", "escape", "section", "heading", "paragraph", "note", "table", "table_html", "missing_input"]
 
 Kind = Literal["text", "int", "num0", "num1", "num2", "pct", "pct1", "signed1", "ci1", "ci_pct", "flag"]
 
@@ -49,27 +49,28 @@ class Col:
     lo: str | None = None  # with ``hi``: print the interval under the value, in the same cell
 
 
-def _esc(x: object) -> str:
+def escape(x: object) -> str:
+    """HTML-escape any value for client-facing output (quotes included)."""
     return _html.escape(str(x), quote=True)
 
 
 def section(key: str, lang: str) -> HTML:
     """The ``<h1>`` that opens a report section (``section.<key>`` in the catalog)."""
-    return HTML(f'<h1 class="cx-section" id="sec-{_esc(key)}">{_esc(t("section." + key, lang))}</h1>')
+    return HTML(f'<h1 class="cx-section" id="sec-{escape(key)}">{escape(t("section." + key, lang))}</h1>')
 
 
 def heading(text: str, section_key: str) -> HTML:
     """A sub-heading; its id is stable (a hash of the text), so links and snapshots are too."""
     slug = hashlib.sha1(text.encode("utf-8")).hexdigest()[:8]
-    return HTML(f'<h2 class="cx-sub" id="sub-{_esc(section_key)}-{slug}">{_esc(text)}</h2>')
+    return HTML(f'<h2 class="cx-sub" id="sub-{escape(section_key)}-{slug}">{escape(text)}</h2>')
 
 
 def paragraph(text: str) -> HTML:
-    return HTML(f'<p class="cx-text">{_esc(text)}</p>')
+    return HTML(f'<p class="cx-text">{escape(text)}</p>')
 
 
 def note(text: str) -> HTML:
-    return HTML(f'<p class="cx-note">{_esc(text)}</p>')
+    return HTML(f'<p class="cx-note">{escape(text)}</p>')
 
 
 def missing_input(what: str, lang: str) -> HTML:
@@ -105,11 +106,11 @@ def _fmt(row: pd.Series, col: Col, lang: str) -> str:
 
 def _cell(row: pd.Series, col: Col, lang: str) -> str:
     cls = "cx-num" if col.kind != "text" else "cx-txt"
-    text = _esc(_fmt(row, col, lang))
+    text = escape(_fmt(row, col, lang))
     if col.lo and col.hi and not pd.isna(row[col.key]):
         decimals = 0 if col.kind in ("pct", "num0", "int") else 2 if col.kind == "num2" else 1
         scale = 100 if col.kind in ("pct", "pct1") else 1
-        text += f'<br><span class="cx-ci">{_esc(fmt_ci(row[col.lo], row[col.hi], lang, decimals, scale=scale))}</span>'
+        text += f'<br><span class="cx-ci">{escape(fmt_ci(row[col.lo], row[col.hi], lang, decimals, scale=scale))}</span>'
     return f'<td class="{cls}">{text}</td>'
 
 
@@ -132,15 +133,15 @@ def table_html(
     """Render ``df`` as an escaped HTML table. Rows where ``df[small_base]`` is true get the class
     ``cx-small-base`` (shown, but marked)."""
     head = "".join(
-        f'<th class="{"cx-num" if c.kind != "text" else "cx-txt"}">{_esc(_header(c, lang))}</th>' for c in cols
+        f'<th class="{"cx-num" if c.kind != "text" else "cx-txt"}">{escape(_header(c, lang))}</th>' for c in cols
     )
     body = []
     for _, row in df.iterrows():
         cls = ' class="cx-small-base"' if small_base and small_base in df.columns and bool(row[small_base]) else ""
         cells = "".join(_cell(row, c, lang) for c in cols)
         body.append(f"<tr{cls}>{cells}</tr>")
-    cap = f"<caption>{_esc(caption)}</caption>" if caption else ""
-    tid = f' id="{_esc(table_id)}"' if table_id else ""
+    cap = f"<caption>{escape(caption)}</caption>" if caption else ""
+    tid = f' id="{escape(table_id)}"' if table_id else ""
     return f'<table class="cx-table"{tid}>{cap}<thead><tr>{head}</tr></thead><tbody>{"".join(body)}</tbody></table>'
 
 
