@@ -27,3 +27,21 @@ def _make_client(tmp_path: Path, files: dict[str, str], yaml_text: str) -> Path:
 def make_client() -> MakeClient:
     """``make_client(tmp_path, {"r.csv": "..."}, "client: ...") -> Path`` of the client folder."""
     return _make_client
+
+
+@pytest.fixture(scope="session")
+def small_demo_run(tmp_path_factory: pytest.TempPathFactory):
+    """One full chain run (HTML + PDF) on the small English demo in a temporary ``CXAUDIT_HOME``.
+
+    Yields ``(RunResult, client folder)``. Session-scoped: test files on the same xdist worker share it.
+    """
+    from cxaudit.demo import generate_demo
+    from cxaudit.runner import run_audit
+
+    home = tmp_path_factory.mktemp("demo-home")
+    mp = pytest.MonkeyPatch()
+    mp.setenv("CXAUDIT_HOME", str(home))
+    generate_demo(home / "data" / "demo", size="small", lang="en", seed=7)
+    result = run_audit("demo", formats=("html", "pdf"), progress=False, timeout=300)
+    yield result, home / "data" / "demo"
+    mp.undo()

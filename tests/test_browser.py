@@ -23,9 +23,6 @@ from pathlib import Path
 
 import pytest
 
-from cxaudit.demo import generate_demo
-from cxaudit.runner import run_audit
-
 pytestmark = pytest.mark.slow
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -43,14 +40,8 @@ def _need(tool: str, available: bool) -> None:
 
 
 @pytest.fixture(scope="module")
-def run(tmp_path_factory: pytest.TempPathFactory):
-    home = tmp_path_factory.mktemp("home")
-    mp = pytest.MonkeyPatch()
-    mp.setenv("CXAUDIT_HOME", str(home))
-    generate_demo(home / "data" / "demo", size="small", lang="en", seed=7)
-    result = run_audit("demo", formats=("html", "pdf"), progress=False, timeout=300)
-    yield result
-    mp.undo()
+def run(small_demo_run):
+    return small_demo_run[0]
 
 
 @pytest.fixture(scope="module")

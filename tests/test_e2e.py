@@ -25,21 +25,12 @@ import pytest
 from pypdf import PdfReader
 from scipy import stats
 
-from cxaudit.demo import generate_demo
-from cxaudit.runner import run_audit
-
 Z = 1.959963984540054
 
 
 @pytest.fixture(scope="module")
-def run(tmp_path_factory: pytest.TempPathFactory):
-    home = tmp_path_factory.mktemp("home")
-    mp = pytest.MonkeyPatch()
-    mp.setenv("CXAUDIT_HOME", str(home))
-    generate_demo(home / "data" / "demo", size="small", lang="en", seed=7)
-    result = run_audit("demo", formats=("html", "pdf"), progress=False, timeout=300)
-    yield result, home / "data" / "demo"
-    mp.undo()
+def run(small_demo_run):
+    return small_demo_run
 
 
 # --- the hand computation ------------------------------------------------------------------------
