@@ -71,6 +71,23 @@ def _versions() -> dict[str, str]:
     return out
 
 
+# A kernel that dies before answering kernel_info never ran a cell: a start-up failure (a TCP port
+# taken between jupyter_client choosing it and the kernel binding it, a busy machine), not the notebook's
+# fault. Such a start is retried; a failure inside a cell never is.
+KERNEL_START_ATTEMPTS = 3
+_START_FAILURES = ("Kernel died before replying to kernel_info", "Kernel didn't respond in")
+
+
+def _kernel_start_failed(exc: BaseException) -> bool:
+    return isinstance(exc, RuntimeError | TimeoutError) and any(m in str(exc) for m in _START_FAILURES)
+
+
+def _log_tail(path: Path, lines: int = 8) -> str:
+    text = path.read_text(encoding="utf-8", errors="replace") if path.exists() else ""
+    kept = [ln for ln in text.splitlines() if ln.strip() and "running over TCP without encryption" not in ln]
+    return "\n".join(kept[-lines:])
+
+
 def _execute(src: str, dst: str, parameters: dict[str, Any], timeout: int, cwd: str) -> dict[str, Any]:
     """Run one notebook (in a worker process). Returns a status record, never raises."""
     import papermill as pm
@@ -78,23 +95,36 @@ def _execute(src: str, dst: str, parameters: dict[str, Any], timeout: int, cwd: 
     # Let kernels cache bytecode: importing pandas + seaborn + pingouin drops from ~2.8 s to ~1.3 s.
     os.environ.pop("PYTHONDONTWRITEBYTECODE", None)
     started = time.perf_counter()
-    record: dict[str, Any] = {"notebook": Path(src).name, "status": "ok", "output": dst}
+    record: dict[str, Any] = {"notebook": Path(src).name, "status": "ok", "output": dst, "kernel_starts": 0}
     # The kernel inherits this worker's stderr; send its chatter to a log beside the notebook.
-    kernel_log = open(Path(dst).with_suffix(".kernel.log"), "ab")  # noqa: SIM115
+    log_path = Path(dst).with_suffix(".kernel.log")
+    kernel_log = open(log_path, "ab")  # noqa: SIM115
     saved_fd = os.dup(2)
     os.dup2(kernel_log.fileno(), 2)
     try:
-        pm.execute_notebook(src, dst, parameters=parameters, kernel_name="python3", progress_bar=False,
-                            execution_timeout=timeout, cwd=cwd, log_output=False)
-    except pm.PapermillExecutionError as exc:
-        record.update(status="failed", cell=exc.cell_index + 1, exec_count=exc.exec_count,
-                      ename=exc.ename, evalue=str(exc.evalue))
-    except Exception as exc:  # kernel died, timeout, unreadable notebook: still a per-notebook failure
-        record.update(status="failed", cell=None, ename=type(exc).__name__, evalue=str(exc))
+        for attempt in range(1, KERNEL_START_ATTEMPTS + 1):
+            record["kernel_starts"] = attempt
+            try:
+                pm.execute_notebook(src, dst, parameters=parameters, kernel_name="python3", progress_bar=False,
+                                    execution_timeout=timeout, cwd=cwd, log_output=False)
+            except pm.PapermillExecutionError as exc:
+                record.update(status="failed", cell=exc.cell_index + 1, exec_count=exc.exec_count,
+                              ename=exc.ename, evalue=str(exc.evalue))
+            except Exception as exc:  # kernel died, timeout, unreadable notebook: still a per-notebook failure
+                if _kernel_start_failed(exc) and attempt < KERNEL_START_ATTEMPTS:
+                    os.write(2, f"cxaudit: kernel start {attempt} failed ({exc}); retrying\n".encode())
+                    time.sleep(attempt)
+                    continue
+                record.update(status="failed", cell=None, ename=type(exc).__name__, evalue=str(exc))
+            break
     finally:
         os.dup2(saved_fd, 2)
         os.close(saved_fd)
         kernel_log.close()
+    if record["status"] != "ok" and record.get("cell") is None:
+        tail = _log_tail(log_path)
+        record["evalue"] += f" after {record['kernel_starts']} kernel start(s); kernel log {log_path}" + (
+            f":\n{tail}" if tail else " is empty")
     record["seconds"] = round(time.perf_counter() - started, 3)
     return record
 

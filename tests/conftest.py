@@ -36,12 +36,18 @@ def small_demo_run(tmp_path_factory: pytest.TempPathFactory):
     Yields ``(RunResult, client folder)``. Session-scoped: test files on the same xdist worker share it.
     """
     from cxaudit.demo import generate_demo
+    from cxaudit.errors import NotebookError
     from cxaudit.runner import run_audit
 
     home = tmp_path_factory.mktemp("demo-home")
     mp = pytest.MonkeyPatch()
     mp.setenv("CXAUDIT_HOME", str(home))
-    generate_demo(home / "data" / "demo", size="small", lang="en", seed=7)
-    result = run_audit("demo", formats=("html", "pdf"), progress=False, timeout=300)
-    yield result, home / "data" / "demo"
-    mp.undo()
+    try:
+        generate_demo(home / "data" / "demo", size="small", lang="en", seed=7)
+        try:
+            result = run_audit("demo", formats=("html", "pdf"), progress=False, timeout=300)
+        except NotebookError as exc:  # the one-line message hides the kernel log tail CI needs
+            pytest.fail(f"{exc}\n{exc.evalue}", pytrace=False)
+        yield result, home / "data" / "demo"
+    finally:
+        mp.undo()

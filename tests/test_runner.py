@@ -79,3 +79,44 @@ def test_timeout_is_enforced(chain_dir: Path) -> None:
         run_audit("acme", notebooks_dir=chain_dir, formats=("html",), progress=False, timeout=10)
     assert info.value.notebook == "02_slow.ipynb"
     assert "Timeout" in info.value.ename or "timed out" in str(info.value).lower()
+
+
+def _flaky_start(fail_times: int, calls: list[int]):
+    """A stand-in for papermill.execute_notebook whose kernel dies at start ``fail_times`` times."""
+    def execute(src, dst, **kwargs):  # noqa: ANN001, ANN003, ANN202
+        calls.append(1)
+        if len(calls) <= fail_times:
+            raise RuntimeError("Kernel died before replying to kernel_info")
+        Path(dst).write_text("{}")
+    return execute
+
+
+@pytest.mark.parametrize(("fail_times", "status", "starts"), [(0, "ok", 1), (2, "ok", 3), (5, "failed", 3)])
+def test_kernel_start_failure_is_retried_and_reported(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                      fail_times: int, status: str, starts: int) -> None:
+    import papermill
+
+    from cxaudit import runner
+
+    calls: list[int] = []
+    monkeypatch.setattr(papermill, "execute_notebook", _flaky_start(fail_times, calls))
+    monkeypatch.setattr(runner.time, "sleep", lambda s: None)
+    dst = tmp_path / "01_x.ipynb"
+    rec = runner._execute("01_x.ipynb", str(dst), {}, 60, str(tmp_path))
+    assert (rec["status"], rec["kernel_starts"], len(calls)) == (status, starts, starts)
+    log = dst.with_suffix(".kernel.log").read_text()
+    assert log.count("retrying") == min(fail_times, runner.KERNEL_START_ATTEMPTS - 1)
+    if status == "failed":
+        assert rec["cell"] is None and rec["ename"] == "RuntimeError"
+        # the error carries where to look and what the kernel said last
+        assert "after 3 kernel start(s)" in rec["evalue"] and str(dst.with_suffix(".kernel.log")) in rec["evalue"]
+        assert "kernel start 2 failed" in rec["evalue"]
+
+
+def test_failure_inside_a_cell_is_not_retried(chain_dir: Path) -> None:
+    with pytest.raises(NotebookError):
+        run_audit("acme", notebooks_dir=chain_dir, formats=("html",), progress=False, timeout=60)
+    run_dir = next((Path(paths.client_reports_dir("acme"))).iterdir())
+    manifest = json.loads((run_dir / "manifest.json").read_text())
+    assert {r["notebook"]: r["kernel_starts"] for r in manifest["notebooks"]} == {
+        "01_ok.ipynb": 1, "02_broken.ipynb": 1}
