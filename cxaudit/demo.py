@@ -69,6 +69,8 @@ Every effect is also described, machine-readably, in :data:`PLANTED`.
    churn: promoters 8 %, passives 14 %, detractors 24 % (3x promoters), customers without a valid
    response 15 %. Within a group, shorter tenure churns a little more often; churned customers open
    twice as many tickets; detractors mostly name delivery problems and poor support as reasons.
+   A customer leaves within 90 days of their last answer; no month-over-month change in churn is
+   planted after the ramp-up of the first quarter (churn must follow an answer).
 4. **Slow social channel.** Median first response: phone 4 min, chat 6 min, app 45 min, email 4 h,
    social 6 h.
 5. **Unmotivated Logistics.** Logistics' eNPS is clearly negative (others positive) and its
@@ -1038,6 +1040,10 @@ def _responses(
     return df, truth
 
 
+_CHURN_WINDOW_DAYS = 90
+_CHURN_TIME_LEFT = 3.0
+
+
 def _customers(
     rng: np.random.Generator, cust: dict[str, np.ndarray], truth: dict[str, np.ndarray], lang: str
 ) -> tuple[pd.DataFrame, dict[str, np.ndarray]]:
@@ -1058,8 +1064,13 @@ def _customers(
     start = first_day - 14 - np.minimum(rng.exponential(900.0, n), 12 * 365).astype(np.int64)
     tenure_years = (end - start) / 365.25
 
-    # exact churn counts per group; shorter tenure churns a little more often (Gumbel top-k)
-    key = -0.25 * tenure_years + rng.gumbel(size=n)
+    # a customer churns after the last answer (lo: a week later at the earliest)
+    lo = np.maximum.reduce([last_day + 7, start + 30, np.zeros(n, dtype=np.int64)])
+    lo = np.minimum(lo, end)
+
+    # exact churn counts per group; shorter tenure churns a little more often (Gumbel top-k). Customers
+    # whose last answer is late have less time left to leave in; weighting by it keeps monthly churn flat.
+    key = -0.25 * tenure_years + _CHURN_TIME_LEFT * (end - lo) / end + rng.gumbel(size=n)
     order = np.lexsort((-key, group))
     sizes = np.bincount(group, minlength=4)
     k = np.rint(np.asarray(_CHURN_RATES) * sizes).astype(np.int64)
@@ -1068,9 +1079,12 @@ def _customers(
     rank[order] = np.arange(n) - starts[group[order]]
     churned = rank < k[group]
 
-    lo = np.maximum.reduce([last_day + 7, start + 30, np.zeros(n, dtype=np.int64)])
-    lo = np.minimum(lo, end)
-    churn_day = lo + np.floor(rng.random(n) * (end - lo + 1)).astype(np.int64)
+    # Churn follows the last answer within a few months (_CHURN_WINDOW_DAYS) for customers who answered,
+    # any time for those who never did: uniform over [lo, end] for all would pile churn up at the period end,
+    # because last answers are late for customers who answered several times.
+    answered = last_day > -(10**6)
+    window = np.where(answered, np.minimum(end - lo + 1, _CHURN_WINDOW_DAYS), end - lo + 1)
+    churn_day = lo + np.floor(rng.random(n) * window).astype(np.int64)
     reason_det = rng.choice(len(_CHURN_REASON_KEYS), n, p=_REASON_P_DETRACTOR)
     reason_oth = rng.choice(len(_CHURN_REASON_KEYS), n, p=_REASON_P_OTHER)
     reason = np.where(group == 2, reason_det, reason_oth)

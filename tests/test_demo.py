@@ -358,3 +358,20 @@ def test_planted_description_is_consistent() -> None:
         for pattern in patterns.values():
             re.compile(pattern)
         assert lang in ("en", "ru", "pl")
+
+
+def test_monthly_churn_has_no_planted_change_after_the_first_quarter(default: Path) -> None:
+    # Churn follows a customer's last answer within 90 days; no month-over-month change is planted.
+    # Recount by hand: churned in month m / customers started before m and not churned before m.
+    c = _read(default, "customers.csv")
+    start = pd.to_datetime(c["start_date"])
+    leave = pd.to_datetime(c["churn_date"]).fillna(pd.Timestamp("2262-01-01"))
+    months = pd.date_range("2025-04-01", "2026-06-01", freq="MS")
+    rates = []
+    for m in months:
+        active = (start < m) & (leave >= m)
+        rates.append((active & (leave < m + pd.offsets.MonthBegin(1))).sum() / active.sum())
+    rates = np.array(rates)
+    # flat: no month more than twice another (the old generator rose 0.2 % -> 4.0 %, 20x), no end pile-up
+    assert rates.max() / rates.min() < 2.5
+    assert rates[-3:].mean() < 1.5 * rates[:-3].mean()
