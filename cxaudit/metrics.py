@@ -21,6 +21,7 @@ References
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any, Literal
@@ -37,6 +38,7 @@ __all__ = [
     "nps",
     "csat",
     "ces",
+    "ces_cuts",
     "kish_n_eff",
     "nps_category",
     "metric_table",
@@ -259,15 +261,29 @@ def csat(
 # --- CES -----------------------------------------------------------------------------------------
 
 
+def ces_cuts(lo: int, hi: int) -> tuple[int, int]:
+    """(easy from, difficult up to) on a ``lo``–``hi`` effort scale: the answers strictly above and
+    strictly below its midpoint, so the two shares never overlap.
+
+    Examples
+    --------
+    >>> ces_cuts(1, 7), ces_cuts(1, 5), ces_cuts(1, 10)
+    ((5, 3), (4, 2), (6, 5))
+    """
+    mid = (lo + hi) / 2
+    return math.floor(mid) + 1, math.ceil(mid) - 1
+
+
 def ces(
     scores: Sequence[float] | pd.Series | np.ndarray,
     scale: int = 7,
     weights: Sequence[float] | pd.Series | np.ndarray | None = None,
 ) -> MetricResult:
-    """Customer Effort Score 2.0: mean agreement on 1–7 with a Student t 95% interval.
+    """Customer Effort Score 2.0: mean agreement on 1–``scale`` with a Student t 95% interval.
 
-    ``details`` has ``easy`` (share 5–7) and ``difficult`` (share 1–3), per Dixon et al. (2013).
-    With n = 1 the interval is undefined (``None``).
+    ``details`` has ``easy`` (share above the scale midpoint: 5–7 on Dixon et al.'s (2013) 7-point
+    scale, 4–5 on a 5-point one) and ``difficult`` (share below it: 1–3, resp. 1–2); the midpoint
+    itself is neither (:func:`ces_cuts`). With n = 1 the interval is undefined (``None``).
 
     Examples
     --------
@@ -279,7 +295,7 @@ def ces(
     """
     x, w, n_missing = _clean(scores, weights, "CES")
     _check_range(x, 1, scale, "CES")
-    easy_cut, hard_cut = scale - 2, 3  # 5–7 and 1–3 on the 7-point scale
+    easy_cut, hard_cut = ces_cuts(1, scale)
     if w is None:
         n = float(x.size)
         mean = float(x.mean())
@@ -556,8 +572,8 @@ def _scale_of(metric: str, scale: int | None, scale_min: int | None, top_box: in
         hi = float(scale or 5)
         return float(1 if scale_min is None else scale_min), hi, hi - top_box + 1, None
     if metric == "ces":
-        hi = float(scale or 7)
-        return float(1 if scale_min is None else scale_min), hi, hi - 2, None
+        lo, hi = (1 if scale_min is None else scale_min), (scale or 7)
+        return float(lo), float(hi), float(ces_cuts(lo, hi)[0]), None
     raise MetricError(f"unknown metric {metric!r}; expected nps, csat or ces")
 
 
@@ -627,8 +643,8 @@ def metric_table(
     and flagged (``small_base``), never dropped. Rows with a missing score, weight or key are left
     out of the cube (the scalar functions count them in ``n_missing``).
 
-    Extra columns: NPS ``promoters, detractors`` (shares); CSAT ``mean``; CES ``easy`` (share 5–7)
-    and ``sd`` (the sample standard deviation; weighted: rescaled to Kish's n_eff).
+    Extra columns: NPS ``promoters, detractors`` (shares); CSAT ``mean``; CES ``easy`` (share above
+    the scale midpoint, :func:`ces_cuts`) and ``sd`` (the sample standard deviation; weighted: rescaled to Kish's n_eff).
 
     All sums come from one pass of :func:`numpy.bincount` over integer group codes (a group ×
     score histogram for integer scales), which is what makes 1M-row cubes fast (``bench/``).

@@ -27,7 +27,7 @@ from scipy import stats
 from statsmodels.stats.proportion import proportion_confint
 
 from cxaudit.errors import MetricError
-from cxaudit.metrics import Z95, ces, csat, kish_n_eff, metric_table, nps, nps_category
+from cxaudit.metrics import Z95, ces, ces_cuts, csat, kish_n_eff, metric_table, nps, nps_category
 from cxaudit.stats import nps_difference
 
 #: R: qnorm(0.975)
@@ -378,6 +378,18 @@ def test_ces_unit_weights_equal_unweighted():
     x = [7, 6, 5, 5, 3, 2]
     w, u = ces(x, weights=[1.0] * 6), ces(x)
     assert (w.value, w.n, w.ci_low, w.ci_high) == pytest.approx((u.value, u.n, u.ci_low, u.ci_high))
+
+
+def test_ces_shares_on_a_five_point_scale_do_not_overlap():
+    # 1–5 effort scale, midpoint 3: easy = 4–5, difficult = 1–2, the 3 is neither.
+    # [1, 2, 3, 4, 5]: easy {4, 5} = 2/5, difficult {1, 2} = 2/5 (the old cut "≤ 3" gave 3/5 and
+    # "≥ scale − 2" gave 3/5, counting the 3 as both easy and difficult).
+    r = ces([1, 2, 3, 4, 5], scale=5)
+    assert (r.details["easy"], r.details["difficult"]) == pytest.approx((2 / 5, 2 / 5))
+    # metric_table uses the same cut: easy share of the single group = 2/5
+    tab = metric_table(pd.DataFrame({"ces": [1, 2, 3, 4, 5]}), "ces", scale=5)
+    assert tab["easy"].iloc[0] == pytest.approx(2 / 5)
+    assert ces_cuts(1, 7) == (5, 3) and ces_cuts(1, 5) == (4, 2) and ces_cuts(1, 10) == (6, 5)
 
 
 def test_ces_out_of_range():
