@@ -18,7 +18,11 @@ Estimators
   the effective base n_eff = p(1 − p) / v, which is exactly n for one touchpoint without weights.
   The mean rating uses the same linearisation (× n/(n − 1)) and a Student t interval, which is
   exactly the usual t interval for one touchpoint without weights.
-- Effort: the mean CES (1–7, Dixon et al. 2013) of the customers who used the cell's touchpoints.
+- Effort: the survey asks the CES question (1–7, Dixon et al. 2013) once, about the whole
+  experience, not per touchpoint, and audit.yaml has no per-touchpoint effort columns. A cell's
+  ``effort`` is therefore the mean *overall* CES of the customers who used its touchpoints (base
+  ``effort_n``: those of them who answered CES; t interval): it describes the touchpoint's users,
+  not the effort of the touchpoint itself, and the report labels it that way.
 - Omnichannel consistency of a stage: the spread of satisfaction across its channels (best − worst,
   in points) and Cochran's Q test of heterogeneity, Q = Σ (p_c − p̄)² / v_c with p̄ the
   inverse-variance weighted mean and k − 1 degrees of freedom (Cochran 1954). v_c is computed on
@@ -222,8 +226,9 @@ def journey_cells(audit: Audit, by: Sequence[str] = ("stage", "channel"), tps: p
     Columns: the ``by`` keys, ``n`` (respondents who rated any touchpoint of the group),
     ``n_ratings``, ``usage`` (their weighted share of all respondents), ``top2`` (satisfied share of
     ratings) with ``top2_low``/``top2_high`` (Wilson 95%, clustered by respondent), ``mean`` with
-    ``mean_low``/``mean_high`` (t 95%), ``low_share`` (bottom-box share), ``effort`` (mean CES of the
-    group's users) with ``effort_low``/``effort_high`` and ``effort_n``, ``touchpoints`` (how many),
+    ``mean_low``/``mean_high`` (t 95%), ``low_share`` (bottom-box share), ``effort`` (mean overall CES
+    of the group's users, not an effort question about the group — see the module doc) with
+    ``effort_low``/``effort_high`` and ``effort_n``, ``touchpoints`` (how many),
     ``small_base`` (n < ``min_base``).
     """
     tps = touchpoint_table(audit) if tps is None else tps
@@ -453,6 +458,13 @@ def journey_findings(audit: Audit, lang: str, pains: pd.DataFrame | None, top: i
     significantly below the rest (p < :data:`SIGNIFICANCE`) and the gap is positive. Severity comes
     from the gap: ≥ 40 points → 5, ≥ 30 → 4, ≥ 20 → 3, ≥ 10 → 2, else 1; reach is the share of
     customers who rated the touchpoint low. Tags link the touchpoint, its stage, channel and owner.
+
+    ``value`` is what the title says: how many NPS points the low raters lie *below* the rest,
+    NPS_rest − NPS_low (> 0 for every finding), with the 95% interval of that difference and ``n``
+    the low raters (the rest, ``n_base − n_low``, and both NPS values are in the evidence). It is a
+    distance, not a score, so its unit is ``""`` (printed "61.8", not the signed "+61.8" of ``"pts"``,
+    which would read as "above"). The TO-BE rules quote it as "{value|num1} points below the rest"
+    and the ``segment_gap`` impact model reads ``evidence["gap"]``, the same number.
     """
     if pains is None or pains.empty:
         return []
@@ -463,7 +475,8 @@ def journey_findings(audit: Audit, lang: str, pains: pd.DataFrame | None, top: i
                                         "gap_low", "gap_high", "p_value", "points", "rank")}
         if "importance" in row.index:
             evidence |= {"importance_share": row["importance"], "driver_rank": row.get("driver_rank")}
-        evidence |= {"table": "journey.pain_points", "test": "two-sample NPS z-test (R NPS::nps.test)",
+        evidence |= {"n_rest": int(row["n_base"] - row["n_low"]), "gap_definition": "nps_rest - nps_low",
+                     "table": "journey.pain_points", "test": "two-sample NPS z-test (R NPS::nps.test)",
                      "low_box": f"<= {pains.attrs.get('low_cut')}"}
         tags = {"touchpoints": [str(tp)], "stages": [str(row["stage"])], "channels": [str(row["channel"])]}
         if row["owner_department"]:
@@ -471,10 +484,11 @@ def journey_findings(audit: Audit, lang: str, pains: pd.DataFrame | None, top: i
         out.append(Finding(
             id=f"journey.pain_point.{tp}", section=SECTION,
             title=t("journey.finding_pain_point", lang, touchpoint=row["label"], reach=fmt_pct(row["reach"], lang),
-                    gap=fmt_num(row["gap"], lang, 1)),
+                    gap=fmt_num(row["gap"], lang, 1), nps_low=fmt_num(row["nps_low"], lang, 1, sign=True),
+                    nps_rest=fmt_num(row["nps_rest"], lang, 1, sign=True)),
             metric="nps_gap_low_raters", value=float(row["gap"]), n=int(row["n_low"]),
             ci_low=float(row["gap_low"]), ci_high=float(row["gap_high"]), severity=_severity(float(row["gap"])),
-            reach=float(min(max(row["reach"], 0.0), 1.0)), unit="pts", evidence=evidence, tags=tags,
+            reach=float(min(max(row["reach"], 0.0), 1.0)), unit="", evidence=evidence, tags=tags,
         ))
     return out
 

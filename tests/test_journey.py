@@ -21,6 +21,7 @@ from scipy import stats
 
 from cxaudit import journey, load_audit
 from cxaudit.demo import PLANTED, generate_demo
+from cxaudit.findings import format_value
 from cxaudit.i18n import catalog, t
 from cxaudit.metrics import Z95, csat
 
@@ -221,7 +222,8 @@ def test_findings_for_the_top_pain_points(audit) -> None:
     assert [f.id for f in found] == [f"journey.pain_point.{tp}" for tp in ok.index[:3]]
     f = found[0]
     row = pains.loc["tp_c"]
-    assert f.id == "journey.pain_point.tp_c" and f.section == "journey" and f.unit == "pts"
+    # value = points *below* the rest (positive), printed unsigned: "pts" would print "+…" ("above")
+    assert f.id == "journey.pain_point.tp_c" and f.section == "journey" and f.unit == ""
     assert f.value == pytest.approx(row["gap"]) and f.n == row["n_low"] and f.reach == pytest.approx(row["reach"])
     assert (f.ci_low, f.ci_high) == pytest.approx((row["gap_low"], row["gap_high"]))
     expected_severity = 5 if row["gap"] >= 40 else 4 if row["gap"] >= 30 else 3 if row["gap"] >= 20 else 2
@@ -230,8 +232,78 @@ def test_findings_for_the_top_pain_points(audit) -> None:
                       "departments": ["Support"]}
     assert f.evidence["points"] == pytest.approx(row["points"]) and f.evidence["table"] == "journey.pain_points"
     assert f.title.startswith("Support call: ") and "points below the rest" in f.title
+    assert f.evidence["n_rest"] == row["n_base"] - row["n_low"]
+    assert not format_value(f, "en")[0].startswith("+")
     json.dumps(f.to_dict())  # plain data
     assert journey.journey_findings(audit, "en", None) == []
+
+
+# A tiny frame whose numbers are worked out by hand below. tp_x: rows 0-7 rate it low (1-2), rows 8-15
+# rate it 3-5, rows 16-19 did not use it. tp_y: used by rows 12-19, never rated low.
+TINY_TOUCHPOINTS = """touchpoint,stage,channel,owner_department,label
+tp_x,purchase,site,E-commerce,Checkout
+tp_y,retention,phone,Support,Support call
+"""
+TINY = pd.DataFrame({
+    "response_id": [f"T{i:02d}" for i in range(20)], "date": "2025-03-01",
+    "tp_x": [1, 2, 1, 2, 1, 2, 1, 2, 5, 4, 5, 3, 4, 5, 4, 3] + [np.nan] * 4,
+    "tp_y": [np.nan] * 12 + [4, 5, 4, 5, 3, 4, 5, 4],
+    # low raters of tp_x: 1 promoter (10), 1 passive (7), 6 detractors; the rest: 6 P, 4 passives, 2 D
+    "nps": [10, 7, 0, 3, 5, 6, 2, 4] + [9, 10, 9, 10, 9, 10, 7, 8, 7, 8, 5, 6],
+    "ces": [2, 3, 2, 3, 2, 3, 2, 3, 6, 6, 5, 7, 6, 5, 7, 6, 4, 4, np.nan, 7],
+})
+
+
+@pytest.fixture
+def tiny(tmp_path: Path, make_client: MakeClient):
+    folder = make_client(tmp_path, {"responses.csv": _csv(TINY), "touchpoints.csv": TINY_TOUCHPOINTS}, YAML)
+    return load_audit(folder)
+
+
+def test_pain_point_finding_reads_like_its_title_on_a_hand_computed_frame(tiny) -> None:
+    pains = journey.pain_points(tiny)
+    assert pains.index.tolist() == ["tp_x"]  # tp_y has no low rater
+    row = pains.loc["tp_x"]
+    # NPS_low = 100 × (1 − 6) / 8 = −62.5; NPS_rest = 100 × (6 − 2) / 12 = +33.333…
+    # gap = NPS_rest − NPS_low = 33.333… + 62.5 = 95.833…; reach = 8 / 20 = 0.4; points = 0.4 × 95.833… = 38.333…
+    assert (row["nps_low"], row["nps_rest"]) == pytest.approx((-62.5, 100 / 3), abs=1e-9)
+    assert row["gap"] == pytest.approx(95.833333, abs=1e-6) and row["reach"] == pytest.approx(0.4)
+    assert row["points"] == pytest.approx(38.333333, abs=1e-6)
+    # overall NPS = 100 × (7 − 8) / 20 = −5 = 0.4 × (−62.5) + 0.6 × 33.333…; the rest minus it = 38.333… = points
+    # v_low = (1/8 + 6/8) − (1/8 − 6/8)² = 0.875 − 0.390625 = 0.484375; v_rest = 8/12 − (4/12)² = 5/9
+    # se = 100 × √(0.484375 / 8 + (5/9) / 12) = 100 × √0.1068432 = 32.68687; z = 95.8333 / 32.68687 = 2.93186
+    # 95% interval of the gap: 95.8333 ∓ 1.959964 × 32.68687 = [31.7682; 159.8984]; p = 2 × Φ(−2.93186) = 0.00337
+    assert (row["gap_low"], row["gap_high"]) == pytest.approx((31.768238, 159.898429), abs=1e-5)
+    assert row["p_value"] == pytest.approx(0.0033694, abs=1e-6)
+
+    (f,) = journey.journey_findings(tiny, "en", pains)
+    assert f.id == "journey.pain_point.tp_x" and f.metric == "nps_gap_low_raters"
+    # value, interval and n are those of the title's number: 95.8 points below the rest, base = the 8 low raters
+    assert f.value == pytest.approx(95.833333, abs=1e-6) and f.value == pytest.approx(row["nps_rest"] - row["nps_low"])
+    assert (f.ci_low, f.ci_high) == pytest.approx((31.768238, 159.898429), abs=1e-5)
+    assert f.n == 8 and f.evidence["n_rest"] == 12 and f.evidence["n_base"] == 20
+    assert f.severity == 5 and f.reach == pytest.approx(0.4)  # gap ≥ 40 → 5
+    assert f.title == ("Checkout: 40% of customers rated it low, and their NPS is 95.8 points below the rest "
+                       "(−62.5 vs +33.3)")
+    # the report's value column: unsigned like the title ("+95.8" read as "above the rest" before)
+    assert format_value(f, "en") == ("95.8", "[31.8; 159.9]")
+    assert format_value(f, "ru")[0] == "95,8"
+
+
+def test_effort_is_the_overall_ces_of_the_touchpoints_users_on_a_hand_computed_frame(tiny) -> None:
+    m = journey.touchpoint_metrics(tiny)
+    # tp_x users = rows 0-15, all answered CES: (2+3)×4 + (6+6+5+7+6+5+7+6) = 20 + 48 = 68; 68 / 16 = 4.25
+    assert m.loc["tp_x", "effort"] == pytest.approx(4.25) and m.loc["tp_x", "effort_n"] == 16 == m.loc["tp_x", "n"]
+    # tp_y users = rows 12-19 (n = 8); row 18 has no CES answer, so its base is 7:
+    # 6 + 5 + 7 + 6 + 4 + 4 + 7 = 39; 39 / 7 = 5.5714…
+    ces_y = np.array([6, 5, 7, 6, 4, 4, 7], float)
+    assert m.loc["tp_y", "n"] == 8 and m.loc["tp_y", "effort_n"] == 7
+    assert m.loc["tp_y", "effort"] == pytest.approx(39 / 7)
+    lo, hi = stats.t.interval(0.95, 6, loc=39 / 7, scale=ces_y.std(ddof=1) / np.sqrt(7))
+    assert (m.loc["tp_y", "effort_low"], m.loc["tp_y", "effort_high"]) == pytest.approx((lo, hi), abs=1e-12)
+    # the survey's one CES question, not a question about the touchpoint: both touchpoints' values come from
+    # the same answers, e.g. rows 12-15 count towards both
+    assert t("journey.col_effort", "en", max=7) == "CES of this touchpoint's users (1–7)"
 
 
 def test_bad_severity_is_refused(audit) -> None:
@@ -352,7 +424,9 @@ def test_catalog_has_the_same_journey_keys_and_placeholders_in_every_language() 
     assert len(en) > 50 and "section.journey" in en
     for lang in ("ru", "pl"):
         assert keys(lang) == en
-        assert "{" not in t("journey.finding_pain_point", lang, touchpoint="X", reach="5 %", gap="40,1")
+        assert "{" not in t("journey.finding_pain_point", lang, touchpoint="X", reach="5 %", gap="40,1",
+                            nps_low="−10,0", nps_rest="+30,1")
+        assert "{" not in t("journey.effort_note", lang, max=7) + t("journey.col_effort", lang, max=7)
     for stage in ("awareness", "consideration", "interest", "intent", "purchase", "post-purchase", "retention",
                   "advocacy", "loyalty"):
         assert f"journey.stage.{stage}" in en
