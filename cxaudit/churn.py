@@ -11,7 +11,8 @@ What is computed, and how
 - **Churn rate**: the share of customers who churned in the data, with the Wilson (1927) score
   interval (``statsmodels.stats.proportion.proportion_confint(method="wilson")``). Groups are
   compared with the rest of the base by a two-proportion z-test (pooled SE), Holm (1979)-corrected
-  over the groups of one cut.
+  over the groups of one cut. Customers with no value in a segment column are their own group
+  (:data:`cxaudit.stats.NOT_STATED`, "Not stated"), shown but not tested: it is not a segment.
 - **Rate ratio** (detractors vs promoters): RR = (a/n₁)/(c/n₂) with the Katz et al. (1978, *Biometrics*
   34(3)) log interval exp(ln RR ± 1.96·√(1/a − 1/n₁ + 1/c − 1/n₂)).
 - **Churn per period** (for LTV): events / months at risk inside the data period, a constant hazard λ
@@ -73,6 +74,7 @@ from .errors import MetricError
 from .i18n import fmt_ci, fmt_int, fmt_num, fmt_pct, t
 from .metrics import Z95, _wilson, nps_category  # Wilson (1927), as statsmodels proportion_confint
 from .plots import PALETTE
+from .stats import NOT_STATED, group_name, not_stated_note, segment_keys
 from .stats import holm as _holm  # Holm (1979) via statsmodels
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -372,13 +374,16 @@ def churn_rates(frame: pd.DataFrame, by: str | None = None, *, min_base: int = 3
     Customers whose churn status is unknown are left out (``n`` counts the rest). Per group, the
     group is compared with all other customers (two-proportion z-test, Holm-corrected over the
     groups): ``p_holm`` and ``direction`` (+1 significantly higher, −1 lower, 0 neither).
+    Customers with no value in ``by`` (empty or blank) are the last group, :data:`NOT_STATED`
+    (``not_stated`` true): with its rate and interval, so ``n`` adds up to the overall n, but not
+    tested (p NaN, direction 0) and not part of "the rest" of the groups that are.
 
     Returns
     -------
     DataFrame
-        ``[by], n, churned, rate, ci_low, ci_high, small_base`` (+ ``p_value, p_holm, direction``
-        with ``by``); ``rate`` is a share 0..1. Groups of ``by`` in :data:`GROUPS` order for
-        ``nps_group``, else by size.
+        ``[by], n, churned, rate, ci_low, ci_high, small_base`` (+ ``p_value, p_holm, direction,
+        not_stated`` with ``by``); ``rate`` is a share 0..1. Groups of ``by`` in :data:`GROUPS`
+        order for ``nps_group``, else by size.
 
     Raises
     ------
@@ -394,21 +399,25 @@ def churn_rates(frame: pd.DataFrame, by: str | None = None, *, min_base: int = 3
     else:
         if by not in k.columns:
             raise MetricError(f"churn rate: column {by!r} not found in the customer table")
-        g = k[k[by].notna()].groupby(k[by].astype("string"), observed=True)["churned"]
+        g = k.groupby(segment_keys(k[by]).astype("string"), observed=True)["churned"]
         tab = pd.DataFrame({"n": g.size(), "churned": g.sum().astype("int64")}).rename_axis(by).reset_index()
         tab = _order_groups(tab, by)
+        tab["not_stated"] = tab[by].eq(NOT_STATED).to_numpy(bool)
+        tab = tab.sort_values("not_stated", kind="stable")  # last
     lo, hi = _wilson(tab["churned"].to_numpy(), tab["n"].to_numpy())
     tab["rate"] = tab["churned"] / tab["n"]
     tab["ci_low"], tab["ci_high"] = lo, hi
     tab["small_base"] = tab["n"] < min_base
     if by is not None:
-        tot_n, tot_c = tab["n"].sum(), tab["churned"].sum()
+        stated = ~tab["not_stated"]
+        tot_n, tot_c = tab.loc[stated, "n"].sum(), tab.loc[stated, "churned"].sum()
         p = _two_prop_p(tab["churned"], tab["n"], tot_c - tab["churned"], tot_n - tab["n"])
-        tab["p_value"] = p
-        tab["p_holm"] = _holm(p)
+        tab["p_value"] = np.where(stated, p, np.nan)
+        tab["p_holm"] = _holm(tab["p_value"])
         rest_rate = (tot_c - tab["churned"]) / (tot_n - tab["n"]).replace(0, np.nan)
         sig = tab["p_holm"] < alpha
         tab["direction"] = np.where(sig & (tab["rate"] > rest_rate), 1, np.where(sig, -1, 0))
+        tab = tab[[c for c in tab.columns if c != "not_stated"] + ["not_stated"]]
     return tab.reset_index(drop=True)
 
 
@@ -664,25 +673,32 @@ def reasons_by(frame: pd.DataFrame, by: str, *, min_base: int = 30) -> tuple[pd.
     Returns
     -------
     (DataFrame, float)
-        Long table ``by, reason, n, base, share, ci_low, ci_high, small_base`` (``base``: churned
-        customers of the group with a stated reason) and the p-value of the χ² test of independence
-        of reason and group (NaN with fewer than two groups or reasons).
+        Long table ``by, reason, n, base, share, ci_low, ci_high, small_base, not_stated``
+        (``base``: churned customers of the group with a stated reason; customers with no value in
+        ``by`` are the last group, :data:`NOT_STATED`) and the p-value of the χ² test of
+        independence of reason and group over the stated groups (NaN with fewer than two groups or
+        reasons).
     """
     ch, reason = _reason_series(frame)
     if by not in ch.columns:
         raise MetricError(f"churn reasons by: column {by!r} not found in the customer table")
-    d = pd.DataFrame({"g": ch[by].astype("string"), "reason": reason}).dropna()
+    d = pd.DataFrame({"g": segment_keys(ch[by]).astype("string"), "reason": reason}).dropna()
     xt = pd.crosstab(d["g"], d["reason"])
+    cols = [by, "reason", "n", "base", "share", "ci_low", "ci_high", "small_base", "not_stated"]
     if xt.empty:
-        return pd.DataFrame(columns=[by, "reason", "n", "base", "share", "ci_low", "ci_high", "small_base"]), np.nan
+        return pd.DataFrame(columns=cols), np.nan
+    xt = xt.loc[sorted(xt.index, key=lambda g: g == NOT_STATED)]  # not stated last
     long = xt.stack().rename("n").reset_index().rename(columns={"g": by})
     long["base"] = long[by].map(xt.sum(axis=1))
     lo, hi = _wilson(long["n"].to_numpy(), long["base"].to_numpy())
     long["share"] = long["n"] / long["base"]
     long["ci_low"], long["ci_high"] = lo, hi
     long["small_base"] = long["base"] < min_base
-    p = float(stats.chi2_contingency(xt.to_numpy(), correction=False)[1]) if min(xt.shape) >= 2 else np.nan
-    return long, p
+    long["not_stated"] = long[by].eq(NOT_STATED).to_numpy(bool)
+    tested = xt.drop(index=NOT_STATED, errors="ignore")
+    tested = tested.loc[:, tested.sum(axis=0) > 0]
+    p = float(stats.chi2_contingency(tested.to_numpy(), correction=False)[1]) if min(tested.shape) >= 2 else np.nan
+    return long[cols], p
 
 
 # --- driver models: shared checks -------------------------------------------------------------------
@@ -1328,7 +1344,7 @@ def survival(frame: pd.DataFrame, by: str = "nps_group", *, horizons: Sequence[i
 
 def _group_colour(g: str) -> str:
     return {"promoter": PALETTE["promoter"], "passive": PALETTE["passive"], "detractor": PALETTE["detractor"],
-            "no_response": "#7f8c8d"}.get(g, PALETTE["main"])
+            "no_response": "#7f8c8d", NOT_STATED: "#7f8c8d"}.get(g, PALETTE["main"])
 
 
 def plot_rates(tab: pd.DataFrame, label: str, labels: Sequence[str], title: str, lang: str) -> Figure:
@@ -1641,7 +1657,10 @@ def analyse(
             an.ltv = economics.ltv_by_group(frame, rates, "nps_group", a)
         if an.logit is not None:
             try:
-                an.rar = economics.revenue_at_risk(frame, an.logit, a, segments=an.segments, window_months=months)
+                # segment keys: customers without a segment value get their own row in the breakdown
+                # (the model scores them as before: an unknown level is a missing predictor)
+                keyed = frame.assign(**{s: segment_keys(frame[s]) for s in an.segments})
+                an.rar = economics.revenue_at_risk(keyed, an.logit, a, segments=an.segments, window_months=months)
                 an.retention = economics.retention_vs_acquisition(frame, an.rar, a)
                 if an.ltv is not None:
                     an.moves = economics.move_detractors(frame, an.logit, an.ltv, a, window_months=months)
@@ -1750,7 +1769,7 @@ def blocks_rates(an: ChurnAnalysis, lang: str) -> list[Any]:
     for s, tab in an.by_segment.items():
         title = t("churn.by_segment", lang, segment=an.segment_label(s))
         out.append(show.heading(title, "churn"))
-        out += _rate_blocks(tab, s, [str(g) for g in tab[s]], lang, an, title)
+        out += _rate_blocks(tab, s, [str(group_name(g, lang)) for g in tab[s]], lang, an, title)
     return out
 
 
@@ -1766,6 +1785,8 @@ def _rate_blocks(tab: pd.DataFrame, by: str, names: list[str], lang: str, an: Ch
         Col("label", "churn.col_group"), Col("n", "churn.col_n", "int"), Col("churned", "churn.col_churned", "int"),
         Col("rate", "churn.col_rate", "pct1", lo="ci_low", hi="ci_high"), Col("vs_rest", "churn.col_sig", "flag"),
     ], lang), plot_rates(d, by, names, title, lang), show.note(t("churn.holm_note", lang))]
+    if "not_stated" in d.columns and d["not_stated"].any():
+        out.append(show.note(not_stated_note(lang)))
     if d["small_base"].any():
         out.append(show.note(t("report.small_base", lang, min=an.min_base)))
     return out
@@ -1828,7 +1849,8 @@ def blocks_reasons(an: ChurnAnalysis, lang: str) -> list[Any]:
         cols = [Col("reason", "churn.col_reason")]
         for j, g in enumerate(wide.columns):
             d[f"v{j}"], d[f"l{j}"], d[f"h{j}"] = wide[g].to_numpy(), lo[g].to_numpy(), hi[g].to_numpy()
-            cols.append(Col(f"v{j}", f"{g} (n = {fmt_int(base[g], lang)})", "pct", lo=f"l{j}", hi=f"h{j}"))
+            cols.append(Col(f"v{j}", f"{group_name(g, lang)} (n = {fmt_int(base[g], lang)})", "pct", lo=f"l{j}",
+                            hi=f"h{j}"))
         out.append(show.table(d, cols, lang, small_base=None))
         out.append(show.note(t("churn.reasons_by_note", lang, p=fmt_p(p, lang))))
     return out
@@ -1987,7 +2009,7 @@ def blocks_economics(an: ChurnAnalysis, lang: str) -> list[Any]:
         parts = ([("nps_group", rar.by_group)] if len(rar.by_group) else []) + list(rar.by_segment.items())
         for by, tab in parts:
             d = tab.copy()
-            d["label"] = [lab.get(g, g) if by == "nps_group" else g for g in d[by]]
+            d["label"] = [lab.get(g, g) if by == "nps_group" else group_name(g, lang) for g in d[by]]
             title = t("churn.pred.nps_group", lang) if by == "nps_group" else an.segment_label(by)
             out.append(show.heading(t("churn.rar_by", lang, segment=title), "churn"))
             out.append(show.table(d, [
@@ -2093,6 +2115,7 @@ def churn_findings(source: Any, lang: str) -> list[Any]:
     if an.rar is not None:
         out.append(_rar_finding(an, lang))
     for s, tab in an.by_segment.items():
+        tab = tab[~tab["not_stated"]] if "not_stated" in tab.columns else tab  # the groups tested
         for _, row in tab[tab["direction"] > 0].iterrows():
             if row["small_base"]:
                 continue
@@ -2155,6 +2178,7 @@ def _reason_findings(an: ChurnAnalysis, lang: str, n_all: int) -> list[Any]:
         before = float(row["cum_share"])
         seg_tags = []
         for s, (long, _p) in an.reasons_by.items():
+            long = long[~long["not_stated"]] if "not_stated" in long.columns else long  # the groups tested
             part = long[long["reason"] == row["reason"]]
             if len(part) < 2:
                 continue

@@ -28,7 +28,7 @@ Two halves:
 
 - **Summaries for the report and the CLI**: :func:`check_summary` (counts and affected rows per
   check), :func:`completeness` (answered share per column with a Wilson interval),
-  :func:`base_sizes` (per segment group against ``min_base``), :func:`scorecard` /
+  :func:`base_sizes` (per segment group against ``min_base``, "Not stated" included), :func:`scorecard` /
   :func:`scorecard_text` (per input: rows in / kept / excluded by reason, completeness, flags),
   and :func:`quality_findings`.
 
@@ -47,6 +47,7 @@ import pandas as pd
 from .findings import Finding
 from .i18n import fmt_int, fmt_pct, t
 from .metrics import Z95, _wilson
+from .stats import NOT_STATED, group_name, segment_keys
 
 if TYPE_CHECKING:
     from .audit import Audit
@@ -449,17 +450,27 @@ def completeness(audit: Audit, lang: str = "en", columns: tuple[str, ...] = KEY_
     return pd.DataFrame(rows, columns=["column", "label", "answered", "n", "share", "ci_low", "ci_high"])
 
 
-def base_sizes(audit: Audit) -> pd.DataFrame:
-    """Responses per group of each configured segment column, flagged below ``min_base``."""
-    r = audit.responses
+def base_sizes(audit: Audit, lang: str | None = None) -> pd.DataFrame:
+    """Responses per group of each configured segment column, flagged below ``min_base``.
+
+    Responses with no value in the column (an empty or blank cell) are counted as its last group,
+    named "Not stated" in ``lang`` (default: the report language) and marked ``not_stated``, so the
+    groups of every column add up to the kept responses.
+    """
+    r, lang = audit.responses, lang or audit.language
     out = []
     for seg in audit.config.segments:
         if seg not in r.columns:
             continue
-        counts = r[seg].astype("string").fillna("(missing)").value_counts().sort_index()
+        keys = segment_keys(r[seg])
+        missing = keys == NOT_STATED
+        counts = keys[~missing].astype("string").value_counts().sort_index().to_dict()
+        if missing.any():
+            counts[NOT_STATED] = int(missing.sum())
         for group, n in counts.items():
-            out.append({"segment": seg, "group": group, "n": int(n), "small_base": int(n) < audit.config.min_base})
-    return pd.DataFrame(out, columns=["segment", "group", "n", "small_base"])
+            out.append({"segment": seg, "group": group_name(group, lang), "n": int(n),
+                        "small_base": int(n) < audit.config.min_base, "not_stated": group == NOT_STATED})
+    return pd.DataFrame(out, columns=["segment", "group", "n", "small_base", "not_stated"])
 
 
 # --- the scorecard per input -----------------------------------------------------------------------
@@ -585,7 +596,7 @@ def scorecard_text(audit: Audit, lang: str, *, completeness_rows: int = 6) -> st
             lines.append("  " + d)
         for n in s.notes:
             lines.append(f"  note: {n}")
-    bases = base_sizes(audit)
+    bases = base_sizes(audit, lang)
     small = bases[bases["small_base"]]
     if len(small):
         groups = ", ".join(f"{audit.segment_label(r.segment)} = {r.group} (n = {fmt_int(r.n, lang)})"

@@ -4,6 +4,11 @@ significant changes, CSI, retention and customer value, distributions, and the f
 Built on :mod:`cxaudit.metrics` (formulas and sources there), :mod:`cxaudit.stats` (tests, Holm,
 letters, reliability) and :mod:`cxaudit.weighting` (supplied or raking weights). Every function
 uses the weighted responses when weighting applies (:func:`responses`).
+
+Per-segment tables lose no respondent: those with no value in the segment column are their own row,
+"Not stated" (:data:`cxaudit.stats.NOT_STATED`, column ``not_stated``), placed last, with its n and
+interval but without a letter and outside the tests, because it is not a segment. Functions that
+name it take ``lang`` (default: the report language in ``audit.yaml``).
 """
 
 from __future__ import annotations
@@ -34,13 +39,17 @@ from .metrics import (
 from .plots import PALETTE
 from .stats import (
     ALPHA,
+    NOT_STATED,
     Reliability,
     SegmentTest,
     cronbach_alpha,
+    group_name,
     letter_labels,
+    not_stated_note,
     nps_difference,
     omnibus_test,
     period_changes,
+    segment_keys,
     segment_tests,
     two_sample_test,
 )
@@ -181,9 +190,12 @@ def scorecard(audit: Audit, lang: str, *, with_csi: bool = True) -> pd.DataFrame
 
 def cube(audit: Audit, period: str = "M") -> pd.DataFrame:
     """The full cube for the analyst: every measured metric × every segment column × period
-    (:func:`cxaudit.metrics.metric_cube`, weighted when weighting applies)."""
+    (:func:`cxaudit.metrics.metric_cube`, weighted when weighting applies). Respondents with no
+    value in a segment column are its group :data:`~cxaudit.stats.NOT_STATED`."""
     r, sc = responses(audit), audit.config.scales
-    return metric_cube(r, [m for m in _METRICS if _has(r, m)], by=[s for s in audit.config.segments if s in r.columns],
+    segs = [s for s in audit.config.segments if s in r.columns]
+    r = r.assign(**{s: segment_keys(r[s]) for s in segs})
+    return metric_cube(r, [m for m in _METRICS if _has(r, m)], by=segs,
                        period=period, weight=_wcol(r), min_base=audit.config.min_base,  # type: ignore[arg-type]
                        scales={"csat": sc.csat.max, "ces": sc.ces.max}, scale_mins={"csat": sc.csat.min,
                                                                                     "ces": sc.ces.min},
@@ -193,34 +205,73 @@ def cube(audit: Audit, period: str = "M") -> pd.DataFrame:
 # --- segments ------------------------------------------------------------------------------------
 
 
-def by_segment(audit: Audit, metric: str, segment: str) -> pd.DataFrame:
-    """``metric_table`` of one metric by one segment column, sorted by value (CSAT in %)."""
-    r = responses(audit)
+def _keyed(frame: pd.DataFrame, segment: str) -> pd.DataFrame:
+    """``frame`` with ``segment`` as group keys: a missing or blank cell is :data:`NOT_STATED`."""
+    return frame.assign(**{segment: segment_keys(frame[segment])})
+
+
+def _stated(frame: pd.DataFrame, segment: str) -> pd.DataFrame:
+    """The rows of ``frame`` with a value in ``segment`` (blank cells count as missing): what the
+    tests compare."""
+    keyed = _keyed(frame, segment)
+    return keyed[keyed[segment] != NOT_STATED]
+
+
+def _named(tab: pd.DataFrame, segment: str, lang: str) -> pd.DataFrame:
+    """``tab`` with a ``not_stated`` flag and the not-stated key replaced by its name in ``lang``."""
+    out = tab.copy()
+    out["not_stated"] = out[segment].eq(NOT_STATED).to_numpy(bool)
+    out[segment] = [group_name(g, lang) for g in out[segment]]
+    return out
+
+
+def _not_stated_last(tab: pd.DataFrame, segment: str, by: str | None = None) -> pd.DataFrame:
+    """``tab`` sorted by ``by`` (highest first; unsorted without it), the not-stated row last."""
+    keys, ascending = ["_last", *([by] if by else [])], [True, *([False] if by else [])]
+    return tab.assign(_last=tab[segment].eq(NOT_STATED).to_numpy(bool)) \
+        .sort_values(keys, ascending=ascending, kind="stable").drop(columns="_last").reset_index(drop=True)
+
+
+def _cut(audit: Audit, metric: str, segment: str) -> pd.DataFrame:
+    r = _keyed(responses(audit), segment)
     tab = metric_table(r, metric, by=[segment], min_base=audit.config.min_base, weight=_wcol(r),  # type: ignore[arg-type]
                        **_kw(audit, metric))
     if metric == "csat":  # shown as percentages
         tab[["value", "ci_low", "ci_high"]] = tab[["value", "ci_low", "ci_high"]] * 100
-    return tab.sort_values("value", ascending=False).reset_index(drop=True)
+    return _not_stated_last(tab, segment, "value")
+
+
+def by_segment(audit: Audit, metric: str, segment: str, lang: str | None = None) -> pd.DataFrame:
+    """``metric_table`` of one metric by one segment column, sorted by value (CSAT in %), with the
+    respondents who did not state the segment as a last row named in ``lang`` ("Not stated";
+    ``not_stated`` marks it), so that ``n`` adds up to the overall n."""
+    return _named(_cut(audit, metric, segment), segment, lang or audit.language)
 
 
 def segment_tests_for(audit: Audit, segment: str, order: list[Any] | None = None) -> dict[str, SegmentTest]:
-    """:func:`cxaudit.stats.segment_tests` of NPS, CSAT and CES by ``segment`` (letters in ``order``)."""
-    r = responses(audit)
+    """:func:`cxaudit.stats.segment_tests` of NPS, CSAT and CES by ``segment`` (letters in ``order``),
+    over the respondents who stated the segment (the not-stated group is not a segment)."""
+    r = _stated(responses(audit), segment)
     return {m: segment_tests(r, m, segment, weight=_wcol(r), min_base=audit.config.min_base, order=order,  # type: ignore[arg-type]
                              **_kw(audit, m))
             for m in _METRICS if _has(r, m)}
 
 
-def segment_table(audit: Audit, segment: str) -> pd.DataFrame:
+def segment_table(audit: Audit, segment: str, lang: str | None = None) -> pd.DataFrame:
     """NPS, CSAT (%) and CES side by side for each group of ``segment``, each with its own n and
     interval (columns ``<metric>_value``, ``<metric>_ci_low``, ``<metric>_ci_high``, ``<metric>_n``),
     plus the significance letters: ``letter`` (the group's own) and ``<metric>_higher`` (letters of
-    the groups it is significantly higher than; Holm for NPS / CSAT, Games–Howell for CES)."""
+    the groups it is significantly higher than; Holm for NPS / CSAT, Games–Howell for CES).
+
+    Respondents with no value in ``segment`` are the last row, named "Not stated" in ``lang``
+    (default: the report language) and marked ``not_stated``: shown with n and interval, so the
+    groups add up to the total, but without a letter and left out of the tests
+    (:func:`letters_note` says so)."""
     parts = []
     for metric in _METRICS:
         if not _has(audit.responses, metric):
             continue
-        tab = by_segment(audit, metric, segment)[[segment, "n", "value", "ci_low", "ci_high", "small_base"]]
+        tab = _cut(audit, metric, segment)[[segment, "n", "value", "ci_low", "ci_high", "small_base"]]
         parts.append(tab.rename(columns={c: f"{metric}_{c}" for c in tab.columns if c != segment}))
     if not parts:
         return pd.DataFrame()
@@ -230,12 +281,13 @@ def segment_table(audit: Audit, segment: str) -> pd.DataFrame:
     flags = [c for c in out.columns if c.endswith("_small_base")]
     out["small_base"] = out[flags].fillna(True).any(axis=1)
     first_value = next(c for c in out.columns if c.endswith("_value"))
-    out = out.sort_values(first_value, ascending=False).reset_index(drop=True)
-    tests = segment_tests_for(audit, segment, order=out[segment].tolist())
-    out["letter"] = letter_labels(len(out))
+    out = _not_stated_last(out, segment, first_value)
+    stated = out.loc[out[segment].ne(NOT_STATED), segment].tolist()
+    tests = segment_tests_for(audit, segment, order=stated)
+    out["letter"] = letter_labels(len(stated)) + [None] * (len(out) - len(stated))
     for m, st in tests.items():
         out[f"{m}_higher"] = out[segment].map(dict(zip(st.table[segment], st.table["higher_than"], strict=True)))
-    return out
+    return _named(out, segment, lang or audit.language)
 
 
 def format_p(p: float, lang: str) -> str:
@@ -247,8 +299,10 @@ def format_p(p: float, lang: str) -> str:
 
 def letters_note(audit: Audit, segment: str, lang: str) -> str:
     """The sentence under a segment table: the letter convention, the tests, the correction, the
-    overall (omnibus) tests and the groups too small to test."""
-    r = responses(audit)
+    overall (omnibus) tests and the groups too small to test; when some respondents did not state
+    the segment, that their row is shown but not tested."""
+    everyone = responses(audit)
+    r = _stated(everyone, segment)
     omnis: dict[str, dict[str, Any]] = {}
     k = 0
     for m in _METRICS:
@@ -267,7 +321,8 @@ def letters_note(audit: Audit, segment: str, lang: str) -> str:
         omni.append(f"{m.upper()}: {stat}({df_txt}) = {fmt_num(o['statistic'], lang, 1)}, {format_p(o['p_value'], lang)}"
                     if np.isfinite(o["p_value"]) else f"{m.upper()}: –")
     note = t("metrics.letters_note", lang, pairs=k * (k - 1) // 2, min=audit.config.min_base)
-    return note + " " + t("metrics.omnibus_note", lang, tests="; ".join(omni))
+    note += " " + t("metrics.omnibus_note", lang, tests="; ".join(omni))
+    return note + " " + not_stated_note(lang) if len(r) < len(everyone) else note
 
 
 # --- trends --------------------------------------------------------------------------------------
@@ -408,9 +463,11 @@ def data_period(audit: Audit) -> tuple[_dt.date, _dt.date, float]:
 
 
 def customer_value(audit: Audit, segment: str | None, *, margin: float = 1.0,
-                   discount_rate: float = 0.0) -> pd.DataFrame | None:
+                   discount_rate: float = 0.0, lang: str | None = None) -> pd.DataFrame | None:
     """Churn, retention, revenue per customer and simple LTV by ``segment`` of the customers table
-    (:func:`cxaudit.metrics.customer_value_table`); ``None`` without a customers table or revenue."""
+    (:func:`cxaudit.metrics.customer_value_table`); ``None`` without a customers table or revenue.
+    Customers with no value in ``segment`` are a last row named "Not stated" in ``lang`` (flag
+    ``not_stated``)."""
     if not audit.has("customers"):
         return None
     cust = audit.table("customers")
@@ -420,8 +477,11 @@ def customer_value(audit: Audit, segment: str | None, *, margin: float = 1.0,
     if segment and segment not in cust.columns:
         return None
     _, _, years = data_period(audit)
-    return customer_value_table(cust, by, period_years=years, margin=margin, discount_rate=discount_rate,
-                                min_base=audit.config.min_base)
+    tab = customer_value_table(_keyed(cust, segment) if segment else cust, by, period_years=years, margin=margin,
+                               discount_rate=discount_rate, min_base=audit.config.min_base)
+    if not segment:
+        return tab
+    return _named(_not_stated_last(tab, segment), segment, lang or audit.language)
 
 
 def reliability(audit: Audit) -> Reliability | None:
@@ -484,7 +544,8 @@ def _low_segments(audit: Audit, lang: str) -> list[Finding]:
     for seg in audit.config.segments:
         if seg not in r.columns:
             continue
-        valid = r[r["nps"].notna() & r[seg].notna()]
+        valid = _stated(r, seg)
+        valid = valid[valid["nps"].notna()]
         for group, part in valid.groupby(seg, observed=True):
             rest = valid[valid[seg] != group]
             if len(part) < audit.config.min_base or len(rest) < audit.config.min_base:
@@ -515,7 +576,8 @@ def _low_csat_segments(audit: Audit, lang: str) -> list[Finding]:
     for seg in audit.config.segments:
         if seg not in r.columns:
             continue
-        valid = r[r["csat"].notna() & r[seg].notna()]
+        valid = _stated(r, seg)
+        valid = valid[valid["csat"].notna()]
         for group in valid[seg].drop_duplicates().sort_values():
             side = pd.Series(np.where(valid[seg] == group, "in", "rest"), index=valid.index)
             tab = metric_table(valid.assign(_side=side), "csat", by=["_side"], weight=_wcol(valid), **kw)

@@ -18,6 +18,10 @@ References
   group marks a group it is significantly higher than; upper case p < 0.001, lower case p < 0.05.
 - Reliability: Cronbach's alpha with its F-based confidence interval (Feldt, Woodruff & Salih
   1987) via pingouin ``cronbach_alpha``.
+
+Respondents (or customers) with no value in a segment column form the group :data:`NOT_STATED`
+(:func:`segment_keys`): per-segment tables show it as its own row, so the groups add up to the total,
+but it is not a segment and takes no part in the tests or letters.
 """
 
 from __future__ import annotations
@@ -35,6 +39,7 @@ from statsmodels.stats.multitest import multipletests
 from statsmodels.stats.proportion import proportions_ztest
 
 from .errors import MetricError
+from .i18n import t
 from .metrics import MetricResult, metric_table
 
 __all__ = [
@@ -56,11 +61,49 @@ __all__ = [
     "cronbach_alpha",
     "ALPHA",
     "ALPHA_STRONG",
+    "NOT_STATED",
+    "segment_keys",
+    "group_name",
+    "not_stated_note",
 ]
 
 #: Lower-case letters: p < ALPHA; upper-case: p < ALPHA_STRONG (Displayr / Q defaults).
 ALPHA = 0.05
 ALPHA_STRONG = 0.001
+
+#: Group key of the rows with no value (an empty or blank cell) in a segment column; shown as
+#: ``core.not_stated`` ("Not stated"), never tested against the segments.
+NOT_STATED = "__not_stated__"
+
+
+# --- the not-stated group ------------------------------------------------------------------------
+
+
+def segment_keys(values: pd.Series) -> pd.Series:
+    """Group keys of a segment column: each value as it is, :data:`NOT_STATED` for a missing or
+    blank cell (object dtype, same index). Grouping on the keys loses no row, unlike a pandas
+    ``groupby`` on the values (``dropna=True``).
+
+    Examples
+    --------
+    >>> segment_keys(pd.Series(["A", None, " ", "B"])).tolist()
+    ['A', '__not_stated__', '__not_stated__', 'B']
+    """
+    blank = values.isna().to_numpy(bool) | values.astype("string").str.strip().eq("").fillna(True).to_numpy(bool)
+    return pd.Series(np.where(blank, NOT_STATED, values.astype(object).to_numpy()), index=values.index,
+                     dtype=object, name=values.name)
+
+
+def group_name(key: Any, lang: str) -> Any:
+    """The client-facing name of a segment group: "Not stated" in ``lang`` for :data:`NOT_STATED`,
+    else the value itself."""
+    return t("core.not_stated", lang) if isinstance(key, str) and key == NOT_STATED else key
+
+
+def not_stated_note(lang: str) -> str:
+    """The note under a per-segment table with a not-stated row: why the row is there and that it
+    takes no part in the tests."""
+    return t("core.not_stated_note", lang, label=t("core.not_stated", lang))
 
 
 @dataclass(frozen=True)

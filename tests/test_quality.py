@@ -147,7 +147,7 @@ def test_completeness_wilson_and_bases(tmp_path: Path) -> None:
     assert comp.loc["comment", "ci_low"] == pytest.approx(centre - half, abs=1e-12)
     assert comp.loc["comment", "ci_high"] == pytest.approx(centre + half, abs=1e-12)
     bases = base_sizes(audit)
-    assert bases.values.tolist() == [["segment", "A", 4, False], ["segment", "B", 1, True]]
+    assert bases.values.tolist() == [["segment", "A", 4, False, False], ["segment", "B", 1, True, False]]
 
 
 def test_scorecard_and_findings(tmp_path: Path) -> None:
