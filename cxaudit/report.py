@@ -45,6 +45,7 @@ from pathlib import Path
 from typing import Any
 
 import nbformat
+import nh3
 from nbconvert.preprocessors import Preprocessor, TagRemovePreprocessor
 
 from .config import Branding
@@ -100,75 +101,204 @@ _HEX_COLOR = re.compile(r"#[0-9a-fA-F]{6}")
 
 # --- merging and filtering -----------------------------------------------------------------------
 
-# Elements that could run code or pull in something from outside: removed from notebook HTML.
-_BLOCK_ELEMENTS = re.compile(
-    r"<(script|iframe|object|embed|noscript|frameset|applet)\b[^>]*>.*?</\1\s*>", re.IGNORECASE | re.DOTALL
-)
-_LONE_ELEMENTS = re.compile(
-    r"</?(?:script|iframe|object|embed|noscript|frameset|frame|applet|link|base|meta)\b[^>]*>", re.IGNORECASE
-)
-_TAG = re.compile(r"<[a-zA-Z][^>]*>")
-_ATTR = re.compile(
-    r"""\s([a-zA-Z_:][-a-zA-Z0-9_:.]*)\s*=\s*("[^"]*"|'[^']*'|[^\s"'>]+)""",
-)
-_URL_ATTRS = {"src", "href", "xlink:href", "srcset", "action", "formaction", "poster", "background", "data", "ping"}
-_LOCAL_SCHEMES = {"data", "mailto", "tel"}
-_SCHEME = re.compile(r"^([a-zA-Z][a-zA-Z0-9+.-]*):")
-_CSS_URL = re.compile(r"url\(\s*(['\"]?)\s*(?!data:)(?:[a-zA-Z][a-zA-Z0-9+.-]*:|//)[^)]*\)", re.IGNORECASE)
-_CSS_IMPORT = re.compile(r"@import\b[^;]*;?", re.IGNORECASE)
-_STYLE_ELEMENT = re.compile(r"(<style\b[^>]*>)(.*?)(</style\s*>)", re.IGNORECASE | re.DOTALL)
+# Notebook HTML is cleaned by Ammonia (https://github.com/rust-ammonia/ammonia) through its Python
+# binding nh3 (https://nh3.readthedocs.io): a real HTML5 parser (html5ever) and an allowlist, so what
+# survives is exactly what is listed here. The lists keep everything cxaudit's own outputs use
+# (``cxaudit.show``, ``cxaudit.recommend.recommendations_html``) plus plain text markup.
+_ALLOWED_TAGS = {
+    "a", "abbr", "aside", "b", "blockquote", "br", "caption", "code", "col", "colgroup", "dd", "del", "div",
+    "dl", "dt", "em", "figcaption", "figure", "h1", "h2", "h3", "h4", "h5", "h6", "hr", "i", "img", "ins",
+    "li", "mark", "ol", "p", "pre", "q", "s", "section", "small", "span", "strong", "sub", "sup", "table",
+    "tbody", "td", "tfoot", "th", "thead", "tr", "u", "ul",
+}
+# Removed together with their content (the default keeps the text of a removed element). ``style``
+# elements are global to the report and their CSS can fetch (``@import``, ``url()``, ``image-set()``,
+# CSS escapes) -- cxaudit's client-facing outputs never use one.
+_CLEAN_CONTENT_TAGS = {
+    "script", "style", "template", "noscript", "iframe", "frame", "frameset", "object", "embed", "applet",
+    "noembed", "noframes", "xmp", "textarea", "select", "title", "svg", "math",
+}
+_ALLOWED_ATTRIBUTES = {
+    "*": {"class", "id", "title", "lang", "dir", "style"},
+    "a": {"href"},
+    "img": {"src", "alt", "width", "height"},
+    "table": {"border"},  # pandas' DataFrame repr
+    "th": {"colspan", "rowspan", "headers", "scope", "abbr"},
+    "td": {"colspan", "rowspan", "headers"},
+    "col": {"span"},
+    "colgroup": {"span"},
+    "ol": {"start", "reversed"},
+    "li": {"value"},
+}
+_ALLOWED_ATTRIBUTE_PREFIXES = {"data-", "aria-"}  # e.g. data-rule / data-rank of the recommendations
+# nh3's first cut for ``href``/``src``; _attribute_filter narrows it: ``href`` keeps ``mailto:``, ``tel:``,
+# fragments (``#sec-...``) and relative paths, ``src`` only ``data:image/...``.
+_URL_SCHEMES = {"data", "mailto", "tel"}
+# ``style`` attributes keep only declarations of these properties (none takes a URL) whose value is
+# made of letters, digits, spaces and ``# . , % + -`` -- no function (``url()``, ``image-set()``,
+# ``expression()``), no quote, no CSS escape or comment. Done here rather than by nh3's
+# ``filter_style_properties``, which only exists from nh3 0.3.
+_STYLE_PROPERTIES = {
+    "color", "background-color", "font-style", "font-weight", "font-size", "font-variant-numeric",
+    "text-align", "text-decoration", "text-transform", "vertical-align", "white-space",
+    "width", "min-width", "max-width", "height",
+    "padding", "padding-top", "padding-right", "padding-bottom", "padding-left",
+    "border", "border-top", "border-right", "border-bottom", "border-left",
+    "border-color", "border-style", "border-width", "border-collapse",
+}
+_STYLE_VALUE = re.compile(r"[#A-Za-z0-9 \t\n.,%+-]+")
+_URL_SCHEME = re.compile(r"([a-zA-Z][a-zA-Z0-9+.-]*):")
+_DATA_IMAGE = re.compile(r"data:image/[a-zA-Z0-9.+-]+[;,]", re.IGNORECASE)
+_URL_JUNK = "".join(map(chr, range(0x21)))  # what browsers strip around a URL (C0 controls, space)
 
 
-def _is_external(value: str) -> bool:
-    """True for an (unescaped) URL that points outside the document (``https:``, ``//host``, ``javascript:`` ...)."""
-    v = value.strip()
-    if v.startswith("//") or v.startswith("\\\\"):
-        return True
-    m = _SCHEME.match(v)
-    return bool(m) and m.group(1).lower() not in _LOCAL_SCHEMES
+def _is_local_link(url: str) -> bool:
+    """A fragment, ``mailto:``/``tel:`` or a relative path (not starting with ``/`` or ``\\``: no
+    ``//host``, ``/\\host``, ``\\\\host``)."""
+    v = re.sub(r"[\t\n\r]", "", url.strip(_URL_JUNK))  # browsers drop tabs and newlines anywhere in a URL
+    if v.startswith(("/", "\\")):
+        return False
+    m = _URL_SCHEME.match(v)
+    return m is None or m.group(1).lower() in ("mailto", "tel")
 
 
-def _clean_tag(match: re.Match[str]) -> str:
-    """One start tag without event handlers, external URLs or external ``url()`` in its style."""
-
-    def attr(m: re.Match[str]) -> str:
-        name, value = m.group(1).lower(), m.group(2)
-        if name.startswith("on"):
-            return ""
-        if name in _URL_ATTRS:
-            raw = html.unescape(value.strip("'\""))
-            candidates = [c.split()[0] for c in raw.split(",") if c.split()] if name == "srcset" else [raw]
-            if any(_is_external(c) for c in candidates):
-                return ""
-        if name == "style" and _CSS_URL.search(value):
-            return " " + m.group(1) + "=" + _CSS_URL.sub("none", value)
-        return m.group(0)
-
-    return _ATTR.sub(attr, match.group(0))
+def _clean_style(value: str) -> str | None:
+    """The declarations of a ``style`` attribute that :data:`_STYLE_PROPERTIES` and
+    :data:`_STYLE_VALUE` allow, or None when none is left."""
+    kept = []
+    for declaration in value.split(";"):
+        prop, colon, val = declaration.partition(":")
+        prop, val = prop.strip().lower(), val.strip()
+        if colon and prop in _STYLE_PROPERTIES and _STYLE_VALUE.fullmatch(val):
+            kept.append(f"{prop}: {val}")
+    return "; ".join(kept) or None
 
 
-def _clean_style(match: re.Match[str]) -> str:
-    return match.group(1) + _CSS_URL.sub("none", _CSS_IMPORT.sub("", match.group(2))) + match.group(3)
+def _attribute_filter(tag: str, attr: str, value: str) -> str | None:
+    """nh3's per-attribute hook, after its scheme check: keep ``value`` or drop the attribute (None)."""
+    if attr == "href":
+        return value if _is_local_link(value) else None
+    if attr == "src":
+        return value if _DATA_IMAGE.match(value.strip(_URL_JUNK)) else None
+    if attr == "style":
+        return _clean_style(value)
+    return value
+
+
+_NH3_OPTIONS: dict[str, Any] = {
+    "tags": _ALLOWED_TAGS,
+    "clean_content_tags": _CLEAN_CONTENT_TAGS,
+    "attributes": _ALLOWED_ATTRIBUTES,
+    "generic_attribute_prefixes": _ALLOWED_ATTRIBUTE_PREFIXES,
+    "attribute_filter": _attribute_filter,
+    "url_schemes": _URL_SCHEMES,
+    "strip_comments": True,
+    "link_rel": None,  # leave <a> as written (no rel="noopener noreferrer" added)
+}
+
+_VOID = {"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source", "track", "wbr"}
+
+
+class _Shape(HTMLParser):
+    """What HTML shows, for telling a real change from a re-serialisation.
+
+    Tags with their attributes (values unescaped, ``style`` without whitespace) and whitespace-
+    normalised text, in order. Not compared: quoting, character references (``&#x27;`` vs ``'``),
+    the ``<tbody>`` the HTML parser adds to every table and void elements' end tags.
+    """
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.items: list[tuple[str, ...]] = []
+        self._text: list[str] = []
+
+    def _flush(self) -> None:
+        if text := " ".join("".join(self._text).split()):
+            self.items.append(("text", text))
+        self._text = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag != "tbody":
+            self._flush()
+            norm = [(k, re.sub(r"\s+", "", v or "").rstrip(";") if k == "style" else v or "") for k, v in attrs]
+            self.items.append(("start", tag, *sorted(f"{k}={v}" for k, v in norm)))
+
+    handle_startendtag = handle_starttag
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag != "tbody" and tag not in _VOID:
+            self._flush()
+            self.items.append(("end", tag))
+
+    def handle_data(self, data: str) -> None:
+        self._text.append(data)
+
+    def _other(self, data: str) -> None:
+        self._flush()
+        self.items.append(("other", data))
+
+    handle_comment = handle_decl = handle_pi = unknown_decl = _other
+
+    def close(self) -> None:
+        super().close()
+        self._flush()
+
+
+def _shape(text: str) -> list[tuple[str, ...]]:
+    parser = _Shape()
+    parser.feed(text)
+    parser.close()
+    return parser.items
 
 
 def sanitize_output_html(text: str) -> tuple[str, int]:
     """Remove from notebook HTML whatever could run code or fetch from outside the file.
 
-    A safety net, not a general HTML sanitiser: cxaudit's own HTML contains none of it. Removes
-    ``script``/``iframe``/``object``/``embed``/``link``/``base``/``meta`` elements, ``on*``
-    attributes, URL attributes that leave the document and external ``url()``/``@import`` in CSS.
+    The HTML is parsed and re-serialised by Ammonia, a maintained allowlist HTML sanitiser written in
+    Rust, through its Python binding nh3 [1]_ [2]_, so tricks aimed at regular expressions (nested or
+    split tags, ``<svg><script>``, entity-encoded or whitespace-split ``javascript:`` URLs, unquoted
+    or ``/``-separated attributes, comments and CDATA) are handled as a browser would parse them.
+    Kept: the elements and attributes cxaudit's own outputs use (``cxaudit.show`` headings, notes and
+    tables, the recommendation cards of ``cxaudit.recommend``: classes, ids, ``data-*``) and plain text
+    markup. Removed: every other element (``script``, ``style``, ``svg``, ``math``, ``iframe``,
+    ``object``, ``embed``, ``template``, ``noscript``... with their content; ``link``, ``base``,
+    ``meta``, forms...), ``on*`` and all other attributes not listed, comments, links other than
+    fragments (``#sec-...``), relative paths (not ``//host``), ``mailto:`` and ``tel:`` (so no
+    ``http(s):``, ``javascript:``, ``vbscript:``, ``file:``, ``data:`` links), images other than
+    ``data:image/...`` and ``style`` declarations other than a few properties with plain values
+    (no ``url()`` or any other CSS function).
+
+    Parameters
+    ----------
+    text : str
+        HTML of one notebook output.
 
     Returns
     -------
     (str, int)
-        The cleaned HTML and 1 if anything changed, else 0.
+        The cleaned HTML and 1 if anything was removed, else 0. The cleaned HTML is always Ammonia's
+        serialisation, so it may differ from ``text`` in form when nothing was removed: attributes
+        in double quotes, ``'`` and ``"`` for ``&#x27;`` and ``&quot;`` in text, ``<br>`` for
+        ``<br/>``, ``<tbody>`` added to a table without one. Such differences do not count as a
+        change.
+
+    References
+    ----------
+    .. [1] Ammonia, "Repair and secure untrusted HTML", https://github.com/rust-ammonia/ammonia
+    .. [2] nh3, "Python binding to Ammonia HTML sanitizer Rust crate", https://nh3.readthedocs.io
+
+    Examples
+    --------
+    >>> sanitize_output_html('<p class="cx-note"><a href="#sec-x">x</a></p>')
+    ('<p class="cx-note"><a href="#sec-x">x</a></p>', 0)
+    >>> sanitize_output_html('<img src=x onerror=alert(1)//><a href="jav&#x09;ascript:alert(1)">y</a>')
+    ('<img><a>y</a>', 1)
     """
-    before = text
-    text = _BLOCK_ELEMENTS.sub("", text)
-    text = _LONE_ELEMENTS.sub("", text)
-    text = _TAG.sub(_clean_tag, text)
-    text = _STYLE_ELEMENT.sub(_clean_style, text)
-    return text, int(text != before)
+    # Ammonia writes U+00A0 (cxaudit's thousands separator and "n = ") as &nbsp;: put the character
+    # back, so cxaudit's own HTML comes out as it went in. Exact in text and attribute values alike;
+    # a literal "&nbsp;" in the input comes out as "&amp;nbsp;", which does not match.
+    cleaned = nh3.clean(text, **_NH3_OPTIONS).replace("&nbsp;", "\u00a0")
+    return cleaned, int(_shape(cleaned) != _shape(text))
 
 
 _NOTE_ONLY = re.compile(r'\s*<p class="cx-note">[^<]*</p>\s*')
@@ -244,7 +374,8 @@ class ClientOutputPreprocessor(Preprocessor):
                 cell.outputs = outputs
                 kept.append(cell)
         if changed:
-            log.warning("report: removed scripts or external references from %d notebook output(s)", changed)
+            log.warning("report: removed scripts, styles, external references or other markup outside the "
+                        "allowlist from %d notebook output(s)", changed)
         nb.cells = kept
         return nb, resources
 

@@ -302,7 +302,7 @@ def test_sanitize_output_html() -> None:
         '<style>@import url("https://x.org/a.css"); td { color: red }</style><link rel="stylesheet" href="a.css">'
     )
     assert changed == 1
-    assert "https" not in clean and "onclick" not in clean and "<link" not in clean and "color: red" in clean
+    assert clean == "<div>t</div>"  # style elements go whole (see tests/test_sanitize.py)
     same, changed = sanitize_output_html('<p class="cx-note"><a href="#sec-x">x</a> 5 &lt; 6</p>')
     assert changed == 0 and same == '<p class="cx-note"><a href="#sec-x">x</a> 5 &lt; 6</p>'
 
