@@ -3,7 +3,10 @@ significant changes, CSI, retention and customer value, distributions, and the f
 
 Built on :mod:`cxaudit.metrics` (formulas and sources there), :mod:`cxaudit.stats` (tests, Holm,
 letters, reliability) and :mod:`cxaudit.weighting` (supplied or raking weights). Every function
-uses the weighted responses when weighting applies (:func:`responses`).
+uses the weighted responses when weighting applies (:func:`responses`). Customer value (churn per
+period, revenue, LTV) is computed by :mod:`cxaudit.churn` and :mod:`cxaudit.economics` with the
+audit's ``economics`` assumptions, so it agrees with the churn section. Findings that say
+"significantly" rest on Holm-adjusted p-values (:func:`metric_findings`).
 
 Per-segment tables lose no respondent: those with no value in the segment column are their own row,
 "Not stated" (:data:`cxaudit.stats.NOT_STATED`, column ``not_stated``), placed last, with its n and
@@ -21,8 +24,13 @@ import numpy as np
 import pandas as pd
 import seaborn as sns
 from matplotlib.figure import Figure
+from scipy import stats as sp_stats
 
+from . import churn as _churn
+from . import economics
 from .audit import Audit
+from .economics import Assumptions
+from .errors import MetricError
 from .findings import Finding
 from .i18n import fmt_date, fmt_num, fmt_pct, t
 from .metrics import (
@@ -31,7 +39,6 @@ from .metrics import (
     csat,
     csi,
     csi_items,
-    customer_value_table,
     metric_cube,
     metric_table,
     nps,
@@ -44,6 +51,7 @@ from .stats import (
     SegmentTest,
     cronbach_alpha,
     group_name,
+    holm,
     letter_labels,
     not_stated_note,
     nps_difference,
@@ -73,6 +81,7 @@ __all__ = [
     "distribution_figure",
     "data_period",
     "customer_value",
+    "money_assumptions",
     "reliability",
     "metric_findings",
     "format_p",
@@ -87,7 +96,8 @@ __all__ = [
     "data_period_text",
 ]
 
-#: Level for "significantly below the rest" findings and for marking period-to-period changes.
+#: Level for the findings "significantly below the rest" and "fell significantly" (applied to
+#: Holm-adjusted p-values) and for marking period-to-period changes in the trend table (raw p).
 SIGNIFICANCE = ALPHA
 
 _METRICS = ("nps", "csat", "ces")
@@ -462,26 +472,75 @@ def data_period(audit: Audit) -> tuple[_dt.date, _dt.date, float]:
     return start, end, max((end - start).days + 1, 1) / 365.25
 
 
-def customer_value(audit: Audit, segment: str | None, *, margin: float = 1.0,
-                   discount_rate: float = 0.0, lang: str | None = None) -> pd.DataFrame | None:
-    """Churn, retention, revenue per customer and simple LTV by ``segment`` of the customers table
-    (:func:`cxaudit.metrics.customer_value_table`); ``None`` without a customers table or revenue.
+def money_assumptions(audit: Audit) -> Assumptions:
+    """The money assumptions of the audit (``economics`` in audit.yaml, labelled defaults
+    otherwise): the same :class:`cxaudit.economics.Assumptions` the churn section uses."""
+    return Assumptions.from_audit(audit)
+
+
+def customer_value(audit: Audit, segment: str | None, *, lang: str | None = None,
+                   assumptions: Assumptions | None = None) -> pd.DataFrame | None:
+    """Churn, retention, revenue per customer and lifetime value by ``segment`` of the customers
+    table, computed by the churn section's own functions with its assumptions, so that the report
+    gives one churn rate per period and one LTV for the same customers.
+
+    - ``n``, ``churned``, ``churn_rate`` (``ci_low``, ``ci_high``): churn over the data period,
+      Wilson interval (:func:`cxaudit.churn.churn_rates`, as in the churn section's table by segment);
+      ``retention_rate`` = 1 − churn_rate (mirrored interval).
+    - ``period_churn`` (``period_churn_ci_low``, ``period_churn_ci_high``): churn per revenue period
+      of P = ``economics.revenue_period_months`` months, 1 − exp(−P·D/T) with D churn events and T
+      months at risk in the data period, exact Poisson interval (:func:`cxaudit.churn.exposure_rates`).
+    - ``revenue_mean`` (``revenue_ci_low``, ``revenue_ci_high``): mean revenue per customer per
+      revenue period, Student t interval; ``revenue_n`` customers with a revenue.
+    - ``ltv`` (``ltv_ci_low``, ``ltv_ci_high``) and ``ltv_simple``: :func:`cxaudit.economics.ltv_by_group`
+      with the audit's margin and discount rate (``assumptions``, default :func:`money_assumptions`).
+
+    Without start dates or tenure the time at risk is unknown: ``period_churn`` and ``ltv`` are NaN
+    (the churn section shows neither). ``None`` without a customers table, revenue or churn flag.
     Customers with no value in ``segment`` are a last row named "Not stated" in ``lang`` (flag
-    ``not_stated``)."""
+    ``not_stated``); groups are in the churn section's order (largest first).
+    """
     if not audit.has("customers"):
         return None
     cust = audit.table("customers")
     if "revenue" not in cust.columns or "churned" not in cust.columns:
         return None
-    by = [segment] if segment else []
     if segment and segment not in cust.columns:
         return None
-    _, _, years = data_period(audit)
-    tab = customer_value_table(_keyed(cust, segment) if segment else cust, by, period_years=years, margin=margin,
-                               discount_rate=discount_rate, min_base=audit.config.min_base)
+    a = assumptions if assumptions is not None else Assumptions.from_audit(audit)
+    key = segment or "_all"
+    frame = _churn.frame_from_audit(audit)
+    frame[key] = segment_keys(frame[segment]) if segment else "_all"
+    mb = audit.config.min_base
+    rates = (_churn.churn_rates(frame, key, min_base=mb) if segment
+             else _churn.churn_rates(frame, min_base=mb).assign(_all="_all"))
+    out = rates.rename(columns={"rate": "churn_rate"})
+    out[key] = out[key].astype("string")
+    out["retention_rate"] = 1 - out["churn_rate"]
+    out["retention_ci_low"], out["retention_ci_high"] = 1 - out["ci_high"], 1 - out["ci_low"]
+    rev = pd.to_numeric(frame["revenue"], errors="coerce")
+    g = rev.groupby(frame[key].astype("string"))
+    n_r, mean, sem = g.count(), g.mean(), g.sem()
+    with np.errstate(invalid="ignore"):
+        half = pd.Series(sp_stats.t.ppf(0.975, n_r - 1), index=n_r.index) * sem
+    out["revenue_n"] = out[key].map(n_r).fillna(0).to_numpy(float)
+    out["revenue_mean"] = out[key].map(mean).to_numpy(float)
+    out["revenue_ci_low"] = out[key].map(mean - half).to_numpy(float)
+    out["revenue_ci_high"] = out[key].map(mean + half).to_numpy(float)
+    value_cols = {"period_churn": "period_churn", "churn_low": "period_churn_ci_low",
+                  "churn_high": "period_churn_ci_high", "ltv": "ltv", "ci_low": "ltv_ci_low",
+                  "ci_high": "ltv_ci_high", "ltv_simple": "ltv_simple"}
+    try:
+        per = _churn.exposure_rates(frame, key, period_months=a.revenue_period_months)
+        ltv = economics.ltv_by_group(frame, per, key, a).set_index(key)
+        for src, dst in value_cols.items():
+            out[dst] = out[key].map(ltv[src]).to_numpy(float)
+    except MetricError:  # no start date or tenure: no time at risk, no churn per period, no LTV
+        for dst in value_cols.values():
+            out[dst] = np.nan
     if not segment:
-        return tab
-    return _named(_not_stated_last(tab, segment), segment, lang or audit.language)
+        return out.drop(columns=key)
+    return _named(out, segment, lang or audit.language)
 
 
 def reliability(audit: Audit) -> Reliability | None:
@@ -498,8 +557,14 @@ def reliability(audit: Audit) -> Reliability | None:
 
 def metric_findings(audit: Audit, lang: str, trend: dict[str, pd.DataFrame] | None = None) -> list[Finding]:
     """Headline findings: overall NPS / CSAT / CES; each segment group whose NPS or CSAT is
-    significantly below the rest of the sample (z-tests, p < :data:`SIGNIFICANCE`); each month
-    with a significant drop against the previous month (NPS, CSAT, CES)."""
+    significantly below the rest of the sample; each month with a significant drop against the
+    previous month (NPS, CSAT, CES).
+
+    "Significantly" always means a Holm-adjusted p < :data:`SIGNIFICANCE` (:func:`cxaudit.stats.holm`),
+    over the family of tests the finding was picked from: for a segment group, every group-vs-rest
+    test of that metric across all segment columns (:func:`_group_vs_rest`); for a drop, every
+    period-to-period change of that metric (:func:`_drops`). The evidence carries ``p_value``,
+    ``p_holm`` and the family size ``holm_tests``."""
     res = overall(audit)
     out: list[Finding] = []
     if "nps" in res:
@@ -538,75 +603,119 @@ def metric_findings(audit: Audit, lang: str, trend: dict[str, pd.DataFrame] | No
     return out
 
 
-def _low_segments(audit: Audit, lang: str) -> list[Finding]:
+def _group_vs_rest(audit: Audit, metric: str) -> list[dict[str, Any]]:
+    """Every group of every segment column (``segments`` in audit.yaml) tested against the rest of
+    the respondents who stated that column, for ``metric`` (``"nps"``: z-test of the R package NPS;
+    ``"csat"``: pooled two-proportion z-test), with Holm-adjusted p-values (``p_holm``) over this
+    whole family: all the group-vs-rest tests of the metric across all segment columns. Groups or
+    rests with a base below ``min_base`` are not tested and are not part of the family.
+
+    Each row: ``segment, group, a, b`` (the group's and the rest's result: :class:`MetricResult`
+    for NPS, a :func:`metric_table` row for CSAT), ``diff, z, p_value, p_holm, reach, family``.
+    """
     r = responses(audit)
-    out: list[Finding] = []
+    mb = audit.config.min_base
+    rows: list[dict[str, Any]] = []
     for seg in audit.config.segments:
         if seg not in r.columns:
             continue
         valid = _stated(r, seg)
-        valid = valid[valid["nps"].notna()]
-        for group, part in valid.groupby(seg, observed=True):
-            rest = valid[valid[seg] != group]
-            if len(part) < audit.config.min_base or len(rest) < audit.config.min_base:
-                continue
-            wa = part["weight"] if "weight" in part.columns else None
-            wb = rest["weight"] if "weight" in rest.columns else None
-            a, b = nps(part["nps"], wa), nps(rest["nps"], wb)
-            test = nps_difference(a, b)
-            if test.diff < 0 and test.p_value < SIGNIFICANCE:
-                out.append(Finding(
-                    id=f"cx_metrics.nps.low_segment.{seg}.{group}", section="cx_metrics",
-                    title=t("metrics.finding_nps_low_segment", lang, segment=audit.segment_label(seg), group=group,
-                            value=fmt_num(a.value, lang, 1, sign=True),
-                            rest=fmt_num(b.value, lang, 1, sign=True)),
-                    metric="nps", value=a.value, n=int(round(a.n)), ci_low=a.ci_low, ci_high=a.ci_high,
-                    severity=3, reach=len(part) / len(valid), unit="pts",
-                    evidence={"rest_nps": b.value, "rest_n": b.n, "diff": test.diff, "z": test.z,
-                              "p_value": test.p_value, "test": "two-sample NPS z-test (R NPS::nps.test)"},
-                    tags={"segments": [f"{seg}={group}"]},
-                ))
+        valid = valid[valid[metric].notna()]
+        for group in valid[seg].drop_duplicates().sort_values():
+            inside = (valid[seg] == group).to_numpy(bool)
+            if metric == "nps":
+                part, rest = valid[inside], valid[~inside]
+                if len(part) < mb or len(rest) < mb:
+                    continue
+                a = nps(part["nps"], part["weight"] if "weight" in part.columns else None)
+                b = nps(rest["nps"], rest["weight"] if "weight" in rest.columns else None)
+                test = nps_difference(a, b)
+                diff, z, p = test.diff, test.z, test.p_value
+            else:
+                side = pd.Series(np.where(inside, "in", "rest"), index=valid.index)
+                tab = metric_table(valid.assign(_side=side), metric, by=["_side"], weight=_wcol(valid),  # type: ignore[arg-type]
+                                   **_kw(audit, metric)).set_index("_side")
+                if set(tab.index) != {"in", "rest"} or (tab["n"] < mb).any():
+                    continue
+                a, b = tab.loc["in"], tab.loc["rest"]
+                diff, _se, z, p = two_sample_test(metric, a, b)
+            rows.append({"segment": seg, "group": group, "a": a, "b": b, "diff": float(diff), "z": float(z),
+                         "p_value": float(p), "reach": float(inside.mean())})
+    adjusted = holm([row["p_value"] for row in rows])
+    family = int(np.isfinite([row["p_value"] for row in rows]).sum())
+    for row, ph in zip(rows, adjusted, strict=True):
+        row["p_holm"], row["family"] = float(ph), family
+    return rows
+
+
+def _below(row: dict[str, Any]) -> bool:
+    """Significantly below the rest: lower, and Holm-adjusted p < :data:`SIGNIFICANCE`."""
+    return row["diff"] < 0 and np.isfinite(row["p_holm"]) and row["p_holm"] < SIGNIFICANCE
+
+
+def _low_segments(audit: Audit, lang: str) -> list[Finding]:
+    """NPS of a segment group significantly below the rest, Holm over all groups of all segment
+    columns (:func:`_group_vs_rest`)."""
+    out: list[Finding] = []
+    for row in _group_vs_rest(audit, "nps"):
+        if not _below(row):
+            continue
+        seg, group, a, b = row["segment"], row["group"], row["a"], row["b"]
+        out.append(Finding(
+            id=f"cx_metrics.nps.low_segment.{seg}.{group}", section="cx_metrics",
+            title=t("metrics.finding_nps_low_segment", lang, segment=audit.segment_label(seg), group=group,
+                    value=fmt_num(a.value, lang, 1, sign=True), rest=fmt_num(b.value, lang, 1, sign=True)),
+            metric="nps", value=a.value, n=int(round(a.n)), ci_low=a.ci_low, ci_high=a.ci_high,
+            severity=3, reach=row["reach"], unit="pts",
+            evidence={"rest_nps": b.value, "rest_n": b.n, "diff": row["diff"], "z": row["z"],
+                      "p_value": row["p_value"], "p_holm": row["p_holm"], "holm_tests": row["family"],
+                      "test": "two-sample NPS z-test (R NPS::nps.test) vs the rest; Holm over every group "
+                              "vs rest test of NPS across all segment columns"},
+            tags={"segments": [f"{seg}={group}"]},
+        ))
     return out
 
 
 def _low_csat_segments(audit: Audit, lang: str) -> list[Finding]:
-    r = responses(audit)
+    """CSAT of a segment group significantly below the rest, Holm over all groups of all segment
+    columns (:func:`_group_vs_rest`)."""
     out: list[Finding] = []
-    kw = _kw(audit, "csat")
-    for seg in audit.config.segments:
-        if seg not in r.columns:
+    for row in _group_vs_rest(audit, "csat"):
+        if not _below(row):
             continue
-        valid = _stated(r, seg)
-        valid = valid[valid["csat"].notna()]
-        for group in valid[seg].drop_duplicates().sort_values():
-            side = pd.Series(np.where(valid[seg] == group, "in", "rest"), index=valid.index)
-            tab = metric_table(valid.assign(_side=side), "csat", by=["_side"], weight=_wcol(valid), **kw)
-            tab = tab.set_index("_side")
-            if set(tab.index) != {"in", "rest"} or (tab["n"] < audit.config.min_base).any():
-                continue
-            diff, se, z, p = two_sample_test("csat", tab.loc["in"], tab.loc["rest"])
-            if diff < 0 and p < SIGNIFICANCE:
-                a = tab.loc["in"]
-                out.append(Finding(
-                    id=f"cx_metrics.csat.low_segment.{seg}.{group}", section="cx_metrics",
-                    title=t("metrics.finding_csat_low_segment", lang, segment=audit.segment_label(seg), group=group,
-                            value=fmt_pct(a["value"], lang), rest=fmt_pct(tab.loc["rest", "value"], lang)),
-                    metric="csat_top2", value=100 * float(a["value"]), n=int(round(a["n"])),
-                    ci_low=100 * float(a["ci_low"]), ci_high=100 * float(a["ci_high"]), severity=3,
-                    reach=float((valid[seg] == group).mean()), unit="%",
-                    evidence={"rest_csat": 100 * float(tab.loc["rest", "value"]), "rest_n": float(tab.loc["rest", "n"]),
-                              "diff_pp": diff, "z": z, "p_value": p, "test": "two-proportion z-test (pooled)"},
-                    tags={"segments": [f"{seg}={group}"]},
-                ))
+        seg, group, a, b = row["segment"], row["group"], row["a"], row["b"]
+        out.append(Finding(
+            id=f"cx_metrics.csat.low_segment.{seg}.{group}", section="cx_metrics",
+            title=t("metrics.finding_csat_low_segment", lang, segment=audit.segment_label(seg), group=group,
+                    value=fmt_pct(a["value"], lang), rest=fmt_pct(b["value"], lang)),
+            metric="csat_top2", value=100 * float(a["value"]), n=int(round(a["n"])),
+            ci_low=100 * float(a["ci_low"]), ci_high=100 * float(a["ci_high"]), severity=3,
+            reach=row["reach"], unit="%",
+            evidence={"rest_csat": 100 * float(b["value"]), "rest_n": float(b["n"]), "diff_pp": row["diff"],
+                      "z": row["z"], "p_value": row["p_value"], "p_holm": row["p_holm"],
+                      "holm_tests": row["family"],
+                      "test": "two-proportion z-test (pooled) vs the rest; Holm over every group vs rest "
+                              "test of CSAT across all segment columns"},
+            tags={"segments": [f"{seg}={group}"]},
+        ))
     return out
 
 
 def _drops(audit: Audit, lang: str, trend: dict[str, pd.DataFrame]) -> list[Finding]:
+    """Periods whose metric is significantly below the previous period's: Holm-adjusted p <
+    :data:`SIGNIFICANCE`, Holm over all the period-to-period changes of that metric (the family of
+    :func:`cxaudit.stats.period_changes`; recomputed here with :func:`cxaudit.stats.holm`, so that
+    a trend table without ``p_holm`` is judged the same way). The raw ``change`` marks of the trend
+    table (p < 0.05 per comparison, the tracker convention its note explains) are not findings."""
     out: list[Finding] = []
     r = responses(audit)
     for m, tab in trend.items():
         total = float(tab["n"].sum())
-        for i in np.flatnonzero((tab["change"] == "down").to_numpy()):
+        p = tab["p_value"].to_numpy(float)
+        p_holm = holm(p)
+        family = int(np.isfinite(p).sum())
+        down = (tab["diff"].to_numpy(float) < 0) & (np.nan_to_num(p_holm, nan=1.0) < SIGNIFICANCE)
+        for i in np.flatnonzero(down):
             row, prev = tab.iloc[i], tab.iloc[i - 1]
             scale = 100 if m == "csat" else 1
             value, prev_value = float(row["value"]) * scale, float(prev["value"]) * scale
@@ -625,10 +734,10 @@ def _drops(audit: Audit, lang: str, trend: dict[str, pd.DataFrame]) -> list[Find
                 severity=3, reach=float(row["n"]) / total if total else 0.0,
                 unit={"nps": "pts", "csat": "%", "ces": ""}[m],
                 evidence={"previous_period": prev["period"], "previous_value": prev_value, "diff": float(row["diff"]),
-                          "p_value": float(row["p_value"]), "p_holm": float(row["p_holm"]),
+                          "p_value": float(p[i]), "p_holm": float(p_holm[i]), "holm_tests": family,
                           "test": {"nps": "NPS z-test (R NPS::nps.test)", "csat": "two-proportion z-test",
-                                   "ces": "Welch t-test"}[m], "weighted": "weight" in r.columns,
-                          "table": "metrics.trends"},
+                                   "ces": "Welch t-test"}[m] + "; Holm over all period-to-period changes",
+                          "weighted": "weight" in r.columns, "table": "metrics.trends"},
                 tags={"periods": [str(row["period"])]},
             ))
     return out
@@ -699,26 +808,45 @@ def trend_columns(tab: pd.DataFrame, lang: str) -> list[Any]:
     return cols
 
 
-def customer_columns(segment: str | None) -> list[Any]:
-    """The :class:`cxaudit.show.Col` list of a :func:`customer_value` table."""
+def customer_columns(segment: str | None, audit: Audit, lang: str) -> list[Any]:
+    """The :class:`cxaudit.show.Col` list of a :func:`customer_value` table. The churn per period,
+    revenue and lifetime value columns carry the churn section's headers (revenue period, currency),
+    as they are the same figures."""
     from .show import Col
+
+    a = money_assumptions(audit)
+
+    def money(key: str) -> str:
+        return t("churn.money_unit", lang, label=t(key, lang), currency=a.currency) if a.currency else t(key, lang)
 
     cols = [Col(segment, "quality.col_group")] if segment else []
     return cols + [
         Col("n", "metrics.col_customers", "int"),
         Col("churn_rate", "metrics.col_churn", "pct1", lo="ci_low", hi="ci_high"),
-        Col("annual_churn", "metrics.col_annual_churn", "pct1", lo="annual_churn_ci_low", hi="annual_churn_ci_high"),
         Col("retention_rate", "metrics.col_retention", "pct1", lo="retention_ci_low", hi="retention_ci_high"),
-        Col("revenue_mean", "metrics.col_revenue", "num0", lo="revenue_ci_low", hi="revenue_ci_high"),
-        Col("ltv", "metrics.col_ltv", "num0", lo="ltv_ci_low", hi="ltv_ci_high"),
+        Col("period_churn", t("churn.col_period_churn", lang, months=fmt_num(a.revenue_period_months, lang, 0)),
+            "pct1", lo="period_churn_ci_low", hi="period_churn_ci_high"),
+        Col("revenue_mean", money("churn.col_mean_revenue"), "num0", lo="revenue_ci_low", hi="revenue_ci_high"),
+        Col("ltv", money("churn.col_ltv"), "num0", lo="ltv_ci_low", hi="ltv_ci_high"),
     ]
 
 
-def customers_note(audit: Audit, lang: str, *, margin: float = 1.0) -> str:
-    """Assumptions behind the churn annualisation and the LTV, and the interval methods."""
-    start, end, years = data_period(audit)
-    return t("metrics.customers_note", lang, start=fmt_date(start, lang), end=fmt_date(end, lang),
-             years=fmt_num(years, lang, 1), margin=fmt_pct(margin, lang))
+def customers_note(audit: Audit, lang: str) -> str:
+    """How the customer table's churn, revenue and lifetime value are computed: the churn section's
+    method and assumptions (margin, discount rate, revenue period), and the interval methods."""
+    a = money_assumptions(audit)
+    cust = audit.table("customers")
+    window = _churn.observation_window(cust, audit.responses if audit.has("responses") else None,
+                                       audit.table("tickets") if audit.has("tickets") else None)
+    period = fmt_num(a.revenue_period_months, lang, 0)
+    kw = {"period": period, "margin": fmt_pct(a.margin, lang, 1), "discount": fmt_pct(a.discount_rate, lang, 1)}
+    if window is None:
+        return t("metrics.customers_no_time", lang, **kw)
+    text = t("metrics.customers_note", lang, start=fmt_date(window.start.date(), lang),
+             end=fmt_date(window.end.date(), lang), months=fmt_num(window.months, lang, 0), **kw)
+    if not _churn.frame_from_audit(audit)["t_exit"].notna().any():
+        text += " " + t("metrics.customers_no_time", lang, **kw)
+    return text
 
 
 def reliability_text(audit: Audit, lang: str) -> str | None:
