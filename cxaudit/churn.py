@@ -71,7 +71,7 @@ from statsmodels.duration.survfunc import SurvfuncRight, survdiff
 from statsmodels.tools.sm_exceptions import ConvergenceWarning, PerfectSeparationWarning
 
 from .errors import MetricError
-from .i18n import fmt_ci, fmt_int, fmt_num, fmt_pct, t
+from .i18n import fmt_ci, fmt_date, fmt_int, fmt_num, fmt_pct, fmt_period, t
 from .metrics import Z95, _wilson, nps_category  # Wilson (1927), as statsmodels proportion_confint
 from .plots import PALETTE
 from .stats import NOT_STATED, group_name, not_stated_note, segment_keys
@@ -1376,7 +1376,7 @@ def plot_trend(trend: Trend, lang: str) -> Figure:
     ax.scatter(x[sig], tab["rate"].to_numpy(float)[sig] * 100, s=120, facecolors="none",
                edgecolors=PALETTE["detractor"], linewidths=1.6, zorder=3, label=t("churn.trend_significant", lang))
     step = max(1, len(tab) // 9)
-    ax.set_xticks(x[::step], tab["period"].to_numpy()[::step])
+    ax.set_xticks(x[::step], [fmt_period(p, lang) for p in tab["period"].to_numpy()[::step]])
     ax.set_ylabel(t("churn.axis_rate_month", lang) + ", %")
     ax.set_ylim(bottom=0)
     ax.set_title(t("churn.trend_title", lang))
@@ -1751,8 +1751,8 @@ def blocks_rates(an: ChurnAnalysis, lang: str) -> list[Any]:
                         lo="p_low", hi="p_high"))
     out.append(show.table(ov, cols, lang))
     if an.window is not None:
-        out.append(show.note(t("churn.overall_note", lang, start=an.window.start.strftime("%Y-%m-%d"),
-                               end=an.window.end.strftime("%Y-%m-%d"), months=fmt_num(an.window.months, lang, 0),
+        out.append(show.note(t("churn.overall_note", lang, start=fmt_date(an.window.start, lang),
+                               end=fmt_date(an.window.end, lang), months=fmt_num(an.window.months, lang, 0),
                                period=fmt_num(months, lang, 0))))
     lab = labels(an, lang)
     if an.by_group is not None:
@@ -1806,10 +1806,10 @@ def blocks_trend(an: ChurnAnalysis, lang: str) -> list[Any]:
     tab["p_txt"] = [fmt_p(p, lang) for p in tab["p_holm"]]
     tab["mark"] = np.where(tab["significant"], "●", "")
     sig = tab.loc[tab["significant"], "period"].tolist()
-    sig_txt = t("churn.trend_sig_some", lang, months=", ".join(sig)) if sig else t("churn.trend_sig_none", lang)
+    sig_txt = t("churn.trend_sig_some", lang, months=", ".join(fmt_period(p, lang) for p in sig)) if sig else t("churn.trend_sig_none", lang)
     out.append(plot_trend(tr, lang))
     out.append(show.table(tab, [
-        Col("period", "churn.col_month"), Col("at_risk", "churn.col_at_risk", "int"),
+        Col("period", "churn.col_month", "period"), Col("at_risk", "churn.col_at_risk", "int"),
         Col("churned", "churn.col_churned", "int"), Col("rate", "churn.col_rate", "pct1", lo="ci_low", hi="ci_high"),
         Col("change_pts", "churn.col_change", "signed1"), Col("p_txt", "churn.col_p_holm", "text"),
         Col("mark", "churn.col_sig_short", "flag"),
@@ -2074,6 +2074,8 @@ def churn_findings(source: Any, lang: str) -> list[Any]:
     if ov is not None:
         period = an.period.iloc[0] if an.period is not None else None
         annual = float(period["period_churn"]) if period is not None else float(ov["rate"])
+        # per 12 months whatever revenue_period_months is: the horizon of the TO-BE targets
+        p12 = exposure_rates(an.frame, period_months=12.0).iloc[0] if period is not None else None
         sig_months = an.trend.table.loc[an.trend.table["significant"], "period"].tolist() if an.trend else []
         out.append(Finding(
             id="churn.rate.overall", section="churn",
@@ -2088,7 +2090,11 @@ def churn_findings(source: Any, lang: str) -> list[Any]:
                       "period_churn": annual,
                       "period_churn_ci": [float(period["ci_low"]), float(period["ci_high"])] if period is not None else None,
                       "period_months": getattr(an.assumptions, "revenue_period_months", 12.0),
+                      "churn_12m": float(p12["period_churn"]) if p12 is not None else None,
+                      "churn_12m_ci": [float(p12["ci_low"]), float(p12["ci_high"])] if p12 is not None else None,
+                      "churn_12m_n": int(p12["n"]) if p12 is not None else None,
                       "window": [str(an.window.start.date()), str(an.window.end.date())] if an.window else None,
+                      "window_months": an.window.months if an.window else None,
                       "trend_chi2_p": an.trend.p_value if an.trend else None,
                       "significant_months": sig_months, "table": "churn.overall"},
         ))
@@ -2099,6 +2105,7 @@ def churn_findings(source: Any, lang: str) -> list[Any]:
         ev: dict[str, Any] = {"detractor_rate": r.rate, "promoter_rate": r.reference_rate, "detractors": r.n1,
                               "detractors_churned": r.a, "promoters": r.n2, "promoters_churned": r.c,
                               "p_value": r.p_value, "method": "risk ratio, Katz log interval", "table": "churn.by_group"}
+        ev |= _group_rate_evidence(an, known)
         for key, m in (("adjusted_odds_ratio", an.logit), ("hazard_ratio", an.cox)):
             if m is not None and "nps_group=detractor" in set(m.table["term"]):
                 row = m.ratio("nps_group=detractor")
@@ -2152,6 +2159,41 @@ def churn_findings(source: Any, lang: str) -> list[Any]:
                 tags=_tp_tags(an, tp),
             ))
     return out
+
+
+def _group_rate_evidence(an: ChurnAnalysis, known: pd.DataFrame) -> dict[str, Any]:
+    """Evidence of ``churn.detractor_ratio``: every NPS group's churn as measured (TO-BE targets read it).
+
+    - ``<group>_rate`` with ``<group>_rate_ci`` (Wilson 1927 score interval) and the counts
+      ``<group>s`` / ``<group>s_churned``: churn over the whole data period, the
+      :func:`churn_rates` table by ``nps_group`` that the churn section shows;
+    - ``rates_12m`` / ``rates_12m_ci`` (and flat ``<group>_rate_12m``): churn per 12 months,
+      1 − exp(−12·D/T) with D churn events and T months at risk in the data period, exact Poisson
+      interval (Garwood 1936), as :func:`exposure_rates` (absent without tenure or dates);
+    - ``customers_by_group``, ``n_customers`` and ``detractor_share_customers``: customers of known
+      churn status by the NPS group of their most recent valid answer (``no_response``: none), the
+      base of these rates — not the share among survey answers.
+    """
+    ev: dict[str, Any] = {}
+    if an.by_group is not None:
+        by = an.by_group.set_index("nps_group")
+        for g in ("promoter", "passive", "detractor"):
+            if g in by.index:
+                row = by.loc[g]
+                ev[f"{g}_rate"] = float(row["rate"])
+                ev[f"{g}_rate_ci"] = [float(row["ci_low"]), float(row["ci_high"])]
+                ev[f"{g}s"], ev[f"{g}s_churned"] = int(row["n"]), int(row["churned"])
+    if an.period is not None:
+        per = exposure_rates(an.frame, "nps_group", period_months=12.0).set_index("nps_group")
+        groups = [g for g in ("promoter", "passive", "detractor") if g in per.index]
+        ev["rates_12m"] = {g: float(per.loc[g, "period_churn"]) for g in groups}
+        ev["rates_12m_ci"] = {g: [float(per.loc[g, "ci_low"]), float(per.loc[g, "ci_high"])] for g in groups}
+        ev |= {f"{g}_rate_12m": ev["rates_12m"][g] for g in groups}
+    counts = known["nps_group"].astype("string").value_counts()
+    ev["customers_by_group"] = {g: int(counts.get(g, 0)) for g in GROUPS}
+    ev["n_customers"] = len(known)
+    ev["detractor_share_customers"] = int(counts.get("detractor", 0)) / len(known) if len(known) else 0.0
+    return ev
 
 
 def _tp_tags(an: ChurnAnalysis, tp: str) -> dict[str, list[str]]:

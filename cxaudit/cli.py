@@ -35,6 +35,7 @@ client:
 min_base: 30                # groups with fewer answers are shown but flagged
 segments: []                # response columns to cut metrics by, e.g. [segment, region, channel]
 # segment_labels: {{segment: "Customer segment"}}   # how those columns are named in the report
+# value_labels: {{segment: {{smb: "Small business"}}}}   # how their values are shown (else the data's own)
 # anonymity_min: 5          # employee groups smaller than this are never shown separately
 # weighting: {{targets: {{segment: {{A: 0.6, B: 0.4}}}}, trim: 5}}   # raking to population shares
 # economics: {{margin: 0.30, discount_rate: 0.10, acquisition_multiple: 5}}   # labelled assumptions

@@ -276,6 +276,11 @@ class AuditConfig(_Strict):
     anonymity_min: StrictInt = Field(5, ge=2, description="employee groups smaller than this are never shown separately")
     segments: list[str] = Field(default_factory=list, description="response columns to cut metrics by")
     segment_labels: dict[str, str] = Field(default_factory=dict, description="column -> name shown in the report")
+    value_labels: dict[str, dict[str, str]] = Field(
+        default_factory=dict,
+        description="column -> {value in the data -> name shown in the report}, e.g. {channel: {app: 'Our app'}}; "
+                    "wins over the built-in names of channels and languages (cxaudit.i18n.value_label)",
+    )
     stages: list[str] = Field(default_factory=lambda: list(STAGES))
     touchpoints: dict[str, TouchpointSpec] = Field(
         default_factory=dict,
@@ -301,6 +306,22 @@ class AuditConfig(_Strict):
     def language(self) -> str:
         return self.client.language
 
+    @field_validator("value_labels", mode="before")
+    @classmethod
+    def _value_labels_as_text(cls, v: Any) -> Any:
+        """YAML reads ``1: North`` or ``yes: ...`` as a number / boolean key: values are text in the data."""
+        if not isinstance(v, dict):
+            return v
+        return {str(col): ({_yaml_text(k): _yaml_text(x) for k, x in m.items()} if isinstance(m, dict) else m)
+                for col, m in v.items()}
+
+    def value_label(self, column: str, value: Any, lang: str, *, inline: bool = False) -> str:
+        """A value of ``column`` as the report shows it: the client's ``value_labels`` first, then the
+        catalog's name of a channel / language code (:func:`cxaudit.i18n.value_label`), else the value."""
+        from .i18n import value_label
+
+        return value_label(column, value, lang, labels=self.value_labels.get(column), inline=inline)
+
     @field_validator("inputs")
     @classmethod
     def _known_tables(cls, v: dict[str, InputSpec]) -> dict[str, InputSpec]:
@@ -310,6 +331,13 @@ class AuditConfig(_Strict):
         if "responses" not in v:
             raise ValueError("the 'responses' table is required")
         return v
+
+
+def _yaml_text(x: Any) -> Any:
+    """A YAML scalar as the text it stands for in the data (``true`` -> "true", ``1`` -> "1")."""
+    if isinstance(x, bool):
+        return str(x).lower()
+    return str(x) if isinstance(x, int | float) else x
 
 
 # --- loading -------------------------------------------------------------------------------------

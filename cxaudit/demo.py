@@ -37,8 +37,9 @@ kpis.csv
 audit.yaml
     Validates with :func:`cxaudit.config.load_config`.
 
-Departments (Marketing, Sales, E-commerce, Logistics, Customer Service, Billing), stages, channels and
-touchpoint ids are the same in every language; segment, region, labels, categories, roles, KPI
+Stages, channel codes and touchpoint ids are the same in every language (the report names them from
+its catalogs); department names (Marketing, Sales, E-commerce, Logistics, Customer Service, Billing in
+English; ``PLANTED["departments"]`` per language), segment, region, labels, categories, roles, KPI
 names, churn reasons, comments and ticket texts are in the client language.
 
 Sizes
@@ -75,7 +76,8 @@ Every effect is also described, machine-readably, in :data:`PLANTED`.
    social 6 h.
 5. **Unmotivated Logistics.** Logistics' eNPS is clearly negative (others positive) and its
    motivation items are about one point lower (workload and tools most). Logistics owns
-   ``tp_delivery``, the touchpoint with the lowest mean rating.
+   ``tp_delivery``, the touchpoint with the lowest mean rating. ("Логистика" in the Russian demo,
+   "Logistyka" in the Polish one: ``PLANTED["low_motivation_department"]["name"]``.)
 6. **Complaint themes.** Comments of detractors mostly complain about late delivery, long waiting
    on the phone and unexpected fees (at least 70 % of the comments of each theme come from
    detractors); promoters praise friendly staff and the easy app. Several templates per theme, with
@@ -359,14 +361,14 @@ _PII_RATES: Final[dict[str, tuple[float, int]]] = {
 
 # --- employees and KPIs ----------------------------------------------------------------------------
 
-_DEPARTMENTS: Final[tuple[str, ...]] = (
-    "Marketing",
-    "Sales",
-    "E-commerce",
-    "Logistics",
-    "Customer Service",
-    "Billing",
-)
+#: Department names per language, in one order. The English names are the keys the tables below
+#: (touchpoint owners, KPIs, PLANTED) use; the files get the client language's name.
+_DEPARTMENT_NAMES: Final[dict[str, tuple[str, ...]]] = {
+    "en": ("Marketing", "Sales", "E-commerce", "Logistics", "Customer Service", "Billing"),
+    "ru": ("Маркетинг", "Продажи", "Электронная коммерция", "Логистика", "Клиентский сервис", "Биллинг"),
+    "pl": ("Marketing", "Sprzedaż", "E-commerce", "Logistyka", "Obsługa klienta", "Rozliczenia"),
+}
+_DEPARTMENTS: Final[tuple[str, ...]] = _DEPARTMENT_NAMES["en"]
 _DEPARTMENT_SHARES: Final[tuple[float, ...]] = (0.10, 0.14, 0.14, 0.24, 0.28, 0.10)
 _DEPARTMENT_ENGAGEMENT: Final[tuple[float, ...]] = (0.35, 0.25, 0.45, -0.7, 0.15, 0.30)
 _MOTIVATION_ITEMS: Final[tuple[str, ...]] = MOTIVATION_ITEMS
@@ -716,6 +718,11 @@ def _by_lang(values: dict[str, tuple[str, ...]], i: int) -> dict[str, str]:
     return {lang: values[lang][i] for lang in DEMO_LANGUAGES}
 
 
+def _department(name: str, lang: str) -> str:
+    """The client-language name of a department given by its English name (the key used here)."""
+    return _DEPARTMENT_NAMES[lang][_DEPARTMENTS.index(name)]
+
+
 #: Machine-readable description of every planted effect. Localised values are given per language.
 PLANTED: Final[dict[str, Any]] = {
     "sizes": SIZES,
@@ -723,6 +730,9 @@ PLANTED: Final[dict[str, Any]] = {
     "client_name": dict(_CLIENT_NAMES),
     "segments": {lang: list(v) for lang, v in _SEGMENTS.items()},
     "regions": {lang: list(v) for lang, v in _REGIONS.items()},
+    # department names as written in the files per language; elsewhere in PLANTED a department is
+    # named by its English name (index into these lists: _DEPARTMENTS order)
+    "departments": {lang: list(v) for lang, v in _DEPARTMENT_NAMES.items()},
     "touchpoints": {
         t[0]: {
             "stage": t[1],
@@ -769,6 +779,7 @@ PLANTED: Final[dict[str, Any]] = {
     },
     "low_motivation_department": {
         "department": "Logistics",
+        "name": _by_lang(_DEPARTMENT_NAMES, _DEPARTMENTS.index("Logistics")),
         "owns": "tp_delivery",
         "enps_sign": "negative",
         "motivation_gap": -1.0,
@@ -1216,7 +1227,7 @@ def _employees(rng: np.random.Generator, n: int, lang: str) -> pd.DataFrame:
     df = pd.DataFrame(
         {
             "employee_id": _ids("E", n, 4),
-            "department": np.asarray(_DEPARTMENTS, dtype=object)[dept],
+            "department": np.asarray(_DEPARTMENT_NAMES[lang], dtype=object)[dept],
             "role": np.asarray(_ROLES[lang], dtype=object)[rng.choice(len(_ROLE_SHARES), n, p=_ROLE_SHARES)],
             "tenure_months": np.minimum(rng.geometric(1 / 36, n), 360),
             "enps": enps,
@@ -1231,7 +1242,7 @@ def _kpis(lang: str) -> pd.DataFrame:
     i = _LANG_INDEX[lang]
     return pd.DataFrame(
         {
-            "department": [k[0] for k in _KPIS],
+            "department": [_department(k[0], lang) for k in _KPIS],
             "kpi": [k[3][i] for k in _KPIS],
             "weight": [k[1] for k in _KPIS],
             "is_customer_metric": ["true" if k[2] else "false" for k in _KPIS],
@@ -1242,7 +1253,7 @@ def _kpis(lang: str) -> pd.DataFrame:
 def _touchpoints(lang: str) -> pd.DataFrame:
     i = _LANG_INDEX[lang]
     return pd.DataFrame(
-        [(t[0], t[1], t[2], t[3], t[7][i]) for t in _TOUCHPOINTS],
+        [(t[0], t[1], t[2], _department(t[3], lang), t[7][i]) for t in _TOUCHPOINTS],
         columns=["touchpoint", "stage", "channel", "owner_department", "label"],
     )
 

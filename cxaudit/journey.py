@@ -46,7 +46,7 @@ Examples
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any, Literal
 
 import matplotlib.pyplot as plt
@@ -60,7 +60,7 @@ from . import drivers as _drivers
 from .audit import Audit
 from .errors import MetricError
 from .findings import Finding
-from .i18n import catalog, fmt_num, fmt_pct, t
+from .i18n import catalog, fmt_num, fmt_pct, t, value_label
 from .metrics import Z95, _wilson, nps
 from .plots import PALETTE
 from .stats import nps_difference
@@ -477,7 +477,9 @@ def journey_findings(audit: Audit, lang: str, pains: pd.DataFrame | None, top: i
             evidence |= {"importance_share": row["importance"], "driver_rank": row.get("driver_rank")}
         evidence |= {"n_rest": int(row["n_base"] - row["n_low"]), "gap_definition": "nps_rest - nps_low",
                      "table": "journey.pain_points", "test": "two-sample NPS z-test (R NPS::nps.test)",
-                     "low_box": f"<= {pains.attrs.get('low_cut')}"}
+                     "low_box": f"<= {pains.attrs.get('low_cut')}",
+                     # the channel's name in the report language for the TO-BE texts (cxaudit.recommend.tag_label)
+                     "channel_label": audit.config.value_label("channel", row["channel"], lang, inline=True)}
         tags = {"touchpoints": [str(tp)], "stages": [str(row["stage"])], "channels": [str(row["channel"])]}
         if row["owner_department"]:
             tags["departments"] = [str(row["owner_department"])]
@@ -513,9 +515,10 @@ def stage_label(stage: str, lang: str) -> str:
     return _lookup("journey.stage", stage, lang)
 
 
-def channel_label(channel: str, lang: str) -> str:
-    """The client-facing name of a channel (the value from the data for an unknown channel)."""
-    return _lookup("journey.channel", channel, lang)
+def channel_label(channel: str, lang: str, labels: Mapping[str, str] | None = None) -> str:
+    """The client-facing name of a channel: :func:`cxaudit.i18n.value_label` (``labels``: the client's
+    own, from ``audit.yaml`` ``value_labels.channel``; the value from the data for an unknown channel)."""
+    return value_label("channel", channel, lang, labels=labels)
 
 
 # --- figures ---------------------------------------------------------------------------------------

@@ -455,7 +455,9 @@ def base_sizes(audit: Audit, lang: str | None = None) -> pd.DataFrame:
 
     Responses with no value in the column (an empty or blank cell) are counted as its last group,
     named "Not stated" in ``lang`` (default: the report language) and marked ``not_stated``, so the
-    groups of every column add up to the kept responses.
+    groups of every column add up to the kept responses. ``group`` is the name the report shows
+    (:meth:`cxaudit.config.AuditConfig.value_label`: a channel code in ``lang``, the client's own
+    label when ``audit.yaml`` gives one).
     """
     r, lang = audit.responses, lang or audit.language
     out = []
@@ -468,8 +470,11 @@ def base_sizes(audit: Audit, lang: str | None = None) -> pd.DataFrame:
         if missing.any():
             counts[NOT_STATED] = int(missing.sum())
         for group, n in counts.items():
-            out.append({"segment": seg, "group": group_name(group, lang), "n": int(n),
-                        "small_base": int(n) < audit.config.min_base, "not_stated": group == NOT_STATED})
+            stated = group != NOT_STATED
+            out.append({"segment": seg,
+                        "group": audit.config.value_label(seg, group, lang) if stated else group_name(group, lang),
+                        "n": int(n),
+                        "small_base": int(n) < audit.config.min_base, "not_stated": not stated})
     return pd.DataFrame(out, columns=["segment", "group", "n", "small_base", "not_stated"])
 
 

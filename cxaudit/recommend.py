@@ -39,12 +39,18 @@ Impact models (all move detractors to passives: each moved respondent adds 100 /
 Each recommendation moves a share m_i = ΔNPS_i / (100 d) of the detractor pool. The plan as a
 whole moves M = 1 − Π(1 − m_i) (independent effects on one pool, so nothing is counted twice and M
 never exceeds 1), capped at ``max_detractor_move``. Targets: NPS_TO-BE = NPS + 100 d M; the moved
-detractors become satisfied, CSAT_TO-BE = CSAT + 100 d M (an upper bound); churn falls by
-d M (r_d − r_pa) where r_d, r_pa are the detractor and passive churn rates, and the revenue kept is
-the churn section's uplift (revenue saved if detractors churned at the promoter rate, METHODS.md
-"Churn and money") × M × (r_d − r_pa) / (r_d − r_p). When per-group churn rates are not in the
-evidence they are derived from the overall churn rate c, the detractor/promoter churn ratio R and the
-NPS shares, assuming passives churn midway: r_p = c / (p + (1 − p − d)(1 + R) / 2 + d R).
+detractors become satisfied, CSAT_TO-BE = CSAT + 100 d M (an upper bound), with d the detractor
+share among respondents; churn falls by d_c M (r_d − r_pa) where d_c is the detractor share among
+*customers* (each customer's NPS group from their most recent valid answer, as the churn section
+assigns it) and r_d, r_pa are the detractor and passive churn rates measured by the churn section.
+Churn is on one horizon: per 12 months (1 − exp(−12 D/T) from D churn events in T months at risk,
+``cxaudit.churn.exposure_rates``) when the findings carry it, else the whole data period for the
+overall and the group rates alike. The revenue kept is the churn section's uplift (revenue saved if
+detractors churned at the promoter rate, METHODS.md "Churn and money") × M × (r_d − r_pa) / (r_d − r_p).
+A passive rate missing from the evidence is put midway between r_p and r_d and labelled an
+assumption; without any per-group rates they are derived from the overall churn rate c, the
+detractor/promoter churn ratio R and the NPS shares, passives midway:
+r_p = c / (p + (1 − p − d)(1 + R) / 2 + d R).
 
 Examples
 --------
@@ -54,9 +60,9 @@ Examples
 ...               evidence={"promoters": 0.37, "detractors": 0.25}),
 ...       Finding(id="tickets.sla.social", section="voc", title="Social answers in 6 h", metric="hours",
 ...               value=6.0, n=300, severity=4, reach=0.1, unit="h", tags={"channels": ["social"]})]
->>> recs = recommend(fs)
+>>> recs = recommend(fs)  # ΔNPS = 100 × reach 0.1 × detractors 0.25 × shift 0.5
 >>> recs[0].rule, recs[0].tags["channels"], round(recs[0].impact_nps, 2)
-('tickets_sla', ['social'], 0.75)
+('tickets_sla', ['social'], 1.25)
 """
 
 from __future__ import annotations
@@ -66,7 +72,7 @@ import json
 import math
 import re
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, fields
 from importlib import resources
 from pathlib import Path
 from typing import Any, Literal
@@ -82,7 +88,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from .errors import ConfigError
 from .findings import Finding, format_value
-from .i18n import LANGUAGES, catalog, fmt_ci, fmt_num, fmt_pct, t
+from .i18n import LANGUAGES, catalog, fmt_ci, fmt_num, fmt_pct, t, value_label
 from .plots import PALETTE
 from .show import escape as _esc  # one HTML-escaping helper for every client-facing block
 
@@ -107,6 +113,9 @@ __all__ = [
     "render_text",
     "recommendations_html",
     "targets_table",
+    "targets_notes",
+    "targets_summary",
+    "churn_label",
     "impact_effort_chart",
     "targets_chart",
     "journey_map_chart",
@@ -483,7 +492,17 @@ def rulebook(client_dir: str | Path | None = None, config: Any = None) -> RuleBo
 
 @dataclass(frozen=True)
 class Economics:
-    """The numbers the impact models and the targets read from the findings (``None``: unknown)."""
+    """The numbers the impact models and the targets read from the findings (``None``: unknown).
+
+    Churn is on one horizon throughout: ``churn_horizon`` ``"12m"`` (per 12 months, when the churn
+    section measured the overall and every group's rate per 12 months) or ``"window"`` (over the
+    whole data period of ``churn_months`` months); ``churn_rate``, ``rates`` and ``gap_share`` are
+    all on that horizon. ``rates_source``: ``"evidence"`` (all three group rates measured),
+    ``"evidence_passive_assumed"`` (the passive rate put midway: an assumption) or ``"derived"``.
+    ``customer_detractors`` is the detractor share among *customers* (the NPS group of each
+    customer's most recent valid answer), the base of the churn rates; ``detractors`` is the share
+    among survey respondents, the base of NPS.
+    """
 
     detractors: float
     detractors_known: bool
@@ -491,11 +510,25 @@ class Economics:
     nps: Finding | None = None
     csat: Finding | None = None
     churn_rate: float | None = None
+    churn_ci: tuple[float, float] | None = None
+    churn_n: int | None = None
+    churn_horizon: str | None = None
+    churn_months: float | None = None
+    churn_window: float | None = None
+    churn_window_months: float | None = None
     churn_ratio: float | None = None
     rates: dict[str, float] | None = None
+    rates_ci: dict[str, tuple[float, float]] | None = None
+    rates_n: dict[str, int] | None = None
     rates_source: str | None = None
+    customer_detractors: float | None = None
+    customer_detractors_count: tuple[int, int] | None = None
     revenue_at_risk: float | None = None
+    revenue_at_risk_ci: tuple[float, float] | None = None
+    revenue_n: int | None = None
+    revenue_months: float | None = None
     uplift: float | None = None
+    uplift_ci: tuple[float, float] | None = None
     currency: str = ""
     gap_share: float = 0.5
     gap_share_source: str = "assumption"
@@ -509,40 +542,107 @@ def _share(x: Any) -> float | None:
     return x / 100 if x > 1 else x
 
 
+def _pair(x: Any, scale: float = 1.0) -> tuple[float, float] | None:
+    """``[lo, hi]`` of numbers as a tuple (times ``scale``), else None."""
+    if isinstance(x, list | tuple) and len(x) == 2 and all(
+            isinstance(v, int | float) and not isinstance(v, bool) and not math.isnan(v) for v in x):
+        return float(x[0]) * scale, float(x[1]) * scale
+    return None
+
+
 def _find(findings: Sequence[Finding], fid: str) -> Finding | None:
     return next((f for f in findings if f.id == fid), None)
 
 
-def _ev_rates(ev: Mapping[str, Any]) -> dict[str, float] | None:
-    """Churn rates by NPS group from evidence (``detractor_rate``, ``promoter_rate``, optional
-    ``passive_rate``, or a ``rates`` mapping); a missing passive rate is put midway."""
-    nested = ev.get("rates")
-    out: dict[str, float] = {}
-    for group in ("promoter", "passive", "detractor"):
-        cands = [ev.get(k) for k in (f"rate_{group}", f"rate_{group}s", f"{group}_rate", f"{group}s_rate")]
+_RATE_GROUPS: tuple[str, ...] = ("promoter", "passive", "detractor")
+
+
+@dataclass(frozen=True)
+class _GroupRates:
+    rates: dict[str, float]
+    ci: dict[str, tuple[float, float]]
+    n: dict[str, int]
+    passive_assumed: bool
+
+
+def _ev_rates(ev: Mapping[str, Any], horizon: str = "window") -> _GroupRates | None:
+    """Churn rates by NPS group from a finding's evidence, on one horizon.
+
+    ``"12m"``: ``rates_12m`` (``{group: share}``, interval ``rates_12m_ci``) or ``<group>_rate_12m``,
+    as :func:`cxaudit.churn.churn_findings` writes them (per 12 months from the months at risk).
+    ``"window"``: ``<group>_rate`` / ``rate_<group>`` (interval ``<group>_rate_ci``) or a ``rates``
+    mapping: churn over the data period. Group bases from ``<group>s`` (a count). Promoter and
+    detractor rates are required; a missing passive rate is put midway between them and flagged
+    ``passive_assumed`` — an assumption, never reported as evidence.
+    """
+    nested = ev.get("rates_12m" if horizon == "12m" else "rates")
+    nested_ci = ev.get("rates_12m_ci") if horizon == "12m" else None
+    rates: dict[str, float] = {}
+    ci: dict[str, tuple[float, float]] = {}
+    n: dict[str, int] = {}
+    for group in _RATE_GROUPS:
+        if horizon == "12m":
+            cands = [ev.get(f"{group}_rate_12m")]
+        else:
+            cands = [ev.get(k) for k in (f"rate_{group}", f"rate_{group}s", f"{group}_rate", f"{group}s_rate")]
         if isinstance(nested, dict):
             cands += [nested.get(group), nested.get(group + "s")]
         val = next((s for s in (_share(c) for c in cands) if s is not None), None)
-        if val is not None:
-            out[group] = val
-    if "promoter" not in out or "detractor" not in out:
+        if val is None:
+            continue
+        rates[group] = val
+        if horizon == "12m":
+            pair = _pair(nested_ci.get(group)) if isinstance(nested_ci, dict) else None
+        else:
+            pair = _pair(ev.get(f"{group}_rate_ci"))
+        if pair is not None:
+            ci[group] = pair
+        count = ev.get(f"{group}s")
+        if isinstance(count, int) and not isinstance(count, bool):
+            n[group] = count
+    if "promoter" not in rates or "detractor" not in rates:
         return None
-    out.setdefault("passive", (out["promoter"] + out["detractor"]) / 2)
-    return {k: out[k] for k in ("promoter", "passive", "detractor")}
+    assumed = "passive" not in rates
+    rates.setdefault("passive", (rates["promoter"] + rates["detractor"]) / 2)
+    return _GroupRates({k: rates[k] for k in _RATE_GROUPS}, ci, n, assumed)
+
+
+def _customer_detractors(ev: Mapping[str, Any]) -> tuple[float | None, tuple[int, int] | None]:
+    """Detractor share among customers (``detractor_share_customers``, or from ``customers_by_group``)."""
+    by = ev.get("customers_by_group")
+    count = None
+    if isinstance(by, dict) and isinstance(by.get("detractor"), int):
+        total = ev.get("n_customers")
+        total = int(total) if isinstance(total, int) else int(sum(v for v in by.values() if isinstance(v, int)))
+        count = (int(by["detractor"]), total) if total > 0 else None
+    share = _share(ev.get("detractor_share_customers"))
+    if share is None and count is not None:
+        share = count[0] / count[1]
+    return share, count
 
 
 def economics(findings: Sequence[Finding], assumptions: Mapping[str, float] | None = None) -> Economics:
-    """Collect detractor share, CSAT, churn rates and revenue at risk from the run's findings.
+    """Collect detractor shares, CSAT, churn rates and revenue at risk from the run's findings.
 
-    Reads ``cx_metrics.nps.overall`` (evidence ``promoters``/``detractors``), ``cx_metrics.csat.overall``,
-    ``churn.rate.overall`` (value: churn rate, % or share), ``churn.detractor_ratio`` (value: the
-    detractor / promoter churn ratio R; evidence may give per-group rates as ``rate_promoter``,
-    ``rate_passive``, ``rate_detractor``) and ``churn.revenue_at_risk`` (evidence ``revenue_at_risk``,
-    ``uplift_detractors_to_promoter_rate``, ``currency``).
+    Reads ``cx_metrics.nps.overall`` (evidence ``promoters``/``detractors``: shares of respondents),
+    ``cx_metrics.csat.overall``, ``churn.rate.overall`` (value: churn over the data period, %;
+    evidence ``churn_12m`` with ``churn_12m_ci``: per 12 months), ``churn.detractor_ratio`` (value:
+    the detractor / promoter churn ratio R; evidence: per-group rates on both horizons, see
+    :func:`_ev_rates`, and the customers by NPS group) and ``churn.revenue_at_risk`` (evidence
+    ``revenue_at_risk`` with ``revenue_at_risk_ci``, ``uplift_detractors_to_promoter_rate`` with
+    ``uplift_ci``, ``horizon_months``, ``active_customers``, ``currency``).
+
+    Horizon: per 12 months when both the overall rate and the group rates are there per 12 months
+    (:func:`cxaudit.churn.exposure_rates`: 1 − exp(−12·D/T), a constant monthly hazard), else the
+    data period for both. Never one horizon for the overall rate and another for the groups.
 
     When per-group rates are absent but c, R and the NPS shares are known, they are derived with
-    passives churning midway between promoters and detractors:
+    passives churning midway between promoters and detractors (an assumption):
     r_p = c / (p + (1 − p − d)(1 + R)/2 + d R), r_d = R r_p, r_pa = (r_p + r_d)/2.
+
+    The passive share of the churn gap, g = (r_d − r_pa) / (r_d − r_p), is "evidence" only when the
+    passive rate was measured; otherwise it is the labelled assumption ``passive_churn_gap_share``
+    (or 0.5 from the midway passive rate, which is the same assumption).
     """
     a = {**DEFAULT_ASSUMPTIONS, **(assumptions or {})}
     nps_f = _find(findings, "cx_metrics.nps.overall")
@@ -553,15 +653,39 @@ def economics(findings: Sequence[Finding], assumptions: Mapping[str, float] | No
     rate_f = _find(findings, "churn.rate.overall")
     ratio_f = _find(findings, "churn.detractor_ratio")
     risk_f = _find(findings, "churn.revenue_at_risk")
-    churn_rate = None
-    if rate_f is not None:
-        churn_rate = rate_f.value / 100 if rate_f.unit == "%" or rate_f.value > 1 else float(rate_f.value)
+    churn_fs = [f for f in (ratio_f, rate_f, risk_f) if f is not None]
+    ev_rate = (rate_f.evidence or {}) if rate_f is not None else {}
     ratio = float(ratio_f.value) if ratio_f is not None and ratio_f.value > 0 else None
-    rates, source = None, None
-    for f in (ratio_f, rate_f, risk_f):
-        if f is not None and (r := _ev_rates(f.evidence)):
-            rates, source = r, "evidence"
-            break
+
+    churn: dict[str, Any] = {}
+    if rate_f is not None:
+        window = rate_f.value / 100 if rate_f.unit == "%" or rate_f.value > 1 else float(rate_f.value)
+        scale = 0.01 if rate_f.unit == "%" or rate_f.value > 1 else 1.0
+        win_ci = (None if rate_f.ci_low is None or rate_f.ci_high is None
+                  else (rate_f.ci_low * scale, rate_f.ci_high * scale))
+        win_months = _num(ev_rate.get("window_months"))
+        churn = {"churn_rate": window, "churn_ci": win_ci, "churn_n": int(rate_f.n), "churn_horizon": "window",
+                 "churn_months": win_months, "churn_window": window, "churn_window_months": win_months}
+    grp12 = next((r for f in churn_fs if (r := _ev_rates(f.evidence or {}, "12m"))), None)
+    grp_win = next((r for f in churn_fs if (r := _ev_rates(f.evidence or {}, "window"))), None)
+    c12 = _share(ev_rate.get("churn_12m"))
+    if rate_f is None:  # no overall rate: the group rates still give the gap share
+        grp = grp12 or grp_win
+    else:  # 12 months only if the groups are on 12 months too (or absent: then derived on 12 months)
+        use12 = c12 is not None and (grp12 is not None or grp_win is None)
+        grp = grp12 if use12 else grp_win
+        if use12:
+            n12 = ev_rate.get("churn_12m_n")
+            churn |= {"churn_rate": c12, "churn_ci": _pair(ev_rate.get("churn_12m_ci")),
+                      "churn_n": int(n12) if isinstance(n12, int) else int(rate_f.n),
+                      "churn_horizon": "12m", "churn_months": 12.0}
+
+    rates = rates_ci = rates_n = None
+    source = None
+    if grp is not None:
+        rates, rates_ci, rates_n = grp.rates, grp.ci or None, grp.n or None
+        source = "evidence_passive_assumed" if grp.passive_assumed else "evidence"
+    churn_rate = churn.get("churn_rate")
     if rates is None and churn_rate is not None and ratio is not None and d is not None and p is not None:
         denom = p + (1 - p - d) * (1 + ratio) / 2 + d * ratio
         if denom > 0:
@@ -569,23 +693,36 @@ def economics(findings: Sequence[Finding], assumptions: Mapping[str, float] | No
             rates = {"promoter": rp, "passive": rp * (1 + ratio) / 2, "detractor": rp * ratio}
             source = "derived"
     gap, gap_src = a["passive_churn_gap_share"], "assumption"
-    if rates is not None and rates["detractor"] > rates["promoter"]:
+    if source == "evidence" and rates is not None and rates["detractor"] > rates["promoter"]:
         gap = (rates["detractor"] - rates["passive"]) / (rates["detractor"] - rates["promoter"])
-        gap, gap_src = min(max(gap, 0.0), 1.0), source or "evidence"
-    risk = uplift = None
-    currency = ""
+        gap, gap_src = min(max(gap, 0.0), 1.0), "evidence"
+    dc, dc_count = _customer_detractors((ratio_f.evidence or {}) if ratio_f is not None else {})
+
+    money: dict[str, Any] = {"currency": ""}
     if risk_f is not None:
-        ev = risk_f.evidence
-        risk = ev.get("revenue_at_risk", risk_f.value)
-        uplift = ev.get("uplift_detractors_to_promoter_rate")
-        currency = str(ev.get("currency") or "")
-        risk = float(risk) if isinstance(risk, int | float) else None
-        uplift = float(uplift) if isinstance(uplift, int | float) else None
+        ev = risk_f.evidence or {}
+        risk, uplift = _num(ev.get("revenue_at_risk", risk_f.value)), _num(ev.get("uplift_detractors_to_promoter_rate"))
+        risk_ci = _pair(ev.get("revenue_at_risk_ci"))
+        if risk_ci is None and risk_f.ci_low is not None and risk_f.ci_high is not None:
+            risk_ci = (float(risk_f.ci_low), float(risk_f.ci_high))
+        active = ev.get("active_customers")
+        money = {"revenue_at_risk": risk, "revenue_at_risk_ci": risk_ci, "uplift": uplift,
+                 "uplift_ci": _pair(ev.get("uplift_ci")) if uplift is not None else None,
+                 "revenue_n": int(active) if isinstance(active, int) else int(risk_f.n),
+                 "revenue_months": _num(ev.get("horizon_months")), "currency": str(ev.get("currency") or "")}
     return Economics(
         detractors=d if d is not None else a["detractor_share"], detractors_known=d is not None, promoters=p,
-        nps=nps_f, csat=csat_f, churn_rate=churn_rate, churn_ratio=ratio, rates=rates, rates_source=source,
-        revenue_at_risk=risk, uplift=uplift, currency=currency, gap_share=gap, gap_share_source=gap_src,
+        nps=nps_f, csat=csat_f, churn_ratio=ratio, rates=rates, rates_ci=rates_ci, rates_n=rates_n,
+        rates_source=source, customer_detractors=dc, customer_detractors_count=dc_count,
+        gap_share=gap, gap_share_source=gap_src, **churn, **money,
     )
+
+
+def _num(x: Any) -> float | None:
+    """A float from a number (not a bool, not NaN), else None."""
+    if not isinstance(x, int | float) or isinstance(x, bool) or (isinstance(x, float) and math.isnan(x)):
+        return None
+    return float(x)
 
 
 # --- text: placeholders filled from the finding, formatted for the language ---------------------------
@@ -643,7 +780,8 @@ def tag_label(kind: str, value: str, lang: str, labels: Mapping[str, Mapping[str
 
     Looks in order at ``labels[kind]`` (e.g. touchpoint labels from the client's touchpoints table),
     the finding's evidence (``<kind>_label`` or ``label`` when it has one tag of that kind), the
-    catalog (``tobe.<kind>.<value>``, e.g. ``tobe.stage.post-purchase``), and finally the value itself
+    catalog (``tobe.<kind>.<value>``, e.g. ``tobe.stage.post-purchase``; channel codes by
+    :func:`cxaudit.i18n.value_label`, ``value.channel.<code>``), and finally the value itself
     made readable (``tp_support_call`` -> ``support call``; ``segment=Small business`` -> ``Small business``).
     """
     if labels and value in labels.get(kind, {}):
@@ -657,9 +795,15 @@ def tag_label(kind: str, value: str, lang: str, labels: Mapping[str, Mapping[str
             return str(ev["label"])
         if kind == "reasons" and isinstance(ev.get("reason"), str):
             return str(ev["reason"])
+    if kind == "segments" and "=" in value:  # "channel=app": a channel named in the report language
+        return value_label(*value.split("=", 1), lang)
     key = f"tobe.{SINGULAR.get(kind, kind)}.{value}"
     if key in catalog(lang):
         return t(key, lang)
+    if kind == "channels":  # channel codes are named once, in values.yaml (i18n.value_label)
+        name = value_label("channel", value, lang, inline=True)
+        if name != value:
+            return name
     return _humanise(kind, value)
 
 
@@ -1094,7 +1238,13 @@ def _rank(cands: list[tuple[int, Recommendation, float]], book: RuleBook, a: Map
 class Targets:
     """TO-BE targets of the whole plan (12 months) and the revenue case.
 
-    Shares are 0..1 except NPS (points) and CSAT (%). ``None``: the run has no such metric.
+    Shares are 0..1 except NPS (points) and CSAT (%). ``None``: the run has no such metric. Every
+    AS-IS value keeps its 95% interval (``*_ci``) and base (``*_n``) from its finding. Churn
+    (``churn_*``, ``rates``) is on one horizon, ``churn_horizon``: ``"12m"`` or ``"window"`` (the
+    data period of ``churn_months`` months); ``churn_window`` is the whole-period rate, for reference.
+    ``detractors`` is the detractor share among respondents (NPS, CSAT); ``detractors_customers``
+    the share among customers (churn), ``detractors_customers_source`` ``"customers"`` when the
+    churn section gave it, ``"respondents"`` when the respondents' share stands in for it.
     """
 
     detractor_move: float
@@ -1107,13 +1257,30 @@ class Targets:
     csat_as_is: float | None = None
     csat_to_be: float | None = None
     csat_n: int | None = None
+    csat_ci: tuple[float, float] | None = None
     churn_as_is: float | None = None
     churn_to_be: float | None = None
+    churn_ci: tuple[float, float] | None = None
+    churn_n: int | None = None
+    churn_horizon: str | None = None
+    churn_months: float | None = None
+    churn_window: float | None = None
+    churn_window_months: float | None = None
+    detractors_customers: float | None = None
+    detractors_customers_count: tuple[int, int] | None = None
+    detractors_customers_source: str = "respondents"
     rates: dict[str, float] | None = None
+    rates_ci: dict[str, tuple[float, float]] | None = None
+    rates_n: dict[str, int] | None = None
     rates_source: str | None = None
     revenue_at_risk: float | None = None
+    revenue_at_risk_ci: tuple[float, float] | None = None
+    revenue_n: int | None = None
+    revenue_months: float | None = None
     uplift: float | None = None
+    uplift_ci: tuple[float, float] | None = None
     revenue_kept: float | None = None
+    revenue_kept_ci: tuple[float, float] | None = None
     currency: str = ""
     gap_share: float = 0.5
     gap_share_source: str = "assumption"
@@ -1121,83 +1288,232 @@ class Targets:
     def to_dict(self) -> dict[str, Any]:
         return json.loads(json.dumps(asdict(self), default=float))
 
+    @classmethod
+    def from_dict(cls, d: Mapping[str, Any]) -> Targets:
+        """From :meth:`to_dict` (JSON): intervals back to tuples; keys of other versions ignored."""
+        known = {f.name for f in fields(cls)}
+        out = {k: v for k, v in d.items() if k in known}
+        for k, v in out.items():
+            if (k.endswith("_ci") or k.endswith("_count")) and isinstance(v, list):
+                out[k] = tuple(v)
+        if isinstance(out.get("rates_ci"), dict):
+            out["rates_ci"] = {g: tuple(v) for g, v in out["rates_ci"].items()}
+        return cls(**out)
+
 
 def targets(recs: Sequence[Recommendation], findings: Sequence[Finding], book: RuleBook | None = None) -> Targets:
     """Targets of the plan: M = min(1 − Π(1 − m_i), max_detractor_move) of the detractors move to passive.
 
-    NPS_TO-BE = NPS + 100 d M; CSAT_TO-BE = CSAT + 100 d M; churn_TO-BE = c − d M (r_d − r_pa);
-    revenue kept = uplift × M × (r_d − r_pa)/(r_d − r_p) (see the module docstring).
+    NPS_TO-BE = NPS + 100 d M and CSAT_TO-BE = CSAT + 100 d M, with d the detractor share among
+    respondents (the base of NPS). churn_TO-BE = c − d_c M (r_d − r_pa), with d_c the detractor
+    share among *customers* (each customer's NPS group from their most recent valid answer, as the
+    churn section assigns it; the respondents' d only when the findings lack it) and c, r_d, r_pa
+    the overall, detractor and passive churn on one horizon — per 12 months when the churn section
+    measured them so (:func:`economics`). Revenue kept = uplift × M × g, g = (r_d − r_pa)/(r_d − r_p),
+    with the uplift's interval carried through (M and g are held fixed: assumptions).
     """
     book = book or builtin_rules()
     econ = economics(findings, book.assumptions)
     raw = _combine(r.detractor_move for r in recs)
     m = min(raw, book.a("max_detractor_move"))
     d = econ.detractors
+    dc_known = econ.customer_detractors is not None
     out = Targets(detractor_move=m, detractor_move_uncapped=raw, detractors=d, currency=econ.currency,
-                  rates=econ.rates, rates_source=econ.rates_source, revenue_at_risk=econ.revenue_at_risk,
-                  uplift=econ.uplift, gap_share=econ.gap_share, gap_share_source=econ.gap_share_source)
+                  detractors_customers=econ.customer_detractors if dc_known else d,
+                  detractors_customers_count=econ.customer_detractors_count if dc_known else None,
+                  detractors_customers_source="customers" if dc_known else "respondents",
+                  rates=econ.rates, rates_ci=econ.rates_ci, rates_n=econ.rates_n, rates_source=econ.rates_source,
+                  revenue_at_risk=econ.revenue_at_risk, revenue_at_risk_ci=econ.revenue_at_risk_ci,
+                  revenue_n=econ.revenue_n, revenue_months=econ.revenue_months, uplift=econ.uplift,
+                  uplift_ci=econ.uplift_ci, gap_share=econ.gap_share, gap_share_source=econ.gap_share_source)
     if econ.nps is not None:
         f = econ.nps
         out.nps_as_is, out.nps_n = float(f.value), int(f.n)
         out.nps_ci = (f.ci_low, f.ci_high) if f.ci_low is not None and f.ci_high is not None else None
         out.nps_to_be = min(float(f.value) + 100 * d * m, 100.0)
     if econ.csat is not None:
-        c = float(econ.csat.value)
-        out.csat_as_is, out.csat_n = c, int(econ.csat.n)
+        f = econ.csat
+        c = float(f.value)
+        out.csat_as_is, out.csat_n = c, int(f.n)
+        out.csat_ci = (f.ci_low, f.ci_high) if f.ci_low is not None and f.ci_high is not None else None
         out.csat_to_be = min(c + 100 * d * m, 100.0)
     if econ.churn_rate is not None:
-        out.churn_as_is = econ.churn_rate
+        out.churn_as_is, out.churn_ci, out.churn_n = econ.churn_rate, econ.churn_ci, econ.churn_n
+        out.churn_horizon, out.churn_months = econ.churn_horizon, econ.churn_months
+        out.churn_window, out.churn_window_months = econ.churn_window, econ.churn_window_months
         if econ.rates is not None:
-            drop = d * m * max(econ.rates["detractor"] - econ.rates["passive"], 0.0)
+            drop = out.detractors_customers * m * max(econ.rates["detractor"] - econ.rates["passive"], 0.0)
             out.churn_to_be = max(econ.churn_rate - drop, 0.0)
     if econ.uplift is not None:
         out.revenue_kept = econ.uplift * m * econ.gap_share
+        if econ.uplift_ci is not None:
+            out.revenue_kept_ci = (econ.uplift_ci[0] * m * econ.gap_share, econ.uplift_ci[1] * m * econ.gap_share)
     return out
 
 
+def churn_label(tg: Targets, lang: str) -> str:
+    """The churn metric's name with its horizon ("Churn rate per 12 months", "... over the 18-month data period")."""
+    if tg.churn_horizon == "12m":
+        return t("tobe.target.churn_12m", lang)
+    if tg.churn_horizon == "window" and tg.churn_months is not None:
+        return t("tobe.target.churn_window", lang, months=fmt_num(tg.churn_months, lang, 0))
+    return t("tobe.target.churn", lang)
+
+
+def _horizon_text(tg: Targets, lang: str) -> str:
+    if tg.churn_horizon == "12m":
+        return t("tobe.horizon_12m", lang)
+    if tg.churn_months is not None:
+        return t("tobe.horizon_window", lang, months=fmt_num(tg.churn_months, lang, 0))
+    return t("tobe.horizon_unknown", lang)
+
+
+def _revenue_label(tg: Targets, lang: str) -> str:
+    if tg.revenue_months is not None:
+        return t("tobe.target.revenue_months", lang, months=fmt_num(tg.revenue_months, lang, 0))
+    return t("tobe.target.revenue", lang)
+
+
+def _ci_text(ci: tuple[float, float] | None, lang: str, digits: int = 1, scale: float = 1.0) -> str:
+    return fmt_ci(ci[0], ci[1], lang, digits, scale) if ci is not None else "–"
+
+
+def _n_text(n: int | None, lang: str) -> str:
+    return fmt_num(n, lang, 0) if n is not None else "–"
+
+
 def targets_table(tg: Targets, lang: str) -> pd.DataFrame:
-    """One row per target: metric, AS-IS (with its n and interval where known), TO-BE, change."""
+    """One row per target: metric, AS-IS with its 95% interval and base (n) from the finding, TO-BE, change.
+
+    Churn is labelled with its horizon (:func:`churn_label`); the revenue row is revenue at risk:
+    AS-IS with its delta-method interval and the active customers it is summed over, TO-BE = AS-IS
+    minus the revenue the plan keeps.
+    """
     rows: list[dict[str, Any]] = []
+    pp = " " + t("tobe.unit.pp", lang)
     if tg.nps_as_is is not None and tg.nps_to_be is not None:
-        ci = fmt_ci(*tg.nps_ci, lang, 1) if tg.nps_ci else "–"
         rows.append({"metric": t("tobe.target.nps", lang), "as_is": fmt_num(tg.nps_as_is, lang, 1, sign=True),
-                     "ci": ci, "n": fmt_num(tg.nps_n, lang, 0),
+                     "ci": _ci_text(tg.nps_ci, lang), "n": _n_text(tg.nps_n, lang),
                      "to_be": fmt_num(tg.nps_to_be, lang, 1, sign=True),
                      "change": fmt_num(tg.nps_to_be - tg.nps_as_is, lang, 1, sign=True)})
     if tg.csat_as_is is not None and tg.csat_to_be is not None:
         rows.append({"metric": t("tobe.target.csat", lang), "as_is": fmt_pct(tg.csat_as_is / 100, lang, 1),
-                     "ci": "–", "n": fmt_num(tg.csat_n, lang, 0), "to_be": fmt_pct(tg.csat_to_be / 100, lang, 1),
-                     "change": fmt_num(tg.csat_to_be - tg.csat_as_is, lang, 1, sign=True) + " " + t("tobe.unit.pp", lang)})
+                     "ci": _ci_text(tg.csat_ci, lang), "n": _n_text(tg.csat_n, lang),
+                     "to_be": fmt_pct(tg.csat_to_be / 100, lang, 1),
+                     "change": fmt_num(tg.csat_to_be - tg.csat_as_is, lang, 1, sign=True) + pp})
     if tg.churn_as_is is not None:
         to_be = tg.churn_to_be
-        rows.append({"metric": t("tobe.target.churn", lang), "as_is": fmt_pct(tg.churn_as_is, lang, 1), "ci": "–",
-                     "n": "–", "to_be": fmt_pct(to_be, lang, 1) if to_be is not None else "–",
-                     "change": (fmt_num(100 * (to_be - tg.churn_as_is), lang, 1, sign=True) + " "
-                                + t("tobe.unit.pp", lang)) if to_be is not None else "–"})
-    if tg.revenue_kept is not None:
-        rows.append({"metric": t("tobe.target.revenue", lang),
-                     "as_is": _money(tg.revenue_at_risk, lang, tg.currency) if tg.revenue_at_risk is not None else "–",
-                     "ci": "–", "n": "–", "to_be": "–",
-                     "change": "+" + _money(tg.revenue_kept, lang, tg.currency)})
+        rows.append({"metric": churn_label(tg, lang), "as_is": fmt_pct(tg.churn_as_is, lang, 1),
+                     "ci": _ci_text(tg.churn_ci, lang, 1, 100.0), "n": _n_text(tg.churn_n, lang),
+                     "to_be": fmt_pct(to_be, lang, 1) if to_be is not None else "–",
+                     "change": fmt_num(100 * (to_be - tg.churn_as_is), lang, 1, sign=True) + pp
+                     if to_be is not None else "–"})
+    if tg.revenue_at_risk is not None or tg.revenue_kept is not None:
+        risk, kept = tg.revenue_at_risk, tg.revenue_kept
+        rows.append({"metric": _revenue_label(tg, lang),
+                     "as_is": _money(risk, lang, tg.currency) if risk is not None else "–",
+                     "ci": _ci_text(tg.revenue_at_risk_ci, lang, 0), "n": _n_text(tg.revenue_n, lang),
+                     "to_be": _money(risk - kept, lang, tg.currency) if risk is not None and kept is not None else "–",
+                     "change": _money(-kept, lang, tg.currency) if kept is not None else "–"})
     return pd.DataFrame(rows, columns=["metric", "as_is", "ci", "n", "to_be", "change"])
 
 
+def _rate_text(tg: Targets, group: str, lang: str) -> str:
+    """"10.2% [8.6; 11.9] (n = 990)": a group's churn with its interval and base where known."""
+    assert tg.rates is not None
+    out = fmt_pct(tg.rates[group], lang, 1)
+    ci = (tg.rates_ci or {}).get(group)
+    if ci is not None:
+        out += " " + fmt_ci(ci[0], ci[1], lang, 1, 100.0)
+    n = (tg.rates_n or {}).get(group)
+    if n is not None:
+        out += f" (n\u00a0=\u00a0{fmt_num(n, lang, 0)})"
+    return out
+
+
 def targets_notes(tg: Targets, lang: str) -> list[str]:
-    """The assumptions behind the targets, one sentence each, in the report language."""
+    """The assumptions and sources behind the targets, one sentence each, in the report language.
+
+    Says which horizon churn is on, which churn rates are measured (with interval and base) and
+    which are assumptions, which detractor share the churn target uses, and how revenue is kept.
+    """
     notes = [t("tobe.targets_note.move", lang, m=fmt_pct(tg.detractor_move, lang), d=fmt_pct(tg.detractors, lang))]
     if tg.detractor_move_uncapped > tg.detractor_move + 1e-12:
         notes.append(t("tobe.targets_note.cap", lang, raw=fmt_pct(tg.detractor_move_uncapped, lang),
                        cap=fmt_pct(tg.detractor_move, lang)))
     if tg.csat_as_is is not None:
         notes.append(t("tobe.targets_note.csat", lang))
+    if tg.churn_as_is is not None:
+        if tg.churn_horizon == "12m":
+            note = t("tobe.targets_note.churn_12m", lang, c=fmt_pct(tg.churn_as_is, lang, 1),
+                     ci=_ci_text(tg.churn_ci, lang, 1, 100.0), n=_n_text(tg.churn_n, lang))
+            if tg.churn_window is not None and tg.churn_window_months is not None:
+                note += " " + t("tobe.targets_note.churn_window_rate", lang, cw=fmt_pct(tg.churn_window, lang, 1),
+                                w=fmt_num(tg.churn_window_months, lang, 0))
+        else:
+            note = t("tobe.targets_note.churn_window", lang, horizon=_horizon_text(tg, lang))
+        notes.append(note)
     if tg.churn_as_is is not None and tg.rates is not None:
-        key = "tobe.targets_note.rates_evidence" if tg.rates_source == "evidence" else "tobe.targets_note.rates_derived"
-        notes.append(t(key, lang, p=fmt_pct(tg.rates["promoter"], lang, 1), pa=fmt_pct(tg.rates["passive"], lang, 1),
-                       d=fmt_pct(tg.rates["detractor"], lang, 1)))
+        key = {"evidence": "rates_evidence", "evidence_passive_assumed": "rates_passive_assumed"}.get(
+            tg.rates_source or "", "rates_derived")
+        notes.append(t(f"tobe.targets_note.{key}", lang, horizon=_horizon_text(tg, lang),
+                       p=_rate_text(tg, "promoter", lang), pa=_rate_text(tg, "passive", lang),
+                       d=_rate_text(tg, "detractor", lang)))
+        if tg.churn_to_be is not None and tg.detractors_customers is not None:
+            rd, rpa = tg.rates["detractor"], tg.rates["passive"]
+            drop = 100 * (tg.churn_as_is - tg.churn_to_be)
+            common = {"m": fmt_pct(tg.detractor_move, lang), "rd": fmt_pct(rd, lang, 1), "rpa": fmt_pct(rpa, lang, 1),
+                      "drop": fmt_num(drop, lang, 2)}
+            if tg.detractors_customers_source == "customers":
+                k, n = tg.detractors_customers_count or (None, None)
+                notes.append(t("tobe.targets_note.churn_drop", lang, dc=fmt_pct(tg.detractors_customers, lang, 1),
+                               k=_n_text(k, lang), n=_n_text(n, lang), **common))
+            else:
+                notes.append(t("tobe.targets_note.churn_drop_respondents", lang,
+                               d=fmt_pct(tg.detractors_customers, lang, 1), **common))
     if tg.revenue_kept is not None and tg.uplift is not None:
-        notes.append(t("tobe.targets_note.revenue", lang, uplift=_money(tg.uplift, lang, tg.currency),
-                       m=fmt_pct(tg.detractor_move, lang), g=fmt_pct(tg.gap_share, lang)))
+        g = fmt_pct(tg.gap_share, lang)
+        if tg.gap_share_source != "evidence":
+            g += " (" + t("tobe.assumption", lang) + ")"
+        horizon = (" " + t("tobe.horizon_months", lang, months=fmt_num(tg.revenue_months, lang, 0))
+                   if tg.revenue_months is not None else "")
+        note = t("tobe.targets_note.revenue", lang, uplift=_money(tg.uplift, lang, tg.currency),
+                 m=fmt_pct(tg.detractor_move, lang), g=g, kept=_money(tg.revenue_kept, lang, tg.currency),
+                 horizon=horizon)
+        if tg.revenue_kept_ci is not None:
+            note += " " + t("tobe.targets_note.revenue_ci", lang, ci=_ci_text(tg.revenue_kept_ci, lang, 0))
+        notes.append(note)
     return notes
+
+
+def targets_summary(tg: Targets, lang: str) -> list[str]:
+    """Parts of the executive summary's "TO-BE in 12 months" line (plain text; the caller escapes).
+
+    Each metric: AS-IS with its 95% interval and base, an arrow, the target — e.g. "NPS +16.9
+    (95% interval [14.7; 19.1]; n = 4,805) → +25.0" — and the revenue kept with its interval.
+    """
+    def base(ci: str, n: int | None) -> str:
+        inside = ([f"{t('tobe.ci95', lang)} {ci}"] if ci != "–" else []) + (
+            [f"n\u00a0=\u00a0{fmt_num(n, lang, 0)}"] if n is not None else [])
+        return f" ({'; '.join(inside)})" if inside else ""
+
+    parts = []
+    if tg.nps_as_is is not None and tg.nps_to_be is not None:
+        parts.append(f"{t('tobe.target.nps', lang)} {fmt_num(tg.nps_as_is, lang, 1, sign=True)}"
+                     f"{base(_ci_text(tg.nps_ci, lang), tg.nps_n)} → {fmt_num(tg.nps_to_be, lang, 1, sign=True)}")
+    if tg.csat_as_is is not None and tg.csat_to_be is not None:
+        parts.append(f"{t('tobe.target.csat', lang)} {fmt_pct(tg.csat_as_is / 100, lang, 1)}"
+                     f"{base(_ci_text(tg.csat_ci, lang), tg.csat_n)} → {fmt_pct(tg.csat_to_be / 100, lang, 1)}")
+    if tg.churn_as_is is not None and tg.churn_to_be is not None:
+        parts.append(f"{churn_label(tg, lang)} {fmt_pct(tg.churn_as_is, lang, 1)}"
+                     f"{base(_ci_text(tg.churn_ci, lang, 1, 100.0), tg.churn_n)} → {fmt_pct(tg.churn_to_be, lang, 1)}")
+    if tg.revenue_kept is not None:
+        kept = _money(tg.revenue_kept, lang, tg.currency)
+        if tg.revenue_months is not None:
+            kept += " " + t("tobe.horizon_months", lang, months=fmt_num(tg.revenue_months, lang, 0))
+        parts.append(t("tobe.summary_revenue_kept", lang, amount=kept)
+                     + base(_ci_text(tg.revenue_kept_ci, lang, 0), None))
+    return parts
 
 
 # --- journey map, roadmap, measurement plan ---------------------------------------------------------------
@@ -1415,7 +1731,7 @@ def targets_chart(tg: Targets, lang: str) -> Figure:
     if tg.csat_as_is is not None and tg.csat_to_be is not None:
         panels.append((t("tobe.target.csat", lang), tg.csat_as_is, tg.csat_to_be, 1.0, "%"))
     if tg.churn_as_is is not None and tg.churn_to_be is not None:
-        panels.append((t("tobe.target.churn", lang), 100 * tg.churn_as_is, 100 * tg.churn_to_be, 1.0, "%"))
+        panels.append((churn_label(tg, lang), 100 * tg.churn_as_is, 100 * tg.churn_to_be, 1.0, "%"))
     fig, axes = plt.subplots(1, max(len(panels), 1), figsize=(7.5, 2.8), squeeze=False)
     labels = [t("tobe.as_is", lang), t("tobe.to_be", lang)]
     for ax, (name, before, after, _, unit) in zip(axes[0], panels, strict=False):
@@ -1518,10 +1834,8 @@ def read_tobe(run_dir: str | Path) -> dict[str, Any] | None:
         return None
     data = json.loads(path.read_text(encoding="utf-8"))
     tg = data.get("targets") or {}
-    if tg.get("nps_ci") is not None:
-        tg["nps_ci"] = tuple(tg["nps_ci"])
     return {"recommendations": [Recommendation.from_dict(d) for d in data.get("recommendations", [])],
-            "targets": Targets(**tg) if tg else None, "methodology": data.get("methodology") or {},
+            "targets": Targets.from_dict(tg) if tg else None, "methodology": data.get("methodology") or {},
             "commentary": data.get("commentary") or {}}
 
 

@@ -549,24 +549,12 @@ def _rec_rows(tobe: dict[str, Any] | None, lang: str) -> list[dict[str, Any]]:
 
 
 def _targets_line(tobe: dict[str, Any] | None, lang: str) -> str:
-    """"TO-BE in 12 months: NPS +11.8 → +21.0; ..." (escaped), or "" without targets."""
-    from .recommend import _money
+    """"TO-BE in 12 months: NPS +16.9 (95% interval [14.7; 19.1]; n = 4,805) → +25.0; ..." (escaped),
+    or "" without targets (parts from :func:`cxaudit.recommend.targets_summary`)."""
+    from .recommend import targets_summary
 
     tg = (tobe or {}).get("targets")
-    if tg is None:
-        return ""
-    parts = []
-    if tg.nps_as_is is not None and tg.nps_to_be is not None:
-        parts.append(f"{t('tobe.target.nps', lang)} {fmt_num(tg.nps_as_is, lang, 1, sign=True)} → "
-                     f"{fmt_num(tg.nps_to_be, lang, 1, sign=True)}")
-    if tg.csat_as_is is not None and tg.csat_to_be is not None:
-        parts.append(f"{t('tobe.target.csat', lang)} {fmt_pct(tg.csat_as_is / 100, lang, 1)} → "
-                     f"{fmt_pct(tg.csat_to_be / 100, lang, 1)}")
-    if tg.churn_as_is is not None and tg.churn_to_be is not None:
-        parts.append(f"{t('tobe.target.churn', lang)} {fmt_pct(tg.churn_as_is, lang, 1)} → "
-                     f"{fmt_pct(tg.churn_to_be, lang, 1)}")
-    if tg.revenue_kept is not None:
-        parts.append(t("report.revenue_kept", lang, amount=_money(tg.revenue_kept, lang, tg.currency)))
+    parts = targets_summary(tg, lang) if tg is not None else []
     if not parts:
         return ""
     return html.escape(t("report.targets_line", lang) + ": " + "; ".join(parts) + ".")

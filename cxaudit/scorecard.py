@@ -32,7 +32,7 @@ from .audit import Audit
 from .economics import Assumptions
 from .errors import MetricError
 from .findings import Finding
-from .i18n import fmt_date, fmt_num, fmt_pct, t
+from .i18n import fmt_date, fmt_num, fmt_pct, fmt_period, t, value_label
 from .metrics import (
     MetricResult,
     ces,
@@ -227,11 +227,11 @@ def _stated(frame: pd.DataFrame, segment: str) -> pd.DataFrame:
     return keyed[keyed[segment] != NOT_STATED]
 
 
-def _named(tab: pd.DataFrame, segment: str, lang: str) -> pd.DataFrame:
+def _named(tab: pd.DataFrame, segment: str, lang: str, labels: dict[str, str] | None = None) -> pd.DataFrame:
     """``tab`` with a ``not_stated`` flag and the not-stated key replaced by its name in ``lang``."""
     out = tab.copy()
     out["not_stated"] = out[segment].eq(NOT_STATED).to_numpy(bool)
-    out[segment] = [group_name(g, lang) for g in out[segment]]
+    out[segment] = [value_label(segment, group_name(g, lang), lang, labels=labels) for g in out[segment]]
     return out
 
 
@@ -255,7 +255,7 @@ def by_segment(audit: Audit, metric: str, segment: str, lang: str | None = None)
     """``metric_table`` of one metric by one segment column, sorted by value (CSAT in %), with the
     respondents who did not state the segment as a last row named in ``lang`` ("Not stated";
     ``not_stated`` marks it), so that ``n`` adds up to the overall n."""
-    return _named(_cut(audit, metric, segment), segment, lang or audit.language)
+    return _named(_cut(audit, metric, segment), segment, lang or audit.language, audit.config.value_labels.get(segment))
 
 
 def segment_tests_for(audit: Audit, segment: str, order: list[Any] | None = None) -> dict[str, SegmentTest]:
@@ -297,7 +297,7 @@ def segment_table(audit: Audit, segment: str, lang: str | None = None) -> pd.Dat
     out["letter"] = letter_labels(len(stated)) + [None] * (len(out) - len(stated))
     for m, st in tests.items():
         out[f"{m}_higher"] = out[segment].map(dict(zip(st.table[segment], st.table["higher_than"], strict=True)))
-    return _named(out, segment, lang or audit.language)
+    return _named(out, segment, lang or audit.language, audit.config.value_labels.get(segment))
 
 
 def format_p(p: float, lang: str) -> str:
@@ -388,7 +388,7 @@ def trend_note(audit: Audit, lang: str, period: str = "M", trend: dict[str, pd.D
                                                                 "period"]})
     text = t("metrics.trend_note", lang, k=k, min=audit.config.min_base)
     if survive:
-        text += " " + t("metrics.trend_holm_survive", lang, periods=", ".join(survive))
+        text += " " + t("metrics.trend_holm_survive", lang, periods=", ".join(fmt_period(p, lang) for p in survive))
     return text
 
 
@@ -414,7 +414,7 @@ def trend_figure(trend: dict[str, pd.DataFrame], lang: str) -> Figure:
         ax.set_ylabel(f"{m.upper()}{unit}")
     labels = trend[metrics[0]]["period"].tolist()
     bottom = axes[-1, 0]
-    bottom.set_xticks(np.arange(len(labels)), labels, rotation=90 if len(labels) > 12 else 0)
+    bottom.set_xticks(np.arange(len(labels)), [fmt_period(p, lang) for p in labels], rotation=90 if len(labels) > 12 else 0)
     axes[0, 0].set_title(t("metrics.trend_title", lang))
     fig.tight_layout()
     plt.close(fig)
@@ -540,7 +540,7 @@ def customer_value(audit: Audit, segment: str | None, *, lang: str | None = None
             out[dst] = np.nan
     if not segment:
         return out.drop(columns=key)
-    return _named(out, segment, lang or audit.language)
+    return _named(out, segment, lang or audit.language, audit.config.value_labels.get(segment))
 
 
 def reliability(audit: Audit) -> Reliability | None:
@@ -663,7 +663,7 @@ def _low_segments(audit: Audit, lang: str) -> list[Finding]:
         seg, group, a, b = row["segment"], row["group"], row["a"], row["b"]
         out.append(Finding(
             id=f"cx_metrics.nps.low_segment.{seg}.{group}", section="cx_metrics",
-            title=t("metrics.finding_nps_low_segment", lang, segment=audit.segment_label(seg), group=group,
+            title=t("metrics.finding_nps_low_segment", lang, segment=audit.segment_label(seg), group=audit.config.value_label(seg, group, lang),
                     value=fmt_num(a.value, lang, 1, sign=True), rest=fmt_num(b.value, lang, 1, sign=True)),
             metric="nps", value=a.value, n=int(round(a.n)), ci_low=a.ci_low, ci_high=a.ci_high,
             severity=3, reach=row["reach"], unit="pts",
@@ -686,7 +686,7 @@ def _low_csat_segments(audit: Audit, lang: str) -> list[Finding]:
         seg, group, a, b = row["segment"], row["group"], row["a"], row["b"]
         out.append(Finding(
             id=f"cx_metrics.csat.low_segment.{seg}.{group}", section="cx_metrics",
-            title=t("metrics.finding_csat_low_segment", lang, segment=audit.segment_label(seg), group=group,
+            title=t("metrics.finding_csat_low_segment", lang, segment=audit.segment_label(seg), group=audit.config.value_label(seg, group, lang),
                     value=fmt_pct(a["value"], lang), rest=fmt_pct(b["value"], lang)),
             metric="csat_top2", value=100 * float(a["value"]), n=int(round(a["n"])),
             ci_low=100 * float(a["ci_low"]), ci_high=100 * float(a["ci_high"]), severity=3,
@@ -727,8 +727,8 @@ def _drops(audit: Audit, lang: str, trend: dict[str, pd.DataFrame]) -> list[Find
                 fmt = lambda v: fmt_num(v, lang, 2)  # noqa: E731
             out.append(Finding(
                 id=f"cx_metrics.{m}.drop.{row['period']}", section="cx_metrics",
-                title=t("metrics.finding_drop", lang, metric=m.upper(), period=row["period"], value=fmt(value),
-                        prev=fmt(prev_value), prev_period=prev["period"]),
+                title=t("metrics.finding_drop", lang, metric=m.upper(), period=fmt_period(row["period"], lang), value=fmt(value),
+                        prev=fmt(prev_value), prev_period=fmt_period(prev["period"], lang)),
                 metric={"nps": "nps", "csat": "csat_top2", "ces": "ces_mean"}[m], value=value,
                 n=int(round(row["n"])), ci_low=float(row["ci_low"]) * scale, ci_high=float(row["ci_high"]) * scale,
                 severity=3, reach=float(row["n"]) / total if total else 0.0,
@@ -798,7 +798,7 @@ def trend_columns(tab: pd.DataFrame, lang: str) -> list[Any]:
     """The :class:`cxaudit.show.Col` list of a :func:`trend_table`."""
     from .show import Col
 
-    cols = [Col("period", "metrics.col_period")]
+    cols = [Col("period", "metrics.col_period", "period")]
     spec = {"nps": ("NPS", "signed1"), "csat": ("CSAT, %", "num1"), "ces": ("CES", "num2")}
     for m, (head, kind) in spec.items():
         if f"{m}_value" in tab.columns:

@@ -13,6 +13,9 @@ Examples
 ...                        Col("lo", "metrics.col_ci", "ci1", hi="hi")], "en")
 >>> "&lt;b&gt;A&lt;/b&gt;" in html and "[1.0; 5.5]" in html
 True
+>>> '>ноя\\xa02025</td>' in table_html(pd.DataFrame({"period": ["2025-11"]}),
+...                                  [Col("period", "metrics.col_period", "period")], "ru")
+True
 """
 
 from __future__ import annotations
@@ -26,17 +29,21 @@ from typing import Literal
 import pandas as pd
 from IPython.display import HTML
 
-from .i18n import fmt_ci, fmt_int, fmt_num, fmt_pct, t
+from .i18n import fmt_ci, fmt_int, fmt_num, fmt_pct, fmt_period, t
 
 __all__ = ["Col", "escape", "section", "heading", "paragraph", "note", "table", "table_html", "missing_input"]
 
-Kind = Literal["text", "int", "num0", "num1", "num2", "pct", "pct1", "signed1", "ci1", "ci_pct", "flag"]
+Kind = Literal["text", "period", "int", "num0", "num1", "num2", "pct", "pct1", "signed1", "ci1", "ci_pct", "flag"]
+#: Kinds shown as text (left-aligned); the others are numbers.
+_TEXT_KINDS = ("text", "period")
 
 
 @dataclass(frozen=True)
 class Col:
     """One table column: the data column, the catalog key of its header, and how to format it.
 
+    ``period``: a month (``YYYY-MM``) or week label of a trend table, shown in the locale
+    (:func:`cxaudit.i18n.fmt_period`: "ноя 2025"); the data keep the sortable ISO label.
     For interval kinds (``ci1``, ``ci_pct``) ``key`` is the lower bound and ``hi`` the upper. A value
     column with ``lo`` and ``hi`` shows its 95% interval under the value (narrow tables for print).
     A header that is not a catalog key is shown as given (e.g. a segment name from the data).
@@ -84,6 +91,8 @@ def _fmt(row: pd.Series, col: Col, lang: str) -> str:
         return "–" if v is None or (isinstance(v, float) and pd.isna(v)) else str(v)
     if col.kind == "flag":
         return str(v) if isinstance(v, str) else ""
+    if col.kind == "period":
+        return fmt_period(v, lang)
     if v is None or pd.isna(v):
         return "–"
     match col.kind:
@@ -105,7 +114,7 @@ def _fmt(row: pd.Series, col: Col, lang: str) -> str:
 
 
 def _cell(row: pd.Series, col: Col, lang: str) -> str:
-    cls = "cx-num" if col.kind != "text" else "cx-txt"
+    cls = "cx-txt" if col.kind in _TEXT_KINDS else "cx-num"
     text = escape(_fmt(row, col, lang))
     if col.lo and col.hi and not pd.isna(row[col.key]):
         decimals = 0 if col.kind in ("pct", "num0", "int") else 2 if col.kind == "num2" else 1
@@ -133,7 +142,7 @@ def table_html(
     """Render ``df`` as an escaped HTML table. Rows where ``df[small_base]`` is true get the class
     ``cx-small-base`` (shown, but marked)."""
     head = "".join(
-        f'<th class="{"cx-num" if c.kind != "text" else "cx-txt"}">{escape(_header(c, lang))}</th>' for c in cols
+        f'<th class="{"cx-txt" if c.kind in _TEXT_KINDS else "cx-num"}">{escape(_header(c, lang))}</th>' for c in cols
     )
     body = []
     for _, row in df.iterrows():

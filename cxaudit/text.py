@@ -57,7 +57,7 @@ from scipy import stats
 from .config import STAGES
 from .errors import ConfigError, DataError
 from .findings import Finding
-from .i18n import fmt_num, fmt_pct, t
+from .i18n import fmt_num, fmt_pct, t, value_label
 from .metrics import Z95, _wilson, nps_category
 from .stats import holm  # Holm (1979) via statsmodels; re-exported
 
@@ -1395,11 +1395,13 @@ def themes_figure(table: pd.DataFrame, lang: str) -> Any:
 
 
 def language_summary(result: VocResult, lang: str) -> str:
-    """"en 1 203 (61 %), ru 12 (1 %), …" for the report (other codes grouped)."""
+    """"English 1,203 (61%), Russian 12 (1%), …" for the report: each language named in ``lang``
+    (:func:`cxaudit.i18n.value_label`; a code the catalog does not know stays a code), codes outside the
+    codeframe's languages grouped as "other"."""
     n = len(result.comments)
     parts = []
     counts = result.comments["lang"].where(result.comments["lang"].isin(result.codeframe.languages), "other")
     for code, k in counts.value_counts().items():
-        name = t("voc.lang_other", lang) if code == "other" else str(code)
+        name = t("voc.lang_other", lang) if code == "other" else value_label("language", code, lang, inline=True)
         parts.append(f"{name} {fmt_num(k, lang, 0)} ({fmt_pct(k / n, lang)})")
     return ", ".join(parts)

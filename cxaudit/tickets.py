@@ -1,5 +1,6 @@
 """Support tickets: volumes, response and resolution times, expected response times (SLA), repeat
-contacts, recurring issues with a rising share, and ticket CSAT by channel.
+contacts, recurring issues with rising counts, the codeframe's themes in ticket texts (and the ones
+that recur in open comments too), and ticket CSAT by channel.
 
 Expected first-response times are *assumptions*, overridable per client. The defaults
 (:data:`DEFAULT_SLA_HOURS`) follow the seeds of the method: customers expect an answer on social
@@ -15,9 +16,16 @@ Statistics
   F(s − 1) − F(r − 1) ≥ 1 − α (Conover 1999, *Practical Nonparametric Statistics*, 3rd ed., §3.2;
   Hahn & Meeker 1991, *Statistical Intervals*, §5.2).
 - Shares (within SLA, repeat contacts) with the Wilson (1927) score interval.
-- Rising categories: quasi-Poisson regression of a category's monthly count on the month index
-  with log(all tickets that month) as offset, dispersion from Pearson's χ² (McCullagh & Nelder
-  1989, §6.2); rate ratio per month exp(β) with a Wald interval; Holm (1979) over categories.
+- Rising counts (:func:`trend_table`): quasi-Poisson regression of a category's (or theme's) monthly
+  ticket count on time with log(days observed that month) as offset -- partial first and last
+  months count for what they cover -- dispersion max(1, Pearson χ² / df) (Wedderburn 1974;
+  McCullagh & Nelder 1989, ch. 6 and 9), t-based interval of the rate ratio per month exp(β); Holm (1979)
+  over categories. Negative binomial (NB2) on request (Ver Hoef & Boveng 2007 compare the two).
+  Second test, "rising faster than total volume": the same model with log(all tickets that month)
+  as offset, i.e. the trend of the category's share.
+- Themes in ticket texts: the open-comment codeframe (:func:`cxaudit.text.code_comments`) on the
+  ticket text; shares with Wilson intervals per channel; example tickets redacted
+  (:func:`cxaudit.text.redact_pii`).
 
 Examples
 --------
@@ -41,7 +49,7 @@ from scipy import stats
 
 from .errors import ConfigError, DataError
 from .findings import Finding
-from .i18n import fmt_num, fmt_pct, t
+from .i18n import CHANNEL_ALIASES, fmt_month, fmt_num, fmt_pct, t, value_label
 from .metrics import Z95, _wilson, metric_table
 from .plots import PALETTE
 
@@ -61,6 +69,22 @@ __all__ = [
     "repeat_contacts",
     "repeat_table",
     "rising",
+    "MONTH_DAYS",
+    "TREND_METHODS",
+    "month_exposure",
+    "trend_table",
+    "total_trend",
+    "TEXT_COLUMNS",
+    "RECUR_MIN_MENTIONS",
+    "RECUR_MIN_SHARE",
+    "ticket_text",
+    "TicketThemes",
+    "ticket_themes",
+    "theme_channel_wide",
+    "shared_themes",
+    "rising_themes",
+    "add_ticket_evidence",
+    "trend_view",
     "csat_by_channel",
     "fmt_hours",
     "channel_label",
@@ -82,16 +106,8 @@ DEFAULT_SLA_HOURS: dict[str, float] = {
 DEFAULT_SLA_TARGET: float = 0.8
 #: Window for a repeat contact: same customer, same category, within this many days.
 DEFAULT_REPEAT_DAYS: int = 7
-#: Channel names in client data that mean one of the SLA channels.
-CHANNEL_ALIASES: dict[str, str] = {
-    "telephone": "phone", "call": "phone", "calls": "phone", "voice": "phone", "call centre": "phone",
-    "call center": "phone", "телефон": "phone", "telefon": "phone",
-    "live chat": "chat", "messenger": "chat", "whatsapp": "chat", "telegram": "chat", "чат": "chat", "czat": "chat",
-    "e-mail": "email", "mail": "email", "почта": "email",
-    "social media": "social", "facebook": "social", "instagram": "social", "twitter": "social", "x": "social",
-    "vk": "social", "соцсети": "social",
-    "mobile app": "app", "in-app": "app", "приложение": "app", "aplikacja": "app",
-}
+# CHANNEL_ALIASES (channel names in client data that mean one of the channel codes, e.g. "telephone" ->
+# "phone") lives in cxaudit.i18n, next to the channel names, and is re-exported here.
 
 
 @dataclass(frozen=True)
@@ -320,43 +336,6 @@ def repeat_table(tickets: pd.DataFrame, repeat: pd.Series, by: str, min_base: in
     return out.sort_values("share", ascending=False).reset_index(drop=True)
 
 
-def rising(tickets: pd.DataFrame, by: str = "category", *, min_months: int = 6, alpha: float = 0.05) -> pd.DataFrame:
-    """Monthly trend of each group's *share* of tickets.
-
-    For each group g: quasi-Poisson GLM ``count_g(m) ~ 1 + m`` with offset ``log total(m)`` over the
-    months m = 0, 1, ... of the table (McCullagh & Nelder 1989; dispersion = Pearson χ² / df).
-    ``rate_ratio`` = exp(β) is the multiplicative change of the share per month, with a Wald 95 %
-    interval; ``p_holm`` is Holm-adjusted over groups; ``rising`` when ``p_holm < alpha`` and
-    ``rate_ratio > 1``. Fewer than ``min_months`` months: an empty table.
-    """
-    import statsmodels.api as sm
-
-    from .text import holm
-
-    tab = monthly(tickets, by)
-    if len(tab) < min_months:
-        return pd.DataFrame(columns=[by, "months", "n", "rate_ratio", "ci_low", "ci_high", "p_value", "p_holm", "rising"])
-    total = tab.sum(axis=1).to_numpy(float)
-    keep = total > 0
-    x = sm.add_constant(np.arange(len(tab), dtype=float)[keep])
-    rows = []
-    for grp in tab.columns:
-        y = tab[grp].to_numpy(float)[keep]
-        if y.sum() < 10:
-            continue
-        res = sm.GLM(y, x, family=sm.families.Poisson(), offset=np.log(total[keep])).fit(scale="X2")
-        b, se = float(res.params[1]), float(res.bse[1])
-        rows.append({by: grp, "months": int(keep.sum()), "n": int(y.sum()), "rate_ratio": float(np.exp(b)),
-                     "ci_low": float(np.exp(b - Z95 * se)), "ci_high": float(np.exp(b + Z95 * se)),
-                     "p_value": float(res.pvalues[1])})
-    out = pd.DataFrame(rows)
-    if out.empty:
-        return out
-    out["p_holm"] = holm(out["p_value"].to_numpy())
-    out["rising"] = (out["p_holm"] < alpha) & (out["rate_ratio"] > 1)
-    return out.sort_values("rate_ratio", ascending=False).reset_index(drop=True)
-
-
 def csat_by_channel(tickets: pd.DataFrame, scale: int = 5, top_box: int = 2, min_base: int = 30) -> pd.DataFrame:
     """Ticket CSAT (top-``top_box`` share, Wilson interval) per channel, via :func:`cxaudit.metrics.metric_table`."""
     if "csat" not in tickets.columns or tickets["csat"].notna().sum() == 0:
@@ -365,7 +344,442 @@ def csat_by_channel(tickets: pd.DataFrame, scale: int = 5, top_box: int = 2, min
     return metric_table(part, "csat", by=["channel"], min_base=min_base, scale=scale, top_box=top_box)
 
 
+# --- trends: recurring issues with rising counts ------------------------------------------------------
+
+#: Days in an average calendar month (Gregorian year / 12): the unit of the trend's time axis.
+MONTH_DAYS: float = 365.2425 / 12
+#: Trend models :func:`trend_table` offers.
+TREND_METHODS: tuple[str, ...] = ("quasipoisson", "negbin")
+
+_TREND_COLUMNS = ("months", "n", "rate_ratio", "ci_low", "ci_high", "p_value", "p_holm", "rising", "dispersion",
+                  "share_ratio", "share_low", "share_high", "share_p_value", "share_p_holm", "rising_share")
+
+
+def month_exposure(created_at: pd.Series, *, period: tuple[Any, Any] | None = None) -> pd.DataFrame:
+    """The calendar months of the observation window and the days observed in each.
+
+    The window is ``period`` = (first day, last day), both included, by default the dates of the
+    first and the last ticket. A month cut by the window (the usual first and last month of an
+    extract) counts only its days inside it, so its ticket count is compared with a rate per day
+    rather than with a whole month; full months count their 28--31 days.
+
+    Returns one row per month (``YYYY-MM`` index, months without tickets included) with ``first``
+    and ``last`` observed day, ``days`` observed, ``t`` = the midpoint of those days in months
+    (:data:`MONTH_DAYS`) after the window's first day, and ``tickets`` created inside the window.
+
+    Examples
+    --------
+    >>> expo = month_exposure(pd.Series(pd.to_datetime(["2025-01-17 09:00", "2025-03-10 18:00"])))
+    >>> expo.index.tolist(), expo["days"].tolist(), expo["t"].tolist(), expo["tickets"].tolist()
+    (['2025-01', '2025-02', '2025-03'], [15.0, 28.0, 10.0], [0.2464, 0.9528, 1.577], [1, 0, 1])
+    """
+    created = pd.to_datetime(pd.Series(created_at)).dropna()
+    if created.empty and period is None:
+        return pd.DataFrame(columns=["first", "last", "days", "t", "tickets"], index=pd.Index([], name="month"))
+    if created.dt.tz is not None:
+        created = created.dt.tz_localize(None)
+    first = pd.Timestamp(period[0] if period is not None else created.min()).normalize()
+    last = pd.Timestamp(period[1] if period is not None else created.max()).normalize()
+    if last < first:
+        raise DataError("tickets", f"the observation window ends ({last.date()}) before it starts ({first.date()})",
+                        column="created_at")
+    days = pd.date_range(first, last, freq="D")
+    offset = (days - first).days.to_numpy(float)
+    month = days.strftime("%Y-%m")
+    g = pd.DataFrame({"month": month, "offset": offset}).groupby("month", sort=True)["offset"]
+    out = pd.DataFrame({"first": first + pd.to_timedelta(g.min(), unit="D"),
+                        "last": first + pd.to_timedelta(g.max(), unit="D"), "days": g.size().astype(float)})
+    # observed days of a month run from its first observed day d0 to d0 + days: midpoint d0 + days / 2
+    out["t"] = ((g.min() + out["days"] / 2) / MONTH_DAYS).round(4)
+    out.index.name = "month"
+    idx, inside = _month_index(created, out)
+    out["tickets"] = np.bincount(idx[inside], minlength=len(out)).astype(int)
+    return out
+
+
+def _month_index(created_at: pd.Series, exposure: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+    """Row of ``exposure`` for each ticket (an integer month code, no string formatting: 2M tickets),
+    and whether the ticket lies inside the window."""
+    created = pd.to_datetime(pd.Series(created_at))
+    if created.dt.tz is not None:
+        created = created.dt.tz_localize(None)
+    if exposure.empty:
+        return np.zeros(len(created), dtype=np.int64), np.zeros(len(created), dtype=bool)
+    code = (created.dt.year * 12 + created.dt.month - 1).to_numpy(dtype=float)
+    first = exposure["first"].min()
+    idx = code - (first.year * 12 + first.month - 1)
+    inside = ((created >= first) & (created < exposure["last"].max() + pd.Timedelta(days=1))).to_numpy(bool)
+    return np.where(inside, idx, 0).astype(np.int64), inside
+
+
+def _fit_trend(y: np.ndarray, t_: np.ndarray, log_offset: np.ndarray, method: str) -> dict[str, float]:
+    """Slope of log E[y] = log_offset + a + b·t: b, its standard error, the test's p-value, the
+    interval's critical value and the dispersion (see :func:`trend_table`)."""
+    import warnings
+
+    import statsmodels.api as sm
+    from statsmodels.tools.sm_exceptions import (
+        ConvergenceWarning,
+        HessianInversionWarning,
+        PerfectSeparationWarning,
+    )
+
+    x = sm.add_constant(t_, has_constant="add")
+    with warnings.catch_warnings():  # "perfect prediction": counts exactly on the fitted line (zero residuals)
+        warnings.simplefilter("ignore", PerfectSeparationWarning)
+        pois = sm.GLM(y, x, family=sm.families.Poisson(), offset=log_offset).fit()
+    df = float(pois.df_resid)
+    if method == "negbin":
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", (ConvergenceWarning, HessianInversionWarning, RuntimeWarning))
+            nb = sm.NegativeBinomial(y, x, offset=log_offset, loglike_method="nb2").fit(
+                start_params=np.append(pois.params, 0.1), disp=0, maxiter=200)
+        b, se = float(nb.params[1]), float(nb.bse[1])
+        if not (np.isfinite(b) and np.isfinite(se) and se > 0):
+            b, se = float(pois.params[1]), float(pois.bse[1])
+        p = float(2 * stats.norm.sf(abs(b / se)))
+        return {"b": b, "se": se, "p": p, "crit": Z95, "dispersion": float(nb.params[-1])}
+    phi = max(1.0, float(pois.pearson_chi2) / df) if df > 0 else 1.0
+    se = float(pois.bse[1]) * np.sqrt(phi)
+    b = float(pois.params[1])
+    p = float(2 * stats.t.sf(abs(b / se), df)) if df > 0 else float("nan")
+    return {"b": b, "se": se, "p": p, "crit": float(stats.t.ppf(0.975, df)) if df > 0 else float("nan"),
+            "dispersion": phi}
+
+
+def trend_table(counts: pd.DataFrame, exposure: pd.DataFrame, totals: pd.Series | None = None, *,
+                by: str = "group", method: str = "quasipoisson", min_months: int = 6, min_count: int = 10,
+                alpha: float = 0.05) -> pd.DataFrame:
+    """Monthly trend of each column of ``counts`` (months × groups): of its *count*, and of its
+    *share* of ``totals``.
+
+    Count trend ("rising counts"): a log-linear model of the group's monthly count y_m,
+
+        log E[y_m] = log(days_m) + a + b·t_m,
+
+    with ``days_m`` the days observed in month m (exposure; a partial first or last month counts
+    what it covers) and ``t_m`` the midpoint of those days in months (:func:`month_exposure`).
+    ``rate_ratio`` = exp(b) is the multiplicative change of tickets *per day* from one month to the
+    next (1.06 = +6 % a month; doubling in 12 months is 2^(1/12) = 1.0595), with a 95 % interval.
+
+    - ``method="quasipoisson"`` (default): Poisson GLM, variance φ·μ with the dispersion
+      φ = max(1, Pearson χ² / (months − 2)) (Wedderburn 1974, *Biometrika* 61:439;
+      McCullagh & Nelder 1989, *Generalized Linear Models*, 2nd ed., ch. 6 and 9). Standard error =
+      Poisson SE × √φ; test and interval on b use Student's t with months − 2 degrees of freedom, as
+      R's ``summary.glm`` does for quasi families. With φ ≥ 1 the numbers are those of statsmodels
+      ``GLM(..., family=Poisson(), offset=...).fit(scale="X2", use_t=True)``. Flooring φ at 1 keeps
+      a chance under-dispersion of a dozen monthly counts from narrowing the interval.
+    - ``method="negbin"``: NB2 regression (variance μ + α·μ², α by maximum likelihood;
+      statsmodels ``NegativeBinomial``), Wald z test and interval. Ver Hoef & Boveng (2007,
+      *Ecology* 88:2766) compare the two: both are sound for over-dispersed counts; they weight the
+      months differently (quasi-Poisson ∝ μ, NB less for large μ). With 12--24 monthly points α is
+      poorly estimated, so quasi-Poisson is the default.
+
+    Share trend ("rising faster than total volume"): the same model with log(totals_m) in place of
+    log(days_m), over the months with ``totals_m > 0``. ``share_ratio`` = exp(b) is the monthly
+    change of the group's share of all tickets. A group whose count grows exactly as fast as the
+    total volume has a rising count and a flat share.
+
+    Holm (1979) adjusts each test over the groups (``p_holm``, ``share_p_holm``). ``rising`` when
+    ``p_holm < alpha`` and ``rate_ratio > 1``; ``rising_share`` likewise for the share. Groups with
+    fewer than ``min_count`` tickets are left out; fewer than ``min_months`` months give an empty
+    table. ``dispersion`` is φ (quasi-Poisson) or α (negative binomial) of the count model.
+    """
+    from .text import holm
+
+    if method not in TREND_METHODS:
+        raise ValueError(f"method must be one of {TREND_METHODS}, got {method!r}")
+    cols = [by, *_TREND_COLUMNS]
+    exposure = exposure[exposure["days"] > 0]
+    if len(exposure) < min_months:
+        return pd.DataFrame(columns=cols)
+    counts = counts.reindex(exposure.index, fill_value=0)
+    t_ = exposure["t"].to_numpy(float)
+    log_days = np.log(exposure["days"].to_numpy(float))
+    tot = (totals.reindex(exposure.index, fill_value=0) if totals is not None else counts.sum(axis=1)).to_numpy(float)
+    has_total = tot > 0
+    rows = []
+    for grp in counts.columns:
+        y = counts[grp].to_numpy(float)
+        if y.sum() < min_count:
+            continue
+        cnt = _fit_trend(y, t_, log_days, method)
+        if np.array_equal(y[has_total], tot[has_total]):  # the group is all tickets: its share is 1 throughout
+            shr = {"b": 0.0, "se": float("nan"), "p": float("nan"), "crit": float("nan")}
+        else:
+            shr = _fit_trend(y[has_total], t_[has_total], np.log(tot[has_total]), method)
+        rows.append({
+            by: grp, "months": len(y), "n": int(y.sum()),
+            "rate_ratio": float(np.exp(cnt["b"])), "ci_low": float(np.exp(cnt["b"] - cnt["crit"] * cnt["se"])),
+            "ci_high": float(np.exp(cnt["b"] + cnt["crit"] * cnt["se"])), "p_value": cnt["p"],
+            "dispersion": cnt["dispersion"],
+            "share_ratio": float(np.exp(shr["b"])), "share_low": float(np.exp(shr["b"] - shr["crit"] * shr["se"])),
+            "share_high": float(np.exp(shr["b"] + shr["crit"] * shr["se"])), "share_p_value": shr["p"],
+        })
+    out = pd.DataFrame(rows, columns=[by, "months", "n", "rate_ratio", "ci_low", "ci_high", "p_value", "dispersion",
+                                      "share_ratio", "share_low", "share_high", "share_p_value"])
+    if out.empty:
+        return pd.DataFrame(columns=cols)
+    out["p_holm"] = holm(out["p_value"].to_numpy())
+    out["rising"] = (out["p_holm"] < alpha) & (out["rate_ratio"] > 1)
+    out["share_p_holm"] = holm(out["share_p_value"].to_numpy())
+    out["rising_share"] = (out["share_p_holm"] < alpha) & (out["share_ratio"] > 1)
+    return out[cols].sort_values(["rate_ratio", by], ascending=[False, True]).reset_index(drop=True)
+
+
+def _month_counts(created_at: pd.Series, groups: pd.DataFrame, exposure: pd.DataFrame) -> pd.DataFrame:
+    """Column sums of ``groups`` (rows aligned with ``created_at``) per month of ``exposure``, over
+    the tickets created inside its window."""
+    idx, inside = _month_index(created_at, exposure)
+    values = groups.to_numpy(dtype=float)[inside]
+    out = {c: np.bincount(idx[inside], weights=values[:, j], minlength=len(exposure)).round().astype(np.int64)
+           for j, c in enumerate(groups.columns)}
+    return pd.DataFrame(out, index=exposure.index, columns=groups.columns)
+
+
+def rising(tickets: pd.DataFrame, by: str = "category", *, period: tuple[Any, Any] | None = None,
+           method: str = "quasipoisson", min_months: int = 6, alpha: float = 0.05) -> pd.DataFrame:
+    """Recurring issues with rising counts: :func:`trend_table` of the monthly ticket count of each
+    ``by`` group (exposure: days observed per month, :func:`month_exposure` over ``period``), with
+    the trend of its share of all tickets as the second test ("rising faster than total volume")."""
+    if by not in tickets.columns:
+        raise DataError("tickets", "column not found for a trend table", column=by)
+    expo = month_exposure(tickets["created_at"], period=period)
+    codes, groups = pd.factorize(tickets[by], sort=True)
+    idx, inside = _month_index(tickets["created_at"], expo)
+    inside = inside & (codes >= 0)   # tickets without a group value count in the total only
+    flat = np.bincount(idx[inside] * len(groups) + codes[inside], minlength=len(expo) * len(groups))
+    counts = pd.DataFrame(flat.reshape(len(expo), len(groups)), index=expo.index, columns=list(groups))
+    return trend_table(counts, expo, expo["tickets"], by=by, method=method, min_months=min_months, alpha=alpha)
+
+
+def total_trend(tickets: pd.DataFrame, *, period: tuple[Any, Any] | None = None,
+                method: str = "quasipoisson", min_months: int = 6) -> dict[str, float] | None:
+    """The count trend of all tickets (the reference for "faster than total volume"): ``n``,
+    ``months``, ``rate_ratio``, ``ci_low``, ``ci_high``, ``p_value`` (no multiplicity correction);
+    ``None`` with fewer than ``min_months`` months."""
+    expo = month_exposure(tickets["created_at"], period=period)
+    expo = expo[expo["days"] > 0]
+    if len(expo) < min_months:
+        return None
+    if method not in TREND_METHODS:
+        raise ValueError(f"method must be one of {TREND_METHODS}, got {method!r}")
+    y = expo["tickets"].to_numpy(float)
+    fit = _fit_trend(y, expo["t"].to_numpy(float), np.log(expo["days"].to_numpy(float)), method)
+    return {"n": int(y.sum()), "months": len(y), "rate_ratio": float(np.exp(fit["b"])),
+            "ci_low": float(np.exp(fit["b"] - fit["crit"] * fit["se"])),
+            "ci_high": float(np.exp(fit["b"] + fit["crit"] * fit["se"])), "p_value": fit["p"]}
+
+
+# --- themes in ticket texts ---------------------------------------------------------------------------
+
+#: Free-text columns of a ticket, in the order they are joined (the schema does not fix one name:
+#: the demo and most help-desk exports call it ``text``; Zendesk / Freshdesk have subject + description).
+TEXT_COLUMNS: tuple[str, ...] = ("subject", "text", "description", "body", "message")
+#: A theme *recurs* in a source when it has at least this many mentions ...
+RECUR_MIN_MENTIONS: int = 10
+#: ... and the lower bound of its Wilson 95 % interval is at least this share of the source's texts.
+RECUR_MIN_SHARE: float = 0.01
+_DIGITS = r"\d+"
+
+
+def ticket_text(tickets: pd.DataFrame) -> pd.Series | None:
+    """The free text of each ticket: the :data:`TEXT_COLUMNS` present, joined by a line break
+    (empty parts skipped; ``""`` for a ticket without text). ``None`` when the table has none of them."""
+    cols = [c for c in TEXT_COLUMNS if c in tickets.columns]
+    if not cols:
+        return None
+    parts = [tickets[c].astype("string").fillna("").str.strip() for c in cols]
+    out = parts[0]
+    for p in parts[1:]:
+        sep = pd.Series(np.where((out != "") & (p != ""), "\n", ""), index=out.index, dtype="string")
+        out = out + sep + p
+    return out.astype(str)
+
+
+@dataclass
+class TicketThemes:
+    """Themes of the codeframe in ticket texts (:func:`ticket_themes`).
+
+    Attributes
+    ----------
+    tickets : DataFrame
+        The tickets with a text: ``ticket_id``, ``channel``, ``created_at``, ``lang`` (no text).
+    coding : CodingResult
+        :func:`cxaudit.text.code_comments` on those texts (index = ``tickets``' index).
+    table : DataFrame
+        One row per theme: ``theme, label, polarity, n, k, share, ci_low, ci_high`` (share of
+        tickets with a text, Wilson interval), most mentioned first.
+    by_channel : DataFrame
+        :func:`cxaudit.text.themes_by` of the themes with a mention, by the ticket's channel.
+    quotes : dict
+        Theme -> example tickets, redacted with :func:`cxaudit.text.redact_pii`.
+    n_tickets, n_text : int
+        All tickets, and those with a text (the base of every share).
+    """
+
+    tickets: pd.DataFrame
+    coding: Any
+    table: pd.DataFrame
+    by_channel: pd.DataFrame
+    quotes: dict[str, list[str]]
+    n_tickets: int
+    n_text: int
+
+
+def ticket_themes(tickets: pd.DataFrame, codeframe: Any = None, *, lang: str = "en", names: Sequence[str] | None = None,
+                  min_base: int = 30, n_quotes: int = 2, seed: int = 20261124) -> TicketThemes | None:
+    """Code the ticket texts (:func:`ticket_text`) with the same codeframe as the open comments.
+
+    Language per ticket by :func:`cxaudit.text.detect_language` (on the text without digits: order
+    numbers carry no language and would make every text distinct), then
+    :func:`cxaudit.text.code_comments` -- the same lemma / stem matching, phrases and exclusions as
+    for the comments, so a theme means the same in both sources. Coding reads the raw text but
+    shows none of it: the example tickets (:func:`cxaudit.text.representative_quotes`) are redacted
+    with :func:`cxaudit.text.redact_pii` (e-mails, phones, cards, IBANs, the customers' ``names``)
+    in the report language's labels. ``None`` when the table has no text column or no text.
+    """
+    from . import text as tx
+
+    raw = ticket_text(tickets)
+    if raw is None:
+        return None
+    raw = raw.str.strip()
+    keep = (raw != "").to_numpy()
+    if not keep.any():
+        return None
+    cf = codeframe or tx.default_codeframe()
+    texts = raw[keep]
+    cols = [c for c in ("ticket_id", "channel", "created_at") if c in tickets.columns]
+    base = tickets.loc[keep, cols].copy()
+    base["lang"] = tx.detect_language(texts.str.replace(_DIGITS, " ", regex=True), cf.languages).to_numpy()
+    coding = tx.code_comments(texts, cf, base["lang"])
+    n = len(texts)
+    rows = []
+    for th in cf.themes:
+        k = int(coding.matrix[th.key].sum())
+        lo, hi = _wilson(np.array([float(k)]), np.array([float(n)]))
+        rows.append({"theme": th.key, "label": th.name(lang), "polarity": th.polarity, "n": n, "k": k,
+                     "share": k / n, "ci_low": float(lo[0]), "ci_high": float(hi[0])})
+    table = (pd.DataFrame(rows, columns=["theme", "label", "polarity", "n", "k", "share", "ci_low", "ci_high"])
+             .sort_values(["k", "theme"], ascending=[False, True]).reset_index(drop=True))
+    mentioned = table.loc[table["k"] > 0, "theme"].tolist()
+    by_channel = (tx.themes_by(coding.matrix, base["channel"], mentioned, min_base=min_base)
+                  if "channel" in base.columns and mentioned else pd.DataFrame())
+    labels = tx.pii_labels(lang)
+    quotes = {k: tx.representative_quotes(coding, texts, k, n=n_quotes, names=names, labels=labels, seed=seed)
+              for k in mentioned} if n_quotes else {}
+    return TicketThemes(base, coding, table, by_channel, quotes, len(tickets), n)
+
+
+def theme_channel_wide(themes: TicketThemes, lang: str, *, min_base: int = 30) -> pd.DataFrame:
+    """Ticket themes by channel, wide: one row per channel plus one for all channels (``channel``
+    ``"all"``), with ``n`` tickets with a text and, per mentioned theme, ``<theme>`` share,
+    ``<theme>_lo`` / ``<theme>_hi`` (Wilson 95 %); ``k_<theme>`` the count; ``channel_label`` in ``lang``."""
+    keys = themes.table.loc[themes.table["k"] > 0, "theme"].tolist()
+    if not keys or themes.by_channel.empty:
+        return pd.DataFrame()
+    long = themes.by_channel
+    out = long.pivot(index="group", columns="theme", values="share")[keys]
+    lo = long.pivot(index="group", columns="theme", values="ci_low")[keys].add_suffix("_lo")
+    hi = long.pivot(index="group", columns="theme", values="ci_high")[keys].add_suffix("_hi")
+    k = long.pivot(index="group", columns="theme", values="k")[keys].add_prefix("k_")
+    n = long.groupby("group")["n"].first().rename("n")
+    wide = pd.concat([n, out, lo, hi, k], axis=1).reset_index(names="channel").sort_values("n", ascending=False)
+    tab = themes.table.set_index("theme").loc[keys]
+    total = {"channel": "all", "n": themes.n_text,
+             **{key: tab.loc[key, "share"] for key in keys}, **{f"{key}_lo": tab.loc[key, "ci_low"] for key in keys},
+             **{f"{key}_hi": tab.loc[key, "ci_high"] for key in keys}, **{f"k_{key}": tab.loc[key, "k"] for key in keys}}
+    wide = pd.concat([wide, pd.DataFrame([total])], ignore_index=True)
+    wide["small_base"] = wide["n"] < min_base
+    wide["channel_label"] = [t("voc.all_channels", lang) if c == "all" else channel_label(c, lang)
+                             for c in wide["channel"]]
+    return wide.reset_index(drop=True)
+
+
+def shared_themes(comments: pd.DataFrame | None, themes: TicketThemes, *, min_mentions: int = RECUR_MIN_MENTIONS,
+                  min_share: float = RECUR_MIN_SHARE) -> pd.DataFrame:
+    """Themes in comments and in tickets side by side: "the same problems".
+
+    ``comments`` is :func:`cxaudit.text.theme_table` (``VocResult.table``; ``None`` when the audit has
+    no comments). One row per theme mentioned in either source: ``theme, label, polarity``,
+    ``c_n, c_k, c_share, c_low, c_high`` (comments), ``t_n, t_k, t_share, t_low, t_high`` (tickets
+    with a text), ``in_comments`` / ``in_tickets`` (the theme *recurs* there: at least
+    ``min_mentions`` mentions and a Wilson lower bound of at least ``min_share``, so that one or two
+    stray matches do not count) and ``in_both``. Sorted: in both first, then by ticket mentions.
+    """
+    tk = themes.table.rename(columns={"n": "t_n", "k": "t_k", "share": "t_share", "ci_low": "t_low",
+                                      "ci_high": "t_high"})
+    if comments is not None and not comments.empty:
+        cm = comments[["theme", "n_comments", "mentions", "share", "share_low", "share_high"]].rename(columns={
+            "n_comments": "c_n", "mentions": "c_k", "share": "c_share", "share_low": "c_low", "share_high": "c_high"})
+        out = tk.merge(cm, on="theme", how="left")
+    else:
+        out = tk.assign(c_n=np.nan, c_k=np.nan, c_share=np.nan, c_low=np.nan, c_high=np.nan)
+    out["c_k"] = out["c_k"].fillna(0)
+    out = out[(out["t_k"] > 0) | (out["c_k"] > 0)].copy()
+    out["in_comments"] = (out["c_k"] >= min_mentions) & (out["c_low"].fillna(0) >= min_share)
+    out["in_tickets"] = (out["t_k"] >= min_mentions) & (out["t_low"] >= min_share)
+    out["in_both"] = out["in_comments"] & out["in_tickets"]
+    cols = ["theme", "label", "polarity", "c_n", "c_k", "c_share", "c_low", "c_high",
+            "t_n", "t_k", "t_share", "t_low", "t_high", "in_comments", "in_tickets", "in_both"]
+    return out[cols].sort_values(["in_both", "t_k", "theme"], ascending=[False, False, True]).reset_index(drop=True)
+
+
+def rising_themes(tickets: pd.DataFrame, themes: TicketThemes, *, period: tuple[Any, Any] | None = None,
+                  method: str = "quasipoisson", min_months: int = 6, alpha: float = 0.05) -> pd.DataFrame:
+    """:func:`trend_table` of the monthly count of tickets mentioning each theme (exposure: days
+    observed, over the window of *all* tickets), the share test against the tickets with a text."""
+    expo = month_exposure(tickets["created_at"], period=period)
+    matrix = themes.coding.matrix.astype(int)
+    created = themes.tickets["created_at"]
+    counts = _month_counts(created, matrix, expo)
+    totals = _month_counts(created, pd.DataFrame({"all": np.ones(len(created), int)}, index=created.index), expo)["all"]
+    out = trend_table(counts, expo, totals, by="theme", method=method, min_months=min_months, alpha=alpha)
+    labels = themes.table.set_index("theme")["label"]
+    out.insert(1, "label", out["theme"].map(labels))
+    return out
+
+
+def add_ticket_evidence(findings: Sequence[Finding], shared: pd.DataFrame) -> None:
+    """Add the ticket side of "the same problem" to ``voc.theme.<theme>`` findings (in place):
+    ``evidence["tickets"]`` = ``{"recurs": bool, "share", "ci": [low, high], "mentions", "n"}``."""
+    by = shared.set_index("theme")
+    for f in findings:
+        key = f.id.removeprefix("voc.theme.")
+        if not f.id.startswith("voc.theme.") or key not in by.index:
+            continue
+        r = by.loc[key]
+        f.evidence["tickets"] = {"recurs": bool(r["in_tickets"]), "share": float(r["t_share"]),
+                                 "ci": [float(r["t_low"]), float(r["t_high"])], "mentions": int(r["t_k"]),
+                                 "n": int(r["t_n"])}
+
+
 # --- display helpers -------------------------------------------------------------------------------
+
+
+def _p_txt(p: float, lang: str) -> str:
+    if p is None or not np.isfinite(p):
+        return "–"
+    return f"<{fmt_num(0.001, lang, 3)}" if p < 0.001 else fmt_num(p, lang, 3)
+
+
+def trend_view(tab: pd.DataFrame, lang: str) -> pd.DataFrame:
+    """A :func:`trend_table` with display columns: ``trend`` / ``trend_lo`` / ``trend_hi`` (rate
+    ratio − 1: the change per month), ``share_trend`` / ``share_trend_lo`` / ``share_trend_hi``,
+    ``p_txt`` / ``share_p_txt`` (Holm) and ``status_txt`` (``voc.trend_rising_faster``,
+    ``voc.trend_rising_count``, ``voc.trend_rising_share`` or ``voc.trend_flat``)."""
+    out = tab.copy()
+    for src, dst in (("rate_ratio", "trend"), ("ci_low", "trend_lo"), ("ci_high", "trend_hi"),
+                     ("share_ratio", "share_trend"), ("share_low", "share_trend_lo"), ("share_high", "share_trend_hi")):
+        out[dst] = out[src].astype(float) - 1
+    out["p_txt"] = [_p_txt(p, lang) for p in out["p_holm"]]
+    out["share_p_txt"] = [_p_txt(p, lang) for p in out["share_p_holm"]]
+    count, share = out["rising"].astype(bool), out["rising_share"].astype(bool)
+    status = np.where(count & share, "rising_faster", np.where(count, "rising_count",
+                                                               np.where(share, "rising_share", "flat")))
+    out["status_txt"] = [t(f"voc.trend_{s}", lang) for s in status]
+    return out
 
 
 def fmt_hours(hours: float | None, lang: str) -> str:
@@ -379,12 +793,11 @@ def fmt_hours(hours: float | None, lang: str) -> str:
     return t("voc.duration_d", lang, x=fmt_num(hours / 24, lang, 1))
 
 
-def channel_label(channel: str, lang: str) -> str:
-    """The channel's name in the report language (``voc.channel.<name>``), else as in the data."""
-    try:
-        return t(f"voc.channel.{_canonical_channel(str(channel))}", lang)
-    except KeyError:
-        return str(channel)
+def channel_label(channel: str, lang: str, labels: Mapping[str, str] | None = None) -> str:
+    """The channel's name in the report language: :func:`cxaudit.i18n.value_label` (the client's
+    ``labels`` first, then the catalog's ``value.channel.<code>``, aliases included), else the value
+    from the data."""
+    return value_label("channel", channel, lang, labels=labels)
 
 
 def times_figure(tickets: pd.DataFrame, cfg: TicketSettings, lang: str) -> Figure:
@@ -423,7 +836,8 @@ def monthly_figure(tab: pd.DataFrame, lang: str) -> Figure:
                label=channel_label(col, lang), width=0.8)
         bottom += tab[col].to_numpy()
     step = max(1, len(tab) // 9)
-    ax.set_xticks(range(0, len(tab), step), list(tab.index)[::step], rotation=0, fontsize=8)
+    ax.set_xticks(range(0, len(tab), step), [fmt_month(m, lang) for m in list(tab.index)[::step]], rotation=0,
+                  fontsize=8)
     ax.set_ylabel(t("voc.axis_tickets", lang))
     ax.set_title(t("voc.tickets_monthly_figure", lang) + f" (n = {fmt_num(bottom.sum(), lang, 0)})")
     ax.legend(fontsize=8, ncols=min(5, len(tab.columns)), loc="upper left")
@@ -442,16 +856,48 @@ def _sla_severity(ratio: float) -> int:
     return 4 if ratio >= 4 else 3 if ratio >= 2 else 2
 
 
+def _signed_pct(x: float, lang: str) -> str:
+    return ("+" if x > 0 else "") + fmt_pct(x, lang, 1)
+
+
+def _rising_finding(r: pd.Series, key: str, name: str, fid: str, lang: str, who: int, base: int,
+                    total: dict[str, float] | None, tags: dict[str, list[str]], table: str) -> Finding:
+    faster = bool(r["rising_share"])
+    total_txt = _signed_pct(total["rate_ratio"] - 1, lang) if total else "–"
+    return Finding(
+        id=fid, section="voc",
+        title=t("voc.finding_rising_faster" if faster else "voc.finding_rising_count", lang, category=name,
+                pct=fmt_pct(float(r["rate_ratio"]) - 1, lang, 1), total=total_txt),
+        metric="monthly_rate_ratio", value=float(r["rate_ratio"]), n=int(r["n"]),
+        ci_low=float(r["ci_low"]), ci_high=float(r["ci_high"]), severity=3 if faster else 2,
+        reach=float(min(1.0, who / base)) if base else 0.0,
+        evidence={"p_holm": float(r["p_holm"]), "months": int(r["months"]), "dispersion": float(r["dispersion"]),
+                  "share_ratio": float(r["share_ratio"]), "share_ci": [float(r["share_low"]), float(r["share_high"])],
+                  "share_p_holm": float(r["share_p_holm"]), "rising_faster_than_total": faster,
+                  "total_rate_ratio": total["rate_ratio"] if total else None, key: name, "table": table},
+        tags=tags,
+    )
+
+
 def ticket_findings(tickets: pd.DataFrame, cfg: TicketSettings, lang: str, *,
-                    n_customers: int | None = None, min_base: int = 30) -> list[Finding]:
+                    n_customers: int | None = None, min_base: int = 30,
+                    themes: TicketThemes | None = None,
+                    channel_labels: Mapping[str, str] | None = None) -> list[Finding]:
     """``tickets.sla.<channel>`` for every channel that misses its expected first-response time
-    (:func:`sla_table` status ``missed``), and ``tickets.rising.<category>`` for categories whose
-    share of tickets rises significantly (:func:`rising`).
+    (:func:`sla_table` status ``missed``); ``tickets.rising.<category>`` for categories, and
+    ``tickets.rising_theme.<theme>`` for codeframe themes in ticket texts (``themes``), whose
+    monthly ticket *count* rises significantly (:func:`rising`, :func:`rising_themes`).
 
     SLA finding: value = median first response in hours with its distribution-free interval,
     n = answered tickets of the channel, severity from median / expected (:func:`_sla_severity`),
     reach = customers with a late first response in that channel / ``n_customers`` (the customers
-    table when given, else the customers who opened any ticket).
+    table when given, else the customers who opened any ticket). The channel is named by
+    :func:`channel_label` (``channel_labels``: the client's names, ``audit.yaml`` ``value_labels.channel``);
+    ``evidence["channel_label"]`` is that name as inside a sentence, for the TO-BE texts.
+
+    Rising finding: value = the monthly rate ratio with its interval, n = tickets of the group;
+    severity 3 when its share of all tickets rises too (faster than total volume), else 2 (it grows
+    with the volume); reach = customers with a ticket of the group / the base above.
     """
     out: list[Finding] = []
     base = n_customers or (tickets["customer_id"].nunique() if "customer_id" in tickets.columns else len(tickets))
@@ -467,7 +913,8 @@ def ticket_findings(tickets: pd.DataFrame, cfg: TicketSettings, lang: str, *,
         tm = times.loc[ch]
         out.append(Finding(
             id=f"tickets.sla.{_canonical_channel(str(ch))}", section="voc",
-            title=t("voc.finding_sla", lang, channel=channel_label(ch, lang), median=fmt_hours(tm["median"], lang),
+            title=t("voc.finding_sla", lang, channel=channel_label(ch, lang, channel_labels),
+                    median=fmt_hours(tm["median"], lang),
                     sla=fmt_hours(r["sla_h"], lang), share=fmt_pct(r["share"], lang)),
             metric="first_response_median_h", value=float(tm["median"]), n=int(tm["n_done"]),
             ci_low=None if np.isnan(tm["median_low"]) else float(tm["median_low"]),
@@ -476,26 +923,27 @@ def ticket_findings(tickets: pd.DataFrame, cfg: TicketSettings, lang: str, *,
             reach=float(min(1.0, who / base)) if base else 0.0, unit="h",
             evidence={"sla_h": r["sla_h"], "within_sla": r["share"], "within_sla_ci": [r["ci_low"], r["ci_high"]],
                       "n_assessed": int(r["n_assessed"]), "sla_target": cfg.sla_target,
-                      "p90_h": float(tm["p90"]), "assumption": ch not in cfg.overridden, "table": "voc.tickets_sla"},
+                      "p90_h": float(tm["p90"]), "assumption": ch not in cfg.overridden, "table": "voc.tickets_sla",
+                      "channel_label": value_label("channel", ch, lang, labels=channel_labels, inline=True)},
             tags={"channels": [_canonical_channel(str(ch))]},
         ))
+    has_customer = "customer_id" in tickets.columns
+    total = total_trend(tickets) if ("category" in tickets.columns or themes is not None) else None
     if "category" in tickets.columns:
         ris = rising(tickets, "category")
-        if not ris.empty:
-            for _, r in ris[ris["rising"]].iterrows():
-                cat = r["category"]
-                who = tickets.loc[tickets["category"] == cat, "customer_id"].nunique() \
-                    if "customer_id" in tickets.columns else int(r["n"])
-                out.append(Finding(
-                    id=f"tickets.rising.{cat}", section="voc",
-                    title=t("voc.finding_rising", lang, category=str(cat),
-                            pct=fmt_pct(float(r["rate_ratio"]) - 1, lang, 1)),
-                    metric="monthly_rate_ratio", value=float(r["rate_ratio"]), n=int(r["n"]),
-                    ci_low=float(r["ci_low"]), ci_high=float(r["ci_high"]), severity=3,
-                    reach=float(min(1.0, who / base)) if base else 0.0,
-                    evidence={"p_holm": r["p_holm"], "months": int(r["months"]), "table": "voc.tickets_rising"},
-                    tags={"themes": [str(cat)]},
-                ))
+        for _, r in ris[ris["rising"]].iterrows():
+            cat = r["category"]
+            who = tickets.loc[tickets["category"] == cat, "customer_id"].nunique() if has_customer else int(r["n"])
+            out.append(_rising_finding(r, "category", str(cat), f"tickets.rising.{cat}", lang, who, base, total,
+                                       {"themes": [str(cat)]}, "voc.tickets_rising"))
+    if themes is not None:
+        ris = rising_themes(tickets, themes)
+        for _, r in ris[ris["rising"]].iterrows():
+            key = str(r["theme"])
+            rows = themes.coding.matrix.index[themes.coding.matrix[key].to_numpy(bool)]
+            who = tickets.loc[rows, "customer_id"].nunique() if has_customer else int(r["n"])
+            out.append(_rising_finding(r, "theme", str(r["label"]), f"tickets.rising_theme.{key}", lang, who, base,
+                                       total, {"themes": [key]}, "voc.tickets_rising_themes"))
     return out
 
 

@@ -97,7 +97,7 @@ def test_scaffold_commented_examples_are_valid_config() -> None:
 
     lines = []
     for ln in SCAFFOLD.format(client="acme", name="Acme").splitlines():
-        if re.match(r"^# (segment_labels|anonymity_min|weighting|economics|tickets|recommendations):", ln):
+        if re.match(r"^# (segment_labels|value_labels|anonymity_min|weighting|economics|tickets|recommendations):", ln):
             ln = ln[2:]
         elif re.match(r"^  # (currency|branding|industry):", ln):
             ln = "  " + ln[4:]
@@ -108,3 +108,4 @@ def test_scaffold_commented_examples_are_valid_config() -> None:
     assert cfg.economics.margin == 0.30 and cfg.anonymity_min == 5
     assert cfg.recommendations.overrides["RULE_ID"].enabled is False
     assert cfg.client.branding.logo == "logo.png"
+    assert cfg.value_label("segment", "smb", "en") == "Small business"

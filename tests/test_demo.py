@@ -148,6 +148,14 @@ def test_audit_yaml_loads_and_texts_are_localised(
     # the theme patterns published for the text module match the language's comments
     for theme, pattern in PLANTED["themes"]["patterns"][lang].items():
         assert comments.str.contains(pattern, case=False, regex=True).any(), theme
+    # department names are in the client language, the same in every file (PLANTED["departments"])
+    e, k, tp = _read(out, "employees.csv"), _read(out, "kpis.csv"), _read(out, "touchpoints.csv")
+    depts = set(PLANTED["departments"][lang])
+    assert set(e["department"]) == set(k["department"]) == set(tp["owner_department"]) == depts
+    planted = PLANTED["low_motivation_department"]
+    assert tp.set_index("touchpoint").loc[planted["owns"], "owner_department"] == planted["name"][lang]
+    # channel codes and stages stay codes: the report names them (cxaudit.i18n.value_label)
+    assert set(r["channel"]) == {"site", "app", "phone", "chat", "email", "store"}
 
 
 def test_small_row_counts_columns_and_keys(small: Path) -> None:
@@ -345,6 +353,31 @@ def test_kpi_weights_and_customer_metrics(default: Path) -> None:
     assert len(logistics) >= 2 and not logistics["customer"].any()
     service = k[k["department"] == "Customer Service"]
     assert service.loc[service["customer"], "weight"].sum() >= 0.4
+
+
+def test_departments_are_localised_and_planted_names_agree() -> None:
+    names = PLANTED["departments"]
+    assert set(names) == {"en", "ru", "pl"} and len({len(v) for v in names.values()}) == 1
+    i = names["en"].index(PLANTED["low_motivation_department"]["department"])
+    assert PLANTED["low_motivation_department"]["name"] == {lang: v[i] for lang, v in names.items()}
+    assert PLANTED["low_motivation_department"]["name"] == {"en": "Logistics", "ru": "Логистика", "pl": "Logistyka"}
+    assert not set(names["ru"]) & set(names["en"])  # no English department name in the Russian demo
+    # PLANTED names departments by their English name everywhere else
+    assert PLANTED["kpis"]["no_customer_metric_department"] in names["en"]
+    assert PLANTED["kpis"]["customer_focused_department"] in names["en"]
+    assert set(PLANTED["kpis"]["customer_weight"]) == set(names["en"])
+    assert {v["owner_department"] for v in PLANTED["touchpoints"].values()} <= set(names["en"])
+
+
+def test_russian_demo_logistics_is_the_unmotivated_department(tmp_path: Path) -> None:
+    """The planted effect holds under the localised name (same seed, same draws: only names differ)."""
+    out = generate_demo(tmp_path, size="small", lang="ru", seed=7)
+    e = _read(out, "employees.csv")
+    enps = e.groupby("department")["enps"].apply(_nps)
+    assert enps.idxmin() == PLANTED["low_motivation_department"]["name"]["ru"] == "Логистика"
+    k = _read(out, "kpis.csv")
+    logistics = k[k["department"] == "Логистика"]
+    assert len(logistics) == 3 and not logistics["is_customer_metric"].astype(str).str.lower().eq("true").any()
 
 
 def test_planted_description_is_consistent() -> None:

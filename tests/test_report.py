@@ -418,7 +418,10 @@ def test_exec_summary_lists_top_recommendations_with_numbers(rendered_tobe: dict
     assert "низкие" in summary and "0–3 месяца" in summary
     # targets line: NPS 12.3 -> 12.3 + 100 × 0.25 × M
     m = 1 - (1 - 2.5 / 25) * (1 - 100 * 0.6 * 0.25 * 0.1 / 25)
-    assert f"TO-BE через 12 месяцев: NPS +12,3 → +{12.345 + 25 * m:.1f}".replace(".", ",") in summary
+    # with the AS-IS interval and base of the NPS finding (fixture: [5.1; 18.8], n = 1,234)
+    to_be = f"{12.345 + 25 * m:.1f}".replace(".", ",")
+    assert (f"TO-BE через 12 месяцев: NPS +12,3 (95-процентный интервал [5,1; 18,8]; n\u00a0=\u00a01\u00a0234)"
+            f" → +{to_be}") in summary
     assert "EXEC_COMMENT_MARKER &amp; more" in summary
 
 

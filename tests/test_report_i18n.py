@@ -4,9 +4,14 @@ The whole chain runs on the small demo client generated in the report language (
 the chain holds today: the test is generic). The visible text of the rendered HTML (text nodes and
 ``alt``/``title`` attributes; not CSS) is checked against the catalogs: no literal part of an English
 catalog value that differs from the ru/pl value may appear in the ru/pl report, and neither may the
-English text of a recommendation rule. Strings that come from the client's own data (e.g. the demo's
-department names, which are the same in every language) are not catalog text and are skipped, and so
-are terms the translation itself keeps (``AS-IS``, an author's name, a formula).
+English text of a recommendation rule. Strings that come from the client's own data are not catalog
+text and are skipped, and so are terms the translation itself keeps (``AS-IS``, an author's name, a
+formula).
+
+That check cannot see codes that come from the data: channel and language codes (``app``, ``ru``) and
+months written as ``YYYY-MM``. The tables are therefore checked separately: no cell is a channel or
+language code, no cell holds an ISO month, no ISO date is left in the text, and the demo's department
+names are the ones of the report language.
 """
 
 from __future__ import annotations
@@ -18,7 +23,7 @@ from pathlib import Path
 
 import pytest
 
-from cxaudit.demo import generate_demo
+from cxaudit.demo import PLANTED, generate_demo
 from cxaudit.i18n import catalog, fmt_date
 from cxaudit.recommend import builtin_rules
 from cxaudit.runner import run_audit
@@ -142,3 +147,95 @@ def test_the_check_itself_catches_english(report) -> None:
     found = english_leftovers(probe, lang, data_text)
     assert any(f.startswith("tobe.matrix_intro") for f in found)
     assert any(f.startswith("report.top_findings") for f in found)
+
+
+# --- codes and dates from the data (the catalog check above skips the data) ----------------------------
+
+#: Channel codes and language codes the demo (and most clients) write in their files ("E-mail" is the
+#: Polish and English name of the e-mail channel, so "e-mail" is not among them).
+CHANNEL_CODES = frozenset({"site", "web", "app", "chat", "email", "phone", "store", "social", "sms"})
+LANGUAGE_CODES = frozenset({"en", "ru", "pl"})
+ISO_MONTH = re.compile(r"(?<![\d-])20\d\d-(0[1-9]|1[0-2])(?![\d])")  # 2025-11 (also inside 2025-11-03)
+
+
+class _Cells(HTMLParser):
+    """The text of every table cell (``td`` / ``th``), each line separately (a cell's interval is on
+    its own line after ``<br>``)."""
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.cells: list[list[str]] = []
+        self._cur: list[str] | None = None
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag in ("td", "th"):
+            self._cur = [""]
+        elif tag == "br" and self._cur is not None:
+            self._cur.append("")
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag in ("td", "th") and self._cur is not None:
+            self.cells.append([" ".join(x.replace("\u00a0", " ").split()) for x in self._cur])
+            self._cur = None
+
+    def handle_data(self, data: str) -> None:
+        if self._cur is not None:
+            self._cur[-1] += data
+
+
+def table_cells(html: str) -> list[list[str]]:
+    p = _Cells()
+    p.feed(html)
+    return p.cells
+
+
+def coded_cells(html: str) -> list[str]:
+    """Cells whose text (a line of it) is a bare channel or language code."""
+    return sorted({line for cell in table_cells(html) for line in cell
+                   if line.lower() in CHANNEL_CODES | LANGUAGE_CODES})
+
+
+def iso_month_cells(html: str) -> list[str]:
+    return sorted({line for cell in table_cells(html) for line in cell if ISO_MONTH.search(line)})
+
+
+def test_no_channel_or_language_code_in_a_table(report) -> None:
+    """Channel values of the segment tables, the data-quality base sizes, the journey, VoC and ticket
+    tables, and the language of VoC topics are named in the report language (cxaudit.i18n.value_label)."""
+    _, _, html, _ = report
+    assert len(table_cells(html)) > 500  # the report is full of tables
+    assert coded_cells(html) == []
+
+
+def test_no_iso_month_in_a_table(report) -> None:
+    """Months (metrics by month, churn by month, ...) read "ноя 2025" / "lis 2025", not "2025-11"."""
+    _, _, html, _ = report
+    assert iso_month_cells(html) == []
+
+
+def test_no_iso_month_or_date_in_the_text(report) -> None:
+    """Nor in the notes and findings around the tables (the churn data window, the months of a change)."""
+    _, _, html, _ = report
+    text = visible_text(html)
+    assert [text[max(0, m.start() - 40): m.end() + 10] for m in ISO_MONTH.finditer(text)] == []
+
+
+def test_demo_departments_are_named_in_the_report_language(report) -> None:
+    lang, _, html, data_text = report
+    text = visible_text(html)
+    english = [en for en, local in zip(PLANTED["departments"]["en"], PLANTED["departments"][lang], strict=True)
+               if en != local]
+    assert english and not [d for d in english if re.search(r"(?<![\w-])" + re.escape(d) + r"(?![\w-])", text)]
+    assert PLANTED["low_motivation_department"]["name"][lang] in text
+    assert PLANTED["low_motivation_department"]["name"][lang] in data_text
+
+
+def test_the_table_checks_catch_codes_and_months() -> None:
+    """The cell checks are not vacuous: a code or an ISO month in a cell (or under a <br>) is found,
+    a localised name or a word that merely contains a code is not."""
+    html = ('<table><tr><th>Канал</th><th>n</th></tr>'
+            '<tr><td class="cx-txt">app</td><td>2025-11</td></tr>'
+            '<tr><td>Сайт</td><td>12<br><span class="cx-ci">[2025-12-01; x]</span></td></tr>'
+            '<tr><td>Ru 12</td><td>ноя\u00a02025</td><td>happy</td><td>RU</td></tr></table><p>app 2024-01</p>')
+    assert coded_cells(html) == ["RU", "app"]
+    assert iso_month_cells(html) == ["2025-11", "[2025-12-01; x]"]

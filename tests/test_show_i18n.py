@@ -14,7 +14,21 @@ import pandas as pd
 import pytest
 
 from cxaudit import show
-from cxaudit.i18n import LANGUAGES, catalog, fmt_ci, fmt_date, fmt_int, fmt_num, fmt_pct, t
+from cxaudit.config import AuditConfig
+from cxaudit.i18n import (
+    CODED_COLUMNS,
+    LANGUAGES,
+    catalog,
+    fmt_ci,
+    fmt_date,
+    fmt_int,
+    fmt_month,
+    fmt_num,
+    fmt_pct,
+    fmt_period,
+    t,
+    value_label,
+)
 
 NBSP = "\u00a0"
 MINUS = "\u2212"
@@ -130,6 +144,85 @@ def test_fmt_date():
     assert fmt_date(d, "en") == "24 November 2026"
     assert fmt_date(d, "ru") == f"24 ноября 2026{NBSP}г."
     assert fmt_date(d, "pl") == "24 listopada 2026"
+    # a datetime, a pandas Timestamp or an ISO string give the same (the churn window is a Timestamp)
+    for same in (dt.datetime(2026, 11, 24, 15, 30), pd.Timestamp("2026-11-24 15:30"), "2026-11-24"):
+        assert fmt_date(same, "ru") == f"24 ноября 2026{NBSP}г."
+
+
+@pytest.mark.parametrize(("lang", "nov", "may"), [("en", "Nov", "May"), ("ru", "ноя", "май"), ("pl", "lis", "maj")])
+def test_fmt_month(lang, nov, may):
+    for m in ("2025-11", dt.date(2025, 11, 3), pd.Timestamp("2025-11-30"), pd.Period("2025-11", "M")):
+        assert fmt_month(m, lang) == f"{nov}{NBSP}2025"
+    assert fmt_month("2026-05", lang) == f"{may}{NBSP}2026"
+    assert fmt_month("not a month", lang) == "not a month" and fmt_month("2025-13", lang) == "2025-13"
+
+
+def test_fmt_period():
+    assert fmt_period("2025-11", "ru") == f"ноя{NBSP}2025"
+    # ISO weeks as pandas writes them: within a month, across months, across years
+    assert fmt_period("2025-11-03/2025-11-09", "ru") == f"3–9{NBSP}ноя{NBSP}2025"
+    assert fmt_period("2025-10-27/2025-11-02", "en") == f"27{NBSP}Oct – 2{NBSP}Nov{NBSP}2025"
+    assert fmt_period("2025-12-29/2026-01-04", "pl") == f"29{NBSP}gru{NBSP}2025 – 4{NBSP}sty{NBSP}2026"
+    assert fmt_period(str(pd.Period("2025-11-05", "W")), "en") == f"3–9{NBSP}Nov{NBSP}2025"
+    assert fmt_period("2025-11-03", "pl") == "3 listopada 2025"
+    assert fmt_period("Q4", "en") == "Q4" and fmt_period(None, "en") == "–"
+
+
+# --- coded values from the data ----------------------------------------------------------------------
+
+
+def test_one_channel_catalog():
+    """Channel names live in one place (values.yaml): no section catalog names a channel itself."""
+    for lang in LANGUAGES:
+        own = [k for k in catalog(lang) if re.match(r"^(journey|voc|tobe|metrics|quality)\.channel\.", k)]
+        assert own == [], own
+        assert value_label("channel", "app", lang) == value_label("channel", "APP ", lang)
+
+
+@pytest.mark.parametrize(
+    ("lang", "app", "social", "email"),
+    [("en", "Mobile app", "Social media", "E-mail"), ("ru", "Мобильное приложение", "Соцсети", "Электронная почта"),
+     ("pl", "Aplikacja mobilna", "Media społecznościowe", "E-mail")],
+)
+def test_value_label_channels(lang, app, social, email):
+    assert value_label("channel", "app", lang) == app
+    assert value_label("channel", "social", lang) == social
+    # other ways the data writes a channel
+    assert value_label("channel", "E-mail", lang) == email == value_label("channel", "mail", lang)
+    assert value_label("sla_channel", "Facebook", lang) == social
+    # inside a sentence: as the catalog writes it (lower case except names and acronyms)
+    assert value_label("channel", "social", lang, inline=True) == social[0].lower() + social[1:]
+    assert value_label("channel", "sms", lang, inline=True) == "SMS" == value_label("channel", "sms", lang)
+    # unknown codes and columns that are not coded: the value as in the data
+    assert value_label("channel", "kiosk", lang) == "kiosk"
+    assert value_label("region", "app", lang) == "app"
+    assert value_label("channel", None, lang) == value_label("channel", float("nan"), lang) == "–"
+
+
+def test_value_label_languages_and_client_labels():
+    assert value_label("lang", "ru", "ru") == "Русский" and value_label("lang", "ru", "ru", inline=True) == "русский"
+    assert value_label("language", "pl", "en") == "Polish" == value_label("language", "pl", "en", inline=True)
+    assert value_label("lang", "pl", "pl") == "Polski" and value_label("lang", "xx", "pl") == "xx"
+    assert set(CODED_COLUMNS.values()) == {"channel", "language"}
+    # the client's labels (audit.yaml value_labels) win over the catalog, for any column
+    labels = {"app": "Northwind App", "North": "Północ"}
+    assert value_label("channel", "app", "pl", labels=labels) == "Northwind App"
+    assert value_label("channel", "app", "pl", labels=labels, inline=True) == "Northwind App"
+    assert value_label("region", "North", "pl", labels=labels) == "Północ"
+    assert value_label("channel", "site", "pl", labels=labels) == "Strona internetowa"
+
+
+def test_config_value_labels():
+    cfg = AuditConfig.model_validate({
+        "client": {"name": "Acme", "language": "ru"}, "inputs": {"responses": {"file": "r.csv"}},
+        "value_labels": {"channel": {"app": "Приложение «Акме»"}, "region": {1: "Север", 2: "Юг"}},
+    })
+    assert cfg.value_labels["region"] == {"1": "Север", "2": "Юг"}  # YAML numbers are text in the data
+    assert cfg.value_label("channel", "app", "ru") == "Приложение «Акме»"
+    assert cfg.value_label("channel", "chat", "ru") == "Чат"
+    assert cfg.value_label("region", "2", "ru") == "Юг" and cfg.value_label("region", "3", "ru") == "3"
+    plain = AuditConfig.model_validate({"client": {"name": "Acme"}, "inputs": {"responses": {"file": "r.csv"}}})
+    assert plain.value_labels == {} and plain.value_label("channel", "store", "pl") == "Sklep"
 
 
 # --- display blocks ------------------------------------------------------------------------------
@@ -186,6 +279,15 @@ def test_table_html_formats_per_locale(frame):
     assert f"<td class=\"cx-num\">1{NBSP}234,5</td>" in ru
     assert f"[1{NBSP}200,0; 1{NBSP}260,0]" in ru
     assert f">{t('metrics.col_n', 'ru')}</th>" in ru  # header from the ru catalog
+
+
+def test_table_html_period_column():
+    frame = pd.DataFrame({"period": ["2025-11", "2025-12"], "n": [1, 2]})
+    html = show.table_html(frame, [show.Col("period", "metrics.col_period", "period"), show.Col("n", "metrics.col_n", "int")],
+                           "pl")
+    assert f'<td class="cx-txt">lis{NBSP}2025</td>' in html and f'<td class="cx-txt">gru{NBSP}2025</td>' in html
+    assert f'<th class="cx-txt">{t("metrics.col_period", "pl")}</th>' in html
+    assert "2025-11" not in html
 
 
 def test_table_html_missing_values(frame):

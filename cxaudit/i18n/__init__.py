@@ -4,6 +4,15 @@ Each language is a folder of flat YAML files (``en/core.yaml``, ``en/<section>.y
 one catalog; a key may be defined in one file only. The three languages have the same keys (a test
 checks). Client-facing text is *only* taken from here, never written in notebooks.
 
+Coded values from the data (a channel ``app``, a language ``ru``) are shown through
+:func:`value_label`, the one place that names them (catalog ``values.yaml``: ``value.channel.<code>``,
+``value.language.<code>``); labels the client gives in ``audit.yaml`` (``value_labels``) win.
+Dates and months: :func:`fmt_date` ("24 ноября 2026 г."), :func:`fmt_month` ("ноя 2025"),
+:func:`fmt_period` (a ``YYYY-MM`` month or a ``YYYY-MM-DD/YYYY-MM-DD`` week label as pandas writes it).
+Month names are written out here rather than taken from Babel, which is not a dependency of the
+package (only of JupyterLab's server), and whose Russian abbreviations ("нояб.") differ from the
+report's house style.
+
 Examples
 --------
 >>> t("report.toc", "pl")
@@ -12,19 +21,41 @@ Examples
 '1\u00a0234,5'
 >>> fmt_num(-12.25, "en", 1)
 '−12.2'
+>>> value_label("channel", "app", "ru"), value_label("channel", "app", "ru", inline=True)
+('Мобильное приложение', 'мобильное приложение')
+>>> value_label("channel", "app", "en", labels={"app": "Northwind app"}), value_label("lang", "pl", "en")
+('Northwind app', 'Polish')
+>>> fmt_month("2025-11", "ru"), fmt_month("2025-11", "pl"), fmt_month("2025-11", "en")
+('ноя\xa02025', 'lis\xa02025', 'Nov\xa02025')
 """
 
 from __future__ import annotations
 
 import datetime as _dt
 import math
+import re
+from collections.abc import Mapping
 from functools import cache
 from importlib import resources
 from typing import Any
 
 import yaml
 
-__all__ = ["LANGUAGES", "t", "catalog", "fmt_num", "fmt_pct", "fmt_int", "fmt_date", "fmt_ci"]
+__all__ = [
+    "LANGUAGES",
+    "t",
+    "catalog",
+    "fmt_num",
+    "fmt_pct",
+    "fmt_int",
+    "fmt_date",
+    "fmt_month",
+    "fmt_period",
+    "fmt_ci",
+    "CODED_COLUMNS",
+    "CHANNEL_ALIASES",
+    "value_label",
+]
 
 LANGUAGES = ("en", "ru", "pl")
 
@@ -96,9 +127,130 @@ _MONTHS = {
 }
 
 
-def fmt_date(d: _dt.date, lang: str) -> str:
-    """A long date in the locale ("24 November 2026", "24 ноября 2026 г.", "24 listopada 2026")."""
+def _as_date(d: Any) -> _dt.date:
+    """A date from a ``date`` / ``datetime`` / pandas ``Timestamp`` or an ISO string ("2025-11-03")."""
+    if isinstance(d, str):
+        return _dt.date.fromisoformat(d.strip()[:10])
+    if hasattr(d, "year") and hasattr(d, "month") and hasattr(d, "day"):
+        return _dt.date(int(d.year), int(d.month), int(d.day))
+    raise TypeError(f"expected a date, got {d!r}")
+
+
+def fmt_date(d: _dt.date | str | Any, lang: str) -> str:
+    """A long date in the locale ("24 November 2026", "24 ноября 2026 г.", "24 listopada 2026").
+
+    ``d``: a ``date``, ``datetime``, pandas ``Timestamp`` or an ISO date string."""
+    d = _as_date(d)
     month = _MONTHS[lang][d.month - 1]
     if lang == "ru":
         return f"{d.day} {month} {d.year}\u00a0г."
     return f"{d.day} {month} {d.year}"
+
+
+#: Short month names for month labels in tables and figures (nominative, as a calendar header).
+_MONTHS_SHORT = {
+    "ru": ["янв", "фев", "мар", "апр", "май", "июн", "июл", "авг", "сен", "окт", "ноя", "дек"],
+    "pl": ["sty", "lut", "mar", "kwi", "maj", "cze", "lip", "sie", "wrz", "paź", "lis", "gru"],
+    "en": ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"],
+}
+_YM = re.compile(r"^(\d{4})-(\d{1,2})$")
+_WEEK = re.compile(r"^(\d{4}-\d{2}-\d{2})/(\d{4}-\d{2}-\d{2})$")
+
+
+def fmt_month(m: str | _dt.date | Any, lang: str) -> str:
+    """A calendar month as a short label: "ноя 2025", "lis 2025", "Nov 2025" (no-break space).
+
+    ``m``: a ``YYYY-MM`` string (how the report's tables key months), a date / ``Timestamp`` or a
+    monthly pandas ``Period``. Anything else is returned as text, unchanged."""
+    if isinstance(m, str):
+        hit = _YM.match(m.strip())
+        if not hit:
+            return m
+        year, month = int(hit.group(1)), int(hit.group(2))
+    elif hasattr(m, "year") and hasattr(m, "month"):
+        year, month = int(m.year), int(m.month)
+    else:
+        return str(m)
+    if not 1 <= month <= 12:
+        return str(m)
+    return f"{_MONTHS_SHORT[lang][month - 1]}\u00a0{year}"
+
+
+def fmt_period(p: Any, lang: str) -> str:
+    """A period label of a trend table in the locale: a month (``2025-11`` -> "ноя 2025"), an ISO
+    week as pandas writes it (``2025-11-03/2025-11-09`` -> "3–9 ноя 2025", "29 дек 2025 – 4 янв 2026"
+    across a year) or a day (``2025-11-03`` -> :func:`fmt_date`). Anything else: as text."""
+    if p is None or (isinstance(p, float) and math.isnan(p)):
+        return "–"
+    s = str(p).strip()
+    if _YM.match(s):
+        return fmt_month(s, lang)
+    week = _WEEK.match(s)
+    if week:
+        a, b = (_dt.date.fromisoformat(x) for x in week.groups())
+        mb = f"{_MONTHS_SHORT[lang][b.month - 1]}\u00a0{b.year}"
+        if a.year != b.year:
+            return f"{a.day}\u00a0{_MONTHS_SHORT[lang][a.month - 1]}\u00a0{a.year} – {b.day}\u00a0{mb}"
+        if a.month != b.month:
+            return f"{a.day}\u00a0{_MONTHS_SHORT[lang][a.month - 1]} – {b.day}\u00a0{mb}"
+        return f"{a.day}–{b.day}\u00a0{mb}"
+    if re.match(r"^\d{4}-\d{2}-\d{2}$", s):
+        return fmt_date(s, lang)
+    return s
+
+
+# --- coded values from the data ---------------------------------------------------------------------
+
+#: Column names whose values are codes the catalog names (``value.<kind>.<code>``), and their kind.
+CODED_COLUMNS: dict[str, str] = {
+    "channel": "channel", "channels": "channel", "sla_channel": "channel",
+    "lang": "language", "language": "language", "languages": "language",
+}
+#: Other ways client data writes a channel (lower case) -> the channel code. :mod:`cxaudit.tickets`
+#: maps ticket channels to their expected response times through it too.
+CHANNEL_ALIASES: dict[str, str] = {
+    "telephone": "phone", "call": "phone", "calls": "phone", "voice": "phone", "call centre": "phone",
+    "call center": "phone", "телефон": "phone", "telefon": "phone",
+    "live chat": "chat", "messenger": "chat", "whatsapp": "chat", "telegram": "chat", "чат": "chat", "czat": "chat",
+    "e-mail": "email", "mail": "email", "почта": "email",
+    "social media": "social", "facebook": "social", "instagram": "social", "twitter": "social", "x": "social",
+    "vk": "social", "соцсети": "social",
+    "mobile app": "app", "in-app": "app", "приложение": "app", "aplikacja": "app",
+    "web": "site", "website": "site", "сайт": "site", "strona": "site", "strona internetowa": "site",
+    "shop": "store", "магазин": "store", "sklep": "store",
+}
+
+
+def value_label(column: str, value: Any, lang: str, *, labels: Mapping[str, Any] | None = None,
+                inline: bool = False) -> str:
+    """A value of the data column ``column`` as the report shows it, in ``lang``.
+
+    In order: the client's label for the value (``labels``: value -> label, from ``value_labels`` in
+    ``audit.yaml``; see :meth:`cxaudit.config.AuditConfig.value_label`); for a coded column
+    (:data:`CODED_COLUMNS`: channels, languages) the catalog's name of the code (``value.<kind>.<code>``,
+    channels also through :data:`CHANNEL_ALIASES`); otherwise the value itself. Catalog names are
+    capitalised for a table cell or a label; ``inline=True`` gives them as inside a sentence
+    ("соцсети", "social media"). A missing value is "–".
+    """
+    try:
+        missing = value is None or bool(value != value)  # NaN, NaT
+    except (TypeError, ValueError):  # pandas.NA
+        missing = True
+    if missing:
+        return "–"
+    text = str(value)
+    if labels:
+        for key in (text, text.strip()):
+            if key in labels and labels[key] is not None:
+                return str(labels[key])
+    kind = CODED_COLUMNS.get(column)
+    if kind is None:
+        return text
+    code = text.strip().lower()
+    names = catalog(lang)
+    name = names.get(f"value.{kind}.{code}")
+    if name is None and kind == "channel":
+        name = names.get(f"value.channel.{CHANNEL_ALIASES.get(code, code)}")
+    if name is None:
+        return text
+    return name if inline else name[:1].upper() + name[1:]
