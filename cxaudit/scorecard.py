@@ -595,10 +595,9 @@ def metric_findings(audit: Audit, lang: str, trend: dict[str, pd.DataFrame] | No
             severity=3 if r.value < 5 else 2, reach=r.details["difficult"],
             evidence={"easy": r.details["easy"], "difficult": r.details["difficult"], "table": "metrics.scorecard"},
         ))
-    if "nps" in res:
-        out.extend(_low_segments(audit, lang))
-    if "csat" in res:
-        out.extend(_low_csat_segments(audit, lang))
+    for metric in ("nps", "csat"):
+        if metric in res:
+            out.extend(_low_segments(audit, lang, metric))
     out.extend(_drops(audit, lang, trend if trend is not None else trends(audit)))
     return out
 
@@ -653,49 +652,36 @@ def _below(row: dict[str, Any]) -> bool:
     return row["diff"] < 0 and np.isfinite(row["p_holm"]) and row["p_holm"] < SIGNIFICANCE
 
 
-def _low_segments(audit: Audit, lang: str) -> list[Finding]:
-    """NPS of a segment group significantly below the rest, Holm over all groups of all segment
-    columns (:func:`_group_vs_rest`)."""
+def _low_segments(audit: Audit, lang: str, metric: str) -> list[Finding]:
+    """NPS or CSAT (top box) of a segment group significantly below the rest, Holm over every group
+    of every segment column (:func:`_group_vs_rest`)."""
     out: list[Finding] = []
-    for row in _group_vs_rest(audit, "nps"):
+    for row in _group_vs_rest(audit, metric):
         if not _below(row):
             continue
         seg, group, a, b = row["segment"], row["group"], row["a"], row["b"]
+        names = {"segment": audit.segment_label(seg), "group": audit.config.value_label(seg, group, lang)}
+        if metric == "nps":
+            title = t("metrics.finding_nps_low_segment", lang, **names, value=fmt_num(a.value, lang, 1, sign=True),
+                      rest=fmt_num(b.value, lang, 1, sign=True))
+            shown = {"metric": "nps", "value": a.value, "n": int(round(a.n)), "ci_low": a.ci_low,
+                     "ci_high": a.ci_high, "unit": "pts"}
+            rest = {"rest_nps": b.value, "rest_n": b.n, "diff": row["diff"]}
+            test = "two-sample NPS z-test (R NPS::nps.test) vs the rest"
+        else:
+            title = t("metrics.finding_csat_low_segment", lang, **names, value=fmt_pct(a["value"], lang),
+                      rest=fmt_pct(b["value"], lang))
+            shown = {"metric": "csat_top2", "value": 100 * float(a["value"]), "n": int(round(a["n"])),
+                     "ci_low": 100 * float(a["ci_low"]), "ci_high": 100 * float(a["ci_high"]), "unit": "%"}
+            rest = {"rest_csat": 100 * float(b["value"]), "rest_n": float(b["n"]), "diff_pp": row["diff"]}
+            test = "two-proportion z-test (pooled) vs the rest"
         out.append(Finding(
-            id=f"cx_metrics.nps.low_segment.{seg}.{group}", section="cx_metrics",
-            title=t("metrics.finding_nps_low_segment", lang, segment=audit.segment_label(seg), group=audit.config.value_label(seg, group, lang),
-                    value=fmt_num(a.value, lang, 1, sign=True), rest=fmt_num(b.value, lang, 1, sign=True)),
-            metric="nps", value=a.value, n=int(round(a.n)), ci_low=a.ci_low, ci_high=a.ci_high,
-            severity=3, reach=row["reach"], unit="pts",
-            evidence={"rest_nps": b.value, "rest_n": b.n, "diff": row["diff"], "z": row["z"],
-                      "p_value": row["p_value"], "p_holm": row["p_holm"], "holm_tests": row["family"],
-                      "test": "two-sample NPS z-test (R NPS::nps.test) vs the rest; Holm over every group "
-                              "vs rest test of NPS across all segment columns"},
-            tags={"segments": [f"{seg}={group}"]},
-        ))
-    return out
-
-
-def _low_csat_segments(audit: Audit, lang: str) -> list[Finding]:
-    """CSAT of a segment group significantly below the rest, Holm over all groups of all segment
-    columns (:func:`_group_vs_rest`)."""
-    out: list[Finding] = []
-    for row in _group_vs_rest(audit, "csat"):
-        if not _below(row):
-            continue
-        seg, group, a, b = row["segment"], row["group"], row["a"], row["b"]
-        out.append(Finding(
-            id=f"cx_metrics.csat.low_segment.{seg}.{group}", section="cx_metrics",
-            title=t("metrics.finding_csat_low_segment", lang, segment=audit.segment_label(seg), group=audit.config.value_label(seg, group, lang),
-                    value=fmt_pct(a["value"], lang), rest=fmt_pct(b["value"], lang)),
-            metric="csat_top2", value=100 * float(a["value"]), n=int(round(a["n"])),
-            ci_low=100 * float(a["ci_low"]), ci_high=100 * float(a["ci_high"]), severity=3,
-            reach=row["reach"], unit="%",
-            evidence={"rest_csat": 100 * float(b["value"]), "rest_n": float(b["n"]), "diff_pp": row["diff"],
-                      "z": row["z"], "p_value": row["p_value"], "p_holm": row["p_holm"],
+            id=f"cx_metrics.{metric}.low_segment.{seg}.{group}", section="cx_metrics", title=title,
+            severity=3, reach=row["reach"], **shown,
+            evidence={**rest, "z": row["z"], "p_value": row["p_value"], "p_holm": row["p_holm"],
                       "holm_tests": row["family"],
-                      "test": "two-proportion z-test (pooled) vs the rest; Holm over every group vs rest "
-                              "test of CSAT across all segment columns"},
+                      "test": f"{test}; Holm over every group vs rest test of {metric.upper()} across all "
+                              "segment columns"},
             tags={"segments": [f"{seg}={group}"]},
         ))
     return out
