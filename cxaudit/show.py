@@ -108,8 +108,10 @@ def _fmt(row: pd.Series, col: Col, lang: str) -> str:
             return fmt_pct(float(v), lang, 1)
         case "ci1":
             return fmt_ci(v, row[col.hi], lang, 1)
-        case "ci_pct":
-            return fmt_ci(v, row[col.hi], lang, 0, scale=100)
+        case "ci_pct":  # whole percent, one decimal where whole percents would hide the width ([98; 98])
+            hi = row[col.hi]
+            narrow = not pd.isna(hi) and hi > v and round(100 * float(v)) == round(100 * float(hi))
+            return fmt_ci(v, hi, lang, 1 if narrow else 0, scale=100)
     raise ValueError(f"unknown column kind {col.kind!r}")
 
 

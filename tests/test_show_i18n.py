@@ -318,3 +318,11 @@ def test_heading_and_paragraph_escape():
 def test_section_heading_from_catalog():
     html = show.section("data_quality", "ru").data
     assert html == f'<h1 class="cx-section" id="sec-data_quality">{t("section.data_quality", "ru")}</h1>'
+
+
+def test_ci_pct_keeps_a_decimal_when_whole_percents_would_hide_the_width():
+    # Wilson interval of 4,805 answered of 4,905: [97.54 %; 98.37 %] -> whole percents "[98; 98]"
+    df = pd.DataFrame({"lo": [0.97536, 0.40], "hi": [0.98374, 0.50]})
+    html = show.table_html(df, [show.Col("lo", "x", "ci_pct", hi="hi")], "en")
+    assert "[97.5; 98.4]" in html  # narrow: one decimal
+    assert "[40; 50]" in html  # wide: whole percents as before
