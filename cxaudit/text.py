@@ -92,6 +92,10 @@ __all__ = [
     "themes_figure",
     "language_summary",
     "theme_touchpoints",
+    "touchpoint_theme_table",
+    "touchpoint_themes",
+    "touchpoint_theme_findings",
+    "TOUCHPOINT_THEME_MIN_MENTIONS",
     "holm",
     "newcombe_diff_ci",
     "katz_rr_ci",
@@ -1208,7 +1212,7 @@ def representative_quotes(coding: CodingResult, texts: pd.Series, theme: str, *,
 class VocResult:
     """Everything the VoC notebook shows about open comments."""
 
-    comments: pd.DataFrame        # response_id, nps, group, channel (if any), lang, text
+    comments: pd.DataFrame        # response_id, response_row (index in responses), nps, group, channel, lang, text
     coding: CodingResult
     table: pd.DataFrame           # theme_table
     by_stage: pd.DataFrame
@@ -1239,6 +1243,7 @@ def analyse_comments(responses: pd.DataFrame, codeframe: Codeframe | None = None
     keep = text != ""
     comments = pd.DataFrame({"text": text[keep].astype(str).to_numpy()})
     comments["response_id"] = responses.loc[keep, "response_id"].to_numpy() if "response_id" in responses else None
+    comments["response_row"] = responses.index[keep.to_numpy(bool)]  # links a comment to its ratings
     comments["nps"] = responses.loc[keep, "nps"].to_numpy() if "nps" in responses else np.nan
     comments["group"] = nps_category(comments["nps"]).astype(object).to_numpy()
     if channel_column and channel_column in responses.columns:
@@ -1316,6 +1321,212 @@ def voc_findings(result: VocResult, lang: str, touchpoints: pd.DataFrame | None 
                       "p_holm": r["p_holm"], "detractor_share_of_mentions": r["det_share_of_mentions"],
                       "n_respondents": result.n_respondents, "table": "voc.themes"},
             tags={"themes": [th.key], "stages": stages, "touchpoints": tps, "channels": channels},
+        ))
+    return out
+
+
+# =================================================================================================
+# Complaint themes x touchpoint ratings (data-driven: who wrote it, and how they rated the touchpoint)
+# =================================================================================================
+
+#: A touchpoint x theme pair is tested only with at least this many mentions among its low raters
+#: (and at least ``min_base`` low raters and ``min_base`` other raters who left a coded comment).
+TOUCHPOINT_THEME_MIN_MENTIONS = 5
+#: Cochran's rule: Fisher's exact test when an expected count of the 2x2 table is below this.
+_MIN_EXPECTED = 5.0
+
+_TP_THEME_COLUMNS = [
+    "touchpoint", "column", "label", "stage", "channel", "theme", "theme_label",
+    "n_low", "k_low", "share_low", "share_low_lo", "share_low_hi",
+    "n_other", "k_other", "share_other", "share_other_lo", "share_other_hi",
+    "lift", "lift_lo", "lift_hi", "test", "p_value", "tested", "p_holm", "significant", "over",
+    "lift_mh", "p_cmh", "p_cmh_holm",
+]
+
+
+def _two_prop_p(k1: int, n1: int, k2: int, n2: int) -> tuple[float, str]:
+    """Two-sided p of H0: p1 = p2. Pooled two-proportion z-test (Agresti 2013, *Categorical Data
+    Analysis* §3.1.3; = ``statsmodels.stats.proportion.proportions_ztest``) when every expected count
+    of the 2x2 table is at least 5 (Cochran 1954), else Fisher's exact test."""
+    n, k = n1 + n2, k1 + k2
+    expected = np.array([n1 * k, n1 * (n - k), n2 * k, n2 * (n - k)], dtype=float) / n
+    if expected.min() < _MIN_EXPECTED:
+        return float(stats.fisher_exact([[k1, n1 - k1], [k2, n2 - k2]])[1]), "fisher"
+    p = k / n
+    se = np.sqrt(p * (1 - p) * (1 / n1 + 1 / n2))
+    z = (k1 / n1 - k2 / n2) / se
+    return float(2 * stats.norm.sf(abs(z))), "z"
+
+
+def _mantel_haenszel(low: np.ndarray, theme: np.ndarray, strata: np.ndarray) -> tuple[float, float]:
+    """Mantel–Haenszel risk ratio of the theme for low vs other raters within strata (NPS groups),
+    RR_MH = Σ a_i·n0_i/N_i / Σ c_i·n1_i/N_i (Rothman, Greenland & Lash 2008, *Modern Epidemiology*
+    eq. 15-20), and the Cochran–Mantel–Haenszel χ² test without continuity correction (Mantel &
+    Haenszel 1959): χ² = (Σ a_i − E a_i)² / Σ n1_i n0_i m1_i m0_i / (N_i² (N_i − 1)), 1 df. Answers
+    "is the theme over-represented among low raters *of the same NPS group*?" — i.e. beyond the
+    general dissatisfaction that low ratings and complaints share."""
+    num = den = dev = var = 0.0
+    for s in pd.unique(strata):
+        sel = strata == s
+        lo, th = low[sel], theme[sel]
+        n_all = float(sel.sum())
+        n1, n0 = float(lo.sum()), float((~lo).sum())
+        a, c = float((lo & th).sum()), float((~lo & th).sum())
+        m1 = a + c
+        if n_all < 2 or n1 == 0 or n0 == 0:
+            continue
+        num += a * n0 / n_all
+        den += c * n1 / n_all
+        dev += a - n1 * m1 / n_all
+        var += n1 * n0 * m1 * (n_all - m1) / (n_all**2 * (n_all - 1))
+    rr = num / den if den > 0 else np.nan
+    p = float(stats.chi2.sf(dev**2 / var, 1)) if var > 0 else np.nan
+    return rr, p
+
+
+def touchpoint_theme_table(result: VocResult, responses: pd.DataFrame, touchpoints: pd.DataFrame, *,
+                           low_cut: float, lang: str, min_base: int = 30,
+                           min_mentions: int = TOUCHPOINT_THEME_MIN_MENTIONS, alpha: float = 0.05) -> pd.DataFrame:
+    """Complaint themes among a touchpoint's low raters vs its other raters.
+
+    Base: respondents who left a comment coded with at least one theme and rated the touchpoint.
+    *Low raters* gave it ``<= low_cut`` (the bottom box of the touchpoint scale,
+    :func:`cxaudit.journey.rating_scale`: 1–2 on 1–5); *other raters* gave it more. For every
+    complaint theme of the codeframe (praise and neutral themes stay out) and every touchpoint with a
+    rating column:
+
+    * ``share_low = k_low / n_low`` and ``share_other = k_other / n_other`` with Wilson intervals;
+    * ``lift = share_low / share_other`` (a risk ratio) with the Katz log interval (:func:`katz_rr_ci`);
+    * ``p_value``: pooled two-proportion z-test, or Fisher's exact test when an expected count is
+      below 5 (``test``: ``z`` / ``fisher``), see :func:`_two_prop_p`;
+    * ``tested``: only pairs with ``k_low >= min_mentions``, ``n_low >= min_base`` and
+      ``n_other >= min_base``; ``p_holm``: Holm's step-down over *all* tested touchpoint × theme
+      pairs (one family); ``significant = p_holm < alpha``; ``over``: significant with lift > 1;
+    * ``lift_mh``, ``p_cmh``, ``p_cmh_holm``: the same comparison within NPS groups
+      (:func:`_mantel_haenszel`; respondents without an NPS answer left out; Holm over the same
+      family). A pair significant overall but not within NPS groups says "unhappy customers
+      complain", not "this touchpoint's low raters complain about this in particular".
+
+    ``touchpoints`` needs ``touchpoint, column, label, stage`` (``channel`` optional), as
+    :func:`cxaudit.journey.touchpoint_table` gives it. Rows are sorted: over-represented first by
+    ``p_holm``, then the rest.
+    """
+    com = result.comments
+    if "response_row" not in com.columns:
+        raise DataError("responses", "comments are not linked to their responses (response_row missing)",
+                        column="comment")
+    coded = result.coding.any.to_numpy(bool)
+    rows_idx = com["response_row"].to_numpy()[coded]
+    matrix = result.coding.matrix.loc[coded]
+    group = com["group"].to_numpy(object)[coded]
+    strata = np.where(pd.isna(group), "", group).astype(str)
+    has_group = strata != ""
+    themes = [th for th in result.codeframe.themes if th.polarity == "complaint" and th.key in matrix.columns]
+    out = []
+    for _, tp in touchpoints.iterrows():
+        col = tp.get("column")
+        if col is None or pd.isna(col) or col not in responses.columns:
+            continue
+        r = pd.to_numeric(responses.loc[rows_idx, col], errors="coerce").to_numpy(float)
+        rated = ~np.isnan(r)
+        low = rated & (r <= low_cut)
+        other = rated & (r > low_cut)
+        n_low, n_other = int(low.sum()), int(other.sum())
+        for th in themes:
+            m = matrix[th.key].to_numpy(bool)
+            k_low, k_other = int((m & low).sum()), int((m & other).sum())
+            tested = k_low >= min_mentions and n_low >= min_base and n_other >= min_base
+            p, test = (_two_prop_p(k_low, n_low, k_other, n_other) if tested else (np.nan, ""))
+            rr, rr_lo, rr_hi = (katz_rr_ci(np.array([k_low]), np.array([n_low]), np.array([k_other]),
+                                           np.array([n_other])) if n_low and n_other else ([np.nan],) * 3)
+            if tested:
+                sel = rated & has_group
+                rr_mh, p_cmh = _mantel_haenszel(low[sel], m[sel], strata[sel])
+            else:
+                rr_mh, p_cmh = np.nan, np.nan
+            (l_lo, o_lo), (l_hi, o_hi) = _wilson(np.array([k_low, k_other], float), np.array([n_low, n_other], float))
+            out.append({
+                "touchpoint": str(tp["touchpoint"]), "column": col, "label": str(tp.get("label") or tp["touchpoint"]),
+                "stage": tp.get("stage"), "channel": tp.get("channel"), "theme": th.key, "theme_label": th.name(lang),
+                "n_low": n_low, "k_low": k_low, "share_low": k_low / n_low if n_low else np.nan,
+                "share_low_lo": float(l_lo), "share_low_hi": float(l_hi),
+                "n_other": n_other, "k_other": k_other, "share_other": k_other / n_other if n_other else np.nan,
+                "share_other_lo": float(o_lo), "share_other_hi": float(o_hi),
+                "lift": (k_low / n_low) / (k_other / n_other) if n_low and k_other else np.nan,
+                "lift_lo": float(rr_lo[0]), "lift_hi": float(rr_hi[0]),
+                "test": test, "p_value": p, "tested": tested, "lift_mh": rr_mh, "p_cmh": p_cmh,
+            })
+    tab = pd.DataFrame(out)
+    if tab.empty:
+        return pd.DataFrame(columns=_TP_THEME_COLUMNS)
+    tab["p_holm"] = holm(tab["p_value"].to_numpy(float))
+    tab["p_cmh_holm"] = holm(tab["p_cmh"].to_numpy(float))
+    tab["significant"] = tab["p_holm"] < alpha
+    tab["over"] = tab["significant"] & (tab["lift"] > 1)
+    tab = tab.sort_values(["over", "p_holm", "lift"], ascending=[False, True, False], na_position="last", kind="stable")
+    tab.attrs.update(low_cut=low_cut, min_base=min_base, min_mentions=min_mentions, alpha=alpha,
+                     n_coded=int(coded.sum()), n_tested=int(tab["tested"].sum()))
+    return tab[_TP_THEME_COLUMNS].reset_index(drop=True)
+
+
+def touchpoint_themes(audit: Any, result: VocResult, lang: str, *,
+                      min_mentions: int = TOUCHPOINT_THEME_MIN_MENTIONS, alpha: float = 0.05) -> pd.DataFrame:
+    """:func:`touchpoint_theme_table` for an :class:`~cxaudit.audit.Audit`: touchpoints, labels and
+    stages from :func:`cxaudit.journey.touchpoint_table` (rating columns without a touchpoint row
+    get their column name and no stage), the low box from :func:`cxaudit.journey.rating_scale`
+    (``audit.config.scales.touchpoint``), the base from ``audit.config.min_base``."""
+    from .journey import rating_scale, touchpoint_table
+
+    tps = touchpoint_table(audit)
+    cols = list(audit.touchpoint_columns)
+    mapped = set() if tps is None else set(tps["column"].dropna())
+    unmapped = [c for c in cols if c not in mapped]
+    if unmapped or tps is None:
+        extra = pd.DataFrame({"touchpoint": unmapped, "column": unmapped,
+                              "label": [c.removeprefix("tp_") for c in unmapped],
+                              "stage": [None] * len(unmapped), "channel": [None] * len(unmapped)})
+        tps = extra if tps is None else pd.concat([tps, extra], ignore_index=True)
+    _, _, _, low_cut = rating_scale(audit)
+    return touchpoint_theme_table(result, audit.responses, tps, low_cut=low_cut, lang=lang,
+                                  min_base=audit.config.min_base, min_mentions=min_mentions, alpha=alpha)
+
+
+def touchpoint_theme_findings(table: pd.DataFrame, lang: str, n_respondents: int) -> list[Finding]:
+    """``voc.touchpoint_theme.<touchpoint>.<theme>`` for every pair of :func:`touchpoint_theme_table`
+    whose theme is significantly over-represented among the touchpoint's low raters (Holm, ``over``).
+
+    value = share of the low raters' coded comments mentioning the theme (%, Wilson interval),
+    n = those low raters; reach = low raters mentioning it / all respondents (a lower bound);
+    severity from the lift (:func:`_severity`), but 2 when the pair is not significant within NPS
+    groups (``p_cmh_holm >= alpha``: the theme comes with dissatisfaction in general). Evidence: the other raters' share, lift with its
+    interval, test, p, p_holm, and the NPS-group-adjusted lift and p (``lift_mh``, ``p_cmh_holm``).
+    Tags: ``touchpoints``, ``themes``, ``stages``, ``channels``.
+    """
+    out = []
+    if table.empty:
+        return out
+    for _, r in table[table["over"]].iterrows():
+        stage = r["stage"] if isinstance(r["stage"], str) and r["stage"] else None
+        channel = r["channel"] if isinstance(r["channel"], str) and r["channel"] else None
+        out.append(Finding(
+            id=f"voc.touchpoint_theme.{r['touchpoint']}.{r['theme']}", section="voc",
+            title=t("voc.finding_touchpoint_theme", lang, touchpoint=r["label"], theme=r["theme_label"],
+                    share=fmt_pct(r["share_low"], lang), other=fmt_pct(r["share_other"], lang),
+                    lift=fmt_num(r["lift"], lang, 1)),
+            metric="theme_share_low_raters", value=100 * float(r["share_low"]), n=int(r["n_low"]),
+            ci_low=100 * float(r["share_low_lo"]), ci_high=100 * float(r["share_low_hi"]),
+            # not over-represented within NPS groups: it comes with dissatisfaction in general -> severity 2
+            severity=_severity(float(r["lift"]), bool(r["p_cmh_holm"] < table.attrs.get("alpha", 0.05))),
+            reach=float(min(1.0, r["k_low"] / n_respondents)) if n_respondents else 0.0, unit="%",
+            evidence={"k_low": int(r["k_low"]), "n_other": int(r["n_other"]), "k_other": int(r["k_other"]),
+                      "share_other": float(r["share_other"]), "lift": float(r["lift"]),
+                      "lift_ci": [float(r["lift_lo"]), float(r["lift_hi"])], "test": r["test"],
+                      "p": float(r["p_value"]), "p_holm": float(r["p_holm"]),
+                      "lift_within_nps_groups": float(r["lift_mh"]), "p_cmh_holm": float(r["p_cmh_holm"]),
+                      "low_box": f"<= {table.attrs.get('low_cut')}", "rating_column": r["column"],
+                      "table": "voc.touchpoint_themes"},
+            tags={"touchpoints": [r["touchpoint"]], "themes": [r["theme"]], "stages": [stage] if stage else [],
+                  "channels": [channel] if channel else []},
         ))
     return out
 
