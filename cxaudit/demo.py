@@ -81,7 +81,10 @@ Every effect is also described, machine-readably, in :data:`PLANTED`.
 6. **Complaint themes.** Comments of detractors mostly complain about late delivery, long waiting
    on the phone and unexpected fees (at least 70 % of the comments of each theme come from
    detractors); promoters praise friendly staff and the easy app. Several templates per theme, with
-   inflected word forms and gendered variants in Russian and Polish.
+   inflected word forms and gendered variants in Russian and Polish. Half of the detractors who rated
+   ``tp_delivery`` 1–2 (fees complaints aside) write about late delivery instead of their drawn theme
+   (``tp_support_call``: waiting on the phone): a touchpoint-specific link that holds within NPS
+   groups.
 7. **KPIs.** None of Logistics' KPIs is a customer metric; Customer Service has 45 % of its KPI
    weight on customer metrics.
 8. **Seasonal dip.** NPS in 2025-11 and 2025-12 is about 8 points lower: peak-season delivery
@@ -182,6 +185,7 @@ _TOUCHPOINTS: Final[tuple[tuple[str, str, str, str, float, float, float, tuple[s
 )  # fmt: skip
 _TP_IDS: Final[list[str]] = [t[0] for t in _TOUCHPOINTS]
 _TP_DELIVERY: Final[int] = _TP_IDS.index("tp_delivery")
+_TP_SUPPORT_CALL: Final[int] = _TP_IDS.index("tp_support_call")
 
 _HALO: Final[float] = 0.4  # respondent halo on every rating
 _RATING_NOISE: Final[float] = 0.85
@@ -437,6 +441,9 @@ _THEME_P: Final = np.array(
     ]
 )
 _CLOSER_RATE: Final[float] = 0.3
+# share of the detractors who rated tp_delivery / tp_support_call 1–2 (and would not complain about
+# fees) who complain about that touchpoint instead
+_LOW_RATER_COMPLAINT: Final[float] = 0.5
 
 # Template fields: {d} {days} a number of days and its word form; {m} {mins} minutes; {amt} an amount;
 # gendered endings {a} (ru past tense / short adjective), {em} and {y} (pl past tense / adjective).
@@ -792,6 +799,10 @@ PLANTED: Final[dict[str, Any]] = {
         "other": ["other_negative", "neutral", "general_praise"],
         "min_detractor_share": 0.7,
         "comment_share": 0.4,
+        # detractors who rated the touchpoint 1-2 (fees complaints aside): this share of them
+        # complains about the touchpoint's theme instead
+        "low_rater_links": {"tp_delivery": "late_delivery", "tp_support_call": "phone_wait"},
+        "low_rater_link_share": _LOW_RATER_COMPLAINT,
         # one regular expression per theme (match case-insensitively); every sentence of the theme matches
         # its own pattern and no pattern of another theme
         "patterns": {
@@ -990,6 +1001,15 @@ def _responses(
     for g in range(3):
         rows = np.flatnonzero(group == g)
         theme[rows] = rng.choice(len(_THEMES), len(rows), p=_THEME_P[g] / _THEME_P[g].sum())
+    # A detractor who rated a touchpoint low complains about it: the link the low-rater view finds within
+    # NPS groups. Drawn from a spawned generator so the main stream (everything else) is unchanged.
+    u_link = rng.spawn(1)[0].random((n, 2))
+    # Fees complaints never switch, so that theme keeps its detractor share.
+    vague = theme != _THEMES.index("unexpected_fees")
+    for k, (tp, th) in enumerate(((_TP_DELIVERY, "late_delivery"), (_TP_SUPPORT_CALL, "phone_wait"))):
+        low = (group == 2) & used[:, tp] & (ratings[:, tp] <= 2) & vague & (u_link[:, k] < _LOW_RATER_COMPLAINT)
+        theme[low] = _THEMES.index(th)
+        vague &= ~low
     comment = np.full(n, "", dtype=object)
     closer_u = rng.random(n)
     for ti, th in enumerate(_THEMES):

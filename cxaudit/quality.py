@@ -233,6 +233,10 @@ def inconsistent_dates(table: str, frame: pd.DataFrame, date_columns: tuple[str,
                        as_of: _dt.date | None = None) -> list[RowCheck]:
     """Future dates, dates before 1900, and date pairs in the wrong order (see the module table).
 
+    The logged values are language-neutral, ISO dates with a comparison: ``"2031-01-01 > 2026-01-01"``
+    (after ``as_of``), ``"1899-12-31 < 1900-01-01"``, ``"churn_date 2023-01-01 < start_date 2023-05-01"``;
+    the report names the problem with the localised rule label (``rule.inconsistent_date``).
+
     Examples
     --------
     >>> f = pd.DataFrame({"start_date": pd.to_datetime(["2023-05-01", "2023-01-01"]),
@@ -249,8 +253,11 @@ def inconsistent_dates(table: str, frame: pd.DataFrame, date_columns: tuple[str,
         d = frame[c]
         bad = (d >= limit) | (d < floor)
         if bad.any():
+            # language-neutral (the log is written before the report language is known; the
+            # localised rule label says what is wrong): "2031-01-01 > 2026-01-01" (after as_of),
+            # "1899-12-31 < 1900-01-01"
             label = d.dt.strftime("%Y-%m-%d").astype("string")
-            why = np.where(d >= limit, f" after {(limit - pd.Timedelta(days=1)).date()}", " before 1900")
+            why = np.where(d >= limit, f" > {(limit - pd.Timedelta(days=1)).date()}", f" < {floor.date()}")
             out.append(RowCheck("inconsistent_date", c, bad.fillna(False),
                                 (label + pd.Series(why, index=d.index)).astype("string")))
     pairs = {

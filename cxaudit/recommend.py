@@ -19,8 +19,10 @@ Impact models (all move detractors to passives: each moved respondent adds 100 /
 ----------------------------------------------------------------------------------------------------
 ``detractor_shift``
     ΔNPS = 100 × r × d_a × s: a share ``r`` of customers is affected (the finding's reach), ``d_a``
-    of them are detractors (the finding's ``evidence["detractor_share"]`` or the overall detractor
-    share), and the change moves a share ``s`` of those detractors to passive.
+    of them are detractors (measured among them: the finding's ``evidence["detractor_share"]``, e.g.
+    ``tickets.sla.<channel>``: customers with a late first response, with ``detractor_share_n`` and
+    ``detractor_share_ci``; else the overall detractor share, which the note labels an assumption),
+    and the change moves a share ``s`` of those detractors to passive.
 ``driver_share``
     ΔNPS = 100 × d × w × c: the touchpoint's key-driver importance ``w`` (its share of the explained
     NPS variance, ``evidence["importance"]``; Johnson's relative weights / Shapley–LMG, see
@@ -981,8 +983,14 @@ def _spec_share(spec: str | float | None, f: Finding, econ: Economics) -> float 
 
 
 def _impact(rule: Rule, f: Finding, findings: Sequence[Finding], econ: Economics,
-            a: Mapping[str, float]) -> tuple[float, str, dict[str, float]]:
-    """(ΔNPS, model used, the numbers the assumption note quotes) for one finding."""
+            a: Mapping[str, float]) -> tuple[float, str, dict[str, Any]]:
+    """(ΔNPS, model used, the numbers the assumption note quotes) for one finding.
+
+    ``detractor_shift`` also says where the detractor share among the affected comes from
+    (``da_source``): ``"rule"`` (the rule's ``affected_detractors``), ``"evidence"`` (measured among
+    the affected customers: ``evidence["detractor_share"]`` and the other :data:`_DETRACTOR_KEYS`,
+    with ``<key>_n`` / ``<key>_ci`` when the finding has them) or ``"overall"`` (the overall
+    detractor share, assumed for the affected customers: the note labels it an assumption)."""
     spec = rule.impact
     d = econ.detractors
     model = spec.model
@@ -1015,16 +1023,25 @@ def _impact(rule: Rule, f: Finding, findings: Sequence[Finding], econ: Economics
         model = "detractor_shift"
     r = _spec_share(spec.reach, f, econ)
     r = 0.0 if r is None else min(max(r, 0.0), 1.0)
+    ev = f.evidence or {}
     da = _spec_share(spec.affected_detractors, f, econ)
+    extra: dict[str, Any] = {"da_source": "rule"}
     if da is None:
-        da = next((s for s in (_share((f.evidence or {}).get(k)) for k in _DETRACTOR_KEYS) if s is not None), None)
-    if da is None:
-        da = d
+        key = next((k for k in _DETRACTOR_KEYS if _share(ev.get(k)) is not None), None)
+        if key is not None:  # measured among the affected customers: quote its base and interval
+            da, extra = _share(ev[key]), {"da_source": "evidence"}
+            n_da, ci_da = ev.get(f"{key}_n"), _pair(ev.get(f"{key}_ci"))
+            if isinstance(n_da, int) and not isinstance(n_da, bool):
+                extra["da_n"] = n_da
+            if ci_da is not None:
+                extra["da_ci"] = ci_da
+    if da is None:  # not measured among them: the overall share, an assumption the note says
+        da, extra = d, {"da_source": "overall"}
     s = spec.shift if spec.shift is not None else a["shift"]
-    return 100 * r * min(da, 1.0) * s, "detractor_shift", {"r": r, "da": min(da, 1.0), "s": s}
+    return 100 * r * min(da, 1.0) * s, "detractor_shift", {"r": r, "da": min(da, 1.0), "s": s, **extra}
 
 
-def _note(model: str, p: Mapping[str, float], lang: str, econ: Economics) -> str:
+def _note(model: str, p: Mapping[str, Any], lang: str, econ: Economics) -> str:
     if model == "none":
         return t("tobe.assume.none", lang)
     if model == "fixed":
@@ -1035,8 +1052,18 @@ def _note(model: str, p: Mapping[str, float], lang: str, econ: Economics) -> str
     if model in ("segment_gap", "low_raters"):
         return t(f"tobe.assume.{model}", lang, r=fmt_pct(p["r"], lang), gap=fmt_num(p["gap"], lang, 1),
                  c=fmt_pct(p["c"], lang))
-    return t("tobe.assume.detractor_shift", lang, r=fmt_pct(p["r"], lang), da=fmt_pct(p["da"], lang),
-             s=fmt_pct(p["s"], lang))
+    src = p.get("da_source", "rule")
+    if src == "evidence":
+        base = ""
+        if "da_n" in p and "da_ci" in p:
+            base = t("tobe.assume.measured_base_ci", lang, n=fmt_num(p["da_n"], lang, 0),
+                     ci=fmt_ci(p["da_ci"][0], p["da_ci"][1], lang, 0, 100))
+        elif "da_n" in p:
+            base = t("tobe.assume.measured_base", lang, n=fmt_num(p["da_n"], lang, 0))
+        return t("tobe.assume.detractor_shift_measured", lang, r=fmt_pct(p["r"], lang), da=fmt_pct(p["da"], lang),
+                 s=fmt_pct(p["s"], lang), base=base)
+    key = "tobe.assume.detractor_shift_overall" if src == "overall" else "tobe.assume.detractor_shift"
+    return t(key, lang, r=fmt_pct(p["r"], lang), da=fmt_pct(p["da"], lang), s=fmt_pct(p["s"], lang))
 
 
 def _evidence_row(f: Finding, lang: str) -> dict[str, Any]:

@@ -1497,9 +1497,10 @@ def touchpoint_theme_findings(table: pd.DataFrame, lang: str, n_respondents: int
 
     value = share of the low raters' coded comments mentioning the theme (%, Wilson interval),
     n = those low raters; reach = low raters mentioning it / all respondents (a lower bound);
-    severity from the lift (:func:`_severity`), but 2 when the pair is not significant within NPS
-    groups (``p_cmh_holm >= alpha``: the theme comes with dissatisfaction in general). Evidence: the other raters' share, lift with its
-    interval, test, p, p_holm, and the NPS-group-adjusted lift and p (``lift_mh``, ``p_cmh_holm``).
+    severity from the lift within NPS groups (:func:`_severity` of ``lift_mh``: the part specific to
+    the touchpoint), 2 when that is not significant (``p_cmh_holm >= alpha``: the theme comes with
+    dissatisfaction in general). Evidence: the other raters' share, lift with its interval, test, p,
+    p_holm, and the NPS-group-adjusted lift and p (``lift_mh``, ``p_cmh_holm``).
     Tags: ``touchpoints``, ``themes``, ``stages``, ``channels``.
     """
     out = []
@@ -1516,7 +1517,7 @@ def touchpoint_theme_findings(table: pd.DataFrame, lang: str, n_respondents: int
             metric="theme_share_low_raters", value=100 * float(r["share_low"]), n=int(r["n_low"]),
             ci_low=100 * float(r["share_low_lo"]), ci_high=100 * float(r["share_low_hi"]),
             # not over-represented within NPS groups: it comes with dissatisfaction in general -> severity 2
-            severity=_severity(float(r["lift"]), bool(r["p_cmh_holm"] < table.attrs.get("alpha", 0.05))),
+            severity=_severity(float(r["lift_mh"]), bool(r["p_cmh_holm"] < table.attrs.get("alpha", 0.05))),
             reach=float(min(1.0, r["k_low"] / n_respondents)) if n_respondents else 0.0, unit="%",
             evidence={"k_low": int(r["k_low"]), "n_other": int(r["n_other"]), "k_other": int(r["k_other"]),
                       "share_other": float(r["share_other"]), "lift": float(r["lift"]),

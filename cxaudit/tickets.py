@@ -47,10 +47,11 @@ import pandas as pd
 from matplotlib.figure import Figure
 from scipy import stats
 
+from .churn import _latest_valid_answers  # each customer's NPS group as the churn section assigns it
 from .errors import ConfigError, DataError
 from .findings import Finding
 from .i18n import CHANNEL_ALIASES, fmt_month, fmt_num, fmt_pct, t, value_label
-from .metrics import Z95, _wilson, metric_table
+from .metrics import Z95, _wilson, metric_table, nps_category
 from .plots import PALETTE
 
 __all__ = [
@@ -90,6 +91,8 @@ __all__ = [
     "channel_label",
     "times_figure",
     "monthly_figure",
+    "customer_nps_groups",
+    "detractor_share_among",
     "ticket_findings",
     "with_durations",
 ]
@@ -874,15 +877,53 @@ def _rising_finding(r: pd.Series, key: str, name: str, fid: str, lang: str, who:
         evidence={"p_holm": float(r["p_holm"]), "months": int(r["months"]), "dispersion": float(r["dispersion"]),
                   "share_ratio": float(r["share_ratio"]), "share_ci": [float(r["share_low"]), float(r["share_high"])],
                   "share_p_holm": float(r["share_p_holm"]), "rising_faster_than_total": faster,
-                  "total_rate_ratio": total["rate_ratio"] if total else None, key: name, "table": table},
+                  "total_rate_ratio": total["rate_ratio"] if total else None,
+                  "monthly_change": float(r["rate_ratio"]) - 1,
+                  "monthly_change_pct": 100 * (float(r["rate_ratio"]) - 1),
+                  "total_monthly_change_pct": 100 * (float(total["rate_ratio"]) - 1) if total else None,
+                  key: name, "table": table},
         tags=tags,
     )
+
+
+def customer_nps_groups(responses: pd.DataFrame | None) -> pd.Series:
+    """Each customer's NPS group (``promoter`` / ``passive`` / ``detractor``), indexed by
+    ``customer_id``: the group of their most recent valid survey answer (kept row, NPS present; ties
+    broken by file order), as :func:`cxaudit.churn.customer_frame` assigns it. Customers without
+    such an answer are not in the series. Empty without ``customer_id`` / ``nps`` columns."""
+    if responses is None or not {"customer_id", "nps"} <= set(responses.columns):
+        return pd.Series(dtype="string")
+    last = _latest_valid_answers(responses)
+    return nps_category(last["nps"]).dropna()
+
+
+def detractor_share_among(customers: Sequence[Any] | pd.Series, groups: pd.Series) -> dict[str, Any]:
+    """Detractor share among ``customers`` (ids) who have an NPS group in ``groups``
+    (:func:`customer_nps_groups`): ``{"share", "ci": [low, high] (Wilson 1927), "n": customers with
+    an NPS answer, "k": detractors among them, "customers": all distinct ids given}``; ``share`` and
+    ``ci`` are NaN when none of them answered.
+
+    Examples
+    --------
+    >>> g = pd.Series(["detractor", "promoter", "passive"], index=["a", "b", "c"])
+    >>> d = detractor_share_among(["a", "a", "b", "c", "z"], g)
+    >>> d["k"], d["n"], d["customers"], round(d["share"], 4)
+    (1, 3, 4, 0.3333)
+    """
+    ids = pd.Series(pd.unique(pd.Series(customers).dropna()))
+    found = ids[ids.isin(groups.index)]
+    n = len(found)
+    k = int((groups.loc[found] == "detractor").sum()) if n else 0
+    lo, hi = _wilson(np.array([float(k)]), np.array([float(n)])) if n else (np.array([np.nan]), np.array([np.nan]))
+    return {"share": k / n if n else float("nan"), "ci": [float(lo[0]), float(hi[0])], "n": n, "k": k,
+            "customers": len(ids)}
 
 
 def ticket_findings(tickets: pd.DataFrame, cfg: TicketSettings, lang: str, *,
                     n_customers: int | None = None, min_base: int = 30,
                     themes: TicketThemes | None = None,
-                    channel_labels: Mapping[str, str] | None = None) -> list[Finding]:
+                    channel_labels: Mapping[str, str] | None = None,
+                    responses: pd.DataFrame | None = None) -> list[Finding]:
     """``tickets.sla.<channel>`` for every channel that misses its expected first-response time
     (:func:`sla_table` status ``missed``); ``tickets.rising.<category>`` for categories, and
     ``tickets.rising_theme.<theme>`` for codeframe themes in ticket texts (``themes``), whose
@@ -894,14 +935,25 @@ def ticket_findings(tickets: pd.DataFrame, cfg: TicketSettings, lang: str, *,
     table when given, else the customers who opened any ticket). The channel is named by
     :func:`channel_label` (``channel_labels``: the client's names, ``audit.yaml`` ``value_labels.channel``);
     ``evidence["channel_label"]`` is that name as inside a sentence, for the TO-BE texts.
+    With ``responses`` (kept survey answers with ``customer_id`` and ``nps``), the customers with a
+    late first response in the channel are joined to their NPS group (:func:`customer_nps_groups`);
+    when at least ``min_base`` of them have one, ``evidence["detractor_share"]`` is the detractor
+    share among them with ``detractor_share_ci`` (Wilson), ``detractor_share_n`` (late customers with
+    an NPS answer) and ``detractor_share_k`` (detractors among them); the TO-BE impact model
+    (:mod:`cxaudit.recommend`, ``detractor_shift``) then uses it instead of the overall detractor
+    share, which it otherwise assumes for these customers.
 
     Rising finding: value = the monthly rate ratio with its interval, n = tickets of the group;
     severity 3 when its share of all tickets rises too (faster than total volume), else 2 (it grows
-    with the volume); reach = customers with a ticket of the group / the base above.
+    with the volume); reach = customers with a ticket of the group / the base above. Evidence
+    ``monthly_change`` (rate ratio − 1, a share), ``monthly_change_pct`` and
+    ``total_monthly_change_pct`` (all tickets; percent) are for the TO-BE texts
+    (rules ``tickets_rising`` / ``tickets_rising_theme``).
     """
     out: list[Finding] = []
     base = n_customers or (tickets["customer_id"].nunique() if "customer_id" in tickets.columns else len(tickets))
     sla = sla_table(tickets, cfg, min_base=min_base)
+    groups = customer_nps_groups(responses) if "customer_id" in tickets.columns else pd.Series(dtype="string")
     times = time_table(tickets, "first_response_h", min_base=min_base).set_index("channel")
     for _, r in sla[sla["status"] == "missed"].iterrows():
         ch = r["channel"]
@@ -911,6 +963,16 @@ def ticket_findings(tickets: pd.DataFrame, cfg: TicketSettings, lang: str, *,
         late = part["first_response_h"].isna() | (part["first_response_h"] > r["sla_h"])
         who = part.loc[late, "customer_id"].nunique() if "customer_id" in part.columns else int(late.sum())
         tm = times.loc[ch]
+        evidence: dict[str, Any] = {
+            "sla_h": r["sla_h"], "within_sla": r["share"], "within_sla_ci": [r["ci_low"], r["ci_high"]],
+            "n_assessed": int(r["n_assessed"]), "sla_target": cfg.sla_target, "p90_h": float(tm["p90"]),
+            "assumption": ch not in cfg.overridden, "table": "voc.tickets_sla",
+            "channel_label": value_label("channel", ch, lang, labels=channel_labels, inline=True)}
+        if len(groups):
+            det = detractor_share_among(part.loc[late, "customer_id"], groups)
+            if det["n"] >= min_base:
+                evidence |= {"detractor_share": det["share"], "detractor_share_ci": det["ci"],
+                             "detractor_share_n": det["n"], "detractor_share_k": det["k"]}
         out.append(Finding(
             id=f"tickets.sla.{_canonical_channel(str(ch))}", section="voc",
             title=t("voc.finding_sla", lang, channel=channel_label(ch, lang, channel_labels),
@@ -921,10 +983,7 @@ def ticket_findings(tickets: pd.DataFrame, cfg: TicketSettings, lang: str, *,
             ci_high=None if np.isnan(tm["median_high"]) else float(tm["median_high"]),
             severity=_sla_severity(float(tm["median"]) / float(r["sla_h"])),
             reach=float(min(1.0, who / base)) if base else 0.0, unit="h",
-            evidence={"sla_h": r["sla_h"], "within_sla": r["share"], "within_sla_ci": [r["ci_low"], r["ci_high"]],
-                      "n_assessed": int(r["n_assessed"]), "sla_target": cfg.sla_target,
-                      "p90_h": float(tm["p90"]), "assumption": ch not in cfg.overridden, "table": "voc.tickets_sla",
-                      "channel_label": value_label("channel", ch, lang, labels=channel_labels, inline=True)},
+            evidence=evidence,
             tags={"channels": [_canonical_channel(str(ch))]},
         ))
     has_customer = "customer_id" in tickets.columns

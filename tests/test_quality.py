@@ -20,6 +20,7 @@ from cxaudit.quality import (
     check_summary,
     completeness,
     duplicate_respondent_mask,
+    exclusion_summary,
     gibberish_mask,
     inconsistent_dates,
     quality_findings,
@@ -92,7 +93,7 @@ def test_inconsistent_dates() -> None:
     checks = inconsistent_dates("tickets", t, ("created_at", "first_response_at", "resolved_at"), dt.date(2026, 1, 1))
     got = [(c.column, c.mask.tolist(), c.values[c.mask].tolist()) for c in checks]
     assert got == [
-        ("resolved_at", [False, False, True], ["2030-01-01 after 2026-01-01"]),
+        ("resolved_at", [False, False, True], ["2030-01-01 > 2026-01-01"]),
         ("first_response_at", [True, False, False], ["first_response_at 2024-01-01 09:00 < created_at 2024-01-01 10:00"]),
         ("resolved_at", [False, True, False], ["resolved_at 2024-01-01 10:01 < first_response_at 2024-01-01 10:05"]),
     ]
@@ -117,6 +118,21 @@ CSV = "\n".join([
     "r5,c4,2024-03-03,10,5,7,,A",  # 6
     "",
 ])
+
+
+def test_inconsistent_date_values_are_language_neutral_in_a_ru_report(tmp_path: Path) -> None:
+    # row 5: after quality.as_of; row 6: before 1900. The logged value holds no English words; the
+    # ru report's example column shows it next to the localised reason, which says what is wrong.
+    csv = CSV.replace("r5,c4,2024-03-03", "r5,c4,1899-12-31")
+    audit = load_audit(_client(tmp_path, csv, "{as_of: 2025-06-30, exclude: [missing_required, inconsistent_date]}"))
+    log = audit.log[audit.log["rule"] == "inconsistent_date"].set_index("row")["value"]
+    assert log.to_dict() == {5: "2099-01-01 > 2025-06-30", 6: "1899-12-31 < 1900-01-01"}
+    row = exclusion_summary(audit, "ru").set_index("rule").loc["inconsistent_date"]
+    assert row["rows"] == 2
+    assert row["example"] == "r.csv, строка 5: date = 2099-01-01 > 2025-06-30"
+    assert row["reason"] == "невозможная дата (позже даты аудита, раньше 1900 года или в неверном порядке)"
+    for text in (row["example"], row["reason"]):
+        assert "after" not in text and "before" not in text
 
 
 def test_checks_logged_and_consultant_chooses_exclusions(tmp_path: Path) -> None:

@@ -779,3 +779,41 @@ def test_small_business_gap_of_the_default_demo_leads_to_a_segment_plan(tmp_path
     assert r.rule == "cx_low_segment" and r.tags["segments"] == [f"segment={SMALL_BUSINESS}"]
     assert r.impact_nps == pytest.approx(seg.reach * gap * 0.3)  # segment share × gap × 30% closed
     assert r.rank == 1  # the only change with an NPS effect among the CX-metrics findings
+
+
+def test_rising_ticket_category_and_theme_trigger_their_recommendations() -> None:
+    # tickets.rising.<category> as cxaudit.tickets.ticket_findings emits it: value = monthly rate
+    # ratio 1.08 (+8% a month), all tickets +1.2% a month, reach = 12% of customers had such a ticket
+    nps = F("cx_metrics.nps.overall", "cx_metrics", 11.8, 4700, unit="pts", reach=D,
+            evidence={"promoters": 0.382, "detractors": D})
+    ev = {"p_holm": 0.001, "months": 18, "dispersion": 1.3, "share_ratio": 1.06, "share_ci": [1.02, 1.10],
+          "share_p_holm": 0.004, "rising_faster_than_total": True, "total_rate_ratio": 1.012,
+          "monthly_change": 0.08, "monthly_change_pct": 8.0, "total_monthly_change_pct": 1.2,
+          "category": "Returns", "table": "voc.tickets_rising"}
+    cat = F("tickets.rising.Returns", "voc", 1.08, 480, severity=3, reach=0.12, ci=(1.04, 1.12), evidence=ev,
+            tags={"themes": ["Returns"]})
+    theme = F("tickets.rising_theme.late_delivery", "voc", 1.05, 300, severity=2, reach=0.05, ci=(1.01, 1.09),
+              evidence={**ev, "category": None, "theme": "Late delivery", "monthly_change": 0.05,
+                        "monthly_change_pct": 5.0, "table": "voc.tickets_rising_themes"},
+              tags={"themes": ["late_delivery"]})
+    by = _by_finding(recommend([nps, cat, theme]))
+    rec = by["tickets.rising.Returns"]
+    assert rec.rule == "tickets_rising" and rec.effort == "medium" and rec.horizon == "3-6"
+    # detractor_shift: ΔNPS = 100 × reach 0.12 × overall detractor share 0.264 (no share measured among
+    # these customers: an assumption, said so) × shift 0.2 = 0.6336
+    assert rec.impact_nps == pytest.approx(100 * 0.12 * 0.264 * 0.2) == pytest.approx(0.6336)
+    assert rec.impact_model == "detractor_shift"
+    assert "is assumed" in rec.texts["en"]["impact_note"] and "не измерена" in rec.texts["ru"]["impact_note"]
+    en, ru, pl = (rec.texts[lg]["action"] for lg in ("en", "ru", "pl"))
+    assert "“Returns”" in en and "8%" in en and "n = 480" in en and "18 months" in en and "1%" in en
+    assert "«Returns»" in ru and "8\u00a0%" in ru and "n = 480" in ru
+    assert "„Returns”" in pl and "8\u00a0%" in pl
+    assert rec.measure["metric"] == "ticket_trend" and rec.measure["baseline"] == pytest.approx(8.0)
+    assert rec.measure["target"] == 0 and rec.measure["unit"] == "%"
+    th = by["tickets.rising_theme.late_delivery"]
+    assert th.rule == "tickets_rising_theme"
+    assert th.impact_nps == pytest.approx(100 * 0.05 * 0.264 * 0.2)
+    assert "5%" in th.texts["en"]["action"] and "n = 300" in th.texts["en"]["action"]
+    for lg in LANGUAGES:
+        assert catalog(lg)["tobe.metric.ticket_trend"]
+        assert "–" not in th.texts[lg]["title"] and "–" not in rec.texts[lg]["title"]

@@ -14,6 +14,7 @@ from scipy import stats
 from cxaudit.audit import Audit, load_audit
 from cxaudit.demo import PLANTED, generate_demo
 from cxaudit.errors import ConfigError, DataError
+from cxaudit.findings import Finding
 from cxaudit.metrics import _wilson
 from cxaudit.text import analyse_comments, customer_names, default_codeframe, voc_findings
 from cxaudit.tickets import (
@@ -386,3 +387,54 @@ def test_ticket_themes_in_russian_and_polish(tmp_path: Path) -> None:
         tab = th.table.set_index("theme")
         assert tab.loc["late_delivery", "k"] > 0 and tab.loc["returns_refunds", "k"] > 0, lang
         assert th.table["label"].iloc[0] == default_codeframe().theme(th.table["theme"].iloc[0]).name(lang)
+
+
+def test_sla_finding_carries_the_detractor_share_of_late_customers() -> None:
+    # social (expected 1 h): c1..c6 answered after 3 h (late), c7, c8 after 30 min (in time).
+    # 2 of 8 in time: Wilson upper bound < 0.8 -> missed; reach = 6 late customers / 8 customers.
+    rows = [(f"T{i}", "social", "2025-01-01 10:00", "2025-01-01 13:00") for i in range(1, 7)]
+    rows += [(f"T{i}", "social", "2025-01-01 10:00", "2025-01-01 10:30") for i in (7, 8)]
+    tk = _tickets(rows)
+    tk["customer_id"] = [f"c{i}" for i in range(1, 9)]
+    tk.loc[len(tk)] = tk.iloc[0]  # c1's second late ticket: a customer counts once
+    # each customer's NPS group from the most recent valid answer (as cxaudit.churn assigns it):
+    # c1 3 -> detractor; c2 2 then 9 -> promoter; c3 6 -> detractor; c4 8 -> passive; c5 10 -> promoter;
+    # c6: no NPS answer; c7 0 -> detractor but answered in time (not counted)
+    responses = pd.DataFrame({
+        "customer_id": ["c1", "c2", "c2", "c3", "c4", "c5", "c6", "c7"],
+        "date": pd.to_datetime(["2025-02-01", "2025-01-05", "2025-02-01", "2025-02-01", "2025-02-01",
+                                "2025-02-01", "2025-02-01", "2025-02-01"]),
+        "nps": [3, 2, 9, 6, 8, 10, np.nan, 0],
+        "_row": range(2, 10),
+    })
+    (f,) = ticket_findings(tk, settings(), "en", min_base=5, responses=responses)
+    assert f.id == "tickets.sla.social" and f.reach == pytest.approx(6 / 8)
+    # late customers with an NPS answer: c1..c5 (n = 5), detractors c1, c3 (k = 2): 0.4
+    z = 1.959963984540054
+    centre = (0.4 + z**2 / 10) / (1 + z**2 / 5)
+    half = z * np.sqrt(0.4 * 0.6 / 5 + z**2 / 100) / (1 + z**2 / 5)
+    ev = f.evidence
+    assert (ev["detractor_share"], ev["detractor_share_n"], ev["detractor_share_k"]) == (0.4, 5, 2)
+    assert ev["detractor_share_ci"] == pytest.approx([centre - half, centre + half])
+    assert ev["detractor_share_ci"] == pytest.approx([0.1176, 0.7693], abs=1e-4)
+    # the TO-BE model uses it: ΔNPS = 100 × reach 0.75 × 0.4 × shift 0.5 = 15, and says it is measured
+    from cxaudit.recommend import recommend
+
+    nps = Finding(id="cx_metrics.nps.overall", section="cx_metrics", title="NPS", metric="nps", value=10.0,
+                  n=500, severity=3, reach=0.25, unit="pts", evidence={"promoters": 0.35, "detractors": 0.25})
+    (rec,) = [r for r in recommend([nps, f]) if r.rule == "tickets_sla"]
+    assert rec.impact_nps == pytest.approx(15.0)
+    note = rec.texts["en"]["impact_note"]
+    assert note.startswith("Measured: 75% of customers are affected and 40% of them are detractors")
+    assert "(n = 5 with an NPS answer, 95% interval [12; 77]%)" in note
+    assert "n = 5" in rec.texts["ru"]["impact_note"] and rec.texts["ru"]["impact_note"].startswith("Измерено")
+    # fewer late customers with an answer than min_base: no share; the overall 25% is an assumption
+    (g,) = ticket_findings(tk, settings(), "en", min_base=6, responses=responses)
+    assert "detractor_share" not in g.evidence
+    (rec,) = [r for r in recommend([nps, g]) if r.rule == "tickets_sla"]
+    assert rec.impact_nps == pytest.approx(100 * 0.75 * 0.25 * 0.5)
+    assert rec.texts["en"]["impact_note"].startswith("Assumption: 75% of customers are affected; their detractor "
+                                                     "share is not measured, so the overall detractor share (25%)")
+    assert rec.texts["pl"]["impact_note"].startswith("Założenie:") and "nie jest zmierzony" in rec.texts["pl"]["impact_note"]
+    # without responses (or without customer ids) the finding is as before
+    assert "detractor_share" not in ticket_findings(tk, settings(), "en", min_base=5)[0].evidence

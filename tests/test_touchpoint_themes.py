@@ -13,8 +13,9 @@ import pytest
 from scipy import stats
 
 from cxaudit.audit import load_audit
-from cxaudit.demo import generate_demo
+from cxaudit.demo import PLANTED, generate_demo
 from cxaudit.text import (
+    _severity,
     analyse_comments,
     load_codeframe,
     touchpoint_theme_findings,
@@ -130,19 +131,22 @@ def test_demo_late_delivery_among_delivery_low_raters(demo_en) -> None:
     assert tab.attrs["low_cut"] == 2.0  # bottom two boxes of the 1-5 touchpoint scale
     assert set(tab["theme"]) <= {th.key for th in voc.codeframe.themes if th.polarity == "complaint"}
     row = tab[(tab["touchpoint"] == "tp_delivery") & (tab["theme"] == "late_delivery")].iloc[0]
-    # What the generator plants (cxaudit/demo.py): tp_delivery carries the largest weight in the
-    # latent NPS, and a comment's theme is drawn from the respondent's NPS group only (_THEME_P:
-    # late delivery 34 % of detractors' comments, 1 % of promoters'). So tp_delivery's low raters,
-    # being mostly detractors, mention late delivery more often -- through NPS, not through a
-    # planted delivery-specific link.
+    # What the generator plants (cxaudit/demo.py, PLANTED["themes"]["low_rater_links"]): half of the
+    # detractors who rated tp_delivery 1-2 complain about late delivery. So the excess among its low
+    # raters holds within NPS groups too (Mantel-Haenszel), not only through NPS.
     assert row["over"] and row["lift"] > 1.5 and row["p_holm"] < 0.001
     assert row["stage"] == "post-purchase" and row["label"] == "Home delivery"
-    # ...which the within-NPS-group comparison shows: no significant excess among low raters of the
-    # same NPS group (themes are independent of ratings given the group in the generator).
-    assert row["p_cmh_holm"] > 0.05 and 0.6 < row["lift_mh"] < 1.6
+    assert row["p_cmh_holm"] < 0.01 and row["lift_mh"] > 1.3
+    links = PLANTED["themes"]["low_rater_links"]
+    assert links["tp_delivery"] == "late_delivery" and links["tp_support_call"] == "phone_wait"
+    call = tab[(tab["touchpoint"] == "tp_support_call") & (tab["theme"] == "phone_wait")].iloc[0]
+    assert call["p_cmh_holm"] < 0.01 and call["lift_mh"] > 1.3
+    # no link is planted for checkout: late delivery among its low raters only follows NPS
+    other = tab[(tab["touchpoint"] == "tp_checkout") & (tab["theme"] == "late_delivery")].iloc[0]
+    assert other["p_cmh_holm"] > 0.05
     found = {f.id: f for f in touchpoint_theme_findings(tab, "en", voc.n_respondents)}
     f = found["voc.touchpoint_theme.tp_delivery.late_delivery"]
     assert f.tags["touchpoints"] == ["tp_delivery"] and f.tags["themes"] == ["late_delivery"]
     assert f.tags["stages"] == ["post-purchase"]
-    assert f.severity == 2  # not specific to the touchpoint within NPS groups
+    assert f.severity == _severity(float(row["lift_mh"]), True) >= 3  # specific to the touchpoint
     assert f.ci_low < f.value < f.ci_high
