@@ -279,7 +279,7 @@ class AuditConfig(_Strict):
     value_labels: dict[str, dict[str, str]] = Field(
         default_factory=dict,
         description="column -> {value in the data -> name shown in the report}, e.g. {channel: {app: 'Our app'}}; "
-                    "wins over the built-in names of channels and languages (cxaudit.i18n.value_label)",
+                    "wins over the built-in names of channels, languages and journey stages (cxaudit.i18n.value_label)",
     )
     stages: list[str] = Field(default_factory=lambda: list(STAGES))
     touchpoints: dict[str, TouchpointSpec] = Field(

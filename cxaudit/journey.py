@@ -60,7 +60,7 @@ from . import drivers as _drivers
 from .audit import Audit
 from .errors import MetricError
 from .findings import Finding
-from .i18n import catalog, fmt_num, fmt_pct, t, value_label
+from .i18n import fmt_num, fmt_pct, t, value_label
 from .metrics import Z95, _wilson, nps
 from .plots import PALETTE
 from .stats import nps_difference
@@ -78,7 +78,6 @@ __all__ = [
     "importance_performance",
     "pain_points",
     "journey_findings",
-    "stage_label",
     "fmt_p_value",
     "channel_label",
     "heatmap_figure",
@@ -496,11 +495,8 @@ def journey_findings(audit: Audit, lang: str, pains: pd.DataFrame | None, top: i
 
 
 # --- labels ----------------------------------------------------------------------------------------
-
-
-def _lookup(prefix: str, value: str, lang: str) -> str:
-    key = f"{prefix}.{str(value).strip().lower().replace(' ', '_')}"
-    return catalog(lang).get(key, str(value))
+# A stage's name: cxaudit.i18n.value_label("stage", stage, lang) (AuditConfig.value_label with the
+# client's own value_labels), as for every coded value.
 
 
 def fmt_p_value(p: float, lang: str) -> str:
@@ -508,11 +504,6 @@ def fmt_p_value(p: float, lang: str) -> str:
     if p < 0.001:
         return "< " + fmt_num(0.001, lang, 3)
     return fmt_num(p, lang, 3)
-
-
-def stage_label(stage: str, lang: str) -> str:
-    """The client-facing name of a stage (the stage id itself for a custom stage)."""
-    return _lookup("journey.stage", stage, lang)
 
 
 def channel_label(channel: str, lang: str, labels: Mapping[str, str] | None = None) -> str:

@@ -782,9 +782,9 @@ def tag_label(kind: str, value: str, lang: str, labels: Mapping[str, Mapping[str
 
     Looks in order at ``labels[kind]`` (e.g. touchpoint labels from the client's touchpoints table),
     the finding's evidence (``<kind>_label`` or ``label`` when it has one tag of that kind), the
-    catalog (``tobe.<kind>.<value>``, e.g. ``tobe.stage.post-purchase``; channel codes by
-    :func:`cxaudit.i18n.value_label`, ``value.channel.<code>``), and finally the value itself
-    made readable (``tp_support_call`` -> ``support call``; ``segment=Small business`` -> ``Small business``).
+    catalog (``tobe.<kind>.<value>``, e.g. ``tobe.theme.late_delivery``; channel codes and stage ids by
+    :func:`cxaudit.i18n.value_label`, ``value.channel.<code>`` / ``value.stage.<id>``), and finally the
+    value itself made readable (``tp_support_call`` -> ``support call``; ``segment=Small business`` -> ``Small business``).
     """
     if labels and value in labels.get(kind, {}):
         return str(labels[kind][value])
@@ -802,8 +802,9 @@ def tag_label(kind: str, value: str, lang: str, labels: Mapping[str, Mapping[str
     key = f"tobe.{SINGULAR.get(kind, kind)}.{value}"
     if key in catalog(lang):
         return t(key, lang)
-    if kind == "channels":  # channel codes are named once, in values.yaml (i18n.value_label)
-        name = value_label("channel", value, lang, inline=True)
+    if kind in ("channels", "stages"):  # channel codes and stage ids are named once, in values.yaml
+        # (i18n.value_label); a channel inside a sentence, a stage capitalised as in the journey map
+        name = value_label(SINGULAR[kind], value, lang, inline=kind == "channels")
         if name != value:
             return name
     return _humanise(kind, value)

@@ -1552,7 +1552,7 @@ def stage_table(result: VocResult, lang: str) -> pd.DataFrame:
         lo, hi = _wilson(np.array([float(k)]), np.array([float(n)]))
         tps = list(dict.fromkeys(tp for s in part["touchpoints"] for tp in s.split(", ") if tp))
         rows.append({
-            "stage": t(f"voc.stage.{st}", lang) if st else t("voc.stage_none", lang),
+            "stage": value_label("stage", st, lang) if st else t("voc.stage_none", lang),
             "themes": ", ".join(result.codeframe.theme(key).name(lang) for key in keys),
             "touchpoints": ", ".join(tps), "n": n, "k": k, "share": k / n if n else np.nan,
             "ci_low": float(lo[0]), "ci_high": float(hi[0]),

@@ -203,13 +203,48 @@ def test_value_label_languages_and_client_labels():
     assert value_label("lang", "ru", "ru") == "Русский" and value_label("lang", "ru", "ru", inline=True) == "русский"
     assert value_label("language", "pl", "en") == "Polish" == value_label("language", "pl", "en", inline=True)
     assert value_label("lang", "pl", "pl") == "Polski" and value_label("lang", "xx", "pl") == "xx"
-    assert set(CODED_COLUMNS.values()) == {"channel", "language"}
+    assert set(CODED_COLUMNS.values()) == {"channel", "language", "stage"}
     # the client's labels (audit.yaml value_labels) win over the catalog, for any column
     labels = {"app": "Northwind App", "North": "Północ"}
     assert value_label("channel", "app", "pl", labels=labels) == "Northwind App"
     assert value_label("channel", "app", "pl", labels=labels, inline=True) == "Northwind App"
     assert value_label("region", "North", "pl", labels=labels) == "Północ"
     assert value_label("channel", "site", "pl", labels=labels) == "Strona internetowa"
+
+
+# the nine default stages as the report has always named them (journey, VoC and TO-BE alike)
+STAGE_NAMES = {
+    "en": ["Awareness", "Consideration", "Interest", "Intent", "Purchase", "Post-purchase", "Retention", "Advocacy",
+           "Loyalty"],
+    "ru": ["Осведомлённость", "Рассмотрение", "Интерес", "Намерение", "Покупка", "После покупки", "Удержание",
+           "Рекомендации", "Лояльность"],
+    "pl": ["Świadomość", "Rozważanie", "Zainteresowanie", "Zamiar zakupu", "Zakup", "Po zakupie", "Utrzymanie",
+           "Polecanie", "Lojalność"],
+}
+
+
+@pytest.mark.parametrize("lang", LANGUAGES)
+def test_one_stage_catalog(lang):
+    """Stage names live in one place (values.yaml, value.stage.<id>), named by value_label for every
+    section: the journey notebook, VoC and the TO-BE texts and journey map (recommend.tag_label)."""
+    from cxaudit.config import STAGES
+    from cxaudit.recommend import tag_label
+
+    assert [k for k in catalog(lang) if re.match(r"^[a-z_]+\.stage\.", k) and not k.startswith("value.")] == []
+    assert sorted(k.removeprefix("value.stage.") for k in catalog(lang) if k.startswith("value.stage.")) \
+        == sorted(STAGES)
+    assert [value_label("stage", s, lang) for s in STAGES] == STAGE_NAMES[lang]
+    assert [tag_label("stages", s, lang) for s in STAGES] == STAGE_NAMES[lang]
+    assert value_label("stages", " Post-Purchase", lang) == STAGE_NAMES[lang][5]
+    assert value_label("stage", "post-purchase", lang, inline=True) == catalog(lang)["value.stage.post-purchase"]
+    # a custom stage keeps its id (tag_label makes an id readable); a missing one is a dash
+    assert value_label("stage", "unboxing", lang) == "unboxing" and value_label("stage", None, lang) == "–"
+    assert tag_label("stages", "after_sale", lang) == "after sale"
+    # the client's own names (audit.yaml value_labels.stage) win
+    cfg = AuditConfig.model_validate({"client": {"name": "Acme"}, "inputs": {"responses": {"file": "r.csv"}},
+                                      "value_labels": {"stage": {"retention": "Renewal"}}})
+    assert cfg.value_label("stage", "retention", lang) == "Renewal"
+    assert cfg.value_label("stage", "loyalty", lang) == STAGE_NAMES[lang][8]
 
 
 def test_config_value_labels():

@@ -4,9 +4,10 @@ Each language is a folder of flat YAML files (``en/core.yaml``, ``en/<section>.y
 one catalog; a key may be defined in one file only. The three languages have the same keys (a test
 checks). Client-facing text is *only* taken from here, never written in notebooks.
 
-Coded values from the data (a channel ``app``, a language ``ru``) are shown through
-:func:`value_label`, the one place that names them (catalog ``values.yaml``: ``value.channel.<code>``,
-``value.language.<code>``); labels the client gives in ``audit.yaml`` (``value_labels``) win.
+Coded values from the data (a channel ``app``, a language ``ru``, a journey stage ``post-purchase``) are
+shown through :func:`value_label`, the one place that names them (catalog ``values.yaml``:
+``value.channel.<code>``, ``value.language.<code>``, ``value.stage.<id>``); labels the client gives in
+``audit.yaml`` (``value_labels``) win.
 Dates and months: :func:`fmt_date` ("24 ноября 2026 г."), :func:`fmt_month` ("ноя 2025"),
 :func:`fmt_period` (a ``YYYY-MM`` month or a ``YYYY-MM-DD/YYYY-MM-DD`` week label as pandas writes it).
 Month names are written out here rather than taken from Babel, which is not a dependency of the
@@ -25,6 +26,8 @@ Examples
 ('Мобильное приложение', 'мобильное приложение')
 >>> value_label("channel", "app", "en", labels={"app": "Northwind app"}), value_label("lang", "pl", "en")
 ('Northwind app', 'Polish')
+>>> value_label("stage", "post-purchase", "ru"), value_label("stage", "unboxing", "pl")
+('После покупки', 'unboxing')
 >>> fmt_month("2025-11", "ru"), fmt_month("2025-11", "pl"), fmt_month("2025-11", "en")
 ('ноя\xa02025', 'lis\xa02025', 'Nov\xa02025')
 """
@@ -205,6 +208,7 @@ def fmt_period(p: Any, lang: str) -> str:
 CODED_COLUMNS: dict[str, str] = {
     "channel": "channel", "channels": "channel", "sla_channel": "channel",
     "lang": "language", "language": "language", "languages": "language",
+    "stage": "stage", "stages": "stage",
 }
 #: Other ways client data writes a channel (lower case) -> the channel code. :mod:`cxaudit.tickets`
 #: maps ticket channels to their expected response times through it too.
@@ -227,8 +231,9 @@ def value_label(column: str, value: Any, lang: str, *, labels: Mapping[str, Any]
 
     In order: the client's label for the value (``labels``: value -> label, from ``value_labels`` in
     ``audit.yaml``; see :meth:`cxaudit.config.AuditConfig.value_label`); for a coded column
-    (:data:`CODED_COLUMNS`: channels, languages) the catalog's name of the code (``value.<kind>.<code>``,
-    channels also through :data:`CHANNEL_ALIASES`); otherwise the value itself. Catalog names are
+    (:data:`CODED_COLUMNS`: channels, languages, journey stages) the catalog's name of the code
+    (``value.<kind>.<code>``, channels also through :data:`CHANNEL_ALIASES`); otherwise the value itself
+    (a custom stage keeps its id). Catalog names are
     capitalised for a table cell or a label; ``inline=True`` gives them as inside a sentence
     ("соцсети", "social media"). A missing value is "–".
     """
