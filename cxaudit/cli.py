@@ -1,4 +1,4 @@
-"""The ``cxaudit`` command: ``demo | new CLIENT | validate CLIENT | run CLIENT | list``.
+"""The ``cxaudit`` command: ``demo | new CLIENT | validate CLIENT | run CLIENT | report CLIENT | list``.
 
 Known problems (:class:`~cxaudit.errors.CxauditError`) print one line, ``cxaudit: error: …``, and
 exit with the error's code; no traceback. Exit codes: 0 ok, 1 other known error, 2 usage or config,
@@ -79,6 +79,15 @@ inputs:
 """
 
 
+EDITION_CHOICES = ["full", "brief", "both"]
+EDITION_HELP = ("full: every section (report.*); brief: executive summary, TO-BE and methodology "
+                "(report-brief.*); both")
+
+
+def _formats(text: str) -> tuple[str, ...]:
+    return tuple(f.strip() for f in text.split(",") if f.strip())
+
+
 def _known_errors(func: F) -> F:
     @functools.wraps(func)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
@@ -151,13 +160,30 @@ def validate(client: str, lang: str | None) -> None:
 @click.option("--format", "formats", default="html,pdf", show_default=True, help="html, pdf or both")
 @click.option("--timeout", type=click.IntRange(10, 86400), default=600, show_default=True,
               help="seconds allowed per notebook cell")
+@click.option("--edition", type=click.Choice(EDITION_CHOICES), default="full", show_default=True,
+              help=EDITION_HELP)
 @_known_errors
-def run(client: str, lang: str | None, jobs: int, formats: str, timeout: int) -> None:
+def run(client: str, lang: str | None, jobs: int, formats: str, timeout: int, edition: str) -> None:
     """Run the audit notebooks for CLIENT and render reports/CLIENT/<run-id>/report.*"""
     from .runner import run_audit
 
-    fmts = tuple(f.strip() for f in formats.split(",") if f.strip())
-    result = run_audit(client, lang=lang, jobs=jobs, formats=fmts, timeout=timeout)
+    result = run_audit(client, lang=lang, jobs=jobs, formats=_formats(formats), timeout=timeout, editions=edition)
+    for kind, path in result.outputs.items():
+        click.echo(f"{kind}: {path}")
+
+
+@main.command()
+@click.argument("client")
+@click.argument("run_id", required=False)
+@click.option("--edition", type=click.Choice(EDITION_CHOICES), default="full", show_default=True,
+              help=EDITION_HELP)
+@click.option("--format", "formats", default="html,pdf", show_default=True, help="html, pdf or both")
+@_known_errors
+def report(client: str, run_id: str | None, edition: str, formats: str) -> None:
+    """Render the report of a finished run again, without running notebooks (default: the latest run)."""
+    from .runner import render_run
+
+    result = render_run(client, run_id, editions=edition, formats=_formats(formats))
     for kind, path in result.outputs.items():
         click.echo(f"{kind}: {path}")
 

@@ -19,6 +19,21 @@ when the TO-BE notebook has run, its top recommendations and targets (``<run_dir
 commentary (``commentary.yaml`` / ``.md`` in the client folder) is placed at the top of each section
 it names. The PDF is printed by WeasyPrint from the very same HTML string.
 
+Editions (``edition=``): ``"full"`` (``report.html`` / ``report.pdf``) keeps every section;
+``"brief"`` (``report-brief.html`` / ``.pdf``), the executives' edition, keeps the cover, the
+executive summary, the sections of :data:`BRIEF_SECTIONS` (the TO-BE section: recommendations,
+targets, TO-BE journey, roadmap, measurement plan; without the sub-sections of
+:data:`BRIEF_OMIT_SUBSECTIONS`, the list of all findings) and the methodology appendix, and says on the cover
+and under the executive summary that it is the brief edition and which sections the full report adds.
+Both come from the same merged notebook and the same findings, so every figure is the same, with its
+n and 95% interval. Which output belongs to which section (:func:`section_of_outputs`): the section
+of the last ``<h1 class="cx-section" id="sec-<key>">`` heading seen in report order, the output holding
+the heading included (likewise the sub-section of the last ``<h2 class="cx-sub">`` since it); outputs
+before the first heading belong to no section and are left out of the brief edition. The rule rests on
+the headings every notebook emits through :func:`cxaudit.show.section`, not on notebook file names,
+so a section split across notebooks or cells, and the consultant's commentary placed under a heading,
+go with their section.
+
 The HTML references no URL at all: figures and the logo are inlined as ``data:`` URIs, and the
 PDF renderer is only allowed to fetch ``data:`` URLs.
 
@@ -61,6 +76,10 @@ __all__ = [
     "TOP_FINDINGS",
     "TOP_RECOMMENDATIONS",
     "APPENDIX_ID",
+    "BRIEF_OMIT_SUBSECTIONS",
+    "BRIEF_SECTIONS",
+    "EDITIONS",
+    "REPORT_STEMS",
     "ClientOutputPreprocessor",
     "appendix_html",
     "build_report",
@@ -68,6 +87,8 @@ __all__ = [
     "methodology_data",
     "merge_notebooks",
     "sanitize_output_html",
+    "section_of_outputs",
+    "select_sections",
     "toc_entries",
 ]
 
@@ -81,6 +102,17 @@ FORMATS: tuple[str, ...] = ("html", "pdf")
 TOP_FINDINGS = 5
 #: How many recommendations the executive summary lists.
 TOP_RECOMMENDATIONS = 5
+#: Report editions :func:`build_report` can render.
+EDITIONS: tuple[str, ...] = ("full", "brief")
+#: File name (without suffix) of each edition in the run directory.
+REPORT_STEMS: dict[str, str] = {"full": "report", "brief": "report-brief"}
+#: Sections (``sec-<key>`` of the notebooks' headings) the brief edition keeps, besides the cover, the
+#: executive summary and the methodology appendix, which every edition has.
+BRIEF_SECTIONS: tuple[str, ...] = ("to_be",)
+#: Sub-sections of those the brief edition leaves out, by the catalog key of their heading (matched on
+#: the heading's text in the report language): the list of every finding is evidence, and the
+#: executive summary already lists the top ones.
+BRIEF_OMIT_SUBSECTIONS: tuple[str, ...] = ("tobe.all_findings",)
 #: MIME types of cell outputs that belong in the report, in order of preference.
 KEEP_MIME: tuple[str, ...] = ("text/html", "image/png")
 
@@ -467,6 +499,64 @@ def toc_entries(nb: nbformat.NotebookNode) -> list[dict[str, Any]]:
     return entries
 
 
+def _headings(value: Any) -> list[dict[str, Any]]:
+    """The section and sub-section headings in one HTML output (see :func:`toc_entries`)."""
+    parser = _HeadingParser()
+    parser.feed("".join(value) if isinstance(value, list) else value)
+    parser.close()
+    return parser.entries
+
+
+def section_of_outputs(nb: nbformat.NotebookNode) -> list[list[tuple[str | None, str | None]]]:
+    """``(section key, sub-section title)`` of every output of every cell of a merged notebook.
+
+    An output belongs to the section of the last ``<h1 class="cx-section" id="sec-<key>">`` heading
+    seen in report order (``None`` before the first) and to the sub-section of the last
+    ``<h2 class="cx-sub">`` seen since that section heading (``None`` before the first). An output
+    holding a heading belongs to it (to its first heading, if it holds several), and the outputs after
+    it to its last one. Figures and tables carry no heading of their own and so follow the heading
+    above them, whichever notebook or cell emitted it.
+    """
+    section: str | None = None
+    sub: str | None = None
+    result = []
+    for cell in nb.cells:
+        keys = []
+        for out in cell.get("outputs", []):
+            value = out.get("data", {}).get("text/html")
+            found = _headings(value) if value else []
+            mine: tuple[str | None, str | None] | None = None
+            for h in found:
+                if h["level"] == 1:
+                    section = h["id"][4:] if h["id"].startswith("sec-") else h["id"]
+                    sub = None
+                else:
+                    sub = h["text"]
+                mine = mine or (section, sub)
+            keys.append(mine or (section, sub))
+        result.append(keys)
+    return result
+
+
+def select_sections(nb: nbformat.NotebookNode, sections: Sequence[str],
+                    omit_subsections: Sequence[str] = ()) -> nbformat.NotebookNode:
+    """Keep only the outputs of ``sections`` (keys such as ``"to_be"``), less the sub-sections
+    titled ``omit_subsections`` (plain heading text), as :func:`section_of_outputs` assigns them.
+
+    Cells left without outputs are removed; ``nb`` is changed in place and returned.
+    """
+    keep, omit = set(sections), set(omit_subsections)
+    cells = []
+    for cell, keys in zip(nb.cells, section_of_outputs(nb), strict=True):
+        outputs = [o for o, (sec, sub) in zip(cell.get("outputs", []), keys, strict=True)
+                   if sec in keep and sub not in omit]
+        if outputs:
+            cell.outputs = outputs
+            cells.append(cell)
+    nb.cells = cells
+    return nb
+
+
 # --- the report context ---------------------------------------------------------------------------
 
 
@@ -714,13 +804,22 @@ def _context(
     report_date: date,
     tobe: dict[str, Any] | None = None,
     commentary: dict[str, str] | None = None,
+    edition: str = "full",
+    omitted: Sequence[str] = (),
 ) -> dict[str, Any]:
-    """Everything the template shows besides the cells; all text HTML-escaped here."""
+    """Everything the template shows besides the cells; all text HTML-escaped here. ``omitted``: the
+    titles of the sections the full edition has and this (brief) edition leaves out."""
     e = html.escape
     branding = branding or Branding()
     primary = _color(branding.primary_color, "#1f3b5c")
     accent = _color(branding.accent_color, "#d9822b")
     title = t("report.title", lang)
+    edition_label = t("report.edition_brief", lang) if edition == "brief" else ""
+    edition_note = ""
+    if edition == "brief":
+        edition_note = t("report.brief_note", lang)
+        if omitted:
+            edition_note += " " + t("report.brief_omitted", lang, sections="; ".join(omitted))
 
     meta = [(t("report.date", lang), fmt_date(report_date, lang))]
     if period is not None:
@@ -741,7 +840,7 @@ def _context(
         f"  --cx-accent-tint: {_mix_with_white(accent, 0.85)};\n"
         "}\n"
         "@page {\n"
-        f"  @top-left {{ content: {_css_string(f'{client_name} · {title}')}; }}\n"
+        f"  @top-left {{ content: {_css_string(' · '.join(filter(None, (client_name, title, edition_label))))}; }}\n"
         f"  @bottom-right {{ content: {_css_string(page_label + ' ')} counter(page) \" / \" counter(pages); }}\n"
         "}\n"
     )
@@ -751,6 +850,9 @@ def _context(
         "css_dynamic": css_dynamic,
         "title": e(title),
         "subtitle": _keep_together(e(t("report.subtitle", lang))),
+        "edition": edition,
+        "edition_label": e(edition_label),
+        "edition_note": _keep_together(e(edition_note)),
         "prepared_for": e(t("report.prepared_for", lang)),
         "client": e(client_name),
         "logo_uri": _logo_data_uri(Path(logo_path)) if logo_path is not None else "",
@@ -858,8 +960,10 @@ def build_report(
     formats: Sequence[str] = ("html", "pdf"),
     notebooks: Sequence[Path] | None = None,
     client_dir: Path | None = None,
+    edition: str = "full",
 ) -> dict[str, Path]:
-    """Render the client report of a run as ``report.html`` and/or ``report.pdf`` in ``run_dir``.
+    """Render the client report of a run as ``report.html`` and/or ``report.pdf`` in ``run_dir``
+    (the brief edition as ``report-brief.html`` / ``report-brief.pdf``).
 
     Parameters
     ----------
@@ -886,16 +990,20 @@ def build_report(
     client_dir : Path, optional
         The client folder: its ``commentary.yaml`` / ``commentary.md`` is read here. Without it the
         commentary the TO-BE notebook stored in ``tobe.json`` is used.
+    edition : {"full", "brief"}
+        ``"full"``: every section. ``"brief"``: cover, executive summary, the sections of
+        :data:`BRIEF_SECTIONS` and the methodology appendix (see the module docstring).
 
     Returns
     -------
     dict of str to Path
-        ``{"html": run_dir/"report.html", "pdf": run_dir/"report.pdf"}`` for the formats written.
+        ``{"html": run_dir/"report.html", "pdf": run_dir/"report.pdf"}`` for the formats written
+        (``report-brief.*`` for the brief edition).
 
     Raises
     ------
     ValueError
-        For an unknown format or language.
+        For an unknown format, language or edition.
     FileNotFoundError
         When ``run_dir`` holds no executed notebook (and none were given), or the logo is missing.
     """
@@ -905,6 +1013,8 @@ def build_report(
         raise ValueError(f"unknown report format(s) {unknown}; expected some of {', '.join(FORMATS)}")
     if lang not in LANGUAGES:
         raise ValueError(f"unknown report language {lang!r}; expected one of {', '.join(LANGUAGES)}")
+    if edition not in EDITIONS:
+        raise ValueError(f"unknown report edition {edition!r}; expected one of {', '.join(EDITIONS)}")
     run_dir = Path(run_dir)
     if notebooks is None:
         notebooks = sorted((run_dir / "notebooks").glob("*.ipynb"))
@@ -921,6 +1031,11 @@ def build_report(
     if client_dir is not None:
         commentary = load_commentary(client_dir, lang)
     _insert_commentary(nb, commentary, lang)
+    omitted: list[str] = []
+    if edition == "brief":
+        omitted = [h["text"] for h in toc_entries(nb) if h["level"] == 1
+                   and not (h["id"].startswith("sec-") and h["id"][4:] in BRIEF_SECTIONS)]
+        select_sections(nb, BRIEF_SECTIONS, [_label(k, lang, k) for k in BRIEF_OMIT_SUBSECTIONS])
     appendix = nbformat.v4.new_code_cell(outputs=[nbformat.v4.new_output(
         "display_data", data={"text/html": appendix_html(findings, tobe, lang, commentary.get("appendix"))})])
     appendix.id = "cx-appendix"
@@ -937,18 +1052,23 @@ def build_report(
         report_date=report_date or date.today(),
         tobe=tobe,
         commentary=commentary,
+        edition=edition,
+        omitted=omitted,
     )
-    html_text = _render_html(nb, context, lang=lang, title=f"{t('report.title', lang)} · {client_name}")
-    log.info("report: %d notebook(s) merged and rendered to HTML in %.2f s", len(notebooks),
+    title = " · ".join([t("report.title", lang), client_name] + ([t("report.edition_brief", lang)]
+                                                                 if edition == "brief" else []))
+    html_text = _render_html(nb, context, lang=lang, title=title)
+    log.info("report (%s): %d notebook(s) merged and rendered to HTML in %.2f s", edition, len(notebooks),
              time.perf_counter() - started)
 
+    stem = REPORT_STEMS[edition]
     out: dict[str, Path] = {}
     if "html" in formats:
-        out["html"] = run_dir / "report.html"
+        out["html"] = run_dir / f"{stem}.html"
         out["html"].write_text(html_text, encoding="utf-8")
     if "pdf" in formats:
         started = time.perf_counter()
-        out["pdf"] = run_dir / "report.pdf"
+        out["pdf"] = run_dir / f"{stem}.pdf"
         _write_pdf(html_text, out["pdf"], run_dir)
-        log.info("report: PDF written in %.2f s", time.perf_counter() - started)
+        log.info("report (%s): PDF written in %.2f s", edition, time.perf_counter() - started)
     return out

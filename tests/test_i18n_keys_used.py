@@ -62,9 +62,7 @@ DYNAMIC: dict[str, str] = {
 }
 
 #: Unused keys that cannot be deleted here yet, each with the reason. Keep it empty when possible.
-PENDING: dict[str, str] = {
-    "quality.inputs": "in core.yaml, which another change is editing; delete it there and here",
-}
+PENDING: dict[str, str] = {}  # key -> why it may stay unused for now (empty: every key is used)
 
 
 def _notebook_text(path: Path) -> str:

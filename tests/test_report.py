@@ -487,3 +487,172 @@ def test_a_lone_note_is_kept_with_what_precedes_it(tmp_path: Path) -> None:
     assert '<div class="cx-cell cx-keep-with-previous">' in text
     assert 'class="cx-output cx-html cx-keep-with-previous"' in text
     assert ".cx-keep-with-previous { break-before: avoid" in text
+
+
+# --- editions: the brief report for executives ----------------------------------------------------
+
+JOURNEY = ("sec-journey", "Customer journey and touchpoints")
+CHURN = ("sec-churn", "Churn and what it costs")
+TOBE = ("sec-to_be", "TO-BE: priorities")
+
+
+def _long_table(marker: str, rows: int = 45) -> str:
+    body = "".join(f'<tr><td>{marker} {i}</td><td class="cx-num">{i}</td></tr>' for i in range(rows))
+    return f'<table class="cx-table"><tbody>{body}</tbody></table>'
+
+
+def _editions_run(run_dir: Path, png: str) -> Path:
+    """:func:`_tobe_run` plus long journey and churn sections and a TO-BE notebook whose section goes on
+    in a second cell and whose list of all findings the brief edition leaves out."""
+    _tobe_run(run_dir, png)
+    journey = _notebook([
+        new_code_cell("s", outputs=[_html(f'<h1 class="cx-section" id="{JOURNEY[0]}">{JOURNEY[1]}</h1>')]),
+        *[new_code_cell("t", outputs=[_html(_long_table("JOURNEY_MARKER"))]) for _ in range(3)],
+        new_code_cell("f", outputs=[new_output("display_data", data={"image/png": png})]),
+    ])
+    churn = _notebook([
+        new_code_cell("s", outputs=[_html(f'<h1 class="cx-section" id="{CHURN[0]}">{CHURN[1]}</h1>'),
+                                    _html(_long_table("CHURN_MARKER"))]),
+        *[new_code_cell("t", outputs=[_html(_long_table("CHURN_MARKER"))]) for _ in range(2)],
+    ])
+    tobe = _notebook([
+        new_code_cell("x", outputs=[_html("<p>ANALYST_PREAMBLE_MARKER</p>")], metadata={"tags": ["analyst"]}),
+        new_code_cell("s", outputs=[_html(f'<h1 class="cx-section" id="{TOBE[0]}">{TOBE[1]}</h1>'),
+                                    _html('<h2 class="cx-sub" id="sub-to_be-1">Recommendations</h2>'),
+                                    _html('<div class="cx-rec" data-rule="R1"><p>TOBE_REC_MARKER</p></div>')]),
+        new_code_cell("hostile", outputs=[_html(
+            '<p>TOBE_KEPT</p><script>alert("brief")</script><img src="https://tracker.example.com/b.png">'
+            '<a href="javascript:alert(3)">TOBE_LINK</a>')]),
+        new_code_cell("r", outputs=[_html('<h2 class="cx-sub" id="sub-to_be-2">Phased roadmap</h2>'),
+                                    new_output("display_data", data={"image/png": png})]),
+        new_code_cell("a", outputs=[_html('<h2 class="cx-sub" id="sub-to_be-3">All findings by priority</h2>'),
+                                    _html(_long_table("ALL_FINDINGS_MARKER"))]),
+    ])
+    for name, nb in (("03_journey", journey), ("04_churn", churn), ("07_to_be", tobe)):
+        nbformat.write(nb, run_dir / "notebooks" / f"{name}.ipynb")
+    return run_dir
+
+
+@pytest.fixture(scope="module")
+def editions(tmp_path_factory: pytest.TempPathFactory, png: str) -> dict:
+    run_dir = _editions_run(tmp_path_factory.mktemp("editions"), png)
+    out: dict = {"run_dir": run_dir}
+    for edition in ("full", "brief"):
+        paths = build_report(run_dir, client_name=CLIENT, lang="en", report_date=date(2026, 4, 2), edition=edition)
+        out[edition] = {"paths": paths, "html": paths["html"].read_text(encoding="utf-8")}
+    return out
+
+
+def test_editions_are_written_side_by_side(editions: dict) -> None:
+    run_dir = editions["run_dir"]
+    assert editions["full"]["paths"] == {"html": run_dir / "report.html", "pdf": run_dir / "report.pdf"}
+    assert editions["brief"]["paths"] == {"html": run_dir / "report-brief.html", "pdf": run_dir / "report-brief.pdf"}
+
+
+def test_brief_keeps_summary_tobe_and_methodology_only(editions: dict) -> None:
+    full, brief = editions["full"]["html"], editions["brief"]["html"]
+    for text in (full, brief):
+        for s in ('id="cx-exec-summary"', f'id="{TOBE[0]}"', "TOBE_REC_MARKER", "TOBE_KEPT", "Phased roadmap",
+                  'id="sec-appendix"', "Formulas", "Data-quality summary", "speeder"):
+            assert s in text, s
+    for s in (JOURNEY[0], CHURN[0], SECTION_1[0], SECTION_2[0], SUB_1[0], "JOURNEY_MARKER", "CHURN_MARKER",
+              TABLE_MARKER, "Rows used 1 200", "All findings by priority", "ALL_FINDINGS_MARKER",
+              "Strong &lt;script&gt;", "ANALYST_PREAMBLE_MARKER"):
+        assert s in full or s == "ANALYST_PREAMBLE_MARKER", s
+        assert s not in brief, s
+    # TOC: the summary, the TO-BE section with the sub-sections kept, the appendix
+    toc = brief[brief.index('class="cx-toc"'): brief.index('class="cx-exec')]
+    assert re.findall(r'href="#([^"]+)"', toc)[:4] == ["cx-exec-summary", TOBE[0], "sub-to_be-1", "sub-to_be-2"]
+    assert re.findall(r'href="#([^"]+)"', toc)[4] == "sec-appendix"
+    # order: cover < summary < TO-BE < appendix
+    pos = [brief.index(s) for s in ('class="cx-cover"', 'id="cx-exec-summary"', f'id="{TOBE[0]}"',
+                                    'id="sec-appendix"', 'class="cx-footer"')]
+    assert pos == sorted(pos)
+
+
+def test_brief_says_what_it_is_and_keeps_every_number(editions: dict) -> None:
+    full, brief = editions["full"]["html"], editions["brief"]["html"]
+    cover = brief[brief.index('class="cx-cover"'): brief.index('class="cx-toc"')]
+    assert '<p class="cx-cover-edition">Brief edition</p>' in cover
+    assert '<p class="cx-cover-edition">' not in full and '<p class="cx-edition-note">' not in full
+    note = re.search(r'<p class="cx-edition-note">(.*?)</p>', brief).group(1)
+    assert "brief edition" in note and "full report holds all the evidence" in note
+    # it names the sections only the full report has, in report order
+    assert (f"{SECTION_1[1]}; {SECTION_2[1]}; {JOURNEY[1]}; {CHURN[1]}.") in note
+    assert "Brief edition" in brief[brief.index("@top-left"):][:200]
+    # the same findings and recommendations, with n and interval, in both summaries
+    def rows(text: str) -> list[str]:
+        summary = text[text.index('id="cx-exec-summary"'): text.index('class="cx-body"')]
+        return re.findall(r'<tr class="cx-(?:finding|exec-rec)[^>]*>.*?</tr>', summary, re.DOTALL)
+    assert rows(brief) == rows(full) and len(rows(brief)) >= 8
+    assert "[5.1; 18.8]" in "".join(rows(brief)) and "1,234" in "".join(rows(brief))
+    assert "95% interval [5.1; 18.8]; n\u00a0=\u00a01,234" in brief  # targets line
+
+
+def test_brief_is_sanitised_and_escaped(editions: dict) -> None:
+    brief = editions["brief"]["html"]
+    refs = _refs(brief)
+    assert "script" not in refs.tags and "<script" not in brief.lower() and "javascript:" not in brief
+    assert all(u.strip().lower().startswith(("#", "data:")) for u in refs.urls), refs.urls
+    assert "TOBE_LINK" in brief and "tracker.example.com" not in brief
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in brief and "<script>alert(1)" not in brief
+    assert "Acme &amp; Sons &lt;Bank&gt;" in brief
+
+
+def test_brief_pdf_is_much_shorter(editions: dict) -> None:
+    from pypdf import PdfReader
+
+    full = PdfReader(str(editions["full"]["paths"]["pdf"])).pages
+    brief = PdfReader(str(editions["brief"]["paths"]["pdf"])).pages
+    assert len(brief) * 2 <= len(full), (len(brief), len(full))
+    cover = " ".join((brief[0].extract_text() or "").split())
+    assert "BRIEF EDITION" in cover.upper() and "Page" not in cover
+    last = " ".join((brief[-1].extract_text() or "").split())
+    assert f"Page {len(brief)} / {len(brief)}" in last
+
+
+@pytest.mark.parametrize(("lang", "label", "omitted"), [
+    ("ru", "Краткая версия", "Полная версия также содержит разделы"),
+    ("pl", "Wersja skrócona", "Pełna wersja zawiera też rozdziały"),
+])
+def test_brief_in_other_languages(tmp_path: Path, png: str, lang: str, label: str, omitted: str) -> None:
+    run_dir = _editions_run(tmp_path / "run", png)
+    text = build_report(run_dir, client_name="X", lang=lang, formats=("html",), edition="brief")["html"].read_text()
+    assert f'<html lang="{lang}">' in text and f'<p class="cx-cover-edition">{label}</p>' in text
+    assert omitted in text and "TOBE_REC_MARKER" in text and "JOURNEY_MARKER" not in text
+
+
+def test_unknown_edition(tmp_path: Path, png: str) -> None:
+    run_dir = _make_run(tmp_path / "run", png)
+    with pytest.raises(ValueError, match="edition 'short'"):
+        build_report(run_dir, client_name="X", lang="en", formats=("html",), edition="short")
+
+
+def test_outputs_belong_to_the_last_section_heading(tmp_path: Path) -> None:
+    from cxaudit.report import section_of_outputs, select_sections
+
+    nb1 = _notebook([
+        new_code_cell("a", outputs=[_html("<p>before any heading</p>")]),
+        new_code_cell("b", outputs=[_html("<p>x</p>"), _html('<h1 id="sec-one" class="cx-section">One</h1>'),
+                                    _html("<p>one</p>")]),
+        new_code_cell("c", outputs=[_html('<h1 class="cx-section" id="sec-two">Two</h1><p>two</p>'),
+                                    _html('<h2 class="cx-sub" id="sub-two-1">Skip me</h2>'), _html("<p>skip</p>")]),
+    ])
+    nb2 = _notebook([  # a section goes on in the next notebook until the next heading
+        new_code_cell("d", outputs=[new_output("display_data", data={"image/png": "iVBORw0KGgo="})]),
+        new_code_cell("e", outputs=[_html('<h2 class="cx-sub" id="sub-two-2">Keep</h2><p>kept</p>')]),
+    ])
+    nbformat.write(nb1, tmp_path / "01_a.ipynb")
+    nbformat.write(nb2, tmp_path / "02_b.ipynb")
+    merged = merge_notebooks([tmp_path / "01_a.ipynb", tmp_path / "02_b.ipynb"])
+    assert section_of_outputs(merged) == [
+        [(None, None)],
+        [(None, None), ("one", None), ("one", None)],
+        [("two", None), ("two", "Skip me"), ("two", "Skip me")],
+        [("two", "Skip me")],
+        [("two", "Keep")],
+    ]
+    kept = select_sections(merged, ["two"], ["Skip me"])
+    assert [len(c.outputs) for c in kept.cells] == [1, 1]
+    assert "<p>two</p>" in kept.cells[0].outputs[0].data["text/html"]
+    assert "kept" in kept.cells[1].outputs[0].data["text/html"]
