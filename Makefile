@@ -21,7 +21,7 @@ $(STAMP): pyproject.toml
 
 demo: $(STAMP)
 	$(BIN)/cxaudit demo
-	$(BIN)/cxaudit run demo --jobs $(JOBS)
+	$(BIN)/cxaudit run demo --jobs $(JOBS) --edition both
 
 test: $(STAMP)
 	$(BIN)/python -m pytest -n 2 --dist loadfile
