@@ -46,7 +46,7 @@ Examples
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from typing import Any, Literal
 
 import matplotlib.pyplot as plt
@@ -60,7 +60,7 @@ from . import drivers as _drivers
 from .audit import Audit
 from .errors import MetricError
 from .findings import Finding
-from .i18n import fmt_num, fmt_pct, t, value_label
+from .i18n import fmt_num, fmt_pct, t
 from .metrics import Z95, _wilson, nps
 from .plots import PALETTE
 from .stats import nps_difference
@@ -79,7 +79,6 @@ __all__ = [
     "pain_points",
     "journey_findings",
     "fmt_p_value",
-    "channel_label",
     "heatmap_figure",
     "drivers_figure",
     "ipa_figure",
@@ -504,12 +503,6 @@ def fmt_p_value(p: float, lang: str) -> str:
     if p < 0.001:
         return "< " + fmt_num(0.001, lang, 3)
     return fmt_num(p, lang, 3)
-
-
-def channel_label(channel: str, lang: str, labels: Mapping[str, str] | None = None) -> str:
-    """The client-facing name of a channel: :func:`cxaudit.i18n.value_label` (``labels``: the client's
-    own, from ``audit.yaml`` ``value_labels.channel``; the value from the data for an unknown channel)."""
-    return value_label("channel", channel, lang, labels=labels)
 
 
 # --- figures ---------------------------------------------------------------------------------------

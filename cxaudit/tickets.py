@@ -88,7 +88,6 @@ __all__ = [
     "trend_view",
     "csat_by_channel",
     "fmt_hours",
-    "channel_label",
     "times_figure",
     "monthly_figure",
     "customer_nps_groups",
@@ -695,7 +694,7 @@ def theme_channel_wide(themes: TicketThemes, lang: str, *, min_base: int = 30) -
              **{f"{key}_hi": tab.loc[key, "ci_high"] for key in keys}, **{f"k_{key}": tab.loc[key, "k"] for key in keys}}
     wide = pd.concat([wide, pd.DataFrame([total])], ignore_index=True)
     wide["small_base"] = wide["n"] < min_base
-    wide["channel_label"] = [t("voc.all_channels", lang) if c == "all" else channel_label(c, lang)
+    wide["channel_label"] = [t("voc.all_channels", lang) if c == "all" else value_label("channel", c, lang)
                              for c in wide["channel"]]
     return wide.reset_index(drop=True)
 
@@ -796,13 +795,6 @@ def fmt_hours(hours: float | None, lang: str) -> str:
     return t("voc.duration_d", lang, x=fmt_num(hours / 24, lang, 1))
 
 
-def channel_label(channel: str, lang: str, labels: Mapping[str, str] | None = None) -> str:
-    """The channel's name in the report language: :func:`cxaudit.i18n.value_label` (the client's
-    ``labels`` first, then the catalog's ``value.channel.<code>``, aliases included), else the value
-    from the data."""
-    return value_label("channel", channel, lang, labels=labels)
-
-
 def times_figure(tickets: pd.DataFrame, cfg: TicketSettings, lang: str) -> Figure:
     """Empirical CDF of the first-response time per channel (log hours), with each channel's expected time."""
     fig, ax = plt.subplots(figsize=(7.5, 3.8))
@@ -815,7 +807,7 @@ def times_figure(tickets: pd.DataFrame, cfg: TicketSettings, lang: str) -> Figur
         x = np.maximum(x, 1 / 60)
         c = colours[i % len(colours)]
         ax.step(x, np.arange(1, len(x) + 1) / len(x) * 100, where="post", color=c,
-                label=f"{channel_label(ch, lang)} (n = {fmt_num(len(x), lang, 0)})")
+                label=f"{value_label('channel', ch, lang)} (n = {fmt_num(len(x), lang, 0)})")
         sla = cfg.sla_hours.get(_canonical_channel(str(ch)))
         if sla:
             ax.axvline(sla, color=c, linestyle=":", linewidth=1)
@@ -836,7 +828,7 @@ def monthly_figure(tab: pd.DataFrame, lang: str) -> Figure:
     colours = plt.rcParams["axes.prop_cycle"].by_key()["color"]
     for i, col in enumerate(tab.columns):
         ax.bar(range(len(tab)), tab[col].to_numpy(), bottom=bottom, color=colours[i % len(colours)],
-               label=channel_label(col, lang), width=0.8)
+               label=value_label("channel", col, lang), width=0.8)
         bottom += tab[col].to_numpy()
     step = max(1, len(tab) // 9)
     ax.set_xticks(range(0, len(tab), step), [fmt_month(m, lang) for m in list(tab.index)[::step]], rotation=0,
@@ -975,7 +967,7 @@ def ticket_findings(tickets: pd.DataFrame, cfg: TicketSettings, lang: str, *,
                              "detractor_share_n": det["n"], "detractor_share_k": det["k"]}
         out.append(Finding(
             id=f"tickets.sla.{_canonical_channel(str(ch))}", section="voc",
-            title=t("voc.finding_sla", lang, channel=channel_label(ch, lang, channel_labels),
+            title=t("voc.finding_sla", lang, channel=value_label("channel", ch, lang, labels=channel_labels),
                     median=fmt_hours(tm["median"], lang),
                     sla=fmt_hours(r["sla_h"], lang), share=fmt_pct(r["share"], lang)),
             metric="first_response_median_h", value=float(tm["median"]), n=int(tm["n_done"]),

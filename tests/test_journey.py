@@ -413,7 +413,7 @@ def test_labels_and_p_values_per_language() -> None:
     assert value_label("stage", "post-purchase", "ru") == "После покупки"
     assert value_label("stage", "Post-purchase ", "pl") == "Po zakupie"
     assert value_label("stage", "unboxing", "pl") == "unboxing"  # a custom stage keeps its id
-    assert journey.channel_label("email", "pl") == "E-mail" and journey.channel_label("kiosk", "en") == "kiosk"
+    assert value_label("channel", "email", "pl") == "E-mail" and value_label("channel", "kiosk", "en") == "kiosk"
     assert journey.fmt_p_value(0.0004, "ru") == "< 0,001" and journey.fmt_p_value(0.0456, "en") == "0.046"
 
 
