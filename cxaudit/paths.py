@@ -1,8 +1,10 @@
 """Every path cxaudit uses, in one place.
 
-The *source* tree (``notebooks/``, ``templates/``) is the checkout the package lives in. The *work*
-tree (``data/``, ``reports/``) defaults to the same checkout and can be moved with the environment
-variable ``CXAUDIT_HOME`` (tests use a temporary folder).
+The notebooks and the report template ship inside the package (``cxaudit/notebooks``,
+``cxaudit/templates``; the checkout's top-level ``notebooks/`` and ``templates/`` are links to them), so a
+plain ``pip install .`` runs. The *work* tree (``data/``, ``reports/``) is ``$CXAUDIT_HOME`` when set, else
+the checkout the package lives in (an editable install), else the current directory (an installed
+package).
 
 Client names are plain folder names. :func:`client_name` rejects anything that could make a path
 escape ``data/`` or ``reports/`` (``..``, slashes, absolute paths, hidden names).
@@ -17,7 +19,9 @@ from pathlib import Path
 from .errors import ClientNameError
 
 __all__ = [
+    "PACKAGE_DIR",
     "SOURCE_ROOT",
+    "RESOURCES_DIR",
     "NOTEBOOKS_DIR",
     "TEMPLATES_DIR",
     "home",
@@ -28,17 +32,22 @@ __all__ = [
     "client_reports_dir",
 ]
 
-SOURCE_ROOT = Path(__file__).resolve().parent.parent
-NOTEBOOKS_DIR = SOURCE_ROOT / "notebooks"
-TEMPLATES_DIR = SOURCE_ROOT / "templates"
+PACKAGE_DIR = Path(__file__).resolve().parent
+SOURCE_ROOT = PACKAGE_DIR.parent
+NOTEBOOKS_DIR = PACKAGE_DIR / "notebooks"
+TEMPLATES_DIR = PACKAGE_DIR / "templates"
+RESOURCES_DIR = PACKAGE_DIR / "resources"
 
 _CLIENT_RE = re.compile(r"^[a-z0-9][a-z0-9_-]{0,62}$")
 
 
 def home() -> Path:
-    """The work tree holding ``data/`` and ``reports/`` (``$CXAUDIT_HOME`` or the checkout)."""
+    """The work tree holding ``data/`` and ``reports/``: ``$CXAUDIT_HOME``, else the checkout of an
+    editable install, else the current directory."""
     env = os.environ.get("CXAUDIT_HOME")
-    return Path(env).resolve() if env else SOURCE_ROOT
+    if env:
+        return Path(env).resolve()
+    return SOURCE_ROOT if (SOURCE_ROOT / "pyproject.toml").is_file() else Path.cwd().resolve()
 
 
 def data_root() -> Path:
