@@ -1,5 +1,9 @@
 """``load_audit``: a client folder -> validated canonical tables + the exclusion log.
 
+The runner loads and validates once, then :meth:`Audit.save` writes the conformed tables (Parquet) and
+the exclusion log into the run folder; every notebook's :func:`cxaudit.start` reads them back with
+:func:`load_snapshot` instead of reading and validating the client's files again.
+
 Examples
 --------
 >>> audit = load_audit("demo")                       # doctest: +SKIP
@@ -9,7 +13,8 @@ Examples
 from __future__ import annotations
 
 import hashlib
-import sys
+import json
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -21,9 +26,12 @@ from .errors import CxauditError
 from .io import read_table
 from .schema import LOG_COLUMNS, RULE_ORDER, conform, touchpoint_columns
 
-__all__ = ["Audit", "load_audit", "resolve_client", "DEMO_CLIENT"]
+__all__ = ["Audit", "load_audit", "load_snapshot", "resolve_client", "DEMO_CLIENT", "SNAPSHOT_DIR"]
 
 DEMO_CLIENT = "demo"
+#: Folder of a run holding the conformed tables, the exclusion log and what else a notebook needs.
+SNAPSHOT_DIR = "tables"
+_WAVE_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$")
 
 
 @dataclass
@@ -49,6 +57,7 @@ class Audit:
     log: pd.DataFrame
     rows_in: dict[str, int]
     files: dict[str, Path] = field(default_factory=dict)
+    wave: str | None = None
 
     @property
     def language(self) -> str:
@@ -112,6 +121,23 @@ class Audit:
             raise AssertionError(f"row accounting broken for {bad['table'].tolist()}")
         return df
 
+    def save(self, folder: Path) -> Path:
+        """Write the conformed tables, the exclusion log and the accounting to ``folder`` (Parquet + JSON).
+
+        :func:`load_snapshot` reads them back unchanged (same columns, dtypes and rows); the runner
+        does this once per run so that notebooks never read or validate the client's files again.
+        """
+        folder = Path(folder)
+        folder.mkdir(parents=True, exist_ok=True)
+        for name, frame in self.tables.items():
+            frame.to_parquet(folder / f"{name}.parquet")
+        self.log.to_parquet(folder / "_log.parquet")
+        (folder / "_audit.yaml").write_bytes((self.dir / "audit.yaml").read_bytes())
+        meta = {"dir": str(self.dir), "wave": self.wave, "rows_in": self.rows_in,
+                "files": {k: str(v) for k, v in self.files.items()}, "tables": list(self.tables)}
+        (folder / "_audit.json").write_text(json.dumps(meta, indent=2, ensure_ascii=False), encoding="utf-8")
+        return folder
+
     def input_hashes(self) -> dict[str, str]:
         """sha256 of audit.yaml and every input file (for the run manifest)."""
         files = {"audit.yaml": self.dir / "audit.yaml", **{k: v for k, v in self.files.items()}}
@@ -125,11 +151,24 @@ def resolve_client(client: str | Path) -> Path:
     return paths.client_dir(str(client))
 
 
-def load_audit(client: str | Path = DEMO_CLIENT) -> Audit:
+def wave_dir(folder: Path, wave: str) -> Path:
+    """``<client folder>/waves/<wave>``: where a wave's input files live (same names as in audit.yaml)."""
+    if not isinstance(wave, str) or not _WAVE_RE.fullmatch(wave):
+        raise CxauditError(f"wave name {wave!r} is not allowed: use letters, digits, '.', '-' or '_'")
+    path = folder / "waves" / wave
+    if not path.is_dir():
+        known = sorted(p.name for p in (folder / "waves").glob("*") if p.is_dir()) if (folder / "waves").is_dir() else []
+        raise CxauditError(f"{folder / 'waves'}: no wave {wave!r}"
+                           + (f"; waves found: {', '.join(known)}" if known else "; no waves/ folder"))
+    return path
+
+
+def load_audit(client: str | Path = DEMO_CLIENT, *, wave: str | None = None) -> Audit:
     """Read ``audit.yaml`` and every configured input; validate; build the exclusion log.
 
-    ``client`` is a client name under ``data/`` or a folder path. The demo client is generated on
-    first use, so notebooks run out of the box.
+    ``client`` is a client name under ``data/`` or a folder path. With ``wave``, the input files are
+    read from ``<client>/waves/<wave>/`` (the same file names as in the shared ``audit.yaml``).
+    The demo client is made by ``cxaudit demo`` (or on first use by :func:`cxaudit.start`).
 
     Raises
     ------
@@ -137,18 +176,17 @@ def load_audit(client: str | Path = DEMO_CLIENT) -> Audit:
         With the file, key/column and row named.
     """
     folder = resolve_client(client)
-    if str(client) == DEMO_CLIENT and not (folder / "audit.yaml").exists():
-        from .demo import generate_demo
-
-        print(f"cxaudit: {folder} not found, generating the demo client", file=sys.stderr)
-        generate_demo(folder)
-    config = load_config(folder / "audit.yaml")
+    if not (folder / "audit.yaml").is_file():
+        hint = "run `cxaudit demo`" if str(client) == DEMO_CLIENT else f"run `cxaudit new {folder.name}`"
+        raise CxauditError(f"{folder / 'audit.yaml'} not found; {hint}")
+    source = wave_dir(folder, wave) if wave is not None else folder
+    config = load_config(folder / "audit.yaml", inputs_dir=source)
     tables: dict[str, pd.DataFrame] = {}
     logs: list[pd.DataFrame] = []
     rows_in: dict[str, int] = {}
     files: dict[str, Path] = {}
     for name, spec in config.inputs.items():
-        path = folder / spec.file
+        path = source / spec.file
         raw = read_table(path, spec)
         kept, log = conform(name, raw, spec, config)
         tables[name], rows_in[name], files[name] = kept, len(raw.frame), path
@@ -156,4 +194,15 @@ def load_audit(client: str | Path = DEMO_CLIENT) -> Audit:
     log = pd.concat(logs, ignore_index=True) if logs else pd.DataFrame(columns=LOG_COLUMNS)
     names = {f: Path(f).name for f in log["file"].unique()}  # a few files, possibly millions of log rows
     log["file"] = log["file"].map(names)
-    return Audit(folder, config, tables, log, rows_in, files)
+    return Audit(folder, config, tables, log, rows_in, files, wave)
+
+
+def load_snapshot(folder: Path) -> Audit:
+    """The :class:`Audit` a run saved with :meth:`Audit.save` (no client file is read or validated)."""
+    folder = Path(folder)
+    meta = json.loads((folder / "_audit.json").read_text(encoding="utf-8"))
+    config = load_config(folder / "_audit.yaml", check_files=False)
+    tables = {name: pd.read_parquet(folder / f"{name}.parquet") for name in meta["tables"]}
+    log = pd.read_parquet(folder / "_log.parquet")
+    return Audit(Path(meta["dir"]), config, tables, log, {k: int(v) for k, v in meta["rows_in"].items()},
+                 {k: Path(v) for k, v in meta["files"].items()}, meta.get("wave"))

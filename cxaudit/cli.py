@@ -162,12 +162,23 @@ def validate(client: str, lang: str | None) -> None:
               help="seconds allowed per notebook cell")
 @click.option("--edition", type=click.Choice(EDITION_CHOICES), default="full", show_default=True,
               help=EDITION_HELP)
+@click.option("--wave", default=None, help="run the wave whose files are in data/CLIENT/waves/WAVE/")
 @_known_errors
-def run(client: str, lang: str | None, jobs: int, formats: str, timeout: int, edition: str) -> None:
+def run(client: str, lang: str | None, jobs: int, formats: str, timeout: int, edition: str,
+        wave: str | None) -> None:
     """Run the audit notebooks for CLIENT and render reports/CLIENT/<run-id>/report.*"""
     from .runner import run_audit
 
-    result = run_audit(client, lang=lang, jobs=jobs, formats=_formats(formats), timeout=timeout, editions=edition)
+    if client == "demo" and not (paths.client_dir(client) / "audit.yaml").is_file():
+        from .demo import generate_demo
+
+        click.echo(f"generating the demo client into {generate_demo(paths.client_dir(client))}", err=True)
+    try:
+        result = run_audit(client, lang=lang, jobs=jobs, formats=_formats(formats), timeout=timeout,
+                           editions=edition, wave=wave)
+    except KeyboardInterrupt:
+        click.echo("cxaudit: error: run interrupted; its folder is marked interrupted", err=True)
+        sys.exit(130)
     for kind, path in result.outputs.items():
         click.echo(f"{kind}: {path}")
 
@@ -196,11 +207,19 @@ def list_clients() -> None:
     clients = sorted(p.name for p in root.glob("*") if (p / "audit.yaml").is_file()) if root.is_dir() else []
     if not clients:
         click.echo(f"no clients in {root} (create one with `cxaudit new NAME` or `cxaudit demo`)")
+    from .runner import run_status
+
     for c in clients:
         runs_dir = paths.reports_root() / c
-        runs = sorted(p.name for p in runs_dir.glob("*") if (p / "manifest.json").is_file()) if runs_dir.is_dir() else []
-        last = runs[-1] if runs else "no runs yet"
-        click.echo(f"{c:<20} {len(runs):>3} run(s)  last: {last}")
+        runs = sorted(p for p in runs_dir.glob("*") if p.is_dir() and p.name != "interactive") \
+            if runs_dir.is_dir() else []
+        if not runs:
+            click.echo(f"{c:<20}   0 run(s)")
+            continue
+        statuses = [run_status(p) for p in runs]
+        counts = ", ".join(f"{statuses.count(s)} {s}" for s in ("complete", "failed", "interrupted", "running")
+                           if statuses.count(s))
+        click.echo(f"{c:<20} {len(runs):>3} run(s) ({counts})  last: {runs[-1].name} ({statuses[-1]})")
 
 
 

@@ -21,7 +21,6 @@ import datetime as _dt
 from pathlib import Path
 from typing import Any, Literal
 
-import yaml
 from pydantic import (
     BaseModel,
     ConfigDict,
@@ -46,6 +45,11 @@ __all__ = [
     "QualityRules",
     "Weighting",
     "TicketRules",
+    "Outcome",
+    "Fieldwork",
+    "Band",
+    "ChurnSettings",
+    "check_date_format",
     "load_config",
 ]
 
@@ -62,7 +66,7 @@ STAGES: tuple[str, ...] = (
     "loyalty",
 )
 LANGUAGES: tuple[str, ...] = ("en", "ru", "pl")
-TABLES: tuple[str, ...] = ("responses", "touchpoints", "customers", "tickets", "employees", "kpis")
+TABLES: tuple[str, ...] = ("responses", "touchpoints", "customers", "tickets", "employees", "kpis", "events")
 EXCLUSION_RULES: tuple[str, ...] = (
     "missing_required",
     "invalid_value",
@@ -84,7 +88,7 @@ EXCLUSION_RULES: tuple[str, ...] = (
     "oversized_value",
 )
 #: Input formats a reader exists for (``auto`` detects from the file's content and suffix).
-INPUT_FORMATS: tuple[str, ...] = ("auto", "csv", "xlsx", "parquet", "qualtrics", "surveymonkey", "sav")
+INPUT_FORMATS: tuple[str, ...] = ("auto", "csv", "xlsx", "parquet", "qualtrics", "surveymonkey", "sav", "xes")
 
 
 class _Strict(BaseModel):
@@ -95,6 +99,7 @@ class Branding(_Strict):
     primary_color: str = "#1f3b5c"
     accent_color: str = "#d9822b"
     logo: str | None = Field(None, description="image file inside the client folder")
+    pptx_template: str | None = Field(None, description=".pptx file inside the client folder whose master the deck uses")
 
     @field_validator("primary_color", "accent_color")
     @classmethod
@@ -123,6 +128,18 @@ class Scale(_Strict):
         description="answer label -> scale point, e.g. {'Top notch': 5}; checked before the built-in maps",
     )
     builtin_labels: bool = Field(True, description="recode common en/ru/pl scale labels (cxaudit.io.labels)")
+    na_codes: list[str] = Field(
+        default_factory=list,
+        description="answers that mean 'not applicable / no answer' (0, 99, 'N/A', ...): the cell becomes missing",
+    )
+
+    @field_validator("na_codes", mode="before")
+    @classmethod
+    def _codes_as_text(cls, v: Any) -> Any:
+        """``na_codes: [0, 99, N/A]``: numbers and words are matched as the text of a cell."""
+        if isinstance(v, str | int | float):
+            v = [v]
+        return [_yaml_text(x) for x in v] if isinstance(v, list) else v
 
     @model_validator(mode="after")
     def _order(self) -> Scale:
@@ -147,7 +164,7 @@ class Scales(_Strict):
 
 class InputSpec(_Strict):
     file: str
-    format: Literal["auto", "csv", "xlsx", "parquet", "qualtrics", "surveymonkey", "sav"] = "auto"
+    format: Literal["auto", "csv", "xlsx", "parquet", "qualtrics", "surveymonkey", "sav", "xes"] = "auto"
     sheet: str | int | None = None
     header_row: StrictInt | Literal["auto"] = Field(
         1, description="1-based row that holds the column names, or 'auto' to find it (Excel title rows)"
@@ -157,6 +174,11 @@ class InputSpec(_Strict):
     columns: dict[str, str] = Field(default_factory=dict, description="canonical name -> column in the file")
     date_format: str | None = None
     decimal: Literal[".", ","] | None = Field(None, description="decimal mark; None = detect from the file")
+
+    @field_validator("date_format")
+    @classmethod
+    def _date_format(cls, v: str | None) -> str | None:
+        return check_date_format(v)
 
     @field_validator("header_row")
     @classmethod
@@ -168,8 +190,12 @@ class InputSpec(_Strict):
 
 class QualityRules(_Strict):
     exclude: list[str] = Field(
-        default_factory=lambda: ["missing_required", "invalid_date", "out_of_range", "duplicate_id", "speeder"]
+        default_factory=lambda: ["missing_required", "invalid_date", "duplicate_id", "speeder"],
+        description="rules whose rows are excluded; 'out_of_range' here excludes the whole response "
+                    "(by default only the off-scale cell becomes missing, and is logged)",
     )
+    max_excluded_share: float = Field(
+        0.5, ge=0, le=1, description="a table with a larger share of its rows excluded stops the run (exit 3)")
     speeder_fraction: float = Field(1 / 3, gt=0, lt=1)
     straightliner_min_items: StrictInt = Field(5, ge=2)
     straightliner_max_sd: float = Field(
@@ -206,6 +232,20 @@ class Economics(_Strict):
     move_shares: list[float] = Field(
         default_factory=lambda: [0.10, 0.25, 0.50], description="shares of detractors moved in the what-if table"
     )
+    costs: dict[Literal["low", "medium", "high"], float] = Field(
+        default_factory=dict,
+        description="cost of one recommendation per effort level, in the client's currency "
+                    "(cxaudit.business_case; a recommendation's own cost: recommendations.overrides.<rule>.cost)",
+    )
+    plan_start: _dt.date | None = Field(None, description="start of the TO-BE plan (default: the report date)")
+
+    @field_validator("costs")
+    @classmethod
+    def _costs(cls, v: dict[str, float]) -> dict[str, float]:
+        bad = [k for k, c in v.items() if not c >= 0]
+        if bad:
+            raise ValueError(f"expected a cost of 0 or more for {', '.join(bad)}")
+        return v
 
 
 class Weighting(_Strict):
@@ -259,6 +299,7 @@ class RecommendationOverride(_Strict):
     effort: Literal["low", "medium", "high"] | None = None
     horizon: Literal["0-3", "3-6", "6-12"] | None = None
     impact_nps: float | None = Field(None, ge=0, le=100, description="replaces the estimated NPS impact")
+    cost: float | None = Field(None, ge=0, description="the change's cost in the client's currency")
 
 
 class Recommendations(_Strict):
@@ -268,6 +309,126 @@ class Recommendations(_Strict):
     rules: list[dict[str, Any]] = Field(default_factory=list, description="extra rules, same format as rules.yaml")
     overrides: dict[str, RecommendationOverride] = Field(default_factory=dict, description="rule id -> changes")
     assumptions: dict[str, float] = Field(default_factory=dict, description="assumption name -> value")
+
+
+#: ``date_format`` words for numeric date cells (cxaudit.schema.parse_dates).
+DATE_FORMAT_WORDS: tuple[str, ...] = ("unix_s", "unix_ms", "excel")
+
+
+def check_date_format(v: str | None) -> str | None:
+    """A ``date_format`` as :func:`cxaudit.schema.parse_dates` takes it, or a ``ValueError`` in one line.
+
+    Accepted: a ``strftime`` pattern with at least a day, month or year directive (``%d.%m.%Y``),
+    ``unix_s`` (also ``%s`` / ``unix``: seconds since 1970-01-01 UTC), ``unix_ms`` or ``excel`` (serial
+    day numbers of the 1900 date system).
+
+    Examples
+    --------
+    >>> check_date_format("%s"), check_date_format("%d.%m.%Y")
+    ('unix_s', '%d.%m.%Y')
+    >>> check_date_format("DD.MM.YYYY")
+    Traceback (most recent call last):
+    ...
+    ValueError: 'DD.MM.YYYY' is not a date format: write it with % codes (DD.MM.YYYY is %d.%m.%Y), or use unix_s, unix_ms or excel
+    """
+    if v is None:
+        return None
+    word = v.strip().lower()
+    if word in ("%s", "unix", "unix_s", "epoch"):
+        return "unix_s"
+    if word in ("unix_ms", "%ms", "epoch_ms"):
+        return "unix_ms"
+    if word in ("excel", "excel_serial"):
+        return "excel"
+    hint = "write it with % codes (DD.MM.YYYY is %d.%m.%Y), or use unix_s, unix_ms or excel"
+    import re
+
+    codes = set(re.findall(r"%[-#]?([A-Za-z])", v))
+    if not codes & set("dmYyjbBUWGVFx"):
+        raise ValueError(f"{v!r} is not a date format: {hint}")
+    sample = _dt.datetime(2024, 3, 17, 13, 5, 9)
+    try:
+        text = sample.strftime(v)
+        _dt.datetime.strptime(text, v)
+    except (ValueError, TypeError) as exc:
+        raise ValueError(f"{v!r} is not a usable date format ({exc}): {hint}") from None
+    return v
+
+
+class Fieldwork(_Strict):
+    """When a one-off survey was in the field: its responses need no date column."""
+
+    start: _dt.date
+    end: _dt.date
+
+    @model_validator(mode="after")
+    def _order(self) -> Fieldwork:
+        if self.end < self.start:
+            raise ValueError(f"end ({self.end}) is before start ({self.start})")
+        return self
+
+
+class Outcome(_Strict):
+    """The survey outcome that drivers, pain points, theme comparisons, rules and targets explain.
+
+    ``kind`` ``auto``: ``nps`` for the ``nps`` column, ``binary`` when ``positive`` is given, else a rated
+    column on ``scale`` (its top box counts as the good outcome).
+    """
+
+    column: str
+    kind: Literal["auto", "nps", "scale", "binary"] = "auto"
+    scale: Literal["nps", "csat", "ces", "touchpoint"] | None = Field(
+        None, description="the scale of a rated outcome (default: csat for 'csat', ces for 'ces', else touchpoint)")
+    positive: list[str] = Field(default_factory=list, description="binary outcome: the values that count as good")
+    label: str | None = Field(None, description="the outcome's name in the report (default: from the catalog)")
+
+    @field_validator("positive", mode="before")
+    @classmethod
+    def _text(cls, v: Any) -> Any:
+        if isinstance(v, str | int | float | bool):
+            v = [v]
+        return [_yaml_text(x) for x in v] if isinstance(v, list) else v
+
+    @property
+    def resolved_kind(self) -> str:
+        if self.kind != "auto":
+            return self.kind
+        if self.column == "nps":
+            return "nps"
+        return "binary" if self.positive else "scale"
+
+    @property
+    def resolved_scale(self) -> str:
+        if self.scale:
+            return self.scale
+        return self.column if self.column in ("nps", "csat", "ces") else "touchpoint"
+
+
+class Band(_Strict):
+    """``bands.<name>``: a number cut into ordered bands, e.g. tenure months -> 0-12, 12-24, ..."""
+
+    source: str = Field(..., description="the numeric column that is banded")
+    edges: list[float] = Field(..., min_length=2, description="band limits, increasing; a band is [lower, upper)")
+    labels: list[str] | None = Field(None, description="one name per band (default: 'lower-upper')")
+
+    @model_validator(mode="after")
+    def _check(self) -> Band:
+        if any(b <= a for a, b in zip(self.edges, self.edges[1:])):
+            raise ValueError(f"edges must increase, got {self.edges}")
+        if self.labels is not None and len(self.labels) != len(self.edges) - 1:
+            raise ValueError(f"expected {len(self.edges) - 1} labels for {len(self.edges)} edges, got {len(self.labels)}")
+        return self
+
+
+class ChurnSettings(_Strict):
+    """The churn section's time basis and model (cxaudit.churn.time_basis, cxaudit.churn.model_spec)."""
+
+    as_of: _dt.date | None = Field(None, description="the date the customer list was extracted (end of observation)")
+    observation_months: float | None = Field(
+        None, gt=0, description="months the churn flag covers (customers who left within this many months of as_of)")
+    covariates: list[str] | None = Field(None, description="numeric customer columns in the churn models")
+    segments: list[str] | None = Field(None, description="categorical customer columns in the churn models "
+                                                         "(default: the segments that are customer columns)")
 
 
 class AuditConfig(_Strict):
@@ -293,7 +454,38 @@ class AuditConfig(_Strict):
     inputs: dict[str, InputSpec]
     tickets: TicketRules = TicketRules()
     recommendations: Recommendations = Recommendations()
+    outcome: Outcome | None = Field(None, description="the survey outcome (default: NPS when answered, else CSAT)")
+    fieldwork: Fieldwork | None = Field(None, description="a one-off survey's field period (responses need no date)")
+    bands: dict[str, Band] = Field(default_factory=dict, description="new column -> number cut into ordered bands")
+    categories: dict[str, list[str]] = Field(
+        default_factory=dict, description="column -> its values in the order the report and models use")
+    reference: dict[str, str] = Field(default_factory=dict, description="column -> reference level in the models")
+    churn: ChurnSettings = ChurnSettings()
     seed: StrictInt = 20261124
+
+    def level_order(self, column: str) -> list[str] | None:
+        """The declared order of a column's values: ``categories.<column>``, else the labels of the band
+        ``bands.<column>`` in band order; None when nothing is declared."""
+        if column in self.categories:
+            return list(self.categories[column])
+        if column in self.bands:
+            from .schema import band_labels
+
+            return band_labels(self.bands[column])
+        return None
+
+    @field_validator("outcome", mode="before")
+    @classmethod
+    def _outcome_short(cls, v: Any) -> Any:
+        """``outcome: csat`` is ``outcome: {column: csat}``."""
+        return {"column": v} if isinstance(v, str) else v
+
+    @field_validator("categories", "reference", mode="before")
+    @classmethod
+    def _levels_as_text(cls, v: Any) -> Any:
+        if not isinstance(v, dict):
+            return v
+        return {str(k): ([_yaml_text(x) for x in m] if isinstance(m, list) else _yaml_text(m)) for k, m in v.items()}
 
     @model_validator(mode="after")
     def _touchpoint_stages(self) -> AuditConfig:
@@ -328,8 +520,8 @@ class AuditConfig(_Strict):
         unknown = sorted(set(v) - set(TABLES))
         if unknown:
             raise ValueError(f"unknown table(s) {unknown}; known tables: {', '.join(TABLES)}")
-        if "responses" not in v:
-            raise ValueError("the 'responses' table is required")
+        if not v:
+            raise ValueError("no input table: give at least one of " + ", ".join(TABLES))
         return v
 
 
@@ -389,22 +581,11 @@ def _explain(err: dict[str, Any]) -> str:
     return msg.removeprefix("Value error, ")
 
 
-class _UniqueKeyLoader(yaml.SafeLoader):
-    """A safe loader that refuses a key given twice in one mapping (PyYAML keeps the last silently)."""
-
-    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
-        seen: set[Any] = set()
-        for key_node, _ in node.value:
-            key = self.construct_object(key_node, deep=deep)
-            if key in seen:
-                raise yaml.constructor.ConstructorError(
-                    None, None, f"key {key!r} appears twice in one mapping", key_node.start_mark)
-            seen.add(key)
-        return super().construct_mapping(node, deep=deep)
-
-
-def load_config(path: str | Path) -> AuditConfig:
+def load_config(path: str | Path, *, inputs_dir: str | Path | None = None, check_files: bool = True) -> AuditConfig:
     """Read and validate an ``audit.yaml``; check that every input file exists beside it.
+
+    ``inputs_dir``: where the input files are, when not beside it (a wave's folder). ``check_files=False``
+    checks no file (a run's saved copy of the config, whose inputs were checked when the run started).
 
     Raises
     ------
@@ -416,14 +597,9 @@ def load_config(path: str | Path) -> AuditConfig:
     shown = str(path)
     if not path.is_file():
         raise ConfigError(shown, "", "file not found (create it with `cxaudit new CLIENT`)")
-    try:
-        raw = yaml.load(path.read_text(encoding="utf-8"), Loader=_UniqueKeyLoader)  # noqa: S506 (safe loader)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
-        raise ConfigError(shown, "", f"not valid YAML{where}: {getattr(exc, 'problem', exc)}") from None
-    except UnicodeDecodeError:
-        raise ConfigError(shown, "", "not UTF-8 text") from None
+    from .safeyaml import load_yaml  # size cap, no aliases, no duplicate keys
+
+    raw = load_yaml(path, file=shown)
     if not isinstance(raw, dict):
         raise ConfigError(shown, "", "expected a mapping of keys at the top level")
     try:
@@ -442,10 +618,21 @@ def load_config(path: str | Path) -> AuditConfig:
         if more:
             problem += f" (+{more} more problem{'s' if more > 1 else ''})"
         raise ConfigError(shown, key, problem) from None
+    if not check_files:
+        return cfg
+    source = Path(inputs_dir) if inputs_dir is not None else path.parent
+    from .paths import client_file  # inside the client folder, no symbolic links
+
     for table, spec in cfg.inputs.items():
-        if not (path.parent / spec.file).is_file():
-            raise ConfigError(shown, f"inputs.{table}.file", f"file {spec.file!r} not found in {path.parent}")
+        if not client_file(source, spec.file, file=shown, key=f"inputs.{table}.file").is_file():
+            raise ConfigError(shown, f"inputs.{table}.file", f"file {spec.file!r} not found in {source}")
     logo = cfg.client.branding.logo
-    if logo and not (path.parent / logo).is_file():
+    if logo and not client_file(path.parent, logo, file=shown, key="client.branding.logo").is_file():
         raise ConfigError(shown, "client.branding.logo", f"file {logo!r} not found in {path.parent}")
+    rules_file = cfg.recommendations.rules_file
+    if rules_file and not client_file(path.parent, rules_file, file=shown, key="recommendations.rules_file").is_file():
+        raise ConfigError(shown, "recommendations.rules_file", f"file {rules_file!r} not found in {path.parent}")
+    deck = cfg.client.branding.pptx_template
+    if deck and not client_file(path.parent, deck, file=shown, key="client.branding.pptx_template").is_file():
+        raise ConfigError(shown, "client.branding.pptx_template", f"file {deck!r} not found in {path.parent}")
     return cfg

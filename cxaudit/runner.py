@@ -7,13 +7,17 @@ Layout of a run (DESIGN.md)::
       findings/NN_name.json     findings per notebook; findings.json has them all
       artifacts/                tables and figures notebooks saved
       report.html report.pdf    the full report (report-brief.html / .pdf: the brief edition)
-      manifest.json             inputs' sha256, parameters, versions, timings, status per notebook
+      tables/                   the conformed input tables (Parquet) and the exclusion log, written once
+      manifest.json             status (running / complete / failed / interrupted), inputs' sha256,
+                                parameters, versions, timings, status per notebook
       log.txt
 
-Notebooks ``01``–``06`` only read the client's data, so they run in parallel (``jobs``); the TO-BE
-notebook (the last one) reads their findings and runs after them. A failing notebook stops the chain
-with a :class:`~cxaudit.errors.NotebookError` naming the notebook and the cell; the executed
-notebook and everything finished so far stay on disk. :func:`render_run` renders the report of a
+The data is read and validated once, here, and saved to ``tables/``; every notebook reads it from
+there. Sections are scheduled from the registry (:mod:`cxaudit.sections`): independent ones run in
+parallel (``jobs``), each as soon as everything in its ``depends_on`` has finished (TO-BE after the
+AS-IS sections whose findings it reads). A failing notebook stops the chain with a
+:class:`~cxaudit.errors.NotebookError` naming the notebook and the cell; the executed notebook and
+everything finished so far stay on disk. Pool workers and their kernels die with the runner. :func:`render_run` renders the report of a
 finished run again (another edition or format) without executing any notebook.
 """
 
@@ -24,10 +28,14 @@ import hashlib
 import json
 import os
 import platform
+import re
+import signal
+import socket
 import sys
+import threading
 import time
-from collections.abc import Callable, Sequence
-from concurrent.futures import ProcessPoolExecutor, as_completed
+from collections.abc import Callable, Mapping, Sequence
+from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from dataclasses import dataclass, field
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
@@ -37,8 +45,14 @@ from . import paths
 from .audit import load_audit
 from .errors import CxauditError, NotebookError
 from .findings import read_findings
+from .sections import SECTIONS, Section, report_order, topological
 
-__all__ = ["RunResult", "run_audit", "render_run", "chain", "edition_list", "DEFAULT_TIMEOUT"]
+__all__ = ["RunResult", "run_audit", "render_run", "plan", "run_status", "edition_list", "DEFAULT_TIMEOUT",
+           "STATUSES"]
+
+#: What ``manifest.json``'s ``status`` can say. A run killed outright (kill -9, power loss) cannot write
+#: "interrupted" itself: :func:`run_status` reports a "running" run whose process is gone as interrupted.
+STATUSES = ("running", "complete", "failed", "interrupted")
 
 DEFAULT_TIMEOUT = 600  # seconds per cell; papermill's own default is to wait forever
 _VERSIONED = ("cxaudit", "pandas", "numpy", "scipy", "statsmodels", "pingouin", "seaborn", "matplotlib",
@@ -54,12 +68,31 @@ class RunResult:
     manifest: dict[str, Any] = field(default_factory=dict)
 
 
-def chain(notebooks_dir: Path = paths.NOTEBOOKS_DIR) -> tuple[list[Path], list[Path]]:
-    """(independent notebooks, final notebooks): ``NN_*.ipynb`` sorted; the last one runs alone."""
-    nbs = sorted(p for p in notebooks_dir.glob("[0-9][0-9]_*.ipynb"))
-    if not nbs:
-        raise CxauditError(f"no notebooks found in {notebooks_dir}")
-    return nbs[:-1], nbs[-1:]
+def plan(notebooks_dir: Path | None = None, registry: Mapping[str, Section] | None = None) -> list[Section]:
+    """The sections of a run, dependencies first: every registered section whose notebook is in
+    ``notebooks_dir`` (default: the package's notebooks).
+
+    Raises
+    ------
+    CxauditError
+        If a numbered notebook (``NN_*.ipynb``) there is not in the registry (it would otherwise run in
+        an order nobody declared), or if there is no notebook at all.
+    """
+    reg = SECTIONS if registry is None else registry
+    nb_dir = notebooks_dir or paths.NOTEBOOKS_DIR
+    files = {p.name for p in nb_dir.glob("*.ipynb")}
+    declared = {s.notebook for s in reg.values()}
+    unknown = sorted(f for f in files if _NUMBERED.match(f) and f not in declared)
+    if unknown:
+        raise CxauditError(f"{nb_dir}: notebook(s) {', '.join(unknown)} not in the section registry; "
+                           "declare each with a Section in cxaudit/sections.py")
+    present = [s for s in reg.values() if s.notebook in files]
+    if not present:
+        raise CxauditError(f"no notebooks found in {nb_dir}")
+    return topological(present)
+
+
+_NUMBERED = re.compile(r"^\d\d_.*\.ipynb$")
 
 
 def _versions() -> dict[str, str]:
@@ -148,8 +181,17 @@ def _output_key(edition: str, fmt: str) -> str:
     return fmt if edition == "full" else f"{edition}-{fmt}"
 
 
+def report_notebooks(run_dir: Path, registry: Mapping[str, Section] | None = None) -> list[Path]:
+    """The executed notebooks of a run in report order (the registry's ``order``; any other after them)."""
+    reg = SECTIONS if registry is None else registry
+    rank = {s.notebook: i for i, s in enumerate(report_order(reg.values()))}
+    nbs = [p for p in (run_dir / "notebooks").glob("*.ipynb")]
+    return sorted(nbs, key=lambda p: (rank.get(p.name, len(rank)), p.name))
+
+
 def _render(run_dir: Path, context: dict[str, Any], *, editions: Sequence[str], formats: Sequence[str],
-            client_dir: Path | None, config: Any = None) -> tuple[dict[str, Path], dict[str, float]]:
+            client_dir: Path | None, config: Any = None,
+            registry: Mapping[str, Section] | None = None) -> tuple[dict[str, Path], dict[str, float]]:
     """Every edition of the report of ``run_dir``; ``context`` is the manifest's ``report_context``,
     ``config`` the client's :class:`~cxaudit.config.AuditConfig` (branding and logo)."""
     from .report import build_report
@@ -166,7 +208,7 @@ def _render(run_dir: Path, context: dict[str, Any], *, editions: Sequence[str], 
             logo_path=logo, period=(dt.date.fromisoformat(period[0]), dt.date.fromisoformat(period[1]))
             if period else None, run_id=context["run_id"],
             report_date=dt.date.fromisoformat(context["report_date"]), formats=formats, client_dir=client_dir,
-            notebooks=sorted((run_dir / "notebooks").glob("*.ipynb")), edition=edition,
+            notebooks=report_notebooks(run_dir, registry), edition=edition,
         )
         seconds[edition] = round(time.perf_counter() - t0, 3)
         outputs.update({_output_key(edition, k): v for k, v in written.items()})
@@ -176,6 +218,111 @@ def _render(run_dir: Path, context: dict[str, Any], *, editions: Sequence[str], 
 def _run_id(hashes: dict[str, str], params: dict[str, Any], now: dt.datetime) -> str:
     h = hashlib.sha256(json.dumps([hashes, params], sort_keys=True).encode()).hexdigest()[:8]
     return f"{now:%Y%m%dT%H%M%SZ}-{h}"
+
+
+def _new_run_dir(root: Path, run_id: str) -> Path:
+    """Create the run folder atomically; a folder already there (a concurrent run with the same inputs
+    in the same second, or a leftover) is never reused: the id gets a ``-2``, ``-3``, … suffix."""
+    try:
+        root.mkdir(parents=True, exist_ok=True)
+        for k in range(1, 1000):
+            candidate = root / (run_id if k == 1 else f"{run_id}-{k}")
+            try:
+                candidate.mkdir()
+            except FileExistsError:
+                continue
+            return candidate
+    except PermissionError as exc:
+        raise CxauditError(f"{root}: cannot write the run folder ({exc.strerror.lower()}); "
+                           "check the permissions of reports/ or set CXAUDIT_HOME") from None
+    raise CxauditError(f"{root}: 999 runs named {run_id}; remove old run folders")
+
+
+def _worker_init(parent_pid: int) -> None:
+    """A pool worker dies with the runner: the kernel's parent-death signal, and a check that the
+    runner is still its parent (it may have died before the signal was armed). Kernels started by the
+    worker exit when it does (ipykernel polls its parent, ``JPY_PARENT_PID``)."""
+    if sys.platform.startswith("linux"):
+        import ctypes
+
+        libc = ctypes.CDLL(None, use_errno=True)
+        pr_set_pdeathsig = 1
+        libc.prctl(pr_set_pdeathsig, signal.SIGKILL, 0, 0, 0)
+    if os.getppid() != parent_pid:
+        os._exit(1)
+
+
+class _Interrupted(Exception):
+    """SIGTERM / SIGINT during a run."""
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def run_status(run_dir: Path) -> str:
+    """A run's status: ``running``, ``complete``, ``failed`` or ``interrupted`` (see :data:`STATUSES`).
+
+    A manifest that still says "running" while the process that wrote it is gone (same host) was
+    killed outright: interrupted. A folder without a manifest is a run that died before writing one.
+    Runs from before statuses were recorded say ``ok``, read as complete.
+    """
+    mf = Path(run_dir) / "manifest.json"
+    if not mf.is_file():
+        return "interrupted"
+    try:
+        manifest = json.loads(mf.read_text(encoding="utf-8"))
+    except (json.JSONDecodeError, UnicodeDecodeError):
+        return "interrupted"
+    status = manifest.get("status", "interrupted")
+    if status == "ok":
+        return "complete"
+    if status == "running":
+        proc = manifest.get("process", {})
+        if proc.get("host") == socket.gethostname() and not _pid_alive(int(proc.get("pid", 0)) or -1):
+            return "interrupted"
+    return status if status in STATUSES else "interrupted"
+
+
+def _schedule(sections: list[Section], submit: Callable[[Section], Future], jobs: int,
+              done_cb: Callable[[dict[str, Any]], None]) -> list[dict[str, Any]]:
+    """Run ``sections`` (dependencies first) with at most ``jobs`` at a time: a section is submitted as
+    soon as everything it depends on has finished. After a failure nothing new starts; running ones
+    finish. Returns the records of the sections that ran."""
+    keys = {s.key for s in sections}
+    pending = list(sections)
+    running: dict[Future, Section] = {}
+    ok: set[str] = set()
+    records: list[dict[str, Any]] = []
+    failed = False
+    while pending or running:
+        if not failed:
+            for sec in list(pending):
+                if len(running) >= jobs:
+                    break
+                if all(d in ok or d not in keys for d in sec.depends_on):
+                    pending.remove(sec)
+                    running[submit(sec)] = sec
+        if not running:
+            break
+        finished, _ = wait(running, return_when=FIRST_COMPLETED)
+        for fut in finished:
+            sec = running.pop(fut)
+            rec = fut.result()
+            rec["section"] = sec.key
+            records.append(rec)
+            done_cb(rec)
+            if rec["status"] == "ok":
+                ok.add(sec.key)
+            else:
+                failed = True
+    return records
 
 
 def run_audit(
@@ -188,94 +335,127 @@ def run_audit(
     notebooks_dir: Path | None = None,
     progress: Callable[[str], None] | bool = True,
     editions: str | Sequence[str] = ("full",),
+    wave: str | None = None,
+    registry: Mapping[str, Section] | None = None,
 ) -> RunResult:
-    """Execute the chain for ``client`` into ``reports/<client>/<run-id>/`` and render the report.
+    """Execute the sections for ``client`` into ``reports/<client>/<run-id>/`` and render the report.
 
+    The data is read and validated once, here; the conformed tables and the exclusion log are written
+    to ``<run-id>/tables/`` and every notebook reads them from there. Sections run as the registry
+    (:mod:`cxaudit.sections`) orders them: independent ones in parallel (``jobs``), each after
+    everything in its ``depends_on``. ``wave``: read the inputs of ``data/<client>/waves/<wave>/``.
     ``editions``: ``"full"`` (``report.*``), ``"brief"`` (``report-brief.*``), ``"both"`` or a
     sequence of them; every edition is rendered from the same executed notebooks.
+
+    ``manifest.json`` is written when the run starts (status ``running``) and again when it ends
+    (``complete``, ``failed`` or ``interrupted`` on SIGINT / SIGTERM); see :func:`run_status`.
 
     Raises
     ------
     ConfigError, DataError
         before any notebook runs, if the inputs are bad (validated once up front);
     NotebookError
-        if a notebook fails (the first failing one, in chain order).
+        if a notebook fails (the first failing one, in dependency order).
     """
     paths.client_name(client)
     for fmt in formats:
         if fmt not in ("html", "pdf"):
             raise CxauditError(f"unknown report format {fmt!r}; expected html and/or pdf")
     editions = edition_list(editions)
-    audit = load_audit(client)
+    audit = load_audit(client, wave=wave)
     lang = lang or audit.language
     if lang not in ("en", "ru", "pl"):
         raise CxauditError(f"unknown language {lang!r}; expected en, ru or pl")
     nb_dir = notebooks_dir or paths.NOTEBOOKS_DIR
-    first, last = chain(nb_dir)
+    sections = plan(nb_dir, registry)
 
     started = dt.datetime.now(dt.UTC)
     hashes = audit.input_hashes()
     params_public = {"client": client, "lang": lang, "formats": list(formats), "timeout": timeout,
-                     "editions": list(editions)}
-    run_id = _run_id(hashes, params_public, started)
-    run_dir = paths.client_reports_dir(client) / run_id
-    (run_dir / "notebooks").mkdir(parents=True, exist_ok=False)
+                     "editions": list(editions), **({"wave": wave} if wave is not None else {})}
+    run_dir = _new_run_dir(paths.client_reports_dir(client), _run_id(hashes, params_public, started))
+    run_id = run_dir.name
+    (run_dir / "notebooks").mkdir()
     log = (run_dir / "log.txt").open("a", encoding="utf-8")
 
     def say(msg: str) -> None:
         log.write(f"{dt.datetime.now(dt.UTC):%H:%M:%S} {msg}\n")
         log.flush()
 
-    nb_params = {"client": str(audit.dir), "run_dir": str(run_dir), "lang": lang}
-    records: list[dict[str, Any]] = []
-    bar = None
-    if progress is True:
-        from tqdm.auto import tqdm
-
-        bar = tqdm(total=len(first) + len(last) + 1, desc=f"cxaudit {client}", unit="step",
-                   disable=os.environ.get("CI") == "true" and not sys.stderr.isatty())
-    say(f"run {run_id} of {client}: {len(first) + len(last)} notebooks, jobs={jobs}, lang={lang}")
-
-    def run_phase(nbs: list[Path]) -> list[dict[str, Any]]:
-        out: list[dict[str, Any]] = []
-        workers = max(1, min(jobs, len(nbs)))
-        with ProcessPoolExecutor(max_workers=workers) as pool:
-            futs = {pool.submit(_execute, str(nb), str(run_dir / "notebooks" / nb.name), nb_params, timeout,
-                                str(nb_dir)): nb for nb in nbs}
-            for fut in as_completed(futs):
-                rec = fut.result()
-                out.append(rec)
-                say(f"{rec['notebook']}: {rec['status']} in {rec['seconds']} s")
-                if bar is not None:
-                    bar.set_postfix_str(rec["notebook"])
-                    bar.update(1)
-                elif callable(progress):
-                    progress(f"{rec['notebook']}: {rec['status']}")
-        return sorted(out, key=lambda r: r["notebook"])
-
-    failed: dict[str, Any] | None = None
-    for phase in (first, last):
-        records += run_phase(phase)
-        failed = next((r for r in records if r["status"] != "ok"), None)
-        if failed:
-            break
-
     manifest: dict[str, Any] = {
         "client": client,
         "run_id": run_id,
+        "wave": wave,
         "started_utc": started.isoformat(),
+        "process": {"pid": os.getpid(), "host": socket.gethostname()},
         "parameters": {**params_public, "jobs": jobs},
         "inputs_sha256": hashes,
         "versions": _versions(),
-        "notebooks": records,
+        "sections": [{"key": s.key, "notebook": s.notebook, "depends_on": list(s.depends_on)} for s in sections],
+        "notebooks": [],
         "rows": audit.intake().to_dict("records"),
     }
     result = RunResult(client, run_id, run_dir, manifest=manifest)
 
     def write_manifest(status: str) -> None:
         manifest["status"] = status
-        manifest["finished_utc"] = dt.datetime.now(dt.UTC).isoformat()
-        (run_dir / "manifest.json").write_text(json.dumps(manifest, indent=2, ensure_ascii=False), encoding="utf-8")
+        manifest["finished_utc"] = None if status == "running" else dt.datetime.now(dt.UTC).isoformat()
+        tmp = run_dir / "manifest.json.tmp"
+        tmp.write_text(json.dumps(manifest, indent=2, ensure_ascii=False), encoding="utf-8")
+        tmp.replace(run_dir / "manifest.json")
+
+    write_manifest("running")
+    t0 = time.perf_counter()
+    audit.save(run_dir / "tables")
+    manifest["tables_seconds"] = round(time.perf_counter() - t0, 3)
+    nb_params = {"client": client, "run_dir": str(run_dir), "lang": lang}
+    bar = None
+    if progress is True:
+        from tqdm.auto import tqdm
+
+        bar = tqdm(total=len(sections) + 1, desc=f"cxaudit {client}", unit="step",
+                   disable=os.environ.get("CI") == "true" and not sys.stderr.isatty())
+    say(f"run {run_id} of {client}: {len(sections)} sections, jobs={jobs}, lang={lang}"
+        + (f", wave={wave}" if wave else ""))
+
+    def done(rec: dict[str, Any]) -> None:
+        say(f"{rec['notebook']}: {rec['status']} in {rec['seconds']} s")
+        if bar is not None:
+            bar.set_postfix_str(rec["notebook"])
+            bar.update(1)
+        elif callable(progress):
+            progress(f"{rec['notebook']}: {rec['status']}")
+
+    def on_signal(signum: int, frame: Any) -> None:
+        raise _Interrupted(signal.Signals(signum).name)
+
+    main_thread = threading.current_thread() is threading.main_thread()
+    saved = {sig: signal.signal(sig, on_signal) for sig in (signal.SIGTERM,)} if main_thread else {}
+    pool = ProcessPoolExecutor(max_workers=max(1, jobs), initializer=_worker_init, initargs=(os.getpid(),))
+    try:
+        records = _schedule(
+            sections,
+            lambda sec: pool.submit(_execute, str(nb_dir / sec.notebook), str(run_dir / "notebooks" / sec.notebook),
+                                    nb_params, timeout, str(nb_dir)),
+            max(1, jobs), done)
+        pool.shutdown(wait=True)
+    except (KeyboardInterrupt, _Interrupted) as exc:
+        # Workers and their kernels must not outlive the run (they would keep writing into it).
+        for proc in list(getattr(pool, "_processes", {}).values()):  # no public API for this
+            proc.kill()
+        pool.shutdown(wait=False, cancel_futures=True)
+        manifest["interrupted_by"] = type(exc).__name__ if isinstance(exc, KeyboardInterrupt) else str(exc)
+        write_manifest("interrupted")
+        say(f"INTERRUPTED ({manifest['interrupted_by']})")
+        log.close()
+        raise
+    finally:
+        for sig, handler in saved.items():
+            signal.signal(sig, handler)
+    order = {s.key: i for i, s in enumerate(sections)}
+    records.sort(key=lambda r: order[r["section"]])
+    manifest["notebooks"] = records
+    failed = next((r for r in records if r["status"] != "ok"), None)
 
     if failed:
         if bar is not None:
@@ -290,23 +470,30 @@ def run_audit(
     (run_dir / "findings.json").write_text(
         json.dumps([f.to_dict() for f in findings], indent=2, ensure_ascii=False), encoding="utf-8")
     t0 = time.perf_counter()
-    dates = audit.responses["date"].dropna()
-    period = (dates.min().date(), dates.max().date()) if len(dates) else None
+    period = data_period(audit)
     # what `cxaudit report` needs to render this run again without reading the data
     manifest["report_context"] = {"client_name": audit.name, "lang": lang, "run_id": run_id,
                                   "report_date": started.date().isoformat(),
                                   "period": [d.isoformat() for d in period] if period else None}
     result.outputs, seconds = _render(run_dir, manifest["report_context"], editions=editions, formats=formats,
-                                      client_dir=audit.dir, config=audit.config)
+                                      client_dir=audit.dir, config=audit.config, registry=registry)
     manifest["report"] = {"seconds": round(time.perf_counter() - t0, 3), "seconds_per_edition": seconds,
                           **{k: str(v.relative_to(run_dir)) for k, v in result.outputs.items()}}
     if bar is not None:
         bar.update(1)
         bar.close()
-    write_manifest("ok")
+    write_manifest("complete")
     say(f"report written: {', '.join(str(p) for p in result.outputs.values())}")
     log.close()
     return result
+
+
+def data_period(audit: Any) -> tuple[dt.date, dt.date] | None:
+    """First and last response date (the cover's data period), or None without dated responses."""
+    if not audit.has("responses") or "date" not in audit.responses:
+        return None
+    dates = audit.responses["date"].dropna()
+    return (dates.min().date(), dates.max().date()) if len(dates) else None
 
 
 def render_run(
@@ -338,7 +525,7 @@ def render_run(
     runs_dir = paths.client_reports_dir(client)
     runs = sorted(p for p in runs_dir.glob("*") if (p / "manifest.json").is_file()) if runs_dir.is_dir() else []
     if run_id is None:
-        ok = [p for p in runs if json.loads((p / "manifest.json").read_text(encoding="utf-8")).get("status") == "ok"]
+        ok = [p for p in runs if run_status(p) == "complete"]
         if not ok:
             raise CxauditError(f"no finished run of {client} in {runs_dir}; run `cxaudit run {client}` first")
         run_dir = ok[-1]
@@ -347,17 +534,17 @@ def render_run(
         if run_dir is None:
             raise CxauditError(f"no run {run_id!r} of {client} in {runs_dir} (see `cxaudit list`)")
     manifest = json.loads((run_dir / "manifest.json").read_text(encoding="utf-8"))
-    if manifest.get("status") != "ok":
-        raise CxauditError(f"run {run_dir.name} of {client} did not finish (status {manifest.get('status')!r}); "
+    if run_status(run_dir) != "complete":
+        raise CxauditError(f"run {run_dir.name} of {client} did not finish (status {run_status(run_dir)!r}); "
                            "nothing to render")
     context = manifest.get("report_context")
     client_dir = paths.client_dir(client)
     if context is None:  # a run made before report_context was recorded
         audit = load_audit(client)
-        dates = audit.responses["date"].dropna()
+        period = data_period(audit)
         context = {"client_name": audit.name, "lang": manifest["parameters"]["lang"], "run_id": run_dir.name,
                    "report_date": manifest["started_utc"][:10],
-                   "period": [dates.min().date().isoformat(), dates.max().date().isoformat()] if len(dates) else None}
+                   "period": [d.isoformat() for d in period] if period else None}
     config = load_config(client_dir / "audit.yaml") if (client_dir / "audit.yaml").is_file() else None
     t0 = time.perf_counter()
     outputs, seconds = _render(run_dir, context, editions=editions, formats=formats,

@@ -8,11 +8,12 @@ Examples
 
 from __future__ import annotations
 
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 
 from . import paths
-from .audit import Audit, load_audit
+from .audit import DEMO_CLIENT, SNAPSHOT_DIR, Audit, load_audit, load_snapshot, resolve_client
 from .findings import FindingSet
 from .plots import set_style
 
@@ -38,10 +39,23 @@ def start(name: str, *, client: str | Path = "demo", run_dir: str | Path | None 
           lang: str | None = None) -> NotebookSession:
     """Load the audit and prepare a notebook's outputs.
 
-    ``run_dir=None`` (an analyst working interactively) writes to ``reports/<client>/interactive``;
-    ``lang=None`` uses the client's language from ``audit.yaml``.
+    In a run (``run_dir`` given by the runner) the tables the runner validated once are read from
+    ``run_dir/tables/``; nothing in the client folder is read again. ``run_dir=None`` (an analyst
+    working interactively) loads and validates the client's files and writes to
+    ``reports/<client>/interactive``; the demo client is generated there on first use, so the
+    notebooks run out of the box. ``lang=None`` uses the client's language from ``audit.yaml``.
     """
-    audit = load_audit(client)
+    snapshot = Path(run_dir) / SNAPSHOT_DIR if run_dir is not None else None
+    if snapshot is not None and (snapshot / "_audit.json").is_file():
+        audit = load_snapshot(snapshot)
+    else:
+        folder = resolve_client(client)
+        if str(client) == DEMO_CLIENT and not (folder / "audit.yaml").exists():
+            from .demo import generate_demo
+
+            print(f"cxaudit: {folder} not found, generating the demo client", file=sys.stderr)
+            generate_demo(folder)
+        audit = load_audit(client)
     lang = lang or audit.language
     if lang not in ("en", "ru", "pl"):
         raise ValueError(f"lang must be en, ru or pl, got {lang!r}")

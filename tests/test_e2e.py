@@ -183,7 +183,7 @@ def test_html_is_self_contained_without_code(run) -> None:
 def test_manifest(run) -> None:
     result, folder = run
     m = json.loads((result.run_dir / "manifest.json").read_text())
-    assert m["status"] == "ok"
+    assert m["status"] == "complete"
     assert m["inputs_sha256"]["responses"] == hashlib.sha256((folder / "responses.csv").read_bytes()).hexdigest()
     assert m["inputs_sha256"]["audit.yaml"] == hashlib.sha256((folder / "audit.yaml").read_bytes()).hexdigest()
     ran = {r["notebook"] for r in m["notebooks"]}

@@ -10,10 +10,19 @@ import pytest
 from click.testing import CliRunner
 from nbformat.v4 import new_code_cell, new_notebook
 
-from cxaudit import paths
+from cxaudit import paths, runner
 from cxaudit.cli import main
-from cxaudit.errors import NotebookError
+from cxaudit.errors import CxauditError, NotebookError
 from cxaudit.runner import run_audit
+from cxaudit.sections import Section
+
+# The toy chain's registry: two independent sections, a final one after both.
+TOY = {s.key: s for s in (
+    Section("ok", "01_ok.ipynb", "toy", "toy", order=1),
+    Section("broken", "02_broken.ipynb", "toy", "toy", order=2),
+    Section("slow", "02_slow.ipynb", "toy", "toy", order=2),
+    Section("final", "07_final.ipynb", "toy", "toy", depends_on=("ok", "broken", "slow"), order=9),
+)}
 
 META = {"kernelspec": {"display_name": "Python 3", "language": "python", "name": "python3"},
         "language_info": {"name": "python"}}
@@ -34,6 +43,7 @@ def chain_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     (folder / "r.csv").write_text("response_id,date,nps\nR1,2025-01-01,9\nR2,2025-01-02,3\n")
     (folder / "audit.yaml").write_text("client: {name: Acme}\ninputs: {responses: {file: r.csv}}\n")
     monkeypatch.setenv("CXAUDIT_HOME", str(home))
+    monkeypatch.setattr(runner, "SECTIONS", TOY)
     nbs = tmp_path / "notebooks"
     nbs.mkdir()
     _nb(nbs / "01_ok.ipynb", "import pathlib\npathlib.Path(run_dir, 'ok.txt').write_text('ran')")
@@ -120,3 +130,199 @@ def test_failure_inside_a_cell_is_not_retried(chain_dir: Path) -> None:
     manifest = json.loads((run_dir / "manifest.json").read_text())
     assert {r["notebook"]: r["kernel_starts"] for r in manifest["notebooks"]} == {
         "01_ok.ipynb": 1, "02_broken.ipynb": 1}
+
+
+# --- the section registry, run status, collisions, workers that die with the runner (issues 12, 15) ---
+
+_FINDING = """import pathlib
+from cxaudit.findings import Finding, write_findings
+d = pathlib.Path(run_dir, 'findings')
+seen = sorted(p.stem for p in d.glob('*.json')) if d.is_dir() else []
+write_findings(run_dir, '{stem}', [Finding('{key}.x', '{key}', 't', 'm', 1.0, 1, evidence={{'seen': seen}})])
+"""
+
+
+def _registry_chain(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> tuple[Path, dict[str, Section]]:
+    home = tmp_path / "home"
+    folder = home / "data" / "acme"
+    folder.mkdir(parents=True)
+    (folder / "r.csv").write_text("response_id,date,nps\nR1,2025-01-01,9\nR2,2025-01-02,3\n")
+    (folder / "audit.yaml").write_text("client: {name: Acme}\ninputs: {responses: {file: r.csv}}\n")
+    monkeypatch.setenv("CXAUDIT_HOME", str(home))
+    nbs = tmp_path / "nbs"
+    nbs.mkdir()
+    # file names say nothing about order: the toy section is numbered after TO-BE on purpose
+    for stem, key in (("01_asis", "asis"), ("07_to_be", "to_be"), ("09_toy", "toy")):
+        _nb(nbs / f"{stem}.ipynb", "import time; time.sleep(0.5)" if key == "asis" else "pass",
+            _FINDING.format(stem=stem, key=key))
+    reg = {s.key: s for s in (
+        Section("asis", "01_asis.ipynb", "toy", "toy", order=10),
+        Section("toy", "09_toy.ipynb", "toy", "toy", depends_on=("asis",), order=20),
+        Section("to_be", "07_to_be.ipynb", "toy", "toy", depends_on=("asis", "toy"), order=100),
+    )}
+    return nbs, reg
+
+
+def test_toy_section_is_scheduled_from_the_registry_and_to_be_sees_its_findings(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    nbs, reg = _registry_chain(tmp_path, monkeypatch)
+    result = run_audit("acme", notebooks_dir=nbs, registry=reg, formats=("html",), progress=False, timeout=60,
+                       jobs=2)
+    findings = {p.stem: json.loads(p.read_text())[0]["evidence"] for p in (result.run_dir / "findings").glob("*.json")}
+    # the toy section started after the AS-IS one, TO-BE after both: it saw their findings on disk
+    assert findings["09_toy"]["seen"] == ["01_asis"]
+    assert findings["07_to_be"]["seen"] == ["01_asis", "09_toy"]
+    m = json.loads((result.run_dir / "manifest.json").read_text())
+    assert [r["section"] for r in m["notebooks"]] == ["asis", "toy", "to_be"]
+    assert m["status"] == "complete"
+    # the report shows sections in registry order, not file order
+    assert [p.name for p in runner.report_notebooks(result.run_dir, reg)] == [
+        "01_asis.ipynb", "09_toy.ipynb", "07_to_be.ipynb"]
+    # the data was validated once and saved for the notebooks
+    assert (result.run_dir / "tables" / "responses.parquet").is_file()
+
+
+def test_a_notebook_missing_from_the_registry_is_an_error(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    nbs, reg = _registry_chain(tmp_path, monkeypatch)
+    _nb(nbs / "08_personas.ipynb", "pass")
+    with pytest.raises(CxauditError, match="08_personas.ipynb not in the section registry"):
+        runner.plan(nbs, reg)
+
+
+def test_run_ids_are_unique_and_an_existing_folder_is_never_reused(tmp_path: Path) -> None:
+    import threading
+
+    root = tmp_path / "runs"
+    (root / "20260101T000000Z-abcd1234").mkdir(parents=True)  # a leftover empty folder
+    made: list[Path] = []
+    threads = [threading.Thread(target=lambda: made.append(runner._new_run_dir(root, "20260101T000000Z-abcd1234")))
+               for _ in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert len({p.name for p in made}) == 8
+    assert "20260101T000000Z-abcd1234" not in {p.name for p in made}
+
+
+def test_unwritable_reports_folder_is_one_line(tmp_path: Path) -> None:
+    import os
+
+    if os.geteuid() == 0:  # root writes anywhere: make the path a file instead
+        (tmp_path / "ro").write_text("")
+        root = tmp_path / "ro" / "runs"
+        with pytest.raises((CxauditError, NotADirectoryError, FileExistsError)):
+            runner._new_run_dir(root, "x")
+        return
+    (tmp_path / "ro").mkdir(mode=0o500)
+    with pytest.raises(CxauditError, match="cannot write the run folder"):
+        runner._new_run_dir(tmp_path / "ro" / "runs", "x")
+
+
+def test_a_running_manifest_whose_process_is_gone_reads_interrupted(tmp_path: Path,
+                                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    import socket
+    import subprocess
+
+    dead = subprocess.Popen(["true"])
+    dead.wait()
+    home = tmp_path / "home"
+    (home / "data" / "acme").mkdir(parents=True)
+    (home / "data" / "acme" / "audit.yaml").write_text("client: {name: Acme}\ninputs: {}\n")
+    monkeypatch.setenv("CXAUDIT_HOME", str(home))
+    runs = home / "reports" / "acme"
+    for name, status, pid in (("20260101T000000Z-a", "complete", 1), ("20260102T000000Z-b", "failed", 1),
+                              ("20260103T000000Z-c", "running", dead.pid)):
+        (runs / name).mkdir(parents=True)
+        (runs / name / "manifest.json").write_text(json.dumps(
+            {"status": status, "process": {"pid": pid, "host": socket.gethostname()}}))
+    (runs / "20260104T000000Z-d").mkdir()  # died before writing a manifest
+    assert [runner.run_status(p) for p in sorted(runs.iterdir())] == [
+        "complete", "failed", "interrupted", "interrupted"]
+    out = CliRunner().invoke(main, ["list"]).output
+    assert "4 run(s) (1 complete, 1 failed, 2 interrupted)" in out and "last: 20260104T000000Z-d (interrupted)" in out
+
+
+_RUN_SCRIPT = """
+import sys
+from cxaudit.runner import run_audit
+from cxaudit.sections import Section
+reg = {{"slow": Section("slow", "01_slow.ipynb", "toy", "toy")}}
+run_audit("acme", notebooks_dir=__import__("pathlib").Path({nbs!r}), registry=reg, formats=("html",),
+          progress=False, timeout=120, jobs=1)
+"""
+
+
+def _start_sleeping_run(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):  # noqa: ANN202
+    import os
+    import subprocess
+    import sys
+    import time
+
+    home = tmp_path / "home"
+    (home / "data" / "acme").mkdir(parents=True)
+    (home / "data" / "acme" / "r.csv").write_text("response_id,date,nps\nR1,2025-01-01,9\n")
+    (home / "data" / "acme" / "audit.yaml").write_text("client: {name: Acme}\ninputs: {responses: {file: r.csv}}\n")
+    nbs = tmp_path / "nbs"
+    nbs.mkdir()
+    pids = tmp_path / "pids.txt"
+    _nb(nbs / "01_slow.ipynb", f"import os, time\nopen({str(pids)!r}, 'w').write(f'{{os.getpid()}} {{os.getppid()}}')\n"
+        "time.sleep(90)")
+    env = {**os.environ, "CXAUDIT_HOME": str(home)}
+    proc = subprocess.Popen([sys.executable, "-c", _RUN_SCRIPT.format(nbs=str(nbs))], env=env,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.time() + 90
+    while not (pids.exists() and pids.read_text().strip()) and time.time() < deadline:
+        time.sleep(0.2)
+    assert pids.exists(), "the notebook never started"
+    kernel, worker = (int(x) for x in pids.read_text().split())
+    return proc, kernel, worker, home
+
+
+def _gone(pid: int, within: float = 15) -> bool:
+    import os
+    import time
+
+    deadline = time.time() + within
+    while time.time() < deadline:
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            return True
+        # a zombie counts as gone: it runs nothing and holds nothing
+        try:
+            if open(f"/proc/{pid}/stat").read().split(")")[1].split()[0] == "Z":
+                return True
+        except FileNotFoundError:
+            return True
+        time.sleep(0.2)
+    return False
+
+
+@pytest.mark.slow
+def test_kill_9_of_the_runner_takes_workers_and_kernels_with_it(tmp_path: Path,
+                                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    import os
+    import signal
+
+    proc, kernel, worker, home = _start_sleeping_run(tmp_path, monkeypatch)
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait()
+    assert _gone(worker), "the pool worker outlived the runner"
+    assert _gone(kernel), "the kernel outlived the runner"
+    run_dir = next((home / "reports" / "acme").iterdir())
+    assert runner.run_status(run_dir) == "interrupted"
+
+
+@pytest.mark.slow
+def test_sigterm_marks_the_run_interrupted(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import os
+    import signal
+
+    proc, kernel, worker, home = _start_sleeping_run(tmp_path, monkeypatch)
+    os.kill(proc.pid, signal.SIGTERM)
+    proc.wait(timeout=30)
+    run_dir = next((home / "reports" / "acme").iterdir())
+    manifest = json.loads((run_dir / "manifest.json").read_text())
+    assert manifest["status"] == "interrupted" and manifest["interrupted_by"] == "SIGTERM"
+    assert _gone(worker) and _gone(kernel)
