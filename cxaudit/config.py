@@ -95,10 +95,24 @@ class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
+class Contact(_Strict):
+    """A person the client can ask about the report (cover page)."""
+
+    name: str = Field(..., min_length=1)
+    role: str | None = None
+    email: str | None = None
+    phone: str | None = None
+
+
 class Branding(_Strict):
     primary_color: str = "#1f3b5c"
     accent_color: str = "#d9822b"
     logo: str | None = Field(None, description="image file inside the client folder")
+    consultancy: str | None = Field(None, description="name of the consultancy that prepared the report (cover)")
+    consultancy_logo: str | None = Field(None, description="the consultancy's logo, an image file inside the client folder")
+    contacts: list[Contact] = Field(default_factory=list, description="people to contact about the report (cover)")
+    confidentiality: str | None = Field(None, description="confidentiality note on the cover (default: the catalog's)")
+    version: str = Field("1.0", min_length=1, description="version of the report shown on the cover")
     pptx_template: str | None = Field(None, description=".pptx file inside the client folder whose master the deck uses")
 
     @field_validator("primary_color", "accent_color")
@@ -431,6 +445,20 @@ class ChurnSettings(_Strict):
                                                          "(default: the segments that are customer columns)")
 
 
+class Personas(_Strict):
+    """Personas from a latent class model (cxaudit.personas): what goes in and how many classes."""
+
+    items: dict[str, str] = Field(
+        default_factory=dict, description="attitude / behaviour response columns -> their wording in the report")
+    use: list[Literal["items", "segments", "channels", "value", "tenure"]] | None = Field(
+        None, description="indicator groups of the model (default: what the data has)")
+    segments: list[str] | None = Field(None, description="segment columns used as indicators (default: segments)")
+    k_min: StrictInt = Field(2, ge=1)
+    k_max: StrictInt = Field(6, ge=2, le=10)
+    min_share: float = Field(0.05, gt=0, lt=0.5, description="smallest class a solution may have (share)")
+    names: dict[str, str] = Field(default_factory=dict, description="persona number ('1', '2', ...) -> its name")
+
+
 class AuditConfig(_Strict):
     client: ClientInfo
     min_base: StrictInt = Field(30, ge=1, description="bases below this are shown but flagged")
@@ -454,6 +482,7 @@ class AuditConfig(_Strict):
     inputs: dict[str, InputSpec]
     tickets: TicketRules = TicketRules()
     recommendations: Recommendations = Recommendations()
+    personas: Personas = Personas()
     outcome: Outcome | None = Field(None, description="the survey outcome (default: NPS when answered, else CSAT)")
     fieldwork: Fieldwork | None = Field(None, description="a one-off survey's field period (responses need no date)")
     bands: dict[str, Band] = Field(default_factory=dict, description="new column -> number cut into ordered bands")

@@ -61,6 +61,13 @@ __all__ = [
     "parse_numbers",
     "parse_dates",
     "input_info",
+    "na_code_mask",
+    "check_intake",
+    "check_named_columns",
+    "closest_columns",
+    "apply_variables",
+    "band_labels",
+    "numeric_date_kind",
 ]
 
 #: The motivation items of the standard employee questionnaire (``employees`` table, 1–5 each).
@@ -98,6 +105,8 @@ RULE_ORDER = [
 ]
 #: Rules that exclude a row whatever ``quality.exclude`` says.
 ALWAYS_EXCLUDED = ("missing_required", "malformed_row", "repeated_header")
+#: Tables whose id column may be absent: each row's line number in the file becomes its id.
+OPTIONAL_ID_TABLES = ("responses", "customers", "tickets", "employees")
 #: Longest logged value (a 5 MB comment is logged by its first characters).
 MAX_LOGGED_CHARS = 200
 
@@ -162,6 +171,13 @@ TABLES: dict[str, TableSpec] = {
         required=("department", "kpi", "weight", "is_customer_metric"),
         numbers=("weight",),
         booleans=("is_customer_metric",),
+    ),
+    # steps of service cases (an event log: CSV / XLSX / XES, cxaudit.io.xes); a case has many rows
+    "events": TableSpec(
+        "events",
+        None,
+        required=("case_id", "activity", "timestamp"),
+        dates=("timestamp",),
     ),
 }
 
@@ -300,6 +316,43 @@ def _iso(text: pd.Series) -> pd.Series:
     return parsed.astype("datetime64[ns]")
 
 
+#: Plausible ranges of numeric date cells: Unix seconds / milliseconds (1973-2286) and Excel serial
+#: days (1954-2119 in the 1900 date system).
+_UNIX_S = (1e8, 1e10)
+_UNIX_MS = (1e11, 1e13)
+_EXCEL = (20000.0, 80000.0)
+
+
+def _numeric_dates(num: pd.Series, kind: str) -> pd.Series:
+    """Numbers -> datetime64: ``unix_s`` / ``unix_ms`` (UTC, shown without zone) or ``excel`` serial days
+    (1900 date system: day 1 = 1900-01-01, with Lotus's phantom 1900-02-29, hence origin 1899-12-30)."""
+    if kind == "excel":
+        out = pd.to_datetime(num, unit="D", origin="1899-12-30", errors="coerce")
+    else:
+        out = pd.to_datetime(num, unit="s" if kind == "unix_s" else "ms", errors="coerce")
+    return out.astype("datetime64[ns]")
+
+
+def numeric_date_kind(num: pd.Series) -> str | None:
+    """``unix_s``, ``unix_ms`` or ``excel`` when *every* present number lies in that kind's plausible
+    range (:data:`_UNIX_S`, :data:`_UNIX_MS`, :data:`_EXCEL`), else None.
+
+    Examples
+    --------
+    >>> numeric_date_kind(pd.Series([1700000000.0, 1710000000.0])), numeric_date_kind(pd.Series([45000.0, 45001.5]))
+    ('unix_s', 'excel')
+    >>> numeric_date_kind(pd.Series([1.7e12, None])), numeric_date_kind(pd.Series([12.0]))
+    ('unix_ms', None)
+    """
+    x = num.dropna()
+    if not len(x):
+        return None
+    for kind, (lo, hi) in (("unix_s", _UNIX_S), ("unix_ms", _UNIX_MS), ("excel", _EXCEL)):
+        if bool(((x >= lo) & (x < hi)).all()):
+            return kind
+    return None
+
+
 def parse_dates(values: pd.Series, fmt: str | None = None, *, dayfirst: bool = True) -> tuple[pd.Series, pd.Series]:
     """Text -> datetime64 (NaT where unreadable), and each value's format family.
 
@@ -323,9 +376,26 @@ def parse_dates(values: pd.Series, fmt: str | None = None, *, dayfirst: bool = T
     text = _as_text(values).str.strip()
     family = pd.Series("", index=values.index, dtype=object)
     if fmt:
+        from .config import check_date_format
+
+        fmt = check_date_format(fmt)
+    if fmt in ("unix_s", "unix_ms", "excel"):
+        parsed = _numeric_dates(parse_numbers(text), fmt)
+        family[parsed.notna().to_numpy()] = fmt
+        return parsed, family
+    if fmt:
         parsed = pd.to_datetime(text, format=fmt, errors="coerce").astype("datetime64[ns]")
         family[parsed.notna().to_numpy()] = "fixed"
         return parsed, family
+    present = text.notna() & (text != "")
+    if present.any() and re.fullmatch(r"\d{5,13}(?:[.,]\d+)?", str(text[present].iloc[0])):
+        num = parse_numbers(text[present])
+        kind = numeric_date_kind(num) if num.notna().all() else None
+        if kind is not None:  # a column of plain numbers: Unix time or Excel serials, never mixed with text
+            parsed = pd.Series(pd.NaT, index=values.index, dtype="datetime64[ns]")
+            parsed[present.to_numpy()] = _numeric_dates(num, kind).to_numpy()
+            family[present.to_numpy()] = kind
+            return parsed, family
     parsed = _iso(text)
     family[parsed.notna().to_numpy()] = "iso"
     todo = (text.notna() & (text != "") & parsed.isna()).to_numpy()
@@ -362,9 +432,32 @@ def _found_below(raw: RawTable, name: str, table: str) -> str:
     return ""
 
 
+def closest_columns(name: str, columns: list[str], n: int = 3) -> list[str]:
+    """The columns whose names are closest to ``name`` (difflib ratio >= 0.5, case-insensitive).
+
+    Examples
+    --------
+    >>> closest_columns("Contarct", ["customerID", "Contract", "PaymentMethod"])
+    ['Contract']
+    """
+    import difflib
+
+    folded = {str(c).casefold(): str(c) for c in columns}
+    hits = difflib.get_close_matches(str(name).casefold(), list(folded), n=n, cutoff=0.5)
+    return [folded[h] for h in hits]
+
+
+def _missing_column_text(key: str, source: str, columns: list[str]) -> str:
+    near = closest_columns(source, columns)
+    if near:
+        hint = "closest: " + ", ".join(repr(c) for c in near)
+    else:
+        hint = "the file has: " + ", ".join(map(str, columns[:20]))
+    return f"key '{key}': column {source!r} not found ({hint})"
+
+
 def _mapping_error(file: str, table: str, canonical: str, source: str, frame: pd.DataFrame, raw: RawTable) -> DataError:
-    msg = (f"column {source!r} (mapped as '{canonical}' in inputs.{table}.columns) not found; "
-           f"the file has: {', '.join(map(str, frame.columns[:20]))}")
+    msg = _missing_column_text(f"inputs.{table}.columns.{canonical}", str(source), list(map(str, frame.columns)))
     return DataError(file, msg + _found_below(raw, source, table), column=source)
 
 
@@ -389,6 +482,141 @@ def _resolve(source: str, columns: list[str], aliases: dict[str, str]) -> str | 
 
 _INFO_KEYS = ("format", "variant", "encoding", "encoding_detected", "delimiter", "decimal", "sheet", "notes",
               "blank_rows", "user_missing", "header_rows")
+
+
+def na_code_mask(text: pd.Series, codes: list[str], decimal: str = ".") -> pd.Series:
+    """Cells that are one of a scale's ``na_codes`` (same text, case-insensitive, or the same number:
+    ``0`` matches ``0.0``).
+
+    Examples
+    --------
+    >>> na_code_mask(pd.Series(["0", "5", "n/a", "0.0", None]), ["0", "N/A"]).tolist()
+    [True, False, True, True, False]
+    """
+    if not codes:
+        return pd.Series(False, index=text.index)
+    t_ = _as_text(text).str.strip()
+    words = {str(c).strip().casefold() for c in codes}
+    hit = t_.str.casefold().isin(words).fillna(False)
+    nums = parse_numbers(pd.Series(sorted(words)), decimal).dropna()
+    if len(nums):
+        hit |= parse_numbers(t_, decimal).isin(set(nums.tolist())).fillna(False)
+    return hit.astype(bool)
+
+
+def check_intake(table: str, file: str, rows_in: int, kept: int, config: AuditConfig) -> None:
+    """Stop a run that would analyse nothing, or too little of a table to stand for it.
+
+    Raises
+    ------
+    DataError
+        (exit code 3) when the table keeps no row out of ``rows_in`` > 0, or when the excluded share is
+        above ``quality.max_excluded_share`` (default 0.5).
+
+    Examples
+    --------
+    >>> from cxaudit.config import AuditConfig
+    >>> cfg = AuditConfig.model_validate({"client": {"name": "A"}, "inputs": {"customers": {"file": "c.csv"}}})
+    >>> check_intake("customers", "c.csv", 10, 6, cfg)
+    >>> check_intake("customers", "c.csv", 10, 4, cfg)
+    Traceback (most recent call last):
+    ...
+    cxaudit.errors.DataError: c.csv: 6 of 10 rows (60.0%) of the customers table were excluded, more than quality.max_excluded_share (50%); see `cxaudit validate` for the reasons
+    """
+    if rows_in <= 0:
+        return
+    share = 1 - kept / rows_in
+    limit = config.quality.max_excluded_share
+    if kept == 0:
+        raise DataError(file, f"no row of the {table} table was kept ({rows_in} read, all excluded); "
+                              "see `cxaudit validate` for the reasons")
+    if share > limit:
+        raise DataError(file, f"{rows_in - kept} of {rows_in} rows ({share:.1%}) of the {table} table were excluded, "
+                              f"more than quality.max_excluded_share ({limit:.0%}); see `cxaudit validate` for the reasons")
+
+
+def named_columns(config: AuditConfig) -> list[tuple[str, str, tuple[str, ...]]]:
+    """Every column audit.yaml names outside ``inputs``: ``(key, column, tables it may be in)``."""
+    cust_resp = ("responses", "customers")
+    out: list[tuple[str, str, tuple[str, ...]]] = []
+    out += [(f"segments[{i}]", c, ("responses", "customers", "tickets")) for i, c in enumerate(config.segments)]
+    if config.outcome is not None:
+        out.append(("outcome.column", config.outcome.column, ("responses",)))
+    for name, band in config.bands.items():
+        out.append((f"bands.{name}.source", band.source, tuple(TABLES)))
+    bands = set(config.bands)
+    out += [(f"categories.{c}", c, tuple(TABLES)) for c in config.categories if c not in bands]
+    out += [(f"reference.{c}", c, cust_resp) for c in config.reference if c not in bands]
+    out += [(f"churn.covariates[{i}]", c, ("customers",)) for i, c in enumerate(config.churn.covariates or [])]
+    out += [(f"churn.segments[{i}]", c, ("customers",))
+            for i, c in enumerate(config.churn.segments or []) if c not in bands]
+    out += [(f"weighting.targets.{c}", c, ("responses",)) for c in config.weighting.targets]
+    return out
+
+
+def check_named_columns(config: AuditConfig, tables: dict[str, pd.DataFrame], files: dict[str, Any]) -> None:
+    """A column named in audit.yaml that none of its possible tables has is one error naming the key,
+    the file and the closest column names (:func:`closest_columns`). Keys about a table that was not
+    supplied are not checked.
+
+    Raises
+    ------
+    DataError
+        (exit code 3) for the first such column.
+    """
+    for key, col, where in named_columns(config):
+        present = [t_ for t_ in where if t_ in tables]
+        if not present or any(col in tables[t_].columns for t_ in present):
+            continue
+        t0 = present[0]
+        cols = [str(c) for c in tables[t0].columns if not str(c).startswith("_")]
+        mapped = input_info(tables[t0]).get("mapped", {})
+        near = closest_columns(col, [*cols, *mapped.values()])
+        hint = ("closest: " + ", ".join(repr(c) for c in near)) if near else ("the file has: " + ", ".join(cols[:20]))
+        raise DataError(str(files.get(t0, t0)), f"key '{key}': column {col!r} not found in the {t0} table ({hint})",
+                        column=col)
+
+
+def apply_variables(frame: pd.DataFrame, config: AuditConfig) -> list[str]:
+    """Add the ``bands`` of audit.yaml to a conformed table whose columns include their source.
+
+    A band is text (its label), ``[lower, upper)``, the last band closed; a value outside every band
+    or missing stays missing. Returns the names of the band columns added. The order of the bands is
+    :meth:`AuditConfig.level_order`.
+
+    Examples
+    --------
+    >>> from cxaudit.config import AuditConfig
+    >>> cfg = AuditConfig.model_validate({"client": {"name": "A"}, "inputs": {"customers": {"file": "c.csv"}},
+    ...                                   "bands": {"tb": {"source": "t", "edges": [0, 12, 24], "labels": ["new", "old"]}}})
+    >>> f = pd.DataFrame({"t": [0, 11.5, 12, 24, 30, None]})
+    >>> apply_variables(f, cfg), f["tb"].tolist()
+    (['tb'], ['new', 'new', 'old', 'old', <NA>, <NA>])
+    """
+    added = []
+    for name, band in config.bands.items():
+        if band.source not in frame.columns:
+            continue
+        x = pd.to_numeric(frame[band.source], errors="coerce")
+        labels = band_labels(band)
+        idx = np.searchsorted(np.asarray(band.edges, float), x.to_numpy(float), side="right") - 1
+        last = len(band.edges) - 1
+        idx = np.where(x.to_numpy(float) == band.edges[-1], last - 1, idx)
+        ok = x.notna().to_numpy() & (idx >= 0) & (idx < last)
+        out = pd.Series(pd.NA, index=frame.index, dtype="string")
+        out[ok] = np.asarray(labels, dtype=object)[idx[ok]]
+        frame[name] = out
+        added.append(name)
+    return added
+
+
+def band_labels(band: Any) -> list[str]:
+    """A band's labels: the configured ones, else ``lower–upper`` from its edges (``0–12``)."""
+    if band.labels:
+        return list(band.labels)
+    def num(v: float) -> str:
+        return str(int(v)) if float(v).is_integer() else f"{v:g}"
+    return [f"{num(a)}–{num(b)}" for a, b in zip(band.edges, band.edges[1:])]
 
 
 def input_info(kept: pd.DataFrame) -> dict[str, Any]:
@@ -446,9 +674,24 @@ def conform(
             auto[canonical] = col
     clash = {c: f"{c} (unmapped)" for c in columns if c in rename.values() and c not in rename}
     frame = frame.rename(columns={**clash, **rename})
+    generated: list[str] = []
+    if table == "responses" and "date" not in frame.columns and config.fieldwork is not None:
+        frame["date"] = pd.Series(pd.NaT, index=frame.index, dtype="datetime64[ns]")
+        generated.append("date")
+    if table == "tickets" and "created_at" not in frame.columns:
+        frame["created_at"] = pd.Series(pd.NaT, index=frame.index, dtype="datetime64[ns]")
+        generated.append("created_at")
+    others_present = all(c in frame.columns for c in tspec.required if c != tspec.id_column)
+    if (tspec.id_column and tspec.id_column not in frame.columns and table in OPTIONAL_ID_TABLES
+            and others_present):
+        # a one-off export without an id column: each row's line number in the file is its id
+        frame[tspec.id_column] = raw.source_rows.astype("int64").astype("string").to_numpy()
+        generated.append(tspec.id_column)
     for col in tspec.required:
         if col not in frame.columns:
             hint = _found_below(raw, col, table)
+            if table == "responses" and col == "date":
+                hint += "; a one-off survey without dates: give its field period as fieldwork: {start, end} in audit.yaml"
             raise DataError(
                 file,
                 f"required column '{col}' missing; map it in inputs.{table}.columns "
@@ -462,6 +705,7 @@ def conform(
     info: dict[str, Any] = {k: meta[k] for k in _INFO_KEYS if k in meta}
     info["mapped"] = {v: k for k, v in rename.items()}
     info["auto_mapped"] = auto
+    info["generated"] = generated
     recoded: dict[str, int] = {}
     non_answers: dict[str, int] = {}
 
@@ -474,13 +718,15 @@ def conform(
 
     # 3. required values present
     for col in tspec.required:
+        if col in generated:
+            continue
         text = _as_text(frame[col]).str.strip()
         log.add(text.isna() | (text == ""), "missing_required", col, frame[col])
 
     # 4. dates
     dayfirst = config.language != "en"
     for col in tspec.dates:
-        if col not in frame.columns:
+        if col not in frame.columns or col in generated:
             continue
         original = frame[col]
         fmt = spec.date_format if col in ("date", "created_at") else None
@@ -503,6 +749,11 @@ def conform(
     for col in [*(c for c in tspec.numbers if c in frame.columns), *scale_cols]:
         original = frame[col]
         text = _as_text(original).str.strip()
+        if col in scale_cols:
+            na = na_code_mask(text, getattr(config.scales, scale_cols[col]).na_codes, decimal)
+            if na.any():  # "not applicable" / "no rating": a missing cell, counted, never a scale point
+                non_answers[col] = non_answers.get(col, 0) + int(na.sum())
+                text = text.mask(na)
         num = parse_numbers(text, decimal)
         unread = text.notna() & (text != "") & num.isna()
         if col in scale_cols and unread.any():
@@ -557,6 +808,8 @@ def conform(
     kept = frame.drop(index=drop_pos)
     kept.insert(0, "_row", rows.drop(index=drop_pos).to_numpy())
     kept = kept.reset_index(drop=True)
+    info["bands"] = apply_variables(kept, config)
     info["recoded"], info["non_answers"] = recoded, non_answers
     kept.attrs["cxaudit_input"] = info
+    check_intake(table, file, len(frame), len(kept), config)
     return kept, problems.drop(columns="_pos")

@@ -49,15 +49,16 @@ CASES: dict[str, tuple[str, tuple]] = {
     "title_lines_above_header.csv": ("", ("error", r"required column 'response_id' missing.*appears in row 3",
                                           "response_id", None)),
     # --- files that load: every problem row is logged ------------------------------------------
-    "all_rows_bad.csv": ("", ("ok", 2, 0, {(2, "invalid_date", "date", True), (3, "invalid_date", "date", True)})),
-    "blank_lines_inside.csv": ("", ("ok", 3, 2, {(7, "out_of_range", "nps", True)})),  # blank lines 4, 6, 5
+    # a table that keeps no row stops the run (issue 13, item 7)
+    "all_rows_bad.csv": ("", ("error", r"no row of the responses table was kept \(2 read, all excluded\)", None, None)),
+    "blank_lines_inside.csv": ("", ("ok", 3, 3, {(7, "out_of_range", "nps", False)})),  # blank lines 4, 6, 5
     "bom_crlf_semicolon.csv": ("", ("ok", 2, 2, set())),
     "concatenated_exports.csv": ("", ("ok", 4, 3, {
         (4, "repeated_header", "response_id", True), (4, "invalid_date", "date", True),
         (4, "invalid_value", "nps", False), (4, "invalid_value", "csat", False),
         (4, "invalid_value", "duration_s", False)})),
     "cp1250.csv": ("", ("ok", 3, 3, set())),
-    "cp1251.csv": ("", ("ok", 3, 2, {(4, "out_of_range", "nps", True)})),
+    "cp1251.csv": ("", ("ok", 3, 3, {(4, "out_of_range", "nps", False)})),
     "duplicate_ids.csv": ("", ("ok", 3, 2, {(4, "duplicate_id", "response_id", True)})),
     "extra_fields.csv": ("", ("ok", 3, 2, {(3, "malformed_row", "#7", True), (3, "invalid_value", "duration_s", False)})),
     "future_dates.csv": ("", ("ok", 3, 3, {(3, "inconsistent_date", "date", False),
@@ -65,27 +66,28 @@ CASES: dict[str, tuple[str, tuple]] = {
     "gibberish_comments.csv": ("", ("ok", 5, 5, {(3, "gibberish", "comment", False), (4, "short_answer", "comment", False),
                                                  (5, "gibberish", "comment", False)})),
     "label_scales.csv": ("", ("ok", 5, 5, {(5, "invalid_value", "csat", False)})),  # "Mostly happy" on line 5
-    "mac_cr_only.csv": ("", ("ok", 3, 2, {(4, "out_of_range", "nps", True)})),
+    "mac_cr_only.csv": ("", ("ok", 3, 3, {(4, "out_of_range", "nps", False)})),
     "merged_header.xlsx": (", columns: {nps: 'Scores | nps', csat: 'Scores | csat'}",
-                           ("ok", 3, 2, {(4, "out_of_range", "nps", True)})),
-    "missing_required_values.csv": ("", ("ok", 4, 1, {
-        (3, "missing_required", "response_id", True), (4, "missing_required", "date", True),
-        (5, "missing_required", "response_id", True), (5, "missing_required", "date", True)})),
+                           ("ok", 3, 3, {(4, "out_of_range", "nps", False)})),
+    # 3 of 4 rows excluded: above quality.max_excluded_share (50%), the run stops (issue 13, item 7)
+    "missing_required_values.csv": ("", ("error", r"3 of 4 rows \(75\.0%\) of the responses table were excluded",
+                                         None, None)),
     "mixed_date_formats.csv": ("", ("ok", 6, 4, {(4, "mixed_date_format", "date", False),
                                                  (5, "mixed_date_format", "date", False),
                                                  (6, "invalid_date", "date", True), (7, "invalid_date", "date", True)})),
-    "multiline_comments.csv": ("", ("ok", 2, 1, {(5, "out_of_range", "nps", True)})),  # record 2 spans lines 2-4
-    "nps_out_of_range.csv": ("", ("ok", 5, 1, {(3, "out_of_range", "nps", True), (4, "out_of_range", "nps", True),
-                                               (5, "out_of_range", "nps", True), (6, "out_of_range", "csat", True)})),
+    "multiline_comments.csv": ("", ("ok", 2, 2, {(5, "out_of_range", "nps", False)})),  # record 2 spans lines 2-4
+    # an off-scale rating makes that cell missing and is logged; the response stays (issue 13, item 5)
+    "nps_out_of_range.csv": ("", ("ok", 5, 5, {(3, "out_of_range", "nps", False), (4, "out_of_range", "nps", False),
+                                               (5, "out_of_range", "nps", False), (6, "out_of_range", "csat", False)})),
     "pipe_delimited.csv": ("", ("ok", 2, 2, set())),
     "qualtrics_extra_header.csv": (", columns: {nps: QID1}", ("ok", 3, 2, {
         (4, "repeated_header", "StartDate", True), (4, "invalid_date", "date", True), (4, "invalid_value", "nps", False)})),
     "sav_no_labels.sav": (", columns: {response_id: response}",
-                          ("ok", 3, 1, {(2, "out_of_range", "nps", True), (3, "missing_required", "date", True)})),
+                          ("ok", 3, 2, {(2, "out_of_range", "nps", False), (3, "missing_required", "date", True)})),
     "speeders_straightliners.csv": ("", ("ok", 5, 4, {(3, "straightliner", "tp_*", False),
                                                       (4, "speeder", "duration_s", True),
                                                       (6, "straightliner", "tp_*", False)})),
-    "stray_quote.csv": ("", ("ok", 2, 1, {(3, "out_of_range", "nps", True), (3, "short_answer", "comment", False)})),
+    "stray_quote.csv": ("", ("ok", 2, 2, {(3, "out_of_range", "nps", False), (3, "short_answer", "comment", False)})),
     "tab_no_suffix.txt": ("", ("ok", 2, 2, set())),
     "text_in_numeric.csv": ("", ("ok", 3, 3, {(3, "invalid_value", "nps", False), (3, "invalid_value", "csat", False),
                                               (3, "invalid_value", "duration_s", False),

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from cxaudit.config import TABLES
 from cxaudit.config import (
     EXCLUSION_RULES,
     STAGES,
@@ -71,7 +72,9 @@ def test_valid_config_defaults(make_client, tmp_path):
     assert (cfg.scales.nps.min, cfg.scales.nps.max) == (0, 10)
     assert (cfg.scales.csat.min, cfg.scales.csat.max, cfg.scales.csat.top_box) == (1, 5, 2)
     assert (cfg.scales.ces.min, cfg.scales.ces.max) == (1, 7)
-    assert cfg.quality.exclude == ["missing_required", "invalid_date", "out_of_range", "duplicate_id", "speeder"]
+    # an off-scale answer blanks its cell by default; the response stays (issue 13)
+    assert cfg.quality.exclude == ["missing_required", "invalid_date", "duplicate_id", "speeder"]
+    assert cfg.quality.max_excluded_share == 0.5
     assert cfg.quality.speeder_fraction == pytest.approx(1 / 3)
     assert cfg.quality.straightliner_min_items == 5
     assert cfg.client.branding.primary_color == "#1f3b5c"
@@ -223,9 +226,12 @@ def test_unknown_table_in_inputs(make_client, tmp_path):
             "employees, kpis")
 
 
-def test_responses_table_required(make_client, tmp_path):
-    text = "client: {name: Acme}\ninputs:\n  tickets: {file: r.csv}\n"
-    _expect(make_client, tmp_path, text, "inputs", "the 'responses' table is required")
+def test_any_table_alone_is_a_config(make_client, tmp_path):
+    """Issue 13: any subset of the six tables is an audit; only an empty ``inputs`` is refused."""
+    folder = make_client(tmp_path, {"r.csv": "ticket_id,channel\n"}, "client: {name: Acme}\ninputs:\n  tickets: {file: r.csv}\n")
+    assert list(load_config(folder / "audit.yaml").inputs) == ["tickets"]
+    _expect(make_client, tmp_path, "client: {name: Acme}\ninputs: {}\n", "inputs",
+            "no input table: give at least one of " + ", ".join(TABLES))
 
 
 def test_missing_inputs_key(make_client, tmp_path):
