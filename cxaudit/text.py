@@ -51,7 +51,6 @@ from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
-import yaml
 from scipy import stats
 
 from .config import STAGES
@@ -59,6 +58,7 @@ from .errors import ConfigError, DataError
 from .findings import Finding
 from .i18n import fmt_num, fmt_pct, t, value_label
 from .metrics import Z95, _wilson, nps_category
+from .safeyaml import load_yaml, load_yaml_text
 from .stats import holm  # Holm (1979) via statsmodels; re-exported
 
 __all__ = [
@@ -136,6 +136,8 @@ _PHONE_PATTERNS: tuple[re.Pattern[str], ...] = (
     re.compile(r"(?<![\d+])[1-9]\d[ -]\d{3}[ -]\d{2}[ -]\d{2}(?!\d)"),
 )
 _WORD_RE = re.compile(r"[^\W\d_]+")
+# words, and runs of clause punctuation (they bound the scope of a negation)
+_TOKEN_OR_BREAK = re.compile(r"[^\W\d_]+|[.,;:!?…()\[\]\n\u2013\u2014]+")
 
 
 def luhn_valid(number: str) -> bool:
@@ -428,6 +430,7 @@ def detect_language(texts: pd.Series | Sequence[str], languages: Sequence[str] =
 
     Rules, in order (each distinct text is classified once):
 
+    0. the text is cleaned first (:func:`clean_text`: URLs, e-mails, @handles, emoji, numbers out);
     1. no letter at all -> ``None``;
     2. mostly Cyrillic letters, ``ru`` the only Cyrillic language of ``languages`` and no letter
        Russian does not use (і ї є ґ ў ј љ ...) -> ``ru``;
@@ -449,7 +452,7 @@ def detect_language(texts: pd.Series | Sequence[str], languages: Sequence[str] =
     s = pd.Series(texts, dtype=object).fillna("").astype(str)
     langs = tuple(languages)
     codes, uniques = pd.factorize(s)
-    labels = np.array([_detect_one(u, langs) for u in uniques] + [None], dtype=object)
+    labels = np.array([_detect_one(clean_text(u), langs) for u in uniques] + [None], dtype=object)
     return pd.Series(labels[codes], index=s.index, dtype=object)
 
 
@@ -475,6 +478,48 @@ def _lemma_lang(lang: str) -> bool:
     from simplemma.strategies.dictionaries.dictionary_factory import SUPPORTED_LANGUAGES
 
     return lang in SUPPORTED_LANGUAGES
+
+
+# --- cleaning before language detection, coding and topic discovery ------------------------------
+
+_URL = re.compile(r"(?i)(?:\b(?:https?|ftp)://|\bwww\.)\S+"
+                  r"|\b[\w-]+(?:\.[\w-]+)*\.(?:com|org|net|ru|pl|su|ua|by|kz|uk|eu|de|io|co|me|info|biz|ly|gl|gov)"
+                  r"(?:/\S*)?(?![\w.])")
+_HANDLE = re.compile(r"(?<![\w@])@[\w.]+")
+# emoji and pictographs: symbol blocks, variation selectors, zero-width joiner, regional indicators, skin tones
+_EMOJI = re.compile("[\U0001F000-\U0001FAFF\U0001F1E6-\U0001F1FF\u2600-\u27BF\u2B00-\u2BFF\u2300-\u23FF"
+                    "\uFE0E\uFE0F\u200D\u20E3\U000E0020-\U000E007F]")
+_NUMBER = re.compile(r"\d+(?:[.,:/-]\d+)*")
+_SPACES = re.compile(r"\s+")
+
+
+def clean_text(text: str | None) -> str:
+    """Text without what carries no language and no theme: URLs (``https://…``, ``www.…``, bare
+    ``domain.tld/path``), e-mail addresses, ``@handles``, emoji and numbers; ``#`` of a hashtag is
+    dropped and its word kept. Runs before :func:`detect_language` (a link's Latin letters made
+    Cyrillic tweets look Polish), before coding and before topic discovery (no ``http`` topics).
+
+    Examples
+    --------
+    >>> clean_text("@megafon_ru опять нет связи 😡 https://t.co/Ab12 #связь 3 дня, пишите a@b.pl")
+    'опять нет связи связь дня, пишите'
+    """
+    if text is None or (isinstance(text, float) and np.isnan(text)):
+        return ""
+    s = _EMAIL.sub(" ", str(text))
+    s = _URL.sub(" ", s)
+    s = _HANDLE.sub(" ", s)
+    s = _EMOJI.sub(" ", s).replace("#", " ")
+    s = _NUMBER.sub(" ", s)
+    return _SPACES.sub(" ", s).strip().replace(" ,", ",").replace(" .", ".")
+
+
+def clean_series(texts: pd.Series) -> pd.Series:
+    """:func:`clean_text` over a Series (each distinct text once)."""
+    s = pd.Series(texts).fillna("").astype(str)
+    codes, uniques = pd.factorize(s)
+    done = np.array([clean_text(u) for u in uniques] + [""], dtype=object)
+    return pd.Series(done[codes], index=s.index, dtype=object)
 
 
 def tokenize(text: str) -> list[str]:
@@ -547,6 +592,9 @@ class Theme:
     stages: tuple[str, ...] = ()
     channels: tuple[str, ...] = ()
     touchpoints: tuple[str, ...] = ()
+    ambiguous: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    context: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    negated_too: dict[str, tuple[str, ...]] = field(default_factory=dict)
 
     def name(self, lang: str) -> str:
         """The theme's label in ``lang`` (English, then the key, when missing)."""
@@ -557,6 +605,15 @@ class Theme:
 
     def exclusions(self, lang: str) -> tuple[Entry, ...]:
         return _compile(self.exclude.get(lang, ()), lang)
+
+    def ambiguous_entries(self, lang: str) -> tuple[Entry, ...]:
+        return _compile(self.ambiguous.get(lang, ()), lang)
+
+    def context_entries(self, lang: str) -> tuple[Entry, ...]:
+        return _compile(self.context.get(lang, ()), lang)
+
+    def negated_too_entries(self, lang: str) -> tuple[Entry, ...]:
+        return _compile(self.negated_too.get(lang, ()), lang)
 
 
 @dataclass(frozen=True)
@@ -587,7 +644,8 @@ class Codeframe:
 
 
 DEFAULT_CODEFRAME = "codeframe.yaml"
-_THEME_KEYS = {"label", "polarity", "keywords", "exclude", "stages", "channels", "touchpoints"}
+_THEME_KEYS = {"label", "polarity", "keywords", "exclude", "stages", "channels", "touchpoints", "ambiguous", "context",
+               "negated_too"}
 
 
 def _parse_entries(value: Any, file: str, key: str) -> tuple[str, ...]:
@@ -614,10 +672,19 @@ def load_codeframe(source: str | Path | Mapping[str, Any] | None = None) -> Code
             keywords:
               en: [late delivery, delay, courier & late]
               ru: [опоздание доставки, задержка]
-            exclude:                       # optional, same syntax
+            exclude:                       # optional, same syntax: vetoes the theme for a comment
               en: [not late]
+            ambiguous:                     # optional: keywords with another sense outside the theme,
+              pl: [zwrot, oddać]           # counted only when a context entry also occurs
+            context:
+              pl: [towar, sklep, zamówienie, pieniądze]
+            negated_too:                   # optional: keywords that count after a negation word too
+              pl: [dodzwonić]              # (the complaint is said with one: "nie mogę się dodzwonić")
 
     Keywords are normalised like the comments (:func:`normalize`), so any inflected form works.
+    A keyword with a negation word (:data:`NEGATIONS`) among the three tokens before it, in the same
+    clause, does not count ("not friendly", "nie był miły", "без задержек"), unless the keyword itself
+    holds a negation ("not delivered", "nikt nie odbiera").
 
     Raises
     ------
@@ -627,7 +694,7 @@ def load_codeframe(source: str | Path | Mapping[str, Any] | None = None) -> Code
     if source is None:
         ref = resources.files("cxaudit").joinpath("resources", DEFAULT_CODEFRAME)
         file = f"cxaudit/resources/{DEFAULT_CODEFRAME}"
-        data = yaml.safe_load(ref.read_text(encoding="utf-8"))
+        data = load_yaml_text(ref.read_text(encoding="utf-8"), file)
     elif isinstance(source, Mapping):
         file, data = "<codeframe>", dict(source)
     else:
@@ -635,10 +702,7 @@ def load_codeframe(source: str | Path | Mapping[str, Any] | None = None) -> Code
         file = str(path)
         if not path.is_file():
             raise ConfigError(file, "", "codeframe file not found")
-        try:
-            data = yaml.safe_load(path.read_text(encoding="utf-8"))
-        except yaml.YAMLError as exc:
-            raise ConfigError(file, "", f"not valid YAML: {exc}") from None
+        data = load_yaml(path)  # size cap, no aliases (cxaudit.safeyaml)
     if not isinstance(data, dict) or not isinstance(data.get("themes"), dict) or not data["themes"]:
         raise ConfigError(file, "themes", "expected a mapping of theme -> {label, polarity, keywords}")
     themes = []
@@ -658,6 +722,17 @@ def load_codeframe(source: str | Path | Mapping[str, Any] | None = None) -> Code
         keywords = {str(lang): _parse_entries(words, file, f"{where}.keywords.{lang}") for lang, words in kw.items()}
         exclude = {str(lang): _parse_entries(words, file, f"{where}.exclude.{lang}")
                    for lang, words in (spec.get("exclude") or {}).items()}
+        ambiguous = {str(lang): _parse_entries(words, file, f"{where}.ambiguous.{lang}")
+                     for lang, words in (spec.get("ambiguous") or {}).items()}
+        context = {str(lang): _parse_entries(words, file, f"{where}.context.{lang}")
+                   for lang, words in (spec.get("context") or {}).items()}
+        negated_too = {str(lang): _parse_entries(words, file, f"{where}.negated_too.{lang}")
+                       for lang, words in (spec.get("negated_too") or {}).items()}
+        for lang in ambiguous:
+            if not context.get(lang):
+                raise ConfigError(file, f"{where}.context.{lang}",
+                                  "ambiguous keywords need context words in the same language (the words "
+                                  "that must also occur for them to count)")
         stages = tuple(spec.get("stages") or ())
         bad = [s for s in stages if s not in STAGES]
         if bad:
@@ -667,7 +742,8 @@ def load_codeframe(source: str | Path | Mapping[str, Any] | None = None) -> Code
             label = {"en": label}
         themes.append(Theme(
             key=str(key), label={str(k): str(v) for k, v in label.items()}, polarity=polarity,
-            keywords=keywords, exclude=exclude, stages=stages,
+            keywords=keywords, exclude=exclude, stages=stages, ambiguous=ambiguous, context=context,
+            negated_too=negated_too,
             channels=tuple(spec.get("channels") or ()), touchpoints=tuple(spec.get("touchpoints") or ()),
         ))
     return Codeframe(tuple(themes), source=file)
@@ -695,14 +771,18 @@ class _Corpus:
     surface: dict[int, str]             # id -> most frequent surface form
     order: np.ndarray      # argsort(ids)
     sorted_ids: np.ndarray
+    clause: np.ndarray | None = None   # int64 clause number of each position (punctuation splits clauses)
+    lang_of: np.ndarray | None = None  # language (object) of each document
 
     def positions(self, term: int) -> np.ndarray:
         lo = np.searchsorted(self.sorted_ids, term, side="left")
         hi = np.searchsorted(self.sorted_ids, term, side="right")
         return self.order[lo:hi]
 
-    def docs_with(self, phrase: tuple[int, ...]) -> np.ndarray:
-        """Documents holding the normalised tokens of ``phrase`` consecutively."""
+    def docs_with(self, phrase: tuple[int, ...], negated: np.ndarray | None = None) -> np.ndarray:
+        """Documents holding the normalised tokens of ``phrase`` consecutively; with ``negated`` (a
+        bool per position: a negation word stands there), an occurrence with a negation word among the
+        :data:`NEGATION_WINDOW` tokens before it, in the same clause, does not count."""
         pos = self.positions(phrase[0])
         for k, term in enumerate(phrase[1:], start=1):
             nxt = pos + k
@@ -710,6 +790,14 @@ class _Corpus:
             pos, nxt = pos[ok], nxt[ok]
             ok = (self.ids[nxt] == term) & (self.doc[nxt] == self.doc[pos])
             pos = pos[ok]
+        if negated is not None and len(pos) and self.clause is not None:
+            hit = np.zeros(len(pos), dtype=bool)
+            for back in range(1, NEGATION_WINDOW + 1):
+                prev = pos - back
+                ok = prev >= 0
+                pp = np.where(ok, prev, 0)
+                hit |= ok & negated[pp] & (self.doc[pp] == self.doc[pos]) & (self.clause[pp] == self.clause[pos])
+            pos = pos[~hit]
         return np.unique(self.doc[pos])
 
     def doc_tokens(self) -> list[np.ndarray]:
@@ -718,11 +806,17 @@ class _Corpus:
 
 
 def _build_corpus(texts: pd.Series, langs: pd.Series) -> _Corpus:
-    lower = texts.fillna("").astype(str).str.lower().str.replace("ё", "е", regex=False)
-    toks = lower.str.findall(_WORD_RE)
-    lens = toks.str.len().fillna(0).to_numpy(dtype=np.int64)
+    lower = clean_series(texts).str.lower().str.replace("ё", "е", regex=False)
+    pieces = lower.str.findall(_TOKEN_OR_BREAK)
+    plens = pieces.str.len().fillna(0).to_numpy(dtype=np.int64)
+    pflat = np.fromiter(itertools.chain.from_iterable(pieces), dtype=object, count=int(plens.sum()))
+    is_word = np.fromiter((p[0].isalpha() for p in pflat), dtype=bool, count=len(pflat))
+    clause_all = np.cumsum(~is_word)  # a new clause after every punctuation run (ids unique across documents)
+    piece_doc = np.repeat(np.arange(len(texts), dtype=np.int64), plens)
+    lens = np.bincount(piece_doc[is_word], minlength=len(texts)).astype(np.int64)
     total = int(lens.sum())
-    flat = np.fromiter(itertools.chain.from_iterable(toks), dtype=object, count=total)
+    flat = pflat[is_word]
+    clause = clause_all[is_word].astype(np.int64)
     doc = np.repeat(np.arange(len(texts), dtype=np.int64), lens)
     lang_codes, lang_uniques = pd.factorize(pd.Series(langs.to_numpy(object)).fillna(""))
     tok_codes, tok_uniques = pd.factorize(flat) if total else (np.zeros(0, np.int64), np.array([], dtype=object))
@@ -743,7 +837,8 @@ def _build_corpus(texts: pd.Series, langs: pd.Series) -> _Corpus:
             best_count[nid], surface[nid] = c, tok
     ids = pair_norm[pair_inverse] if total else np.zeros(0, np.int64)
     order = np.argsort(ids, kind="stable")
-    return _Corpus(len(texts), ids, doc, vocab, surface, order, ids[order])
+    return _Corpus(len(texts), ids, doc, vocab, surface, order, ids[order], clause,
+                   pd.Series(langs.to_numpy(object)).to_numpy(object))
 
 
 @dataclass
@@ -771,14 +866,59 @@ class CodingResult:
         return self.matrix.any(axis=1)
 
 
-def _entry_mask(corpus: _Corpus, lang: str, entry: Entry) -> np.ndarray:
+#: Words that negate what follows them (``not friendly``, ``nie był miły``, ``не вежливый``, ``no delay``,
+#: ``без задержек``), normalised like every token. ``n't`` is tokenised as ``t``.
+NEGATIONS: dict[str, tuple[str, ...]] = {
+    "en": ("not", "no", "never", "t", "without", "nor", "neither", "nobody", "none", "cannot", "hardly"),
+    "ru": ("не", "нет", "ни", "без", "никто", "ничуть", "отнюдь", "нисколько"),
+    "pl": ("nie", "ani", "bez", "nikt", "niezbyt", "żaden", "żadnych", "żadnego", "żadne", "brak"),
+}
+#: A negation word followed by one of these does not negate ("not only", "no one answered": the
+#: phrase "no one" is the subject there, not a negation of the verb).
+_NOT_A_NEGATION_BEFORE: dict[str, tuple[str, ...]] = {
+    "en": ("only", "one", "matter", "doubt"), "ru": ("только", "раз"), "pl": ("tylko", "raz"),
+}
+#: A negation word counts for this many tokens after it, within the same clause.
+NEGATION_WINDOW = 3
+
+
+@cache
+def _negation_forms(lang: str) -> tuple[frozenset[str], frozenset[str]]:
+    return (frozenset(normalize(w, lang) for w in NEGATIONS.get(lang, ())),
+            frozenset(normalize(w, lang) for w in _NOT_A_NEGATION_BEFORE.get(lang, ())))
+
+
+def _negated_positions(corpus: _Corpus, lang: str) -> np.ndarray:
+    """True at every position holding a negation word of ``lang`` (see :data:`NEGATIONS`)."""
+    neg_forms, skip_forms = _negation_forms(lang)
+    neg_ids = [i for (lg, form), i in corpus.vocab.items() if lg == lang and form in neg_forms]
+    skip_ids = [i for (lg, form), i in corpus.vocab.items() if lg == lang and form in skip_forms]
+    out = np.isin(corpus.ids, neg_ids)
+    if skip_ids and out.any():
+        nxt = np.r_[corpus.ids[1:], -1]
+        same = np.r_[corpus.doc[1:] == corpus.doc[:-1], False]
+        out &= ~(np.isin(nxt, skip_ids) & same)
+    return out
+
+
+def _entry_has_negation(entry: Entry, lang: str) -> bool:
+    neg_forms, _ = _negation_forms(lang)
+    return any(tok in neg_forms for phrase in entry for tok in phrase)
+
+
+def _entry_mask(corpus: _Corpus, lang: str, entry: Entry, negated: np.ndarray | None = None) -> np.ndarray:
+    """Documents matching every side of ``entry``. With ``negated`` (see :func:`_negated_positions`),
+    a side preceded by a negation word does not match -- unless the entry itself holds a negation word
+    (``not delivered``, ``nobody & answer``: then the negation is what the entry looks for)."""
+    if negated is not None and _entry_has_negation(entry, lang):
+        negated = None
     mask = np.ones(corpus.n_docs, dtype=bool)
     for phrase in entry:
         ids = [corpus.vocab.get((lang, tok)) for tok in phrase]
         if any(i is None for i in ids):
             return np.zeros(corpus.n_docs, dtype=bool)
         hit = np.zeros(corpus.n_docs, dtype=bool)
-        hit[corpus.docs_with(tuple(int(i) for i in ids if i is not None))] = True
+        hit[corpus.docs_with(tuple(int(i) for i in ids if i is not None), negated)] = True
         mask &= hit
     return mask
 
@@ -787,7 +927,11 @@ def code_comments(texts: pd.Series, codeframe: Codeframe, langs: pd.Series | Non
     """Code every comment with every theme of ``codeframe`` (multi-label).
 
     A comment in language L is coded with theme T when one of T's keyword entries for L matches
-    its normalised tokens (:func:`normalize`) and none of T's ``exclude`` entries for L does.
+    its normalised tokens (:func:`normalize`) -- or one of its ``ambiguous`` entries together with one
+    of its ``context`` entries -- and none of T's ``exclude`` entries for L does. A match preceded by a
+    negation word within :data:`NEGATION_WINDOW` tokens of the same clause does not count (negation
+    scope as in NegEx, Chapman et al. 2001, *J Biomed Inform* 34:301: a trigger word and a window of
+    following tokens, cut at punctuation). Text is cleaned first (:func:`clean_text`).
     Comments in a language the codeframe does not cover are left uncoded (see ``lang``).
 
     Parameters
@@ -807,17 +951,32 @@ def code_comments(texts: pd.Series, codeframe: Codeframe, langs: pd.Series | Non
     lang_arr = langs.to_numpy(object)
     cols: dict[str, np.ndarray] = {}
     hits = []
+    negated: dict[str, np.ndarray] = {}
     for th in codeframe.themes:
         mask = np.zeros(corpus.n_docs, dtype=bool)
-        for lang in th.keywords:
+        for lang in dict.fromkeys([*th.keywords, *th.ambiguous, *th.negated_too]):
             in_lang = lang_arr == lang
             if not in_lang.any():  # no comment in this language: do not even load its dictionary
                 continue
+            if lang not in negated:
+                negated[lang] = _negated_positions(corpus, lang)
             lang_mask = np.zeros(corpus.n_docs, dtype=bool)
             for raw, entry in zip(th.keywords[lang], th.entries(lang), strict=True):
+                m = _entry_mask(corpus, lang, entry, negated[lang]) & in_lang
+                hits.append({"theme": th.key, "lang": lang, "keyword": raw, "n": int(m.sum())})
+                lang_mask |= m
+            for raw, entry in zip(th.negated_too.get(lang, ()), th.negated_too_entries(lang), strict=True):
                 m = _entry_mask(corpus, lang, entry) & in_lang
                 hits.append({"theme": th.key, "lang": lang, "keyword": raw, "n": int(m.sum())})
                 lang_mask |= m
+            if th.ambiguous.get(lang):
+                ctx = np.zeros(corpus.n_docs, dtype=bool)
+                for entry in th.context_entries(lang):
+                    ctx |= _entry_mask(corpus, lang, entry)
+                for raw, entry in zip(th.ambiguous[lang], th.ambiguous_entries(lang), strict=True):
+                    m = _entry_mask(corpus, lang, entry, negated[lang]) & in_lang & ctx
+                    hits.append({"theme": th.key, "lang": lang, "keyword": raw, "n": int(m.sum())})
+                    lang_mask |= m
             for entry in th.exclusions(lang):
                 lang_mask &= ~_entry_mask(corpus, lang, entry)
             mask |= lang_mask
