@@ -68,7 +68,8 @@ ENCODING_NAMES = {
     "cp1251": "Windows-1251 (Cyrillic)",
     "cp1250": "Windows-1250 (Central European)",
 }
-DELIMITERS = (",", ";", "\t", "|")
+#: Candidate delimiters, in order of preference on a tie ("$", "~", "^" seen in legacy exports).
+DELIMITERS = (",", ";", "\t", "|", "$", "~", "^")
 
 _UTF8_MB = re.compile(rb"[\xc2-\xdf][\x80-\xbf]|[\xe0-\xef][\x80-\xbf]{2}|[\xf0-\xf4][\x80-\xbf]{3}")
 _WORD = re.compile(r"[^\W\d_]+")
@@ -176,10 +177,12 @@ def _sample_text(buf: bytes, pandas_enc: str, limit: int = 65_536) -> str:
 
 
 def sniff_delimiter(sample: str) -> str:
-    """The delimiter among ``, ; tab |`` that splits the sample's records most consistently.
+    """The delimiter among ``, ; tab | $ ~ ^`` that splits the sample's records most consistently.
 
     Examples
     --------
+    >>> sniff_delimiter("id$score$comment\\n1$9$ok\\n2$7$fine\\n")
+    '$'
     >>> sniff_delimiter('id;comment;score\\n1;"a, b";9,5\\n2;c;7\\n')
     ';'
     >>> sniff_delimiter("id,score\\n1,9\\n")
