@@ -133,8 +133,12 @@ class Audit:
             frame.to_parquet(folder / f"{name}.parquet")
         self.log.to_parquet(folder / "_log.parquet")
         (folder / "_audit.yaml").write_bytes((self.dir / "audit.yaml").read_bytes())
+        # Parquet reads text back as pandas' string dtype; remember which columns were plain objects
+        objects = {name: [c for c in frame.columns if frame[c].dtype == object]
+                   for name, frame in {**self.tables, "_log": self.log}.items()}
         meta = {"dir": str(self.dir), "wave": self.wave, "rows_in": self.rows_in,
-                "files": {k: str(v) for k, v in self.files.items()}, "tables": list(self.tables)}
+                "files": {k: str(v) for k, v in self.files.items()}, "tables": list(self.tables),
+                "object_columns": objects}
         (folder / "_audit.json").write_text(json.dumps(meta, indent=2, ensure_ascii=False), encoding="utf-8")
         return folder
 
@@ -202,7 +206,16 @@ def load_snapshot(folder: Path) -> Audit:
     folder = Path(folder)
     meta = json.loads((folder / "_audit.json").read_text(encoding="utf-8"))
     config = load_config(folder / "_audit.yaml", check_files=False)
-    tables = {name: pd.read_parquet(folder / f"{name}.parquet") for name in meta["tables"]}
-    log = pd.read_parquet(folder / "_log.parquet")
+    objects = meta.get("object_columns", {})
+
+    def read(name: str) -> pd.DataFrame:
+        frame = pd.read_parquet(folder / f"{name}.parquet")
+        cols = objects.get(name, [])
+        if cols:
+            frame[cols] = frame[cols].astype(object).where(frame[cols].notna(), None)
+        return frame
+
+    tables = {name: read(name) for name in meta["tables"]}
+    log = read("_log")
     return Audit(Path(meta["dir"]), config, tables, log, {k: int(v) for k, v in meta["rows_in"].items()},
                  {k: Path(v) for k, v in meta["files"].items()}, meta.get("wave"))

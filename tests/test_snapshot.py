@@ -1,0 +1,71 @@
+"""Load once: the tables a run saves for its notebooks read back exactly as validated (issue 12).
+
+The runner validates the client's files once and saves the conformed tables and the exclusion log
+(:meth:`cxaudit.audit.Audit.save`); every notebook's ``start()`` reads them (:func:`load_snapshot`).
+The reference is ``load_audit`` itself: same frames (values, dtypes, index), same log, same accounting,
+so every report number computed from them is unchanged.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from cxaudit.audit import load_audit, load_snapshot
+from cxaudit.demo import generate_demo
+from cxaudit.session import start
+
+
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    folder = tmp_path_factory.mktemp("snap") / "demo"
+    generate_demo(folder, size="small", lang="ru", seed=3)
+    return folder
+
+
+def test_snapshot_reads_back_every_table_and_the_log_unchanged(demo: Path, tmp_path: Path) -> None:
+    audit = load_audit(demo)
+    audit.save(tmp_path / "tables")
+    back = load_snapshot(tmp_path / "tables")
+    assert list(back.tables) == list(audit.tables)
+    for name, frame in audit.tables.items():
+        pd.testing.assert_frame_equal(back.tables[name], frame, check_exact=True)
+    pd.testing.assert_frame_equal(back.log, audit.log, check_exact=True)
+    assert back.rows_in == audit.rows_in and back.files == audit.files and back.dir == audit.dir
+    assert back.config == audit.config
+    pd.testing.assert_frame_equal(back.intake("ru"), audit.intake("ru"))
+
+
+def test_a_notebook_in_a_run_reads_the_snapshot_not_the_client_files(demo: Path, tmp_path: Path) -> None:
+    audit = load_audit(demo)
+    run_dir = tmp_path / "run"
+    audit.save(run_dir / "tables")
+    # the client's files change after validation: a run's notebooks still see what was validated
+    (demo / "responses.csv").rename(demo / "responses.csv.moved")
+    try:
+        nb = start("02_cx_metrics", client="demo-does-not-matter", run_dir=run_dir, lang="en")
+        pd.testing.assert_frame_equal(nb.audit.responses, audit.responses)
+    finally:
+        (demo / "responses.csv.moved").rename(demo / "responses.csv")
+
+
+def test_a_wave_reads_its_own_files_with_the_shared_config(demo: Path, tmp_path: Path) -> None:
+    import shutil
+
+    from cxaudit.errors import CxauditError
+
+    wave = demo / "waves" / "w2"
+    wave.mkdir(parents=True)
+    for path in demo.glob("*.csv"):
+        shutil.copy(path, wave / path.name)
+    lines = (wave / "responses.csv").read_text(encoding="utf-8").splitlines(keepends=True)
+    (wave / "responses.csv").write_text("".join(lines[:101]), encoding="utf-8")  # header + 100 rows
+    w = load_audit(demo, wave="w2")
+    assert w.rows_in["responses"] == 100 and w.wave == "w2"
+    assert load_audit(demo).rows_in["responses"] > 100
+    with pytest.raises(CxauditError, match="no wave 'w9'; waves found: w2"):
+        load_audit(demo, wave="w9")
+    with pytest.raises(CxauditError, match="not allowed"):
+        load_audit(demo, wave="../w2")
