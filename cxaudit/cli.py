@@ -111,11 +111,19 @@ def main() -> None:
 @click.option("--lang", type=click.Choice(["en", "ru", "pl"]), default="en", show_default=True)
 @click.option("--seed", type=int, default=7, show_default=True)
 @click.option("--client", "client", default="demo", show_default=True, help="folder name under data/")
+@click.option("--waves", type=click.IntRange(2, 10), default=None,
+              help="also write N survey waves into data/CLIENT/waves/ (a baseline and N-1 later waves with "
+                   "planted changes, see cxaudit.demo.PLANTED['waves'])")
 @_known_errors
-def demo(size: str, lang: str, seed: int, client: str) -> None:
+def demo(size: str, lang: str, seed: int, client: str, waves: int | None) -> None:
     """Generate the demo client (synthetic data with planted effects) into data/demo/."""
-    from .demo import generate_demo
+    from .demo import generate_demo, generate_waves
 
+    if waves:
+        out = generate_waves(paths.client_dir(client), waves=waves, size=size, lang=lang, seed=seed)
+        click.echo(f"demo client with {waves} waves written to {out} (size={size}, lang={lang}, seed={seed}); "
+                   f"run each with `cxaudit run {client} --wave waveK`, then `cxaudit track {client}`")
+        return
     out = generate_demo(paths.client_dir(client), size=size, lang=lang, seed=seed)
     click.echo(f"demo client written to {out} (size={size}, lang={lang}, seed={seed})")
 
@@ -195,6 +203,29 @@ def report(client: str, run_id: str | None, edition: str, formats: str) -> None:
     from .runner import render_run
 
     result = render_run(client, run_id, editions=edition, formats=_formats(formats))
+    for kind, path in result.outputs.items():
+        click.echo(f"{kind}: {path}")
+
+
+@main.command()
+@click.argument("client")
+@click.option("--lang", type=click.Choice(["en", "ru", "pl"]), default=None, help="default: audit.yaml")
+@click.option("--format", "formats", default="html,pdf", show_default=True, help="html, pdf or both")
+@click.option("--waves", "waves", default=None, help="comma-separated waves to compare (default: all, in order)")
+@_known_errors
+def track(client: str, lang: str | None, formats: str, waves: str | None) -> None:
+    """Compare every wave of CLIENT (data/CLIENT/waves/*) against the baseline's TO-BE plan."""
+    from .track import track_client
+
+    paths.client_name(client)
+    for fmt in _formats(formats):
+        if fmt not in ("html", "pdf"):
+            raise CxauditError(f"unknown report format {fmt!r}; expected html and/or pdf")
+    result = track_client(client, lang=lang, formats=_formats(formats),
+                          waves=[w.strip() for w in waves.split(",") if w.strip()] if waves else None)
+    if result.manifest.get("baseline_run") is None:
+        click.echo(f"note: wave {result.result.waves[0]} has no finished run; recommendation status and revenue "
+                   f"need `cxaudit run {client} --wave {result.result.waves[0]}`", err=True)
     for kind, path in result.outputs.items():
         click.echo(f"{kind}: {path}")
 

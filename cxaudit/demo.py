@@ -119,7 +119,7 @@ import pandas as pd
 
 from .schema import MOTIVATION_ITEMS
 
-__all__ = ["SIZES", "PLANTED", "DEMO_LANGUAGES", "generate_demo"]
+__all__ = ["SIZES", "PLANTED", "DEMO_LANGUAGES", "generate_demo", "generate_waves"]
 
 DEMO_LANGUAGES: Final[tuple[str, ...]] = ("en", "ru", "pl")
 _LANG_INDEX: Final[dict[str, int]] = {"en": 0, "ru": 1, "pl": 2}
@@ -921,9 +921,14 @@ def _customer_base(rng: np.random.Generator, n: int) -> dict[str, np.ndarray]:
 
 
 def _responses(
-    rng: np.random.Generator, n_rows: int, cust: dict[str, np.ndarray], lang: str
+    rng: np.random.Generator, n_rows: int, cust: dict[str, np.ndarray], lang: str,
+    wave: dict[str, Any] | None = None,
 ) -> tuple[pd.DataFrame, dict[str, np.ndarray]]:
-    """The survey responses and, for the churn step, the per-row truth (customer, time, group, validity)."""
+    """The survey responses and, for the churn step, the per-row truth (customer, time, group, validity).
+
+    ``wave`` (later demo waves, :func:`generate_waves`): ``tp_mean_shift`` {touchpoint: points} moves a
+    touchpoint's nominal mean rating, ``segment_shift`` {segment key: latent points} adds to a segment's
+    latent loyalty; None (the baseline) draws exactly what it always did."""
     q = _quality_counts(n_rows)
     n = n_rows - q["duplicate_id"]
     n_cust = len(cust["segment"])
@@ -957,6 +962,8 @@ def _responses(
     same_channel = tp_channel[None, :] == np.asarray(_RESPONSE_CHANNELS)[channel][:, None]
     used = rng.random((n, n_tp)) < np.where(same_channel, np.minimum(p_use + 0.3, 0.9), p_use)
     mean = np.array([t_[4] for t_ in _TOUCHPOINTS])
+    if wave:
+        mean = mean + np.array([wave.get("tp_mean_shift", {}).get(tp, 0.0) for tp in _TP_IDS])
     shift = np.zeros((n, n_tp))
     shift[:, _TP_DELIVERY] = -_PEAK_DELIVERY_DROP * peak
     halo = rng.standard_normal(n)[:, None]
@@ -984,7 +991,9 @@ def _responses(
     # latent satisfaction -> NPS, CSAT, CES
     weight = np.array([t_[6] for t_ in _TOUCHPOINTS])
     drive = ((ratings - mean[None, :]) * used) @ weight
-    latent = _NPS_BASE + drive + np.asarray(_SEGMENT_SHIFT)[seg] + _NPS_NOISE * rng.standard_normal(n)
+    seg_shift = np.asarray(_SEGMENT_SHIFT) + (np.array([(wave or {}).get("segment_shift", {}).get(k, 0.0)
+                                                         for k in _SEGMENT_KEYS]) if wave else 0.0)
+    latent = _NPS_BASE + drive + seg_shift[seg] + _NPS_NOISE * rng.standard_normal(n)
     nps = _rint(latent, 0, 10)
     csat = _rint(4.0 + 0.42 * (latent - _NPS_BASE) + 0.65 * rng.standard_normal(n), 1, 5)
     ces = _rint(5.2 + 0.5 * (latent - _NPS_BASE) + 0.9 * rng.standard_normal(n), 1, 7)
@@ -1326,6 +1335,16 @@ def _audit_yaml(lang: str, size: str, seed: int) -> str:
     ]
     for table in ("touchpoints", "customers", "tickets", "employees", "kpis"):
         lines += [f"  {table}:", f"    file: {table}.csv"]
+    lines += ["  # steps of the service cases (one case per ticket; cxaudit.process)", "  events:",
+              "    file: events.csv"]
+    lines += [
+        "# personas: a latent class model over the attitude items, segment and channel (cxaudit.personas)",
+        "personas:",
+        "  items:",
+        *[f"    {c}: {q(lb)}" for c, lb in zip(_ATTITUDES, _ATTITUDE_LABELS[lang], strict=True)],
+        "  use: [items, segments]",
+        "  segments: [segment, channel]",
+    ]
     return "\n".join(lines) + "\n"
 
 
@@ -1333,7 +1352,114 @@ def _write_csv(df: pd.DataFrame, path: Path) -> None:
     df.to_csv(path, index=False, lineterminator="\n", float_format="%.2f", encoding="utf-8")
 
 
-def generate_demo(out_dir: str | Path, *, size: str = "default", lang: str = "en", seed: int = 7) -> Path:
+# --- personas (issue 16) -----------------------------------------------------------------------------
+# Four planted personas. A persona is a hidden driver: each response's persona is drawn from its own
+# generator (seeded from the demo seed, separate from every other stream, so no existing column
+# changes), with odds that depend on the response's channel and segment, and it drives four new
+# attitude columns (1-5 agreement). The labels are not in any file; PLANTED["personas"] documents them.
+
+_PERSONA_KEYS: Final[tuple[str, ...]] = ("digital", "bargain", "business", "store")
+_PERSONA_PRIOR: Final[tuple[float, ...]] = (0.35, 0.25, 0.20, 0.20)
+# odds multipliers by response channel (site, app, phone, chat, email, store) and segment
+# (consumer, small business, corporate)
+_PERSONA_CHANNEL: Final = np.array([
+    [1.5, 3.0, 0.3, 1.5, 0.7, 0.2],
+    [1.5, 1.0, 0.5, 0.7, 2.5, 0.8],
+    [0.8, 0.3, 2.5, 1.0, 2.0, 0.3],
+    [0.4, 0.3, 1.2, 0.3, 0.5, 4.0],
+])
+_PERSONA_SEGMENT: Final = np.array([
+    [1.2, 0.8, 0.5],
+    [1.4, 0.6, 0.3],
+    [0.3, 2.5, 3.0],
+    [1.3, 0.7, 0.3],
+])
+_ATTITUDES: Final[tuple[str, ...]] = ("att_price", "att_self_service", "att_advice", "att_store")
+_ATTITUDE_LABELS: Final[dict[str, tuple[str, ...]]] = {
+    "en": ("Price matters most to me", "I prefer to do things myself online", "Personal advice matters to me",
+           "I like to shop in a store"),
+    "ru": ("Для меня главное — цена", "Предпочитаю всё делать сам онлайн", "Мне важна личная консультация",
+           "Люблю покупать в магазине"),
+    "pl": ("Najważniejsza jest dla mnie cena", "Wolę załatwiać sprawy sam online", "Ważna jest dla mnie osobista porada",
+           "Lubię kupować w sklepie"),
+}
+# mean agreement (1-5) per persona and attitude; noise SD below, rounded and clipped to 1-5
+_ATTITUDE_MEANS: Final = np.array([
+    [2.6, 4.6, 1.8, 1.7],
+    [4.7, 3.3, 2.3, 2.9],
+    [2.2, 2.3, 4.6, 1.9],
+    [3.1, 1.6, 3.7, 4.7],
+])
+_ATTITUDE_NOISE: Final[float] = 0.75
+_ATTITUDE_MISSING: Final[float] = 0.03  # item non-response
+
+PLANTED["personas"] = {
+    "keys": list(_PERSONA_KEYS),
+    "prior": dict(zip(_PERSONA_KEYS, _PERSONA_PRIOR, strict=True)),
+    "columns": list(_ATTITUDES),
+    "labels": {lang: dict(zip(_ATTITUDES, v, strict=True)) for lang, v in _ATTITUDE_LABELS.items()},
+    "attitude_means": {k: dict(zip(_ATTITUDES, map(float, row), strict=True))
+                       for k, row in zip(_PERSONA_KEYS, _ATTITUDE_MEANS, strict=True)},
+    "attitude_noise": _ATTITUDE_NOISE,
+    "missing_share": _ATTITUDE_MISSING,
+    "channel_odds": {k: dict(zip(_RESPONSE_CHANNELS, map(float, row), strict=True))
+                     for k, row in zip(_PERSONA_KEYS, _PERSONA_CHANNEL, strict=True)},
+    "segment_odds": {k: dict(zip(_SEGMENT_KEYS, map(float, row), strict=True))
+                     for k, row in zip(_PERSONA_KEYS, _PERSONA_SEGMENT, strict=True)},
+    "traits": {
+        "digital": "self-service online (app, site, chat), consumers; low need for advice or stores",
+        "bargain": "price first; email offers and the site; consumers",
+        "business": "small-business and corporate buyers; phone and email; want personal advice",
+        "store": "shop in stores (and by phone); want advice; least self-service",
+    },
+    "seed": "numpy.random.default_rng([16, seed]): a generator of its own",
+    "min_ari": 0.8,
+}
+
+
+def _persona_rng(seed: int) -> np.random.Generator:
+    return np.random.default_rng([16, seed])
+
+
+def persona_labels(responses: pd.DataFrame, seed: int) -> np.ndarray:
+    """The planted persona (index into ``PLANTED["personas"]["keys"]``) of each row of ``responses.csv``.
+
+    Drawn per unique ``Response ID`` (the re-appended duplicates get their original's persona) from
+    :func:`_persona_rng`, with odds prior × channel odds × segment odds.
+    """
+    rng = _persona_rng(seed)
+    first = ~responses["Response ID"].duplicated(keep="first").to_numpy()
+    uniq = responses[first]
+    ch = pd.Index(_RESPONSE_CHANNELS).get_indexer(uniq["channel"].astype(str))
+    seg_names = {name: i for names in _SEGMENTS.values() for i, name in enumerate(names)}
+    sg = uniq["segment"].map(seg_names).to_numpy(dtype=np.int64)
+    odds = np.asarray(_PERSONA_PRIOR)[None, :] * _PERSONA_CHANNEL[:, ch].T * _PERSONA_SEGMENT[:, sg].T
+    p = odds / odds.sum(axis=1, keepdims=True)
+    u = rng.random(len(uniq))
+    label_u = np.minimum((p.cumsum(axis=1) < u[:, None]).sum(axis=1), len(_PERSONA_KEYS) - 1)
+    by_id = pd.Series(label_u, index=uniq["Response ID"].to_numpy())
+    return by_id.reindex(responses["Response ID"].to_numpy()).to_numpy(dtype=np.int64)
+
+
+def _attitudes(responses: pd.DataFrame, seed: int) -> pd.DataFrame:
+    """``responses`` with the four attitude columns added (existing columns untouched)."""
+    label = persona_labels(responses, seed)
+    rng = _persona_rng(seed).spawn(1)[0]
+    first = ~responses["Response ID"].duplicated(keep="first").to_numpy()
+    lu = label[first]
+    k = len(_ATTITUDES)
+    vals = _rint(_ATTITUDE_MEANS[lu] + _ATTITUDE_NOISE * rng.standard_normal((len(lu), k)), 1, 5)
+    missing = rng.random((len(lu), k)) < _ATTITUDE_MISSING
+    ids = responses["Response ID"].to_numpy()
+    out = responses.copy()
+    for j, col in enumerate(_ATTITUDES):
+        s = pd.Series(_int_col(vals[:, j], missing[:, j]).to_numpy(), index=ids[first])
+        out[col] = pd.Series(s.reindex(ids).to_numpy(), dtype="Int64")
+    return out
+
+
+def generate_demo(out_dir: str | Path, *, size: str = "default", lang: str = "en", seed: int = 7,
+                  _wave: dict[str, Any] | None = None) -> Path:
     """Write the demo client's six tables and ``audit.yaml`` into ``out_dir``.
 
     Parameters
@@ -1347,6 +1473,8 @@ def generate_demo(out_dir: str | Path, *, size: str = "default", lang: str = "en
     seed
         Seed of ``numpy.random.default_rng``; the same ``(size, lang, seed)`` gives byte-identical
         files.
+    _wave
+        Planted changes of a later wave (:func:`generate_waves`); None for the demo itself.
 
     Returns
     -------
@@ -1368,7 +1496,8 @@ def generate_demo(out_dir: str | Path, *, size: str = "default", lang: str = "en
     r_cust, r_resp, r_life, r_tick, r_emp = np.random.default_rng(seed).spawn(5)
 
     cust = _customer_base(r_cust, n["customers"])
-    responses, truth = _responses(r_resp, n["responses"], cust, lang)
+    responses, truth = _responses(r_resp, n["responses"], cust, lang, wave=_wave)
+    responses = _attitudes(responses, seed)  # issue 16: persona-driven columns from their own generator
     customers, life = _customers(r_life, cust, truth, lang)
     tickets = _tickets(r_tick, n["tickets"], life, lang)
     employees = _employees(r_emp, n["employees"], lang)
@@ -1379,5 +1508,235 @@ def generate_demo(out_dir: str | Path, *, size: str = "default", lang: str = "en
     _write_csv(tickets, out / "tickets.csv")
     _write_csv(employees, out / "employees.csv")
     _write_csv(_kpis(lang), out / "kpis.csv")
+    _write_csv(_events(tickets, responses, lang, seed), out / "events.csv")  # issue 17: own generator
     (out / "audit.yaml").write_text(_audit_yaml(lang, size, seed), encoding="utf-8", newline="\n")
     return out
+
+
+# --- demo waves (issue 18) ---------------------------------------------------------------------------
+
+#: Planted changes of the later demo waves (:func:`generate_waves`), cumulative against the baseline.
+#: ``tp_mean_shift`` moves a touchpoint's nominal mean rating; the latent loyalty is centred on that
+#: mean, so the rating rises and NPS / CSAT / CES do not follow it within the waves (a rating is a
+#: leading indicator; each planted change stays testable on its own). ``segment_shift`` lowers the
+#: latent loyalty of one segment, which lowers its NPS, CSAT and CES, and through its 25 % share the
+#: overall ones and those of every region and contact channel (those cells change as a consequence,
+#: ``consequence`` below). Everything else is drawn from the same distributions with a new seed.
+PLANTED["waves"] = {
+    "names": ["wave1", "wave2", "wave3"],
+    "baseline": "wave1",
+    "seed_step": 1000,
+    "months_between_waves": 24,
+    "changes": {
+        "wave2": {"tp_mean_shift": {"tp_delivery": 0.4}, "segment_shift": {"small_business": -0.7}},
+        "wave3": {"tp_mean_shift": {"tp_delivery": 0.8}, "segment_shift": {"small_business": -1.4}},
+    },
+    # what a wave-over-wave test must find (sign of later - earlier) on every pair of waves
+    "expected": {
+        "tp_delivery:overall": "up",
+        "nps:segment=small_business": "down",
+        "csat:segment=small_business": "down",
+        "ces:segment=small_business": "down",
+    },
+    # cells that move because the small-business segment is part of them: true changes, not required
+    "consequence": ["overall", "region", "channel"],
+    # cells whose true change is zero: consumer and corporate segments (all metrics), every touchpoint
+    # rating but tp_delivery (in every cut)
+    "null_segments": ["consumer", "corporate"],
+    "not_asked": {"wave3": ["tp_review_request"]},
+    "recommendation_status": {
+        "journey_key_driver:tp_delivery": "achieved",
+        "journey_pain_point:tp_delivery": "achieved",
+        "cx_low_segment": "worse",
+    },
+}
+
+
+def _shift_dates(path: Path, columns: dict[str, str], months: int) -> None:
+    """Move the dates of ``columns`` ({column: strftime format}) in a demo CSV by ``months``; cells that
+    do not parse (planted bad dates, empty cells) stay as they are."""
+    df = pd.read_csv(path, dtype=str, keep_default_na=False)
+    for col, fmt in columns.items():
+        if col not in df.columns:
+            continue
+        t = pd.to_datetime(df[col], format=fmt, errors="coerce")
+        ok = t.notna()
+        df.loc[ok, col] = (t[ok] + pd.DateOffset(months=months)).dt.strftime(fmt)
+    df.to_csv(path, index=False, lineterminator="\n", encoding="utf-8")
+
+
+_DATE_COLUMNS: Final[dict[str, dict[str, str]]] = {
+    "responses.csv": {"Submitted": "%Y-%m-%d %H:%M"},
+    "customers.csv": {"start_date": "%Y-%m-%d", "churn_date": "%Y-%m-%d"},
+    "tickets.csv": {"created_at": "%Y-%m-%d %H:%M:%S", "first_response_at": "%Y-%m-%d %H:%M:%S",
+                    "resolved_at": "%Y-%m-%d %H:%M:%S"},
+    "events.csv": {"timestamp": "%Y-%m-%d %H:%M:%S"},
+}
+
+
+def generate_waves(out_dir: str | Path, *, waves: int = 3, size: str = "default", lang: str = "en",
+                   seed: int = 7) -> Path:
+    """The demo client with ``waves`` survey waves: ``out_dir/audit.yaml`` and the baseline files as
+    :func:`generate_demo` writes them, plus ``out_dir/waves/wave<k>/`` with each wave's six tables.
+
+    ``wave1`` is the baseline: byte-identical to :func:`generate_demo` with the same arguments.
+    Wave k (k ≥ 2) is drawn with seed ``seed + 1000 (k - 1)``, its dates moved ``24 (k - 1)`` months
+    later, and the planted changes of ``PLANTED["waves"]["changes"]`` (waves beyond 3 keep wave 3's);
+    wave 3 no longer asks ``tp_review_request`` (a question dropped between waves: not comparable).
+
+    Raises
+    ------
+    ValueError
+        For fewer than 2 waves, an unknown size or language.
+    """
+    if waves < 2:
+        raise ValueError(f"demo waves: expected at least 2 waves, got {waves}")
+    out = generate_demo(out_dir, size=size, lang=lang, seed=seed)
+    spec = PLANTED["waves"]
+    for k in range(1, waves + 1):
+        name = f"wave{k}"
+        folder = out / "waves" / name
+        change = spec["changes"].get(name) or (spec["changes"]["wave3"] if k > 3 else None)
+        generate_demo(folder, size=size, lang=lang, seed=seed + spec["seed_step"] * (k - 1), _wave=change)
+        (folder / "audit.yaml").unlink()  # the client's audit.yaml is shared by its waves
+        if k > 1:
+            for file, cols in _DATE_COLUMNS.items():
+                if (folder / file).is_file():
+                    _shift_dates(folder / file, cols, spec["months_between_waves"] * (k - 1))
+        dropped = spec["not_asked"].get(name) or (spec["not_asked"]["wave3"] if k > 3 else [])
+        if dropped:
+            df = pd.read_csv(folder / "responses.csv", dtype=str, keep_default_na=False)
+            df.drop(columns=dropped).to_csv(folder / "responses.csv", index=False, lineterminator="\n",
+                                            encoding="utf-8")
+    return out
+
+
+# --- the service event log (issue 17) ----------------------------------------------------------------
+# One case per ticket, drawn from a generator of its own (numpy.random.default_rng([17, seed])) after
+# every other table, so no existing file changes. A case opens at the ticket's created_at and gets its
+# first response at the ticket's first_response_at; the later steps are simulated (the log's closing
+# time is the simulated process's, not tickets.resolved_at). Planted, in Logistics: a bottleneck (the
+# wait before "Logistics check" has a median of 30 h; every other step waits minutes to 2 h) and a
+# rework loop (Logistics check -> Courier re-dispatch -> Logistics check again) in delivery cases, five
+# times as likely for customers whose latest survey answer is a detractor's or whose ticket was rated
+# 1-2, so the customers of looping cases are less satisfied.
+
+_EVENT_ACTIVITIES: Final[dict[str, dict[str, str]]] = {
+    "received": {"en": "Ticket received", "ru": "Обращение получено", "pl": "Zgłoszenie przyjęte"},
+    "first_response": {"en": "First response", "ru": "Первый ответ", "pl": "Pierwsza odpowiedź"},
+    "diagnosis": {"en": "Diagnosis", "ru": "Диагностика", "pl": "Diagnoza"},
+    "logistics_check": {"en": "Logistics check", "ru": "Проверка логистики", "pl": "Weryfikacja logistyki"},
+    "redispatch": {"en": "Courier re-dispatch", "ru": "Повторная отправка курьера", "pl": "Ponowna wysyłka kuriera"},
+    "return_inspection": {"en": "Return inspection", "ru": "Проверка возврата", "pl": "Kontrola zwrotu"},
+    "invoice_correction": {"en": "Invoice correction", "ru": "Исправление счёта", "pl": "Korekta faktury"},
+    "solution": {"en": "Solution sent", "ru": "Решение отправлено", "pl": "Rozwiązanie wysłane"},
+    "closed": {"en": "Ticket closed", "ru": "Обращение закрыто", "pl": "Zgłoszenie zamknięte"},
+}
+# (department, median wait in hours before the step, log-SD) of the simulated steps
+_EVENT_STEPS: Final[dict[str, tuple[str, float, float]]] = {
+    "diagnosis": ("Customer Service", 1.0, 0.6),
+    "logistics_check": ("Logistics", 30.0, 0.5),
+    "redispatch": ("Logistics", 1.0, 0.6),
+    "return_inspection": ("Logistics", 2.0, 0.6),
+    "invoice_correction": ("Billing", 2.0, 0.6),
+    "solution": ("Customer Service", 1.5, 0.6),
+    "closed": ("Customer Service", 0.5, 0.6),
+}
+_LOOP_P: Final[tuple[float, float]] = (0.08, 0.40)  # delivery cases: other customers, unhappy customers
+
+PLANTED["processes"] = {
+    "seed": "numpy.random.default_rng([17, seed]): a generator of its own",
+    "activities": {k: dict(v) for k, v in _EVENT_ACTIVITIES.items()},
+    "steps": {k: {"department": d, "median_wait_h": m, "log_sd": s} for k, (d, m, s) in _EVENT_STEPS.items()},
+    "bottleneck": {"activity": "logistics_check", "department": "Logistics", "median_wait_h": 30.0},
+    "loop": {"activity": "logistics_check", "via": "redispatch", "department": "Logistics", "category": "delivery",
+             "p_other": _LOOP_P[0], "p_unhappy": _LOOP_P[1],
+             "unhappy": "latest survey NPS 0-6 or the ticket rated 1-2"},
+    "routes": {"delivery": "logistics_check", "returns": "return_inspection", "billing": "invoice_correction"},
+    "no_other_loop": True,
+    "no_other_bottleneck": True,
+    "closing_time": "simulated; not tickets.resolved_at",
+}
+
+
+def _latest_nps(responses: pd.DataFrame) -> pd.Series:
+    """Each customer's NPS of their most recent readable answer (raw demo columns), by customer id."""
+    nps = pd.to_numeric(responses["Q1 Recommend (0-10)"], errors="coerce")
+    when = pd.to_datetime(responses["Submitted"], format="%Y-%m-%d %H:%M", errors="coerce")
+    ok = nps.between(0, 10) & when.notna() & responses["Customer ID"].notna()
+    d = pd.DataFrame({"c": responses["Customer ID"][ok], "t": when[ok], "n": nps[ok]}).sort_values("t", kind="stable")
+    return d.drop_duplicates("c", keep="last").set_index("c")["n"]
+
+
+def _events(tickets: pd.DataFrame, responses: pd.DataFrame, lang: str, seed: int) -> pd.DataFrame:
+    """The event log (one row per step, time order within a case; see PLANTED["processes"])."""
+    rng = np.random.default_rng([17, seed])
+    n = len(tickets)
+    created = pd.to_datetime(tickets["created_at"], format="%Y-%m-%d %H:%M:%S").to_numpy("datetime64[s]")
+    first = pd.to_datetime(tickets["first_response_at"], format="%Y-%m-%d %H:%M:%S", errors="coerce").to_numpy(
+        "datetime64[s]")
+    resolved = tickets["resolved_at"].astype(str).str.len().to_numpy() > 4
+    cat_names = {name: key for names in _TICKET_CATEGORIES.values() for key, name in zip(_TICKET_CATEGORY_KEYS, names,
+                                                                                          strict=True)}
+    cat = tickets["category"].map(cat_names).to_numpy()
+    nps = tickets["customer_id"].map(_latest_nps(responses)).to_numpy(dtype=float)
+    csat = pd.to_numeric(tickets["csat"], errors="coerce").to_numpy(dtype=float)
+    unhappy = (nps <= 6) | (csat <= 2)
+    loop = (cat == "delivery") & (rng.random(n) < np.where(unhappy, _LOOP_P[1], _LOOP_P[0]))
+
+    def wait(step: str) -> np.ndarray:
+        _, med, sd = _EVENT_STEPS[step]
+        return np.rint(3600.0 * med * np.exp(sd * rng.standard_normal(n))).astype(np.int64).astype("timedelta64[s]")
+
+    waits = {k: wait(k) for k in ("diagnosis", "logistics_check", "redispatch", "return_inspection",
+                                  "invoice_correction", "solution", "closed")}
+    second_check = wait("logistics_check")
+    agent = rng.integers(1, 41, n)
+    back_agent = rng.integers(41, 61, n)
+    rows: dict[str, list[Any]] = {k: [] for k in ("case", "step", "time", "dept", "agent")}
+
+    def add(mask: np.ndarray, step: str, time: np.ndarray, dept: str, who: np.ndarray) -> None:
+        idx = np.flatnonzero(mask)
+        rows["case"].append(idx)
+        rows["step"].append(np.full(len(idx), step, dtype=object))
+        rows["time"].append(time[idx])
+        rows["dept"].append(np.full(len(idx), dept, dtype=object))
+        rows["agent"].append(who[idx])
+
+    answered = ~np.isnat(first)
+    add(np.ones(n, bool), "received", created, "Customer Service", agent)
+    add(answered, "first_response", first, "Customer Service", agent)
+    t_ = first + waits["diagnosis"]
+    add(answered, "diagnosis", t_, "Customer Service", agent)
+    route = {"delivery": "logistics_check", "returns": "return_inspection", "billing": "invoice_correction"}
+    for c, step in route.items():
+        m = answered & (cat == c)
+        t_step = t_ + waits[step]
+        add(m, step, t_step, _EVENT_STEPS[step][0], back_agent)
+        t_ = np.where(m, t_step, t_)
+    lm = answered & loop
+    t_re = t_ + waits["redispatch"]
+    add(lm, "redispatch", t_re, "Logistics", back_agent)
+    t_chk = t_re + second_check
+    add(lm, "logistics_check", t_chk, "Logistics", back_agent)
+    t_ = np.where(lm, t_chk, t_)
+    t_ = t_ + waits["solution"]
+    add(answered, "solution", t_, "Customer Service", agent)
+    add(answered & resolved, "closed", t_ + waits["closed"], "Customer Service", agent)
+
+    case = np.concatenate(rows["case"])
+    time = np.concatenate(rows["time"])
+    order = np.lexsort((time, case))
+    step = np.concatenate(rows["step"])[order]
+    case = case[order]
+    who = np.concatenate(rows["agent"])[order]
+    return pd.DataFrame({
+        "case_id": np.char.add("CASE-", np.char.zfill((case + 1).astype(str), 6)).astype(object),
+        "activity": np.array([_EVENT_ACTIVITIES[s][lang] for s in step], dtype=object),
+        "timestamp": _fmt_seconds(time[order]),
+        "resource": np.char.add("A", np.char.zfill(who.astype(str), 3)).astype(object),
+        "department": np.array([_department(d, lang) for d in np.concatenate(rows["dept"])[order]], dtype=object),
+        "channel": tickets["channel"].to_numpy()[case],
+        "customer_id": tickets["customer_id"].to_numpy()[case],
+        "ticket_id": tickets["ticket_id"].to_numpy()[case],
+    })
