@@ -1326,6 +1326,8 @@ def _audit_yaml(lang: str, size: str, seed: int) -> str:
         "quality:",
         "  # rows failing these checks are excluded and counted with their reason",
         "  exclude: [missing_required, invalid_date, out_of_range, duplicate_id, speeder]",
+        "# the period the customer list covers: churn per period, lifetime value and revenue at risk use it",
+        f"churn: {{start: {_START}, as_of: {_END}}}",
         "inputs:",
         "  responses:",
         "    file: responses.csv",

@@ -14,8 +14,8 @@ Examples
 --------
 >>> [s.key for s in SECTIONS.values()][:3]
 ['data_quality', 'cx_metrics', 'journey']
->>> [[s.key for s in level] for level in levels(SECTIONS.values())][-1]
-['to_be']
+>>> [lv for lv, level in enumerate(levels(SECTIONS.values())) if "to_be" in [s.key for s in level]]
+[1]
 """
 
 from __future__ import annotations
@@ -75,7 +75,15 @@ SECTIONS: dict[str, Section] = {
         Section("voc", "05_voc.ipynb", "cxaudit.text", "voc", ("responses", "tickets"), (), 50),
         Section("employees", "06_employees.ipynb", "cxaudit.employees", "employees",
                 ("employees", "kpis", "touchpoints", "responses"), (), 60),
-        Section("to_be", "07_to_be.ipynb", "cxaudit.recommend", "tobe", (), _ASIS, 100),
+        Section("processes", "09_processes.ipynb", "cxaudit.process", "processes",
+                ("events", "tickets", "responses", "customers", "touchpoints"), (), 55),
+        Section("personas", "08_personas.ipynb", "cxaudit.personas", "personas",
+                ("responses", "customers", "tickets", "touchpoints"), (), 65),
+        Section("to_be", "07_to_be.ipynb", "cxaudit.recommend", "tobe", (), (*_ASIS, "processes", "personas"), 100),
+        Section("journey_map", "10_journey_map.ipynb", "cxaudit.cjm", "cjm", ("responses", "touchpoints"),
+                ("to_be", "personas"), 110),
+        Section("blueprints", "11_blueprints.ipynb", "cxaudit.bpmn", "blueprints", ("events", "touchpoints"),
+                ("to_be", "processes"), 120),
     )
 }
 

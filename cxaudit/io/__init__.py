@@ -13,6 +13,7 @@ Formats
 ``sav``           SPSS system file via pyreadstat: value labels, user-missing values (:mod:`.spss`)
 ``xlsx``          Excel workbook: sheet choice, header below title rows, merged header cells (:mod:`.excel`)
 ``parquet``       Apache Parquet
+``xes``           XES event log (IEEE 1849), streamed; the ``events`` table (:mod:`.xes`)
 
 ``format="auto"`` looks at the file's first bytes before its name: a ZIP archive renamed to ``.csv``,
 an old ``.xls`` or an HTML page saved as ``.csv`` is named as such in a one-line
@@ -153,6 +154,9 @@ def _sniff_binary(path: Path, head: bytes) -> str | None:
         if head.startswith(magic):
             raise DataError(str(path), message.format(kind=_kind(path)))
     lowered = head.lstrip(b"\xef\xbb\xbf \t\r\n").lower()
+    if lowered.startswith((b"<?xml", b"<log")) and b"<log" in lowered[:4096] and (
+            b"xes" in lowered[:4096] or b"<trace" in lowered[:4096]):
+        return "xes"  # an XES event log (cxaudit.io.xes)
     if lowered.startswith((b"<!doctype html", b"<html", b"<?xml")):
         raise DataError(str(path), f"an HTML/XML page, not {_kind(path)} (a download link saved instead of "
                         "the file?); expected a CSV, XLSX, SPSS .sav or Parquet file")
@@ -331,3 +335,4 @@ from . import excel as _excel  # noqa: E402,F401
 from . import qualtrics as _qualtrics  # noqa: E402,F401
 from . import spss as _spss  # noqa: E402,F401
 from . import surveymonkey as _surveymonkey  # noqa: E402,F401
+from . import xes as _xes  # noqa: E402,F401

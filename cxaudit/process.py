@@ -1,0 +1,807 @@
+"""AS-IS service processes mined from an event log (the ``events`` table).
+
+An event log has one row per step of a service case: ``case_id``, ``activity``, ``timestamp`` and
+optionally ``resource``, ``department``, ``channel``, ``customer_id``, ``ticket_id``. Everything here
+is an aggregation of that log on pandas / numpy (vectorised; a million events take seconds, see
+``bench/bench_process.py``):
+
+* **Process map** -- the directly-follows graph (DFG): for each pair of activities a -> b that follow
+  each other directly in a case, the number of transitions, the number of cases and the waiting time
+  between them (median, 90th percentile). van der Aalst, W. (2016), *Process Mining: Data Science in
+  Action*, 2nd ed., §6.2 (directly-follows relation) and §9.4 (performance annotations).
+* **Variants** -- the distinct activity sequences of cases, with their share of cases and a Wilson
+  interval (van der Aalst 2016, §2.3: a trace variant).
+* **Rework loops** -- an activity that occurs more than once in a case: per activity, the share of the
+  cases containing it in which it repeats (Wilson interval). A loop is *flagged* when that share is
+  at least :data:`LOOP_MIN_SHARE` and its lower bound at least :data:`LOOP_MIN_LOW` (rework on
+  purpose is rare; a repeat rate of a few percent is noise of data entry).
+* **Handovers** -- consecutive steps of a case in different departments (the handover-of-work
+  relation, van der Aalst, Reijers & Song 2005, *CSCW* 14(6), "Discovering social networks from event
+  logs"), counted per department pair and per case.
+* **Bottlenecks** -- the waiting time before each activity (since the previous step of its case):
+  median with a distribution-free 95 % interval from order statistics
+  (:func:`cxaudit.tickets.quantile_ci`; Conover 1999, §3.2), 90th percentile, and its share of all
+  waiting. An activity is *flagged* when the lower bound of its median wait exceeds
+  :data:`BOTTLENECK_FACTOR` times the median wait of all steps of the log (a robust reference: the
+  typical step).
+* **Response-time conformance** -- per channel, the share of cases whose first step after the opening
+  one came within the channel's response-time standard (``tickets.sla_hours`` of audit.yaml, the
+  defaults of :data:`cxaudit.tickets.DEFAULT_SLA_HOURS`), with a Wilson interval.
+* **Joined to experience** -- cases with a loop and cases with a handover against the other cases, on
+  the outcome of their customers: NPS (the customer's most recent valid answer, as the churn and
+  ticket sections assign it; two-sample NPS z-test, R package NPS ``nps.test``) and the case's ticket
+  CSAT (top-2-box; pooled two-proportion z-test), with the Holm adjustment over the whole family
+  (Holm 1979, *Scand J Statist* 6(2)).
+
+Examples
+--------
+>>> ev = pd.DataFrame({"case_id": ["a", "a", "a", "b", "b"],
+...                    "activity": ["Open", "Fix", "Fix", "Open", "Fix"],
+...                    "timestamp": pd.to_datetime(["2025-01-01 10:00", "2025-01-01 12:00", "2025-01-01 13:00",
+...                                                 "2025-01-02 09:00", "2025-01-02 10:00"])})
+>>> g = directly_follows(prepare(ev))
+>>> g[["source", "target", "transitions", "cases", "wait_median_h"]].to_dict("records")
+[{'source': 'Open', 'target': 'Fix', 'transitions': 2, 'cases': 2, 'wait_median_h': 1.5}, \
+{'source': 'Fix', 'target': 'Fix', 'transitions': 1, 'cases': 1, 'wait_median_h': 1.0}]
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from scipy import stats as _st
+
+from .findings import Finding
+from .i18n import fmt_int, fmt_num, fmt_pct, t
+from .metrics import _wilson
+
+__all__ = [
+    "LOOP_MIN_SHARE",
+    "LOOP_MIN_LOW",
+    "BOTTLENECK_FACTOR",
+    "EventLog",
+    "ProcessAnalysis",
+    "prepare",
+    "directly_follows",
+    "variants",
+    "rework_loops",
+    "handovers",
+    "bottlenecks",
+    "conformance",
+    "case_table",
+    "experience",
+    "analyse",
+    "analyse_audit",
+    "process_findings",
+    "blocks_overview",
+    "blocks_map",
+    "blocks_variants",
+    "blocks_loops",
+    "blocks_bottlenecks",
+    "blocks_experience",
+    "missing_note",
+    "process_map_svg",
+]
+
+SECTION = "processes"
+#: A loop is flagged when the activity repeats in at least this share of the cases that contain it ...
+LOOP_MIN_SHARE = 0.05
+#: ... and the Wilson lower bound of that share is at least this.
+LOOP_MIN_LOW = 0.02
+#: A bottleneck: the lower 95 % bound of the activity's median wait exceeds this × the log's median wait.
+BOTTLENECK_FACTOR = 3.0
+#: Fewer cases than this: an activity is listed but never flagged.
+MIN_CASES = 20
+
+
+@dataclass(frozen=True)
+class EventLog:
+    """A sorted event log with integer codes (what every function below reads).
+
+    ``frame`` is sorted by case, then timestamp, then file order; ``case`` and ``act`` are integer
+    codes into ``cases`` and ``activities``; ``wait_h`` is the time since the previous step of the same
+    case in hours (NaN for a case's first step); ``first`` marks each case's first step.
+    """
+
+    frame: pd.DataFrame
+    case: np.ndarray
+    act: np.ndarray
+    cases: pd.Index
+    activities: pd.Index
+    wait_h: np.ndarray
+    first: np.ndarray
+    dropped: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def n_events(self) -> int:
+        return len(self.frame)
+
+    @property
+    def n_cases(self) -> int:
+        return len(self.cases)
+
+
+def prepare(events: pd.DataFrame) -> EventLog:
+    """Sort and code an ``events`` table. Rows without a case, activity or timestamp are dropped and
+    counted (``dropped``); with a ``lifecycle`` column (XES ``lifecycle:transition``) only
+    ``complete`` steps (or steps without a transition) are kept, the others counted as
+    ``lifecycle_not_complete``."""
+    ev = events
+    dropped: dict[str, int] = {}
+    ok = ev["case_id"].notna() & ev["activity"].notna() & ev["timestamp"].notna()
+    if (~ok).any():
+        dropped["missing_value"] = int((~ok).sum())
+    if "lifecycle" in ev.columns:
+        lc = ev["lifecycle"].astype("string").str.lower()
+        keep_lc = lc.isna() | (lc == "complete")
+        if (ok & ~keep_lc).any():
+            dropped["lifecycle_not_complete"] = int((ok & ~keep_lc).sum())
+        ok &= keep_lc
+    ev = ev[ok.to_numpy()]
+    case_codes, cases = pd.factorize(ev["case_id"].astype("string"), sort=False)
+    ts = pd.to_datetime(ev["timestamp"]).to_numpy("datetime64[ns]").astype("int64")
+    order = np.lexsort((np.arange(len(ev)), ts, case_codes))
+    ev = ev.iloc[order].reset_index(drop=True)
+    case = case_codes[order]
+    act, activities = pd.factorize(ev["activity"].astype("string"), sort=False)
+    ts = ts[order]
+    first = np.ones(len(ev), dtype=bool)
+    first[1:] = case[1:] != case[:-1]
+    wait = np.full(len(ev), np.nan)
+    wait[1:] = (ts[1:] - ts[:-1]) / 3.6e12
+    wait[first] = np.nan
+    return EventLog(ev, case, act, pd.Index(cases), pd.Index(activities), wait, first, dropped)
+
+
+def _col(log: EventLog, name: str) -> pd.Series | None:
+    return log.frame[name] if name in log.frame.columns else None
+
+
+def directly_follows(log: EventLog) -> pd.DataFrame:
+    """The directly-follows graph: ``source, target, transitions, cases, case_share, wait_median_h,
+    wait_p90_h``, most frequent edge first (van der Aalst 2016, §6.2)."""
+    nxt = ~log.first[1:]
+    src, dst = log.act[:-1][nxt], log.act[1:][nxt]
+    case = log.case[1:][nxt]
+    wait = log.wait_h[1:][nxt]
+    k = len(log.activities)
+    pair = src.astype(np.int64) * k + dst
+    df = pd.DataFrame({"pair": pair, "case": case, "wait": wait})
+    g = df.groupby("pair", sort=False)
+    out = pd.DataFrame({"transitions": g.size(), "cases": g["case"].nunique(),
+                        "wait_median_h": g["wait"].median(), "wait_p90_h": g["wait"].quantile(0.9)})
+    out["source"] = log.activities[(out.index // k).to_numpy()].astype(str)
+    out["target"] = log.activities[(out.index % k).to_numpy()].astype(str)
+    out["case_share"] = out["cases"] / max(log.n_cases, 1)
+    out = out.sort_values(["transitions", "source", "target"], ascending=[False, True, True], kind="stable")
+    return out[["source", "target", "transitions", "cases", "case_share", "wait_median_h", "wait_p90_h"]].reset_index(
+        drop=True)
+
+
+def start_end(log: EventLog) -> tuple[pd.Series, pd.Series]:
+    """Cases per start activity and per end activity."""
+    last = np.ones(log.n_events, dtype=bool)
+    last[:-1] = log.case[:-1] != log.case[1:]
+    s = pd.Series(log.activities[log.act[log.first]].astype(str)).value_counts()
+    e = pd.Series(log.activities[log.act[last]].astype(str)).value_counts()
+    return s, e
+
+
+def _case_keys(log: EventLog) -> pd.Series:
+    """One text key per case: its activity codes joined (a variant's identity)."""
+    codes = pd.Series(log.act.astype(str), copy=False)
+    return codes.groupby(log.case, sort=False).agg(",".join)
+
+
+def variants(log: EventLog, top: int = 10) -> pd.DataFrame:
+    """The ``top`` most frequent variants: ``rank, variant (list of activities), steps, cases, share,
+    ci_low, ci_high`` (Wilson), plus a last row ``other`` for the rest when there is a rest."""
+    keys = _case_keys(log)
+    counts = keys.value_counts(sort=True)
+    counts = counts.iloc[np.lexsort((counts.index.to_numpy(), -counts.to_numpy()))]
+    n = int(counts.sum())
+    head = counts.iloc[:top]
+    lo, hi = _wilson(head.to_numpy(float), np.full(len(head), float(n)))
+    names = [[str(log.activities[int(c)]) for c in k.split(",")] for k in head.index]
+    out = pd.DataFrame({"rank": np.arange(1, len(head) + 1), "variant": names, "steps": [len(v) for v in names],
+                        "cases": head.to_numpy(), "share": head.to_numpy() / n, "ci_low": lo, "ci_high": hi})
+    out.attrs["n_variants"] = len(counts)
+    out.attrs["n_cases"] = n
+    return out
+
+
+def _activity_department(log: EventLog) -> pd.Series:
+    """The most frequent department of each activity ('' without a department column)."""
+    dep = _col(log, "department")
+    if dep is None:
+        return pd.Series("", index=log.activities.astype(str))
+    d = pd.DataFrame({"a": log.act, "d": dep.astype("string").to_numpy()}).dropna()
+    if not len(d):
+        return pd.Series("", index=log.activities.astype(str))
+    top = d.groupby(["a", "d"]).size().reset_index(name="n").sort_values(["a", "n", "d"], ascending=[True, False, True])
+    top = top.drop_duplicates("a").set_index("a")["d"]
+    return pd.Series([str(top.get(i, "")) for i in range(len(log.activities))], index=log.activities.astype(str))
+
+
+def rework_loops(log: EventLog, *, min_share: float = LOOP_MIN_SHARE, min_low: float = LOOP_MIN_LOW,
+                 min_cases: int = MIN_CASES) -> pd.DataFrame:
+    """Per activity: ``activity, department, cases_with, cases_repeated, share, ci_low, ci_high,
+    repeats (extra occurrences), flagged``; flagged loops first, then by share."""
+    k = len(log.activities)
+    ca = log.case.astype(np.int64) * k + log.act
+    uniq, cnt = np.unique(ca, return_counts=True)
+    act = uniq % k
+    with_ = np.bincount(act, minlength=k)
+    rep = np.bincount(act, weights=(cnt > 1), minlength=k).astype(int)
+    extra = np.bincount(act, weights=cnt - 1, minlength=k).astype(int)
+    lo, hi = _wilson(rep.astype(float), with_.astype(float))
+    lo, hi = np.clip(lo, 0.0, 1.0), np.clip(hi, 0.0, 1.0)
+    dept = _activity_department(log)
+    out = pd.DataFrame({"activity": log.activities.astype(str), "department": dept.to_numpy(), "cases_with": with_,
+                        "cases_repeated": rep, "share": rep / np.maximum(with_, 1), "ci_low": lo, "ci_high": hi,
+                        "repeats": extra})
+    out["flagged"] = (out["share"] >= min_share) & (out["ci_low"] >= min_low) & (out["cases_with"] >= min_cases)
+    return out.sort_values(["flagged", "share", "activity"], ascending=[False, False, True], kind="stable").reset_index(
+        drop=True)
+
+
+def handovers(log: EventLog) -> pd.DataFrame:
+    """Department pairs of consecutive steps of a case: ``from_department, to_department, transitions,
+    cases, case_share``; empty without a department column."""
+    dep = _col(log, "department")
+    cols = ["from_department", "to_department", "transitions", "cases", "case_share"]
+    if dep is None:
+        return pd.DataFrame(columns=cols)
+    d = dep.astype("string").to_numpy()
+    nxt = ~log.first[1:]
+    a, b, case = d[:-1][nxt], d[1:][nxt], log.case[1:][nxt]
+    known = ~(pd.isna(a) | pd.isna(b))
+    diff = known & (a != b)
+    df = pd.DataFrame({"from_department": a[diff], "to_department": b[diff], "case": case[diff]})
+    if not len(df):
+        return pd.DataFrame(columns=cols)
+    g = df.groupby(["from_department", "to_department"], sort=True)
+    out = pd.DataFrame({"transitions": g.size(), "cases": g["case"].nunique()}).reset_index()
+    out["case_share"] = out["cases"] / max(log.n_cases, 1)
+    return out.sort_values(["cases", "from_department", "to_department"], ascending=[False, True, True],
+                           kind="stable").reset_index(drop=True)[cols]
+
+
+def _quantile_ci_sorted(a: np.ndarray, q: float) -> tuple[float, float, float]:
+    """:func:`cxaudit.tickets.quantile_ci` on an already sorted array (the same order statistics)."""
+    n = len(a)
+    if n == 0:
+        return math.nan, math.nan, math.nan
+    r = int(_st.binom.ppf(0.025, n, q))
+    s = int(_st.binom.ppf(0.975, n, q)) + 1
+    lo = float(a[r - 1]) if 1 <= r <= n else math.nan
+    hi = float(a[s - 1]) if 1 <= s <= n else math.nan
+    return float(np.quantile(a, q)), lo, hi
+
+
+def bottlenecks(log: EventLog, *, factor: float = BOTTLENECK_FACTOR, min_cases: int = MIN_CASES) -> pd.DataFrame:
+    """Waiting time before each activity: ``activity, department, n, wait_median_h, ci_low, ci_high,
+    wait_p90_h, wait_share, ratio (median / the log's median wait), flagged``; flagged first, then by
+    median. ``attrs["reference_h"]`` is the log's median wait over all steps."""
+    ok = ~np.isnan(log.wait_h)
+    w, a = log.wait_h[ok], log.act[ok]
+    ref = float(np.median(w)) if len(w) else math.nan
+    total = float(w.sum()) if len(w) else math.nan
+    order = np.lexsort((w, a))
+    w, a = w[order], a[order]
+    bounds = np.flatnonzero(np.r_[True, a[1:] != a[:-1], True])
+    dept = _activity_department(log)
+    rows = []
+    for i in range(len(bounds) - 1):
+        seg = w[bounds[i]:bounds[i + 1]]
+        act = str(log.activities[int(a[bounds[i]])])
+        med, lo, hi = _quantile_ci_sorted(seg, 0.5)
+        rows.append({"activity": act, "department": dept.get(act, ""), "n": len(seg), "wait_median_h": med,
+                     "ci_low": lo, "ci_high": hi, "wait_p90_h": float(np.quantile(seg, 0.9)),
+                     "wait_share": float(seg.sum()) / total if total > 0 else math.nan})
+    out = pd.DataFrame(rows, columns=["activity", "department", "n", "wait_median_h", "ci_low", "ci_high",
+                                      "wait_p90_h", "wait_share"])
+    out["ratio"] = out["wait_median_h"] / ref if ref and ref > 0 else math.nan
+    out["flagged"] = (out["n"] >= min_cases) & (out["ci_low"] > factor * ref) if ref == ref else False
+    out = out.sort_values(["flagged", "wait_median_h", "activity"], ascending=[False, False, True],
+                          kind="stable").reset_index(drop=True)
+    out.attrs["reference_h"] = ref
+    out.attrs["factor"] = factor
+    return out
+
+
+def case_table(log: EventLog, tickets: pd.DataFrame | None = None) -> pd.DataFrame:
+    """One row per case: ``case_id, customer_id, ticket_id, channel, steps, start, end, duration_h,
+    first_wait_h (first step after the opening one), has_loop, has_handover, handovers, departments``.
+    ``customer_id`` / ``channel`` missing from the log are taken from the case's ticket."""
+    fr = log.frame
+    idx = np.flatnonzero(log.first)
+    last = np.r_[idx[1:] - 1, log.n_events - 1]
+    ts = pd.to_datetime(fr["timestamp"]).to_numpy("datetime64[ns]")
+    out = pd.DataFrame({"case_id": log.cases.astype(str), "steps": np.diff(np.r_[idx, log.n_events]),
+                        "start": ts[idx], "end": ts[last]})
+    out["duration_h"] = (out["end"] - out["start"]).dt.total_seconds() / 3600
+    second = idx + 1
+    has2 = (second < log.n_events) & (np.r_[idx[1:], log.n_events] > second)
+    fw = np.full(len(idx), np.nan)
+    fw[has2] = log.wait_h[second[has2]]
+    out["first_wait_h"] = fw
+    for c in ("customer_id", "ticket_id", "channel"):
+        col = _col(log, c)
+        if col is not None:
+            s = pd.Series(col.astype("string").to_numpy()).groupby(log.case, sort=False).first()
+            out[c] = s.reindex(range(len(idx))).to_numpy()
+    if tickets is not None and "ticket_id" in out.columns and "ticket_id" in tickets.columns:
+        tk = tickets.drop_duplicates("ticket_id").set_index(tickets.drop_duplicates("ticket_id")["ticket_id"].astype(
+            "string"))
+        for c in ("customer_id", "channel", "csat"):
+            if c in tk.columns:
+                got = out["ticket_id"].map(tk[c])
+                out[c] = out[c].fillna(got) if c in out.columns else got
+    k = len(log.activities)
+    ca = log.case.astype(np.int64) * k + log.act
+    uniq, cnt = np.unique(ca, return_counts=True)
+    loop_case = np.zeros(len(idx), dtype=bool)
+    loop_case[np.unique(uniq[cnt > 1] // k)] = True
+    out["has_loop"] = loop_case
+    dep = _col(log, "department")
+    if dep is not None:
+        d = dep.astype("string").to_numpy()
+        nxt = ~log.first[1:]
+        known = ~(pd.isna(d[:-1]) | pd.isna(d[1:]))
+        diff = np.zeros(log.n_events - 1, dtype=bool) if log.n_events > 1 else np.zeros(0, dtype=bool)
+        if log.n_events > 1:
+            diff = nxt & known & (d[:-1] != d[1:])
+        n_h = np.bincount(log.case[1:][diff], minlength=len(idx)) if log.n_events > 1 else np.zeros(len(idx), int)
+        out["handovers"] = n_h
+        out["has_handover"] = n_h > 0
+        depts = pd.Series(d).groupby(log.case, sort=False).agg(lambda s: sorted(set(s.dropna())))
+        out["departments"] = depts.reindex(range(len(idx))).to_numpy()
+    else:
+        out["handovers"], out["has_handover"], out["departments"] = 0, False, [[] for _ in range(len(idx))]
+    return out
+
+
+def conformance(cases: pd.DataFrame, sla_hours: Mapping[str, float], target: float = 0.8) -> pd.DataFrame:
+    """Per channel: ``channel, n, sla_h, within, share, ci_low, ci_high, median_h, below_target`` (the
+    Wilson upper bound below ``target``). The response is the case's first step after the opening one
+    (``first_wait_h``); cases of a channel without a standard are not counted."""
+    cols = ["channel", "n", "sla_h", "within", "share", "ci_low", "ci_high", "median_h", "below_target"]
+    if "channel" not in cases.columns:
+        return pd.DataFrame(columns=cols)
+    c = cases.dropna(subset=["first_wait_h", "channel"])
+    c = c[c["channel"].astype(str).str.lower().isin(list(sla_hours))]
+    rows = []
+    for ch, g in c.groupby(c["channel"].astype(str).str.lower(), sort=True):
+        sla = float(sla_hours[ch])
+        k = int((g["first_wait_h"] <= sla).sum())
+        lo, hi = _wilson(np.array([float(k)]), np.array([float(len(g))]))
+        rows.append({"channel": ch, "n": len(g), "sla_h": sla, "within": k, "share": k / len(g), "ci_low": float(lo[0]),
+                     "ci_high": float(hi[0]), "median_h": float(g["first_wait_h"].median()),
+                     "below_target": float(hi[0]) < target})
+    return pd.DataFrame(rows, columns=cols)
+
+
+def experience(cases: pd.DataFrame, nps_groups: pd.Series | None, *, scale_max: int = 5) -> pd.DataFrame:
+    """Cases with a loop / a handover vs the others, on their customers' NPS and their tickets' CSAT.
+
+    Returns ``flag, outcome, n_with, n_without, value_with, value_without, diff, se, p_value, p_holm,
+    significant`` (Holm over every row). NPS is customer-level: a customer is 'with' when any of their
+    cases has the flag (NPS points, ``nps_z_test``); CSAT is case-level, top-2-box of the ticket's
+    rating (share, pooled two-proportion z-test; percentage points)."""
+    from .stats import holm, nps_z_test
+
+    rows: list[dict[str, Any]] = []
+    flags = [f for f in ("has_loop", "has_handover") if f in cases.columns and cases[f].any() and not cases[f].all()]
+    for flag in flags:
+        if nps_groups is not None and len(nps_groups) and "customer_id" in cases.columns:
+            per = cases.dropna(subset=["customer_id"]).groupby("customer_id")[flag].any()
+            per = per[per.index.isin(nps_groups.index)]
+            grp = nps_groups.reindex(per.index)
+            a, b = grp[per.to_numpy()], grp[~per.to_numpy()]
+            if len(a) >= 2 and len(b) >= 2:
+                pa, da = float((a == "promoter").mean()), float((a == "detractor").mean())
+                pb, db = float((b == "promoter").mean()), float((b == "detractor").mean())
+                diff, se, _, p = nps_z_test(pa, da, len(a), pb, db, len(b))
+                rows.append({"flag": flag, "outcome": "nps", "n_with": len(a), "n_without": len(b),
+                             "value_with": 100 * (pa - da), "value_without": 100 * (pb - db), "diff": float(diff),
+                             "se": float(se), "p_value": float(p), "detractors_with": da, "detractors_without": db,
+                             "detractors_with_k": int((a == "detractor").sum())})
+        if "csat" in cases.columns:
+            cs = pd.to_numeric(cases["csat"], errors="coerce")
+            ok = cs.notna()
+            top = cs[ok] >= scale_max - 1
+            fl = cases.loc[ok, flag].to_numpy(bool)
+            n1, n2 = int(fl.sum()), int((~fl).sum())
+            if n1 >= 2 and n2 >= 2:
+                p1, p2 = float(top[fl].mean()), float(top[~fl].mean())
+                pooled = (p1 * n1 + p2 * n2) / (n1 + n2)
+                se = math.sqrt(pooled * (1 - pooled) * (1 / n1 + 1 / n2))
+                z = (p1 - p2) / se if se > 0 else 0.0
+                rows.append({"flag": flag, "outcome": "csat", "n_with": n1, "n_without": n2, "value_with": p1,
+                             "value_without": p2, "diff": 100 * (p1 - p2), "se": 100 * se,
+                             "p_value": float(2 * _st.norm.sf(abs(z)))})
+    out = pd.DataFrame(rows, columns=["flag", "outcome", "n_with", "n_without", "value_with", "value_without", "diff",
+                                      "se", "p_value", "detractors_with", "detractors_without", "detractors_with_k"])
+    out["p_holm"] = holm(out["p_value"].to_numpy(float)) if len(out) else []
+    out["significant"] = out["p_holm"] < 0.05
+    return out
+
+
+@dataclass
+class ProcessAnalysis:
+    """Everything the section shows, computed once (:func:`analyse`)."""
+
+    log: EventLog
+    dfg: pd.DataFrame
+    starts: pd.Series
+    ends: pd.Series
+    variants: pd.DataFrame
+    loops: pd.DataFrame
+    handovers: pd.DataFrame
+    bottlenecks: pd.DataFrame
+    cases: pd.DataFrame
+    conformance: pd.DataFrame
+    experience: pd.DataFrame
+    touchpoints: pd.DataFrame | None = None
+    n_customers: int | None = None
+    sla_target: float = 0.8
+
+    @property
+    def period(self) -> tuple[pd.Timestamp, pd.Timestamp]:
+        return pd.Timestamp(self.cases["start"].min()), pd.Timestamp(self.cases["end"].max())
+
+
+def analyse(events: pd.DataFrame, *, tickets: pd.DataFrame | None = None, responses: pd.DataFrame | None = None,
+            touchpoints: pd.DataFrame | None = None, customers: pd.DataFrame | None = None,
+            sla_hours: Mapping[str, float] | None = None, sla_target: float = 0.8, top_variants: int = 10,
+            csat_max: int = 5) -> ProcessAnalysis:
+    """The whole AS-IS process analysis of an ``events`` table (see the module docstring)."""
+    from .tickets import DEFAULT_SLA_HOURS, customer_nps_groups
+
+    log = prepare(events)
+    s, e = start_end(log)
+    cases = case_table(log, tickets)
+    groups = customer_nps_groups(responses) if responses is not None else None
+    return ProcessAnalysis(
+        log=log, dfg=directly_follows(log), starts=s, ends=e, variants=variants(log, top_variants),
+        loops=rework_loops(log), handovers=handovers(log), bottlenecks=bottlenecks(log), cases=cases,
+        conformance=conformance(cases, dict(sla_hours or DEFAULT_SLA_HOURS), sla_target),
+        experience=experience(cases, groups, scale_max=csat_max), touchpoints=touchpoints,
+        n_customers=len(customers) if customers is not None else None, sla_target=sla_target)
+
+
+def analyse_audit(audit: Any) -> ProcessAnalysis | None:
+    """:func:`analyse` on an audit's tables; None without an ``events`` table."""
+    if not audit.has("events"):
+        return None
+    from .tickets import settings
+
+    cfg = settings(audit.config)
+    get = (lambda n: audit.table(n) if audit.has(n) else None)  # noqa: E731
+    csat_max = int(getattr(getattr(audit.config.scales, "csat", None), "max", 5) or 5)
+    return analyse(audit.table("events"), tickets=get("tickets"), responses=get("responses"),
+                   touchpoints=get("touchpoints"), customers=get("customers"), sla_hours=cfg.sla_hours,
+                   sla_target=cfg.sla_target, csat_max=csat_max)
+
+
+# --- findings ------------------------------------------------------------------------------------------
+
+
+def _touchpoints_of(an: ProcessAnalysis, departments: Sequence[str], channels: Sequence[str] = ()) -> list[str]:
+    """Touchpoints owned by these departments (``touchpoints.owner_department``)."""
+    tp = an.touchpoints
+    if tp is None or "owner_department" not in tp.columns:
+        return []
+    own = tp[tp["owner_department"].astype(str).isin([str(d) for d in departments if d])]
+    return [str(x) for x in own["touchpoint"]]
+
+
+def _case_channels(cases: pd.DataFrame, mask: np.ndarray) -> list[str]:
+    if "channel" not in cases.columns:
+        return []
+    vc = cases.loc[mask, "channel"].dropna().astype(str).value_counts()
+    return [str(c) for c in vc.index[:3]]
+
+
+def _affected_customers(an: ProcessAnalysis, mask: np.ndarray) -> tuple[int, float]:
+    """Customers with an affected case, and their share of the customer base (of the log's customers
+    without a customers table)."""
+    c = an.cases
+    if "customer_id" not in c.columns:
+        return int(mask.sum()), float(mask.mean()) if len(c) else 0.0
+    k = c.loc[mask, "customer_id"].dropna().nunique()
+    base = an.n_customers or c["customer_id"].dropna().nunique()
+    return int(k), min(1.0, k / base) if base else 0.0
+
+
+def _exp_evidence(an: ProcessAnalysis, flag: str) -> dict[str, Any]:
+    ex = an.experience
+    ev: dict[str, Any] = {}
+    for _, r in ex[ex["flag"] == flag].iterrows():
+        o = r["outcome"]
+        ev[f"{o}_with"], ev[f"{o}_without"] = float(r["value_with"]), float(r["value_without"])
+        ev[f"{o}_diff"], ev[f"{o}_p_holm"] = float(r["diff"]), float(r["p_holm"])
+        ev[f"{o}_n_with"], ev[f"{o}_n_without"] = int(r["n_with"]), int(r["n_without"])
+        if o == "nps" and bool(r["significant"]):
+            k, n = int(r["detractors_with_k"]), int(r["n_with"])
+            lo, hi = _wilson(np.array([float(k)]), np.array([float(n)]))
+            ev |= {"detractor_share": float(r["detractors_with"]), "detractor_share_n": n,
+                   "detractor_share_ci": [float(lo[0]), float(hi[0])]}
+        ev[f"{o}_significant"] = bool(r["significant"])
+    return ev
+
+
+def process_findings(an: ProcessAnalysis, lang: str) -> list[Finding]:
+    """Findings ``processes.loop.<activity>``, ``processes.bottleneck.<activity>`` and
+    ``processes.handover.<from>.<to>`` (the most frequent department pair when handover cases have a
+    Holm-significantly worse outcome), tagged with departments, channels and touchpoints."""
+    out: list[Finding] = []
+    cases = an.cases
+    act_of_case = pd.Series(an.log.activities[an.log.act].astype(str))
+    for _, r in an.loops[an.loops["flagged"]].iterrows():
+        act = str(r["activity"])
+        rep_cases = pd.Series(an.log.case[(act_of_case == act).to_numpy()]).value_counts()
+        mask = np.zeros(len(cases), dtype=bool)
+        mask[rep_cases.index[rep_cases.to_numpy() > 1].to_numpy()] = True
+        k, reach = _affected_customers(an, mask)
+        ev = {"activity": act, "department_label": r["department"], "cases_repeated": int(r["cases_repeated"]),
+              "cases_with": int(r["cases_with"]), "extra_steps": int(r["repeats"]), "customers": k,
+              "table": "processes.loops", "test": "Wilson interval of the repeat share",
+              **_exp_evidence(an, "has_loop")}
+        sig = ev.get("nps_significant") or ev.get("csat_significant")
+        out.append(Finding(
+            id=f"{SECTION}.loop.{_slug(act)}", section=SECTION,
+            title=t("processes.finding_loop", lang, activity=act, share=fmt_pct(r["share"], lang),
+                    n=fmt_int(r["cases_with"], lang)),
+            metric="rework_share", value=100 * float(r["share"]), n=int(r["cases_with"]),
+            ci_low=100 * float(r["ci_low"]), ci_high=100 * float(r["ci_high"]), severity=4 if sig else 3,
+            reach=reach, evidence=ev, unit="%",
+            tags=_tags(an, [str(r["department"])], _case_channels(cases, mask))))
+    for _, r in an.bottlenecks[an.bottlenecks["flagged"]].iterrows():
+        act = str(r["activity"])
+        cases_with = np.unique(an.log.case[(act_of_case == act).to_numpy()])
+        mask = np.zeros(len(cases), dtype=bool)
+        mask[cases_with] = True
+        k, reach = _affected_customers(an, mask)
+        ev = {"activity": act, "department_label": r["department"], "ratio": float(r["ratio"]),
+              "reference_h": float(an.bottlenecks.attrs["reference_h"]), "p90_h": float(r["wait_p90_h"]),
+              "wait_share": float(r["wait_share"]), "customers": k, "table": "processes.bottlenecks",
+              "test": "distribution-free 95% interval of the median (order statistics)"}
+        out.append(Finding(
+            id=f"{SECTION}.bottleneck.{_slug(act)}", section=SECTION,
+            title=t("processes.finding_bottleneck", lang, activity=act, hours=fmt_num(r["wait_median_h"], lang, 1),
+                    ratio=fmt_num(r["ratio"], lang, 1)),
+            metric="wait_hours", value=float(r["wait_median_h"]), n=int(r["n"]), ci_low=float(r["ci_low"]),
+            ci_high=float(r["ci_high"]), severity=4 if r["ratio"] >= 10 else 3, reach=reach, evidence=ev, unit="h",
+            tags=_tags(an, [str(r["department"])], _case_channels(cases, mask))))
+    hx = an.experience[(an.experience["flag"] == "has_handover") & an.experience["significant"]
+                       & (an.experience["diff"] < 0)]
+    if len(hx) and len(an.handovers):
+        top = an.handovers.iloc[0]
+        mask = cases["has_handover"].to_numpy(bool)
+        k, reach = _affected_customers(an, mask)
+        ev = {"from_department_label": top["from_department"], "to_department_label": top["to_department"],
+              "cases": int(top["cases"]), "cases_with_handover": int(mask.sum()), "customers": k,
+              "table": "processes.handovers", **_exp_evidence(an, "has_handover")}
+        out.append(Finding(
+            id=f"{SECTION}.handover.{_slug(top['from_department'])}.{_slug(top['to_department'])}", section=SECTION,
+            title=t("processes.finding_handover", lang, share=fmt_pct(mask.mean(), lang),
+                    a=str(top["from_department"]), b=str(top["to_department"])),
+            metric="handover_share", value=100 * float(mask.mean()), n=len(cases), severity=3, reach=reach,
+            evidence=ev, unit="%",
+            tags=_tags(an, [str(top["from_department"]), str(top["to_department"])], _case_channels(cases, mask))))
+    return out
+
+
+def _tags(an: ProcessAnalysis, departments: Sequence[str], channels: Sequence[str]) -> dict[str, list[str]]:
+    deps = [d for d in dict.fromkeys(departments) if d]
+    tags: dict[str, list[str]] = {"departments": deps, "channels": list(channels)}
+    tps = _touchpoints_of(an, deps)
+    if tps:
+        tags["touchpoints"] = tps
+        tp = an.touchpoints
+        if tp is not None and "stage" in tp.columns:
+            tags["stages"] = list(dict.fromkeys(str(s) for s in tp[tp["touchpoint"].astype(str).isin(tps)]["stage"]))
+    return tags
+
+
+def _slug(x: Any) -> str:
+    import re
+
+    s = re.sub(r"[^0-9a-zA-Z]+", "_", str(x).strip().lower()).strip("_")
+    if not s:  # a name in another script: a stable short hash
+        import hashlib
+
+        s = "x" + hashlib.sha1(str(x).encode("utf-8")).hexdigest()[:8]
+    return s
+
+
+# --- presentation --------------------------------------------------------------------------------------
+
+
+def missing_note(lang: str) -> list[Any]:
+    """What the section shows without an event log: one line, and what a log would add."""
+    from . import show
+
+    return [show.section(SECTION, lang), show.missing_input(t("table.events", lang), lang),
+            show.paragraph(t("processes.would_add", lang))]
+
+
+def blocks_overview(an: ProcessAnalysis, lang: str) -> list[Any]:
+    from . import show
+
+    lo, hi = an.period
+    n_dropped = sum(an.log.dropped.values())
+    out = [show.section(SECTION, lang),
+           show.paragraph(t("processes.intro", lang, events=fmt_int(an.log.n_events, lang),
+                            cases=fmt_int(an.log.n_cases, lang), activities=fmt_int(len(an.log.activities), lang),
+                            start=lo.strftime("%Y-%m-%d"), end=hi.strftime("%Y-%m-%d")))]
+    if n_dropped:
+        out.append(show.note(t("processes.dropped", lang, n=fmt_int(n_dropped, lang))))
+    return out
+
+
+def process_map_svg(an: ProcessAnalysis, lang: str, *, min_case_share: float = 0.02, max_edges: int = 40) -> str:
+    """The process map as SVG, laid out by Graphviz ``dot`` (edges in at least ``min_case_share`` of
+    the cases; label: cases and median wait)."""
+    from .bpmn import dot_svg
+
+    g = an.dfg[an.dfg["case_share"] >= min_case_share].head(max_edges)
+    acts = list(dict.fromkeys([*g["source"], *g["target"]]))
+    flagged = set(an.bottlenecks.loc[an.bottlenecks["flagged"], "activity"]) | set(
+        an.loops.loc[an.loops["flagged"], "activity"])
+    cnt = pd.Series(an.log.activities[an.log.act].astype(str)).value_counts()
+    nodes = [(a, f"{a}\n{fmt_int(cnt.get(a, 0), lang)}", a in flagged) for a in acts]
+    mx = max(int(g["cases"].max()), 1) if len(g) else 1
+    edges = [(r.source, r.target, f"{fmt_int(r.cases, lang)} · {_hours(r.wait_median_h, lang)}",
+              1.0 + 4.0 * r.cases / mx) for r in g.itertuples()]
+    return dot_svg(nodes, edges)
+
+
+def _hours(h: float, lang: str) -> str:
+    from .tickets import fmt_hours
+
+    return fmt_hours(h, lang)
+
+
+def _svg_img(svg: str, alt: str) -> Any:
+    import base64
+
+    from IPython.display import HTML
+
+    from .show import escape
+
+    data = base64.b64encode(svg.encode("utf-8")).decode("ascii")
+    return HTML(f'<p class="cx-figure"><img alt="{escape(alt)}" src="data:image/svg+xml;base64,{data}" '
+                f'style="max-width: 100%"></p>')
+
+
+def blocks_map(an: ProcessAnalysis, lang: str) -> list[Any]:
+    from . import show
+
+    out = [show.heading(t("processes.map_heading", lang), SECTION), show.paragraph(t("processes.map_text", lang)),
+           _svg_img(process_map_svg(an, lang), t("processes.map_heading", lang))]
+    top = an.dfg.head(12).copy()
+    top["wait"] = [_hours(x, lang) for x in top["wait_median_h"]]
+    top["p90"] = [_hours(x, lang) for x in top["wait_p90_h"]]
+    out.append(show.table(top, [show.Col("source", "processes.col_from"), show.Col("target", "processes.col_to"),
+                                show.Col("cases", "processes.col_cases", "int"),
+                                show.Col("case_share", "processes.col_case_share", "pct"),
+                                show.Col("wait", "processes.col_wait_median"),
+                                show.Col("p90", "processes.col_wait_p90")], lang, small_base=None))
+    return out
+
+
+def blocks_variants(an: ProcessAnalysis, lang: str) -> list[Any]:
+    from . import show
+
+    v = an.variants.copy()
+    v["path"] = [" → ".join(x) for x in v["variant"]]
+    return [show.heading(t("processes.variants_heading", lang), SECTION),
+            show.paragraph(t("processes.variants_text", lang, n=fmt_int(v.attrs.get("n_variants", len(v)), lang),
+                             top=fmt_int(len(v), lang), share=fmt_pct(float(v["share"].sum()), lang))),
+            show.table(v, [show.Col("rank", "processes.col_rank", "int"), show.Col("path", "processes.col_variant"),
+                           show.Col("cases", "processes.col_cases", "int"),
+                           show.Col("share", "processes.col_share", "pct", lo="ci_low", hi="ci_high")],
+                       lang, small_base=None)]
+
+
+def blocks_loops(an: ProcessAnalysis, lang: str) -> list[Any]:
+    from . import show
+
+    lp = an.loops[an.loops["cases_repeated"] > 0].copy()
+    out = [show.heading(t("processes.loops_heading", lang), SECTION)]
+    if not len(lp):
+        return [*out, show.paragraph(t("processes.no_loops", lang))]
+    lp["flag"] = [t("processes.flag_loop", lang) if f else "" for f in lp["flagged"]]
+    out += [show.paragraph(t("processes.loops_text", lang, share=fmt_pct(LOOP_MIN_SHARE, lang))),
+            show.table(lp, [show.Col("activity", "processes.col_activity"),
+                            show.Col("department", "processes.col_department"),
+                            show.Col("cases_with", "processes.col_cases", "int"),
+                            show.Col("cases_repeated", "processes.col_repeated", "int"),
+                            show.Col("share", "processes.col_share", "pct", lo="ci_low", hi="ci_high"),
+                            show.Col("flag", "processes.col_flag", "flag")], lang, small_base=None)]
+    hv = an.handovers.head(8)
+    if len(hv):
+        out += [show.heading(t("processes.handovers_heading", lang), SECTION),
+                show.paragraph(t("processes.handovers_text", lang,
+                                 share=fmt_pct(float(an.cases["has_handover"].mean()), lang))),
+                show.table(hv, [show.Col("from_department", "processes.col_from"),
+                                show.Col("to_department", "processes.col_to"),
+                                show.Col("cases", "processes.col_cases", "int"),
+                                show.Col("case_share", "processes.col_case_share", "pct")], lang, small_base=None)]
+    return out
+
+
+def blocks_bottlenecks(an: ProcessAnalysis, lang: str) -> list[Any]:
+    from . import show
+
+    b = an.bottlenecks.copy()
+    b["median"] = [_hours(x, lang) for x in b["wait_median_h"]]
+    b["ci"] = [f"[{_hours(lo, lang)}; {_hours(hi, lang)}]" if lo == lo and hi == hi else "–"
+               for lo, hi in zip(b["ci_low"], b["ci_high"], strict=True)]
+    b["p90"] = [_hours(x, lang) for x in b["wait_p90_h"]]
+    b["flag"] = [t("processes.flag_bottleneck", lang) if f else "" for f in b["flagged"]]
+    ref = b.attrs.get("reference_h", math.nan)
+    out = [show.heading(t("processes.bottlenecks_heading", lang), SECTION),
+           show.paragraph(t("processes.bottlenecks_text", lang, reference=_hours(ref, lang),
+                            factor=fmt_num(BOTTLENECK_FACTOR, lang, 0))),
+           show.table(b, [show.Col("activity", "processes.col_activity"),
+                          show.Col("department", "processes.col_department"),
+                          show.Col("n", "processes.col_steps", "int"), show.Col("median", "processes.col_wait_median"),
+                          show.Col("ci", "processes.col_ci"), show.Col("p90", "processes.col_wait_p90"),
+                          show.Col("wait_share", "processes.col_wait_share", "pct"),
+                          show.Col("flag", "processes.col_flag", "flag")], lang, small_base=None)]
+    cf = an.conformance.copy()
+    if len(cf):
+        cf["channel_label"] = [_channel(c, lang) for c in cf["channel"]]
+        cf["standard"] = [_hours(x, lang) for x in cf["sla_h"]]
+        cf["median"] = [_hours(x, lang) for x in cf["median_h"]]
+        out += [show.heading(t("processes.conformance_heading", lang), SECTION),
+                show.paragraph(t("processes.conformance_text", lang, target=fmt_pct(an.sla_target, lang))),
+                show.table(cf, [show.Col("channel_label", "processes.col_channel"),
+                                show.Col("n", "processes.col_cases", "int"),
+                                show.Col("standard", "processes.col_standard"),
+                                show.Col("median", "processes.col_wait_median"),
+                                show.Col("share", "processes.col_within", "pct", lo="ci_low", hi="ci_high")],
+                           lang, small_base=None)]
+    return out
+
+
+def _channel(c: str, lang: str) -> str:
+    from .i18n import value_label
+
+    return value_label("channel", c, lang)
+
+
+def blocks_experience(an: ProcessAnalysis, lang: str) -> list[Any]:
+    from . import show
+
+    ex = an.experience.copy()
+    out = [show.heading(t("processes.experience_heading", lang), SECTION)]
+    if not len(ex):
+        return [*out, show.paragraph(t("processes.experience_none", lang))]
+    groups = {"has_loop": "processes.group_loop", "has_handover": "processes.group_handover"}
+    outcomes = {"nps": "processes.outcome_nps", "csat": "processes.outcome_csat"}
+    ex["group"] = [t(groups[f], lang) for f in ex["flag"]]
+    ex["metric"] = [t(outcomes[o], lang) for o in ex["outcome"]]
+    fmt = (lambda o, x: fmt_num(x, lang, 1, sign=True) if o == "nps" else fmt_pct(x, lang))  # noqa: E731
+    ex["with"] = [fmt(o, x) for o, x in zip(ex["outcome"], ex["value_with"], strict=True)]
+    ex["without"] = [fmt(o, x) for o, x in zip(ex["outcome"], ex["value_without"], strict=True)]
+    ex["sig"] = [t("processes.significant", lang) if s else t("processes.not_significant", lang)
+                 for s in ex["significant"]]
+    out += [show.paragraph(t("processes.experience_text", lang)),
+            show.table(ex, [show.Col("group", "processes.col_group"), show.Col("metric", "processes.col_outcome"),
+                            show.Col("n_with", "processes.col_n_with", "int"), show.Col("with", "processes.col_with"),
+                            show.Col("n_without", "processes.col_n_without", "int"),
+                            show.Col("without", "processes.col_without"),
+                            show.Col("diff", "processes.col_diff", "signed1"),
+                            show.Col("p_holm", "processes.col_p_holm", "num2"),
+                            show.Col("sig", "processes.col_flag")], lang, small_base=None)]
+    return out
