@@ -185,6 +185,77 @@ def observation_window(
     return Window(pd.Timestamp(lo), pd.Timestamp(hi))
 
 
+@dataclass(frozen=True)
+class TimeBasis:
+    """What the churn figures per period rest on: the customers' own time, never another table's.
+
+    ``window`` is the observation period when dates place it (churn / start dates, ``churn.as_of``);
+    ``months`` its length, or the stated ``churn.observation_months`` when no date does. ``source``
+    says which (``customer_dates``, ``as_of``, ``observation_months``, ``none``); ``reason`` is why
+    there is none.
+    """
+
+    window: Window | None
+    months: float | None
+    source: str
+    reason: str | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.months is not None and self.months > 0
+
+
+def time_basis(customers: pd.DataFrame, settings: Any = None) -> TimeBasis:
+    """The churn section's time basis from the customers table and audit.yaml's ``churn`` block.
+
+    - end: ``churn.as_of`` (the date the list was extracted), else the latest churn or start date;
+    - start: ``churn.start``, else ``end − churn.observation_months`` when stated, else the earliest
+      churn date;
+    - no dates but ``observation_months`` stated: a basis of that many months without calendar dates
+      (churners are assumed to have left mid-period, the actuarial convention);
+    - otherwise none: the per-period figures (churn per period, LTV, revenue at risk, survival) are
+      not computed. Survey and ticket dates never enter: they say when people answered or wrote, not
+      how long the customer list was watched (issue 13: a one-row survey made monthly churn 84.6 %).
+
+    Examples
+    --------
+    >>> c = pd.DataFrame({"churned": [1, 0], "churn_date": pd.to_datetime(["2024-03-01", None])})
+    >>> b = time_basis(c); (b.source, str(b.window.start.date()), str(b.window.end.date()))
+    ('customer_dates', '2024-03-01', '2024-03-01')
+    >>> time_basis(pd.DataFrame({"churned": [1, 0], "tenure_months": [3, 20]})).source
+    'none'
+    """
+    as_of = getattr(settings, "as_of", None)
+    first = getattr(settings, "start", None)
+    obs = getattr(settings, "observation_months", None)
+    dates = []
+    churn_dates = pd.Series(dtype="datetime64[ns]")
+    for col in ("churn_date", "start_date"):
+        if col in customers.columns:
+            d = pd.to_datetime(customers[col], errors="coerce").dropna()
+            if col == "churn_date":
+                churn_dates = d
+            if len(d):
+                dates.append(d.max())
+    end = pd.Timestamp(as_of) if as_of is not None else (max(dates).normalize() if dates else None)
+    if end is not None:
+        start = None
+        if first is not None:
+            start = pd.Timestamp(first)
+        elif obs:
+            start = end - pd.Timedelta(days=round(float(obs) * MONTH_DAYS) - 1)
+        elif len(churn_dates):
+            start = churn_dates.min().normalize()
+        if start is not None and start <= end:
+            w = Window(pd.Timestamp(start), pd.Timestamp(end))
+            return TimeBasis(w, w.months, "as_of" if as_of is not None else "customer_dates")
+    if obs:
+        return TimeBasis(None, float(obs), "observation_months")
+    return TimeBasis(None, None, "none",
+                     "the customers table has no churn dates, and audit.yaml states no churn.observation_months "
+                     "(how many months the churn flag covers)")
+
+
 def _latest_valid_answers(responses: pd.DataFrame) -> pd.DataFrame:
     """The most recent kept response with an NPS answer per customer (ties: later file row)."""
     r = responses[responses["customer_id"].notna() & responses["nps"].notna()]
@@ -201,6 +272,7 @@ def customer_frame(
     *,
     slow_hours: float = SLOW_HOURS,
     window: Window | None = None,
+    observation_months: float | None = None,
 ) -> pd.DataFrame:
     """One row per customer with everything the churn analysis uses.
 
@@ -221,6 +293,9 @@ def customer_frame(
         The "slow resolution" threshold, an assumption (default :data:`SLOW_HOURS`).
     window
         The data period; by default :func:`observation_window` of the inputs.
+    observation_months
+        Without a ``window``: the months the churn flag covers (``churn.observation_months``); stayers
+        were at risk that long (or their tenure, if shorter), churners half of it.
 
     Returns
     -------
@@ -243,8 +318,8 @@ def customer_frame(
             raise MetricError(f"customers: column '{col}' missing; expected the canonical customers table")
     out = customers.copy()
     out["churned"] = _as_binary(out["churned"], "churned")
-    if window is None:
-        window = observation_window(customers, responses, tickets)
+    if window is None and not observation_months:
+        window = observation_window(customers)  # the customers' own dates only (issue 13)
 
     if responses is not None and {"customer_id", "nps"} <= set(responses.columns):
         last = _latest_valid_answers(responses)
@@ -267,14 +342,16 @@ def customer_frame(
             created = pd.to_datetime(tk["created_at"], errors="coerce")
             resolved = pd.to_datetime(tk["resolved_at"], errors="coerce")
             hours = (resolved - created).dt.total_seconds() / 3600.0
-            if window is not None:
-                open_hours = (window.end + pd.Timedelta(days=1) - created).dt.total_seconds() / 3600.0
+            # a ticket still open is slow by the end of the data period (else of the ticket data itself)
+            tk_end = window.end if window is not None else pd.concat([created, resolved]).max()
+            if pd.notna(tk_end):
+                open_hours = (tk_end.normalize() + pd.Timedelta(days=1) - created).dt.total_seconds() / 3600.0
                 hours = hours.fillna(open_hours.where(resolved.isna()))
             slow = (hours > slow_hours).groupby(tk["customer_id"]).sum()
             out["n_slow"] = out["customer_id"].map(slow).fillna(0).astype("int64")
 
     tenure = pd.to_numeric(out["tenure_months"], errors="coerce") if "tenure_months" in out.columns else None
-    t_exit, t_entry = _survival_times(out, tenure, window)
+    t_exit, t_entry = _survival_times(out, tenure, window, observation_months)
     out["t_exit"], out["t_entry"] = t_exit, t_entry
     out["t_window"] = _window_months(out, t_exit, t_entry, window)
     out["tenure_years"] = (tenure if tenure is not None else t_exit) / 12.0
@@ -292,7 +369,8 @@ def _as_binary(s: pd.Series, column: str) -> pd.Series:
     return num.astype("Int64")
 
 
-def _survival_times(out: pd.DataFrame, tenure: pd.Series | None, window: Window | None) -> tuple[pd.Series, pd.Series]:
+def _survival_times(out: pd.DataFrame, tenure: pd.Series | None, window: Window | None,
+                    observation_months: float | None = None) -> tuple[pd.Series, pd.Series]:
     churned = out["churned"]
     nan = pd.Series(np.nan, index=out.index)
     churn_date = pd.to_datetime(out["churn_date"], errors="coerce") if "churn_date" in out.columns else None
@@ -315,7 +393,13 @@ def _survival_times(out: pd.DataFrame, tenure: pd.Series | None, window: Window 
         t_entry = (t_exit - in_window).clip(lower=0)
         if start is not None:
             t_entry = ((window.start - start).dt.days / MONTH_DAYS).clip(lower=0).fillna(t_entry)
+        # a churner without a churn date (a flag for the period): assumed to leave mid-period
+        undated = churned.eq(1).fillna(False) & exit_date.isna() & t_entry.isna()
+        t_entry = t_entry.mask(undated, (t_exit - window.months / 2).clip(lower=0))
         t_entry = t_entry.fillna(0.0)
+    elif observation_months:
+        m = float(observation_months)
+        t_entry = (t_exit - np.where(churned.eq(1).fillna(False), m / 2, m)).clip(lower=0).fillna(0.0)
     t_exit = t_exit.where(t_exit >= 0)  # churned before they started: unusable, left missing
     # a customer who left on the first day of the data is at risk for one day
     t_exit = np.maximum(t_exit, t_entry + 1.0 / MONTH_DAYS).where(t_exit.notna())
@@ -334,19 +418,29 @@ def _window_months(out: pd.DataFrame, t_exit: pd.Series, t_entry: pd.Series, win
 
 
 def segment_columns(audit: Any) -> list[str]:
-    """The configured segment columns (``segments`` in audit.yaml) present in the customers table."""
+    """The churn model's segment columns: ``churn.segments`` of audit.yaml when given, else the
+    ``segments`` present in the customers table."""
     cust = audit.table("customers")
-    return [c for c in audit.config.segments if c in cust.columns]
+    chosen = getattr(getattr(audit.config, "churn", None), "segments", None)
+    return [c for c in (chosen if chosen is not None else audit.config.segments) if c in cust.columns]
 
 
 def frame_from_audit(audit: Any, *, slow_hours: float = SLOW_HOURS) -> pd.DataFrame:
-    """:func:`customer_frame` of a loaded audit (``customers`` required; the rest when supplied)."""
-    return customer_frame(
-        audit.table("customers"),
+    """:func:`customer_frame` of a loaded audit (``customers`` required; the rest when supplied), on
+    the customers' own :func:`time_basis`; without one the survival times are missing (no time at
+    risk, so no churn per period)."""
+    customers = audit.table("customers")
+    basis = time_basis(customers, getattr(audit.config, "churn", None))
+    frame = customer_frame(
+        customers,
         audit.responses if audit.has("responses") else None,
         audit.table("tickets") if audit.has("tickets") else None,
-        slow_hours=slow_hours,
+        slow_hours=slow_hours, window=basis.window,
+        observation_months=basis.months if basis.window is None else None,
     )
+    if not basis.ok:
+        frame[["t_exit", "t_entry", "t_window"]] = np.nan
+    return frame
 
 
 # --- rates -------------------------------------------------------------------------------------------
@@ -1537,6 +1631,11 @@ class ChurnAnalysis:
     #: Touchpoint ratings at or below this are "not satisfied" (below the top-2 box of a 1–5 scale);
     #: the reach of a touchpoint finding is the share of customers whose latest rating is that low.
     tp_low_max: float = 3.0
+    #: The time basis of the per-period figures (:func:`time_basis`); None when :func:`analyse` was
+    #: given a window directly.
+    basis: TimeBasis | None = None
+    #: Client value labels per column (audit.yaml ``value_labels``), applied in every churn table.
+    value_labels: dict[str, dict[str, str]] = field(default_factory=dict)
     errors: dict[str, str] = field(default_factory=dict)
     timings: dict[str, float] = field(default_factory=dict)
 
@@ -1548,20 +1647,50 @@ class ChurnAnalysis:
         return self.segment_labels.get(column, column)
 
 
-def model_spec(frame: pd.DataFrame, segments: Sequence[str], kind: Literal["logit", "cox"]
-               ) -> tuple[list[str], dict[str, str | None]]:
+def model_spec(frame: pd.DataFrame, segments: Sequence[str], kind: Literal["logit", "cox"], *,
+               covariates: Sequence[str] | None = None, reference: Mapping[str, str] | None = None,
+               bands: Mapping[str, str] | None = None) -> tuple[list[str], dict[str, str | None]]:
     """The default driver model: NPS group (reference: promoters), tenure in years (logistic only —
-    it is the Cox model's time scale), segments (reference: the largest group), tickets and slow
-    resolutions — each only when the data has it."""
-    numeric = [c for c in (["tenure_years"] if kind == "logit" else []) + ["n_tickets", "n_slow"]
-               if c in frame.columns and frame[c].notna().any()]
+    it is the Cox model's time scale), segments (reference: ``reference`` of audit.yaml, else the
+    largest group), ``covariates`` (numeric customer columns, audit.yaml ``churn.covariates``),
+    tickets and slow resolutions — each only when the data has it.
+
+    A band and the number it was cut from are never both in a model (they are collinear by
+    construction): when a band column is a segment, its source number (and ``tenure_years`` for a
+    band of ``tenure_months``) is left out.
+
+    Examples
+    --------
+    >>> f = pd.DataFrame({"churned": [0, 1], "tenure_years": [1.0, 2.0], "tenure_band": ["a", "b"],
+    ...                   "tenure_months": [12, 24], "charges": [10.0, 20.0]})
+    >>> model_spec(f, ["tenure_band"], "logit", covariates=["charges", "tenure_months"],
+    ...            bands={"tenure_band": "tenure_months"})
+    (['charges'], {'tenure_band': None})
+    """
+    banded = {src for band, src in (bands or {}).items() if band in segments}
+    if "tenure_months" in banded:
+        banded.add("tenure_years")
+    extra = [c for c in (covariates or []) if c not in ("tenure_years", "n_tickets", "n_slow")]
+    numeric = [c for c in (["tenure_years"] if kind == "logit" else []) + extra + ["n_tickets", "n_slow"]
+               if c in frame.columns and pd.to_numeric(frame[c], errors="coerce").notna().any() and c not in banded]
     categorical: dict[str, str | None] = {}
     if "nps_group" in frame.columns:
         categorical["nps_group"] = "promoter"
+    ref = reference or {}
     for s in segments:
-        if s in frame.columns:
-            categorical[s] = None
+        if s in frame.columns and s not in banded:
+            categorical[s] = ref.get(s)
     return numeric, categorical
+
+
+def _declared_order(tab: pd.DataFrame, by: str, order: Sequence[str] | None) -> pd.DataFrame:
+    """Rows of a per-group table in the declared order of the groups (bands, ``categories``); groups
+    not declared (``Not stated``) keep their place after them."""
+    if not order or by not in tab.columns:
+        return tab
+    pos = {str(v): i for i, v in enumerate(order)}
+    key = tab[by].map(lambda v: pos.get(str(v), len(pos)))
+    return tab.assign(_k=key.to_numpy()).sort_values("_k", kind="stable").drop(columns="_k").reset_index(drop=True)
 
 
 def analyse(
@@ -1573,8 +1702,20 @@ def analyse(
     assumptions: Assumptions | None = None,
     slow_hours: float = SLOW_HOURS,
     touchpoint_models: bool = True,
+    basis: TimeBasis | None = None,
+    covariates: Sequence[str] | None = None,
+    reference: Mapping[str, str] | None = None,
+    level_order: Mapping[str, Sequence[str]] | None = None,
+    bands: Mapping[str, str] | None = None,
 ) -> ChurnAnalysis:
     """Run every part of the churn section on a customer frame (:func:`customer_frame`).
+
+    ``basis`` (:func:`time_basis`) decides the per-period figures: without one (``basis.ok`` false)
+    churn per period, LTV, revenue at risk and survival are not computed and ``errors`` says why.
+    ``covariates`` are numeric customer columns added to the models, ``reference`` the reference
+    level per categorical column, ``level_order`` the declared order of a column's groups in the
+    tables, ``bands`` band column -> its source number (a band never enters a model together with its
+    source: the source is left out).
 
     A part the data cannot support (no churn dates for the trend, no reasons, a model that cannot
     be fitted) is left ``None`` with its reason in ``errors``; only a frame without any customer of
@@ -1587,10 +1728,17 @@ def analyse(
     clock = time.perf_counter
     a = assumptions if assumptions is not None else economics.Assumptions()
     an = ChurnAnalysis(frame, window, [s for s in segments if s in frame.columns], min_base, a, slow_hours)
+    an.basis = basis
+    timed = basis is None or basis.ok
+    no_time = basis.reason if basis is not None and not basis.ok else None
+    obs_months = basis.months if basis is not None else (window.months if window is not None else None)
+    dated = window is not None or (basis is not None and basis.ok)
 
     t0 = clock()
     an.overall = churn_rates(frame, min_base=min_base)
-    if frame["t_exit"].notna().any():
+    if no_time:
+        an.errors["period"] = no_time
+    if timed and frame["t_exit"].notna().any():
         an.period = exposure_rates(frame, period_months=a.revenue_period_months)
     if an.has_groups:
         an.by_group = churn_rates(frame, "nps_group", min_base=min_base)
@@ -1599,7 +1747,7 @@ def analyse(
         except MetricError as exc:
             an.errors["ratio"] = str(exc)
     for s in an.segments:
-        an.by_segment[s] = churn_rates(frame, s, min_base=min_base)
+        an.by_segment[s] = _declared_order(churn_rates(frame, s, min_base=min_base), s, (level_order or {}).get(s))
     an.trend = churn_trend(frame, window)
     if an.trend is None:
         an.errors["trend"] = "no churn dates, start dates or complete months to place churn in time"
@@ -1618,7 +1766,8 @@ def analyse(
     an.timings["reasons"] = clock() - t0
 
     t0 = clock()
-    numeric, categorical = model_spec(frame, an.segments, "logit")
+    numeric, categorical = model_spec(frame, an.segments, "logit", covariates=covariates, reference=reference,
+                                      bands=bands)
     try:
         an.logit = fit_logit(frame, numeric, categorical)
     except MetricError as exc:
@@ -1628,21 +1777,24 @@ def analyse(
     t0 = clock()
     tps = [c for c in frame.columns if str(c).startswith("tp_")]
     if touchpoint_models and tps:
-        controls = ["tenure_years"] if "tenure_years" in frame.columns else []
+        controls = [c for c in numeric if c == "tenure_years"]
         an.touchpoints = touchpoint_odds(frame, tps, numeric=controls,
                                          categorical={s: None for s in an.segments})
     an.timings["touchpoints"] = clock() - t0
 
     t0 = clock()
-    if frame["t_exit"].notna().any():
-        numeric, categorical = model_spec(frame, an.segments, "cox")
+    if no_time:
+        an.errors["survival"] = an.errors["cox"] = no_time
+    elif frame["t_exit"].notna().any():
+        numeric, categorical = model_spec(frame, an.segments, "cox", covariates=covariates, reference=reference,
+                                          bands=bands)
         if an.has_groups:
             try:
-                an.survival = survival(frame, "nps_group", delayed_entry=window is not None)
+                an.survival = survival(frame, "nps_group", delayed_entry=dated)
             except MetricError as exc:
                 an.errors["survival"] = str(exc)
         try:
-            an.cox = fit_cox(frame, numeric, categorical, entry="t_entry" if window is not None else None)
+            an.cox = fit_cox(frame, numeric, categorical, entry="t_entry" if dated else None)
         except MetricError as exc:
             an.errors["cox"] = str(exc)
     else:
@@ -1650,8 +1802,10 @@ def analyse(
     an.timings["survival"] = clock() - t0
 
     t0 = clock()
-    if "revenue" in frame.columns and pd.to_numeric(frame["revenue"], errors="coerce").notna().any():
-        months = window.months if window is not None else None
+    if no_time:
+        an.errors["economics"] = no_time
+    elif "revenue" in frame.columns and pd.to_numeric(frame["revenue"], errors="coerce").notna().any():
+        months = obs_months
         if an.has_groups and an.period is not None:
             rates = exposure_rates(frame, "nps_group", period_months=a.revenue_period_months)
             an.ltv = economics.ltv_by_group(frame, rates, "nps_group", a)
@@ -1681,11 +1835,21 @@ def analyse_audit(audit: Any, *, assumptions: Assumptions | None = None, slow_ho
     customers = audit.table("customers")
     responses = audit.responses if audit.has("responses") else None
     tickets = audit.table("tickets") if audit.has("tickets") else None
-    window = observation_window(customers, responses, tickets)
-    frame = customer_frame(customers, responses, tickets, slow_hours=slow_hours, window=window)
+    cfg = audit.config
+    settings = getattr(cfg, "churn", None)
+    basis = time_basis(customers, settings)  # the customers' own time: never survey or ticket dates
+    frame = customer_frame(customers, responses, tickets, slow_hours=slow_hours, window=basis.window,
+                           observation_months=basis.months if basis.window is None else None)
     a = assumptions if assumptions is not None else economics.Assumptions.from_audit(audit)
-    an = analyse(frame, segments=segment_columns(audit), window=window, min_base=audit.config.min_base,
-                 assumptions=a, slow_hours=slow_hours, touchpoint_models=touchpoint_models)
+    bands = {name: b.source for name, b in getattr(cfg, "bands", {}).items()}
+    segs = segment_columns(audit)
+    covariates = list(getattr(settings, "covariates", None) or [])
+    order = {s: cfg.level_order(s) for s in segs if hasattr(cfg, "level_order") and cfg.level_order(s)}
+    an = analyse(frame, segments=segs, window=basis.window, min_base=cfg.min_base,
+                 assumptions=a, slow_hours=slow_hours, touchpoint_models=touchpoint_models, basis=basis,
+                 covariates=covariates, reference=dict(getattr(cfg, "reference", {}) or {}), level_order=order,
+                 bands=bands)
+    an.value_labels = {k: dict(v) for k, v in cfg.value_labels.items()}
     an.segment_labels = {s: audit.segment_label(s) for s in an.segments}
     if audit.has("touchpoints"):
         an.touchpoint_info = audit.table("touchpoints").set_index("touchpoint")
@@ -1754,6 +1918,11 @@ def blocks_rates(an: ChurnAnalysis, lang: str) -> list[Any]:
         out.append(show.note(t("churn.overall_note", lang, start=fmt_date(an.window.start, lang),
                                end=fmt_date(an.window.end, lang), months=fmt_num(an.window.months, lang, 0),
                                period=fmt_num(months, lang, 0))))
+    elif an.basis is not None and an.basis.ok:
+        out.append(show.note(t("churn.overall_note_months", lang, months=fmt_num(an.basis.months, lang, 0),
+                               period=fmt_num(months, lang, 0))))
+    elif an.basis is not None:
+        out.append(show.note(t("churn.no_time_basis", lang)))
     lab = labels(an, lang)
     if an.by_group is not None:
         out.append(show.heading(t("churn.by_group", lang), "churn"))
@@ -1932,6 +2101,8 @@ def blocks_survival(an: ChurnAnalysis, lang: str) -> list[Any]:
         out.append(show.table(d, cols, lang, small_base=None))
         out.append(show.note(t("churn.km_note", lang, chi2=fmt_num(sv.chi2, lang, 1), p=fmt_p(sv.p_value, lang))))
     m = an.cox
+    if m is None and an.basis is not None and not an.basis.ok:
+        return out + [show.note(t("churn.no_time_basis", lang))]
     if m is None:
         return out + [show.note(t("churn.model_failed", lang))]
     out.append(show.paragraph(t("churn.cox_intro", lang)))
@@ -1951,6 +2122,8 @@ def blocks_economics(an: ChurnAnalysis, lang: str) -> list[Any]:
     from .show import Col
 
     out: list[Any] = [show.heading(t("churn.economics", lang), "churn"), show.paragraph(t("churn.economics_intro", lang))]
+    if an.rar is None and an.ltv is None and an.basis is not None and not an.basis.ok:
+        return out + [show.note(t("churn.no_time_basis", lang))]
     if an.rar is None and an.ltv is None:
         key = "churn.economics_missing" if "revenue" not in an.frame.columns else "churn.economics_failed"
         return out + [show.note(t(key, lang))]
@@ -2243,6 +2416,36 @@ def _reason_findings(an: ChurnAnalysis, lang: str, n_all: int) -> list[Any]:
     return out
 
 
+def _rar_concentration(an: ChurnAnalysis) -> dict[str, Any]:
+    """Where the revenue at risk concentrates: the segment value holding the largest share of it.
+
+    Over every segment column's breakdown (``RevenueAtRisk.by_segment``; customers without a value
+    are left out), the value with the largest revenue at risk: ``top_segment_share`` (its share of
+    the total), ``top_segment_reach`` (its share of the active customers), ``top_segment_label``,
+    ``top_segment_column`` (the column's name in the report), ``top_segment_customers`` and
+    ``top_segment_revenue_at_risk``. Read by the recommendation rule on concentrated revenue risk.
+    """
+    from .stats import NOT_STATED
+
+    rar = an.rar
+    best: dict[str, Any] = {}
+    total = float(rar.value) if rar is not None else 0.0
+    if rar is None or not total > 0 or not rar.n_active:
+        return {}
+    for col, tab in rar.by_segment.items():
+        for _, row in tab.iterrows():
+            val = row[col]
+            if pd.isna(val) or str(val) == NOT_STATED:
+                continue
+            share = float(row["revenue_at_risk"]) / total
+            if share > best.get("top_segment_share", -1.0):
+                best = {"top_segment_share": share, "top_segment_reach": float(row["n"]) / rar.n_active,
+                        "top_segment_label": str(val), "top_segment_column": an.segment_label(col),
+                        "top_segment_customers": int(row["n"]),
+                        "top_segment_revenue_at_risk": float(row["revenue_at_risk"])}
+    return best
+
+
 def _rar_finding(an: ChurnAnalysis, lang: str) -> Any:
     from . import economics
     from .findings import Finding
@@ -2259,6 +2462,7 @@ def _rar_finding(an: ChurnAnalysis, lang: str) -> Any:
         "assumptions": a.to_dict(), "acquisition_cost": economics.acquisition_cost(an.frame, a),
         "method": "sum of revenue x P(churn) from the logistic model; delta-method intervals", "table": "churn.rar",
     }
+    ev |= _rar_concentration(an)
     if an.ltv is not None:
         ev["ltv_by_nps_group"] = {str(g): float(v) for g, v in zip(an.ltv["nps_group"], an.ltv["ltv"], strict=True)}
     if an.retention is not None and len(an.retention):

@@ -437,6 +437,7 @@ class Band(_Strict):
 class ChurnSettings(_Strict):
     """The churn section's time basis and model (cxaudit.churn.time_basis, cxaudit.churn.model_spec)."""
 
+    start: _dt.date | None = Field(None, description="the first day the customer list covers (start of observation)")
     as_of: _dt.date | None = Field(None, description="the date the customer list was extracted (end of observation)")
     observation_months: float | None = Field(
         None, gt=0, description="months the churn flag covers (customers who left within this many months of as_of)")
@@ -457,6 +458,21 @@ class Personas(_Strict):
     k_max: StrictInt = Field(6, ge=2, le=10)
     min_share: float = Field(0.05, gt=0, lt=0.5, description="smallest class a solution may have (share)")
     names: dict[str, str] = Field(default_factory=dict, description="persona number ('1', '2', ...) -> its name")
+
+
+#: The built-in codeframe packs (cxaudit.text.INDUSTRIES; retail is cxaudit/resources/codeframe.yaml).
+CODEFRAME_INDUSTRIES: tuple[str, ...] = ("retail", "telecom", "banking", "travel", "saas", "public")
+
+
+class TextSettings(_Strict):
+    """Open text: which built-in codeframe pack codes the comments (a codeframe.yaml in the client folder wins),
+    and the coverage under which the report warns."""
+
+    industry: Literal["retail", "telecom", "banking", "travel", "saas", "public"] | None = Field(
+        None, description="codeframe pack (default: the pack client.industry names, else the one that codes the "
+                          "most comments)")
+    coverage_warning: float = Field(0.30, ge=0, le=1, description="warn when a language has a smaller share of "
+                                                                  "comments coded with a theme")
 
 
 class AuditConfig(_Strict):
@@ -490,6 +506,7 @@ class AuditConfig(_Strict):
         default_factory=dict, description="column -> its values in the order the report and models use")
     reference: dict[str, str] = Field(default_factory=dict, description="column -> reference level in the models")
     churn: ChurnSettings = ChurnSettings()
+    text: TextSettings = TextSettings()
     seed: StrictInt = 20261124
 
     def level_order(self, column: str) -> list[str] | None:

@@ -822,8 +822,8 @@ def customers_note(audit: Audit, lang: str) -> str:
     method and assumptions (margin, discount rate, revenue period), and the interval methods."""
     a = money_assumptions(audit)
     cust = audit.table("customers")
-    window = _churn.observation_window(cust, audit.responses if audit.has("responses") else None,
-                                       audit.table("tickets") if audit.has("tickets") else None)
+    basis = _churn.time_basis(cust, getattr(audit.config, "churn", None))  # the customers' own time
+    window = basis.window
     period = fmt_num(a.revenue_period_months, lang, 0)
     kw = {"period": period, "margin": fmt_pct(a.margin, lang, 1), "discount": fmt_pct(a.discount_rate, lang, 1)}
     if window is None:

@@ -5,7 +5,8 @@ section's functions (``churn.churn_rates``, ``churn.exposure_rates``, ``economic
 and the audit's ``economics`` assumptions, so its churn per period and lifetime value are the churn
 section's. Expected values are worked out by hand below.
 
-Planted client: data period 1 January – 31 December 2025 (the response dates); every customer
+Planted client: data period 1 January – 31 December 2025 (audit.yaml ``churn: {as_of: 2025-12-31,
+observation_months: 12}``; survey dates never set it since issue 13); every customer
 started on 1 January 2024, so each one's time at risk runs from 1 January 2025 to the churn date or
 to 31 December 2025 (364 days). Months are 365.25 / 12 = 30.4375 days. audit.yaml sets margin
 m = 0.5 and discount rate i = 0.2 a year (revenue per 12 months), not the defaults 0.3 / 0.1.
@@ -51,7 +52,7 @@ c8,B,2024-01-01,1200,0,
 """
 RESPONSES = "response_id,customer_id,date,nps,segment\nr1,c1,2025-01-01,3,A\nr2,c5,2025-12-31,9,B\n"
 YAML = ("client: {name: Planted, language: en, currency: EUR}\nmin_base: 1\nsegments: [segment]\n"
-        "economics: {margin: 0.5, discount_rate: 0.2}\n"
+        "economics: {margin: 0.5, discount_rate: 0.2}\nchurn: {as_of: 2025-12-31, observation_months: 12}\n"
         "inputs:\n  responses: {file: responses.csv}\n  customers: {file: customers.csv}\n")
 
 
