@@ -1850,7 +1850,7 @@ def analyse_audit(audit: Any, *, assumptions: Assumptions | None = None, slow_ho
                  covariates=covariates, reference=dict(getattr(cfg, "reference", {}) or {}), level_order=order,
                  bands=bands)
     an.value_labels = {k: dict(v) for k, v in cfg.value_labels.items()}
-    an.segment_labels = {s: audit.segment_label(s) for s in an.segments}
+    an.segment_labels = {s: audit.segment_label(s) for s in [*an.segments, *covariates]}
     if audit.has("touchpoints"):
         an.touchpoint_info = audit.table("touchpoints").set_index("touchpoint")
     scale = audit.config.scales.touchpoint
@@ -1864,10 +1864,23 @@ def labels(an: ChurnAnalysis, lang: str) -> dict[str, str]:
     out |= {f"nps_group={g}": t(f"churn.group.{g}", lang) for g in GROUPS}
     out |= {g: t(f"churn.group.{g}", lang) for g in GROUPS}
     out |= {s: an.segment_label(s) for s in an.segments}
+    # the client's value labels (audit.yaml value_labels): model levels and numeric covariates
+    for col, names in an.value_labels.items():
+        out |= {f"{col}={v}": str(name) for v, name in names.items()}
+    out |= {c: name for c, name in an.segment_labels.items() if c not in out}  # covariates' report names
     for c in an.frame.columns:
         if str(c).startswith("tp_"):
             out[c] = _tp_label(an, str(c))
     return out
+
+
+def _value_name(an: ChurnAnalysis, column: str, value: Any, lang: str) -> str:
+    """A group of ``column`` as the report names it: the client's value label, else :func:`group_name`."""
+    names = an.value_labels.get(column, {})
+    key = str(value)
+    if key not in names and isinstance(value, float) and value.is_integer():
+        key = str(int(value))
+    return str(names[key]) if key in names else str(group_name(value, lang))
 
 
 def _tp_label(an: ChurnAnalysis, tp: str) -> str:
@@ -1938,7 +1951,7 @@ def blocks_rates(an: ChurnAnalysis, lang: str) -> list[Any]:
     for s, tab in an.by_segment.items():
         title = t("churn.by_segment", lang, segment=an.segment_label(s))
         out.append(show.heading(title, "churn"))
-        out += _rate_blocks(tab, s, [str(group_name(g, lang)) for g in tab[s]], lang, an, title)
+        out += _rate_blocks(tab, s, [_value_name(an, s, g, lang) for g in tab[s]], lang, an, title)
     return out
 
 
@@ -2018,7 +2031,7 @@ def blocks_reasons(an: ChurnAnalysis, lang: str) -> list[Any]:
         cols = [Col("reason", "churn.col_reason")]
         for j, g in enumerate(wide.columns):
             d[f"v{j}"], d[f"l{j}"], d[f"h{j}"] = wide[g].to_numpy(), lo[g].to_numpy(), hi[g].to_numpy()
-            cols.append(Col(f"v{j}", f"{group_name(g, lang)} (n = {fmt_int(base[g], lang)})", "pct", lo=f"l{j}",
+            cols.append(Col(f"v{j}", f"{_value_name(an, s, g, lang)} (n = {fmt_int(base[g], lang)})", "pct", lo=f"l{j}",
                             hi=f"h{j}"))
         out.append(show.table(d, cols, lang, small_base=None))
         out.append(show.note(t("churn.reasons_by_note", lang, p=fmt_p(p, lang))))
@@ -2182,7 +2195,7 @@ def blocks_economics(an: ChurnAnalysis, lang: str) -> list[Any]:
         parts = ([("nps_group", rar.by_group)] if len(rar.by_group) else []) + list(rar.by_segment.items())
         for by, tab in parts:
             d = tab.copy()
-            d["label"] = [lab.get(g, g) if by == "nps_group" else group_name(g, lang) for g in d[by]]
+            d["label"] = [lab.get(g, g) if by == "nps_group" else _value_name(an, by, g, lang) for g in d[by]]
             title = t("churn.pred.nps_group", lang) if by == "nps_group" else an.segment_label(by)
             out.append(show.heading(t("churn.rar_by", lang, segment=title), "churn"))
             out.append(show.table(d, [
