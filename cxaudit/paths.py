@@ -30,6 +30,8 @@ __all__ = [
     "client_name",
     "client_dir",
     "client_reports_dir",
+    "client_file",
+    "client_side_file",
 ]
 
 PACKAGE_DIR = Path(__file__).resolve().parent
@@ -91,3 +93,51 @@ def client_dir(name: str) -> Path:
 def client_reports_dir(name: str) -> Path:
     """``reports/<name>`` for a safe client name."""
     return _inside(reports_root(), name)
+
+
+def client_file(folder: str | Path, name: str, *, file: str, key: str) -> Path:
+    """``folder / name`` if it stays inside the client folder, else a :class:`ConfigError`.
+
+    Every file a run reads from the client (inputs, ``branding.logo``, ``recommendations.rules_file``,
+    ``rules.yaml``, ``codeframe.yaml``, ``commentary.yaml``) goes through here. Refused: absolute
+    paths and ``..`` that lead outside ``folder``, and any symbolic link on the way (a link could
+    point anywhere, and could be re-pointed after the check). The message names ``file`` and ``key``
+    and never shows the content of the outside file. Whether the file exists is the caller's check.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> d = Path(tempfile.mkdtemp())
+    >>> client_file(d, "exports/r.csv", file="audit.yaml", key="inputs.responses.file") == d.resolve() / "exports/r.csv"
+    True
+    >>> client_file(d, "../../etc/passwd", file="audit.yaml", key="inputs.responses.file")
+    Traceback (most recent call last):
+    ...
+    cxaudit.errors.ConfigError: audit.yaml: key 'inputs.responses.file': '../../etc/passwd' is outside the client folder (give a file name inside it)
+    """
+    from .errors import ConfigError
+
+    root = Path(folder).resolve()
+    text = str(name)
+    if "\x00" in text or not text.strip():
+        raise ConfigError(file, key, f"{text!r} is not a file name")
+    candidate = Path(os.path.normpath(root / text))  # lexical: '..' and absolute paths, links not followed
+    if not candidate.is_relative_to(root) or candidate == root:
+        raise ConfigError(file, key, f"{text!r} is outside the client folder (give a file name inside it)")
+    at = root
+    for part in candidate.relative_to(root).parts:
+        at = at / part
+        if at.is_symlink():
+            raise ConfigError(file, key, f"{text!r} is a symbolic link ({at.relative_to(root)}); "
+                                         "copy the file into the client folder instead")
+    if candidate.resolve() != candidate:  # belt and braces: nothing above may have redirected it
+        raise ConfigError(file, key, f"{text!r} is outside the client folder (give a file name inside it)")
+    return candidate
+
+
+def client_side_file(folder: str | Path, name: str) -> Path | None:
+    """An optional side file of the client (``rules.yaml``, ``codeframe.yaml``, ``commentary.yaml``):
+    its path when present, ``None`` when absent; a :class:`ConfigError` when it is a symbolic link
+    (see :func:`client_file`)."""
+    path = client_file(folder, name, file=str(Path(folder) / name), key="")
+    return path if path.is_file() else None

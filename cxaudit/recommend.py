@@ -82,7 +82,6 @@ from typing import Any, Literal
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
-import yaml
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
@@ -90,8 +89,10 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from .errors import ConfigError
 from .findings import Finding, format_value
-from .i18n import LANGUAGES, catalog, fmt_ci, fmt_num, fmt_pct, t, value_label
+from .i18n import LANGUAGES, catalog, fmt_ci, fmt_date, fmt_num, fmt_pct, t, value_label
+from .paths import client_file, client_side_file
 from .plots import PALETTE
+from .safeyaml import load_yaml, read_text_capped
 from .show import escape as _esc  # one HTML-escaping helper for every client-facing block
 
 __all__ = [
@@ -133,7 +134,8 @@ HORIZONS: tuple[str, ...] = ("0-3", "3-6", "6-12")
 HORIZON_MONTHS: dict[str, tuple[int, int]] = {"0-3": (0, 3), "3-6": (3, 6), "6-12": (6, 12)}
 QUADRANTS: tuple[str, ...] = ("quick_win", "strategic", "fill_in", "reconsider")
 FREQUENCIES: tuple[str, ...] = ("continuous", "weekly", "monthly", "quarterly")
-TAG_KINDS: tuple[str, ...] = ("touchpoints", "stages", "channels", "departments", "segments", "themes", "reasons")
+TAG_KINDS: tuple[str, ...] = ("touchpoints", "stages", "channels", "departments", "segments", "themes", "reasons",
+                             "personas")  # personas: issue 16
 #: Singular placeholder name of each tag kind (``{touchpoint}`` is the first of ``tags["touchpoints"]``).
 SINGULAR: dict[str, str] = {k: k[:-1] for k in TAG_KINDS}
 
@@ -272,18 +274,27 @@ class Target(_M):
     factor: float | None = Field(None, gt=0)
     delta: float | None = None
     value: float | None = None
+    ev: str | None = Field(None, pattern=r"^[A-Za-z0-9_]+$", description="evidence key holding the target")
+    gap_to: str | None = Field(None, pattern=r"^[A-Za-z0-9_]+$",
+                               description="evidence key of a reference value; close `share` of the gap to it")
+    share: float = Field(0.5, gt=0, le=1, description="share of the gap to `gap_to` closed")
 
     @model_validator(mode="after")
     def _one(self) -> Target:
-        if sum(x is not None for x in (self.factor, self.delta, self.value)) != 1:
-            raise ValueError("give exactly one of factor, delta, value")
+        if sum(x is not None for x in (self.factor, self.delta, self.value, self.ev, self.gap_to)) != 1:
+            raise ValueError("give exactly one of factor, delta, value, ev, gap_to")
         return self
 
-    def apply(self, x: float) -> float:
+    def apply(self, x: float, evidence: Mapping[str, Any] | None = None) -> float | None:
         if self.factor is not None:
             return x * self.factor
         if self.delta is not None:
             return x + self.delta
+        if self.ev is not None:
+            return _num((evidence or {}).get(self.ev))
+        if self.gap_to is not None:
+            ref = _num((evidence or {}).get(self.gap_to))
+            return None if ref is None else x + self.share * (ref - x)
         return float(self.value)  # type: ignore[arg-type]
 
 
@@ -307,6 +318,9 @@ class Rule(_M):
     measure: Measure
     target: Target | None = None
     owner: str = "departments"
+    owner_default: str | None = Field(
+        None, pattern=r"^[a-z0-9_]+$",
+        description="department (catalog tobe.department.<key>) that owns the change when no finding names one")
     enabled: bool = True
     text: dict[Literal["en", "ru", "pl"], Text]
 
@@ -328,6 +342,7 @@ class Override(_M):
     effort: Literal["low", "medium", "high"] | None = None
     horizon: Literal["0-3", "3-6", "6-12"] | None = None
     impact_nps: float | None = Field(None, ge=0, le=100)
+    cost: float | None = Field(None, ge=0, description="the change's cost in the client's currency")
 
 
 class _RulesFile(_M):
@@ -412,12 +427,7 @@ def load_rules(path: str | Path) -> RuleBook:
     path = Path(path)
     if not path.is_file():
         raise ConfigError(str(path), "", "file not found")
-    try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
-        raise ConfigError(str(path), "", f"not valid YAML{where}: {getattr(exc, 'problem', exc)}") from None
+    data = load_yaml(path)  # size cap, no aliases (cxaudit.safeyaml)
     parsed = _parse(data, str(path))
     return RuleBook(tuple(parsed.rules), dict(parsed.overrides),
                     {**DEFAULT_ASSUMPTIONS, **parsed.assumptions}, (str(path),))
@@ -472,12 +482,11 @@ def rulebook(client_dir: str | Path | None = None, config: Any = None) -> RuleBo
     folder = Path(client_dir) if client_dir is not None else None
     if folder is not None:
         name = section.get("rules_file") or _ROOT_RULES
-        path = folder / str(name)
+        # inside the client folder, no symbolic links (cxaudit.paths.client_file)
+        path = (client_file(folder, str(name), file=str(folder / "audit.yaml"), key="recommendations.rules_file")
+                if section.get("rules_file") else client_file(folder, _ROOT_RULES, file=str(folder / _ROOT_RULES), key=""))
         if path.is_file():
-            try:
-                data = yaml.safe_load(path.read_text(encoding="utf-8"))
-            except yaml.YAMLError as exc:
-                raise ConfigError(str(path), "", f"not valid YAML: {getattr(exc, 'problem', exc)}") from None
+            data = load_yaml(path)
             book = _merge_books(book, _parse(data, str(path)), str(path))
         elif section.get("rules_file"):
             raise ConfigError(str(folder / "audit.yaml"), "recommendations.rules_file",
@@ -814,8 +823,10 @@ def _tag_values(f: Finding, kind: str) -> list[str]:
     vals = [str(v) for v in (f.tags or {}).get(kind, [])]
     if not vals and kind == "reasons" and f.id.startswith("churn.reason."):
         vals = [f.id.removeprefix("churn.reason.")]
-    if not vals and kind == "themes" and f.id.startswith("voc.theme."):
-        vals = [f.id.removeprefix("voc.theme.")]
+    if not vals and kind == "themes":
+        prefix = next((p for p in ("voc.theme.", "voc.topic.", "voc.recurring.") if f.id.startswith(p)), None)
+        if prefix is not None:
+            vals = [f.id.removeprefix(prefix)]
     return vals
 
 
@@ -924,6 +935,17 @@ class Recommendation:
     quadrant: str = ""
     rank: int = 0
     overridden: list[str] = field(default_factory=list)
+    # business case (cxaudit.business_case.finalise): what it costs, what it is worth, who owns it
+    # and by when; ``on_plan`` False for "reconsider" items, which leave the roadmap and the plan total
+    cost: float | None = None
+    cost_source: str = ""
+    kpi: dict[str, Any] = field(default_factory=dict)
+    target: float | None = None
+    due: str | None = None
+    roi: float | None = None
+    payback_months: float | None = None
+    scenarios: dict[str, dict[str, float | None]] = field(default_factory=dict)
+    on_plan: bool = True
 
     def title(self, lang: str) -> str:
         return self.texts[lang]["title"]
@@ -941,7 +963,8 @@ class Recommendation:
 
     @classmethod
     def from_dict(cls, d: Mapping[str, Any]) -> Recommendation:
-        return cls(**dict(d))
+        known = {f.name for f in fields(cls)}
+        return cls(**{k: v for k, v in dict(d).items() if k in known})
 
 
 def _importance(f: Finding, findings: Sequence[Finding]) -> float | None:
@@ -1163,6 +1186,8 @@ def _build(rule: Rule, batch: list[Finding], findings: Sequence[Finding], econ: 
         }
     owner_vals = tags.get(rule.owner, [])
     owner = ", ".join(tag_label(rule.owner, v, lang, labels, batch[0]) for v in owner_vals)
+    if not owner and rule.owner_default:  # no finding names a department: the rule's default owner
+        owner = tag_label("departments", rule.owner_default, lang)
     f0 = batch[0]
     where_kind = rule.measure.where
     where = ""
@@ -1178,7 +1203,8 @@ def _build(rule: Rule, batch: list[Finding], findings: Sequence[Finding], econ: 
             baseline = 100 * float(raw) if unit == "%" and abs(raw) <= 1 else float(raw)
     measure = {"metric": rule.measure.metric, "frequency": rule.measure.frequency, "where_kind": where_kind,
                "where": where, "baseline": baseline, "unit": unit,
-               "target": rule.target.apply(baseline) if rule.target is not None and baseline is not None else None}
+               "target": rule.target.apply(baseline, f0.evidence) if rule.target is not None and baseline is not None
+               else None}
     revenue = econ.uplift * m * econ.gap_share if econ.uplift is not None and m > 0 else None
     key = rule.id + ":" + ("+".join(f.id for f in batch) if rule.per == "finding" else "all")
     rec = Recommendation(
@@ -1312,6 +1338,8 @@ class Targets:
     currency: str = ""
     gap_share: float = 0.5
     gap_share_source: str = "assumption"
+    #: per metric (nps, csat, churn): estimate, target, reset, n_needed (cxaudit.business_case.check_targets)
+    checks: dict[str, dict[str, Any]] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         return json.loads(json.dumps(asdict(self), default=float))
@@ -1564,7 +1592,7 @@ def journey_map(recs: Sequence[Recommendation], findings: Sequence[Finding], *,
     Returns
     -------
     DataFrame
-        ``stage, stage_label, touchpoint, label, n, as_is, target, changes, pain_points``. The target
+        ``stage, stage_label, touchpoint, label, n, as_is, sd, target, changes, pain_points``. The target
         of a touchpoint some change addresses closes ``journey_gap_closure`` of its gap to the
         upper-quartile touchpoint mean; other touchpoints keep their AS-IS rating.
     """
@@ -1584,15 +1612,16 @@ def journey_map(recs: Sequence[Recommendation], findings: Sequence[Finding], *,
                 rows[tp] = {"touchpoint": tp, "stage": st[0] if st else "", "label": tag_label("touchpoints", tp, lang,
                                                                                                   None, f)}
     if not rows:
-        return pd.DataFrame(columns=["stage", "stage_label", "touchpoint", "label", "n", "as_is", "target",
+        return pd.DataFrame(columns=["stage", "stage_label", "touchpoint", "label", "n", "as_is", "sd", "target",
                                      "changes", "pain_points"])
     for tp, row in rows.items():
         col = tp if ratings is not None and tp in ratings.columns else f"tp_{tp}"
         if ratings is not None and col in ratings.columns:
             x = pd.to_numeric(ratings[col], errors="coerce").dropna()
             row["n"], row["as_is"] = len(x), float(x.mean()) if len(x) else float("nan")
+            row["sd"] = float(x.std(ddof=1)) if len(x) > 1 else float("nan")
         else:
-            row["n"], row["as_is"] = 0, float("nan")
+            row["n"], row["as_is"], row["sd"] = 0, float("nan"), float("nan")
         addressed = [r for r in recs if tp in r.tags.get("touchpoints", [])]
         row["changes"] = ", ".join(r.label(lang) for r in sorted(addressed, key=lambda r: r.rank))
         pains = [f.title for f in findings if tp in _tag_values(f, "touchpoints") and f.severity >= 3]
@@ -1608,7 +1637,7 @@ def journey_map(recs: Sequence[Recommendation], findings: Sequence[Finding], *,
     df["_o"] = [rank.get(s, len(rank)) for s in df["stage"]]
     df = df.sort_values(["_o"], kind="stable").drop(columns=["_o", "_addressed"]).reset_index(drop=True)
     df.insert(1, "stage_label", [tag_label("stages", s, lang) if s else "–" for s in df["stage"]])
-    return df[["stage", "stage_label", "touchpoint", "label", "n", "as_is", "target", "changes", "pain_points"]]
+    return df[["stage", "stage_label", "touchpoint", "label", "n", "as_is", "sd", "target", "changes", "pain_points"]]
 
 
 def roadmap(recs: Sequence[Recommendation], lang: str) -> pd.DataFrame:
@@ -1632,10 +1661,27 @@ def measurement_plan(recs: Sequence[Recommendation], lang: str, journey: pd.Data
     """Implementation and measurement plan: which metric, where, how often, baseline, target, owner.
 
     Touchpoint ratings take their AS-IS and target from the journey map (``journey``) when given.
+    After :func:`cxaudit.business_case.finalise` the KPI's target (re-set when it lay inside today's
+    interval), its due date and the answers per measurement wave needed to detect it are shown too
+    (``due``, ``n_needed``).
     """
     rows = []
     for r in recs:
         m = dict(r.measure)
+        kpi = r.kpi or {}
+        extra = {"due": fmt_date(r.due, lang) if r.due else "–",
+                 "n_needed": fmt_num(kpi["n_needed"], lang, 0) if kpi.get("n_needed") else "–"}
+        if kpi.get("target") is not None and kpi.get("baseline") is not None:
+            rating = m["metric"] == "touchpoint_rating"
+            fmt = (lambda x: fmt_num(float(x), lang, 2)) if rating else (
+                lambda x, u=kpi.get("unit", ""): _fmt_measure_value(x, u, lang))
+            target = fmt(kpi["target"]) + (" *" if kpi.get("reset") else "")
+            rows.append({"rec": r.label(lang), "title": r.title(lang), "metric": t(f"tobe.metric.{m['metric']}", lang),
+                         "where": m.get("where") or t("tobe.where_all", lang),
+                         "frequency": t(f"tobe.freq.{m['frequency']}", lang), "baseline": fmt(kpi["baseline"]),
+                         "target": target, "owner": r.owner or "–", "phase": t(f"tobe.horizon.{r.horizon}", lang),
+                         **extra})
+            continue
         if m["metric"] == "touchpoint_rating" and journey is not None and len(journey):
             tps = r.tags.get("touchpoints", [])
             hit = journey[journey["touchpoint"].isin(tps) & journey["as_is"].notna()]
@@ -1646,22 +1692,25 @@ def measurement_plan(recs: Sequence[Recommendation], lang: str, journey: pd.Data
                              "frequency": t(f"tobe.freq.{m['frequency']}", lang),
                              "baseline": fmt_num(float(row["as_is"]), lang, 2),
                              "target": fmt_num(float(row["target"]), lang, 2), "owner": r.owner or "–",
-                             "phase": t(f"tobe.horizon.{r.horizon}", lang)})
+                             "phase": t(f"tobe.horizon.{r.horizon}", lang), **extra})
                 continue
         rows.append({"rec": r.label(lang), "title": r.title(lang), "metric": t(f"tobe.metric.{m['metric']}", lang),
                      "where": m.get("where") or t("tobe.where_all", lang),
                      "frequency": t(f"tobe.freq.{m['frequency']}", lang),
                      "baseline": _fmt_measure_value(m.get("baseline"), m.get("unit", ""), lang),
                      "target": _fmt_measure_value(m.get("target"), m.get("unit", ""), lang),
-                     "owner": r.owner or "–", "phase": t(f"tobe.horizon.{r.horizon}", lang)})
+                     "owner": r.owner or "–", "phase": t(f"tobe.horizon.{r.horizon}", lang), **extra})
     return pd.DataFrame(rows, columns=["rec", "title", "metric", "where", "frequency", "baseline", "target", "owner",
-                                       "phase"])
+                                       "phase", "due", "n_needed"])
 
 
 # --- HTML blocks (escaped) -------------------------------------------------------------------------------
 
 
 def impact_text(rec: Recommendation, lang: str) -> str:
+    """"+2.3 NPS pts"; an enabler (no direct effect estimated) is named so, never "+0.0"."""
+    if rec.impact_model == "none":
+        return t("bc.enabler", lang)
     return fmt_num(rec.impact_nps, lang, 1, sign=True) + " " + t("tobe.unit.nps_pts", lang)
 
 
@@ -1886,13 +1935,11 @@ def load_commentary(client_dir: str | Path, lang: str) -> dict[str, str]:
         For YAML that is not a mapping of section keys to text.
     """
     folder = Path(client_dir)
-    y, md = folder / "commentary.yaml", folder / "commentary.md"
+    # inside the client folder, no symbolic links; YAML with a size cap and no aliases
+    y, md = client_side_file(folder, "commentary.yaml"), client_side_file(folder, "commentary.md")
     out: dict[str, str] = {}
-    if y.is_file():
-        try:
-            data = yaml.safe_load(y.read_text(encoding="utf-8")) or {}
-        except yaml.YAMLError as exc:
-            raise ConfigError(str(y), "", f"not valid YAML: {getattr(exc, 'problem', exc)}") from None
+    if y is not None:
+        data = load_yaml(y) or {}
         if not isinstance(data, dict):
             raise ConfigError(str(y), "", "expected a mapping of section keys to text")
         for key, val in data.items():
@@ -1906,8 +1953,8 @@ def load_commentary(client_dir: str | Path, lang: str) -> dict[str, str]:
             if not isinstance(val, str | int | float):
                 raise ConfigError(str(y), str(key), f"expected text, got {type(val).__name__}")
             out[str(key)] = str(val).strip()
-    elif md.is_file():
-        text = md.read_text(encoding="utf-8")
+    elif md is not None:
+        text = read_text_capped(md)
         heads = list(_MD_SECTION.finditer(text))
         for i, h in enumerate(heads):
             end = heads[i + 1].start() if i + 1 < len(heads) else len(text)
@@ -1930,15 +1977,16 @@ def labels_from_audit(audit: Any, lang: str) -> dict[str, dict[str, str]]:
             for tp, lab in zip(tps["touchpoint"].astype(str), tps["label"], strict=True):
                 if isinstance(lab, str) and lab.strip():
                     out["touchpoints"][tp] = lab.strip()
-    frames = [Path(audit.dir) / "codeframe.yaml"]
+    client_frame = client_side_file(audit.dir, "codeframe.yaml")  # refuses a symbolic link
+    frames = [client_frame] if client_frame is not None else []
     with resources.as_file(resources.files("cxaudit").joinpath("resources").joinpath("codeframe.yaml")) as p:
         frames.append(Path(p))
         for path in frames:
             if not path.is_file():
                 continue
             try:
-                data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-            except yaml.YAMLError:
+                data = load_yaml(path) or {}
+            except ConfigError:
                 continue  # the VoC section reports a broken codeframe; labels fall back to the catalog
             themes = data.get("themes") if isinstance(data, dict) else None
             for key, spec in (themes or {}).items():

@@ -53,7 +53,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from .config import STAGES
+from .config import CODEFRAME_INDUSTRIES, STAGES
 from .errors import ConfigError, DataError
 from .findings import Finding
 from .i18n import fmt_num, fmt_pct, t, value_label
@@ -753,6 +753,133 @@ def load_codeframe(source: str | Path | Mapping[str, Any] | None = None) -> Code
 def default_codeframe() -> Codeframe:
     """The codeframe shipped in ``cxaudit/resources/codeframe.yaml`` (retail / e-commerce themes)."""
     return load_codeframe(None)
+
+
+# --- industry packs ------------------------------------------------------------------------------
+
+#: The built-in codeframe packs: ``retail`` is ``resources/codeframe.yaml``; the others are
+#: ``resources/codeframes/<industry>.yaml`` with the shared themes of ``codeframes/common.yaml`` they name
+#: in ``include:``. Every pack has keywords in en / ru / pl.
+INDUSTRIES: tuple[str, ...] = CODEFRAME_INDUSTRIES
+
+#: Words of a free-text ``client.industry`` that name a pack (lower case, matched as whole words).
+INDUSTRY_ALIASES: dict[str, tuple[str, ...]] = {
+    "retail": ("retail", "e-commerce", "ecommerce", "shop", "shops", "store", "stores", "marketplace", "fmcg",
+               "grocery", "fashion", "розница", "ритейл", "магазин", "handel", "sklep"),
+    "telecom": ("telecom", "telecoms", "telco", "telecommunications", "mobile", "operator", "isp", "broadband",
+                "телеком", "связь", "оператор", "telekomunikacja"),
+    "banking": ("bank", "banking", "banks", "finance", "financial", "fintech", "insurance", "insurer", "банк",
+                "страхование", "bankowość", "ubezpieczenia"),
+    "travel": ("travel", "hospitality", "hotel", "hotels", "airline", "airlines", "aviation", "tourism", "rail",
+               "railway", "туризм", "отель", "авиакомпания", "turystyka", "hotelarstwo", "lotnictwo"),
+    "saas": ("saas", "software", "it", "app", "apps", "platform", "tech", "по", "oprogramowanie"),
+    "public": ("public", "government", "municipal", "council", "administration", "public sector", "госуслуги",
+               "государственный", "urząd", "administracja", "publiczne"),
+}
+
+
+def industry_of(text: str | None) -> str | None:
+    """The pack a free-text industry names (:data:`INDUSTRY_ALIASES`), or ``None``.
+
+    Examples
+    --------
+    >>> industry_of("Telecommunications"), industry_of("Retail banking"), industry_of("Mining")
+    ('telecom', 'retail', None)
+    """
+    if not text:
+        return None
+    low = str(text).strip().lower()
+    if low in INDUSTRIES:
+        return low
+    words = set(re.findall(r"[\w-]+", low))
+    for key, aliases in INDUSTRY_ALIASES.items():
+        if any((a in words) if " " not in a else (a in low) for a in aliases):
+            return key
+    return None
+
+
+@cache
+def industry_codeframe(industry: str) -> Codeframe:
+    """The built-in codeframe pack of ``industry`` (one of :data:`INDUSTRIES`).
+
+    Raises
+    ------
+    ConfigError
+        For an unknown industry, naming the packs there are.
+    """
+    if industry not in INDUSTRIES:
+        raise ConfigError("audit.yaml", "text.industry",
+                          f"unknown codeframe pack {industry!r}; expected one of {', '.join(INDUSTRIES)}")
+    if industry == "retail":
+        return default_codeframe()
+    folder = resources.files("cxaudit").joinpath("resources", "codeframes")
+    common = load_yaml_text(folder.joinpath("common.yaml").read_text(encoding="utf-8"),
+                            "cxaudit/resources/codeframes/common.yaml")["themes"]
+    pack = load_yaml_text(folder.joinpath(f"{industry}.yaml").read_text(encoding="utf-8"),
+                          f"cxaudit/resources/codeframes/{industry}.yaml")
+    themes = {k: common[k] for k in pack.get("include") or ()}
+    themes.update(pack["themes"])
+    cf = load_codeframe({"themes": themes})
+    return Codeframe(cf.themes, source=f"cxaudit/resources/codeframes/{industry}.yaml")
+
+
+def suggest_industry(texts: pd.Series, langs: pd.Series | None = None,
+                     industries: Sequence[str] = INDUSTRIES) -> pd.DataFrame:
+    """Coverage of every built-in pack on these comments: ``industry, n, k, share, ci_low, ci_high``
+    (comments with at least one theme of the pack, Wilson interval), the pack coding the most first
+    (ties: the order of :data:`INDUSTRIES`). The first row is the suggestion."""
+    texts = pd.Series(texts).fillna("").astype(str)
+    if langs is None:
+        langs = detect_language(texts, ("en", "ru", "pl"))
+    rows = []
+    n = len(texts)
+    for i, ind in enumerate(industries):
+        k = int(code_comments(texts, industry_codeframe(ind), langs).any.sum()) if n else 0
+        lo, hi = _wilson(np.array([float(k)]), np.array([float(max(n, 1))]))
+        rows.append({"industry": ind, "order": i, "n": n, "k": k, "share": k / n if n else np.nan,
+                     "ci_low": float(lo[0]), "ci_high": float(hi[0])})
+    out = pd.DataFrame(rows).sort_values(["k", "order"], ascending=[False, True], kind="stable")
+    return out.drop(columns="order").reset_index(drop=True)
+
+
+@dataclass(frozen=True)
+class CodeframeChoice:
+    """Which codeframe coded the comments and why (:func:`choose_codeframe`).
+
+    ``how``: ``client_file`` (``codeframe.yaml`` in the client folder), ``config`` (``text.industry``
+    in audit.yaml), ``client_industry`` (``client.industry`` names a pack) or ``coverage`` (the pack
+    that codes the most comments; ``coverage`` holds every pack's row of :func:`suggest_industry`).
+    """
+
+    codeframe: Codeframe
+    how: Literal["client_file", "config", "client_industry", "coverage"]
+    industry: str | None = None
+    coverage: pd.DataFrame | None = None
+
+
+def choose_codeframe(audit: Any, texts: pd.Series | None = None) -> CodeframeChoice:
+    """The codeframe for an audit: the client's ``codeframe.yaml`` if there is one, else the pack named
+    by ``text.industry`` in audit.yaml, else the pack ``client.industry`` names (:func:`industry_of`),
+    else the pack that codes the most of ``texts`` (:func:`suggest_industry`; retail when there is no
+    text)."""
+    client_file = Path(audit.dir) / "codeframe.yaml"
+    if client_file.is_file():
+        return CodeframeChoice(load_codeframe(client_file), "client_file")
+    cfg = getattr(audit, "config", None)
+    text_cfg = getattr(cfg, "text", None)
+    named = getattr(text_cfg, "industry", None)
+    if named:
+        return CodeframeChoice(industry_codeframe(str(named)), "config", str(named))
+    from_client = industry_of(getattr(getattr(cfg, "client", None), "industry", None))
+    if from_client:
+        return CodeframeChoice(industry_codeframe(from_client), "client_industry", from_client)
+    texts = pd.Series([] if texts is None else texts, dtype=object).fillna("").astype(str).str.strip()
+    texts = texts[texts != ""]
+    if texts.empty:
+        return CodeframeChoice(default_codeframe(), "coverage", "retail", None)
+    cov = suggest_industry(texts.reset_index(drop=True))
+    best = str(cov["industry"].iloc[0])
+    return CodeframeChoice(industry_codeframe(best), "coverage", best, cov)
 
 
 # =================================================================================================

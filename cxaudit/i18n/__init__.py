@@ -42,7 +42,7 @@ from functools import cache
 from importlib import resources
 from typing import Any
 
-import yaml
+from ..safeyaml import load_yaml_text
 
 __all__ = [
     "LANGUAGES",
@@ -73,7 +73,7 @@ def catalog(lang: str) -> dict[str, str]:
     for entry in sorted(folder.iterdir(), key=lambda e: e.name):
         if not entry.name.endswith(".yaml"):
             continue
-        data = yaml.safe_load(entry.read_text(encoding="utf-8")) or {}
+        data = load_yaml_text(entry.read_text(encoding="utf-8"), f"cxaudit/i18n/{lang}/{entry.name}") or {}
         for k, v in data.items():
             if str(k) in merged:
                 raise KeyError(f"i18n key {k!r} defined twice in the {lang} catalog ({entry.name})")
