@@ -28,7 +28,7 @@ Examples
 >>> bp = build_blueprint("tp_delivery", {"label": "Home delivery", "channel": "site", "owner_department": "Logistics"},
 ...                      [], None, sla_hours=24.0, lang="en")
 >>> [n.kind for n in bp.nodes]
-['start', 'task', 'timer', 'task', 'end', 'task', 'task', 'end']
+['start', 'task', 'timer', 'task', 'task', 'end', 'task', 'end']
 >>> lay = layout(bp)
 >>> '<bpmndi:BPMNShape' in to_bpmn_xml(bp, lay) and "<laneSet" in to_bpmn_xml(bp, lay)
 True
@@ -159,15 +159,21 @@ def _iso_duration(hours: float) -> str:
     return "PT" + (f"{h}H" if h else "") + (f"{m}M" if m or not h else "")
 
 
-def _asis_path(an: Any, owner: str) -> tuple[list[tuple[str, str]], str, int]:
+def _asis_path(an: Any, owner: str, channel: str = "") -> tuple[list[tuple[str, str]], str, int]:
     """(activity, department) of the main AS-IS path through ``owner``, the front department, and the
-    number of cases it is drawn from."""
+    number of cases it is drawn from. Cases of the touchpoint's ``channel`` only, when the log has
+    cases of that channel."""
     log = an.log
     fr = log.frame
     if "department" not in fr.columns:
         return [], "", 0
     dep = fr["department"].astype("string")
-    cases = pd.unique(log.case[(dep == owner).fillna(False).to_numpy()])
+    hit = (dep == owner).fillna(False).to_numpy()
+    if channel and "channel" in fr.columns:
+        same = (fr["channel"].astype("string").str.lower() == channel.lower()).fillna(False).to_numpy()
+        if (hit & same).any():
+            hit &= same
+    cases = pd.unique(log.case[hit])
     if not len(cases):
         return [], "", 0
     sub = pd.DataFrame({"case": log.case, "act": log.act, "dep": dep.to_numpy()})
@@ -199,7 +205,7 @@ def build_blueprint(touchpoint: str, info: Mapping[str, Any], recs: Sequence[Map
     owner = str(info.get("owner_department") or "") or t("blueprints.lane_back_default", lang)
     channel = str(info.get("channel") or "")
     ch_label = channel_label or channel
-    path, front, n_cases = _asis_path(analysis, owner) if analysis is not None else ([], "", 0)
+    path, front, n_cases = _asis_path(analysis, owner, channel) if analysis is not None else ([], "", 0)
     lane_names = {"customer": t("blueprints.lane_customer", lang),
                   "front": t("blueprints.lane_front", lang, who=front or ch_label),
                   "back": t("blueprints.lane_back", lang, who=owner),
@@ -223,11 +229,12 @@ def build_blueprint(touchpoint: str, info: Mapping[str, Any], recs: Sequence[Map
         rec_nodes.append(Node(f"change_{r.get('rank', len(rec_nodes))}", "task", lab, lane, change=True))
         changes.append(lab)
     tasks = nodes[1:]
-    last_front = max((i for i, n in enumerate(tasks) if n.lane == "front" and i > 0), default=None)
     if not path:
         tasks.append(Node("answer", "task", t("blueprints.answer", lang), "front"))
-        last_front = len(tasks) - 1
-    at = last_front if last_front is not None else len(tasks)
+    # the changes go after the last step outside the front stage (the back-stage work), else before the
+    # answer (the second-to-last step of a flow of three or more, the last of a shorter one)
+    behind = [i for i, n in enumerate(tasks) if n.lane != "front"]
+    at = behind[-1] + 1 if behind else (len(tasks) - 2 if len(tasks) >= 3 else max(len(tasks) - 1, 0))
     tasks[at:at] = rec_nodes
     nodes = [nodes[0], *tasks, Node("end", "end", t("blueprints.end", lang), "customer")]
     flows = [(f"flow_{i}", a.id, b.id) for i, (a, b) in enumerate(zip(nodes[:-1], nodes[1:], strict=True))]
@@ -509,9 +516,30 @@ def blueprints_for_run(run_dir: str | Path, audit: Any, lang: str, analysis: Any
         mine = sorted([r for r in recs if tp in (r.get("tags") or {}).get("touchpoints", [])],
                       key=lambda r: int(r.get("rank") or 0))
         ch = str(info.get("channel") or "")
-        out.append(build_blueprint(tp, info, mine, analysis, sla_hours=sla.get(ch.lower()), lang=lang,
+        std = _standard_channel(ch, sla, analysis, audit, str(info.get("owner_department") or ""))
+        out.append(build_blueprint(tp, info, mine, analysis, sla_hours=sla.get(std) if std else None, lang=lang,
                                    channel_label=audit.config.value_label("channel", ch, lang) if ch else None))
     return out
+
+
+def _standard_channel(channel: str, sla: Mapping[str, float], analysis: Any, audit: Any, owner: str) -> str | None:
+    """The channel whose response-time standard the blueprint's timer carries: the touchpoint's own when
+    it has one; else the most frequent channel (with a standard) of the log's cases through the owner
+    department; else of the support tickets; else none (no timer)."""
+    if channel.lower() in sla:
+        return channel.lower()
+    counts: list[pd.Series] = []
+    if analysis is not None and "channel" in analysis.cases.columns:
+        c = analysis.cases
+        mine = c[[owner in (d if isinstance(d, list | tuple) else list(d)) for d in c["departments"]]]
+        counts.append((mine if len(mine) else c)["channel"].dropna().astype(str).str.lower().value_counts())
+    if audit.has("tickets") and "channel" in audit.table("tickets").columns:
+        counts.append(audit.table("tickets")["channel"].dropna().astype(str).str.lower().value_counts())
+    for vc in counts:
+        for ch in vc.index:
+            if ch in sla:
+                return str(ch)
+    return None
 
 
 def write_blueprints(bps: Sequence[Blueprint], run_dir: str | Path) -> list[tuple[Blueprint, Layout, Path]]:

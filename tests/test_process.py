@@ -1,0 +1,268 @@
+"""AS-IS process mining (cxaudit.process) and the XES reader (cxaudit.io.xes).
+
+References are hand counts on tiny logs, scipy / statsmodels for the tests, and the demo's planted loop
+and bottleneck (PLANTED["processes"]): both found, in Logistics, and nothing else flagged.
+"""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from scipy import stats
+
+from cxaudit import process
+from cxaudit.audit import load_audit
+from cxaudit.config import InputSpec
+from cxaudit.demo import PLANTED, generate_demo
+from cxaudit.errors import DataError
+from cxaudit.io import detect_format, read_table
+
+H = pd.Timedelta(hours=1)
+T0 = pd.Timestamp("2025-03-01 09:00")
+
+
+def _log(rows: list[tuple[str, str, float, str]]) -> pd.DataFrame:
+    """(case, activity, hours after T0, department) -> an events table."""
+    return pd.DataFrame({"case_id": [r[0] for r in rows], "activity": [r[1] for r in rows],
+                         "timestamp": [T0 + r[2] * H for r in rows], "department": [r[3] for r in rows]})
+
+
+TINY = _log([
+    ("a", "Open", 0, "CS"), ("a", "Check", 2, "Ops"), ("a", "Fix", 3, "Ops"), ("a", "Check", 7, "Ops"),
+    ("a", "Close", 8, "CS"),
+    ("b", "Open", 0, "CS"), ("b", "Check", 1, "Ops"), ("b", "Close", 1.5, "CS"),
+    ("c", "Close", 5, "CS"), ("c", "Open", 4, "CS"),  # out of time order in the file
+])
+
+
+def test_directly_follows_by_hand() -> None:
+    g = process.directly_follows(process.prepare(TINY)).set_index(["source", "target"])
+    # a: Open-Check(2h) Check-Fix(1h) Fix-Check(4h) Check-Close(1h); b: Open-Check(1h) Check-Close(0.5h); c: Open-Close(1h)
+    assert g.loc[("Open", "Check"), "transitions"] == 2 and g.loc[("Open", "Check"), "cases"] == 2
+    assert g.loc[("Open", "Check"), "wait_median_h"] == pytest.approx(1.5)
+    assert g.loc[("Check", "Close"), "wait_median_h"] == pytest.approx(0.75)
+    assert g.loc[("Open", "Close"), "cases"] == 1  # case c sorted by time, not file order
+    assert int(g["transitions"].sum()) == 10 - 3  # events minus cases
+    assert g.loc[("Open", "Check"), "case_share"] == pytest.approx(2 / 3)
+
+
+def test_variants_shares_and_wilson() -> None:
+    ev = pd.concat([_log([(f"x{i}", "A", 0, "d"), (f"x{i}", "B", 1, "d")]) for i in range(6)]
+                   + [_log([(f"y{i}", "A", 0, "d"), (f"y{i}", "C", 1, "d")]) for i in range(3)]
+                   + [_log([("z", "B", 0, "d")])], ignore_index=True)
+    v = process.variants(process.prepare(ev), top=2)
+    assert v["variant"].tolist() == [["A", "B"], ["A", "C"]]
+    assert v["cases"].tolist() == [6, 3] and v.attrs["n_variants"] == 3
+    from statsmodels.stats.proportion import proportion_confint
+
+    lo, hi = proportion_confint(6, 10, method="wilson")
+    assert (v.loc[0, "ci_low"], v.loc[0, "ci_high"]) == pytest.approx((lo, hi))
+
+
+def test_loops_handovers_bottleneck_by_hand() -> None:
+    log = process.prepare(TINY)
+    lp = process.rework_loops(log, min_cases=1).set_index("activity")
+    assert lp.loc["Check", "cases_with"] == 2 and lp.loc["Check", "cases_repeated"] == 1
+    assert lp.loc["Check", "share"] == 0.5 and lp.loc["Check", "department"] == "Ops"
+    assert lp.loc["Open", "cases_repeated"] == 0
+    hv = process.handovers(log).set_index(["from_department", "to_department"])
+    assert hv.loc[("CS", "Ops"), "cases"] == 2 and hv.loc[("Ops", "CS"), "transitions"] == 2
+    b = process.bottlenecks(log, min_cases=1).set_index("activity")
+    waits = [2, 1, 4, 1, 1, 0.5, 1]  # every wait of the log
+    assert b.attrs["reference_h"] == pytest.approx(np.median(waits))
+    assert b.loc["Check", "n"] == 3 and b.loc["Check", "wait_median_h"] == pytest.approx(2.0)
+    assert b.loc["Check", "wait_share"] == pytest.approx((2 + 4 + 1) / sum(waits))
+    cases = process.case_table(log).set_index("case_id")
+    assert cases["has_loop"].to_dict() == {"a": True, "b": False, "c": False}
+    assert cases["handovers"].to_dict() == {"a": 2, "b": 2, "c": 0}
+    assert cases.loc["a", "first_wait_h"] == pytest.approx(2.0) and math.isnan(cases.loc["c", "duration_h"]) is False
+
+
+def test_bottleneck_interval_is_the_order_statistic_interval() -> None:
+    from cxaudit.tickets import quantile_ci
+
+    rng = np.random.default_rng(1)
+    w = rng.lognormal(0, 1, 200)
+    rows = [(f"c{i}", "A", 0.0, "d") for i in range(200)] + [(f"c{i}", "B", float(w[i]), "d") for i in range(200)]
+    b = process.bottlenecks(process.prepare(_log(rows))).set_index("activity")
+    med, lo, hi = quantile_ci(w, 0.5)
+    assert (b.loc["B", "wait_median_h"], b.loc["B", "ci_low"], b.loc["B", "ci_high"]) == pytest.approx((med, lo, hi))
+
+
+def test_experience_tests_match_references() -> None:
+    cases = pd.DataFrame({"case_id": [f"k{i}" for i in range(8)], "customer_id": list("aabcdefg"),
+                          "has_loop": [True, False, True, False, False, False, True, False],
+                          "has_handover": [True, True, False, False, True, False, False, True],
+                          "csat": [1, 5, 2, 4, 5, 5, 2, 4]})
+    groups = pd.Series(["detractor", "detractor", "promoter", "passive", "promoter", "promoter", "passive"],
+                       index=list("abcdefg"))
+    ex = process.experience(cases, groups).set_index(["flag", "outcome"])
+    r = ex.loc[("has_loop", "csat")]
+    # cases with a loop: csat 1, 2, 2 -> 0/3 top-2; without: 5, 4, 5, 5, 4 -> 5/5
+    assert (r["n_with"], r["n_without"], r["value_with"], r["value_without"]) == (3, 5, 0.0, 1.0)
+    from statsmodels.stats.proportion import proportions_ztest
+
+    _, p = proportions_ztest([0, 5], [3, 5])
+    assert r["p_value"] == pytest.approx(p)
+    n = ex.loc[("has_loop", "nps")]  # customers a (loop), b (loop), f (loop) vs c, d, e, g
+    assert (n["n_with"], n["n_without"]) == (3, 4)
+    assert n["value_with"] == pytest.approx(100 * (1 / 3 - 2 / 3))
+    from statsmodels.stats.multitest import multipletests
+
+    assert ex["p_holm"].to_numpy() == pytest.approx(multipletests(ex["p_value"], method="holm")[1])
+
+
+def test_conformance_counts_the_first_response() -> None:
+    cases = pd.DataFrame({"channel": ["chat"] * 4 + ["email"] * 2, "first_wait_h": [0.1, 0.2, 0.5, 1.0, 3, 30]})
+    cf = process.conformance(cases, {"chat": 0.25, "email": 24.0}).set_index("channel")
+    assert cf.loc["chat", "within"] == 2 and cf.loc["chat", "n"] == 4 and cf.loc["email", "within"] == 1
+    assert cf.loc["chat", "share"] == 0.5
+
+
+def test_lifecycle_and_missing_steps_are_counted() -> None:
+    ev = TINY.copy()
+    ev["lifecycle"] = "complete"
+    ev.loc[0, "lifecycle"] = "start"
+    ev.loc[1, "activity"] = None
+    log = process.prepare(ev)
+    assert log.dropped == {"missing_value": 1, "lifecycle_not_complete": 1}
+    assert log.n_events == len(TINY) - 2
+
+
+# --- XES ------------------------------------------------------------------------------------------------------
+
+XES = """<?xml version="1.0" encoding="UTF-8"?>
+<log xes.version="1.0" xmlns="http://www.xes-standard.org/">
+  <extension name="Concept" prefix="concept" uri="http://www.xes-standard.org/concept.xesext"/>
+  <global scope="event"><string key="concept:name" value="__INVALID__"/></global>
+  <trace>
+    <string key="concept:name" value="case-1"/>
+    <string key="customer_id" value="C1"/>
+    <event>
+      <string key="concept:name" value="Open"/>
+      <date key="time:timestamp" value="2025-01-02T10:00:00.000+01:00"/>
+      <string key="org:group" value="Support"/>
+      <string key="org:resource" value="ann"/>
+      <string key="channel" value="email"/>
+    </event>
+    <event>
+      <string key="concept:name" value="Close"/>
+      <date key="time:timestamp" value="2025-01-02T12:30:00.000+01:00"/>
+      <string key="org:group" value="Support"/>
+      <list key="notes"><values><string key="n" value="ignored nested"/></values></list>
+    </event>
+  </trace>
+  <trace>
+    <string key="concept:name" value="case-2"/>
+    <event>
+      <string key="concept:name" value="Open"/>
+      <date key="time:timestamp" value="2025-01-03T08:00:00.000+01:00"/>
+    </event>
+  </trace>
+</log>
+"""
+
+
+def test_xes_reader_and_conform(tmp_path: Path) -> None:
+    p = tmp_path / "log.xes"
+    p.write_text(XES, encoding="utf-8")
+    assert detect_format(p) == "xes"
+    raw = read_table(p)
+    assert raw.frame["case_id"].tolist() == ["case-1", "case-1", "case-2"]
+    assert raw.frame["activity"].tolist() == ["Open", "Close", "Open"]
+    assert raw.frame.loc[0, "department"] == "Support" and raw.frame.loc[0, "resource"] == "ann"
+    assert raw.frame.loc[0, "customer_id"] == "C1" and pd.isna(raw.frame.loc[2, "customer_id"])
+    assert "n" not in raw.frame.columns  # nested list values are not events' attributes
+    assert raw.source_rows.tolist() == [1, 2, 3]
+    from cxaudit.config import load_config
+    from cxaudit.schema import conform
+
+    (tmp_path / "audit.yaml").write_text("client: {name: X, language: en}\ninputs:\n  events: {file: log.xes}\n",
+                                         encoding="utf-8")
+    cfg = load_config(tmp_path / "audit.yaml")
+    kept, log = conform("events", raw, cfg.inputs["events"], cfg)
+    assert len(kept) == 3 and not log["excluded"].any()
+    assert kept.loc[1, "timestamp"] - kept.loc[0, "timestamp"] == pd.Timedelta(hours=2.5)
+
+
+@pytest.mark.parametrize("text, msg", [
+    ("<log><trace><event>", "not well-formed XML"),
+    ('<?xml version="1.0"?><!DOCTYPE log [<!ENTITY x "y">]><log xmlns="http://www.xes-standard.org/"/>', "refused"),
+    ('<?xml version="1.0"?><log xmlns="http://www.xes-standard.org/"><trace/></log>', "no events"),
+])
+def test_xes_bad_files(tmp_path: Path, text: str, msg: str) -> None:
+    p = tmp_path / "bad.xes"
+    p.write_text(text, encoding="utf-8")
+    with pytest.raises(DataError, match=msg):
+        read_table(p, InputSpec(file="bad.xes", format="xes"))
+
+
+# --- the demo: planted loop and bottleneck --------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def demo_default(tmp_path_factory: pytest.TempPathFactory) -> process.ProcessAnalysis:
+    out = generate_demo(tmp_path_factory.mktemp("demo17"), size="default")
+    an = process.analyse_audit(load_audit(out))
+    assert an is not None
+    return an
+
+
+def test_demo_planted_loop_and_bottleneck_found_and_nothing_else(demo_default: process.ProcessAnalysis) -> None:
+    an = demo_default
+    plant = PLANTED["processes"]
+    act = plant["activities"][plant["loop"]["activity"]]["en"]
+    loops = an.loops[an.loops["flagged"]]
+    assert loops["activity"].tolist() == [act]
+    assert loops["department"].tolist() == ["Logistics"]
+    bn = an.bottlenecks[an.bottlenecks["flagged"]]
+    assert bn["activity"].tolist() == [plant["activities"][plant["bottleneck"]["activity"]]["en"]]
+    r = bn.iloc[0]
+    assert r["ci_low"] <= plant["bottleneck"]["median_wait_h"] <= r["ci_high"] * 1.05
+    # the loop is linked to lower NPS among the affected customers (Holm-significant), handovers are not
+    ex = an.experience.set_index(["flag", "outcome"])
+    assert ex.loc[("has_loop", "nps"), "significant"] and ex.loc[("has_loop", "nps"), "diff"] < -20
+    assert not ex.loc[("has_handover", "nps"), "significant"]
+    fs = {f.id: f for f in process.process_findings(an, "en")}
+    assert set(fs) == {"processes.loop.logistics_check", "processes.bottleneck.logistics_check"}
+    f = fs["processes.loop.logistics_check"]
+    assert f.tags["departments"] == ["Logistics"] and "tp_delivery" in f.tags["touchpoints"]
+    assert f.evidence["detractor_share"] > 0.5 and f.severity == 4
+    # the slow social channel of the tickets shows in the conformance table too (PLANTED["tickets"])
+    cf = an.conformance.set_index("channel")
+    assert cf.loc["social", "below_target"] and not cf.loc["phone", "below_target"]
+
+
+def test_demo_existing_tables_unchanged_and_events_linked(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    out = generate_demo(tmp_path / "with", size="small")
+    ev = pd.read_csv(out / "events.csv", dtype=str)
+    tk = pd.read_csv(out / "tickets.csv", dtype=str)
+    assert set(ev["ticket_id"]) == set(tk["ticket_id"])  # one case per ticket
+    first = ev.groupby("case_id").first()
+    assert (first["activity"] == "Ticket received").all()
+    merged = first.merge(tk, on="ticket_id")
+    assert (merged["timestamp"] == merged["created_at"]).all()
+    assert (merged["customer_id_x"] == merged["customer_id_y"]).all()
+    # the other tables do not depend on the event log: the same bytes when no log is drawn at all
+    import hashlib
+
+    import cxaudit.demo as demo
+
+    monkeypatch.setattr(demo, "_events", lambda *a, **k: pd.DataFrame({"case_id": []}))
+    without = generate_demo(tmp_path / "without", size="small")
+
+    def digest(folder: Path) -> dict[str, str]:
+        return {p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in sorted(folder.glob("*.csv"))
+                if p.name != "events.csv"}
+
+    assert digest(out) == digest(without) and len(digest(out)) >= 6
+
+
+def test_section_without_event_log_says_what_it_would_add() -> None:
+    blocks = process.missing_note("en")
+    text = " ".join(b.data for b in blocks)
+    assert "Not assessed" in text and "event log" in text and "loops" in text
