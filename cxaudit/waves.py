@@ -71,9 +71,13 @@ def _manifest_wave(m: dict[str, Any]) -> str | None:
     return None if w is None else str(w)
 
 
+#: Manifest statuses of a finished run (``ok`` is what runs before the runner's status words wrote).
+_FINISHED = ("complete", "ok")
+
+
 def wave_runs(client: str) -> dict[str, WaveRun]:
-    """The latest successful run of each wave of ``client`` (``reports/<client>/*/manifest.json`` with
-    ``"wave"`` and ``"status": "ok"``), by wave name."""
+    """The latest finished run of each wave of ``client`` (``reports/<client>/*/manifest.json`` with
+    ``"wave"`` and status ``complete``), by wave name."""
     root = paths.client_reports_dir(client)
     out: dict[str, WaveRun] = {}
     if not root.is_dir():
@@ -84,7 +88,7 @@ def wave_runs(client: str) -> dict[str, WaveRun]:
         except (OSError, json.JSONDecodeError) as exc:
             raise CxauditError(f"{mf}: unreadable run manifest ({exc})") from exc
         w = _manifest_wave(m)
-        if w is None or m.get("status") != "ok":
+        if w is None or m.get("status") not in _FINISHED:
             continue
         out[w] = WaveRun(w, mf.parent, m)  # run ids start with a UTC timestamp: the last one wins
     return out
@@ -122,6 +126,14 @@ def cache_key(name: str, path: Path, spec: Any, config: Any) -> str:
     return hashlib.sha256(payload.encode("utf-8")).hexdigest()
 
 
+def _restore(frame: pd.DataFrame, objects: list[str]) -> pd.DataFrame:
+    """Object columns as conform made them (Parquet reads them back as strings with NaN for None)."""
+    cols = [c for c in objects if c in frame.columns]
+    if cols:
+        frame[cols] = frame[cols].astype(object).where(frame[cols].notna(), None)
+    return frame
+
+
 def cached_conform(name: str, path: Path, spec: Any, config: Any, cache_dir: Path,
                    compute: Callable[[], tuple[pd.DataFrame, pd.DataFrame, int]]
                    ) -> tuple[pd.DataFrame, pd.DataFrame, int]:
@@ -136,8 +148,8 @@ def cached_conform(name: str, path: Path, spec: Any, config: Any, cache_dir: Pat
     t0 = time.perf_counter()
     if (entry / "meta.json").is_file():
         meta = json.loads((entry / "meta.json").read_text(encoding="utf-8"))
-        kept = pd.read_parquet(entry / "kept.parquet")
-        log = pd.read_parquet(entry / "log.parquet")
+        kept = _restore(pd.read_parquet(entry / "kept.parquet"), meta.get("object_columns", {}).get("kept", []))
+        log = _restore(pd.read_parquet(entry / "log.parquet"), meta.get("object_columns", {}).get("log", []))
         log["file"] = str(path)  # the log names the file this wave read
         CACHE_STATS["hits"] += 1
         CACHE_STATS["seconds_hit"] += time.perf_counter() - t0
@@ -147,8 +159,10 @@ def cached_conform(name: str, path: Path, spec: Any, config: Any, cache_dir: Pat
     tmp.mkdir(parents=True, exist_ok=True)
     kept.to_parquet(tmp / "kept.parquet")
     log.to_parquet(tmp / "log.parquet")
-    (tmp / "meta.json").write_text(json.dumps({"table": name, "file": str(path), "rows_in": rows_in}),
-                                   encoding="utf-8")
+    objects = {"kept": [str(c) for c in kept.columns if kept[c].dtype == object],
+               "log": [str(c) for c in log.columns if log[c].dtype == object]}
+    (tmp / "meta.json").write_text(json.dumps({"table": name, "file": str(path), "rows_in": rows_in,
+                                               "object_columns": objects}), encoding="utf-8")
     try:
         tmp.rename(entry)
     except OSError:  # another process wrote the same entry first: keep theirs
