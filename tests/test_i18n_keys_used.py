@@ -57,6 +57,7 @@ DYNAMIC: dict[str, str] = {
     "tobe.metric.": "f\"tobe.metric.{m['metric']}\"",
     "tobe.freq.": "f\"tobe.freq.{m['frequency']}\"",
     "tobe.theme.": 'f"tobe.{SINGULAR.get(kind, kind)}.{value}"',  # recommend.tag_label: theme tags
+    "tobe.department.": 'f"tobe.{SINGULAR.get(kind, kind)}.{value}"',  # rules' owner_default departments
     "report.method.": "f'report.method.{k}'",  # report appendix
     "report.assumption.": 'f"report.assumption.{k}"',
 }
