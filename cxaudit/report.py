@@ -108,7 +108,7 @@ EDITIONS: tuple[str, ...] = ("full", "brief")
 REPORT_STEMS: dict[str, str] = {"full": "report", "brief": "report-brief"}
 #: Sections (``sec-<key>`` of the notebooks' headings) the brief edition keeps, besides the cover, the
 #: executive summary and the methodology appendix, which every edition has.
-BRIEF_SECTIONS: tuple[str, ...] = ("to_be",)
+BRIEF_SECTIONS: tuple[str, ...] = ("to_be", "journey_map")
 #: Sub-sections of those the brief edition leaves out, by the catalog key of their heading (matched on
 #: the heading's text in the report language): the list of every finding is evidence, and the
 #: executive summary already lists the top ones.
