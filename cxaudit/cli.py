@@ -1,4 +1,5 @@
-"""The ``cxaudit`` command: ``demo | new CLIENT | validate CLIENT | run CLIENT | report CLIENT | list``.
+"""The ``cxaudit`` command: ``demo | new CLIENT | validate CLIENT | run CLIENT | report CLIENT | list |
+codeframe suggest CLIENT``.
 
 Known problems (:class:`~cxaudit.errors.CxauditError`) print one line, ``cxaudit: error: …``, and
 exit with the error's code; no traceback. Exit codes: 0 ok, 1 other known error, 2 usage or config,
@@ -228,6 +229,26 @@ def track(client: str, lang: str | None, formats: str, waves: str | None) -> Non
                    f"need `cxaudit run {client} --wave {result.result.waves[0]}`", err=True)
     for kind, path in result.outputs.items():
         click.echo(f"{kind}: {path}")
+
+
+@main.group()
+def codeframe() -> None:
+    """Open-text codeframes: draft one for a client from the topics of its comments."""
+
+
+@codeframe.command("suggest")
+@click.argument("client")
+@_known_errors
+def codeframe_suggest(client: str) -> None:
+    """Write data/CLIENT/codeframe.draft.yaml from the discovered topics (never overwrites codeframe.yaml)."""
+    from .audit import load_audit
+    from .text import write_codeframe_draft
+
+    paths.client_name(client)
+    path, summary = write_codeframe_draft(load_audit(client))
+    click.echo(f"{path}: {len(summary['kept_themes'])} themes of the {summary['base']} codeframe that matched "
+               f"({summary['coded']} of {summary['n']} texts coded) and {len(summary['topics'])} discovered topics; "
+               "edit it and save it as codeframe.yaml to use it")
 
 
 @main.command("list")

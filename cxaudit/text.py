@@ -53,6 +53,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from . import pii as _pii
 from .config import CODEFRAME_INDUSTRIES, STAGES
 from .errors import ConfigError, DataError
 from .findings import Finding
@@ -96,6 +97,18 @@ __all__ = [
     "touchpoint_themes",
     "touchpoint_theme_findings",
     "TOUCHPOINT_THEME_MIN_MENTIONS",
+    "clean_text",
+    "clean_series",
+    "stop_words",
+    "NEGATIONS",
+    "INDUSTRIES",
+    "industry_of",
+    "industry_codeframe",
+    "suggest_industry",
+    "CodeframeChoice",
+    "choose_codeframe",
+    "COVERAGE_WARNING",
+    "coverage",
     "holm",
     "newcombe_diff_ci",
     "katz_rr_ci",
@@ -106,35 +119,9 @@ __all__ = [
 # =================================================================================================
 
 #: Replacement for each kind of personal data (language-neutral; :func:`pii_labels` localises them).
-PII_LABELS: dict[str, str] = {
-    "email": "[EMAIL]",
-    "phone": "[PHONE]",
-    "card": "[CARD]",
-    "iban": "[IBAN]",
-    "name": "[NAME]",
-}
+PII_LABELS: dict[str, str] = dict(_pii.LABELS)
+_EMAIL = _pii.EMAIL_RE  # also used by clean_text
 
-_EMAIL = re.compile(r"(?<![\w.+'-])[\w.%+'-]+@[\w-]+(?:\.[\w-]+)*\.[^\W\d_]{2,}(?![\w-])")
-# IBAN: country code, 2 check digits, 11..30 alphanumerics, optionally grouped by single spaces.
-_IBAN = re.compile(r"(?<![A-Za-z0-9])[A-Z]{2}\d{2}(?:[ ]?[A-Z0-9]){11,30}(?![A-Za-z0-9])")
-# card candidates: runs of 13+ digits, groups separated by one space or hyphen (checked 13..19 below)
-_CARD = re.compile(r"(?<![\d+])\d(?:[ -]?\d){12,60}(?!\d)")
-_DIGIT_GROUPS = re.compile(r"\d+")
-_PHONE_PATTERNS: tuple[re.Pattern[str], ...] = (
-    # international: +CC, optional (area), groups of 1-4 digits; 8..15 digits in all (E.164)
-    re.compile(r"(?<![\w+])\+\d{1,3}(?:[ .-]?\(\d{1,5}\))?(?:[ .-]?\d{1,5}){1,6}(?!\d)"),
-    # 00 international prefix
-    re.compile(r"(?<!\d)00\d{1,3}(?:[ .-]?\d{1,5}){2,6}(?!\d)"),
-    # Russian national: 8 (912) 345-67-89, 8 912 345 67 89, 8-912-345-67-89, 89123456789
-    re.compile(r"(?<![\d+])8[ -]?\(?\d{3}\)?[ -]?\d{3}[ -]?\d{2}[ -]?\d{2}(?!\d)"),
-    # US / Canada: (415) 555-0134, 415-555-0134, 415.555.0134
-    re.compile(r"(?<![\d+])(?:\(\d{3}\)[ ]?|\d{3}[ .-])\d{3}[ .-]\d{4}(?!\d)"),
-    # UK national: 020 7946 0958, 07700 900123, 0161 496 0000
-    re.compile(r"(?<![\d+])0\d{2,4}[ ]\d{3,4}[ ]?\d{3,4}(?!\d)"),
-    # Polish national: 601 234 567, 601-234-567 (mobile 3-3-3); 22 123 45 67 (landline 2-3-2-2)
-    re.compile(r"(?<![\d+])[1-9]\d{2}[ -]\d{3}[ -]\d{3}(?![\d])"),
-    re.compile(r"(?<![\d+])[1-9]\d[ -]\d{3}[ -]\d{2}[ -]\d{2}(?!\d)"),
-)
 _WORD_RE = re.compile(r"[^\W\d_]+")
 # words, and runs of clause punctuation (they bound the scope of a negation)
 _TOKEN_OR_BREAK = re.compile(r"[^\W\d_]+|[.,;:!?…()\[\]\n\u2013\u2014]+")
@@ -176,73 +163,6 @@ def iban_valid(iban: str) -> bool:
     return int("".join(str(int(c, 36)) for c in moved)) % 97 == 1
 
 
-def _card_spans(text: str) -> list[tuple[int, int]]:
-    """Spans of Luhn-valid 13..19-digit runs; inside a longer candidate, the longest valid run of
-    whole digit groups (so ``order 123456 4111 1111 1111 1111`` still loses the card)."""
-    out: list[tuple[int, int]] = []
-    for m in _CARD.finditer(text):
-        digits = re.sub(r"\D", "", m.group(0))
-        if 13 <= len(digits) <= 19 and luhn_valid(digits):
-            out.append(m.span())
-            continue
-        groups = [(g.start() + m.start(), g.end() + m.start()) for g in _DIGIT_GROUPS.finditer(m.group(0))]
-        best: tuple[int, int] | None = None
-        for i in range(len(groups)):
-            for j in range(len(groups) - 1, i - 1, -1):
-                s, e = groups[i][0], groups[j][1]
-                d = re.sub(r"\D", "", text[s:e])
-                if 13 <= len(d) <= 19 and luhn_valid(d):
-                    if best is None or (e - s) > (best[1] - best[0]):
-                        best = (s, e)
-                    break
-        if best is not None:
-            out.append(best)
-    return out
-
-
-def _iban_spans(text: str) -> list[tuple[int, int]]:
-    out: list[tuple[int, int]] = []
-    for m in _IBAN.finditer(text):
-        s = m.start()
-        # shrink from the right (whole characters) until the checksum holds: an IBAN followed by
-        # another group of capitals or digits is still found
-        chars = [i for i in range(m.start(), m.end()) if text[i] != " "]
-        for k in range(len(chars), 14, -1):
-            if iban_valid(text[s : chars[k - 1] + 1]):
-                out.append((s, chars[k - 1] + 1))
-                break
-    return out
-
-
-def _phone_spans(text: str) -> list[tuple[int, int]]:
-    out: list[tuple[int, int]] = []
-    for pat in _PHONE_PATTERNS:
-        for m in pat.finditer(text):
-            n_digits = sum(c.isdigit() for c in m.group(0))
-            if 8 <= n_digits <= 15:
-                out.append(m.span())
-    return out
-
-
-def _apply_spans(text: str, spans: list[tuple[int, int]], label: str) -> str:
-    if not spans:
-        return text
-    spans = sorted(spans)
-    merged: list[list[int]] = []
-    for s, e in spans:
-        if merged and s <= merged[-1][1]:
-            merged[-1][1] = max(merged[-1][1], e)
-        else:
-            merged.append([s, e])
-    parts, at = [], 0
-    for s, e in merged:
-        parts.append(text[at:s])
-        parts.append(label)
-        at = e
-    parts.append(text[at:])
-    return "".join(parts)
-
-
 def _name_forms(names: Iterable[str]) -> frozenset[str]:
     """Lower-case name parts of at least three letters (inflected forms are matched by prefix)."""
     out: set[str] = set()
@@ -276,16 +196,20 @@ def _is_name(word: str, forms: frozenset[str]) -> bool:
 
 def redact_pii(text: str | None, names: Iterable[str] | None = None, *,
                labels: Mapping[str, str] | None = None) -> str:
-    """Replace personal data in ``text`` by labels (``[EMAIL]``, ``[PHONE]``, ``[CARD]``, ``[IBAN]``, ``[NAME]``).
+    """Replace personal data in ``text`` by labels (``[EMAIL]``, ``[PHONE]``, ``[CARD]``, ``[IBAN]``, ``[ID]``,
+    ``[NAME]``).
 
-    What is removed, in this order (a span found by an earlier rule is not looked at again):
+    What is removed, in this order (a span found by an earlier rule is not looked at again), on the
+    NFKC form of the text (full-width and other look-alikes) -- see :mod:`cxaudit.pii` for the rules:
 
     * e-mail addresses (``local@domain.tld``, Unicode domains allowed);
-    * IBANs: ``CC`` + 2 check digits + 11..30 alphanumerics (spaces allowed), kept only when the
-      ISO 13616 mod-97 checksum is 1;
-    * payment-card numbers: 13..19 digits, optionally grouped by spaces or hyphens, kept only when
-      the Luhn checksum holds (ISO/IEC 7812). A 16-digit number that fails it (a tracking number) is
-      left alone;
+    * IBANs in any case, kept only when the ISO 13616 mod-97 checksum is 1;
+    * payment-card numbers: 13..19 digits in any grouping (spaces, hyphens, dots, slashes), kept
+      only when the Luhn checksum holds (ISO/IEC 7812). A 16-digit number that fails it (a
+      tracking number) is left alone;
+    * national and tax ids (``[ID]``): PESEL, NIP, REGON, INN, SNILS, the Russian passport, UK
+      National Insurance and NHS numbers, US SSN -- checksum-validated with python-stdnum where one
+      exists;
     * phone numbers with 8..15 digits (ITU-T E.164): international ``+CC ...`` / ``00CC ...``,
       Russian ``8 (912) 345-67-89``, Polish ``601 234 567`` / ``601-234-567`` / ``22 123 45 67``,
       US ``(415) 555-0134`` and UK ``020 7946 0958``;
@@ -313,11 +237,7 @@ def redact_pii(text: str | None, names: Iterable[str] | None = None, *,
     if text is None or (isinstance(text, float) and np.isnan(text)):
         return ""
     lab = {**PII_LABELS, **(labels or {})}
-    s = str(text)
-    s = _EMAIL.sub(lab["email"], s)
-    s = _apply_spans(s, _iban_spans(s), lab["iban"])
-    s = _apply_spans(s, _card_spans(s), lab["card"])
-    s = _apply_spans(s, _phone_spans(s), lab["phone"])
+    s = _pii.redact(str(text), lab)  # e-mails, IBANs, cards, national/tax ids, phones (cxaudit.pii)
     if names is not None:
         forms = names if isinstance(names, frozenset) else _name_forms(names)
         if forms:
@@ -862,8 +782,10 @@ def choose_codeframe(audit: Any, texts: pd.Series | None = None) -> CodeframeCho
     by ``text.industry`` in audit.yaml, else the pack ``client.industry`` names (:func:`industry_of`),
     else the pack that codes the most of ``texts`` (:func:`suggest_industry`; retail when there is no
     text)."""
-    client_file = Path(audit.dir) / "codeframe.yaml"
-    if client_file.is_file():
+    from .paths import client_side_file
+
+    client_file = client_side_file(audit.dir, "codeframe.yaml")  # inside the client folder, no symbolic link
+    if client_file is not None:
         return CodeframeChoice(load_codeframe(client_file), "client_file")
     cfg = getattr(audit, "config", None)
     text_cfg = getattr(cfg, "text", None)
@@ -1153,9 +1075,49 @@ _STOPWORDS: dict[str, str] = {
 }
 
 
+# Words of social-media and survey talk that say nothing about a theme ("okay, like", "RT", link debris).
+_CHATTER: dict[str, str] = {
+    "en": "okay ok like yeah yes yep lol please thanks thank thx hi hello hey guys rt via amp http https www com "
+          "im ive dont didnt cant wont pls plz etc",
+    "ru": "ок окей ладно вообще просто типа блин спасибо пожалуйста привет ну вот это вроде короче http https www "
+          "com ru rt кстати",
+    "pl": "ok okej spoko dzięki dziękuję proszę cześć hej jakby no coś też http https www com pl rt",
+}
+# English stop lists also hold words that are themes in CX comments ("call", "bill", "system"): keep them.
+_CX_WORDS = frozenset("call bill system fire find fill interest detail show part found give move full empty side back top "
+                      "bottom front".split())
+
+
+@cache
+def stop_words(lang: str) -> frozenset[str]:
+    """Stop words of ``lang`` for topic discovery: for ru and pl the maintained lists of the
+    ``stop-words`` package (Alireza Savand, BSD-3-Clause; 421 Russian and 335 Polish words), for en
+    scikit-learn's list (Glasgow Information Retrieval Group; without words that name CX themes:
+    call, bill, system, ...), each with cxaudit's short list of function words and of social-media
+    chatter (okay, like, RT, http). Lower case, ``ё`` read as ``е``.
+
+    Examples
+    --------
+    >>> {"http", "okay", "like"} <= stop_words("en"), "website" in stop_words("en"), "очень" in stop_words("ru")
+    (True, False, True)
+    """
+    words = set(_STOPWORDS.get(lang, "").split()) | set(_CHATTER.get(lang, "").split())
+    if lang == "en":
+        from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
+
+        words |= set(ENGLISH_STOP_WORDS) - _CX_WORDS
+    else:
+        from stop_words import LANGUAGE_MAPPING, get_stop_words
+
+        if lang in LANGUAGE_MAPPING:
+            words |= set(get_stop_words(lang))
+    return frozenset(w.lower().replace("ё", "е") for w in words)
+
+
 @cache
 def _stop_ids_key(lang: str) -> frozenset[str]:
-    return frozenset(normalize(w, lang) for w in _STOPWORDS.get(lang, "").split())
+    words = stop_words(lang)
+    return frozenset(words) | frozenset(normalize(w, lang) for w in words)
 
 
 def _docs_as_strings(corpus: _Corpus, rows: np.ndarray, lang: str) -> list[str]:
@@ -1163,6 +1125,47 @@ def _docs_as_strings(corpus: _Corpus, rows: np.ndarray, lang: str) -> list[str]:
     stop_ids = {i for (lg, form), i in corpus.vocab.items() if lg == lang and (form in stop or len(form) < 3)}
     toks = corpus.doc_tokens()
     return [" ".join(f"t{i}" for i in toks[r].tolist() if i not in stop_ids) for r in rows]
+
+
+def _readable_terms(features: list[list[int]], corpus: _Corpus, top: int) -> list[str]:
+    """Top terms as text (each token's most frequent surface form), without repeats: a bigram whose two
+    words are already listed ("okay, like, okay like") or that repeats one word ("okay okay") is skipped."""
+    out: list[str] = []
+    seen: set[str] = set()
+    for ids in features:
+        words = [corpus.surface[i] for i in ids]
+        if len(set(words)) < len(words) or (len(words) > 1 and set(words) <= seen):
+            continue
+        term = " ".join(words)
+        if term in out:
+            continue
+        out.append(term)
+        seen.update(words)
+        if len(out) == top:
+            break
+    return out
+
+
+def _topic_label(features: list[list[int]], corpus: _Corpus, lang: str, n_words: int = 3) -> str:
+    """A readable name for a topic: its first ``n_words`` distinct dictionary forms (simplemma lemma
+    of each token's most frequent surface form) that are not stop words and have three letters or
+    more, in the order of the topic's term weights."""
+    import simplemma
+
+    stop = stop_words(lang)
+    words: list[str] = []
+    for ids in features:
+        for i in ids:
+            surface = corpus.surface[i]
+            lemma = simplemma.lemmatize(surface, lang=lang).lower() if _lemma_lang(lang) else surface
+            if lang == "en" and not surface.startswith(lemma):  # simplemma: "thinking" -> "thinke"
+                lemma = surface
+            if len(lemma) < 3 or lemma in stop or surface in stop or lemma in words:
+                continue
+            words.append(lemma)
+            if len(words) == n_words:
+                return ", ".join(words)
+    return ", ".join(words)
 
 
 def discover_topics(coding: CodingResult, texts: pd.Series, *, n_topics: int | None = None, seed: int = 20261124,
@@ -1180,9 +1183,12 @@ def discover_topics(coding: CodingResult, texts: pd.Series, *, n_topics: int | N
     Returns
     -------
     DataFrame
-        ``lang, topic, n, share, terms, examples``: ``n`` comments assigned, ``share`` of the
-        language's uncoded comments, ``terms`` the top terms (most frequent surface form of each
-        normalised token), ``examples`` the comments with the largest weight -- redacted.
+        ``lang, topic, n, share, label, terms, examples``: ``n`` comments assigned, ``share`` of the
+        language's uncoded comments, ``label`` two or three readable words naming the topic
+        (:func:`_topic_label`), ``terms`` the top terms (most frequent surface form of each normalised
+        token; no repeated words, :func:`_readable_terms`), ``examples`` the comments with the largest
+        weight -- redacted. Comments are cleaned first (:func:`clean_text`: no links, handles,
+        e-mails, emoji, numbers) and stop words (:func:`stop_words`) are left out.
     """
     from sklearn.decomposition import NMF
     from sklearn.feature_extraction.text import TfidfVectorizer
@@ -1213,9 +1219,10 @@ def discover_topics(coding: CodingResult, texts: pd.Series, *, n_topics: int | N
         feats = vec.get_feature_names_out()
         assigned = np.where(w.sum(axis=1) > 0, w.argmax(axis=1), -1)
         for j in range(k):
-            top = np.argsort(-model.components_[j])[:top_terms]
-            terms = [" ".join(corpus.surface[int(p[1:])] for p in feats[i].split()) for i in top
-                     if model.components_[j, i] > 0]
+            ranked = [i for i in np.argsort(-model.components_[j]) if model.components_[j, i] > 0]
+            terms = _readable_terms([[int(p[1:]) for p in feats[i].split()] for i in ranked], corpus, top_terms)
+            label = _topic_label([[int(p[1:]) for p in feats[i].split()] for i in ranked[:top_terms * 2]],
+                                 corpus, str(lang))
             members = np.flatnonzero(assigned == j)
             if not len(members):
                 continue
@@ -1231,8 +1238,8 @@ def discover_topics(coding: CodingResult, texts: pd.Series, *, n_topics: int | N
                 if len(examples) == n_examples:
                     break
             rows_out.append({"lang": str(lang), "topic": j + 1, "n": len(members), "share": len(members) / len(rows),
-                             "terms": terms, "examples": examples})
-    out = pd.DataFrame(rows_out, columns=["lang", "topic", "n", "share", "terms", "examples"])
+                             "label": label, "terms": terms, "examples": examples})
+    out = pd.DataFrame(rows_out, columns=["lang", "topic", "n", "share", "label", "terms", "examples"])
     return out.sort_values(["lang", "n"], ascending=[True, False]).reset_index(drop=True)
 
 
@@ -1903,3 +1910,208 @@ def language_summary(result: VocResult, lang: str) -> str:
         name = t("voc.lang_other", lang) if code == "other" else value_label("language", code, lang, inline=True)
         parts.append(f"{name} {fmt_num(k, lang, 0)} ({fmt_pct(k / n, lang)})")
     return ", ".join(parts)
+
+
+# =================================================================================================
+# Coverage: how much of the text the codeframe codes
+# =================================================================================================
+
+#: Below this share of comments coded with at least one theme, a language gets a warning.
+COVERAGE_WARNING = 0.30
+
+
+def coverage(coding: CodingResult, codeframe: Codeframe, *, threshold: float = COVERAGE_WARNING) -> pd.DataFrame:
+    """Share of comments coded with at least one theme, per language of the codeframe.
+
+    Columns ``lang, n, k, share, ci_low, ci_high, low``: comments in that language (``n``), coded
+    (``k``), ``share = k / n`` with a Wilson 95 % interval, ``low = share < threshold``. A last row
+    ``lang = "all"`` covers every comment with text, including those in languages the codeframe has
+    no keywords for (never coded; they are counted, not warned about per language). A low coverage
+    says the codeframe does not fit the text (another industry pack, or a client codeframe from
+    ``cxaudit codeframe suggest``), and that the theme shares describe only the coded part.
+    """
+    langs = coding.lang.reset_index(drop=True)
+    coded = coding.any.reset_index(drop=True).to_numpy(bool)
+    has_text = np.array([len(ids) > 0 for ids in coding.corpus.doc_tokens()], dtype=bool)
+    rows = []
+    for lang in codeframe.languages:
+        sel = (langs == lang).to_numpy(bool) & has_text
+        if sel.any():
+            rows.append((lang, int(sel.sum()), int((coded & sel).sum())))
+    rows.append(("all", int(has_text.sum()), int((coded & has_text).sum())))
+    out = pd.DataFrame(rows, columns=["lang", "n", "k"])
+    lo, hi = _wilson(out["k"].to_numpy(float), out["n"].to_numpy(float))
+    out["share"] = np.where(out["n"] > 0, out["k"] / out["n"].clip(lower=1), np.nan)
+    out["ci_low"], out["ci_high"] = lo, hi
+    out["low"] = (out["share"] < threshold) & (out["n"] > 0)
+    out.attrs["threshold"] = threshold
+    return out
+
+
+#: Catalog key of each pack's name in the report.
+INDUSTRY_LABEL_KEYS: dict[str, str] = {
+    "retail": "voc.industry_retail", "telecom": "voc.industry_telecom", "banking": "voc.industry_banking",
+    "travel": "voc.industry_travel", "saas": "voc.industry_saas", "public": "voc.industry_public",
+}
+
+
+def industry_name(industry: str, lang: str) -> str:
+    """The pack's name in ``lang`` (e.g. "telecom", "банки и страхование")."""
+    return t(INDUSTRY_LABEL_KEYS[industry], lang)
+
+
+def codeframe_note(choice: CodeframeChoice, lang: str) -> str:
+    """One sentence for the report: which codeframe coded the comments and why."""
+    if choice.how == "client_file":
+        return t("voc.codeframe_client", lang)
+    name = industry_name(choice.industry or "retail", lang)
+    cov = choice.coverage
+    if choice.how == "coverage" and cov is not None and len(cov) > 1:
+        return t("voc.codeframe_suggested", lang, industry=name, share=fmt_pct(float(cov["share"].iloc[0]), lang),
+                 next=industry_name(str(cov["industry"].iloc[1]), lang),
+                 next_share=fmt_pct(float(cov["share"].iloc[1]), lang))
+    return t("voc.codeframe_config", lang, industry=name)
+
+
+def coverage_blocks(cov: pd.DataFrame, lang: str, language_label: Any = None) -> list[Any]:
+    """Display blocks of :func:`coverage`: a note, the table (language, comments, coded, share with
+    interval) and one warning per language under the threshold. ``language_label(code, lang)`` names a
+    language (default :func:`cxaudit.i18n.value_label` of kind ``language``)."""
+    from . import show
+    from .show import Col
+
+    def name(code: str) -> str:
+        if code == "all":
+            return t("voc.all_languages", lang)
+        if language_label is not None:
+            return str(language_label(code, lang))
+        return value_label("language", code, lang, inline=True)
+
+    tab = cov.assign(lang_name=[name(c) for c in cov["lang"]])
+    out: list[Any] = [show.note(t("voc.coverage_note", lang)),
+                      show.table(tab, [Col("lang_name", "voc.col_lang"), Col("n", "voc.col_mentions", "int"),
+                                       Col("k", "voc.col_coded", "int"),
+                                       Col("share", "voc.col_share", "pct", lo="ci_low", hi="ci_high")],
+                                 lang, small_base=None)]
+    thr = cov.attrs.get("threshold", COVERAGE_WARNING)
+    for _, r in cov[cov["low"] & (cov["lang"] != "all")].iterrows():
+        out.append(show.note(t("voc.coverage_low", lang, share=fmt_pct(float(r["share"]), lang), lang=name(r["lang"]),
+                               k=fmt_num(int(r["k"]), lang, 0), n=fmt_num(int(r["n"]), lang, 0),
+                               threshold=fmt_pct(thr, lang))))
+    return out
+
+
+# =================================================================================================
+# A draft codeframe from the discovered topics (`cxaudit codeframe suggest CLIENT`)
+# =================================================================================================
+
+DRAFT_CODEFRAME = "codeframe.draft.yaml"
+
+
+def _theme_spec(th: Theme) -> dict[str, Any]:
+    spec: dict[str, Any] = {"label": dict(th.label), "polarity": th.polarity}
+    for key in ("stages", "channels", "touchpoints"):
+        if getattr(th, key):
+            spec[key] = list(getattr(th, key))
+    for key in ("keywords", "ambiguous", "context", "negated_too", "exclude"):
+        val = getattr(th, key)
+        if val:
+            spec[key] = {lang: list(v) for lang, v in val.items()}
+    return spec
+
+
+def _slug(text: str) -> str:
+    import unicodedata
+
+    ascii_ = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
+    return re.sub(r"[^a-z0-9]+", "_", ascii_.lower()).strip("_")[:40]
+
+
+def draft_codeframe(texts: pd.Series, base: Codeframe, *, base_name: str = "", names: Iterable[str] | None = None,
+                    seed: int = 20261124, min_docs: int = 20, max_keywords: int = 8) -> tuple[str, dict[str, Any]]:
+    """A codeframe YAML for the consultant to edit: the themes of ``base`` that code at least one of
+    ``texts``, then one theme per topic that :func:`discover_topics` finds among the texts no theme
+    codes (label = the topic's readable words, keywords = its top terms, polarity neutral, examples
+    redacted in a comment above it). The text loads with :func:`load_codeframe` as it is.
+
+    Returns the YAML text and a summary (``n``, ``coded``, ``kept_themes``, ``topics``).
+    """
+    import yaml
+
+    texts = pd.Series(texts).fillna("").astype(str).str.strip()
+    texts = texts[texts != ""].reset_index(drop=True)
+    langs = detect_language(texts, base.languages)
+    coding = code_comments(texts, base, langs)
+    topics = discover_topics(coding, texts, seed=seed, min_docs=min_docs, names=names)
+    kept = [th for th in base.themes if bool(coding.matrix[th.key].any())]
+    themes: dict[str, Any] = {th.key: _theme_spec(th) for th in kept}
+    notes: dict[str, list[str]] = {}
+    for _, tp in topics.iterrows():
+        lang = str(tp["lang"])
+        words = [w.strip() for w in str(tp["label"]).split(",") if w.strip()]
+        kws: list[str] = []
+        for term in [*words, *tp["terms"]]:
+            if term not in kws and tokenize(term):
+                kws.append(term)
+        if not kws:
+            continue
+        key = f"topic_{lang}_{_slug('_'.join(words[:2])) or tp['topic']}"
+        while key in themes:
+            key += "_2"
+        themes[key] = {"label": {lang: str(tp["label"])}, "polarity": "neutral",
+                       "keywords": {lang: kws[:max_keywords]}}
+        notes[key] = [f"discovered topic: {int(tp['n'])} uncoded comments in {lang} ({100 * float(tp['share']):.0f} %)",
+                      *[f"  e.g. {ex[:150]}" for ex in tp["examples"]]]
+    n, k = len(texts), int(coding.any.sum())
+    head = [
+        "# Draft codeframe written by `cxaudit codeframe suggest` -- edit it, then save it as codeframe.yaml",
+        "# beside audit.yaml (this draft is never read by a run).",
+        f"# {n} texts; the {base_name or 'built-in'} codeframe coded {k} ({100 * k / n if n else 0:.0f} %).",
+        f"# Its {len(kept)} themes that matched are kept below; after them, one theme per topic discovered among the",
+        "# uncoded texts: rename the key and the label (add en / ru / pl), set polarity (complaint | praise |",
+        "# neutral) and stages, keep the keywords that name the theme, move words with another sense to",
+        "# `ambiguous` with `context` words, delete topics that are not a theme.",
+        "# Syntax: word | several words | a & b (both in the comment); exclude / ambiguous + context / negated_too.",
+        "",
+        "themes:",
+    ]
+    body: list[str] = []
+    for key, spec in themes.items():
+        for line in notes.get(key, []):
+            body.append("  # " + line.replace("\n", " "))
+        dumped = yaml.safe_dump({key: spec}, allow_unicode=True, sort_keys=False, width=110, default_flow_style=None)
+        body.extend("  " + line for line in dumped.rstrip("\n").split("\n"))
+    text = "\n".join(head + body) + "\n"
+    load_codeframe(load_yaml_text(text, DRAFT_CODEFRAME))  # the draft must load as it is
+    return text, {"n": n, "coded": k, "kept_themes": [th.key for th in kept], "topics": [k for k in themes if k in notes]}
+
+
+def write_codeframe_draft(audit: Any) -> tuple[Path, dict[str, Any]]:
+    """Write ``data/CLIENT/codeframe.draft.yaml`` (:func:`draft_codeframe`) from the audit's comments
+    (else its ticket texts), based on the codeframe a run would use (:func:`choose_codeframe`). Never
+    touches ``codeframe.yaml``.
+
+    Raises
+    ------
+    DataError
+        When the audit has no comment or ticket text.
+    """
+    from .tickets import ticket_text
+
+    texts = None
+    if audit.has("responses") and "comment" in audit.responses.columns:
+        texts = audit.responses["comment"]
+    if (texts is None or not texts.astype("string").str.strip().fillna("").ne("").any()) and audit.has("tickets"):
+        texts = ticket_text(audit.table("tickets"))
+    if texts is None or not pd.Series(texts).astype("string").str.strip().fillna("").ne("").any():
+        raise DataError("responses", "no open comments (responses: comment) and no ticket texts to draft a codeframe from",
+                        column="comment")
+    choice = choose_codeframe(audit, texts)
+    base_name = "client's" if choice.how == "client_file" else f"{choice.industry} pack"
+    names = customer_names(audit.tables.get("customers"))
+    text, summary = draft_codeframe(texts, choice.codeframe, base_name=base_name, names=names,
+                                    seed=getattr(audit.config, "seed", 20261124))
+    out = Path(audit.dir) / DRAFT_CODEFRAME
+    out.write_text(text, encoding="utf-8")
+    summary.update(path=str(out), base=base_name, how=choice.how)
+    return out, summary
