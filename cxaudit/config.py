@@ -475,6 +475,17 @@ class TextSettings(_Strict):
                                                                   "comments coded with a theme")
 
 
+class ClosedLoop(_Strict):
+    """The callback list for the client's team (``closed_loop.xlsx``, cxaudit.closed_loop): who is called back,
+    and which input columns of the responses may carry the customer's contact data into it (none by default;
+    contact data never appear in a report)."""
+
+    contact_columns: list[str] = Field(
+        default_factory=list, description="response columns the consultant allows in the callback list (e.g. email)")
+    max_nps: StrictInt = Field(6, ge=0, le=10, description="answers at or below this NPS are called back")
+    urgent_nps: StrictInt = Field(3, ge=0, le=10, description="answers at or below this NPS are urgent")
+
+
 class AuditConfig(_Strict):
     client: ClientInfo
     min_base: StrictInt = Field(30, ge=1, description="bases below this are shown but flagged")
@@ -507,6 +518,7 @@ class AuditConfig(_Strict):
     reference: dict[str, str] = Field(default_factory=dict, description="column -> reference level in the models")
     churn: ChurnSettings = ChurnSettings()
     text: TextSettings = TextSettings()
+    closed_loop: ClosedLoop = ClosedLoop()
     seed: StrictInt = 20261124
 
     def level_order(self, column: str) -> list[str] | None:

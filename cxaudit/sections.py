@@ -84,6 +84,8 @@ SECTIONS: dict[str, Section] = {
                 ("to_be", "personas"), 110),
         Section("blueprints", "11_blueprints.ipynb", "cxaudit.bpmn", "blueprints", ("events", "touchpoints"),
                 ("to_be", "processes"), 120),
+        Section("measure", "12_measure.ipynb", "cxaudit.survey_kit", "survey", ("responses", "touchpoints"),
+                ("to_be",), 130),
     )
 }
 
