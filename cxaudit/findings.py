@@ -126,7 +126,12 @@ class FindingSet:
 def write_findings(run_dir: str | Path, notebook: str, findings: list[Finding]) -> Path:
     out = Path(run_dir) / "findings" / f"{notebook}.json"
     out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(json.dumps([f.to_dict() for f in findings], ensure_ascii=False, indent=2), encoding="utf-8")
+    # titles reach the executive summary and the TO-BE text: personal data in them (a segment value
+    # with an e-mail or an id in it) is redacted here, once (cxaudit.pii)
+    from .pii import redact_value
+
+    rows = [{**f.to_dict(), "title": redact_value(f.title)} for f in findings]
+    out.write_text(json.dumps(rows, ensure_ascii=False, indent=2), encoding="utf-8")
     return out
 
 

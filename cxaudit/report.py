@@ -64,6 +64,7 @@ import nh3
 from nbconvert.preprocessors import Preprocessor, TagRemovePreprocessor
 
 from .config import Branding
+from .figdisplay import check_figures
 from .findings import Finding, format_value, read_findings
 from .i18n import LANGUAGES, fmt_date, fmt_int, fmt_num, fmt_pct, t
 from .paths import TEMPLATES_DIR
@@ -484,6 +485,7 @@ def toc_entries(nb: nbformat.NotebookNode) -> list[dict[str, Any]]:
 
     Returns
     -------
+        check_figures(nb, Path(path).name)  # a chart that lost its image fails the report
     list of dict
         ``{"level": 1 | 2, "id": str, "text": str}``; ``text`` is plain (unescaped) text.
     """

@@ -32,6 +32,7 @@ from IPython.display import HTML
 from .i18n import fmt_ci, fmt_int, fmt_num, fmt_pct, fmt_period, t
 
 __all__ = ["Col", "escape", "section", "heading", "paragraph", "note", "table", "table_html", "missing_input"]
+from .pii import redact_value
 
 Kind = Literal["text", "period", "int", "num0", "num1", "num2", "pct", "pct1", "signed1", "ci1", "ci_pct", "flag"]
 #: Kinds shown as text (left-aligned); the others are numbers.
@@ -57,8 +58,16 @@ class Col:
 
 
 def escape(x: object) -> str:
-    """HTML-escape any value for client-facing output (quotes included)."""
-    return _html.escape(str(x), quote=True)
+    """HTML-escape any value for client-facing output (quotes included), personal data redacted first.
+
+    The one choke point for text from data: table cells (segment values, labels, quotes), headers,
+    headings, notes and the TO-BE blocks all pass here, so an e-mail, phone, card, IBAN or national
+    id in a segment column never reaches the report (:func:`cxaudit.pii.redact_value`).
+
+    >>> escape('<b>a@b.com</b>')
+    '&lt;b&gt;[EMAIL]&lt;/b&gt;'
+    """
+    return _html.escape(redact_value(str(x)), quote=True)
 
 
 def section(key: str, lang: str) -> HTML:

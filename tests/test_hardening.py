@@ -212,3 +212,171 @@ def test_no_module_loads_yaml_directly():
 
 if os.name != "posix":  # pragma: no cover
     pytest.skip("symlink tests need POSIX", allow_module_level=True)
+
+
+# --- item 2: national ids, look-alikes, every displayed value -------------------------------------
+
+# kind -> (text with the identifier, the identifier, a near miss that must stay untouched)
+ID_CASES: list[tuple[str, str, str, str]] = [
+    ("PESEL (PL)", "PESEL 44051401359", "44051401359", "PESEL 44051401358"),            # checksum off by one
+    ("NIP (PL), plain", "NIP 1234563218", "1234563218", "NIP 1234563219"),
+    ("NIP (PL), dashed", "NIP: 123-456-32-18", "123-456-32-18", "numer zamówienia 1234563218"),  # no 'NIP' near
+    ("REGON (PL), 9 digits", "REGON 123456785", "123456785", "REGON 123456789"),
+    ("REGON (PL), 14 digits", "regon 12345678512347", "12345678512347", "nr 12345678512348"),
+    ("INN (RU), company", "ИНН 7707083893", "7707083893", "заказ 7707083893"),          # 10 digits need 'ИНН'
+    ("INN (RU), person", "мой ИНН 500100732259", "500100732259", "счёт 500100732258"),
+    # (a dashed near miss, 112-233-445 96, is still taken for a Polish mobile 112-233-445: [PHONE] 96)
+    ("SNILS (RU), dashed", "СНИЛС 112-233-445 95", "112-233-445 95", "СНИЛС 11223344596"),
+    ("SNILS (RU), plain", "snils 11223344595", "11223344595", "номер 11223344596"),
+    ("RU passport", "паспорт 45 06 123456", "45 06 123456", "заказ 4506 123456"),       # no checksum: needs 'паспорт'
+    ("RU passport, series/number", "серия 4506 номер 123456", "4506 номер 123456", "серия игр 4506"),
+    ("UK NINO", "my NI number is AB 12 34 56 C", "AB 12 34 56 C", "ref QQ 12 34 56 C"),  # QQ is never issued
+    ("UK NHS number", "NHS number 943 476 5919", "943 476 5919", "NHS 9434765918"),
+    ("US SSN, dashed", "SSN 536-90-4399", "536-90-4399", "part 666-12-3456"),           # area 666 is never issued
+    ("US SSN, plain", "SSN 536904399", "536904399", "order 536904399"),
+    ("passport, 9 digits", "passport 123456789", "123456789", "parcel 123456789"),
+    ("card, dots", "card 4111.1111.1111.1111", "4111.1111.1111.1111", "ref 4111.1111.1111.1112"),
+    ("card, 4-6-5 (Amex)", "amex 3782 822463 10005", "3782 822463 10005", "amex 3782 822463 10006"),
+    ("card, slashes", "4111/1111/1111/1111", "4111/1111/1111/1111", "2025/01/15/0001"),
+    ("card, full-width digits", "карта ４１１１ １１１１ １１１１ １１１１", "４１１１ １１１１ １１１１ １１１１",
+     "трек ４１１１ １１１１ １１１１ １１１２"),
+    ("card, zero-width space inside", "card 4111\u200b1111 1111 1111", "4111\u200b1111 1111 1111",
+     "card 4111\u200b1111 1111 1112"),
+    ("IBAN, lower case", "iban gb82 west 1234 5698 7654 32", "gb82 west 1234 5698 7654 32",
+     "iban gb82 west 1234 5698 7654 33"),
+    ("e-mail, full-width @", "pisz: jan＠example.com", "jan＠example.com", "handle ＠example"),
+    ("e-mail, full-width letters", "ｊａｎ＠ｅｘａｍｐｌｅ．ｃｏｍ", "ｊａｎ＠ｅｘａｍｐｌｅ．ｃｏｍ", "ｊａｎ ｅｘａｍｐｌｅ"),
+]
+
+# ordinary numbers that must survive redaction (amounts, dates, counts, ids of orders)
+NOT_PII = [
+    "Order 1234567890 shipped on 2025-01-15 at 10:30.",
+    "Заказ № 552753 от 12.01.2025 на сумму 12 345,90 ₽.",
+    "Kosztowało 1\u00a0234\u00a0567 zł (123\u00a0456\u00a0789 zł brutto).",
+    "Invoice 2025/01/000123, 3 items, 42 orders, 17.5%.",
+    "Customer number 123456789.",
+    "Revenue 12,345,678.90 USD in 2024-2025.",
+    "NPS +12.5 [8.1; 16.9], n = 1 204",
+    "Trek 1234 5678 9012 3456 and 4111 1111 1111 1112",
+    "Version 3.11.2, router 192.168.0.1, SKU 12-34-56.",
+    "Paczka 00-950 Warszawa, 31.12.2025, godz. 14:45",
+]
+
+
+@pytest.mark.parametrize("kind,text,ident,near_miss", ID_CASES, ids=[c[0] for c in ID_CASES])
+def test_identifiers_are_redacted_and_near_misses_are_not(kind, text, ident, near_miss):
+    from cxaudit.text import redact_pii
+
+    out = redact_pii(text)
+    assert ident not in out and "[" in out, (kind, out)
+    assert redact_pii(near_miss) == near_miss, (kind, redact_pii(near_miss))
+
+
+def test_dashed_snils_is_one_id_not_a_phone_and_two_digits():
+    from cxaudit.text import redact_pii
+
+    assert redact_pii("СНИЛС 112-233-445 95") == "СНИЛС [ID]"
+
+
+@pytest.mark.parametrize("text", NOT_PII)
+def test_ordinary_numbers_are_not_redacted(text):
+    from cxaudit.text import redact_pii
+
+    assert redact_pii(text) == text
+
+
+def test_id_label_is_localised():
+    from cxaudit.text import pii_labels, redact_pii
+
+    assert redact_pii("PESEL 44051401359", labels=pii_labels("pl")) == "PESEL [numer identyfikacyjny]"
+    assert pii_labels("ru")["id"] == "[номер документа]"
+
+
+def test_segment_values_and_labels_are_redacted_in_tables():
+    """A region column holding an e-mail and a phone: the scorecard-style table must not show them."""
+    import pandas as pd
+
+    from cxaudit.show import Col, table_html
+
+    df = pd.DataFrame({"group": ["anna@example.com", "+48 601 234 567", "North"], "n": [40, 35, 50]})
+    html = table_html(df, [Col("group", "quality.col_group"), Col("n", "metrics.col_n", "int")], "en")
+    assert "anna@example.com" not in html and "601 234 567" not in html
+    assert "[EMAIL]" in html and "[PHONE]" in html and "North" in html
+    # a header taken from the data (a segment name) too
+    html = table_html(df, [Col("n", "PESEL 44051401359", "int")], "en")
+    assert "44051401359" not in html
+
+
+def test_finding_titles_are_redacted_when_saved(tmp_path):
+    from cxaudit.findings import Finding, FindingSet, read_findings
+
+    fs = FindingSet(tmp_path, "02_cx_metrics")
+    fs.add(Finding(id="cx.seg", section="cx_metrics", title="NPS in a@b.pl is low", metric="nps", value=-5.0, n=40))
+    fs.save()
+    assert read_findings(tmp_path)[0].title == "NPS in [EMAIL] is low"
+
+
+def test_figure_texts_are_redacted_before_rendering():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from cxaudit.figdisplay import figure_png, redact_figure_text
+
+    fig, ax = plt.subplots()
+    ax.barh(["anna@example.com", "North"], [1, 2])
+    ax.set_title("Region 601 234 567")
+    fig.canvas.draw()
+    assert figure_png(fig)  # a base64 PNG
+    texts = [t.get_text() for t in fig.findobj(matplotlib.text.Text)]
+    assert "Region [PHONE]" in texts and "[EMAIL]" in texts and "anna@example.com" not in texts
+    assert redact_figure_text(fig) == 0  # nothing left
+    plt.close(fig)
+
+
+# --- item 13: charts with MPLBACKEND=Agg -----------------------------------------------------------
+
+
+def _figure_notebook(install: bool):
+    import nbformat
+
+    cells = ["import matplotlib.pyplot as plt\nfrom IPython.display import display"]
+    if install:
+        cells.append("from cxaudit.figdisplay import install\ninstall()")
+    cells.append("fig, ax = plt.subplots()\nax.plot([1, 2], [3, 4])\nplt.close(fig)\ndisplay(fig)")
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(c) for c in cells])
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    return nb
+
+
+@pytest.mark.slow
+def test_agg_backend_in_the_environment_still_gives_png_figures(monkeypatch):
+    from nbclient import NotebookClient
+
+    from cxaudit.figdisplay import lost_figures
+
+    monkeypatch.setenv("MPLBACKEND", "Agg")
+    bare = _figure_notebook(install=False)
+    NotebookClient(bare, timeout=120, kernel_name="python3").execute()
+    assert lost_figures(bare) == [1]  # the failure the issue reports: text only
+    fixed = _figure_notebook(install=True)
+    NotebookClient(fixed, timeout=120, kernel_name="python3").execute()
+    outs = fixed.cells[-1].outputs
+    assert lost_figures(fixed) == [] and any("image/png" in o.get("data", {}) for o in outs)
+
+
+def test_report_refuses_a_figure_without_its_image(tmp_path):
+    import nbformat
+
+    from cxaudit.errors import CxauditError
+    from cxaudit.report import merge_notebooks
+
+    nb = nbformat.v4.new_notebook()
+    cell = nbformat.v4.new_code_cell("display(fig)")
+    cell.outputs = [nbformat.v4.new_output("display_data", data={"text/plain": "<Figure size 825x396 with 1 Axes>"})]
+    nb.cells = [cell]
+    path = tmp_path / "02_cx_metrics.ipynb"
+    nbformat.write(nb, str(path))
+    with pytest.raises(CxauditError, match="02_cx_metrics.ipynb: 1 figure"):
+        merge_notebooks([path])
