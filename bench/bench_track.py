@@ -42,7 +42,8 @@ def main() -> None:
                **{(m, "segment", seg["small_business"]): "down" for m in ("nps", "csat", "ces")}}
     null_groups = {seg["consumer"], seg["corporate"]}
     tot = {"planted": 0, "planted_found": 0, "planted_wrong_sign": 0, "null": 0, "null_flagged": 0,
-           "comparisons": 0, "comparisons_with_fp": 0, "consequence": 0, "consequence_flagged": 0}
+           "null_raw_p_below_alpha": 0, "comparisons": 0, "comparisons_with_fp": 0, "consequence": 0,
+           "consequence_flagged": 0}
     per_cell: dict[str, list[int]] = {}
     t0 = time.perf_counter()
     for s in range(args.seeds):
@@ -69,6 +70,7 @@ def main() -> None:
                         r["metric"] == "touchpoint" and r["group"] != "tp_delivery"):
                     tot["null"] += 1
                     tot["null_flagged"] += int(r["significant"])
+                    tot["null_raw_p_below_alpha"] += int(r["p_value"] < 0.05)  # calibration: ~5 % if truly null
                     fp += int(r["significant"])
                 else:
                     tot["consequence"] += 1
@@ -78,6 +80,7 @@ def main() -> None:
     out = {**tot, "seeds": args.seeds, "size": args.size,
            "power": tot["planted_found"] / tot["planted"],
            "false_positive_rate_per_null_cell": tot["null_flagged"] / tot["null"],
+           "null_raw_rate_p_below_0.05": tot["null_raw_p_below_alpha"] / tot["null"],
            "familywise_rate": tot["comparisons_with_fp"] / tot["comparisons"],
            "per_planted_cell": {k: sum(v) / len(v) for k, v in sorted(per_cell.items())},
            "seconds": round(time.perf_counter() - t0, 1)}

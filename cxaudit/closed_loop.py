@@ -66,8 +66,9 @@ def callbacks(audit: Any) -> Callbacks:
     r = audit.responses
     missing = [c for c in cfg.contact_columns if c not in r.columns]
     if missing:
-        raise ConfigError(f"{Path(audit.dir) / 'audit.yaml'}: closed_loop.contact_columns names {missing[0]!r}, "
-                          f"which the responses do not have (columns: {', '.join(map(str, r.columns))})")
+        raise ConfigError(str(Path(audit.dir) / "audit.yaml"), "closed_loop.contact_columns",
+                          f"names {missing[0]!r}, which the responses do not have "
+                          f"(columns: {', '.join(map(str, r.columns))})")
     if "nps" not in r.columns:
         return Callbacks(pd.DataFrame(columns=["response_id"]), list(cfg.contact_columns))
     nps = pd.to_numeric(r["nps"], errors="coerce")

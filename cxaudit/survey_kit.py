@@ -21,8 +21,8 @@ Sample sizes (:func:`sample_size_plan`): answers per wave, independent samples i
 α = 0.05, power 0.80.
 
 - touchpoint rating (the plan's target): Student t for two independent means, effect size
-  d = (target − baseline) / SD, solved with statsmodels ``TTestIndPower`` (Cohen 1988, ch. 2; the
-  reference values n = 64 for d = 0.5 and n = 393 for d = 0.2 per group are checked in the tests);
+  d = (target − baseline) / SD, solved with statsmodels ``TTestIndPower`` (Cohen 1988, ch. 2; the tests
+  check G*Power's n = 26, 64 and 394 per group for d = 0.8, 0.5 and 0.2, and pingouin ``power_ttest``);
 - NPS: n = (z₁₋α/₂ + z₁₋β)² · (v₀ + v₁) / Δ² per wave with the NPS variance v = (p + d) − (p − d)² of the
   baseline (v₁ = v₀), the normal approximation of the NPS z-test (R package ``NPS``, ``nps.test``); the
   plan's NPS gain is the detectable difference shown, Δ = minimum detectable change at the rating's n;
@@ -362,7 +362,9 @@ def write_kit(audit: Any, run_dir: Path, recs: Sequence[Any] = (), findings: Seq
         p.write_text(printable_html(items, lg, company[lg]), encoding="utf-8")
         files.append(p)
     sizes = sample_size_plan(tps, audit.responses if audit.has("responses") else pd.DataFrame())
-    sizes.to_csv(folder / "sample_sizes.csv", index=False)
+    from .export import write_csv  # formula-safe cells (OWASP CSV injection)
+
+    write_csv(sizes, folder / "sample_sizes.csv", index=False)
     files.append(folder / "sample_sizes.csv")
     return Kit(folder, tps, files, sizes)
 
