@@ -12,7 +12,6 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-from scipy import stats
 
 from cxaudit import process
 from cxaudit.audit import load_audit
@@ -266,3 +265,16 @@ def test_section_without_event_log_says_what_it_would_add() -> None:
     blocks = process.missing_note("en")
     text = " ".join(b.data for b in blocks)
     assert "Not assessed" in text and "event log" in text and "loops" in text
+
+
+def test_findings_fire_the_process_rules(demo_default: process.ProcessAnalysis) -> None:
+    from cxaudit.recommend import recommend
+
+    recs = {r.rule: r for r in recommend(process.process_findings(demo_default, "en"))}
+    assert set(recs) == {"processes_loop", "processes_bottleneck"}
+    loop = recs["processes_loop"]
+    assert loop.owner == "Logistics" and "tp_delivery" in loop.tags["touchpoints"]
+    # detractor_shift on the detractor share measured among the loop's customers: 100 × reach × d_a × 0.5
+    f = next(f for f in process.process_findings(demo_default, "en") if f.id.startswith("processes.loop"))
+    assert loop.impact_nps == pytest.approx(100 * f.reach * f.evidence["detractor_share"] * 0.5)
+    assert "Logistics check" in loop.action("en") and recs["processes_bottleneck"].measure["unit"] == "h"
