@@ -17,7 +17,10 @@ from .audit import DEMO_CLIENT, SNAPSHOT_DIR, Audit, load_audit, load_snapshot, 
 from .findings import FindingSet
 from .plots import set_style
 
-__all__ = ["NotebookSession", "start"]
+__all__ = ["NotebookSession", "start", "REPORT_TABLES_DIR"]
+
+#: Folder of a run where every table a notebook shows is recorded (per notebook) for tables.xlsx.
+REPORT_TABLES_DIR = "report_tables"
 
 
 @dataclass
@@ -64,4 +67,7 @@ def start(name: str, *, client: str | Path = "demo", run_dir: str | Path | None 
     run_dir = Path(run_dir)
     run_dir.mkdir(parents=True, exist_ok=True)
     set_style(audit.config.client.branding.primary_color)
+    from .show import record_tables  # every table shown goes to tables.xlsx too (cxaudit.tables_export)
+
+    record_tables(run_dir / REPORT_TABLES_DIR / name)
     return NotebookSession(name, audit, lang, run_dir, FindingSet(run_dir, name))

@@ -22,17 +22,19 @@ from __future__ import annotations
 
 import hashlib
 import html as _html
+import json as _json
 from collections.abc import Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Literal
 
 import pandas as pd
 from IPython.display import HTML
 
 from .i18n import fmt_ci, fmt_int, fmt_num, fmt_pct, fmt_period, t
+from .pii import redact_value
 
 __all__ = ["Col", "escape", "section", "heading", "paragraph", "note", "table", "table_html", "missing_input"]
-from .pii import redact_value
 
 Kind = Literal["text", "period", "int", "num0", "num1", "num2", "pct", "pct1", "signed1", "ci1", "ci_pct", "flag"]
 #: Kinds shown as text (left-aligned); the others are numbers.
@@ -77,6 +79,7 @@ def section(key: str, lang: str) -> HTML:
 
 def heading(text: str, section_key: str) -> HTML:
     """A sub-heading; its id is stable (a hash of the text), so links and snapshots are too."""
+    _RECORD["heading"] = text
     slug = hashlib.sha1(text.encode("utf-8")).hexdigest()[:8]
     return HTML(f'<h2 class="cx-sub" id="sub-{escape(section_key)}-{slug}">{escape(text)}</h2>')
 
@@ -166,5 +169,54 @@ def table_html(
 
 
 def table(df: pd.DataFrame, cols: Sequence[Col], lang: str, **kw: object) -> HTML:
-    """:func:`table_html` wrapped for display in a notebook."""
+    """:func:`table_html` wrapped for display in a notebook (and recorded for tables.xlsx, see
+    :func:`record_tables`)."""
+    _record(df, cols, lang, kw.get("caption"))
     return HTML(table_html(df, cols, lang, **kw))  # type: ignore[arg-type]
+
+
+# --- every table the report shows, as numbers, for tables.xlsx (cxaudit.tables_export) ------------------
+
+_RECORD: dict[str, object] = {"dir": None, "heading": "", "count": 0}
+
+
+def record_tables(directory: str | Path | None) -> None:
+    """Record every :func:`table` shown from now on into ``directory`` (``NNN.parquet`` + ``NNN.json``
+    with the heading above it): the columns shown, under their client-facing headers, with numbers
+    and interval bounds kept as numbers. ``None`` stops recording. Set by :func:`cxaudit.session.start`."""
+    _RECORD.update({"dir": Path(directory) if directory is not None else None, "heading": "", "count": 0})
+    if directory is not None:
+        Path(directory).mkdir(parents=True, exist_ok=True)
+
+
+def _record(df: pd.DataFrame, cols: Sequence[Col], lang: str, caption: object = None) -> None:
+    folder = _RECORD["dir"]
+    if folder is None or not len(cols):
+        return
+    out: dict[str, pd.Series] = {}
+
+    def put(name: str, values: pd.Series) -> None:
+        while name in out:
+            name += " "
+        out[name] = values.reset_index(drop=True)
+
+    low, high = t("show.xlsx_low", lang), t("show.xlsx_high", lang)
+    for c in cols:
+        name = _header(c, lang)
+        if c.kind in ("ci1", "ci_pct"):  # the interval as two numbers
+            put(f"{name} ({low})", pd.to_numeric(df[c.key], errors="coerce").astype("float64"))
+            put(f"{name} ({high})", pd.to_numeric(df[c.hi], errors="coerce").astype("float64"))
+        elif c.kind in (*_TEXT_KINDS, "flag"):
+            put(name, df[c.key].map(lambda v: None if v is None or (isinstance(v, float) and pd.isna(v))
+                                    else redact_value(str(v))).astype("string"))
+        else:
+            put(name, pd.to_numeric(df[c.key], errors="coerce").astype("float64"))
+            if c.lo and c.hi:
+                put(f"{name} ({low})", pd.to_numeric(df[c.lo], errors="coerce").astype("float64"))
+                put(f"{name} ({high})", pd.to_numeric(df[c.hi], errors="coerce").astype("float64"))
+    n = int(_RECORD["count"]) + 1  # type: ignore[call-overload]
+    _RECORD["count"] = n
+    base = Path(folder) / f"{n:03d}"  # type: ignore[arg-type]
+    pd.DataFrame(out).to_parquet(base.with_suffix(".parquet"), index=False)
+    title = str(caption) if caption else str(_RECORD["heading"] or "")
+    base.with_suffix(".json").write_text(_json.dumps({"title": title}, ensure_ascii=False), encoding="utf-8")
