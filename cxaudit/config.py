@@ -434,6 +434,16 @@ class Band(_Strict):
         return self
 
 
+def band_labels(band: Band) -> list[str]:
+    """A band's labels: the configured ones, else ``lower–upper`` from its edges (``0–12``)."""
+    if band.labels:
+        return list(band.labels)
+
+    def num(v: float) -> str:
+        return str(int(v)) if float(v).is_integer() else f"{v:g}"
+    return [f"{num(a)}–{num(b)}" for a, b in zip(band.edges, band.edges[1:], strict=False)]
+
+
 class ChurnSettings(_Strict):
     """The churn section's time basis and model (cxaudit.churn.time_basis, cxaudit.churn.model_spec)."""
 
@@ -527,8 +537,6 @@ class AuditConfig(_Strict):
         if column in self.categories:
             return list(self.categories[column])
         if column in self.bands:
-            from .schema import band_labels
-
             return band_labels(self.bands[column])
         return None
 

@@ -44,7 +44,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .config import AuditConfig, InputSpec
+from .checks import row_checks
+from .config import AuditConfig, InputSpec, band_labels
 from .errors import DataError
 from .io import RawTable
 from .io.labels import recode
@@ -156,6 +157,7 @@ TABLES: dict[str, TableSpec] = {
         "ticket_id",
         required=("ticket_id", "channel", "created_at"),
         dates=("created_at", "first_response_at", "resolved_at"),
+        numbers=("first_response_hours", "resolution_hours"),  # durations, when the export has no time stamps
         scales={"csat": "csat"},
     ),
     "employees": TableSpec(
@@ -610,15 +612,6 @@ def apply_variables(frame: pd.DataFrame, config: AuditConfig) -> list[str]:
     return added
 
 
-def band_labels(band: Any) -> list[str]:
-    """A band's labels: the configured ones, else ``lower–upper`` from its edges (``0–12``)."""
-    if band.labels:
-        return list(band.labels)
-    def num(v: float) -> str:
-        return str(int(v)) if float(v).is_integer() else f"{v:g}"
-    return [f"{num(a)}–{num(b)}" for a, b in zip(band.edges, band.edges[1:])]
-
-
 def input_info(kept: pd.DataFrame) -> dict[str, Any]:
     """What the reader detected and what :func:`conform` recoded, kept with a conformed table.
 
@@ -645,8 +638,6 @@ def conform(
         True where the rule is listed in ``quality.exclude`` or in :data:`ALWAYS_EXCLUDED` (else the
         row is kept and the bad value, if any, is set to missing).
     """
-    from . import quality
-
     tspec = TABLES[table]
     file = str(raw.file)
     meta = raw.meta or {}
@@ -798,7 +789,7 @@ def conform(
         log.add(ids.notna() & ids.duplicated(keep="first"), "duplicate_id", tspec.id_column, frame[tspec.id_column])
 
     # 7. the row-level data-quality checks
-    for check in quality.row_checks(table, frame, config, log_rules=log):
+    for check in row_checks(table, frame, config, log_rules=log, spec=tspec):
         log.add(check.mask, check.rule, check.column, check.values)
 
     # 8. decide: which rows go

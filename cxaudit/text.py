@@ -2096,8 +2096,6 @@ def write_codeframe_draft(audit: Any) -> tuple[Path, dict[str, Any]]:
     DataError
         When the audit has no comment or ticket text.
     """
-    from .tickets import ticket_text
-
     texts = None
     if audit.has("responses") and "comment" in audit.responses.columns:
         texts = audit.responses["comment"]
@@ -2115,3 +2113,23 @@ def write_codeframe_draft(audit: Any) -> tuple[Path, dict[str, Any]]:
     out.write_text(text, encoding="utf-8")
     summary.update(path=str(out), base=base_name, how=choice.how)
     return out, summary
+
+
+# --- ticket texts (coded with the same codeframe; used by cxaudit.tickets) -------------------------
+
+#: Columns of the tickets table that hold free text, joined by :func:`ticket_text`.
+TEXT_COLUMNS: tuple[str, ...] = ("subject", "text", "description", "body", "message")
+
+
+def ticket_text(tickets: pd.DataFrame) -> pd.Series | None:
+    """The free text of each ticket: the :data:`TEXT_COLUMNS` present, joined by a line break
+    (empty parts skipped; ``""`` for a ticket without text). ``None`` when the table has none of them."""
+    cols = [c for c in TEXT_COLUMNS if c in tickets.columns]
+    if not cols:
+        return None
+    parts = [tickets[c].astype("string").fillna("").str.strip() for c in cols]
+    out = parts[0]
+    for p in parts[1:]:
+        sep = pd.Series(np.where((out != "") & (p != ""), "\n", ""), index=out.index, dtype="string")
+        out = out + sep + p
+    return out.astype(str)

@@ -53,6 +53,7 @@ from .findings import Finding
 from .i18n import CHANNEL_ALIASES, fmt_month, fmt_num, fmt_pct, t, value_label
 from .metrics import Z95, _wilson, metric_table, nps_category
 from .plots import PALETTE
+from .text import TEXT_COLUMNS, ticket_text  # ticket texts are coded with the comments' codeframe
 
 __all__ = [
     "DEFAULT_SLA_HOURS",
@@ -187,7 +188,13 @@ def prepare(tickets: pd.DataFrame) -> pd.DataFrame:
         raise DataError("tickets", "expected date-times (parsed by load_audit)", column="created_at")
     t_ = tickets.copy()
     for src, dst in (("first_response_at", "first_response_h"), ("resolved_at", "resolution_h")):
-        if src in t_.columns:
+        given = dst.removesuffix("_h") + "_hours"  # an export with durations instead of time stamps
+        if src not in t_.columns and given in t_.columns:
+            hours = pd.to_numeric(t_[given], errors="coerce")
+            bad = hours < 0
+            t_["bad_" + dst.removesuffix("_h")] = bad.fillna(False)
+            t_[dst] = hours.mask(bad)
+        elif src in t_.columns:
             hours = (pd.to_datetime(t_[src]) - t_["created_at"]).dt.total_seconds() / 3600.0
             bad = hours < 0
             t_["bad_" + dst.removesuffix("_h")] = bad.fillna(False)
@@ -290,7 +297,8 @@ def sla_table(tickets: pd.DataFrame, cfg: TicketSettings | None = None, *, by: s
     rows = []
     for grp, part in tickets.groupby(by, observed=True):
         key = _canonical_channel(str(grp))
-        sla = cfg.sla_hours.get(key) if "first_response_at" in tickets.columns else None
+        timed = "first_response_at" in tickets.columns or "first_response_hours" in tickets.columns
+        sla = cfg.sla_hours.get(key) if timed else None
         row: dict[str, Any] = {by: grp, "sla_channel": key, "sla_h": sla, "n": len(part)}
         if sla is None:
             row.update(n_assessed=0, within=0, share=np.nan, ci_low=np.nan, ci_high=np.nan, status="none")
@@ -577,26 +585,11 @@ def total_trend(tickets: pd.DataFrame, *, period: tuple[Any, Any] | None = None,
 
 #: Free-text columns of a ticket, in the order they are joined (the schema does not fix one name:
 #: the demo and most help-desk exports call it ``text``; Zendesk / Freshdesk have subject + description).
-TEXT_COLUMNS: tuple[str, ...] = ("subject", "text", "description", "body", "message")
 #: A theme *recurs* in a source when it has at least this many mentions ...
 RECUR_MIN_MENTIONS: int = 10
 #: ... and the lower bound of its Wilson 95 % interval is at least this share of the source's texts.
 RECUR_MIN_SHARE: float = 0.01
 _DIGITS = r"\d+"
-
-
-def ticket_text(tickets: pd.DataFrame) -> pd.Series | None:
-    """The free text of each ticket: the :data:`TEXT_COLUMNS` present, joined by a line break
-    (empty parts skipped; ``""`` for a ticket without text). ``None`` when the table has none of them."""
-    cols = [c for c in TEXT_COLUMNS if c in tickets.columns]
-    if not cols:
-        return None
-    parts = [tickets[c].astype("string").fillna("").str.strip() for c in cols]
-    out = parts[0]
-    for p in parts[1:]:
-        sep = pd.Series(np.where((out != "") & (p != ""), "\n", ""), index=out.index, dtype="string")
-        out = out + sep + p
-    return out.astype(str)
 
 
 @dataclass

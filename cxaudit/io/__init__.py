@@ -40,10 +40,7 @@ Examples
 from __future__ import annotations
 
 import zipfile
-from collections.abc import Callable
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 import pandas as pd
 
@@ -59,62 +56,13 @@ __all__ = [
     "describe",
     "READERS",
     "ISSUE_COLUMNS",
+    "Reader",
+    "rows_series",
+    "sniff_survey_text",
+    "sniff_survey_workbook",
 ]
 
-#: Columns of :attr:`RawTable.issues`: position of the data row, rule, column, value.
-ISSUE_COLUMNS = ["pos", "rule", "column", "value"]
-
-
-def _no_issues() -> pd.DataFrame:
-    return pd.DataFrame({"pos": pd.Series(dtype="int64"), "rule": pd.Series(dtype=object),
-                         "column": pd.Series(dtype=object), "value": pd.Series(dtype=object)})
-
-
-@dataclass(frozen=True)
-class RawTable:
-    """What a reader returns: the text cells, and the 1-based row in the file of each data row.
-
-    Attributes
-    ----------
-    frame : DataFrame
-        One row per data row, one text column per column of the file (missing cells are NA).
-    source_rows : Series
-        The row number a person finds each data row at (see the module docstring).
-    file : Path
-    meta : dict
-        What the reader found out: ``format``, ``encoding``, ``delimiter``, ``decimal``, ``sheet``,
-        ``header_rows``, ``questions`` (column -> question text), ``aliases`` (another name -> column,
-        e.g. a Qualtrics ImportId), ``value_codes`` (column -> {label: code}, SPSS), ``user_missing``
-        (column -> cells set to missing), ``blank_rows``, ``notes``.
-    issues : DataFrame
-        Row-level problems the reader saw (:data:`ISSUE_COLUMNS`): a row with more fields than the
-        header (``malformed_row``), fewer (``truncated_row``), a repeated header (``repeated_header``).
-        :func:`cxaudit.schema.conform` puts them in the exclusion log.
-    """
-
-    frame: pd.DataFrame
-    source_rows: pd.Series
-    file: Path
-    meta: dict[str, Any] = field(default_factory=dict)
-    issues: pd.DataFrame = field(default_factory=_no_issues)
-
-
-Reader = Callable[[Path, InputSpec], RawTable]
-READERS: dict[str, Reader] = {}
-_SUFFIXES: dict[str, str] = {}
-
-
-def register_reader(fmt: str, suffixes: tuple[str, ...]) -> Callable[[Reader], Reader]:
-    """Decorator: make ``func(path, spec) -> RawTable`` the reader for ``fmt`` and these suffixes."""
-
-    def deco(func: Reader) -> Reader:
-        READERS[fmt] = func
-        for s in suffixes:
-            _SUFFIXES[s] = fmt
-        return func
-
-    return deco
-
+from ._base import _SUFFIXES, ISSUE_COLUMNS, READERS, RawTable, Reader, register_reader, rows_series
 
 # --- what is this file? ---------------------------------------------------------------------------
 
@@ -193,14 +141,32 @@ def detect_format(path: str | Path) -> str:
         if fmt is None:
             raise DataError(str(path), f"unknown file type {path.suffix!r}; expected one of {sorted(_SUFFIXES)}")
     if fmt == "csv":
-        from .csv import sniff_survey_text
-
         fmt = sniff_survey_text(path)
     elif fmt == "xlsx":
-        from .excel import sniff_survey_workbook
-
         fmt = sniff_survey_workbook(path)
     return fmt
+
+
+def sniff_survey_text(path: Path) -> str:
+    """``qualtrics``, ``surveymonkey`` or ``csv`` from the header records of a delimited file."""
+    from .csv import first_records
+    from .qualtrics import looks_like_qualtrics
+    from .surveymonkey import looks_like_surveymonkey
+
+    records, _ = first_records(path)
+    if looks_like_qualtrics(records):
+        return "qualtrics"
+    if looks_like_surveymonkey(records):
+        return "surveymonkey"
+    return "csv"
+
+
+def sniff_survey_workbook(path: Path) -> str:
+    """``surveymonkey`` for a SurveyMonkey XLSX export, else ``xlsx``."""
+    from .excel import first_rows
+    from .surveymonkey import looks_like_surveymonkey
+
+    return "surveymonkey" if looks_like_surveymonkey(first_rows(path, 2)) else "xlsx"
 
 
 def read_table(path: str | Path, spec: InputSpec | None = None) -> RawTable:
@@ -308,11 +274,6 @@ def _check_columns(raw: RawTable) -> None:
         raise DataError(str(raw.file), f"duplicate column name(s) {dupes}; expected every column to have a "
                         "unique name (rename one of them in the file)", column=dupes[0],
                         row=rows[0] if rows else None)
-
-
-def rows_series(n: int, first: int) -> pd.Series:
-    """Row numbers ``first, first + 1, ...`` for ``n`` data rows."""
-    return pd.Series(range(first, first + n), dtype="int64")
 
 
 _rows = rows_series  # the name the Foundation used

@@ -117,7 +117,7 @@ def build_table(
     are dropped (a trailing delimiter). Fields beyond the header make the row ``malformed_row``;
     a row with fewer fields than the header is ``truncated_row`` (its missing cells are NA).
     """
-    from . import ISSUE_COLUMNS, RawTable
+    from ._base import ISSUE_COLUMNS, RawTable
 
     first_data = (max(header_idx) + 1) if header_idx else 0
     width = len(names)

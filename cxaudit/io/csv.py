@@ -47,7 +47,7 @@ import pandas as pd
 
 from ..config import InputSpec
 from ..errors import DataError
-from . import RawTable, register_reader
+from ._base import RawTable, register_reader
 from ._grid import Grid, build_table
 
 __all__ = [
@@ -55,7 +55,7 @@ __all__ = [
     "sniff_delimiter",
     "detect_decimal",
     "read_grid",
-    "sniff_survey_text",
+    "first_records",
     "read_csv",
     "ENCODING_NAMES",
 ]
@@ -406,7 +406,7 @@ def read_grid(path: Path, buf: bytes, pandas_enc: str, delim: str) -> Grid:
 # --- format sniffing -------------------------------------------------------------------------------
 
 
-def _first_records(path: Path, n: int = 4) -> tuple[list[list[str]], str]:
+def first_records(path: Path, n: int = 4) -> tuple[list[list[str]], str]:
     with path.open("rb") as fh:
         head = fh.read(262_144)
     try:
@@ -425,19 +425,6 @@ def _first_records(path: Path, n: int = 4) -> tuple[list[list[str]], str]:
         except _stdcsv.Error:
             pass
     return out, delim
-
-
-def sniff_survey_text(path: Path) -> str:
-    """``qualtrics``, ``surveymonkey`` or ``csv`` from the header records of a delimited file."""
-    from .qualtrics import looks_like_qualtrics
-    from .surveymonkey import looks_like_surveymonkey
-
-    records, _ = _first_records(path)
-    if looks_like_qualtrics(records):
-        return "qualtrics"
-    if looks_like_surveymonkey(records):
-        return "surveymonkey"
-    return "csv"
 
 
 def text_meta(path: Path, spec: InputSpec) -> tuple[Grid, dict[str, Any]]:

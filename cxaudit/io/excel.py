@@ -31,10 +31,10 @@ import pandas as pd
 
 from ..config import InputSpec
 from ..errors import DataError
-from . import RawTable, register_reader
+from ._base import RawTable, register_reader
 from ._grid import Grid, build_table, clean_names
 
-__all__ = ["read_xlsx", "read_grid_xlsx", "sniff_survey_workbook", "cell_text"]
+__all__ = ["read_xlsx", "read_grid_xlsx", "first_rows", "cell_text"]
 
 _REF = re.compile(r"^([A-Z]+)(\d+)$")
 
@@ -228,19 +228,17 @@ def _header(grid: Grid, meta: dict[str, Any], h: int) -> tuple[list[int], list[s
     return [h], clean_names(top)
 
 
-def sniff_survey_workbook(path: Path) -> str:
-    """``surveymonkey`` for a SurveyMonkey XLSX export, else ``xlsx``."""
-    from .surveymonkey import looks_like_surveymonkey
-
+def first_rows(path: Path, n: int) -> list[list[str]]:
+    """The first ``n`` rows of the first sheet as text (format sniffing)."""
     wb = _open(path)
     try:
         ws = wb[wb.sheetnames[0]]
         first: list[list[str]] = []
-        for values in ws.iter_rows(min_row=1, max_row=2, values_only=True):
+        for values in ws.iter_rows(min_row=1, max_row=n, values_only=True):
             first.append([cell_text(v) or "" for v in values])
     finally:
         wb.close()
-    return "surveymonkey" if looks_like_surveymonkey(first) else "xlsx"
+    return first
 
 
 @register_reader("xlsx", (".xlsx", ".xlsm"))

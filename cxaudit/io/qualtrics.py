@@ -38,7 +38,7 @@ from typing import Any
 
 from ..config import InputSpec
 from ..errors import DataError
-from . import RawTable, register_reader
+from ._base import RawTable, register_reader
 from ._grid import build_table, clean_names
 from .csv import text_meta
 

@@ -27,7 +27,7 @@ import pandas as pd
 
 from ..config import InputSpec
 from ..errors import DataError
-from . import RawTable, register_reader, rows_series
+from ._base import RawTable, register_reader, rows_series
 from .excel import cell_text
 
 __all__ = ["read_sav", "number_text"]

@@ -27,7 +27,7 @@ from pathlib import Path
 from typing import Any
 
 from ..config import InputSpec
-from . import RawTable, register_reader
+from ._base import RawTable, register_reader
 from ._grid import Grid, build_table, clean_names, unique_names
 
 __all__ = ["looks_like_surveymonkey", "read_surveymonkey", "header_names", "SUGGESTED"]

@@ -52,7 +52,7 @@ from defusedxml.ElementTree import iterparse
 
 from ..config import InputSpec
 from ..errors import DataError
-from . import RawTable, register_reader, rows_series
+from ._base import RawTable, register_reader, rows_series
 
 __all__ = ["read_xes", "XES_KEYS", "is_xes"]
 
