@@ -32,6 +32,8 @@ lab: $(STAMP)
 
 lint: $(STAMP)
 	$(BIN)/ruff check cxaudit tests bench
+	$(BIN)/lint-imports
+	$(BIN)/mypy
 
 bench: $(STAMP)
 	$(BIN)/python -m pip install --quiet -e '.[bench]'

@@ -22,7 +22,7 @@ import pandas as pd
 
 from . import paths
 from .config import AuditConfig, load_config
-from .errors import CxauditError
+from .errors import ConfigError, CxauditError
 from .io import read_table
 from .schema import LOG_COLUMNS, RULE_ORDER, conform, touchpoint_columns
 
@@ -182,7 +182,7 @@ def load_audit(client: str | Path = DEMO_CLIENT, *, wave: str | None = None) -> 
     folder = resolve_client(client)
     if not (folder / "audit.yaml").is_file():
         hint = "run `cxaudit demo`" if str(client) == DEMO_CLIENT else f"run `cxaudit new {folder.name}`"
-        raise CxauditError(f"{folder / 'audit.yaml'} not found; {hint}")
+        raise ConfigError(str(folder / "audit.yaml"), "", f"file not found; {hint}")
     source = wave_dir(folder, wave) if wave is not None else folder
     config = load_config(folder / "audit.yaml", inputs_dir=source)
     tables: dict[str, pd.DataFrame] = {}

@@ -21,13 +21,13 @@ from .errors import CxauditError
 F = TypeVar("F", bound=Callable[..., Any])
 
 SCAFFOLD = """\
-# audit.yaml for {name} — created by `cxaudit new {client}`.
+# audit.yaml for client {client} — created by `cxaudit new {client}`.
 # Put the client's exports beside this file, map their columns below, then run:
 #   cxaudit validate {client}     (checks config and data, prints what would be excluded)
 #   cxaudit run {client}          (executes the notebooks and renders the report)
 
 client:
-  name: "{name}"            # shown on the report cover
+  name: {name}            # shown on the report cover
   language: en              # report language: en | ru | pl
   # industry: retail
   # currency: EUR           # of the customers' revenue column (money figures)
@@ -78,6 +78,33 @@ inputs:
   # employees:   {{file: employees.csv}}     # employee_id, department, enps, mot_* items
   # kpis:        {{file: kpis.csv}}          # department, kpi, weight, is_customer_metric
 """
+
+
+def scaffold_yaml(client: str, name: str) -> str:
+    """The annotated ``audit.yaml`` of ``cxaudit new``, the client name written by the YAML emitter.
+
+    The name is emitted as a double-quoted YAML scalar (quotes, backslashes and any other character
+    escaped), so ``Acme "Best" Co`` stays one valid value; the text is parsed back and must give the
+    same name. A name with a line break or another control character is refused (one line on the
+    cover; a newline once let a name inject keys).
+
+    >>> from cxaudit.safeyaml import load_yaml_text
+    >>> load_yaml_text(scaffold_yaml("acme", 'Acme "Best" Co'), "audit.yaml")["client"]["name"]
+    'Acme "Best" Co'
+    """
+    import yaml
+
+    from .errors import ConfigError
+    from .safeyaml import load_yaml_text
+
+    if not name.strip() or any(ord(c) < 32 or 0x7F <= ord(c) < 0xA0 or c in "\u2028\u2029" for c in name):
+        raise ConfigError("--name", "", f"expected one line of text, got {name!r}")
+    scalar = yaml.safe_dump(name, default_style='"', allow_unicode=True, width=1_000_000).strip()
+    text = SCAFFOLD.format(client=client, name=scalar)
+    parsed = load_yaml_text(text, "audit.yaml")
+    if not isinstance(parsed, dict) or parsed.get("client", {}).get("name") != name:  # pragma: no cover
+        raise ConfigError("--name", "", f"could not write {name!r} as YAML")
+    return text
 
 
 EDITION_CHOICES = ["full", "brief", "both"]
@@ -139,8 +166,9 @@ def new(client: str, name: str | None) -> None:
     target = folder / "audit.yaml"
     if target.exists():
         raise CxauditError(f"{target} already exists; edit it or choose another client name")
+    text = scaffold_yaml(client, name or client)
     folder.mkdir(parents=True, exist_ok=True)
-    target.write_text(SCAFFOLD.format(client=client, name=name or client), encoding="utf-8")
+    target.write_text(text, encoding="utf-8")
     click.echo(f"created {target}; put the client's exports in {folder} and map their columns")
 
 
@@ -266,7 +294,7 @@ def list_clients() -> None:
         runs = sorted(p for p in runs_dir.glob("*") if p.is_dir() and p.name != "interactive") \
             if runs_dir.is_dir() else []
         if not runs:
-            click.echo(f"{c:<20}   0 run(s)")
+            click.echo(f"{c:<20}   0 run(s)  no runs yet")
             continue
         statuses = [run_status(p) for p in runs]
         counts = ", ".join(f"{statuses.count(s)} {s}" for s in ("complete", "failed", "interrupted", "running")
