@@ -311,6 +311,12 @@ def _measure(rec: Any, audit: Audit, cells: pd.DataFrame) -> tuple[dict[str, flo
             g = c["customer_id"].map(groups)
             det = g.eq("detractor").fillna(False).to_numpy(bool)
             return _share_cell(float(churned[det].sum()), float(det.sum())), "two_prop", ""
+    if m == "theme_share" and audit.has("responses") and "comment" in audit.responses.columns:
+        theme = (tags.get("themes") or [""])[0]
+        coded = _theme_matrix(audit)
+        if coded is not None and theme in coded.columns:
+            return _share_cell(float(coded[theme].sum()), float(len(coded))), "two_prop", theme
+        return None, "", ""
     if m in ("enps", "motivation_index") and audit.has("employees"):
         e = audit.table("employees")
         dep = (tags.get("departments") or [""])[0]
@@ -346,6 +352,27 @@ def _slug(x: str) -> str:
     import re
 
     return re.sub(r"[^0-9a-zа-яёąćęłńóśźż]+", "_", str(x).strip().lower()).strip("_")
+
+
+_THEME_CACHE: dict[int, pd.DataFrame | None] = {}
+
+
+def _theme_matrix(audit: Audit) -> pd.DataFrame | None:
+    """Themes of the non-empty comments of a wave (the client's codeframe.yaml, else the built-in one), one
+    bool column per theme; computed once per Audit object."""
+    key = id(audit)
+    if key not in _THEME_CACHE:
+        from .text import code_comments, default_codeframe, load_codeframe
+
+        c = audit.responses["comment"]
+        c = c[c.notna() & c.astype(str).str.strip().ne("")].astype(str)
+        if c.empty:
+            _THEME_CACHE[key] = None
+        else:
+            f = Path(audit.dir) / "codeframe.yaml"
+            cf = load_codeframe(f) if f.is_file() else default_codeframe()
+            _THEME_CACHE[key] = code_comments(c, cf).matrix
+    return _THEME_CACHE[key]
 
 
 def _compare(kind: str, a: Mapping[str, Any], b: Mapping[str, Any]) -> tuple[float, float]:
@@ -388,6 +415,8 @@ def _target(rec: Any, journey: pd.DataFrame | None, tg: Any) -> float | None:
         return None
     if m == "cx_kpi_weight":
         return float(t_)
+    if m in ("theme_share", "churn_reason_share"):  # % of comments / of churned customers: the same definition
+        return float(t_) / 100
     if m == "ces":
         return float(t_)
     return None  # other targets are on the AS-IS section's own definition; judged on the test alone
@@ -402,6 +431,7 @@ def recommendation_status(recs: Sequence[Any], audits: Mapping[str, Audit], cell
     """
     names = list(audits)
     base_w, last_w = names[0], names[-1]
+    _THEME_CACHE.clear()
     out: list[RecStatus] = []
     pairs: list[tuple[RecStatus, str, dict[str, Any], dict[str, Any]]] = []
     for rec in recs:
@@ -425,6 +455,7 @@ def recommendation_status(recs: Sequence[Any], audits: Mapping[str, Audit], cell
         st.test = _TEST_NAMES[kind]
         pairs.append((st, kind, a, b))
         out.append(st)
+    _THEME_CACHE.clear()
     ph = holm([st.p_value for st, _, _, _ in pairs if st.test != "exact"]) if pairs else np.array([])
     i = 0
     for st, kind, _, _ in pairs:

@@ -113,12 +113,14 @@ def _rec(rid: str, rank: int, metric: str, tags: dict, **measure) -> Recommendat
 
 def test_recommendation_status_on_the_demo_waves(waves) -> None:
     """The planted delivery improvement achieves its recommendation; the small-business segment's is worse;
-    an unchanged touchpoint is 'not yet'; a theme share the waves do not code is 'not measured'."""
+    an unchanged touchpoint and an unchanged complaint theme are 'not yet'; revenue retained, which no wave
+    measures directly (it is the revenue section's), is 'not measured'."""
     _, audits, cells = waves
     recs = [_rec("journey_key_driver:tp_delivery", 1, "touchpoint_rating", {"touchpoints": ["tp_delivery"]}),
             _rec("cx_low_segment:sb", 2, "segment_nps", {"segments": [f"segment={SEG['small_business']}"]}),
             _rec("journey_pain_point:tp_invoice", 3, "touchpoint_rating", {"touchpoints": ["tp_invoice"]}),
             _rec("voc_phone_wait:x", 4, "theme_share", {"themes": ["phone_wait"]}),
+            _rec("churn_value_retention:x", 6, "revenue_retained", {}),
             _rec("tickets_sla:social", 5, "first_response", {"channels": ["social"]})]
     journey = pd.DataFrame({"touchpoint": ["tp_delivery", "tp_invoice"], "target": [3.3, 3.75]})
     st = {s.rec_id.split(":")[0]: s for s in recommendation_status(recs, audits, cells, journey=journey)}
@@ -126,7 +128,8 @@ def test_recommendation_status_on_the_demo_waves(waves) -> None:
     assert st["journey_key_driver"].latest > 3.3 > st["journey_key_driver"].baseline
     assert st["cx_low_segment"].status == "worse" and st["cx_low_segment"].diff < 0
     assert st["journey_pain_point"].status == "not_yet"
-    assert st["voc_phone_wait"].status == "not_measured"
+    assert st["voc_phone_wait"].status == "not_yet" and 0.05 < st["voc_phone_wait"].baseline < 0.25
+    assert st["churn_value_retention"].status == "not_measured"
     # ~30 social tickets a wave at this size: wave3's sample happens to be slower (p = 0.007), so only the
     # test is checked here, against scipy
     from cxaudit.tickets import prepare
