@@ -181,11 +181,15 @@ def validate(client: str, lang: str | None) -> None:
     """Check audit.yaml and every input without running notebooks; print the data-quality scorecard."""
     from .audit import load_audit
     from .quality import scorecard_text
+    from .sidefiles import check_side_files
 
     paths.client_name(client)
     audit = load_audit(client)
+    checked = check_side_files(audit.dir, audit.config)  # rules, codeframe, commentary: exit 2 now, not in 07
     lang = lang or audit.language
     click.echo(f"{audit.dir / 'audit.yaml'}: ok ({audit.name}, report language {audit.language})")
+    if checked:
+        click.echo(f"also checked: {', '.join(checked)}")
     click.echo(scorecard_text(audit, lang))
 
 

@@ -51,6 +51,7 @@ __all__ = [
     "ChurnSettings",
     "check_date_format",
     "load_config",
+    "side_files",
 ]
 
 #: The nine journey stages, in order.
@@ -702,3 +703,30 @@ def load_config(path: str | Path, *, inputs_dir: str | Path | None = None, check
     if deck and not client_file(path.parent, deck, file=shown, key="client.branding.pptx_template").is_file():
         raise ConfigError(shown, "client.branding.pptx_template", f"file {deck!r} not found in {path.parent}")
     return cfg
+
+
+def side_files(folder: str | Path, cfg: AuditConfig) -> dict[str, Path]:
+    """Every client file besides the inputs that shapes a run, if present: the rules file
+    (``recommendations.rules_file`` or ``rules.yaml``), ``codeframe.yaml``, ``commentary.yaml`` /
+    ``commentary.md``, the logo and the slide template. Keys are the names as given; each path is
+    checked to stay inside the client folder without symbolic links (:func:`cxaudit.paths.client_file`).
+    ``Audit.input_hashes`` hashes them into the manifest and the run id; ``cxaudit validate`` parses them.
+    """
+    from .paths import client_file, client_side_file
+
+    folder = Path(folder)
+    shown = str(folder / "audit.yaml")
+    out: dict[str, Path] = {}
+    rules = cfg.recommendations.rules_file
+    if rules:
+        out[rules] = client_file(folder, rules, file=shown, key="recommendations.rules_file")
+    for name in (() if rules else ("rules.yaml",)) + ("codeframe.yaml", "commentary.yaml", "commentary.md"):
+        path = client_side_file(folder, name)
+        if path is not None:
+            out[name] = path
+    branding = cfg.client.branding
+    for key, name in (("client.branding.logo", branding.logo),
+                      ("client.branding.pptx_template", getattr(branding, "pptx_template", None))):
+        if name:
+            out[name] = client_file(folder, name, file=shown, key=key)
+    return {k: p for k, p in out.items() if p.is_file()}

@@ -461,3 +461,81 @@ def test_every_csv_and_xlsx_writer_goes_through_export():
             if re.search(r"\.to_csv\(|\.to_excel\(|ExcelWriter\(", line):
                 offenders.append(f"{f.relative_to(pkg)}:{i}")
     assert offenders == [], offenders
+
+
+# --- items 10 and 11: `cxaudit new` and `cxaudit validate` -------------------------------------------
+
+
+@pytest.fixture
+def home(tmp_path, monkeypatch):
+    monkeypatch.setenv("CXAUDIT_HOME", str(tmp_path / "home"))
+    (tmp_path / "home" / "data").mkdir(parents=True)
+    return tmp_path / "home"
+
+
+def _client(home: Path, name: str = "acme", extra: str = "") -> Path:
+    folder = home / "data" / name
+    folder.mkdir(parents=True)
+    (folder / "r.csv").write_text(RESP, encoding="utf-8")
+    (folder / "audit.yaml").write_text(_yaml(extra=extra), encoding="utf-8")
+    return folder
+
+
+@pytest.mark.parametrize("name", ['Acme "Best" Co', "O'Brien & Sons: 100% \\ ok", "Zażółć #1 — «Лучшие»"])
+def test_new_writes_valid_yaml_for_any_name(home, name):
+    from click.testing import CliRunner
+
+    from cxaudit.cli import main
+    from cxaudit.safeyaml import load_yaml
+
+    res = CliRunner().invoke(main, ["new", "acme", "--name", name])
+    assert res.exit_code == 0, res.output
+    data = load_yaml(home / "data" / "acme" / "audit.yaml")
+    assert data["client"]["name"] == name and data["min_base"] == 30
+
+
+def test_new_refuses_a_name_that_could_inject_keys(home):
+    from click.testing import CliRunner
+
+    from cxaudit.cli import main
+
+    res = CliRunner().invoke(main, ["new", "acme", "--name", 'Acme"\nmin_base: 1\n#'])
+    assert res.exit_code == 2 and "one line" in res.output
+    assert not (home / "data" / "acme" / "audit.yaml").exists()
+
+
+BAD_SIDE = {
+    "rules.yaml": ("rules:\n  - id: fix_x\n    effort: huge\n", "rules.yaml"),
+    "codeframe.yaml": ("themes:\n  t1:\n    polarity: angry\n    keywords: {en: [late]}\n", "codeframe.yaml"),
+    "commentary.yaml": ("executive_summary: {de: Text}\n", "commentary.yaml"),
+}
+
+
+@pytest.mark.parametrize("name", list(BAD_SIDE))
+def test_validate_checks_side_files_up_front(home, name):
+    from click.testing import CliRunner
+
+    from cxaudit.cli import main
+
+    folder = _client(home)
+    res = CliRunner().invoke(main, ["validate", "acme"])
+    assert res.exit_code == 0, res.output
+    text, shown = BAD_SIDE[name]
+    (folder / name).write_text(text, encoding="utf-8")
+    res = CliRunner().invoke(main, ["validate", "acme"])
+    assert res.exit_code == 2, res.output
+    assert shown in res.output and "Traceback" not in res.output
+
+
+def test_validate_checks_inline_rules_of_audit_yaml(home):
+    from click.testing import CliRunner
+
+    from cxaudit.cli import main
+
+    _client(home, extra="")
+    folder = home / "data" / "acme"
+    (folder / "audit.yaml").write_text(_yaml() + "recommendations:\n  rules: [{id: fix_x, effort: huge}]\n",
+                                       encoding="utf-8")
+    res = CliRunner().invoke(main, ["validate", "acme"])
+    assert res.exit_code == 2, res.output
+    assert "recommendations" in res.output
