@@ -56,9 +56,15 @@ _GREY = RGBColor(0x5F, 0x6B, 0x7A)
 # --- text fitting -----------------------------------------------------------------------------------
 
 
-def estimate_lines(paragraphs: Sequence[str], width_pt: float, size_pt: float, em: float = GLYPH_EM) -> int:
+#: estimate_lines' answer when a word would have to break and ``allow_break`` is False.
+_BROKEN = 10**6
+
+
+def estimate_lines(paragraphs: Sequence[str], width_pt: float, size_pt: float, em: float = GLYPH_EM,
+                   allow_break: bool = True) -> int:
     """Wrapped lines of ``paragraphs`` in a box ``width_pt`` wide at ``size_pt``: greedy word wrap
-    at ordinary spaces (a no-break space joins) with every glyph ``em`` × size wide."""
+    at ordinary spaces (a no-break space joins) with every glyph ``em`` × size wide. A word longer
+    than a line breaks, or makes the answer huge when ``allow_break`` is False."""
     per_line = max(int(width_pt / (em * size_pt)), 1)
     lines = 0
     for para in paragraphs:
@@ -67,6 +73,8 @@ def estimate_lines(paragraphs: Sequence[str], width_pt: float, size_pt: float, e
             if not word:
                 continue
             w = len(word)
+            if w > per_line and not allow_break:
+                return _BROKEN
             while w > per_line:  # a word longer than a line breaks
                 if cur:
                     n, cur = n + 1, 0
@@ -89,11 +97,12 @@ def fit_size(paragraphs: Sequence[str], width: int, height: int, max_pt: float, 
     w_pt = (width - 2 * _INSET) / _EMU_PER_PT
     h_pt = (height - 2 * _INSET_V) / _EMU_PER_PT
     em = GLYPH_EM * (BOLD_WIDER if bold else 1.0)
-    size = max_pt
-    while size >= min_pt:
-        if estimate_lines(paragraphs, w_pt, size, em) * size * LINE_SPACING <= h_pt:
-            return size
-        size -= 0.5
+    for allow_break in (False, True):  # a size at which no word breaks first
+        size = max_pt
+        while size >= min_pt:
+            if estimate_lines(paragraphs, w_pt, size, em, allow_break) * size * LINE_SPACING <= h_pt:
+                return size
+            size -= 0.5
     return None
 
 
@@ -203,7 +212,9 @@ def _table(slide: Any, prs: Any, header: Sequence[str], rows: Sequence[Sequence[
     size = max_pt
     while True:
         heights = [_row_height([*r], col_w, size, bold=i == 0) for i, r in enumerate([header, *rows])]
-        if sum(heights) <= avail_h or size <= min_pt:
+        whole = all(_row_height([*r], col_w, size, bold=i == 0, allow_break=False) < _BROKEN
+                    for i, r in enumerate([header, *rows]))
+        if (sum(heights) <= avail_h and whole) or size <= min_pt:
             break
         size -= 0.5
     if sum(heights) > avail_h:
@@ -221,10 +232,13 @@ def _table(slide: Any, prs: Any, header: Sequence[str], rows: Sequence[Sequence[
             _fill(cell.text_frame, [str(text)], size, bold_first=i == 0)
 
 
-def _row_height(cells: Sequence[str], col_w: Sequence[int], size: float, bold: bool = False) -> int:
+def _row_height(cells: Sequence[str], col_w: Sequence[int], size: float, bold: bool = False,
+                allow_break: bool = True) -> int:
     em = GLYPH_EM * (BOLD_WIDER if bold else 1.0)
-    lines = max(estimate_lines([str(c)], (w - 2 * _INSET) / _EMU_PER_PT, size, em)
+    lines = max(estimate_lines([str(c)], (w - 2 * _INSET) / _EMU_PER_PT, size, em, allow_break)
                 for c, w in zip(cells, col_w, strict=True))
+    if lines >= _BROKEN:
+        return _BROKEN
     return int(lines * size * LINE_SPACING * _EMU_PER_PT + 2 * _INSET_V) + 1
 
 
@@ -397,7 +411,7 @@ def build_deck(run_dir: str | Path, lang: str, *, client_name: str, report_date:
                  _money(r.scenarios.get("expected", {}).get("value"), lang, r.currency),
                  _money(r.cost, lang, r.currency), r.owner or "–", fmt_date(r.due, lang) if r.due else "–"]
                 for r in on_plan]
-        widths = (0.6, 4.4, 1.4, 1.5, 1.3, 1.8, 1.6)
+        widths = (0.6, 4.1, 1.7, 1.5, 1.3, 1.8, 1.6)
         pieces = _chunks(rows, header, widths, prs, 12, 9)
         rtitle = t("deck.recs_title", lang, n=len(on_plan), first=on_plan[0].title(lang))
         for piece in pieces:
@@ -419,7 +433,7 @@ def build_deck(run_dir: str | Path, lang: str, *, client_name: str, report_date:
                   if case.payback_months is not None and case.total_value is not None else
                   t("deck.business_case_title_nopayback", lang, value=_money(case.total_value, lang, case.currency),
                     cost=_money(case.total_cost, lang, case.currency)))
-        widths = (0.6, 4.6, 1.2, 1.6, 1.5, 1.0, 1.3)
+        widths = (0.6, 4.3, 1.5, 1.6, 1.5, 1.0, 1.3)
         for piece in _chunks(rows, header, widths, prs, 11, 8):
             slide = _content_slide(prs, btitle)
             _table(slide, prs, header, piece, widths, max_pt=11, min_pt=8)

@@ -1294,6 +1294,24 @@ _SEGMENT_LABELS = {
 }
 
 
+#: Demo amounts in the client's currency (issue 14): the revenue is drawn in US dollars and put into
+#: roubles and zlotys at round rates, so a Russian or Polish demo shows amounts that fit its currency.
+CURRENCY: Final[dict[str, tuple[str, float]]] = {"en": ("USD", 1.0), "ru": ("RUB", 90.0), "pl": ("PLN", 4.0)}
+#: Illustrative cost of one TO-BE change per effort level for the default size (4,000 customers), in US
+#: dollars; the demo's audit.yaml states them in its currency, scaled with the number of customers.
+DEMO_COSTS_USD: Final[dict[str, float]] = {"low": 8_000.0, "medium": 30_000.0, "high": 100_000.0}
+
+
+def _in_currency(usd: pd.Series, lang: str) -> pd.Series:
+    rate = CURRENCY[lang][1]
+    return usd if rate == 1.0 else (usd * rate).round(0 if rate >= 10 else 2)
+
+
+def _demo_costs(lang: str, size: str) -> dict[str, int]:
+    scale = SIZES[size]["customers"] / SIZES["default"]["customers"] * CURRENCY[lang][1]
+    return {k: int(round(v * scale, -2)) for k, v in DEMO_COSTS_USD.items()}
+
+
 def _audit_yaml(lang: str, size: str, seed: int) -> str:
     def q(s: str) -> str:
         return json.dumps(s, ensure_ascii=False)
@@ -1315,7 +1333,7 @@ def _audit_yaml(lang: str, size: str, seed: int) -> str:
         f"  name: {q(_CLIENT_NAMES[lang])}",
         f"  language: {lang}",
         "  industry: retail",
-        f"  currency: {q({'en': 'USD', 'ru': 'RUB', 'pl': 'PLN'}[lang])}",
+        f"  currency: {q(CURRENCY[lang][0])}",
         "# bases below this are shown but flagged",
         "min_base: 30",
         "# response columns to cut every metric by",
@@ -1328,6 +1346,9 @@ def _audit_yaml(lang: str, size: str, seed: int) -> str:
         "  exclude: [missing_required, invalid_date, out_of_range, duplicate_id, speeder]",
         "# the period the customer list covers: churn per period, lifetime value and revenue at risk use it",
         f"churn: {{start: {_START}, as_of: {_END}}}",
+        "# cost of one TO-BE change by effort level, in the client's currency (illustrative figures for the demo)",
+        "economics:",
+        "  costs: {" + ", ".join(f"{k}: {v}" for k, v in _demo_costs(lang, size).items()) + "}",
         "inputs:",
         "  responses:",
         "    file: responses.csv",
@@ -1501,6 +1522,7 @@ def generate_demo(out_dir: str | Path, *, size: str = "default", lang: str = "en
     responses, truth = _responses(r_resp, n["responses"], cust, lang, wave=_wave)
     responses = _attitudes(responses, seed)  # issue 16: persona-driven columns from their own generator
     customers, life = _customers(r_life, cust, truth, lang)
+    customers["revenue"] = _in_currency(customers["revenue"], lang)  # issue 14: RUB / PLN amounts that fit
     tickets = _tickets(r_tick, n["tickets"], life, lang)
     employees = _employees(r_emp, n["employees"], lang)
 

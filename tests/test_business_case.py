@@ -218,3 +218,30 @@ def test_concentrated_revenue_risk_gets_a_key_account_action_on_the_plan() -> No
     bc.finalise(recs, fs, config=_config())
     assert rec.on_plan and rec.owner == "Key account management" and rec.kpi["target"] == pytest.approx(
         0.8 * 1_087_500.0)
+
+
+# --- the demo's amounts fit its currency ---------------------------------------------------------------
+
+
+def test_demo_amounts_are_in_the_clients_currency(tmp_path) -> None:
+    import pandas as pd
+
+    from cxaudit.config import load_config
+    from cxaudit.demo import CURRENCY, generate_demo
+
+    rev = {}
+    for lang in ("en", "ru", "pl"):
+        out = generate_demo(tmp_path / lang, size="small", lang=lang, seed=5)
+        cfg = load_config(out / "audit.yaml")
+        assert cfg.client.currency == CURRENCY[lang][0]
+        rev[lang] = pd.read_csv(out / "customers.csv")["revenue"]
+        assert set(cfg.economics.costs) == {"low", "medium", "high"}
+        assert cfg.economics.costs["low"] < cfg.economics.costs["medium"] < cfg.economics.costs["high"]
+        # costs in the same currency as the revenue: the same share of it in every language
+        share = cfg.economics.costs["high"] / rev[lang].sum()
+        rev[lang + "_share"] = share
+    # the same customers; roubles at 90 and zlotys at 4 per dollar (whole roubles, grosze)
+    assert (rev["ru"] - (rev["en"] * 90).round(0)).abs().max() <= 1.0
+    assert (rev["pl"] - (rev["en"] * 4)).abs().max() <= 0.02
+    assert rev["ru_share"] == pytest.approx(rev["en_share"], rel=0.02)
+    assert rev["pl_share"] == pytest.approx(rev["en_share"], rel=0.02)
