@@ -124,6 +124,10 @@ def _known_errors(func: F) -> F:
         except CxauditError as exc:
             click.echo(f"cxaudit: error: {exc}", err=True)
             sys.exit(exc.exit_code)
+        except OSError as exc:  # a folder that cannot be written (read-only reports/, a full disk): one line
+            where = f"{exc.filename}: " if exc.filename else ""
+            click.echo(f"cxaudit: error: {where}{exc.strerror or exc}", err=True)
+            sys.exit(1)
 
     return wrapper  # type: ignore[return-value]
 

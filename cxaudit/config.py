@@ -195,6 +195,22 @@ class InputSpec(_Strict):
     def _date_format(cls, v: str | None) -> str | None:
         return check_date_format(v)
 
+    @field_validator("encoding")
+    @classmethod
+    def _text_encoding(cls, v: str | None) -> str | None:
+        """A codec that decodes bytes to text (``rot13`` and ``base64`` are codecs, but not text encodings)."""
+        import codecs
+
+        if v is None:
+            return v
+        try:
+            info = codecs.lookup(v)
+        except LookupError:
+            raise ValueError(f"unknown text encoding {v!r} (e.g. utf-8, cp1251, cp1250, latin-1)") from None
+        if not getattr(info, "_is_text_encoding", True):
+            raise ValueError(f"{v!r} is not a text encoding (e.g. utf-8, cp1251, cp1250, latin-1)")
+        return v
+
     @field_validator("header_row")
     @classmethod
     def _positive_row(cls, v: int | str) -> int | str:

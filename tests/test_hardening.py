@@ -539,3 +539,36 @@ def test_validate_checks_inline_rules_of_audit_yaml(home):
     res = CliRunner().invoke(main, ["validate", "acme"])
     assert res.exit_code == 2, res.output
     assert "recommendations" in res.output
+
+
+# --- item 8: one-line errors instead of tracebacks --------------------------------------------------
+
+
+@pytest.mark.parametrize("enc", ["rot13", "base64", "no-such-codec"])
+def test_encoding_that_is_not_a_text_encoding_is_a_config_error(home, enc):
+    from click.testing import CliRunner
+
+    from cxaudit.cli import main
+
+    folder = _client(home)
+    (folder / "audit.yaml").write_text(_yaml().replace('    file: "r.csv"\n', f'    file: "r.csv"\n    encoding: "{enc}"\n'),
+                                       encoding="utf-8")
+    res = CliRunner().invoke(main, ["validate", "acme"])
+    assert res.exit_code == 2, res.output
+    assert "inputs.responses.encoding" in res.output and "Traceback" not in res.output
+    assert len(res.output.strip().splitlines()) == 1
+
+
+def test_unwritable_reports_folder_is_a_one_line_error(home):
+    """As root a read-only folder is still writable, so reports/ is made a plain file: the same
+    OSError path (the runner cannot create its run folder)."""
+    from click.testing import CliRunner
+
+    from cxaudit.cli import main
+
+    _client(home)
+    (home / "reports").write_text("not a folder", encoding="utf-8")
+    res = CliRunner().invoke(main, ["run", "acme", "--format", "html", "--jobs", "1"])
+    assert res.exit_code == 1, (res.output, res.exception)
+    assert res.output.startswith("cxaudit: error: ") and len(res.output.strip().splitlines()) == 1, res.output
+    assert not isinstance(res.exception, OSError) or isinstance(res.exception, SystemExit)
