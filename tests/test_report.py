@@ -420,7 +420,7 @@ def test_exec_summary_lists_top_recommendations_with_numbers(rendered_tobe: dict
     m = 1 - (1 - 2.5 / 25) * (1 - 100 * 0.6 * 0.25 * 0.1 / 25)
     # with the AS-IS interval and base of the NPS finding (fixture: [5.1; 18.8], n = 1,234)
     to_be = f"{12.345 + 25 * m:.1f}".replace(".", ",")
-    assert (f"TO-BE через 12 месяцев: NPS +12,3 (95-процентный интервал [5,1; 18,8]; n\u00a0=\u00a01\u00a0234)"
+    assert (f"Цели на 12 месяцев: NPS +12,3 (95-процентный интервал [5,1; 18,8]; n\u00a0=\u00a01\u00a0234)"
             f" → +{to_be}") in summary
     assert "EXEC_COMMENT_MARKER &amp; more" in summary
 
@@ -453,7 +453,7 @@ def test_pdf_executive_summary_is_one_page(rendered_tobe: dict) -> None:
 
     pages = [" ".join((p.extract_text() or "").split()) for p in PdfReader(str(rendered_tobe["pdf"])).pages]
     exec_page = next(i for i, p in enumerate(pages) if p.count("Резюме для руководства") >= 2)
-    assert "Главные рекомендации" in pages[exec_page] and "TO-BE через 12 месяцев" in pages[exec_page]
+    assert "Главные рекомендации" in pages[exec_page] and "Цели на 12 месяцев" in pages[exec_page]
     assert SECTION_1[1] in pages[exec_page + 1]  # the sections start on the next page
     assert "Приложение: методология" in pages[-1] or "Приложение: методология" in pages[-2]
 
