@@ -77,7 +77,7 @@ def sub_audit(audit: Audit, mask: pd.Series) -> Audit:
     return dataclasses.replace(audit, tables={**audit.tables, "responses": r[mask.reindex(r.index, fill_value=False)]})
 
 
-def _quote(audit: Audit, cols: Sequence[str], low_cut: float) -> str | None:
+def _quote(audit: Audit, cols: Sequence[str], low_cut: float, used: set[str] | None = None) -> str | None:
     from .text import redact_pii
 
     r = audit.responses
@@ -86,12 +86,17 @@ def _quote(audit: Audit, cols: Sequence[str], low_cut: float) -> str | None:
     low = (r[list(cols)].astype(float) <= low_cut).any(axis=1)
     c = r["comment"].astype("string").str.strip()
     ok = low & c.notna() & c.str.len().between(25, 180)
+    if used:
+        ok &= ~c.isin(list(used)).fillna(False)
     if not ok.any():
         return None
     # the low rater least likely to recommend (then the earliest answer): a comment about what went wrong
     score = r.loc[ok, "nps"].astype(float) if "nps" in r.columns else pd.Series(0.0, index=c[ok].index)
     pick = pd.DataFrame({"s": score.fillna(99.0), "i": np.arange(int(ok.sum()))}, index=c[ok].index)
-    return redact_pii(str(c[pick.sort_values(["s", "i"], kind="stable").index[0]]))
+    text = str(c[pick.sort_values(["s", "i"], kind="stable").index[0]])
+    if used is not None:
+        used.add(text)
+    return redact_pii(text)
 
 
 def _drivers(audit: Audit, tps: pd.DataFrame) -> pd.DataFrame | None:
@@ -153,8 +158,9 @@ def as_is_map(audit: Audit) -> pd.DataFrame:
                     if s in rows:
                         rows[s]["moment"] = True
             low_cut = journey.rating_scale(audit)[3]
+            seen: set[str] = set()  # one comment is not shown at two stages
             for s in rows:
-                rows[s]["quote"] = _quote(audit, rows[s]["columns"], low_cut)
+                rows[s]["quote"] = _quote(audit, rows[s]["columns"], low_cut, seen)
     return pd.DataFrame(rows.values()).drop(columns=["columns"])
 
 
@@ -219,11 +225,21 @@ def value_canvas(audit: Audit, recs: Sequence[Any], persona: int | None = None, 
                 p = pains[pains["points"] > 0].head(top)
                 pain_ids += list(p.index)
                 out["pains"] += [str(x) for x in p["label"]]
+            # gains: the key drivers that are not already pains (a driver rated low is a pain); without
+            # a driver analysis (a small persona), the touchpoints whose ratings correlate most with NPS
             kd = _drivers(audit, tps) if len(rated) >= 2 else None
             if kd is not None:
-                k = kd.sort_values("rank").head(top)
-                gain_ids += list(k.index)
-                out["gains"] += [str(x) for x in k["label"]]
+                order = list(kd.sort_values("rank").index)
+            elif "nps" in r.columns:
+                rr = {tp: r[c].astype(float).corr(r["nps"].astype(float)) for tp, c in zip(rated["touchpoint"], rated["column"],
+                                                                                         strict=True)}
+                order = [tp for tp, v in sorted(rr.items(), key=lambda kv: -np.nan_to_num(kv[1], nan=-9))]
+            else:
+                order = []
+            label_of = dict(zip(rated["touchpoint"], rated["label"], strict=True))
+            for tp in [x for x in order if x not in pain_ids][:top]:
+                gain_ids.append(tp)
+                out["gains"].append(str(label_of.get(tp, tp)))
     if "comment" in r.columns and "nps" in r.columns and r["comment"].notna().any():
         cf = default_codeframe()
         names = {th.key: th.name(lang) for th in cf.themes}
@@ -285,6 +301,7 @@ def map_figure(df: pd.DataFrame, audit: Audit, lang: str, title: str, *, tobe: b
         ax.text(left + i + 0.5, y - 0.26, _wrap(value_label("stage", s, lang), 14, 2), ha="center", va="center",
                 color="white", fontsize=7.5, fontweight="bold")
     y -= 0.5
+    y_moment: float | None = None
     not_measured = t("cjm.not_measured", lang)
     lane_names = {"touchpoints": "cjm.lane_touchpoints", "changes": "cjm.lane_changes", "emotion": "cjm.lane_emotion",
                   "pain": "cjm.lane_pain", "moment": "cjm.lane_moment", "quote": "cjm.lane_quote",
@@ -296,6 +313,8 @@ def map_figure(df: pd.DataFrame, audit: Audit, lang: str, title: str, *, tobe: b
             ax.add_patch(Rectangle((0, bottom), left + n, h, color="#f3f5f7", zorder=0))
         ax.text(0.05, (top + bottom) / 2, _wrap(t(lane_names[lane], lang), 16, 3), ha="left", va="center",
                 fontsize=7.5, fontweight="bold", color="#1f3b5c")
+        if lane == "moment":
+            y_moment = (top + bottom) / 2
         if lane == "emotion":
             vals = df["top2"].to_numpy(dtype=float)
             lo, hi = df["top2_low"].to_numpy(dtype=float), df["top2_high"].to_numpy(dtype=float)
@@ -369,6 +388,10 @@ def map_figure(df: pd.DataFrame, audit: Audit, lang: str, title: str, *, tobe: b
             elif lane == "owner":
                 ax.text(cx, cy, _wrap(", ".join(row.owners) or "–", 22, 2), ha="center", va="center", fontsize=6.3)
         y = bottom
+    if "moment" in lanes and df["measured"].any() and not df["moment"].any():
+        mt = [v for v in (y_moment,) if v is not None]
+        ax.text(left + n / 2, mt[0], t("cjm.no_moments", lang), ha="center", va="center", fontsize=6.5,
+                color="#7f8c8d", style="italic")
     # severity legend
     ax.text(left, 0.02, t("cjm.pain_legend", lang), ha="left", va="bottom", fontsize=6, color="#555")
     return fig
@@ -379,31 +402,31 @@ def canvas_figure(canvas: Mapping[str, Sequence[str]], lang: str, title: str) ->
     customer profile (circle, right)."""
     fig = plt.figure(figsize=A4_LANDSCAPE)
     ax = fig.add_axes((0.02, 0.03, 0.96, 0.86))
-    ax.set_xlim(0, 20)
+    ax.set_xlim(0, 20.6)
     ax.set_ylim(0, 12)
     ax.set_aspect("equal")
     ax.axis("off")
     fig.suptitle(title, x=0.02, y=0.96, ha="left", fontsize=13, fontweight="bold")
     ax.add_patch(Rectangle((0.3, 0.8), 9.4, 10.4, fc="#f3f5f7", ec="#1f3b5c", lw=1.2))
     ax.plot([0.3, 9.7], [6.0, 6.0], color="#1f3b5c", lw=0.8)
-    ax.add_patch(Circle((15.0, 6.0), 5.2, fc="#fbf3ea", ec="#d9822b", lw=1.2))
-    ax.plot([15.0, 15.0], [6.0, 11.2], color="#d9822b", lw=0.8)
-    ax.plot([15.0, 10.5], [6.0, 3.4], color="#d9822b", lw=0.8)
-    ax.plot([15.0, 19.5], [6.0, 3.4], color="#d9822b", lw=0.8)
+    ax.add_patch(Circle((15.2, 6.0), 5.2, fc="#fbf3ea", ec="#d9822b", lw=1.2))
+    ax.plot([15.2, 15.2], [6.0, 11.2], color="#d9822b", lw=0.8)
+    ax.plot([15.2, 10.7], [6.0, 3.4], color="#d9822b", lw=0.8)
+    ax.plot([15.2, 19.7], [6.0, 3.4], color="#d9822b", lw=0.8)
     none = t("cjm.canvas_none", lang)
 
     def block(x: float, y: float, head: str, items: Sequence[str], width: int, lines: int) -> None:
-        ax.text(x, y, t(head, lang), fontsize=9, fontweight="bold", va="top", color="#1f3b5c")
+        ax.text(x, y, t(head, lang), fontsize=10, fontweight="bold", va="top", color="#1f3b5c")
         body = "\n".join("• " + _wrap(s, width, 3).replace("\n", "\n   ") for s in items) if items else none
-        ax.text(x, y - 0.55, _wrap_lines(body, lines), fontsize=7, va="top")
+        ax.text(x, y - 0.6, _wrap_lines(body, lines), fontsize=8.5, va="top", linespacing=1.35)
 
-    block(0.6, 10.9, "cjm.canvas_creators", canvas.get("creators", []), 60, 12)
-    block(0.6, 5.7, "cjm.canvas_relievers", canvas.get("relievers", []), 60, 12)
-    block(10.9, 9.9, "cjm.canvas_gains", canvas.get("gains", []), 24, 12)
-    block(15.3, 9.9, "cjm.canvas_pains", canvas.get("pains", []), 24, 12)
-    block(12.6, 3.5, "cjm.canvas_jobs", canvas.get("jobs", []), 30, 8)
+    block(0.6, 10.9, "cjm.canvas_creators", canvas.get("creators", []), 50, 10)
+    block(0.6, 5.7, "cjm.canvas_relievers", canvas.get("relievers", []), 50, 10)
+    block(10.9, 9.9, "cjm.canvas_gains", canvas.get("gains", []), 20, 12)
+    block(15.5, 9.9, "cjm.canvas_pains", canvas.get("pains", []), 20, 12)
+    block(12.8, 3.2, "cjm.canvas_jobs", canvas.get("jobs", []), 26, 6)
     ax.text(5.0, 0.4, t("cjm.canvas_value_map", lang), ha="center", fontsize=8, color="#1f3b5c", style="italic")
-    ax.text(15.0, 0.4, t("cjm.canvas_profile", lang), ha="center", fontsize=8, color="#d9822b", style="italic")
+    ax.text(15.2, 0.4, t("cjm.canvas_profile", lang), ha="center", fontsize=8, color="#d9822b", style="italic")
     return fig
 
 
@@ -420,12 +443,12 @@ def svg_bytes(fig: Figure) -> bytes:
     return buf.getvalue()
 
 
-def svg_html(fig: Figure, alt: str) -> str:
-    """A landscape page holding the figure as an SVG image (``data:`` URI)."""
+def svg_html(fig: Figure, alt: str, heading: str = "") -> str:
+    """A landscape page holding the figure as an SVG image (``data:`` URI), after ``heading`` (HTML)."""
     from .show import escape
 
     data = base64.b64encode(svg_bytes(fig)).decode("ascii")
-    return (f'<div class="cx-landscape"><img class="cx-cjm" alt="{escape(alt)}" '
+    return (f'<div class="cx-landscape">{heading}<img class="cx-cjm" alt="{escape(alt)}" '
             f'src="data:image/svg+xml;base64,{data}"></div>')
 
 
@@ -445,9 +468,9 @@ def blocks_maps(audit: Audit, recs: Sequence[Any] | None, labels: pd.Series | No
             groups.append((p, t("cjm.persona", lang, k=p, name=name), sub_audit(audit, labels == p)))
     for p, who, sub in groups:
         asis = as_is_map(sub)
-        out.append(show.heading(t("cjm.map_heading", lang, who=who), SECTION))
+        head = show.heading(t("cjm.map_heading", lang, who=who), SECTION).data
         out.append(HTML(svg_html(map_figure(asis, sub, lang, t("cjm.asis_title", lang, who=who)),
-                                 t("cjm.asis_title", lang, who=who))))
+                                 t("cjm.asis_title", lang, who=who), head)))
         if recs:
             tb = tobe_map(sub, asis, recs, persona=p, lang=lang)
             out.append(HTML(svg_html(map_figure(tb, sub, lang, t("cjm.tobe_title", lang, who=who), tobe=True),

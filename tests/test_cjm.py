@@ -102,8 +102,10 @@ def test_quotes_are_redacted(audit):
     r.loc[first, "comment"] = "Call me at +48 601 234 567 or jan.kowalski@example.com, the parcel is late"
     r.loc[first, "nps"] = 0.0  # the lowest score, the earliest low rater: picked first
     m = cjm.as_is_map(dataclasses.replace(audit, tables={**audit.tables, "responses": r}))
-    q = m.set_index("stage").loc["post-purchase", "quote"]
-    assert "601" not in q and "example.com" not in q and "parcel is late" in q
+    quotes = [q for q in m["quote"] if isinstance(q, str)]
+    assert len(quotes) == len(set(quotes))  # no comment is shown at two stages
+    q = next(q for q in quotes if "parcel is late" in q)  # the lowest score of a low rater: picked
+    assert "601" not in q and "example.com" not in q
 
 
 def test_value_canvas_matches_recommendations(audit):
