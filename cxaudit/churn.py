@@ -72,6 +72,7 @@ from statsmodels.tools.sm_exceptions import ConvergenceWarning, PerfectSeparatio
 
 from .errors import MetricError
 from .i18n import fmt_ci, fmt_date, fmt_int, fmt_num, fmt_pct, fmt_period, t
+from .i18n import fmt_p as _fmt_p
 from .metrics import Z95, _wilson, nps_category  # Wilson (1927), as statsmodels proportion_confint
 from .plots import PALETTE
 from .stats import NOT_STATED, group_name, not_stated_note, segment_keys
@@ -1576,12 +1577,8 @@ def fmt_ratio(value: float, low: float, high: float, lang: str) -> str:
 
 
 def fmt_p(p: float, lang: str) -> str:
-    """p-values as reports print them: "< 0.001" or three decimals."""
-    if p is None or not np.isfinite(p):
-        return "–"
-    if p < 0.001:
-        return "<\u00a0" + fmt_num(0.001, lang, 3)
-    return fmt_num(p, lang, 3)
+    """p-values as reports print them (:func:`cxaudit.i18n.fmt_p`)."""
+    return _fmt_p(p, lang)
 
 
 # --- the whole section: analysis, report blocks, findings --------------------------------------------

@@ -60,6 +60,7 @@ from .audit import Audit
 from .errors import DataError, MetricError
 from .findings import Finding
 from .i18n import fmt_ci, fmt_num, fmt_pct, t
+from .i18n import fmt_p as _fmt_p
 from .metrics import Z95, csat, metric_table, nps
 from .plots import PALETTE
 from .schema import MOTIVATION_ITEMS as _SCHEMA_MOTIVATION_ITEMS
@@ -330,12 +331,8 @@ def with_labels(df: pd.DataFrame, lang: str, column: str = "group", out: str = "
 
 
 def fmt_p(p: float | None, lang: str) -> str:
-    """A p-value as reports print it: three decimals, "<0.001" below that, "–" when missing."""
-    if p is None or (isinstance(p, float) and math.isnan(p)):
-        return "–"
-    if p < 0.001:
-        return "<" + fmt_num(0.001, lang, 3)
-    return fmt_num(p, lang, 3)
+    """A p-value as reports print it (:func:`cxaudit.i18n.fmt_p`)."""
+    return _fmt_p(p, lang)
 
 
 # --- small statistics helpers ----------------------------------------------------------------------

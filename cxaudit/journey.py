@@ -46,6 +46,7 @@ Examples
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from typing import Any, Literal
 
@@ -57,10 +58,12 @@ from matplotlib.figure import Figure
 from scipy import stats
 
 from . import drivers as _drivers
+from . import outcome as _outcome
 from .audit import Audit
 from .errors import MetricError
 from .findings import Finding
 from .i18n import fmt_num, fmt_pct, t
+from .i18n import fmt_p as _fmt_p
 from .metrics import Z95, _wilson, nps
 from .plots import PALETTE
 from .stats import nps_difference
@@ -319,12 +322,21 @@ def omnichannel_consistency(audit: Audit, cells: pd.DataFrame | None = None) -> 
 
 
 def outcome_column(audit: Audit) -> str | None:
-    """The outcome the drivers explain: ``nps``, else ``csat``, when answered at least ``min_base`` times."""
-    r = audit.responses
-    for col in ("nps", "csat"):
-        if col in r.columns and r[col].notna().sum() >= audit.config.min_base:
-            return col
-    return None
+    """The outcome the drivers explain (:func:`cxaudit.outcome.resolve`): audit.yaml ``outcome``, else
+    ``nps``, else ``csat``, when answered at least ``min_base`` times; None without one."""
+    o = _outcome.resolve_audit(audit)
+    if o is None or _outcome.score(o, audit.responses).notna().sum() < audit.config.min_base:
+        return None
+    return o.column
+
+
+def outcome_label(audit: Audit, lang: str, *, short: bool = True) -> str:
+    """The name of the outcome actually used, for headings and column headers ("NPS", "CSAT", the
+    client's label); ``short=False`` says what its summary counts (top box / top-2 box / share)."""
+    o = _outcome.resolve_audit(audit)
+    if o is None:
+        return ""
+    return _outcome.short_label(o, lang) if short else _outcome.label(o, lang)
 
 
 def key_drivers(audit: Audit, tps: pd.DataFrame | None = None, *, outcome: str | None = None,
@@ -341,11 +353,19 @@ def key_drivers(audit: Audit, tps: pd.DataFrame | None = None, *, outcome: str |
     ``None`` without an outcome or with fewer than two usable touchpoints.
     """
     tps = touchpoint_table(audit) if tps is None else tps
-    outcome = outcome or outcome_column(audit)
+    r = audit.responses
+    o = None
+    if outcome is None:
+        outcome = outcome_column(audit)
+        o = _outcome.resolve_audit(audit) if outcome is not None else None
     if tps is None or outcome is None:
         return None
-    r = audit.responses
-    y_ok = r[outcome].notna()
+    if o is not None and o.kind == "binary":  # a satisfied / not satisfied answer: explained as 1 / 0
+        r = r.assign(_outcome=_outcome.score(o, r))
+        outcome_used = "_outcome"
+    else:
+        outcome_used = outcome
+    y_ok = r[outcome_used].notna()
     rated = tps[tps["column"].notna()]
     usable, excluded = [], []
     for tp, col in zip(rated["touchpoint"], rated["column"], strict=True):
@@ -354,7 +374,7 @@ def key_drivers(audit: Audit, tps: pd.DataFrame | None = None, *, outcome: str |
         return None
     if method == "shapley" and len(usable) > _drivers.MAX_SHAPLEY_DRIVERS:
         method = "relative_weights"
-    res = _drivers.relative_importance(r, outcome, [c for _, c in usable], method=method,
+    res = _drivers.relative_importance(r, outcome_used, [c for _, c in usable], method=method,
                                        weights="weight" if "weight" in r.columns else None,
                                        bootstrap=bootstrap, missing=missing, seed=audit.config.seed)
     by_col = {c: tp for tp, c in usable}
@@ -362,7 +382,8 @@ def key_drivers(audit: Audit, tps: pd.DataFrame | None = None, *, outcome: str |
     res.index = pd.Index([by_col[c] for c in res.index], name="touchpoint")
     info = tps.set_index("touchpoint")[["column", "stage", "channel", "owner_department", "label"]]
     out = res.join(info)
-    out.attrs = {**attrs, "excluded_drivers": [tp for tp, _ in excluded]}
+    out.attrs = {**attrs, "outcome": outcome, "outcome_kind": o.kind if o is not None else None,
+                 "excluded_drivers": [tp for tp, _ in excluded]}
     return out
 
 
@@ -398,6 +419,9 @@ def pain_points(audit: Audit, tps: pd.DataFrame | None = None, drivers: pd.DataF
         raise MetricError(f"pain_points: severity must be 'nps_gap' or 'importance', got {severity!r}")
     tps = touchpoint_table(audit) if tps is None else tps
     r = audit.responses
+    o = _outcome.resolve_audit(audit) if outcome_column(audit) is not None else None
+    if tps is not None and o is not None and o.kind != "nps":
+        return _outcome_pain_points(audit, tps, o, drivers, severity)
     if tps is None or "nps" not in r.columns or r["nps"].notna().sum() == 0:
         return None
     if severity == "importance" and drivers is None:
@@ -442,6 +466,64 @@ def pain_points(audit: Audit, tps: pd.DataFrame | None = None, drivers: pd.DataF
     return out
 
 
+def _outcome_pain_points(audit: Audit, tps: pd.DataFrame, o: _outcome.OutcomeInfo, drivers: pd.DataFrame | None,
+                         severity: str) -> pd.DataFrame | None:
+    """:func:`pain_points` for an outcome other than NPS: the share of *good* answers on the outcome
+    (top box of a rating, the positive label of a binary answer; :func:`cxaudit.outcome.good`) among a
+    touchpoint's low raters against the rest, in percentage points. ``gap`` = good%_rest − good%_low
+    with the unpooled two-proportion Wald interval ±1.96·√(p₁q₁/n₁ + p₂q₂/n₂) and the pooled
+    two-proportion z-test's p (Agresti 2013, *Categorical Data Analysis*, 3rd ed., §1.4 and §3.1);
+    ``points`` = reach × gap. The columns keep the NPS version's names (``nps_low``, ``nps_rest``)
+    so the tables and rules read one layout; ``attrs["outcome_kind"]`` says which it is.
+    """
+    from scipy.stats import norm
+
+    r = audit.responses
+    g = _outcome.good(o, r)
+    valid = g.notna().to_numpy()
+    base, gv = r[valid], g[valid].to_numpy(float)
+    w_all = _weights(audit)
+    w = np.ones(len(base)) if w_all is None else w_all[valid]
+    total = float(w.sum())
+    _, _, _, low_cut = rating_scale(audit)
+    rows = []
+    for _, tp in tps[tps["column"].notna()].iterrows():
+        x = base[tp["column"]].to_numpy(dtype=float)
+        used = ~np.isnan(x)
+        low = used & (x <= low_cut)
+        n_low, n_rest = int(low.sum()), int((~low).sum())
+        if n_low == 0 or n_rest == 0:
+            continue
+        p1 = float(np.sum(w[low] * gv[low]) / np.sum(w[low]))
+        p2 = float(np.sum(w[~low] * gv[~low]) / np.sum(w[~low]))
+        se = math.sqrt(p1 * (1 - p1) / n_low + p2 * (1 - p2) / n_rest)
+        pool = (p1 * n_low + p2 * n_rest) / (n_low + n_rest)
+        se0 = math.sqrt(pool * (1 - pool) * (1 / n_low + 1 / n_rest))
+        p_value = float(2 * norm.sf(abs(p2 - p1) / se0)) if se0 > 0 else 1.0
+        gap = 100 * (p2 - p1)
+        reach = float(w[low].sum()) / total
+        rows.append({"touchpoint": tp["touchpoint"], "label": tp["label"], "stage": tp["stage"],
+                     "channel": tp["channel"], "owner_department": tp["owner_department"],
+                     "n_used": int(used.sum()), "n_low": n_low, "n_base": int(len(base)), "reach": reach,
+                     "low_share_of_users": float(n_low / used.sum()), "nps_low": 100 * p1, "nps_rest": 100 * p2,
+                     "gap": gap, "gap_low": gap - Z95 * 100 * se, "gap_high": gap + Z95 * 100 * se,
+                     "p_value": p_value, "points": reach * gap, "small_base": n_low < audit.config.min_base})
+    out = pd.DataFrame(rows)
+    if out.empty:
+        return None
+    out = out.set_index("touchpoint")
+    if drivers is not None:
+        out["importance"] = drivers["share"].reindex(out.index)
+        out["driver_rank"] = drivers["rank"].reindex(out.index)
+        out["impact"] = out["reach"] * out["importance"]
+    key = "points" if severity == "nps_gap" else "impact"
+    out = out.sort_values(key, ascending=False, kind="stable")
+    out["rank"] = np.arange(1, len(out) + 1)
+    out.attrs.update({"severity": severity, "low_cut": low_cut, "n_base": int(len(base)),
+                      "weighted": w_all is not None, "outcome": o.column, "outcome_kind": o.kind})
+    return out
+
+
 def _severity(gap: float) -> int:
     for cut, level in _SEVERITY_BANDS:
         if gap >= cut:
@@ -467,6 +549,8 @@ def journey_findings(audit: Audit, lang: str, pains: pd.DataFrame | None, top: i
     if pains is None or pains.empty:
         return []
     ok = pains[(pains["n_low"] >= audit.config.min_base) & (pains["gap"] > 0) & (pains["p_value"] < SIGNIFICANCE)]
+    if pains.attrs.get("outcome_kind") not in (None, "nps"):
+        return _outcome_findings(audit, lang, pains, ok.head(top))
     out = []
     for tp, row in ok.head(top).iterrows():
         evidence = {k: row[k] for k in ("reach", "n_used", "n_low", "n_base", "nps_low", "nps_rest", "gap",
@@ -493,16 +577,47 @@ def journey_findings(audit: Audit, lang: str, pains: pd.DataFrame | None, top: i
     return out
 
 
+def _outcome_findings(audit: Audit, lang: str, pains: pd.DataFrame, ok: pd.DataFrame) -> list[Finding]:
+    """Pain-point findings on an outcome other than NPS: ``journey.pain_point_outcome.<touchpoint>``,
+    value = the gap in percentage points of good answers (low raters vs the rest), severity from the
+    same bands as the NPS gap, evidence naming the outcome (``outcome_label``)."""
+    o = _outcome.resolve_audit(audit)
+    name = _outcome.short_label(o, lang) if o is not None else ""
+    out = []
+    for tp, row in ok.iterrows():
+        evidence = {k: row[k] for k in ("reach", "n_used", "n_low", "n_base", "gap", "gap_low", "gap_high",
+                                        "p_value", "points", "rank")}
+        evidence |= {"good_low": row["nps_low"], "good_rest": row["nps_rest"], "n_rest": int(row["n_base"] - row["n_low"]),
+                     "gap_definition": "good share of the rest - good share of low raters (percentage points)",
+                     "outcome": pains.attrs.get("outcome"), "outcome_kind": pains.attrs.get("outcome_kind"),
+                     "outcome_label": name, "table": "journey.pain_points",
+                     "test": "two-proportion z-test", "low_box": f"<= {pains.attrs.get('low_cut')}",
+                     "channel_label": audit.config.value_label("channel", row["channel"], lang, inline=True)}
+        if "importance" in row.index:
+            evidence |= {"importance_share": row["importance"], "driver_rank": row.get("driver_rank")}
+        tags = {"touchpoints": [str(tp)], "stages": [str(row["stage"])], "channels": [str(row["channel"])]}
+        if row["owner_department"]:
+            tags["departments"] = [str(row["owner_department"])]
+        out.append(Finding(
+            id=f"journey.pain_point_outcome.{tp}", section=SECTION,
+            title=t("outcome.finding_pain_point", lang, touchpoint=row["label"], reach=fmt_pct(row["reach"], lang),
+                    gap=fmt_num(row["gap"], lang, 1), outcome=name, low=fmt_pct(row["nps_low"] / 100, lang),
+                    rest=fmt_pct(row["nps_rest"] / 100, lang)),
+            metric="outcome_gap_low_raters", value=float(row["gap"]), n=int(row["n_low"]),
+            ci_low=float(row["gap_low"]), ci_high=float(row["gap_high"]), severity=_severity(float(row["gap"])),
+            reach=float(min(max(row["reach"], 0.0), 1.0)), unit="", evidence=evidence, tags=tags,
+        ))
+    return out
+
+
 # --- labels ----------------------------------------------------------------------------------------
 # A stage's name: cxaudit.i18n.value_label("stage", stage, lang) (AuditConfig.value_label with the
 # client's own value_labels), as for every coded value.
 
 
 def fmt_p_value(p: float, lang: str) -> str:
-    """A p-value as the report prints it: three decimals, or "< 0.001" (decimal mark per locale)."""
-    if p < 0.001:
-        return "< " + fmt_num(0.001, lang, 3)
-    return fmt_num(p, lang, 3)
+    """A p-value as the report prints it (:func:`cxaudit.i18n.fmt_p`)."""
+    return _fmt_p(p, lang)
 
 
 # --- figures ---------------------------------------------------------------------------------------

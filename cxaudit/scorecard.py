@@ -33,6 +33,7 @@ from .economics import Assumptions
 from .errors import MetricError
 from .findings import Finding
 from .i18n import fmt_date, fmt_num, fmt_pct, fmt_period, t, value_label
+from .i18n import fmt_p as _fmt_p
 from .metrics import (
     MetricResult,
     ces,
@@ -301,10 +302,8 @@ def segment_table(audit: Audit, segment: str, lang: str | None = None) -> pd.Dat
 
 
 def format_p(p: float, lang: str) -> str:
-    """``p < 0.001`` or ``p = 0.012`` in the locale's number format."""
-    if p is None or not np.isfinite(p):
-        return "–"
-    return f"p < {fmt_num(0.001, lang, 3)}" if p < 0.001 else f"p = {fmt_num(p, lang, 3)}"
+    """``p < 0.001`` or ``p = 0.012`` in the locale's number format (:func:`cxaudit.i18n.fmt_p`)."""
+    return _fmt_p(p, lang, prefix=True)
 
 
 def letters_note(audit: Audit, segment: str, lang: str) -> str:

@@ -644,11 +644,9 @@ def _fmt_diff(metric: str, d: float | None, lang: str) -> str:
 
 
 def _fmt_p(p: float | None, lang: str) -> str:
-    from .i18n import fmt_num
+    from .i18n import fmt_p
 
-    if p is None or not np.isfinite(p):
-        return "–"
-    return "< 0.001".replace(".", "," if lang != "en" else ".") if p < 0.001 else fmt_num(p, lang, 3)
+    return fmt_p(p, lang)
 
 
 def _group_name(cut: str, group: str, labels: Labels, lang: str) -> tuple[str, str]:

@@ -414,7 +414,7 @@ def test_labels_and_p_values_per_language() -> None:
     assert value_label("stage", "Post-purchase ", "pl") == "Po zakupie"
     assert value_label("stage", "unboxing", "pl") == "unboxing"  # a custom stage keeps its id
     assert value_label("channel", "email", "pl") == "E-mail" and value_label("channel", "kiosk", "en") == "kiosk"
-    assert journey.fmt_p_value(0.0004, "ru") == "< 0,001" and journey.fmt_p_value(0.0456, "en") == "0.046"
+    assert journey.fmt_p_value(0.0004, "ru") == "<\u00a00,001" and journey.fmt_p_value(0.0456, "en") == "0.046"
 
 
 def test_catalog_has_the_same_journey_keys_and_placeholders_in_every_language() -> None:

@@ -55,6 +55,7 @@ __all__ = [
     "fmt_month",
     "fmt_period",
     "fmt_ci",
+    "fmt_p",
     "CODED_COLUMNS",
     "CHANNEL_ALIASES",
     "value_label",
@@ -89,6 +90,22 @@ def t(key: str, lang: str, /, **fmt: Any) -> str:
 
 _SEP = {"en": (",", "."), "ru": ("\u00a0", ","), "pl": ("\u00a0", ",")}
 _MINUS = "\u2212"  # a real minus sign, as typeset reports use
+
+
+def fmt_p(p: float | None, lang: str, *, prefix: bool = False) -> str:
+    """The one p-value format of the project: three decimals in the locale's number format, "< 0.001"
+    below that (a no-break space after "<"), "–" when missing; ``prefix=True`` gives "p = 0.012" /
+    "p < 0.001".
+
+    >>> fmt_p(0.0123, "en"), fmt_p(0.0004, "pl"), fmt_p(0.0123, "ru", prefix=True), fmt_p(None, "en")
+    ('0.012', '<\xa00,001', 'p\xa0=\xa00,012', '–')
+    """
+    if p is None or not math.isfinite(float(p)):
+        return "–"
+    text = "<\u00a0" + fmt_num(0.001, lang, 3) if p < 0.001 else fmt_num(float(p), lang, 3)
+    if not prefix:
+        return text
+    return "p\u00a0" + (text if p < 0.001 else "=\u00a0" + text)
 
 
 def fmt_num(x: float | None, lang: str, decimals: int = 1, *, sign: bool = False) -> str:
