@@ -446,3 +446,29 @@ def _months(x: float | None, lang: str) -> str:
     if x is None or not math.isfinite(x):
         return "–"
     return f"{fmt_num(x, lang, 0)}\u00a0{t('bc.unit.months', lang)}"
+
+
+def write_deliverables(run_dir: str | Path, context: dict[str, Any], formats: Sequence[str],
+                       client_dir: Path | None, branding: Any = None) -> dict[str, Path]:
+    """What every run writes besides the report: ``tables.xlsx`` always, ``report.pptx`` when
+    ``formats`` has ``pptx`` (with the client's ``branding.pptx_template``, resolved inside the
+    client folder). ``context`` is the run manifest's ``report_context``. Returns ``{"xlsx": …, "pptx": …}``."""
+    import datetime as dt
+
+    from .paths import client_file
+    from .tables_export import write_tables
+
+    run_dir = Path(run_dir)
+    out = {"xlsx": write_tables(run_dir, context["lang"])}
+    if "pptx" in formats:
+        name = getattr(branding, "pptx_template", None) if branding is not None else None
+        template = None
+        if name and client_dir is not None:
+            template = client_file(client_dir, name, file=str(client_dir / "audit.yaml"),
+                                   key="client.branding.pptx_template")
+            if not template.is_file():
+                raise ConfigError(str(client_dir / "audit.yaml"), "client.branding.pptx_template",
+                                  f"file {name!r} not found in {client_dir}")
+        out["pptx"] = build_deck(run_dir, context["lang"], client_name=context["client_name"],
+                                 report_date=dt.date.fromisoformat(context["report_date"]), template=template)
+    return out

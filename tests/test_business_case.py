@@ -245,3 +245,51 @@ def test_demo_amounts_are_in_the_clients_currency(tmp_path) -> None:
     assert (rev["pl"] - (rev["en"] * 4)).abs().max() <= 0.02
     assert rev["ru_share"] == pytest.approx(rev["en_share"], rel=0.02)
     assert rev["pl_share"] == pytest.approx(rev["en_share"], rel=0.02)
+
+
+# --- language: no English in ru / pl text, the client's name never declined --------------------------------
+
+ACRONYMS = {"NPS", "CSAT", "CES", "KPI", "eNPS"}
+
+
+#: English that has been found in client text: section jargon and method words.
+JARGON = {"as-is", "to-be", "top", "box", "seed", "yaml", "audit", "rule", "score", "enabler", "driver", "fill-in",
+          "quick", "win", "payback", "roi", "overlap", "cap", "low", "high", "medium", "target"}
+
+
+def _latin_words(text: str, lang: str = "ru") -> set[str]:
+    """English words in a ru (any Latin word but the acronyms) or pl text (English stop words and jargon)."""
+    import re
+
+    from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
+
+    text = re.sub(r"\{[^{}]*\}", " ", text)  # placeholders
+    words = {w for w in re.findall(r"[^\W\d_][^\W\d_-]*(?:-[^\W\d_]+)?", text) if w not in ACRONYMS}
+    if lang == "ru":
+        return {w for w in words if len(w) > 1 and re.fullmatch(r"[A-Za-z-]+", w)}  # "n = 500" is fine
+    english = (set(ENGLISH_STOP_WORDS) | JARGON) - {"do", "no", "on", "to", "co", "na", "nie", "ten", "we", "a", "i"}
+    return {w for w in words if len(w) > 2 and w.lower() in english}
+
+
+def test_no_english_in_the_ru_pl_texts_of_the_to_be_plan_and_deck() -> None:
+    from cxaudit.i18n import catalog
+
+    for lang in ("ru", "pl"):
+        cat = catalog(lang)
+        keys = [k for k in cat if k.startswith(("bc.", "deck.", "xlsx.", "tobe.", "show.xlsx"))]
+        bad = {k: _latin_words(cat[k], lang) for k in keys if _latin_words(cat[k], lang)}
+        assert bad == {}, (lang, bad)
+        for rule in builtin_rules().rules:
+            words = _latin_words(rule.text[lang].title, lang) | _latin_words(rule.text[lang].action, lang)
+            assert not words, (lang, rule.id, words)
+
+
+def test_the_clients_name_stays_in_the_nominative_in_ru_pl() -> None:
+    """«{client}» / „{client}” after a noun that takes the case (компании, firmy), never "с {client}"."""
+    from cxaudit.i18n import catalog
+
+    quotes = {"ru": ("«{client}»",), "pl": ("„{client}”",)}
+    for lang in ("ru", "pl"):
+        for key, text in catalog(lang).items():
+            n = text.count("{client}")
+            assert n == sum(text.count(q) for q in quotes[lang]), (lang, key, text)
