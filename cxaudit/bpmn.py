@@ -80,9 +80,9 @@ NS = {
     "xsi": "http://www.w3.org/2001/XMLSchema-instance",
 }
 LANES = ("customer", "front", "back", "support")
-_SIZE = {"task": (120.0, 70.0), "start": (36.0, 36.0), "end": (36.0, 36.0), "timer": (36.0, 36.0)}
-_LANE_H = 150.0
-_LANE_LABEL_W = 30.0
+_SIZE = {"task": (124.0, 86.0), "start": (36.0, 36.0), "end": (36.0, 36.0), "timer": (32.0, 32.0)}
+_LANE_H = 136.0
+_LANE_LABEL_W = 36.0
 _POOL_LABEL_W = 30.0
 
 
@@ -274,7 +274,7 @@ def layout(bp: Blueprint) -> Layout:
     """Graphviz ``dot`` ranks the sequence flow left to right (``-Tjson``); each node sits in its lane's
     band; boundary timers sit on the lower edge of their task; flows are orthogonal polylines."""
     flow_nodes = [n for n in bp.nodes if n.kind != "timer"]
-    lines = ["digraph G {", "rankdir=LR; nodesep=0.3; ranksep=0.45;", "node [shape=box, fixedsize=true];"]
+    lines = ["digraph G {", "rankdir=LR; nodesep=0.25; ranksep=0.22;", "node [shape=box, fixedsize=true];"]
     for n in flow_nodes:
         w, h = _SIZE[n.kind]
         lines.append(f"{n.id} [width={w / 72:.3f}, height={h / 72:.3f}];")
@@ -406,9 +406,9 @@ def _id(s: str) -> str:
 _FONT = 'font-family="DejaVu Sans, sans-serif"'
 
 
-def _wrap(text: str, width: int) -> list[str]:
+def _wrap(text: str, width: int, most: int = 5) -> list[str]:
     lines = textwrap.wrap(str(text), width=width, break_long_words=True) or [""]
-    return lines[:4] if len(lines) <= 4 else [*lines[:3], lines[3][: width - 1] + "…"]
+    return lines if len(lines) <= most else [*lines[: most - 1], lines[most - 1][: width - 1] + "…"]
 
 
 def to_svg(bp: Blueprint, lay: Layout, *, colour: str = "#1f3b5c") -> str:
@@ -421,7 +421,7 @@ def to_svg(bp: Blueprint, lay: Layout, *, colour: str = "#1f3b5c") -> str:
            f'<rect x="{_f(px)}" y="{_f(py)}" width="{_f(pw)}" height="{_f(ph)}" fill="white" stroke="{colour}" '
            'stroke-width="1.5"/>',
            f'<text transform="translate({_f(px + _POOL_LABEL_W / 2 + 4)},{_f(py + ph / 2)}) rotate(-90)" '
-           f'text-anchor="middle" {_FONT} font-size="12" font-weight="bold" fill="{colour}">'
+           f'text-anchor="middle" {_FONT} font-size="14" font-weight="bold" fill="{colour}">'
            f"{_x(_short(bp.title, 40))}</text>"]
     shades = {"customer": "#f4f7fb", "front": "#ffffff", "back": "#f4f7fb", "support": "#ffffff"}
     for ln, (x, y, w, h) in lay.lanes.items():
@@ -429,11 +429,11 @@ def to_svg(bp: Blueprint, lay: Layout, *, colour: str = "#1f3b5c") -> str:
                    f'stroke="{colour}" stroke-width="0.8"/>')
         out.append(f'<line x1="{_f(x + _LANE_LABEL_W)}" y1="{_f(y)}" x2="{_f(x + _LANE_LABEL_W)}" y2="{_f(y + h)}" '
                    f'stroke="{colour}" stroke-width="0.5"/>')
-        words = _wrap(bp.lane_names[ln], 24)[:2]
+        words = _wrap(bp.lane_names[ln], 18, 2)
         for i, line in enumerate(words):
-            off = (i - (len(words) - 1) / 2) * 12
+            off = (i - (len(words) - 1) / 2) * 14
             out.append(f'<text transform="translate({_f(x + _LANE_LABEL_W / 2 + 4 + off)},{_f(y + h / 2)}) '
-                       f'rotate(-90)" text-anchor="middle" {_FONT} font-size="10" fill="{colour}">{_x(line)}</text>')
+                       f'rotate(-90)" text-anchor="middle" {_FONT} font-size="12" fill="{colour}">{_x(line)}</text>')
     for fid, _, _ in bp.flows:
         pts = " ".join(f"{_f(x)},{_f(y)}" for x, y in lay.edges[fid])
         out.append(f'<polyline points="{pts}" fill="none" stroke="#555" stroke-width="1.2" marker-end="url(#arr)"/>')
@@ -444,10 +444,10 @@ def to_svg(bp: Blueprint, lay: Layout, *, colour: str = "#1f3b5c") -> str:
             fill, stroke = ("#fdf0d5", "#b9770e") if n.change else ("#eef2f7", colour)
             out.append(f'<rect x="{_f(x)}" y="{_f(y)}" width="{_f(w)}" height="{_f(h)}" rx="9" fill="{fill}" '
                        f'stroke="{stroke}" stroke-width="{2 if n.change else 1.2}"/>')
-            lines = _wrap(n.name, 19)
+            lines = _wrap(n.name, 16)
             for i, line in enumerate(lines):
-                ty = cy + (i - (len(lines) - 1) / 2) * 12 + 4
-                out.append(f'<text x="{_f(cx)}" y="{_f(ty)}" text-anchor="middle" {_FONT} font-size="10">'
+                ty = cy + (i - (len(lines) - 1) / 2) * 15 + 5
+                out.append(f'<text x="{_f(cx)}" y="{_f(ty)}" text-anchor="middle" {_FONT} font-size="13">'
                            f"{_x(line)}</text>")
             continue
         if n.kind == "start":
@@ -462,10 +462,10 @@ def to_svg(bp: Blueprint, lay: Layout, *, colour: str = "#1f3b5c") -> str:
             out.append(f'<circle cx="{_f(cx)}" cy="{_f(cy)}" r="{_f(r - 4)}" fill="white" stroke="{colour}"/>')
             out.append(f'<path d="M{_f(cx)},{_f(cy - r + 8)} L{_f(cx)},{_f(cy)} L{_f(cx + 6)},{_f(cy + 3)}" '
                        f'stroke="{colour}" fill="none"/>')
-        lines = _wrap(n.name, 22)
+        lines = _wrap(n.name, 18)[:3]
         for i, line in enumerate(lines):
-            out.append(f'<text x="{_f(cx)}" y="{_f(y + h + 12 + 11 * i)}" text-anchor="middle" {_FONT} '
-                       f'font-size="9">{_x(line)}</text>')
+            out.append(f'<text x="{_f(cx)}" y="{_f(y + h + 14 + 14 * i)}" text-anchor="middle" {_FONT} '
+                       f'font-size="12">{_x(line)}</text>')
     out.append("</svg>")
     return "\n".join(out)
 
