@@ -105,10 +105,11 @@ def _q(s: str) -> str:
     return '"' + str(s).replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n") + '"'
 
 
-def dot_svg(nodes: Sequence[tuple[str, str, bool]], edges: Sequence[tuple[str, str, str, float]]) -> str:
+def dot_svg(nodes: Sequence[tuple[str, str, bool]], edges: Sequence[tuple[str, str, str, float]], *,
+            rankdir: str = "TB") -> str:
     """A directed graph drawn by Graphviz ``dot`` as SVG (``nodes``: id, label, highlighted; ``edges``:
     source, target, label, pen width). Used for the AS-IS process map."""
-    lines = ["digraph G {", 'rankdir=LR; bgcolor="white"; pad=0.2; nodesep=0.35; ranksep=0.55;',
+    lines = ["digraph G {", f"rankdir={rankdir}; bgcolor=\"white\"; pad=0.2; nodesep=0.35; ranksep=0.45;",
              'node [shape=box, style="rounded,filled", fillcolor="#eef2f7", color="#1f3b5c", fontname="DejaVu Sans",'
              ' fontsize=10];', 'edge [color="#7f8c8d", fontname="DejaVu Sans", fontsize=8, arrowsize=0.6];']
     ids = {n[0]: f"n{i}" for i, n in enumerate(nodes)}
