@@ -182,19 +182,21 @@ def gibberish_mask(text: pd.Series) -> pd.Series:
 
 def inconsistent_dates(table: str, frame: pd.DataFrame, date_columns: tuple[str, ...],
                        as_of: _dt.date | None = None) -> list[RowCheck]:
-    """Future dates, dates before 1900, and date pairs in the wrong order (see the module table).
+    """Future dates (rule ``future_date``: after ``as_of``, default today; excluded by default, since
+    a survey answer or a ticket from the future is a system or export error and would stretch the
+    data period), dates before 1900 and date pairs in the wrong order (rule ``inconsistent_date``).
 
     The logged values are language-neutral, ISO dates with a comparison: ``"2031-01-01 > 2026-01-01"``
     (after ``as_of``), ``"1899-12-31 < 1900-01-01"``, ``"churn_date 2023-01-01 < start_date 2023-05-01"``;
-    the report names the problem with the localised rule label (``rule.inconsistent_date``).
+    the report names the problem with the localised rule label (``rule.future_date``, ``rule.inconsistent_date``).
 
     Examples
     --------
     >>> f = pd.DataFrame({"start_date": pd.to_datetime(["2023-05-01", "2023-01-01"]),
     ...                   "churn_date": pd.to_datetime(["2023-01-01", "2031-01-01"])})
-    >>> [(c.column, c.mask.tolist()) for c in inconsistent_dates("customers", f, ("start_date", "churn_date"),
+    >>> [(c.column, c.rule, c.mask.tolist()) for c in inconsistent_dates("customers", f, ("start_date", "churn_date"),
     ...                                                          _dt.date(2026, 1, 1))]
-    [('churn_date', [False, True]), ('churn_date', [True, False])]
+    [('churn_date', 'future_date', [False, True]), ('churn_date', 'inconsistent_date', [True, False])]
     """
     out: list[RowCheck] = []
     limit = pd.Timestamp(as_of or _dt.datetime.now(_dt.UTC).date()) + pd.Timedelta(days=1)
@@ -202,15 +204,17 @@ def inconsistent_dates(table: str, frame: pd.DataFrame, date_columns: tuple[str,
     cols = [c for c in date_columns if c in frame.columns and pd.api.types.is_datetime64_any_dtype(frame[c])]
     for c in cols:
         d = frame[c]
-        bad = (d >= limit) | (d < floor)
-        if bad.any():
-            # language-neutral (the log is written before the report language is known; the
-            # localised rule label says what is wrong): "2031-01-01 > 2026-01-01" (after as_of),
-            # "1899-12-31 < 1900-01-01"
-            label = d.dt.strftime("%Y-%m-%d").astype("string")
-            why = np.where(d >= limit, f" > {(limit - pd.Timedelta(days=1)).date()}", f" < {floor.date()}")
-            out.append(RowCheck("inconsistent_date", c, bad.fillna(False),
-                                (label + pd.Series(why, index=d.index)).astype("string")))
+        # language-neutral values (the log is written before the report language is known; the
+        # localised rule label says what is wrong): "2031-01-01 > 2026-01-01" (after as_of),
+        # "1899-12-31 < 1900-01-01"
+        label = d.dt.strftime("%Y-%m-%d").astype("string")
+        future = (d >= limit).fillna(False)
+        if future.any():
+            out.append(RowCheck("future_date", c, future,
+                                (label + f" > {(limit - pd.Timedelta(days=1)).date()}").astype("string")))
+        ancient = (d < floor).fillna(False)
+        if ancient.any():
+            out.append(RowCheck("inconsistent_date", c, ancient, (label + f" < {floor.date()}").astype("string")))
     pairs = {
         "customers": [("start_date", "churn_date")],
         "tickets": [("created_at", "first_response_at"), ("created_at", "resolved_at"),

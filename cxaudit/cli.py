@@ -50,7 +50,7 @@ segments: []                # response columns to cut metrics by, e.g. [segment,
 
 quality:
   # rules that EXCLUDE a row; other problems are flagged and the value treated as missing
-  exclude: [missing_required, invalid_date, out_of_range, duplicate_id, speeder]
+  exclude: [missing_required, invalid_date, out_of_range, duplicate_id, speeder, future_date]
   speeder_fraction: 0.333   # faster than this share of the median duration = speeder
   # also available: straightliner, duplicate_respondent, inconsistent_date, short_answer, gibberish, ...
 

@@ -82,6 +82,7 @@ EXCLUSION_RULES: tuple[str, ...] = (
     "repeated_header",
     "mixed_date_format",
     "inconsistent_date",
+    "future_date",
     "duplicate_respondent",
     "unfinished",
     "short_answer",
@@ -221,7 +222,7 @@ class InputSpec(_Strict):
 
 class QualityRules(_Strict):
     exclude: list[str] = Field(
-        default_factory=lambda: ["missing_required", "invalid_date", "duplicate_id", "speeder"],
+        default_factory=lambda: ["missing_required", "invalid_date", "duplicate_id", "speeder", "future_date"],
         description="rules whose rows are excluded; 'out_of_range' here excludes the whole response "
                     "(by default only the off-scale cell becomes missing, and is logged)",
     )
@@ -234,7 +235,8 @@ class QualityRules(_Strict):
     )
     min_answer_chars: StrictInt = Field(3, ge=1, description="open answers with fewer letters/digits are too short")
     max_answer_chars: StrictInt = Field(10_000, ge=100, description="longer cell values are flagged as oversized")
-    as_of: _dt.date | None = Field(None, description="dates after this are in the future (default: today)")
+    as_of: _dt.date | None = Field(None, description="dates after this are in the future (default: today); "
+                                   "rows with one are excluded by default (rule future_date)")
 
     @field_validator("exclude")
     @classmethod

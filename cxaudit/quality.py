@@ -14,7 +14,8 @@ Two halves:
                         standard deviation is at most ``straightliner_max_sd`` (0: all the same)
   duplicate_respondent  the same customer giving the same answers again under another response id
   unfinished            ``finished`` is false (Qualtrics ``Finished`` = 0: a partial response)
-  inconsistent_date     a date after ``quality.as_of`` (default: today) or before 1900; ``churn_date``
+  future_date           a date after ``quality.as_of`` (default: today); excluded by default
+  inconsistent_date     a date before 1900; ``churn_date``
                         before ``start_date``; ``first_response_at`` / ``resolved_at`` before
                         ``created_at``; ``resolved_at`` before ``first_response_at``
   short_answer          an open answer with fewer than ``min_answer_chars`` letters or digits

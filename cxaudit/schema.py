@@ -90,6 +90,7 @@ RULE_ORDER = [
     "malformed_row",
     "missing_required",
     "invalid_date",
+    "future_date",
     "invalid_value",
     "out_of_range",
     "duplicate_id",

@@ -73,7 +73,8 @@ def test_valid_config_defaults(make_client, tmp_path):
     assert (cfg.scales.csat.min, cfg.scales.csat.max, cfg.scales.csat.top_box) == (1, 5, 2)
     assert (cfg.scales.ces.min, cfg.scales.ces.max) == (1, 7)
     # an off-scale answer blanks its cell by default; the response stays (issue 13)
-    assert cfg.quality.exclude == ["missing_required", "invalid_date", "duplicate_id", "speeder"]
+    # ... and a date in the future excludes its row (issue 15, item 9)
+    assert cfg.quality.exclude == ["missing_required", "invalid_date", "duplicate_id", "speeder", "future_date"]
     assert cfg.quality.max_excluded_share == 0.5
     assert cfg.quality.speeder_fraction == pytest.approx(1 / 3)
     assert cfg.quality.straightliner_min_items == 5

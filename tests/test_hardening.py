@@ -572,3 +572,39 @@ def test_unwritable_reports_folder_is_a_one_line_error(home):
     assert res.exit_code == 1, (res.output, res.exception)
     assert res.output.startswith("cxaudit: error: ") and len(res.output.strip().splitlines()) == 1, res.output
     assert not isinstance(res.exception, OSError) or isinstance(res.exception, SystemExit)
+
+
+# --- item 9: future-dated rows are excluded by default -----------------------------------------------
+
+
+def test_future_dated_rows_are_excluded_by_default_with_their_rule(tmp_path, make_client):
+    from cxaudit.audit import load_audit
+
+    resp = "response_id,date,nps\nr1,2025-01-05,9\nr2,2099-06-01,3\nr3,2025-02-01,7\n"
+    folder = make_client(tmp_path, {"r.csv": resp}, _yaml())
+    audit = load_audit(folder)
+    assert audit.responses["response_id"].tolist() == ["r1", "r3"]
+    ex = audit.excluded()
+    assert ex[["row", "rule", "excluded"]].values.tolist() == [[3, "future_date", True]]
+    assert str(ex["value"].iloc[0]).startswith("2099-06-01 > ")
+    assert audit.intake()["rows_in"].tolist() == [3]  # rows in = kept + excluded
+    assert audit.responses["date"].max() < __import__("pandas").Timestamp("2026-01-01")
+
+
+def test_only_future_dates_stop_the_run_instead_of_a_2099_period(tmp_path, make_client):
+    from cxaudit.audit import load_audit
+    from cxaudit.errors import CxauditError
+
+    resp = "response_id,date,nps\nr1,2099-06-01,9\nr2,2099-06-01,3\n"
+    folder = make_client(tmp_path, {"r.csv": resp}, _yaml())
+    with pytest.raises(CxauditError, match="no row of the responses table was kept"):
+        load_audit(folder)
+
+
+def test_future_dates_can_still_be_only_flagged(tmp_path, make_client):
+    from cxaudit.audit import load_audit
+
+    resp = "response_id,date,nps\nr1,2025-01-05,9\nr2,2099-06-01,3\n"
+    folder = make_client(tmp_path, {"r.csv": resp}, _yaml() + "quality: {exclude: [missing_required]}\n")
+    audit = load_audit(folder)
+    assert len(audit.responses) == 2 and audit.log["rule"].tolist() == ["future_date"]

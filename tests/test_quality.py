@@ -114,7 +114,7 @@ CSV = "\n".join([
     "r1,c1,2024-03-01,9,5,6,Отличный сервис,A",  # 2
     "r2,c1,2024-03-05,9,5,6,Отличный сервис,A",  # 3 duplicate_respondent of line 2 (same customer, same answers)
     "r3,c2,2024-03-02,3,2,2,asdfgh,B",  # 4 gibberish
-    "r4,c3,2099-01-01,7,4,5,ok,A",  # 5 inconsistent_date (future), short_answer
+    "r4,c3,2099-01-01,7,4,5,ok,A",  # 5 future_date, short_answer
     "r5,c4,2024-03-03,10,5,7,,A",  # 6
     "",
 ])
@@ -124,35 +124,39 @@ def test_inconsistent_date_values_are_language_neutral_in_a_ru_report(tmp_path: 
     # row 5: after quality.as_of; row 6: before 1900. The logged value holds no English words; the
     # ru report's example column shows it next to the localised reason, which says what is wrong.
     csv = CSV.replace("r5,c4,2024-03-03", "r5,c4,1899-12-31")
-    audit = load_audit(_client(tmp_path, csv, "{as_of: 2025-06-30, exclude: [missing_required, inconsistent_date]}"))
-    log = audit.log[audit.log["rule"] == "inconsistent_date"].set_index("row")["value"]
+    audit = load_audit(_client(tmp_path, csv, "{as_of: 2025-06-30, exclude: [missing_required, inconsistent_date, "
+                                              "future_date]}"))
+    log = audit.log[audit.log["rule"].isin(["inconsistent_date", "future_date"])].set_index("row")["value"]
     assert log.to_dict() == {5: "2099-01-01 > 2025-06-30", 6: "1899-12-31 < 1900-01-01"}
-    row = exclusion_summary(audit, "ru").set_index("rule").loc["inconsistent_date"]
-    assert row["rows"] == 2
+    summary = exclusion_summary(audit, "ru").set_index("rule")
+    row = summary.loc["future_date"]
+    assert row["rows"] == 1
     assert row["example"] == "r.csv, строка 5: date = 2099-01-01 > 2025-06-30"
-    assert row["reason"] == "невозможная дата (позже даты аудита, раньше 1900 года или в неверном порядке)"
-    for text in (row["example"], row["reason"]):
+    assert row["reason"] == "дата в будущем (позже даты аудита)"
+    old = summary.loc["inconsistent_date"]
+    assert old["rows"] == 1 and old["reason"] == "невозможная дата (раньше 1900 года или в неверном порядке)"
+    for text in (row["example"], row["reason"], old["example"], old["reason"]):
         assert "after" not in text and "before" not in text
 
 
 def test_checks_logged_and_consultant_chooses_exclusions(tmp_path: Path) -> None:
-    audit = load_audit(_client(tmp_path, CSV))
+    audit = load_audit(_client(tmp_path, CSV, "{exclude: [missing_required]}"))  # flag only
     got = {(int(r.row), r.rule, bool(r.excluded)) for r in audit.log.itertuples()}
     assert got == {(3, "duplicate_respondent", False), (4, "gibberish", False),
-                   (5, "inconsistent_date", False), (5, "short_answer", False)}
+                   (5, "future_date", False), (5, "short_answer", False)}
     summary = check_summary(audit, "en").set_index("rule")
     assert summary.loc["short_answer", "rows"] == 1 and summary.loc["short_answer", "rows_list"] == "5"
     assert summary.loc["gibberish", "share"] == pytest.approx(1 / 5)
     assert not summary["excluded"].any()
     # the consultant excludes gibberish and future dates
-    audit = load_audit(_client(tmp_path, CSV, "{exclude: [missing_required, gibberish, inconsistent_date]}"))
+    audit = load_audit(_client(tmp_path, CSV, "{exclude: [missing_required, gibberish, future_date]}"))
     assert audit.responses["_row"].tolist() == [2, 3, 6]
     assert audit.intake().iloc[0][["rows_in", "kept", "excluded"]].tolist() == [5, 3, 2]
-    assert set(check_summary(audit, "en").query("excluded")["rule"]) == {"gibberish", "inconsistent_date"}
+    assert set(check_summary(audit, "en").query("excluded")["rule"]) == {"gibberish", "future_date"}
 
 
 def test_completeness_wilson_and_bases(tmp_path: Path) -> None:
-    audit = load_audit(_client(tmp_path, CSV))
+    audit = load_audit(_client(tmp_path, CSV, "{exclude: [missing_required]}"))  # the future row kept
     comp = completeness(audit, "en").set_index("column")
     # comment answered on 4 of 5 kept rows: Wilson centre (0.8 + z²/10)/(1 + z²/5), half-width as in the docstring
     k, n = 4, 5
@@ -167,7 +171,7 @@ def test_completeness_wilson_and_bases(tmp_path: Path) -> None:
 
 
 def test_scorecard_and_findings(tmp_path: Path) -> None:
-    audit = load_audit(_client(tmp_path, CSV))
+    audit = load_audit(_client(tmp_path, CSV, "{exclude: [missing_required]}"))  # the future row kept
     (s,) = scorecard(audit, "ru")
     assert (s.rows_in, s.kept, s.excluded, s.file) == (5, 5, 0, "r.csv")
     assert s.source == "CSV, UTF-8, «,»"
