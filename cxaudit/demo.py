@@ -1574,10 +1574,18 @@ PLANTED["waves"] = {
     # rating but tp_delivery (in every cut)
     "null_segments": ["consumer", "corporate"],
     "not_asked": {"wave3": ["tp_review_request"]},
+    # the status each baseline recommendation must get in the latest wave (cxaudit.track): a touchpoint-rating
+    # recommendation by its touchpoint, others by measured metric (``theme_share:<theme>`` first); metrics the
+    # small-business decline moves may show it ("worse") or not, late-delivery complaints fall with the
+    # delivery rating (its low raters complain about it); everything else stays "not_yet"
     "recommendation_status": {
-        "journey_key_driver:tp_delivery": "achieved",
-        "journey_pain_point:tp_delivery": "achieved",
-        "cx_low_segment": "worse",
+        "by_touchpoint": {"tp_delivery": ["achieved"]},
+        "by_metric": {"segment_nps": ["worse"], "nps": ["not_yet", "worse"], "csat": ["not_yet", "worse"],
+                      "ces": ["not_yet", "worse"], "churn_rate": ["not_yet", "worse"],
+                      "detractor_churn": ["not_yet", "worse"],
+                      "theme_share:late_delivery": ["not_yet", "on_track", "achieved"],
+                      "revenue_retained": ["not_measured"]},
+        "otherwise": ["not_yet"],
     },
 }
 

@@ -203,6 +203,18 @@ def test_cxaudit_track_end_to_end(small_demo_run, tmp_path: Path, monkeypatch: p
     assert m["waves"] == ["wave1", "wave2", "wave3"] and m["baseline_run"]
     statuses = m["statuses"]
     assert statuses["journey_key_driver:journey.pain_point.tp_delivery"] == "achieved"
+    from cxaudit.recommend import read_tobe
+
+    expect = PLANTED["waves"]["recommendation_status"]
+    for rec in read_tobe(run_dir)["recommendations"]:
+        metric = rec.measure["metric"]
+        themes = rec.tags.get("themes") or [""]
+        if metric == "touchpoint_rating":
+            allowed = expect["by_touchpoint"].get(rec.tags["touchpoints"][0], expect["otherwise"])
+        else:
+            allowed = expect["by_metric"].get(f"{metric}:{themes[0]}", expect["by_metric"].get(metric,
+                                                                                          expect["otherwise"]))
+        assert statuses[rec.id] in allowed, (rec.id, statuses[rec.id], allowed)
     assert "Tracking across waves" in html and "Request to leave a review" in html  # the not-comparable row
     assert (track_dir / "track.pdf").stat().st_size > 10_000
     assert "http://" not in html and "https://" not in html
