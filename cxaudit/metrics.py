@@ -29,12 +29,15 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 from scipy import stats
+from scipy.stats import norm as _norm
+from statsmodels.stats.proportion import proportion_confint
 
 from .errors import MetricError
 
 __all__ = [
     "MetricResult",
     "Z95",
+    "wilson",
     "nps",
     "csat",
     "ces",
@@ -124,14 +127,26 @@ def _check_range(x: np.ndarray, lo: float, hi: float, what: str) -> None:
         raise MetricError(f"{what}: value {bad[0]:g} outside the scale {lo:g}–{hi:g}")
 
 
-def _wilson(k: np.ndarray, n: np.ndarray, z: float = Z95) -> tuple[np.ndarray, np.ndarray]:
-    """Wilson score interval for k successes in n (vectorised; k, n may be fractional)."""
+def wilson(k: np.ndarray, n: np.ndarray, z: float = Z95) -> tuple[np.ndarray, np.ndarray]:
+    """Wilson (1927) score interval for k successes in n, vectorised (k, n may be fractional: weighted
+    counts with Kish's effective n); NaN where n = 0.
+
+    statsmodels ``proportion_confint(k, n, alpha, method="wilson")``, with alpha from ``z``.
+
+    >>> lo, hi = wilson(np.array([5.0]), np.array([10.0]))
+    >>> round(float(lo[0]), 4), round(float(hi[0]), 4)
+    (0.2366, 0.7634)
+    """
+    k = np.asarray(k, dtype=float)
+    n = np.asarray(n, dtype=float)
+    alpha = 2.0 * float(_norm.sf(z))
     with np.errstate(invalid="ignore", divide="ignore"):
-        p = k / n
-        denom = 1 + z**2 / n
-        centre = (p + z**2 / (2 * n)) / denom
-        half = z * np.sqrt(p * (1 - p) / n + z**2 / (4 * n**2)) / denom
-    return centre - half, centre + half
+        lo, hi = proportion_confint(k, n, alpha=alpha, method="wilson")
+    return np.asarray(lo, dtype=float), np.asarray(hi, dtype=float)
+
+
+#: The name five modules imported before it was public.
+_wilson = wilson
 
 
 def _nps_interval(

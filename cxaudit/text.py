@@ -52,6 +52,8 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 from scipy import stats
+from scipy.stats import norm as _norm
+from statsmodels.stats.proportion import confint_proportions_2indep
 
 from . import pii as _pii
 from .config import CODEFRAME_INDUSTRIES, STAGES
@@ -1251,24 +1253,25 @@ def discover_topics(coding: CodingResult, texts: pd.Series, *, n_topics: int | N
 def newcombe_diff_ci(k1: np.ndarray, n1: np.ndarray, k2: np.ndarray, n2: np.ndarray,
                      z: float = Z95) -> tuple[np.ndarray, np.ndarray]:
     """Interval for p1 − p2 of independent proportions: Newcombe (1998, *Stat Med* 17:873),
-    method 10 (hybrid score, from two Wilson intervals). R: ``DescTools::BinomDiffCI(..., method="score")``.
+    method 10 (hybrid score, from two Wilson intervals). R: ``DescTools::BinomDiffCI(..., method="score")``;
+    statsmodels ``confint_proportions_2indep(..., method="newcomb", compare="diff")``, which computes it.
 
     L = (p1 − p2) − √((p1 − l1)² + (u2 − p2)²),  U = (p1 − p2) + √((u1 − p1)² + (p2 − l2)²).
     """
     k1, n1, k2, n2 = (np.asarray(a, dtype=float) for a in (k1, n1, k2, n2))
+    alpha = 2.0 * float(_norm.sf(z))
     with np.errstate(invalid="ignore", divide="ignore"):
-        p1, p2 = k1 / n1, k2 / n2
-    l1, u1 = _wilson(k1, n1, z)
-    l2, u2 = _wilson(k2, n2, z)
-    d = p1 - p2
-    return d - np.sqrt((p1 - l1) ** 2 + (u2 - p2) ** 2), d + np.sqrt((u1 - p1) ** 2 + (p2 - l2) ** 2)
+        lo, hi = confint_proportions_2indep(k1, n1, k2, n2, method="newcomb", compare="diff", alpha=alpha)
+    return np.asarray(lo, dtype=float), np.asarray(hi, dtype=float)
 
 
 def katz_rr_ci(a: np.ndarray, n1: np.ndarray, c: np.ndarray, n2: np.ndarray,
                z: float = Z95) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Risk ratio (a/n1)/(c/n2) with the Katz et al. (1978, *Biometrics* 34:469) log interval:
     exp(ln RR ± z·√(1/a − 1/n1 + 1/c − 1/n2)); 0.5 is added to a and c (and 1 to n1, n2) when
-    either is zero (Haldane). R: ``epitools::riskratio.wald``.
+    either is zero (Haldane). R: ``epitools::riskratio.wald``. The interval is statsmodels'
+    ``confint_proportions_2indep(..., method="log", compare="ratio")``, which has no zero-cell
+    correction of its own, on the corrected counts.
     """
     a, n1, c, n2 = (np.asarray(x, dtype=float).copy() for x in (a, n1, c, n2))
     zero = (a == 0) | (c == 0)
@@ -1276,10 +1279,11 @@ def katz_rr_ci(a: np.ndarray, n1: np.ndarray, c: np.ndarray, n2: np.ndarray,
     c[zero] += 0.5
     n1[zero] += 1.0
     n2[zero] += 1.0
+    alpha = 2.0 * float(_norm.sf(z))
     with np.errstate(invalid="ignore", divide="ignore"):
         rr = (a / n1) / (c / n2)
-        se = np.sqrt(1 / a - 1 / n1 + 1 / c - 1 / n2)
-    return rr, rr * np.exp(-z * se), rr * np.exp(z * se)
+        lo, hi = confint_proportions_2indep(a, n1, c, n2, method="log", compare="ratio", alpha=alpha)
+    return rr, np.asarray(lo, dtype=float), np.asarray(hi, dtype=float)
 
 
 def theme_table(matrix: pd.DataFrame, nps: pd.Series, codeframe: Codeframe, lang: str, *,
