@@ -47,6 +47,7 @@ DYNAMIC: dict[str, str] = {
     "employees.axis_": '"employees.axis_" + ex',  # EX–CX figure axis
     "employees.drivers_method_": '"employees.drivers_method_" + ',  # notebook 06: driver method
     "voc.pii.": 'f"voc.pii.{k}"',  # redaction labels
+    "outcome.name.": 'f"outcome.name.{o.column}"',  # cxaudit.outcome: CSAT / CES as the outcome
     "voc.polarity_": 'f"voc.polarity_{p}"',  # notebook 05: theme polarity
     "voc.recurs_": '"voc.recurs_" + ',  # notebook 05: comments / tickets / both / none
     "voc.sla_": 'f"voc.sla_{s}"',  # notebook 05: SLA status
