@@ -192,25 +192,39 @@ def start_end(log: EventLog) -> tuple[pd.Series, pd.Series]:
     return s, e
 
 
-def _case_keys(log: EventLog) -> pd.Series:
-    """One text key per case: its activity codes joined (a variant's identity)."""
-    codes = pd.Series(log.act.astype(str), copy=False)
-    return codes.groupby(log.case, sort=False).agg(",".join)
+def _variant_counts(log: EventLog) -> tuple[list[list[int]], np.ndarray]:
+    """Every distinct activity sequence (as codes) and its number of cases, most frequent first (ties:
+    the sequences' lexicographic order of codes). Cases are rows of a padded code matrix counted with
+    ``numpy.unique(axis=0)`` (exact, no hashing); a log whose longest case would make that matrix
+    over 50M cells joins each case's codes as text instead."""
+    if not log.n_events:
+        return [], np.zeros(0, dtype=np.int64)
+    starts = np.flatnonzero(log.first)
+    lens = np.diff(np.r_[starts, log.n_events])
+    width = int(lens.max())
+    if log.n_cases * width <= 50_000_000:
+        mat = np.full((log.n_cases, width), -1, dtype=np.int32)
+        mat[log.case, np.arange(log.n_events) - np.repeat(starts, lens)] = log.act
+        uniq, counts = np.unique(mat, axis=0, return_counts=True)
+        order = np.argsort(-counts, kind="stable")
+        return [[int(c) for c in row if c >= 0] for row in uniq[order]], counts[order]
+    keys = pd.Series(log.act.astype(str), copy=False).groupby(log.case, sort=False).agg(",".join)
+    vc = keys.value_counts()
+    vc = vc.iloc[np.lexsort((vc.index.to_numpy(), -vc.to_numpy()))]
+    return [[int(c) for c in k.split(",")] for k in vc.index], vc.to_numpy()
 
 
 def variants(log: EventLog, top: int = 10) -> pd.DataFrame:
     """The ``top`` most frequent variants: ``rank, variant (list of activities), steps, cases, share,
-    ci_low, ci_high`` (Wilson), plus a last row ``other`` for the rest when there is a rest."""
-    keys = _case_keys(log)
-    counts = keys.value_counts(sort=True)
-    counts = counts.iloc[np.lexsort((counts.index.to_numpy(), -counts.to_numpy()))]
+    ci_low, ci_high`` (Wilson); ``attrs["n_variants"]`` counts all of them."""
+    seqs, counts = _variant_counts(log)
     n = int(counts.sum())
-    head = counts.iloc[:top]
-    lo, hi = _wilson(head.to_numpy(float), np.full(len(head), float(n)))
-    names = [[str(log.activities[int(c)]) for c in k.split(",")] for k in head.index]
+    head, hc = seqs[:top], counts[:top]
+    lo, hi = _wilson(hc.astype(float), np.full(len(hc), float(n)))
+    names = [[str(log.activities[c]) for c in seq] for seq in head]
     out = pd.DataFrame({"rank": np.arange(1, len(head) + 1), "variant": names, "steps": [len(v) for v in names],
-                        "cases": head.to_numpy(), "share": head.to_numpy() / n, "ci_low": lo, "ci_high": hi})
-    out.attrs["n_variants"] = len(counts)
+                        "cases": hc, "share": hc / n if n else hc * 0.0, "ci_low": lo, "ci_high": hi})
+    out.attrs["n_variants"] = len(seqs)
     out.attrs["n_cases"] = n
     return out
 
