@@ -298,8 +298,10 @@ def map_figure(df: pd.DataFrame, audit: Audit, lang: str, title: str, *, tobe: b
     # header: stage names
     for i, s in enumerate(df["stage"]):
         ax.add_patch(Rectangle((left + i + 0.02, y - 0.48), 0.96, 0.44, color="#1f3b5c"))
-        ax.text(left + i + 0.5, y - 0.26, _wrap(value_label("stage", s, lang), 14, 2), ha="center", va="center",
-                color="white", fontsize=7.5, fontweight="bold")
+        name = value_label("stage", s, lang)
+        long_word = max((len(w) for w in name.split()), default=0) > 13
+        ax.text(left + i + 0.5, y - 0.26, "\n".join(textwrap.wrap(name, 16, break_long_words=False)[:2]),
+                ha="center", va="center", color="white", fontsize=6.3 if long_word else 7.5, fontweight="bold")
     y -= 0.5
     y_moment: float | None = None
     not_measured = t("cjm.not_measured", lang)
