@@ -150,17 +150,18 @@ client: {name: Acme}
 inputs: {responses: {file: r.csv}}
 recommendations:
   rules:
-    - &a [x, x, x, x, x, x, x, x, x]
-    - &b [*a, *a, *a, *a, *a, *a, *a, *a, *a]
-    - &c [*b, *b, *b, *b, *b, *b, *b, *b, *b]
-    - &d [*c, *c, *c, *c, *c, *c, *c, *c, *c]
+    - &a {id: a, x: [x, x, x, x, x, x, x, x, x]}
+    - &b {id: b, x: [*a, *a, *a, *a, *a, *a, *a, *a, *a]}
+    - &c {id: c, x: [*b, *b, *b, *b, *b, *b, *b, *b, *b]}
+    - &d {id: d, x: [*c, *c, *c, *c, *c, *c, *c, *c, *c]}
 """
 
 
 def test_yaml_alias_bomb_is_refused_by_config(tmp_path, make_client):
     folder = make_client(tmp_path, {"r.csv": RESP}, BOMB)
-    with pytest.raises(ConfigError, match="alias|anchor"):
+    with pytest.raises(ConfigError) as info:  # (config accepts a list of mappings: only the aliases are wrong)
         load_config(folder / "audit.yaml")
+    assert "anchors and aliases" in info.value.problem, info.value.problem
 
 
 @pytest.mark.parametrize("name", ["rules.yaml", "codeframe.yaml", "commentary.yaml"])
@@ -170,13 +171,14 @@ def test_yaml_alias_refused_in_side_files(tmp_path, make_client, name):
 
     folder = make_client(tmp_path, {"r.csv": RESP}, _yaml())
     (folder / name).write_text(ALIASED_SIDE[name], encoding="utf-8")
-    with pytest.raises(ConfigError, match="alias|anchor"):
+    with pytest.raises(ConfigError) as info:
         if name == "rules.yaml":
             rulebook(folder, load_config(folder / "audit.yaml"))
         elif name == "commentary.yaml":
             load_commentary(folder, "en")
         else:
             load_codeframe(folder / name)
+    assert "anchors and aliases" in info.value.problem, info.value.problem
 
 
 def test_yaml_size_cap(tmp_path, make_client):
@@ -608,3 +610,31 @@ def test_future_dates_can_still_be_only_flagged(tmp_path, make_client):
     folder = make_client(tmp_path, {"r.csv": resp}, _yaml() + "quality: {exclude: [missing_required]}\n")
     audit = load_audit(folder)
     assert len(audit.responses) == 2 and audit.log["rule"].tolist() == ["future_date"]
+
+
+# --- item 12: every file that shapes a run is in the input hashes (manifest and run id) -------------
+
+
+def test_side_files_are_hashed_into_the_manifest(tmp_path, make_client):
+    import hashlib
+
+    from cxaudit.audit import load_audit
+
+    folder = make_client(tmp_path, {"r.csv": RESP}, _yaml(extra="  branding: {logo: logo.png}\n"))
+    (folder / "logo.png").write_bytes(b"\x89PNG\r\n\x1a\nfake")
+    for name, text in VALID_SIDE.items():
+        (folder / name).write_text(text, encoding="utf-8")
+    hashes = load_audit(folder).input_hashes()
+    assert set(hashes) >= {"audit.yaml", "responses", "rules.yaml", "codeframe.yaml", "commentary.yaml", "logo.png"}
+    assert hashes["rules.yaml"] == hashlib.sha256((folder / "rules.yaml").read_bytes()).hexdigest()
+    (folder / "rules.yaml").write_text("assumptions: {shift: 0.6}\n", encoding="utf-8")
+    again = load_audit(folder).input_hashes()
+    assert again["rules.yaml"] != hashes["rules.yaml"]
+    assert {k: v for k, v in again.items() if k != "rules.yaml"} == {k: v for k, v in hashes.items() if k != "rules.yaml"}
+    # the run id is a hash of these (cxaudit.runner): another rules.yaml, another run id
+    import datetime as dt
+
+    from cxaudit import runner
+
+    now = dt.datetime(2026, 1, 1, tzinfo=dt.UTC)
+    assert runner._run_id(hashes, {}, now) != runner._run_id(again, {}, now)
