@@ -174,7 +174,8 @@ def test_small_row_counts_columns_and_keys(small: Path) -> None:
         "Response ID", "Customer ID", "Submitted", NPS, "Q2 Satisfaction (1-5)", "Q3 Ease (1-7)", "Comment",
         "Duration (s)", "segment", "region", "channel",
     ]  # fmt: skip
-    assert list(r.columns[11:]) == list(tp["touchpoint"])
+    # then the touchpoint ratings, then the persona-driven attitude items (issue 16: appended columns)
+    assert list(r.columns[11:]) == list(tp["touchpoint"]) + PLANTED["personas"]["columns"]
     assert list(c.columns) == [
         "customer_id", "segment", "region", "start_date", "tenure_months", "revenue", "churned", "churn_date",
         "churn_reason",
