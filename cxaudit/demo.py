@@ -1584,6 +1584,7 @@ PLANTED["waves"] = {
                       "ces": ["not_yet", "worse"], "churn_rate": ["not_yet", "worse"],
                       "detractor_churn": ["not_yet", "worse"],
                       "theme_share:late_delivery": ["not_yet", "on_track", "achieved"],
+                      "theme_share_low_raters:late_delivery": ["not_yet", "on_track", "achieved"],
                       "revenue_retained": ["not_measured"]},
         "otherwise": ["not_yet"],
     },

@@ -214,9 +214,15 @@ def driver_shifts(audits: Mapping[str, Audit], *, outcome: str = "nps", method: 
 
 # --- recommendations ---------------------------------------------------------------------------------
 
+#: Metrics of the measurement plan the waves measure (others get the status ``not_measured``).
+MEASURED_METRICS = frozenset({"touchpoint_rating", "nps", "csat", "ces", "segment_nps", "churn_rate", "detractor_churn",
+                              "churn_reason_share", "theme_share", "theme_share_low_raters", "enps",
+                              "motivation_index", "cx_kpi_weight", "first_response"})
+
 #: Metrics of the measurement plan for which lower is better.
 LOWER_IS_BETTER = frozenset({"detractor_churn", "churn_rate", "theme_share", "first_response", "churn_reason_share",
-                             "ticket_trend", "data_quality"})
+                             "ticket_trend", "data_quality", "theme_share_low_raters", "step_wait", "rework_share",
+                             "segment_revenue_at_risk"})
 
 
 @dataclass
@@ -316,6 +322,17 @@ def _measure(rec: Any, audit: Audit, cells: pd.DataFrame) -> tuple[dict[str, flo
         coded = _theme_matrix(audit)
         if coded is not None and theme in coded.columns:
             return _share_cell(float(coded[theme].sum()), float(len(coded))), "two_prop", theme
+        return None, "", ""
+    if m == "theme_share_low_raters" and audit.has("responses") and "comment" in audit.responses.columns:
+        theme = (tags.get("themes") or [""])[0]
+        tp = (tags.get("touchpoints") or [""])[0]
+        coded = _theme_matrix(audit)
+        r = audit.responses
+        if coded is not None and theme in coded.columns and tp in r.columns:
+            sc = audit.config.scales.touchpoint
+            low = pd.to_numeric(r.loc[coded.index, tp], errors="coerce") <= sc.min + 1  # the bottom two boxes
+            sub = coded.loc[low.fillna(False).to_numpy(bool), theme]
+            return _share_cell(float(sub.sum()), float(len(sub))), "two_prop", f"{tp}:{theme}"
         return None, "", ""
     if m in ("enps", "motivation_index") and audit.has("employees"):
         e = audit.table("employees")
