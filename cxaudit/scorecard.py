@@ -187,8 +187,16 @@ def scorecard(audit: Audit, lang: str, *, with_csi: bool = True) -> pd.DataFrame
         else:
             detail = t("metrics.ces_detail", lang, easy=fmt_pct(d["easy"], lang))
             value, lo, hi = res.value, res.ci_low, res.ci_high
-        rows.append({"metric": t(f"metrics.{key}", lang), "key": key, "value": value, "ci_low": lo, "ci_high": hi,
+        name = t(f"metrics.{key}", lang)
+        if key == "csat":  # say the box the scale's top_box counts (top box, top-2 box, ...; issue 13)
+            from .outcome import OutcomeInfo
+            from .outcome import label as _olabel
+
+            sc_ = audit.config.scales.csat
+            name = _olabel(OutcomeInfo("csat", "scale", "csat", sc_.min, sc_.max, sc_.top_box), lang)
+        rows.append({"metric": name, "key": key, "value": value, "ci_low": lo, "ci_high": hi,
                      "n": res.n, "detail": detail, "small_base": res.n < audit.config.min_base})
+    rows += _outcome_rows(audit, lang)
     c = csi_overall(audit) if with_csi else None
     if c is not None:
         res = c[0]
@@ -196,7 +204,22 @@ def scorecard(audit: Audit, lang: str, *, with_csi: bool = True) -> pd.DataFrame
                      "ci_high": res.ci_high, "n": res.n,
                      "detail": t("metrics.csi_detail", lang, k=int(res.details["items"])),
                      "small_base": res.n < audit.config.min_base})
-    return pd.DataFrame(rows)
+    return pd.DataFrame(rows, columns=["metric", "key", "value", "ci_low", "ci_high", "n", "detail", "small_base"])
+
+
+def _outcome_rows(audit: Audit, lang: str) -> list[dict[str, object]]:
+    """The audit.yaml ``outcome`` as a scorecard row when it is not NPS, CSAT or CES (those have
+    their own rows): the share of good answers in % with its Wilson interval (:func:`cxaudit.outcome.summary`)."""
+    from . import outcome as _o
+
+    o = _o.resolve_audit(audit)
+    if o is None or o.column in ("nps", "csat", "ces"):
+        return []
+    value, n, lo, hi = _o.summary(o, audit.responses)
+    if not n:
+        return []
+    return [{"metric": _o.label(o, lang), "key": "outcome", "value": value, "ci_low": lo, "ci_high": hi, "n": n,
+             "detail": "", "small_base": n < audit.config.min_base}]
 
 
 def cube(audit: Audit, period: str = "M") -> pd.DataFrame:
