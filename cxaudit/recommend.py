@@ -1672,9 +1672,11 @@ def measurement_plan(recs: Sequence[Recommendation], lang: str, journey: pd.Data
         extra = {"due": fmt_date(r.due, lang) if r.due else "–",
                  "n_needed": fmt_num(kpi["n_needed"], lang, 0) if kpi.get("n_needed") else "–"}
         if kpi.get("target") is not None and kpi.get("baseline") is not None:
-            rating = m["metric"] == "touchpoint_rating"
-            fmt = (lambda x: fmt_num(float(x), lang, 2)) if rating else (
-                lambda x, u=kpi.get("unit", ""): _fmt_measure_value(x, u, lang))
+            rating, unit = m["metric"] == "touchpoint_rating", str(kpi.get("unit", ""))
+
+            def fmt(x: float, rating: bool = rating, unit: str = unit) -> str:
+                return fmt_num(float(x), lang, 2) if rating else _fmt_measure_value(x, unit, lang)
+
             target = fmt(kpi["target"]) + (" *" if kpi.get("reset") else "")
             rows.append({"rec": r.label(lang), "title": r.title(lang), "metric": t(f"tobe.metric.{m['metric']}", lang),
                          "where": m.get("where") or t("tobe.where_all", lang),
@@ -1740,6 +1742,10 @@ def recommendations_html(recs: Sequence[Recommendation], lang: str) -> str:
             (t("tobe.col_owner", lang), r.owner or "–"),
             (t("tobe.col_quadrant", lang), t(f"tobe.quadrant.{r.quadrant}", lang)),
         ]
+        if r.cost is not None:  # after cxaudit.business_case.finalise: cost and due date
+            facts.insert(2, (t("bc.col_cost", lang), _money(r.cost, lang, r.currency)))
+        if r.due:
+            facts.append((t("bc.col_due", lang), fmt_date(r.due, lang)))
         fact_html = "".join(f"<div><dt>{_esc(k)}</dt><dd>{_esc(v)}</dd></div>" for k, v in facts)
         parts.append(
             f'<div class="cx-rec cx-rec-{_esc(r.quadrant)}" data-rule="{_esc(r.rule)}" data-rank="{r.rank}">'
