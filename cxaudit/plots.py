@@ -1,4 +1,12 @@
-"""Seaborn/matplotlib figures in one house style. Deterministic: no bootstrapped error bars."""
+"""Seaborn/matplotlib figures in one house style. Deterministic: no bootstrapped error bars.
+
+Figures are vector graphics: :func:`set_style` (called by ``cxaudit.start`` in every notebook) makes the
+notebook's inline backend emit SVG (``image/svg+xml``) with text kept as text (``svg.fonttype = "none"``,
+DejaVu Sans, which renders Cyrillic and Polish) and without a creation date or random ids
+(``svg.hashsalt``), so the same data gives the same bytes. The report embeds each SVG as an
+``<img src="data:image/svg+xml;base64,...">`` (an image cannot run script or fetch anything) with its
+title as alt text. One palette (:data:`PALETTE`, :data:`SERIES`) for every figure.
+"""
 
 from __future__ import annotations
 
@@ -10,19 +18,68 @@ from matplotlib.figure import Figure
 
 from .i18n import fmt_num, t
 
-__all__ = ["set_style", "nps_distribution", "ci_dotplot", "PALETTE"]
+__all__ = ["set_style", "nps_distribution", "ci_dotplot", "svg_bytes", "figure_svg", "PALETTE", "SERIES", "RC"]
 
 PALETTE = {"detractor": "#c0392b", "passive": "#b0b7bf", "promoter": "#2e8b57", "main": "#1f3b5c"}
+#: Colour cycle of every figure (brand primary first, then muted, colour-blind-distinguishable hues).
+SERIES = ["#1f3b5c", "#d9822b", "#2e8b57", "#7f8c8d", "#8e5ea2", "#c0392b", "#3f88c5", "#b8a13a"]
+#: Matplotlib settings of the house style (also used by :func:`svg_bytes`).
+RC = {
+    "figure.dpi": 110, "savefig.dpi": 110, "axes.spines.top": False, "axes.spines.right": False,
+    "axes.titleweight": "bold", "axes.titlesize": 11, "figure.figsize": (7.5, 3.6),
+    "svg.fonttype": "none", "svg.hashsalt": "cxaudit", "font.family": "DejaVu Sans",
+    "axes.labelsize": 9.5, "xtick.labelsize": 8.5, "ytick.labelsize": 8.5, "legend.fontsize": 8.5,
+}
+
+
+def svg_bytes(fig: Figure) -> bytes:
+    """``fig`` as SVG bytes: text as text, no date, stable ids (see the module docstring)."""
+    import io
+
+    import matplotlib
+
+    buf = io.BytesIO()
+    with matplotlib.rc_context({"svg.fonttype": "none", "svg.hashsalt": "cxaudit"}):
+        fig.savefig(buf, format="svg", metadata={"Date": None})
+    return buf.getvalue()
+
+
+def figure_svg(fig: Figure) -> str:
+    """SVG text of ``fig`` as a notebook shows it (``bbox_inches="tight"``), every text of the figure
+    redacted for personal data first (:func:`cxaudit.figdisplay.redact_figure_text`), no date, stable ids."""
+    import matplotlib
+    from IPython.core.pylabtools import print_figure
+
+    from .figdisplay import redact_figure_text
+
+    redact_figure_text(fig)
+    with matplotlib.rc_context({"svg.fonttype": "none", "svg.hashsalt": "cxaudit"}):
+        return print_figure(fig, fmt="svg", bbox_inches="tight", metadata={"Date": None})
+
+
+def _inline_svg() -> None:
+    """Inside IPython (a notebook kernel): figures are shown as SVG (:func:`figure_svg`), not PNG."""
+    try:
+        from IPython import get_ipython
+    except ImportError:  # pragma: no cover - IPython is a dependency
+        return
+    shell = get_ipython()
+    if shell is None:
+        return
+    formatters = shell.display_formatter.formatters
+    formatters["image/svg+xml"].enabled = True
+    formatters["image/svg+xml"].for_type(Figure, figure_svg)
+    formatters["image/png"].pop(Figure, None)
 
 
 def set_style(primary: str | None = None) -> None:
-    """House style: white grid, DejaVu Sans (renders Cyrillic and Polish), 110 dpi figures."""
-    sns.set_theme(style="whitegrid", font="DejaVu Sans", rc={
-        "figure.dpi": 110, "savefig.dpi": 110, "axes.spines.top": False, "axes.spines.right": False,
-        "axes.titleweight": "bold", "axes.titlesize": 12, "figure.figsize": (7.5, 3.6),
-    })
+    """House style: white grid, DejaVu Sans (renders Cyrillic and Polish), one colour cycle, SVG output
+    in a notebook."""
     if primary:
         PALETTE["main"] = primary
+        SERIES[0] = primary
+    sns.set_theme(style="whitegrid", font="DejaVu Sans", palette=SERIES, rc=RC)
+    _inline_svg()
 
 
 def nps_distribution(scores: pd.Series, lang: str) -> Figure:

@@ -114,8 +114,30 @@ BRIEF_SECTIONS: tuple[str, ...] = ("to_be", "journey_map")
 #: the heading's text in the report language): the list of every finding is evidence, and the
 #: executive summary already lists the top ones.
 BRIEF_OMIT_SUBSECTIONS: tuple[str, ...] = ("tobe.all_findings",)
-#: MIME types of cell outputs that belong in the report, in order of preference.
-KEEP_MIME: tuple[str, ...] = ("text/html", "image/png")
+#: MIME types of cell outputs that belong in the report, in order of preference (figures are SVG since
+#: :func:`cxaudit.plots.set_style`; PNG stays for runs made before).
+KEEP_MIME: tuple[str, ...] = ("text/html", "image/svg+xml", "image/png")
+#: Sections moved behind the methodology appendix in every edition: they qualify the data, they are
+#: not findings, and the client reads the findings first.
+APPENDIX_SECTIONS: tuple[str, ...] = ("data_quality",)
+#: Sub-sections dropped from every edition, by catalog key of their heading: the list of all findings
+#: is rebuilt as a compact appendix table (:func:`findings_table_html`).
+OMIT_SUBSECTIONS: tuple[str, ...] = ("tobe.all_findings",)
+#: Sub-sections the full edition moves from the body to the appendix "Supporting analyses", by catalog
+#: key of their heading (a ``{segment}`` placeholder matches any segment): month-by-month detail, model
+#: output, scale reliability, proposed themes and other evidence that supports a finding without being
+#: one. The body keeps the findings and the tables and charts that show them. Keys a run does not
+#: have are ignored, so sections added later are unaffected.
+SUPPORTING_SUBSECTIONS: tuple[str, ...] = (
+    "metrics.trends", "metrics.customers_title", "metrics.reliability_title",
+    "journey.channels", "journey.omnichannel",
+    "churn.trend", "churn.reasons_by", "churn.drivers", "churn.touchpoints", "churn.survival",
+    "churn.assumptions", "churn.ltv", "churn.retention",
+    "voc.topics_heading", "voc.tickets_examples_heading", "voc.tickets_themes_heading", "voc.tickets_repeat_heading",
+    "employees.reliability_heading", "employees.drivers_heading", "employees.corr_heading",
+    "employees.enps_role_heading",
+)
+SUPPORTING_ID = "sec-supporting"
 
 TEMPLATE_NAME = "cxreport"
 EXEC_SUMMARY_ID = "cx-exec-summary"
@@ -335,6 +357,38 @@ def sanitize_output_html(text: str) -> tuple[str, int]:
 
 
 _NOTE_ONLY = re.compile(r'\s*<p class="cx-note">[^<]*</p>\s*')
+# What an SVG figure may not hold: script, foreign HTML, event handlers, links other than fragments or
+# data: images, entity declarations (entity expansion), external stylesheets.
+_SVG_UNSAFE = re.compile(
+    r"<\s*(script|foreignObject|iframe|object|embed|handler)\b|\son[a-z]+\s*=|<!ENTITY|@import|url\(\s*['\"]?(?!#|data:)"
+    r"|(?:xlink:)?href\s*=\s*['\"](?!#|data:image/)",
+    re.IGNORECASE)
+_SVG_TEXT = re.compile(r"<text\b[^>]*?font(?:-size)?:[^;\"]*?([\d.]+)px[^>]*>(.*?)</text>",
+                       re.IGNORECASE | re.DOTALL)
+
+
+def svg_figure(svg: str) -> tuple[str, str] | None:
+    """A notebook's SVG figure as ``(base64 of the SVG, alt text)``, or None when it is not safe to show.
+
+    The SVG goes into the report as an ``<img src="data:image/svg+xml;base64,...">``: browsers and
+    WeasyPrint neither run script nor fetch resources for an SVG image, and the PDF renderer may fetch
+    ``data:`` URLs only. On top of that, an SVG holding script, ``foreignObject``, event-handler
+    attributes, entity declarations or a link to anything but a fragment or a ``data:image`` is refused
+    (matplotlib writes none of these). The alt text is the figure's title: the text set in the largest
+    type (matplotlib keeps text as text with ``svg.fonttype = "none"``), else the catalog's "Chart".
+    """
+    if _SVG_UNSAFE.search(svg) or "<svg" not in svg:
+        return None
+    sized: list[tuple[float, str]] = []
+    for m in _SVG_TEXT.finditer(svg):
+        text = " ".join(html.unescape(re.sub(r"<[^>]+>", "", m.group(2))).split())
+        if text:
+            sized.append((float(m.group(1)), text))
+    alt = ""
+    if sized:
+        biggest = max(size for size, _ in sized)
+        alt = " · ".join(dict.fromkeys(text for size, text in sized if size == biggest))
+    return base64.b64encode(svg.encode("utf-8")).decode("ascii"), alt
 _TR = re.compile(r"<tr\b(.*?)(?=<tr\b|</table|$)", re.IGNORECASE | re.DOTALL)
 _CELL = re.compile(r"<t[dh]\b", re.IGNORECASE)
 #: A table with more rows than this may break across pages (shorter ones are kept on one page).
@@ -381,12 +435,19 @@ class ClientOutputPreprocessor(Preprocessor):
                 value = data[mime]
                 if isinstance(value, list):  # nbformat allows multi-line strings as lists
                     value = "".join(value)
+                metadata: dict[str, Any] = {}
                 if mime == "text/html":
                     value, n = sanitize_output_html(value)
                     changed += n
+                elif mime == "image/svg+xml":
+                    fig = svg_figure(value)
+                    if fig is None:
+                        changed += 1
+                        continue
+                    value, alt = fig
+                    metadata["cxaudit"] = {"alt": alt}
                 else:
                     value = value.replace("\n", "")
-                metadata: dict[str, Any] = {}
                 size = {k: v for k, v in (out.get("metadata", {}).get(mime, {}) or {}).items()
                         if k in ("width", "height")}
                 if size:
@@ -439,6 +500,7 @@ def merge_notebooks(paths: Sequence[Path], *, drop_tags: Sequence[str] = DROP_TA
                 if key in nb.metadata:
                     merged.metadata[key] = nb.metadata[key]
         nb, _ = tag_remover.preprocess(nb, {})
+        check_figures(nb, Path(path).name)  # a chart that lost its image fails the report
         nb, _ = client_only.preprocess(nb, {})
         for j, cell in enumerate(nb.cells):
             cell.id = f"nb{i:02d}-{j:04d}"
@@ -485,7 +547,6 @@ def toc_entries(nb: nbformat.NotebookNode) -> list[dict[str, Any]]:
 
     Returns
     -------
-        check_figures(nb, Path(path).name)  # a chart that lost its image fails the report
     list of dict
         ``{"level": 1 | 2, "id": str, "text": str}``; ``text`` is plain (unescaped) text.
     """
@@ -557,6 +618,77 @@ def select_sections(nb: nbformat.NotebookNode, sections: Sequence[str],
             cells.append(cell)
     nb.cells = cells
     return nb
+
+
+def heading_pattern(key: str, lang: str) -> re.Pattern[str]:
+    """The heading text of catalog ``key`` in ``lang`` as a pattern; a ``{placeholder}`` matches any text."""
+    text = _label(key, lang, key)
+    parts = re.split(r"\{[a-z_]+\}", text)
+    return re.compile(".+".join(re.escape(p) for p in parts) + r"\Z")
+
+
+def move_sections_last(nb: nbformat.NotebookNode, sections: Sequence[str], omit_subsections: Sequence[str] = (),
+                       supporting: Sequence[re.Pattern[str]] = ()
+                       ) -> tuple[list[nbformat.NotebookNode], list[nbformat.NotebookNode]]:
+    """Take out of ``nb`` the sub-sections whose heading matches one of ``supporting`` and the outputs of
+    ``sections`` (returned as two lists of cells, in report order, for placing after the methodology
+    appendix), and drop the sub-sections titled ``omit_subsections`` everywhere.
+
+    Outputs are assigned to sections as :func:`section_of_outputs` does; ``nb`` is changed in place.
+    """
+    move, omit = set(sections), set(omit_subsections)
+    kept: list[nbformat.NotebookNode] = []
+    backing: list[nbformat.NotebookNode] = []
+    moved: list[nbformat.NotebookNode] = []
+
+    def where(sec: str | None, sub: str | None) -> str:
+        if sub in omit:
+            return "drop"
+        if sec in move:
+            return "moved"
+        if sub and any(p.match(sub) for p in supporting):
+            return "backing"
+        return "kept"
+
+    for cell, keys in zip(nb.cells, section_of_outputs(nb), strict=True):
+        groups: dict[str, list[Any]] = {"kept": [], "backing": [], "moved": [], "drop": []}
+        for o, (sec, sub) in zip(cell.get("outputs", []), keys, strict=True):
+            groups[where(sec, sub)].append(o)
+        for name, target, suffix in (("kept", kept, ""), ("backing", backing, "-s"), ("moved", moved, "-m")):
+            if groups[name]:
+                c = nbformat.NotebookNode(dict(cell))
+                c.outputs = groups[name]
+                c.id = f"{cell.id}{suffix}"
+                target.append(c)
+    nb.cells = kept
+    return backing, moved
+
+
+def _insert_after_headings(nb: nbformat.NotebookNode, blocks: dict[str, str]) -> None:
+    """Place ``blocks[key]`` (HTML) right after the cell holding the ``sec-<key>`` heading."""
+    out = []
+    for cell in nb.cells:
+        out.append(cell)
+        for o in cell.get("outputs", []):
+            m = _SECTION_ID.search(o.get("data", {}).get("text/html", "") or "")
+            if m and blocks.get(m.group(1)):
+                c = nbformat.v4.new_code_cell(outputs=[nbformat.v4.new_output(
+                    "display_data", data={"text/html": blocks[m.group(1)]})])
+                c.id = f"{cell.id}-t"
+                out.append(c)
+    nb.cells = out
+
+
+def takeaways(findings: Sequence[Finding], lang: str) -> dict[str, str]:
+    """Each section's takeaway headline: the title of its highest-ranked finding (effect on customers
+    and money, :func:`cxaudit.summary.key_findings`; in an internal section its own top finding), as
+    escaped HTML keyed by section key."""
+    from .summary import _score
+
+    best: dict[str, Finding] = {}
+    for f in sorted(findings, key=lambda f: (-_score(f), -int(f.severity))):
+        best.setdefault(f.section, f)
+    return {k: f'<p class="cx-takeaway">{html.escape(f.title)}</p>' for k, f in best.items()}
 
 
 # --- the report context ---------------------------------------------------------------------------
@@ -686,7 +818,7 @@ def methodology_data(audit: Any) -> dict[str, Any]:
         "min_base": int(cfg.min_base),
         "scales": {k: {"min": v.min, "max": v.max} for k, v in (("csat", cfg.scales.csat), ("ces", cfg.scales.ces),
                                                                    ("touchpoint", cfg.scales.touchpoint))},
-        "weighted": "weight" in audit.responses.columns,
+        "weighted": audit.has("responses") and "weight" in audit.responses.columns,
     }
 
 
@@ -709,10 +841,36 @@ def _sub(text: str, n: int) -> str:
     return f'<h2 class="cx-sub" id="sub-appendix-{n}">{html.escape(text)}</h2>'
 
 
+def findings_table_html(findings: Sequence[Finding], lang: str) -> str:
+    """Every finding of the run in one compact table that fits the page width: rank (effect on customers
+    and money), finding, section, value with its interval and base in small type, customers affected.
+    Text wraps (fixed column widths); long tables run over pages with the header repeated."""
+    from .summary import _score
+
+    e = html.escape
+    rows = []
+    for i, f in enumerate(sorted(findings, key=lambda f: (-_score(f), -int(f.severity))), start=1):
+        value, ci = format_value(f, lang)
+        detail = " · ".join(p for p in ((ci if ci != "–" else ""), f"n\u00a0=\u00a0{fmt_int(f.n, lang)}") if p)
+        rows.append(f'<tr><td class="cx-num">{i}</td><td class="cx-txt">{e(f.title)}</td>'
+                    f'<td class="cx-txt">{e(_label("section." + f.section, lang, f.section))}</td>'
+                    f'<td class="cx-num">{e(value)}<br><span class="cx-ci">{e(detail)}</span></td>'
+                    f'<td class="cx-num">{e(fmt_pct(f.reach, lang))}</td></tr>')
+    head = (f'<thead><tr><th class="cx-num">#</th><th class="cx-txt">{e(t("report.col_finding", lang))}</th>'
+            f'<th class="cx-txt">{e(t("report.col_section", lang))}</th>'
+            f'<th class="cx-num">{e(t("report.col_value", lang))}</th>'
+            f'<th class="cx-num">{e(t("report.col_reach", lang))}</th></tr></thead>')
+    return (f'<div class="cx-long"><table class="cx-table cx-all-findings">'
+            f'<colgroup><col style="width: 6%"><col style="width: 52%"><col style="width: 16%">'
+            f'<col style="width: 16%"><col style="width: 10%"></colgroup>{head}<tbody>{"".join(rows)}</tbody>'
+            f'</table></div>')
+
+
 def appendix_html(findings: Sequence[Finding], tobe: dict[str, Any] | None, lang: str,
-                  comment: str | None = None) -> str:
-    """The methodology appendix: formulas, bases of the headline figures, the data-quality summary
-    and the assumptions of the TO-BE estimates. All text from the catalog or escaped data."""
+                  comment: str | None = None, about: dict[str, str] | None = None) -> str:
+    """The methodology appendix: formulas, bases of the headline figures, the data-quality summary,
+    the assumptions of the TO-BE estimates, every finding in one table and (``about``: ``version``,
+    ``run_id``) the tool version and run id. All text from the catalog or escaped data."""
     e = html.escape
     parts = [f'<h1 class="cx-section" id="{APPENDIX_ID}">{e(t("report.appendix", lang))}</h1>',
              f'<p class="cx-text">{e(t("report.appendix_intro", lang))}</p>']
@@ -767,6 +925,12 @@ def appendix_html(findings: Sequence[Finding], tobe: dict[str, Any] | None, lang
         if tobe.get("targets") is not None:
             notes = "".join(f"<li>{e(n)}</li>" for n in targets_notes(tobe["targets"], lang))
             parts.append(f'<ul class="cx-method">{notes}</ul>')
+    if findings:
+        parts.append(_sub(t("report.all_findings", lang), 5))
+        parts.append(findings_table_html(findings, lang))
+    if about:
+        parts.append(_sub(t("report.about_run", lang), 6))
+        parts.append(f'<p class="cx-note">{e(t("report.generated_by", lang, version=about.get("version", ""), run_id=about.get("run_id", "–")))}</p>')
     return "".join(parts)
 
 
@@ -808,6 +972,7 @@ def _context(
     commentary: dict[str, str] | None = None,
     edition: str = "full",
     omitted: Sequence[str] = (),
+    client_dir: Path | None = None,
 ) -> dict[str, Any]:
     """Everything the template shows besides the cells; all text HTML-escaped here. ``omitted``: the
     titles of the sections the full edition has and this (brief) edition leaves out."""
@@ -823,7 +988,7 @@ def _context(
         if omitted:
             edition_note += " " + t("report.brief_omitted", lang, sections="; ".join(omitted))
 
-    meta = [(t("report.date", lang), fmt_date(report_date, lang))]
+    meta = [(t("report.version", lang), branding.version), (t("report.date", lang), fmt_date(report_date, lang))]
     if period is not None:
         start, end = period
         meta.append((t("report.period", lang), f"{fmt_date(start, lang)} – {fmt_date(end, lang)}"))
@@ -832,6 +997,35 @@ def _context(
     exec_title = t("report.exec_summary", lang)
     toc = [{"level": 1, "id": EXEC_SUMMARY_ID, "text": e(exec_title)}]
     toc += [{"level": h["level"], "id": e(h["id"]), "text": e(h["text"])} for h in toc_entries(nb)]
+
+    from .summary import (
+        answer_sentence,
+        first_actions,
+        headline_metrics,
+        key_findings,
+        reach_chart_svg,
+        svg_data_uri,
+    )
+
+    currency = str(getattr((tobe or {}).get("targets"), "currency", "") or "")
+    keys = key_findings(findings, top=TOP_FINDINGS)
+    chart = reach_chart_svg(keys, lang, primary)
+    key_rows = []
+    for i, k in enumerate(keys, start=1):
+        value, ci = format_value(k.finding, lang)
+        detail = " · ".join(p for p in ((t("report.kpi_interval", lang, ci=ci) if ci != "–" else ""),
+                                        f"n\u00a0=\u00a0{fmt_int(k.finding.n, lang)}") if p)
+        key_rows.append({
+            "rank": i, "id": e(k.finding.id), "title": e(k.finding.title), "value": e(value), "detail": e(detail),
+            "reach": e(fmt_pct(k.finding.reach, lang)), "severity": int(k.finding.severity),
+            "internal": k.finding.section in ("employees",),
+            "explained_by": [e(x.title) for x in k.explained_by],
+        })
+    contacts = [{"name": e(c.name), "role": e(c.role or ""), "email": e(c.email or ""), "phone": e(c.phone or "")}
+                for c in branding.contacts]
+    consultancy_logo = ""
+    if branding.consultancy_logo and client_dir is not None:
+        consultancy_logo = _logo_data_uri(Path(client_dir) / branding.consultancy_logo)
 
     page_label = t("report.page", lang)
     css_dynamic = (
@@ -887,7 +1081,29 @@ def _context(
             "severity": _keep_together(e(t("report.col_severity", lang))),
             "reach": e(t("report.col_reach", lang)),
         },
-        "generated_by": e(t("report.generated_by", lang, version=_version(), run_id=run_id or "–")),
+        "answer": e(answer_sentence(keys, tobe, lang)),
+        "kpis": [{"key": m.key.rsplit("_", 1)[-1], "label": e(m.label), "value": e(m.value), "detail": e(m.detail)}
+                 for m in headline_metrics(findings, lang, currency, tobe)],
+        "actions_title": e(t("report.first_actions", lang)),
+        "actions": [{k: e(v) for k, v in vars(a).items()} for a in first_actions(tobe, lang)],
+        "action_cols": {"title": e(t("report.col_action", lang)), "value": e(t("report.col_action_value", lang)),
+                        "cost": e(t("report.col_cost", lang)), "owner": e(t("report.col_owner", lang)),
+                        "due": e(t("report.col_due", lang))},
+        "key_findings": key_rows,
+        "explained_by": e(t("report.explained_by", lang)),
+        "chart_uri": svg_data_uri(chart[0]) if chart else "",
+        "chart_alt": e(chart[1]) if chart else "",
+        "chart_title": e(t("report.chart_reach_title", lang)),
+        "consultancy": e(branding.consultancy or ""),
+        "consultancy_logo": consultancy_logo,
+        "prepared_by": e(t("report.prepared_by", lang)),
+        "confidential": e(branding.confidentiality or t("report.confidential", lang)),
+        "contacts_title": e(t("report.contacts", lang)),
+        "contacts": contacts,
+        "page_label": e(page_label),
+        # the report's one script (sortable tables), the template's own file, with no URL in it
+        "js": (TEMPLATES_DIR / TEMPLATE_NAME / "report.js").read_text(encoding="utf-8").replace("</", "<\\/"),
+        "toc_toggle": e(t("report.toc", lang)),
     }
 
 
@@ -1033,15 +1249,29 @@ def build_report(
     if client_dir is not None:
         commentary = load_commentary(client_dir, lang)
     _insert_commentary(nb, commentary, lang)
+    _insert_after_headings(nb, takeaways(findings, lang))
     omitted: list[str] = []
     if edition == "brief":
         omitted = [h["text"] for h in toc_entries(nb) if h["level"] == 1
                    and not (h["id"].startswith("sec-") and h["id"][4:] in BRIEF_SECTIONS)]
         select_sections(nb, BRIEF_SECTIONS, [_label(k, lang, k) for k in BRIEF_OMIT_SUBSECTIONS])
+    backing, moved = move_sections_last(
+        nb, [k for k in APPENDIX_SECTIONS if k not in BRIEF_SECTIONS], [_label(k, lang, k) for k in OMIT_SUBSECTIONS],
+        [heading_pattern(k, lang) for k in SUPPORTING_SUBSECTIONS])
+    about = {"version": _version(), "run_id": run_id or "–", "edition": edition}
     appendix = nbformat.v4.new_code_cell(outputs=[nbformat.v4.new_output(
-        "display_data", data={"text/html": appendix_html(findings, tobe, lang, commentary.get("appendix"))})])
+        "display_data", data={"text/html": appendix_html(findings, tobe, lang, commentary.get("appendix"),
+                                                         about=about)})])
     appendix.id = "cx-appendix"
     nb.cells.append(appendix)
+    if backing:
+        head = nbformat.v4.new_code_cell(outputs=[nbformat.v4.new_output("display_data", data={"text/html": (
+            f'<h1 class="cx-section" id="{SUPPORTING_ID}">{html.escape(t("report.supporting", lang))}</h1>'
+            f'<p class="cx-text">{html.escape(t("report.supporting_intro", lang))}</p>')})])
+        head.id = "cx-supporting"
+        nb.cells.append(head)
+        nb.cells.extend(backing)
+    nb.cells.extend(moved)
     context = _context(
         nb=nb,
         findings=findings,
@@ -1056,6 +1286,7 @@ def build_report(
         commentary=commentary,
         edition=edition,
         omitted=omitted,
+        client_dir=client_dir,
     )
     title = " · ".join([t("report.title", lang), client_name] + ([t("report.edition_brief", lang)]
                                                                  if edition == "brief" else []))

@@ -16,6 +16,7 @@ from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_outp
 
 from cxaudit.config import Branding
 from cxaudit.findings import Finding, write_findings
+from cxaudit.paths import TEMPLATES_DIR
 from cxaudit.report import build_report, merge_notebooks, sanitize_output_html
 
 pytestmark = pytest.mark.filterwarnings("ignore:HarfBuzz-Subset:DeprecationWarning")
@@ -201,15 +202,18 @@ def test_html_has_cover_toc_summary_and_sections(rendered: dict) -> None:
     refs = _refs(text)
     toc = text[text.index('class="cx-toc"'): text.index('class="cx-exec"')]
     hrefs = re.findall(r'href="#([^"]+)"', toc)
-    assert hrefs[:4] == ["cx-exec-summary", SECTION_1[0], SECTION_2[0], SUB_1[0]]
-    # then the methodology appendix (always last) and its sub-sections
-    assert hrefs[4:] == ["sec-appendix", "sub-appendix-1", "sub-appendix-2", "sub-appendix-3"]
+    # issue 14: data quality qualifies the data and is not a finding: it follows the methodology appendix
+    assert hrefs[:3] == ["cx-exec-summary", SECTION_2[0], SUB_1[0]]
+    # then the methodology appendix and its sub-sections (with every finding and the run's details)
+    assert hrefs[3:] == ["sec-appendix", "sub-appendix-1", "sub-appendix-2", "sub-appendix-3", "sub-appendix-5",
+                         "sub-appendix-6", SECTION_1[0]]
     assert all(h in refs.ids for h in hrefs)
     for _, title in (SECTION_1, SECTION_2, SUB_1):
         assert title in toc
-    # order in the document: cover < toc < summary < sections < footer
+    # order in the document: cover < toc < summary < sections < appendix < data quality < the script
     positions = [text.index(s) for s in ('class="cx-cover"', 'class="cx-toc"', 'id="cx-exec-summary"',
-                                         f'id="{SECTION_1[0]}"', f'id="{SECTION_2[0]}"', 'class="cx-footer"')]
+                                         f'id="{SECTION_2[0]}"', 'id="sec-appendix"', f'id="{SECTION_1[0]}"',
+                                         'id="cx-report-js"')]
     assert positions == sorted(positions)
     # section content survives
     assert TABLE_MARKER in text
@@ -223,10 +227,14 @@ def test_exec_summary_in_priority_order(rendered: dict) -> None:
     text = rendered["html"]
     summary = text[text.index('id="cx-exec-summary"'): text.index('class="cx-body"')]
     order = re.findall(r'data-finding-id="([^"]+)"', summary)
-    # priorities: ces 4.5, nps 1.8, excluded 0.08, xss 0.01
-    assert order == ["cx.ces", "cx.nps", "dq.excluded", "dq.xss"]
-    assert "12.3" in summary and "1,234" in summary and "[5.1; 18.8]" in summary and "60%" in summary
-    assert "Acme &amp; Sons &lt;Bank&gt; today" in summary
+    # priorities: ces 4.5, nps 1.8; data-quality notes are not key findings (issue 14: they are in the appendix)
+    assert order == ["cx.ces", "cx.nps"]
+    assert "12.3" in summary and "1,234" in summary and "[5.1; 18.8]" in summary
+    # answer first: the top customer problem in one sentence
+    assert '<p class="cx-answer">The biggest problem for customers: Effort is high in the app.</p>' in summary
+    appendix = text[text.index('id="sec-appendix"'):]
+    assert appendix.index("Effort is high in the app") < appendix.index("4% of responses were excluded")
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in appendix
 
 
 def test_html_drops_everything_not_for_the_client(rendered: dict) -> None:
@@ -240,8 +248,12 @@ def test_html_drops_everything_not_for_the_client(rendered: dict) -> None:
 def test_html_is_self_contained_and_escaped(rendered: dict) -> None:
     text = rendered["html"]
     refs = _refs(text)
-    assert "script" not in refs.tags and "link" not in refs.tags and "iframe" not in refs.tags
-    assert "<script" not in text.lower() and "<link" not in text.lower()
+    # one script only: the template's own (sortable tables, issue 14), with no URL; none from notebooks
+    assert refs.tags.count("script") == 1 and "link" not in refs.tags and "iframe" not in refs.tags
+    js = (TEMPLATES_DIR / "cxreport" / "report.js").read_text(encoding="utf-8")
+    assert text.lower().count("<script") == 1 and f'<script id="cx-report-js">{js}</script>' in text
+    assert "http" not in js and "fetch" not in js and "XMLHttpRequest" not in js
+    assert "<link" not in text.lower()
     for url in refs.urls:
         u = url.strip().strip("'\"").lower()
         assert not u.startswith(("http:", "https:", "//")), url
@@ -354,7 +366,8 @@ def test_pdf_toc_has_page_numbers(pdf_pages: list[str]) -> None:
         m = re.search(re.escape(title) + r"[\s.]*?(\d+)", flat)
         assert m, (title, flat)
         pages[title] = int(m.group(1))
-    assert 3 <= pages["Executive summary"] < pages[SECTION_1[1]] < pages[SECTION_2[1]] <= pages[SUB_1[1]]
+    # data quality follows the methodology appendix (issue 14)
+    assert 3 <= pages["Executive summary"] < pages[SECTION_2[1]] <= pages[SUB_1[1]] < pages[SECTION_1[1]]
     # the numbers are right: the section title is on the page the TOC names
     assert SECTION_2[1] in pdf_pages[pages[SECTION_2[1]] - 1]
 
@@ -409,19 +422,18 @@ def test_exec_summary_lists_top_recommendations_with_numbers(rendered_tobe: dict
 
     text = rendered_tobe["html"]
     summary = text[text.index('id="cx-exec-summary"'): text.index('class="cx-body"')]
-    assert "Главные рекомендации" in summary and "Ключевые выводы" in summary
+    # answer first (issue 14): the first three actions on the roadmap with value, cost, owner and date
+    assert "Что сделать в первую очередь" in summary and "Ключевые выводы" in summary
     recs = read_tobe(rendered_tobe["run_dir"])["recommendations"]
-    assert re.findall(r'data-rec-rule="([^"]+)"', summary) == [r.rule for r in recs][:5]
+    on_plan = [r.rule for r in recs if r.quadrant != "reconsider" and getattr(r, "on_plan", True) is not False]
+    assert re.findall(r'data-rec-rule="([^"]+)"', summary) == on_plan[:3]
     # SLA: 100 × 0.2 × 0.25 × 0.5 = 2.5 points (low effort: first); revenue 100 000 × m × 0.5, m = 2.5 / 25
-    assert "+2,5 п. NPS" in summary
-    assert "+5\u00a0000\u00a0PLN" in summary
-    assert "низкие" in summary and "0–3 месяца" in summary
-    # targets line: NPS 12.3 -> 12.3 + 100 × 0.25 × M
+    assert "+2,5 п. NPS · +5\u00a0тыс.\u00a0PLN" in summary
+    # the answer sentence: NPS 12.3 -> 12.3 + 100 × 0.25 × M, whole points
     m = 1 - (1 - 2.5 / 25) * (1 - 100 * 0.6 * 0.25 * 0.1 / 25)
-    # with the AS-IS interval and base of the NPS finding (fixture: [5.1; 18.8], n = 1,234)
-    to_be = f"{12.345 + 25 * m:.1f}".replace(".", ",")
-    assert (f"Цели на 12 месяцев: NPS +12,3 (95-процентный интервал [5,1; 18,8]; n\u00a0=\u00a01\u00a0234)"
-            f" → +{to_be}") in summary
+    assert f"поднять NPS с +12 до +{12.345 + 25 * m:.0f} за 12 месяцев" in summary
+    # the headline tile keeps the AS-IS interval and base of the NPS finding (fixture: [5.1; 18.8], n = 1,234)
+    assert "+12,3" in summary and "95% доверительный интервал [5,1; 18,8] · n\u00a0=\u00a01\u00a0234" in summary
     assert "EXEC_COMMENT_MARKER &amp; more" in summary
 
 
@@ -438,13 +450,15 @@ def test_commentary_is_escaped_and_opens_its_section(rendered_tobe: dict) -> Non
 def test_methodology_appendix_is_last_and_in_the_toc(rendered_tobe: dict) -> None:
     text = rendered_tobe["html"]
     toc = text[text.index('class="cx-toc"'): text.index('class="cx-exec"')]
-    assert re.findall(r'href="#([^"]+)"', toc)[-5] == "sec-appendix"  # then its four sub-sections
+    hrefs = re.findall(r'href="#([^"]+)"', toc)
+    # the appendix: its six sub-sections, then the data-quality section moved behind it (issue 14)
+    assert hrefs[-8] == "sec-appendix" and hrefs[-1] == SECTION_1[0]
     app = text.index('id="sec-appendix"')
-    assert app > text.index(f'id="{SECTION_2[0]}"') and app < text.index('class="cx-footer"')
+    assert text.index(f'id="{SECTION_2[0]}"') < app < text.index(f'id="{SECTION_1[0]}"')
     appendix = text[app:]
     for s in ("Приложение: методология", "Формулы", "NPS = 100 × (доля промоутеров − доля критиков)",
               "Сводка по качеству данных", "Ответы на опрос", "анкета заполнена слишком быстро",
-              "1\u00a0250", "Допущения оценок TO-BE", "30\u00a0%", "APPENDIX_COMMENT", "База меньше 30"):
+              "1\u00a0250", "Допущения оценок целевого состояния", "30\u00a0%", "APPENDIX_COMMENT", "База меньше 30"):
         assert s in appendix, s
 
 
@@ -453,9 +467,10 @@ def test_pdf_executive_summary_is_one_page(rendered_tobe: dict) -> None:
 
     pages = [" ".join((p.extract_text() or "").split()) for p in PdfReader(str(rendered_tobe["pdf"])).pages]
     exec_page = next(i for i, p in enumerate(pages) if p.count("Резюме для руководства") >= 2)
-    assert "Главные рекомендации" in pages[exec_page] and "Цели на 12 месяцев" in pages[exec_page]
-    assert SECTION_1[1] in pages[exec_page + 1]  # the sections start on the next page
-    assert "Приложение: методология" in pages[-1] or "Приложение: методология" in pages[-2]
+    assert "Главная проблема клиентов" in pages[exec_page] and "Ключевые выводы" in pages[exec_page]
+    assert "Что сделать в первую очередь" in pages[exec_page]
+    assert SECTION_2[1] in pages[exec_page + 1]  # the sections start on the next page
+    assert any("Приложение: методология" in p for p in pages[-3:])
 
 
 def test_commentary_from_the_client_folder(tmp_path: Path, png: str) -> None:
@@ -556,17 +571,20 @@ def test_brief_keeps_summary_tobe_and_methodology_only(editions: dict) -> None:
                   'id="sec-appendix"', "Formulas", "Data-quality summary", "speeder"):
             assert s in text, s
     for s in (JOURNEY[0], CHURN[0], SECTION_1[0], SECTION_2[0], SUB_1[0], "JOURNEY_MARKER", "CHURN_MARKER",
-              TABLE_MARKER, "Rows used 1 200", "All findings by priority", "ALL_FINDINGS_MARKER",
-              "Strong &lt;script&gt;", "ANALYST_PREAMBLE_MARKER"):
+              TABLE_MARKER, "Rows used 1 200", "Strong &lt;script&gt;", "ANALYST_PREAMBLE_MARKER"):
         assert s in full or s == "ANALYST_PREAMBLE_MARKER", s
         assert s not in brief, s
+    # the notebook's list of all findings is in neither edition: the appendix has them as one table (issue 14)
+    for text in (full, brief):
+        assert "All findings by priority" not in text and "ALL_FINDINGS_MARKER" not in text
+        assert 'class="cx-table cx-all-findings"' in text
     # TOC: the summary, the TO-BE section with the sub-sections kept, the appendix
     toc = brief[brief.index('class="cx-toc"'): brief.index('class="cx-exec')]
     assert re.findall(r'href="#([^"]+)"', toc)[:4] == ["cx-exec-summary", TOBE[0], "sub-to_be-1", "sub-to_be-2"]
     assert re.findall(r'href="#([^"]+)"', toc)[4] == "sec-appendix"
     # order: cover < summary < TO-BE < appendix
     pos = [brief.index(s) for s in ('class="cx-cover"', 'id="cx-exec-summary"', f'id="{TOBE[0]}"',
-                                    'id="sec-appendix"', 'class="cx-footer"')]
+                                    'id="sec-appendix"', 'id="cx-report-js"')]
     assert pos == sorted(pos)
 
 
@@ -583,16 +601,18 @@ def test_brief_says_what_it_is_and_keeps_every_number(editions: dict) -> None:
     # the same findings and recommendations, with n and interval, in both summaries
     def rows(text: str) -> list[str]:
         summary = text[text.index('id="cx-exec-summary"'): text.index('class="cx-body"')]
-        return re.findall(r'<tr class="cx-(?:finding|exec-rec)[^>]*>.*?</tr>', summary, re.DOTALL)
-    assert rows(brief) == rows(full) and len(rows(brief)) >= 8
+        return re.findall(r'<(?:tr|li) class="cx-(?:finding|exec-rec)[^>]*>.*?</(?:tr|li)>', summary, re.DOTALL)
+    # the first 3 actions and the key findings (issue 14: answer first; this run has 2 customer findings)
+    assert rows(brief) == rows(full) and len(rows(brief)) >= 5
     assert "[5.1; 18.8]" in "".join(rows(brief)) and "1,234" in "".join(rows(brief))
-    assert "95% interval [5.1; 18.8]; n\u00a0=\u00a01,234" in brief  # targets line
+    assert "95% confidence [5.1; 18.8] · n\u00a0=\u00a01,234" in brief  # the NPS headline tile
 
 
 def test_brief_is_sanitised_and_escaped(editions: dict) -> None:
     brief = editions["brief"]["html"]
     refs = _refs(brief)
-    assert "script" not in refs.tags and "<script" not in brief.lower() and "javascript:" not in brief
+    # the template's one script (sortable tables) only
+    assert refs.tags.count("script") == 1 and brief.lower().count("<script") == 1 and "javascript:" not in brief
     assert all(u.strip().lower().startswith(("#", "data:")) for u in refs.urls), refs.urls
     assert "TOBE_LINK" in brief and "tracker.example.com" not in brief
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in brief and "<script>alert(1)" not in brief
