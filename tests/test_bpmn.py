@@ -39,7 +39,7 @@ RECS = [
 INFO = {"label": "Home delivery", "channel": "email", "owner_department": "Logistics"}
 
 
-def _check(xml: str, bp: bpmn.Blueprint, schema) -> ET.Element:  # noqa: ANN001
+def _check(xml: str, schema) -> ET.Element:  # noqa: ANN001
     schema.validate(xml)  # raises XMLSchemaValidationError when the file breaks the OMG schema
     root = ET.fromstring(xml.encode("utf-8"))
     proc = root.find("b:process", NS)
@@ -68,7 +68,7 @@ def test_blueprint_without_event_log_validates(schema) -> None:  # noqa: ANN001
     bp = bpmn.build_blueprint("tp_delivery", INFO, RECS, None, sla_hours=24.0, lang="en")
     assert not bp.from_log
     lay = bpmn.layout(bp)
-    root = _check(bpmn.to_bpmn_xml(bp, lay), bp, schema)
+    root = _check(bpmn.to_bpmn_xml(bp, lay), schema)
     proc = root.find("b:process", NS)
     names = [t.get("name") for t in proc.findall("b:task", NS)]
     assert "R1 · Redesign home delivery" in names and "R3 · Warn about delays <before> they happen & why" in names
@@ -111,7 +111,7 @@ def test_blueprint_from_event_log_starts_from_the_asis_path(demo: Path, schema) 
     order = [n.name for n in bp.nodes if n.kind == "task"]
     # the changes come after the back-stage step and before the answer to the customer
     assert order.index("Logistics check") < order.index("R1 · Redesign home delivery") < order.index("Solution sent")
-    _check(bpmn.to_bpmn_xml(bp, bpmn.layout(bp)), bp, schema)
+    _check(bpmn.to_bpmn_xml(bp, bpmn.layout(bp)), schema)
 
 
 def test_blueprints_for_run_without_event_log(demo: Path, tmp_path: Path, schema) -> None:  # noqa: ANN001
@@ -134,8 +134,8 @@ def test_blueprints_for_run_without_event_log(demo: Path, tmp_path: Path, schema
     written = bpmn.write_blueprints(bps, run)
     assert sorted(p.name for p in (run / "blueprints").iterdir()) == [
         "tp_delivery.bpmn", "tp_delivery.svg", "tp_support_call.bpmn", "tp_support_call.svg"]
-    for bp, _, path in written:
-        _check(path.read_text(encoding="utf-8"), bp, schema)
+    for _, _, path in written:
+        _check(path.read_text(encoding="utf-8"), schema)
     html = " ".join(b.data for b in bpmn.blocks_blueprints(written, "en", has_log=False))
     assert "data:image/svg+xml;base64," in html and "An event log of service cases would" in html
 
@@ -149,3 +149,41 @@ def test_pm4py_reads_the_blueprint_back(tmp_path: Path) -> None:
     names = {n.get_name() for n in model.get_nodes()}
     assert {"R1 · Redesign home delivery", "Answer the customer"} <= names
     assert len(model.get_flows()) == len(bp.flows)
+
+
+@pytest.mark.slow
+def test_notebooks_run_without_an_event_log(demo: Path, tmp_path: Path, schema, monkeypatch) -> None:  # noqa: ANN001
+    """Sections 09 and 11 on an audit without an event log: 09 says what a log would add and emits no
+    finding; 11 builds blueprints from the touchpoints and the recommendations alone."""
+    import papermill as pm
+
+    client = tmp_path / "nolog"
+    import shutil
+
+    shutil.copytree(demo, client)
+    (client / "events.csv").unlink()
+    cfg = (client / "audit.yaml").read_text(encoding="utf-8")
+    cfg = cfg.replace("  # steps of the service cases (one case per ticket; cxaudit.process)\n  events:\n    file: events.csv\n",
+                      "")
+    assert "events" not in cfg
+    (client / "audit.yaml").write_text(cfg, encoding="utf-8")
+    run = tmp_path / "run"
+    run.mkdir()
+    (run / "tobe.json").write_text(json.dumps({"recommendations": RECS}), encoding="utf-8")
+    monkeypatch.setenv("CXAUDIT_HOME", str(tmp_path))
+    nb_dir = Path(bpmn.__file__).parent / "notebooks"
+    outs = {}
+    for name in ("09_processes", "11_blueprints"):
+        pm.execute_notebook(str(nb_dir / f"{name}.ipynb"), str(run / f"{name}.ipynb"), kernel_name="python3",
+                            parameters={"client": str(client), "run_dir": str(run), "lang": "en"},
+                            progress_bar=False, execution_timeout=300)
+        nb = json.loads((run / f"{name}.ipynb").read_text(encoding="utf-8"))
+        outs[name] = " ".join("".join(o.get("data", {}).get("text/html", "")) for c in nb["cells"]
+                              for o in c.get("outputs", []))
+    assert "Not assessed" in outs["09_processes"] and "this section would show the process map" in outs["09_processes"]
+    assert json.loads((run / "findings" / "09_processes.json").read_text(encoding="utf-8")) == []
+    assert "Built from the touchpoint, its owner and the recommendations alone" in outs["11_blueprints"]
+    assert "An event log of service cases would" in outs["11_blueprints"]
+    root = _check((run / "blueprints" / "tp_delivery.bpmn").read_text(encoding="utf-8"), schema)
+    names = [t.get("name") for t in root.iter(f"{{{NS['b']}}}task")]
+    assert "R1 · Redesign home delivery" in names and "Answer the customer" in names
