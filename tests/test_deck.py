@@ -243,3 +243,24 @@ def test_tables_xlsx_has_every_table_with_numbers_as_numbers(tmp_path: Path) -> 
 def test_formula_escaping() -> None:
     assert [escape_cell(x) for x in ("=1+1", "+7", "-2", "@SUM", "ok", 3, -2.0)] == [
         "'=1+1", "'+7", "'-2", "'@SUM", "ok", 3, -2.0]
+
+
+def test_write_deliverables_tables_always_deck_on_request(tmp_path: Path) -> None:
+    from cxaudit.deck import write_deliverables
+    from cxaudit.errors import ConfigError
+
+    run = _make_run(tmp_path / "run")
+    client = tmp_path / "client"
+    client.mkdir()
+    ctx = {"lang": "ru", "client_name": "Северный ветер", "report_date": "2026-12-04"}
+    out = write_deliverables(run, ctx, ("html",), client)
+    assert set(out) == {"xlsx"} and out["xlsx"].name == "tables.xlsx" and not (run / "report.pptx").exists()
+    tpl = Presentation()
+    tpl.save(str(client / "brand.pptx"))
+    out = write_deliverables(run, ctx, ("html", "pptx"), client, SimpleNamespace(pptx_template="brand.pptx"))
+    assert out["pptx"] == run / "report.pptx" and Presentation(str(out["pptx"])).slides[0].shapes.title.text_frame.text \
+        == t("report.title", "ru")
+    outside = tmp_path / "other.pptx"
+    tpl.save(str(outside))
+    with pytest.raises(ConfigError, match="pptx_template"):
+        write_deliverables(run, ctx, ("pptx",), client, SimpleNamespace(pptx_template="../other.pptx"))
