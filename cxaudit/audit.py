@@ -24,7 +24,7 @@ from . import paths
 from .config import AuditConfig, load_config
 from .errors import ConfigError, CxauditError
 from .io import read_table
-from .schema import LOG_COLUMNS, RULE_ORDER, conform, touchpoint_columns
+from .schema import LOG_COLUMNS, RULE_ORDER, check_named_columns, conform, touchpoint_columns
 
 __all__ = ["Audit", "load_audit", "load_snapshot", "resolve_client", "DEMO_CLIENT", "SNAPSHOT_DIR"]
 
@@ -195,6 +195,7 @@ def load_audit(client: str | Path = DEMO_CLIENT, *, wave: str | None = None) -> 
         kept, log = conform(name, raw, spec, config)
         tables[name], rows_in[name], files[name] = kept, len(raw.frame), path
         logs.append(log)
+    check_named_columns(config, tables, files)  # a column audit.yaml names must be in its table (issue 13)
     log = pd.concat(logs, ignore_index=True) if logs else pd.DataFrame(columns=LOG_COLUMNS)
     names = {f: Path(f).name for f in log["file"].unique()}  # a few files, possibly millions of log rows
     log["file"] = log["file"].map(names)
