@@ -478,7 +478,7 @@ def relative_importance(
                 f"outcome; expected at least {_MIN_PAIR_N}"
             )
     if counts.min() < _MIN_PAIR_N:
-        j, k = np.unravel_index(int(np.argmin(counts)), counts.shape)
+        j, k = (int(i) for i in np.unravel_index(int(np.argmin(counts)), counts.shape))
         raise MetricError(
             f"relative_importance: columns '{names[j]}' and '{names[k]}' are both answered in only "
             f"{counts[j, k]} rows; expected at least {_MIN_PAIR_N}"

@@ -1122,7 +1122,7 @@ def plot_kpi_share(kpi: pd.DataFrame, lang: str) -> Figure:
     ax.barh(y, share, color=PALETTE["promoter"], label=t("employees.kpi_customer", lang))
     ax.barh(y, 100 - share, left=share, color=PALETTE["passive"], label=t("employees.kpi_other", lang))
     for yi, s in zip(y, share, strict=True):
-        ax.text(min(s, 100) + 1, yi, fmt_pct(s / 100, lang), va="center", fontsize=8)
+        ax.text(min(float(s), 100.0) + 1, float(yi), fmt_pct(s / 100, lang), va="center", fontsize=8)
     ax.set_yticks(y, list(tab["department"]))
     ax.set_xlim(0, 100)
     ax.set_xlabel(t("employees.kpi_axis", lang))

@@ -321,11 +321,11 @@ def ces(
         mean = float(np.average(x, weights=w))
         sd = float(np.sqrt(np.average((x - mean) ** 2, weights=w) * n / (n - 1))) if n > 1 else float("nan")
         easy, hard = float(w[x >= easy_cut].sum() / w.sum()), float(w[x <= hard_cut].sum() / w.sum())
+    lo: float | None = None
+    hi: float | None = None
     if n > 1:
         half = float(stats.t.ppf(0.975, n - 1)) * sd / np.sqrt(n)
         lo, hi = float(mean - half), float(mean + half)
-    else:
-        lo = hi = None
     return MetricResult(
         "ces",
         mean,
@@ -557,11 +557,12 @@ def _sums(prep: _Prepared, groups: _Groups) -> _Sums:
         hist_n = hist(None)
         hist_w = hist_n if w is None else hist(w)
         values = prep.lo + np.arange(prep.span, dtype=float)
-        count = hist_n.sum(axis=1)
-        sw = hist_w.sum(axis=1)
-        sw2 = count if w is None else hist(prep.w2).sum(axis=1)
-        swx, swx2 = hist_w @ values, hist_w @ (values * values)
-        swpos = hist_w[:, values >= pos_at].sum(axis=1)
+        count: np.ndarray = hist_n.sum(axis=1)
+        sw: np.ndarray = hist_w.sum(axis=1)
+        sw2: np.ndarray = count if w is None else hist(prep.w2).sum(axis=1)
+        swx: np.ndarray = hist_w @ values
+        swx2: np.ndarray = hist_w @ (values * values)
+        swpos: np.ndarray = hist_w[:, values >= pos_at].sum(axis=1)
         swneg = hist_w[:, values <= neg_at].sum(axis=1) if neg_at is not None else np.zeros(n_groups)
         return _Sums(count, sw, sw2, swx, swx2, swpos, swneg)
     keep = prep.valid & (groups.codes >= 0)
@@ -873,7 +874,10 @@ def csi(
 
     kind = "derived" if isinstance(importance, str) else "stated" if isinstance(importance, pd.DataFrame) \
         else "fixed"
-    y = imp_raw = IM = imp_fixed = None
+    y: Any = None
+    imp_raw: Any = None
+    IM: Any = None
+    imp_fixed: Any = None
     if kind == "derived":
         if importance != "derived":
             raise MetricError(f"CSI: importance {importance!r} not understood; expected a mapping, a DataFrame "

@@ -233,7 +233,7 @@ def _new_run_dir(root: Path, run_id: str) -> Path:
                 continue
             return candidate
     except PermissionError as exc:
-        raise CxauditError(f"{root}: cannot write the run folder ({exc.strerror.lower()}); "
+        raise CxauditError(f"{root}: cannot write the run folder ({(exc.strerror or str(exc)).lower()}); "
                            "check the permissions of reports/ or set CXAUDIT_HOME") from None
     raise CxauditError(f"{root}: 999 runs named {run_id}; remove old run folders")
 
@@ -530,9 +530,10 @@ def render_run(
             raise CxauditError(f"no finished run of {client} in {runs_dir}; run `cxaudit run {client}` first")
         run_dir = ok[-1]
     else:
-        run_dir = next((p for p in runs if p.name == run_id), None)  # only names listed there: no path tricks
-        if run_dir is None:
+        found = next((p for p in runs if p.name == run_id), None)  # only names listed there: no path tricks
+        if found is None:
             raise CxauditError(f"no run {run_id!r} of {client} in {runs_dir} (see `cxaudit list`)")
+        run_dir = found
     manifest = json.loads((run_dir / "manifest.json").read_text(encoding="utf-8"))
     if run_status(run_dir) != "complete":
         raise CxauditError(f"run {run_dir.name} of {client} did not finish (status {run_status(run_dir)!r}); "

@@ -234,7 +234,7 @@ def pairwise_tests(
     if metric == "nps":
         p, d = table["promoters"].to_numpy(float), table["detractors"].to_numpy(float)
         for i, j in pairs:
-            diff, se, z, pv = nps_z_test(p[i], d[i], n[i], p[j], d[j], n[j])
+            diff, se, z, pv = (float(v) for v in nps_z_test(p[i], d[i], n[i], p[j], d[j], n[j]))
             rows.append({"a": groups[i], "b": groups[j], "diff": float(diff), "se": float(se), "stat": float(z),
                          "p_value": float(pv) if tested[i] and tested[j] else np.nan})
         test = "NPS z-test (R NPS::nps.test)"
@@ -244,13 +244,13 @@ def pairwise_tests(
         for i, j in pairs:
             if tested[i] and tested[j]:
                 pooled = (k[i] + k[j]) / (n[i] + n[j])
-                se = np.sqrt(pooled * (1 - pooled) * (1 / n[i] + 1 / n[j]))
+                se = float(np.sqrt(pooled * (1 - pooled) * (1 / n[i] + 1 / n[j])))
                 if se > 0:
-                    z, pv = proportions_ztest(np.array([k[i], k[j]]), np.array([n[i], n[j]]))
+                    z, pv = (float(v) for v in proportions_ztest(np.array([k[i], k[j]]), np.array([n[i], n[j]])))
                 else:  # both groups all (un)satisfied: no difference (statsmodels would divide by 0)
                     z, pv = 0.0, 1.0
             else:
-                z = pv = se = np.nan
+                z = pv = se = float("nan")
             rows.append({"a": groups[i], "b": groups[j], "diff": 100 * (share[i] - share[j]), "se": 100 * se,
                          "stat": float(z), "p_value": float(pv)})
         test = "two-proportion z-test (pooled)"
@@ -327,9 +327,9 @@ def _ces_pairwise(
         m, s, n = (table[c].to_numpy(float) for c in ("value", "sd", "n"))
         k = int(tested.sum())
         for i, j in _pairs(len(groups)):
-            diff, se, t, df, _ = welch_t_test(m[i], s[i], n[i], m[j], s[j], n[j])
+            diff, se, t, df, _ = (float(v) for v in welch_t_test(m[i], s[i], n[i], m[j], s[j], n[j]))
             pv = float(stats.studentized_range.sf(np.abs(t) * np.sqrt(2), k, df)) if tested[i] and tested[j] \
-                and k >= 2 else np.nan
+                and k >= 2 else float("nan")
             rows.append({"a": groups[i], "b": groups[j], "diff": float(diff), "se": float(se), "stat": float(t),
                          "p_value": min(pv, 1.0) if not np.isnan(pv) else np.nan})
         test = "Games–Howell (weighted means, Kish n_eff)"
@@ -436,7 +436,7 @@ def significance_letters(
     {'x': 'bC', 'y': '', 'z': ''}
     """
     labels = labels or dict(zip(groups, letter_labels(len(groups)), strict=True))
-    higher: dict[Any, list[tuple[str, str]]] = {g: [] for g in groups}
+    higher: dict[Any, list[tuple[tuple[int, str], str]]] = {g: [] for g in groups}
     for _, r in pairs.iterrows():
         p = r["p_adj"]
         if p is None or np.isnan(p) or p >= alpha or r["diff"] == 0:

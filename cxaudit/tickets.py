@@ -441,7 +441,8 @@ def _fit_trend(y: np.ndarray, t_: np.ndarray, log_offset: np.ndarray, method: st
     df = float(pois.df_resid)
     if method == "negbin":
         with warnings.catch_warnings():
-            warnings.simplefilter("ignore", (ConvergenceWarning, HessianInversionWarning, RuntimeWarning))
+            for category in (ConvergenceWarning, HessianInversionWarning, RuntimeWarning):
+                warnings.simplefilter("ignore", category)
             nb = sm.NegativeBinomial(y, x, offset=log_offset, loglike_method="nb2").fit(
                 start_params=np.append(pois.params, 0.1), disp=0, maxiter=200)
         b, se = float(nb.params[1]), float(nb.bse[1])

@@ -64,7 +64,7 @@ def _user_missing_mask(values: pd.Series, ranges: list[dict[str, Any]]) -> np.nd
         lo, hi = rng.get("lo"), rng.get("hi")
         if numeric:
             v = values.to_numpy(dtype="float64", na_value=np.nan)
-            mask |= (v >= float(lo)) & (v <= float(hi))
+            mask |= (v >= float(lo)) & (v <= float(hi))  # type: ignore[arg-type]  # pyreadstat gives both
         else:
             mask |= (values.astype("string").str.strip() == str(lo).strip()).fillna(False).to_numpy()
     return mask
@@ -82,7 +82,7 @@ def read_sav(path: Path, spec: InputSpec) -> RawTable:
         raise DataError(str(path), f"not a readable SPSS .sav file ({detail}); expected a file saved by SPSS, "
                         "PSPP or a survey tool's SPSS export") from None
     labels: dict[str, dict[Any, str]] = m.variable_value_labels or {}
-    ranges: dict[str, list[dict[str, Any]]] = m.missing_ranges or {}
+    ranges: dict[str, list[dict[str, Any]]] = m.missing_ranges or {}  # type: ignore[assignment]  # stubs: list of MissingRange dicts
     user_missing: dict[str, int] = {}
     value_codes: dict[str, dict[str, str]] = {}
     out: dict[str, pd.Series] = {}
