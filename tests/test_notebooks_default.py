@@ -1,7 +1,9 @@
 """Every notebook runs as an analyst opens it: default parameters, demo client, no papermill injection.
 
-The demo client is generated on first use (``load_audit("demo")``), outputs go to
-``reports/demo/interactive/``. Runs in a temporary ``CXAUDIT_HOME`` so the checkout is untouched.
+The demo client is generated on first use (``cx.start`` with ``client="demo"``), outputs go to
+``reports/demo/interactive/``. Runs in a temporary ``CXAUDIT_HOME`` so the checkout is untouched. The
+notebooks run in the registry's dependency order (as an analyst who runs a section after the ones it
+depends on), so TO-BE sees every AS-IS finding and the sections after TO-BE see its plan.
 """
 
 from __future__ import annotations
@@ -12,7 +14,10 @@ import nbformat
 import pytest
 from nbclient import NotebookClient
 
-NOTEBOOKS = sorted((Path(__file__).resolve().parent.parent / "notebooks").glob("[0-9][0-9]_*.ipynb"))
+from cxaudit.runner import plan
+
+NB_DIR = Path(__file__).resolve().parent.parent / "notebooks"
+NOTEBOOKS = [NB_DIR / s.notebook for s in plan(NB_DIR)]
 
 
 @pytest.fixture(scope="module")
