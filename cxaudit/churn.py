@@ -2094,7 +2094,8 @@ def blocks_survival(an: ChurnAnalysis, lang: str) -> list[Any]:
     from . import show
     from .show import Col
 
-    out: list[Any] = [show.heading(t("churn.survival", lang), "churn")]
+    # "by NPS group" only when there are NPS groups (issue 13: a customers-only audit has none)
+    out: list[Any] = [show.heading(t("churn.survival" if an.has_groups else "churn.survival_all", lang), "churn")]
     lab = labels(an, lang)
     sv = an.survival
     if sv is not None:
