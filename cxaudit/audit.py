@@ -21,7 +21,7 @@ from pathlib import Path
 import pandas as pd
 
 from . import paths
-from .config import AuditConfig, load_config
+from .config import AuditConfig, load_config, side_files
 from .errors import ConfigError, CxauditError
 from .io import read_table
 from .schema import LOG_COLUMNS, RULE_ORDER, check_named_columns, conform, touchpoint_columns
@@ -143,8 +143,11 @@ class Audit:
         return folder
 
     def input_hashes(self) -> dict[str, str]:
-        """sha256 of audit.yaml and every input file (for the run manifest)."""
+        """sha256 of audit.yaml, every input file and every other client file that shapes the run
+        (rules, codeframe, commentary, logo, slide template: :func:`cxaudit.config.side_files`), for the
+        run manifest and the run id."""
         files = {"audit.yaml": self.dir / "audit.yaml", **{k: v for k, v in self.files.items()}}
+        files.update({k: p for k, p in side_files(self.dir, self.config).items() if k not in files})
         return {k: hashlib.sha256(p.read_bytes()).hexdigest() for k, p in files.items()}
 
 

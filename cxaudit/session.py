@@ -14,6 +14,7 @@ from pathlib import Path
 
 from . import paths
 from .audit import DEMO_CLIENT, SNAPSHOT_DIR, Audit, load_audit, load_snapshot, resolve_client
+from .figdisplay import install as install_figure_display
 from .findings import FindingSet
 from .plots import set_style
 
@@ -67,6 +68,7 @@ def start(name: str, *, client: str | Path = "demo", run_dir: str | Path | None 
     run_dir = Path(run_dir)
     run_dir.mkdir(parents=True, exist_ok=True)
     set_style(audit.config.client.branding.primary_color)
+    install_figure_display()  # figures as PNG whatever MPLBACKEND says, texts redacted (cxaudit.figdisplay)
     from .show import record_tables  # every table shown goes to tables.xlsx too (cxaudit.tables_export)
 
     record_tables(run_dir / REPORT_TABLES_DIR / name)

@@ -638,3 +638,13 @@ def test_side_files_are_hashed_into_the_manifest(tmp_path, make_client):
 
     now = dt.datetime(2026, 1, 1, tzinfo=dt.UTC)
     assert runner._run_id(hashes, {}, now) != runner._run_id(again, {}, now)
+
+
+def test_session_start_installs_the_figure_display(tmp_path, make_client, monkeypatch):
+    import cxaudit.session as session
+
+    calls = []
+    monkeypatch.setattr(session, "install_figure_display", lambda *a, **k: calls.append(1) or False)
+    folder = make_client(tmp_path, {"r.csv": RESP}, _yaml())
+    session.start("02_cx_metrics", client=folder, run_dir=tmp_path / "run", lang="en")
+    assert calls == [1]
