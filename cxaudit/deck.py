@@ -15,7 +15,7 @@ font (down to a floor) until lines × line height fit the box; tables are split 
 estimated height fits the slide. ``tests/test_deck.py`` re-measures the saved deck with real glyph
 widths (Pillow, DejaVu Sans) and fails on a frame whose text would overflow.
 
-Figures are the TO-BE figures of :mod:`cxaudit.recommend`, rendered to PNG at 200 dpi.
+Figures are the TO-BE figures of :mod:`cxaudit.recommend`, rendered to PNG at 150 dpi.
 """
 
 from __future__ import annotations
@@ -189,7 +189,7 @@ def _content_slide(prs: Any, title: str) -> Any:
 
 def _picture(slide: Any, prs: Any, fig: Any, top: int | None = None) -> None:
     buf = io.BytesIO()
-    fig.savefig(buf, format="png", dpi=200, bbox_inches="tight")
+    fig.savefig(buf, format="png", dpi=150, bbox_inches="tight")
     buf.seek(0)
     from PIL import Image
 
@@ -391,11 +391,15 @@ def build_deck(run_dir: str | Path, lang: str, *, client_name: str, report_date:
     _text_box(slide, _MARGIN, top, W - 2 * _MARGIN, prs.slide_height - top - _MARGIN, actions, 16, 10,
               bold_first=True)
 
-    # 3 key findings (a table; the title is the first finding: the takeaway)
-    if findings:
+    # 3 key findings, ranked as the executive summary ranks them (effect on customers and money; an
+    # internal finding under the customer problem it explains); the title is the first one: the takeaway
+    from .summary import key_findings
+
+    keys = [k.finding for k in key_findings(findings, top=5)][:6] or findings[:6]
+    if keys:
         header = [t("report.col_finding", lang), t("report.col_value", lang), t("metrics.col_n", lang)]
-        rows = [[f.title, format_value(f, lang)[0], fmt_num(f.n, lang, 0)] for f in findings[:6]]
-        slide = _content_slide(prs, findings[0].title)
+        rows = [[f.title, format_value(f, lang)[0], fmt_num(f.n, lang, 0)] for f in keys]
+        slide = _content_slide(prs, keys[0].title)
         _table(slide, prs, header, rows, (6, 1.4, 1))
 
     # 4 targets

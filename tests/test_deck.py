@@ -24,10 +24,11 @@ from test_recommend import demo_findings
 
 from cxaudit import business_case as bc
 from cxaudit.deck import LINE_SPACING, build_deck
-from cxaudit.findings import ranked, read_findings, write_findings
+from cxaudit.findings import read_findings, write_findings
 from cxaudit.i18n import LANGUAGES, fmt_num, t
 from cxaudit.recommend import builtin_rules, read_tobe, recommend, save_tobe
 from cxaudit.show import Col, record_tables, table
+from cxaudit.summary import key_findings
 from cxaudit.tables_export import escape_cell, write_tables
 
 FONTS = Path(matplotlib.get_data_path()) / "fonts" / "ttf"
@@ -146,7 +147,7 @@ def test_deck_slides_and_takeaway_titles(decks) -> None:
         titles = _titles(prs)
         summary = t("deck.summary_title", lang, nps=fmt_num(tg.nps_as_is, lang, 1, sign=True),
                     to_be=fmt_num(tg.checks["nps"]["target"], lang, 1, sign=True))
-        first_finding = ranked(read_findings(run))[0].title
+        first_finding = key_findings(read_findings(run), top=5)[0].finding.title  # as the summary ranks them
         recs_title = t("deck.recs_title", lang, n=len(on_plan), first=on_plan[0].title(lang))
         assert titles[:4] == [t("report.title", lang), summary, first_finding, summary], lang
         assert titles[4] == recs_title
