@@ -224,7 +224,7 @@ def test_missing_second_input_file(make_client, tmp_path):
 def test_unknown_table_in_inputs(make_client, tmp_path):
     _expect(make_client, tmp_path, BASE + "  surveys: {file: r.csv}\n", "inputs",
             "unknown table(s) ['surveys']; known tables: responses, touchpoints, customers, tickets, "
-            "employees, kpis")
+            "employees, kpis, events")
 
 
 def test_any_table_alone_is_a_config(make_client, tmp_path):

@@ -24,6 +24,7 @@ FILES = (
     "tickets.csv",
     "employees.csv",
     "kpis.csv",
+    "events.csv",  # the service event log (issue 17, PLANTED["processes"])
     "audit.yaml",
 )
 NPS = "Q1 Recommend (0-10)"
@@ -130,7 +131,7 @@ def test_audit_yaml_loads_and_texts_are_localised(
         "duplicate_id",
         "speeder",
     ]
-    assert set(cfg.inputs) == {"responses", "touchpoints", "customers", "tickets", "employees", "kpis"}
+    assert set(cfg.inputs) == {"responses", "touchpoints", "customers", "tickets", "employees", "kpis", "events"}
     cols = cfg.inputs["responses"].columns
     header = list(_read(out, "responses.csv").columns)
     assert cols["nps"] == NPS and cols["date"] == "Submitted" and set(cols.values()) <= set(header)
