@@ -112,8 +112,12 @@ REPORT_STEMS: dict[str, str] = {"full": "report", "brief": "report-brief"}
 BRIEF_SECTIONS: tuple[str, ...] = ("to_be", "journey_map")
 #: Sub-sections of those the brief edition leaves out, by the catalog key of their heading (matched on
 #: the heading's text in the report language): the list of every finding is evidence, and the
-#: executive summary already lists the top ones.
-BRIEF_OMIT_SUBSECTIONS: tuple[str, ...] = ("tobe.all_findings",)
+#: executive summary already lists the top ones; the recommendation cards, the touchpoint-by-touchpoint
+#: TO-BE journey, the measurement plan and the reconsidered items are the full report's detail -- the
+#: brief keeps the first actions (summary), the impact × effort map, the targets, the business case
+#: (every recommendation with its value and cost) and the roadmap, in at most 8 pages (issue 14).
+BRIEF_OMIT_SUBSECTIONS: tuple[str, ...] = ("tobe.all_findings", "tobe.recommendations", "tobe.journey",
+                                           "tobe.plan", "bc.reconsidered")
 #: MIME types of cell outputs that belong in the report, in order of preference (figures are SVG since
 #: :func:`cxaudit.plots.set_style`; PNG stays for runs made before).
 KEEP_MIME: tuple[str, ...] = ("text/html", "image/svg+xml", "image/png")
@@ -664,6 +668,34 @@ def move_sections_last(nb: nbformat.NotebookNode, sections: Sequence[str], omit_
     return backing, moved
 
 
+_PARAGRAPHS = re.compile(r'\s*(?:<p class="cx-(?:note|text)">[^<]*</p>\s*)+')
+
+
+def extract_method_notes(nb: nbformat.NotebookNode, lang: str) -> list[tuple[str, str]]:
+    """Take out of the body every output that is only paragraphs (``cx-note`` / ``cx-text``) naming a method,
+    a test, a package, a seed or a config key (:data:`cxaudit.pagecheck.JARGON`): such notes belong in the
+    methodology appendix (issue 14: plain language in the body). Returns ``(section title, html)`` in
+    report order; ``nb`` is changed in place. Tables and figures stay where they are."""
+    from .pagecheck import jargon_hits
+
+    titles = {h["id"][4:]: h["text"] for h in toc_entries(nb) if h["level"] == 1 and h["id"].startswith("sec-")}
+    notes: list[tuple[str, str]] = []
+    cells = []
+    for cell, keys in zip(nb.cells, section_of_outputs(nb), strict=True):
+        kept = []
+        for o, (sec, _sub) in zip(cell.get("outputs", []), keys, strict=True):
+            value = o.get("data", {}).get("text/html") or ""
+            if sec and _PARAGRAPHS.fullmatch(value) and jargon_hits(html.unescape(re.sub(r"<[^>]+>", " ", value)), lang):
+                notes.append((titles.get(sec, sec), value.replace('class="cx-text"', 'class="cx-note"')))
+            else:
+                kept.append(o)
+        if kept:
+            cell.outputs = kept
+            cells.append(cell)
+    nb.cells = cells
+    return notes
+
+
 def _insert_after_headings(nb: nbformat.NotebookNode, blocks: dict[str, str]) -> None:
     """Place ``blocks[key]`` (HTML) right after the cell holding the ``sec-<key>`` heading."""
     out = []
@@ -867,7 +899,8 @@ def findings_table_html(findings: Sequence[Finding], lang: str) -> str:
 
 
 def appendix_html(findings: Sequence[Finding], tobe: dict[str, Any] | None, lang: str,
-                  comment: str | None = None, about: dict[str, str] | None = None) -> str:
+                  comment: str | None = None, about: dict[str, str] | None = None,
+                  method_notes: Sequence[tuple[str, str]] = (), brief: bool = False) -> str:
     """The methodology appendix: formulas, bases of the headline figures, the data-quality summary,
     the assumptions of the TO-BE estimates, every finding in one table and (``about``: ``version``,
     ``run_id``) the tool version and run id. All text from the catalog or escaped data."""
@@ -880,6 +913,11 @@ def appendix_html(findings: Sequence[Finding], tobe: dict[str, Any] | None, lang
     items = "".join(f"<li>{e(t(f'report.method.{k}', lang))}</li>" for k in METHOD_KEYS)
     parts.append(f'<ul class="cx-method">{items}</ul>')
 
+    if brief:  # the brief edition: formulas and the run's details; the full report has the rest
+        if about:
+            parts.append(_sub(t("report.about_run", lang), 6))
+            parts.append(f'<p class="cx-note">{e(t("report.generated_by", lang, version=about.get("version", ""), run_id=about.get("run_id", "–")))}</p>')
+        return "".join(parts)
     parts.append(_sub(t("report.method_bases", lang), 2))
     rows = []
     for f in findings:
@@ -925,6 +963,14 @@ def appendix_html(findings: Sequence[Finding], tobe: dict[str, Any] | None, lang
         if tobe.get("targets") is not None:
             notes = "".join(f"<li>{e(n)}</li>" for n in targets_notes(tobe["targets"], lang))
             parts.append(f'<ul class="cx-method">{notes}</ul>')
+    if method_notes:
+        parts.append(_sub(t("report.method_notes", lang), 7))
+        last = None
+        for title, note in method_notes:  # already sanitised notebook HTML
+            if title != last:
+                parts.append(f'<p class="cx-text"><strong>{e(title)}</strong></p>')
+                last = title
+            parts.append(note)
     if findings:
         parts.append(_sub(t("report.all_findings", lang), 5))
         parts.append(findings_table_html(findings, lang))
@@ -1258,10 +1304,12 @@ def build_report(
     backing, moved = move_sections_last(
         nb, [k for k in APPENDIX_SECTIONS if k not in BRIEF_SECTIONS], [_label(k, lang, k) for k in OMIT_SUBSECTIONS],
         [heading_pattern(k, lang) for k in SUPPORTING_SUBSECTIONS])
+    method_notes = extract_method_notes(nb, lang)
     about = {"version": _version(), "run_id": run_id or "–", "edition": edition}
     appendix = nbformat.v4.new_code_cell(outputs=[nbformat.v4.new_output(
         "display_data", data={"text/html": appendix_html(findings, tobe, lang, commentary.get("appendix"),
-                                                         about=about)})])
+                                                         about=about, method_notes=method_notes,
+                                                         brief=edition == "brief")})])
     appendix.id = "cx-appendix"
     nb.cells.append(appendix)
     if backing:

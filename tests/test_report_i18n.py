@@ -239,3 +239,15 @@ def test_the_table_checks_catch_codes_and_months() -> None:
             '<tr><td>Ru 12</td><td>ноя\u00a02025</td><td>happy</td><td>RU</td></tr></table><p>app 2024-01</p>')
     assert coded_cells(html) == ["RU", "app"]
     assert iso_month_cells(html) == ["2025-11", "[2025-12-01; x]"]
+
+
+def test_no_jargon_in_the_body(report) -> None:
+    """Issue 14: no method, package, seed, column or config name in the body of either edition (they are
+    in the methodology appendix)."""
+    from cxaudit.pagecheck import body_text, jargon_hits
+    from cxaudit.report import build_report
+
+    lang, result, html, _ = report
+    assert jargon_hits(body_text(html), lang) == []
+    brief = build_report(result.run_dir, client_name="Demo", lang=lang, edition="brief", formats=("html",))
+    assert jargon_hits(body_text(brief["html"].read_text(encoding="utf-8")), lang) == []

@@ -1,0 +1,105 @@
+"""The rendered demo report, page by page (issue 14): length of both editions, no nearly blank page, no
+text past the margins, no method / package / column jargon in the body, an answer-first summary.
+
+One chain run on the small English demo (the shared ``small_demo_run``); the brief edition is rendered
+from the same run. Russian and Polish: ``tests/test_report_i18n.py::test_no_jargon_in_the_body``.
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+import subprocess
+
+import pytest
+
+from cxaudit import pagecheck as pc
+from cxaudit.report import build_report
+
+pytestmark = [pytest.mark.slow,
+              pytest.mark.skipif(not (shutil.which("pdftoppm") and shutil.which("pdftotext")),
+                                 reason="Poppler (poppler-utils) not installed")]
+
+#: Issue 14: the full edition at most 35 pages before its appendix, the brief at most 8 pages.
+MAX_FULL_BODY_PAGES = 35
+MAX_BRIEF_PAGES = 8
+
+
+@pytest.fixture(scope="module")
+def editions(small_demo_run):
+    result, folder = small_demo_run
+    run_dir = result.run_dir
+    from cxaudit.config import load_config
+
+    cfg = load_config(folder / "audit.yaml")
+    brief = build_report(run_dir, client_name=cfg.client.name, lang="en", edition="brief",
+                         branding=cfg.client.branding)
+    return {"full": {"pdf": run_dir / "report.pdf", "html": (run_dir / "report.html").read_text(encoding="utf-8")},
+            "brief": {"pdf": brief["pdf"], "html": brief["html"].read_text(encoding="utf-8")}}
+
+
+def _page_texts(pdf) -> list[str]:
+    n = pc.page_count(pdf)
+    return [subprocess.run(["pdftotext", "-f", str(i), "-l", str(i), str(pdf), "-"], check=True,
+                           capture_output=True, text=True).stdout for i in range(1, n + 1)]
+
+
+def _first_page_of(texts: list[str], title: str) -> int:
+    """1-based number of the first page after the contents that carries ``title`` (running header or heading)."""
+    return next(i for i, t in enumerate(texts, start=1) if i > 2 and title in t)
+
+
+def test_length_of_both_editions(editions) -> None:
+    full = _page_texts(editions["full"]["pdf"])
+    body = _first_page_of(full, "Appendix: methodology") - 1
+    brief = pc.page_count(editions["brief"]["pdf"])
+    print(f"full edition: {len(full)} pages, {body} before the appendix; brief edition: {brief} pages")
+    assert body <= MAX_FULL_BODY_PAGES
+    assert brief <= MAX_BRIEF_PAGES
+
+
+@pytest.mark.parametrize("edition", ["full", "brief"])
+def test_no_nearly_blank_page(editions, edition: str) -> None:
+    pdf = editions[edition]["pdf"]
+    texts = _page_texts(pdf)
+    # allowed: the cover, the contents, and the last page of the document (a report may end short)
+    allowed = {1, 2, len(texts)}
+    blank = pc.nearly_blank_pages(pdf, allowed=allowed)
+    assert blank == [], [(p.page, round(p.fill, 2), " ".join(texts[p.page - 1].split())[:120]) for p in blank]
+
+
+@pytest.mark.parametrize("edition", ["full", "brief"])
+def test_no_text_beyond_the_margins(editions, edition: str) -> None:
+    beyond = pc.text_beyond_margins(editions[edition]["pdf"])
+    assert beyond == [], [(w.page, w.text, round(w.x0), round(w.x1)) for w in beyond[:20]]
+
+
+@pytest.mark.parametrize("edition", ["full", "brief"])
+def test_no_jargon_in_the_body(editions, edition: str) -> None:
+    hits = pc.jargon_hits(pc.body_text(editions[edition]["html"]), "en")
+    assert hits == []
+
+
+def test_answer_first_summary_and_front_matter(editions) -> None:
+    text = editions["full"]["html"]
+    summary = text[text.index('id="cx-exec-summary"'): text.index('class="cx-body"')]
+    assert re.search(r'<p class="cx-answer">The biggest problem for customers: ', summary)
+    tiles = re.findall(r'<div class="cx-kpi cx-kpi-(\w+)">', summary)
+    assert tiles == ["nps", "csat", "churn", "revenue"]
+    assert summary.count('<tr class="cx-exec-rec"') == 3
+    assert summary.count('class="cx-finding') >= 3 and 'src="data:image/svg+xml;base64,' in summary
+    # internal (staff, KPI) findings never outrank the customer problem they explain
+    first = re.search(r'data-finding-id="([^"]+)"', summary).group(1)
+    assert not first.startswith("employees.")
+    cover = text[text.index('class="cx-cover"'): text.index('class="cx-toc"')]
+    assert "Confidential" in cover and "Version" in cover
+    body = text[text.index('id="cx-exec-summary"'): text.index('id="sec-appendix"')]
+    assert "Prepared with cxaudit" not in body and "Prepared with cxaudit" in text[text.index('id="sec-appendix"'):]
+
+
+def test_figures_are_svg_with_alt_text(editions) -> None:
+    text = editions["full"]["html"]
+    imgs = re.findall(r"<img\b[^>]*>", text)
+    figures = [i for i in imgs if "data:image/svg+xml" in i]
+    assert len(figures) >= 10 and not any("data:image/png" in i for i in imgs)
+    assert all(re.search(r'alt="[^"]{4,}"', i) for i in figures)
