@@ -1977,6 +1977,9 @@ def labels_from_audit(audit: Any, lang: str) -> dict[str, dict[str, str]]:
     """Client-facing tag labels: touchpoint labels from the touchpoints table, theme labels from the
     codeframe (the client's ``codeframe.yaml`` first, then cxaudit's default one), in ``lang``."""
     out: dict[str, dict[str, str]] = {"touchpoints": {}, "themes": {}}
+    for tp, spec in (getattr(audit.config, "touchpoints", None) or {}).items():  # touchpoints in audit.yaml
+        if spec.label:
+            out["touchpoints"][str(tp)] = spec.label
     if audit.has("touchpoints"):
         tps = audit.tables["touchpoints"]
         if "label" in tps.columns:
