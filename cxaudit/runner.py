@@ -201,17 +201,23 @@ def _render(run_dir: Path, context: dict[str, Any], *, editions: Sequence[str], 
     period = context.get("period")
     outputs: dict[str, Path] = {}
     seconds: dict[str, float] = {}
-    for edition in editions:
+    docs = [f for f in formats if f in ("html", "pdf")]  # pptx: the deck, below
+    for edition in editions if docs else ():
         t0 = time.perf_counter()
         written = build_report(
             run_dir, client_name=context["client_name"], lang=context["lang"], branding=branding,
             logo_path=logo, period=(dt.date.fromisoformat(period[0]), dt.date.fromisoformat(period[1]))
             if period else None, run_id=context["run_id"],
-            report_date=dt.date.fromisoformat(context["report_date"]), formats=formats, client_dir=client_dir,
+            report_date=dt.date.fromisoformat(context["report_date"]), formats=docs, client_dir=client_dir,
             notebooks=report_notebooks(run_dir, registry), edition=edition,
         )
         seconds[edition] = round(time.perf_counter() - t0, 3)
         outputs.update({_output_key(edition, k): v for k, v in written.items()})
+    from .deck import write_deliverables  # tables.xlsx on every run; report.pptx with --format pptx
+
+    t0 = time.perf_counter()
+    outputs.update(write_deliverables(run_dir, context, formats, client_dir, branding))
+    seconds["deck_tables"] = round(time.perf_counter() - t0, 3)
     return outputs, seconds
 
 
@@ -359,8 +365,8 @@ def run_audit(
     """
     paths.client_name(client)
     for fmt in formats:
-        if fmt not in ("html", "pdf"):
-            raise CxauditError(f"unknown report format {fmt!r}; expected html and/or pdf")
+        if fmt not in ("html", "pdf", "pptx"):
+            raise CxauditError(f"unknown report format {fmt!r}; expected html, pdf and/or pptx")
     editions = edition_list(editions)
     audit = load_audit(client, wave=wave)
     lang = lang or audit.language
@@ -489,11 +495,23 @@ def run_audit(
 
 
 def data_period(audit: Any) -> tuple[dt.date, dt.date] | None:
-    """First and last response date (the cover's data period), or None without dated responses."""
-    if not audit.has("responses") or "date" not in audit.responses:
-        return None
-    dates = audit.responses["date"].dropna()
-    return (dates.min().date(), dates.max().date()) if len(dates) else None
+    """The cover's data period: first and last response date; without dated responses the survey's
+    ``fieldwork`` period of audit.yaml, else the customers' own observation period (``churn.start`` /
+    ``as_of``, or their churn dates; :func:`cxaudit.churn.time_basis`); None when nothing dates the data."""
+    if audit.has("responses") and "date" in audit.responses:
+        dates = audit.responses["date"].dropna()
+        if len(dates):
+            return dates.min().date(), dates.max().date()
+    fieldwork = getattr(audit.config, "fieldwork", None)
+    if fieldwork is not None:
+        return fieldwork.start, fieldwork.end
+    if audit.has("customers"):
+        from .churn import time_basis
+
+        basis = time_basis(audit.table("customers"), getattr(audit.config, "churn", None))
+        if basis.window is not None:
+            return basis.window.start.date(), basis.window.end.date()
+    return None
 
 
 def render_run(
@@ -519,8 +537,8 @@ def render_run(
 
     paths.client_name(client)
     for fmt in formats:
-        if fmt not in ("html", "pdf"):
-            raise CxauditError(f"unknown report format {fmt!r}; expected html and/or pdf")
+        if fmt not in ("html", "pdf", "pptx"):
+            raise CxauditError(f"unknown report format {fmt!r}; expected html, pdf and/or pptx")
     editions = edition_list(editions)
     runs_dir = paths.client_reports_dir(client)
     runs = sorted(p for p in runs_dir.glob("*") if (p / "manifest.json").is_file()) if runs_dir.is_dir() else []
