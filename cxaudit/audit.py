@@ -17,6 +17,7 @@ import json
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 
@@ -170,11 +171,14 @@ def wave_dir(folder: Path, wave: str) -> Path:
     return path
 
 
-def load_audit(client: str | Path = DEMO_CLIENT, *, wave: str | None = None) -> Audit:
+def load_audit(client: str | Path = DEMO_CLIENT, *, wave: str | None = None, cache: bool | None = None) -> Audit:
     """Read ``audit.yaml`` and every configured input; validate; build the exclusion log.
 
     ``client`` is a client name under ``data/`` or a folder path. With ``wave``, the input files are
     read from ``<client>/waves/<wave>/`` (the same file names as in the shared ``audit.yaml``).
+    ``cache`` (default: on for a wave): a table whose input file, mapping and validation settings are those
+    of an earlier load is read from ``reports/<client>/.cache/conformed/`` (Parquet keyed by the file's
+    sha256, :func:`cxaudit.tablecache.cached_conform`) instead of being read and validated again.
     The demo client is made by ``cxaudit demo`` (or on first use by :func:`cxaudit.start`).
 
     Raises
@@ -192,11 +196,23 @@ def load_audit(client: str | Path = DEMO_CLIENT, *, wave: str | None = None) -> 
     logs: list[pd.DataFrame] = []
     rows_in: dict[str, int] = {}
     files: dict[str, Path] = {}
+    cache_dir = paths.reports_root() / folder.name / ".cache" / "conformed" \
+        if (wave is not None if cache is None else cache) else None
     for name, spec in config.inputs.items():
         path = source / spec.file
-        raw = read_table(path, spec)
-        kept, log = conform(name, raw, spec, config)
-        tables[name], rows_in[name], files[name] = kept, len(raw.frame), path
+
+        def compute(name: str = name, path: Path = path, spec: Any = spec) -> tuple[pd.DataFrame, pd.DataFrame, int]:
+            raw = read_table(path, spec)
+            kept, log = conform(name, raw, spec, config)
+            return kept, log, len(raw.frame)
+
+        if cache_dir is not None:
+            from .tablecache import cached_conform
+
+            kept, log, n_in = cached_conform(name, path, spec, config, cache_dir, compute)
+        else:
+            kept, log, n_in = compute()
+        tables[name], rows_in[name], files[name] = kept, n_in, path
         logs.append(log)
     check_named_columns(config, tables, files)  # a column audit.yaml names must be in its table (issue 13)
     log = pd.concat(logs, ignore_index=True) if logs else pd.DataFrame(columns=LOG_COLUMNS)

@@ -100,3 +100,25 @@ def test_cache_hit_returns_the_same_tables(waves_dir: Path, tmp_path: Path) -> N
     other.write_text(other.read_text(encoding="utf-8") + "\n", encoding="utf-8")
     cached_conform("customers", other, spec, audit.config, tmp_path / "cache", compute)
     assert CACHE_STATS["misses"] - m0 == 2
+
+
+def test_load_audit_of_a_wave_reuses_unchanged_tables(waves_dir: Path, tmp_path: Path,
+                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    """A wave load validates each table once; a later load of a byte-identical file reads it back (same
+    tables, log and row counts as validating again)."""
+    monkeypatch.setenv("CXAUDIT_HOME", str(tmp_path))
+    cold = load_audit(waves_dir, wave="wave2", cache=False)
+    h0, m0 = CACHE_STATS["hits"], CACHE_STATS["misses"]
+    first = load_audit(waves_dir, wave="wave2")
+    assert (CACHE_STATS["hits"] - h0, CACHE_STATS["misses"] - m0) == (0, len(cold.tables))
+    again = load_audit(waves_dir, wave="wave2")
+    assert CACHE_STATS["hits"] - h0 == len(cold.tables)
+    # touchpoints.csv and kpis.csv are the same in every demo wave: wave3 reuses them
+    load_audit(waves_dir, wave="wave3")
+    assert CACHE_STATS["hits"] - h0 == len(cold.tables) + 2
+    for audit in (first, again):
+        assert audit.rows_in == cold.rows_in
+        for name in cold.tables:
+            _frames_equal(audit.tables[name], cold.tables[name])
+        _frames_equal(audit.log, cold.log)
+    assert (tmp_path / "reports" / "demo" / ".cache" / "conformed").is_dir()
