@@ -202,7 +202,8 @@ def validate(client: str, lang: str | None) -> None:
 @click.option("--lang", type=click.Choice(["en", "ru", "pl"]), default=None, help="default: audit.yaml")
 @click.option("--jobs", type=click.IntRange(1, 16), default=2, show_default=True,
               help="notebooks run in parallel")
-@click.option("--format", "formats", default="html,pdf", show_default=True, help="html, pdf or both")
+@click.option("--format", "formats", default="html,pdf", show_default=True,
+              help="comma-separated: html, pdf, pptx (the deck); tables.xlsx is always written")
 @click.option("--timeout", type=click.IntRange(10, 86400), default=600, show_default=True,
               help="seconds allowed per notebook cell")
 @click.option("--edition", type=click.Choice(EDITION_CHOICES), default="full", show_default=True,
@@ -233,7 +234,8 @@ def run(client: str, lang: str | None, jobs: int, formats: str, timeout: int, ed
 @click.argument("run_id", required=False)
 @click.option("--edition", type=click.Choice(EDITION_CHOICES), default="full", show_default=True,
               help=EDITION_HELP)
-@click.option("--format", "formats", default="html,pdf", show_default=True, help="html, pdf or both")
+@click.option("--format", "formats", default="html,pdf", show_default=True,
+              help="comma-separated: html, pdf, pptx (the deck); tables.xlsx is always written")
 @_known_errors
 def report(client: str, run_id: str | None, edition: str, formats: str) -> None:
     """Render the report of a finished run again, without running notebooks (default: the latest run)."""

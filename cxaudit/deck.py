@@ -32,7 +32,7 @@ from pptx.dml.color import RGBColor
 from pptx.enum.text import MSO_AUTO_SIZE, PP_ALIGN
 from pptx.util import Inches, Pt
 
-from .errors import ConfigError
+from .errors import ConfigError, CxauditError
 from .i18n import fmt_ci, fmt_date, fmt_num, fmt_pct, t
 
 __all__ = ["DECK_FILE", "build_deck", "fit_size", "estimate_lines", "GLYPH_EM", "LINE_SPACING"]
@@ -340,7 +340,7 @@ def build_deck(run_dir: str | Path, lang: str, *, client_name: str, report_date:
     run_dir = Path(run_dir)
     tobe = rc.read_tobe(run_dir)
     if tobe is None or tobe.get("targets") is None:
-        raise FileNotFoundError(f"no {rc.TOBE_FILE} with targets in {run_dir}: run the TO-BE section first")
+        raise CxauditError(f"{run_dir}: no {rc.TOBE_FILE} with targets, so no deck; the TO-BE section did not run")
     recs, tg = tobe["recommendations"], tobe["targets"]
     on_plan = [r for r in recs if r.on_plan]
     case_d = (tobe.get("methodology") or {}).get("business_case")
@@ -463,7 +463,8 @@ def write_deliverables(run_dir: str | Path, context: dict[str, Any], formats: Se
     from .tables_export import write_tables
 
     run_dir = Path(run_dir)
-    out = {"xlsx": write_tables(run_dir, context["lang"])}
+    tables = write_tables(run_dir, context["lang"])
+    out = {"xlsx": tables} if tables is not None else {}
     if "pptx" in formats:
         name = getattr(branding, "pptx_template", None) if branding is not None else None
         template = None

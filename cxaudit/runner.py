@@ -215,9 +215,7 @@ def _render(run_dir: Path, context: dict[str, Any], *, editions: Sequence[str], 
         outputs.update({_output_key(edition, k): v for k, v in written.items()})
     from .deck import write_deliverables  # tables.xlsx on every run; report.pptx with --format pptx
 
-    t0 = time.perf_counter()
     outputs.update(write_deliverables(run_dir, context, formats, client_dir, branding))
-    seconds["deck_tables"] = round(time.perf_counter() - t0, 3)
     return outputs, seconds
 
 

@@ -133,14 +133,15 @@ def collect_tables(run_dir: str | Path, lang: str) -> list[tuple[str, pd.DataFra
     return out
 
 
-def write_tables(run_dir: str | Path, lang: str, out: str | Path | None = None) -> Path:
-    """Write ``tables.xlsx`` (one sheet per table; see the module docstring) and return its path."""
+def write_tables(run_dir: str | Path, lang: str, out: str | Path | None = None) -> Path | None:
+    """Write ``tables.xlsx`` (one sheet per table; see the module docstring) and return its path;
+    None (nothing written) for a run with no table at all."""
     run_dir = Path(run_dir)
     path = Path(out) if out is not None else run_dir / TABLES_FILE
     used: set[str] = set()
     sheets = {_sheet_name(title, used): df for title, df in collect_tables(run_dir, lang)}
     if not sheets:
-        sheets = {_sheet_name(t("xlsx.empty", lang), used): pd.DataFrame()}
+        return None
     try:
         from .export import write_xlsx  # issue 15: the one writer of client spreadsheets
     except ImportError:
