@@ -67,9 +67,8 @@ def start(name: str, *, client: str | Path = "demo", run_dir: str | Path | None 
         run_dir = paths.reports_root() / audit.dir.name / "interactive"
     run_dir = Path(run_dir)
     run_dir.mkdir(parents=True, exist_ok=True)
-    set_style(audit.config.client.branding.primary_color)
-    set_style(audit.config.client.branding.primary_color)  # after it: the house style is the last word
     install_figure_display()  # figures as PNG whatever MPLBACKEND says, texts redacted (cxaudit.figdisplay)
+    set_style(audit.config.client.branding.primary_color)  # after it: the house style is the last word
     from .show import record_tables  # every table shown goes to tables.xlsx too (cxaudit.tables_export)
 
     record_tables(run_dir / REPORT_TABLES_DIR / name)
