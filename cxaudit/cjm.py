@@ -207,7 +207,7 @@ def value_canvas(audit: Audit, recs: Sequence[Any], persona: int | None = None, 
     themes their promoters mention; ``relievers`` / ``creators``: the recommendations whose tags name a
     pain / gain touchpoint or theme (on a persona's canvas only those for it or for everybody).
     """
-    from .text import code_comments, default_codeframe
+    from .text import choose_codeframe, code_comments
 
     out: dict[str, list[str]] = {k: [] for k in ("jobs", "pains", "gains", "relievers", "creators")}
     r = audit.responses
@@ -241,9 +241,9 @@ def value_canvas(audit: Audit, recs: Sequence[Any], persona: int | None = None, 
                 gain_ids.append(tp)
                 out["gains"].append(str(label_of.get(tp, tp)))
     if "comment" in r.columns and "nps" in r.columns and r["comment"].notna().any():
-        cf = default_codeframe()
+        cf = choose_codeframe(audit).codeframe
         names = {th.key: th.name(lang) for th in cf.themes}
-        m = code_comments(r["comment"], cf).matrix
+        m = code_comments(r["comment"], cf, langs=pd.Series(audit.config.language, index=r.index)).matrix
         has = r["comment"].astype("string").str.strip().fillna("").ne("")
         for grp, key, ids in (((r["nps"] <= 6), "pains", pain_ids), ((r["nps"] >= 9), "gains", gain_ids)):
             sub = m[grp & has]

@@ -456,7 +456,10 @@ def _themes(audit: Audit) -> pd.DataFrame | None:
     r = audit.responses
     if "comment" not in r.columns or r["comment"].notna().sum() == 0:
         return None
-    return text.code_comments(r["comment"], text.default_codeframe()).matrix
+    # the audit's codeframe (as the VoC section chooses it, without the coverage search); comments are
+    # read in the client's language (language detection is the VoC section's job, and costs seconds)
+    cf = text.choose_codeframe(audit).codeframe
+    return text.code_comments(r["comment"], cf, langs=pd.Series(audit.config.language, index=r.index)).matrix
 
 
 def persona_cards(audit: Audit, model: PersonaModel, ind: Indicators) -> pd.DataFrame:
@@ -812,11 +815,11 @@ def _tp_label(audit: Audit, tp: str) -> str:
 def card_html(audit: Audit, res: PersonaResult, p: int, lang: str) -> str:
     """One persona card as escaped HTML (a ``<div class="cx-persona">`` with a definition list)."""
     from .show import escape
-    from .text import default_codeframe
+    from .text import choose_codeframe
 
     card = res.cards.set_index("persona").loc[p]
     name = persona_name(audit, res.model, res.indicators, p, lang)
-    fr = {th.key: th.name(lang) for th in default_codeframe().themes}
+    fr = {th.key: th.name(lang) for th in choose_codeframe(audit).codeframe.themes}
 
     def item(key: str, value: str) -> str:
         return f"<dt>{escape(t(key, lang))}</dt><dd>{escape(value)}</dd>"
