@@ -119,11 +119,11 @@ def _write_xlsx(df: pd.DataFrame, path: Path) -> None:
     """Formula-safe XLSX: ``cxaudit.export.write_xlsx`` when it exists, else openpyxl with a leading
     apostrophe on any text that would start a formula (OWASP CSV injection)."""
     try:
-        from .export import write_xlsx  # type: ignore[attr-defined]
-    except ImportError:
-        write_xlsx = None
-    if write_xlsx is not None:
-        write_xlsx({"callbacks": df}, path)
+        from .export import write_xlsx
+    except ImportError:  # pragma: no cover - export is part of the package
+        pass
+    else:
+        write_xlsx(path, {"callbacks": df})
         return
     from openpyxl import Workbook
 
@@ -163,8 +163,8 @@ def _returned(folder: Path) -> pd.DataFrame | None:
     df = pd.read_excel(f, dtype=str)
     missing = [c for c in ("response_id", *TEAM_COLUMNS) if c not in df.columns]
     if missing:
-        raise DataError(f"{f}: column {missing[0]!r} not found; expected the callback list with "
-                        f"{', '.join(TEAM_COLUMNS)} filled in")
+        raise DataError(str(f), f"column {missing[0]!r} not found; expected the callback list with "
+                                f"{', '.join(TEAM_COLUMNS)} filled in", column=missing[0])
     return df
 
 

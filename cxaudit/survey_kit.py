@@ -315,7 +315,8 @@ def sample_size_plan(tps: Sequence[KitTouchpoint], responses: pd.DataFrame, *, m
         rows.append({"touchpoint": k.touchpoint, "label": k.label, "baseline": k.mean, "sd": k.sd, "target": target,
                      "change": target - k.mean, "n_per_wave": n, "usage": k.usage,
                      "invite_per_wave": int(math.ceil(n / k.usage)) if k.usage else None, "n_baseline": k.n,
-                     "nps_mde": nps_mde(p, d, n) if p is not None else None, "target_source": source})
+                     "nps_mde": nps_mde(p, d, n) if p is not None and d is not None else None,
+                     "target_source": source})
     return pd.DataFrame(rows)
 
 

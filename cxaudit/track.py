@@ -110,14 +110,15 @@ def wave_cells(audit: Audit) -> pd.DataFrame:
     for m in HEADLINE:
         if m not in r.columns or not r[m].notna().any():
             continue
-        rows += _rows(metric_table(r, m, weight=w, min_base=mb, **_kw(audit, m)), m, "overall", None)
+        rows += _rows(metric_table(r, m, weight=w, min_base=mb, **_kw(audit, m)), m, "overall", None)  # type: ignore[arg-type]
         for seg in audit.config.segments:
             if seg not in r.columns:
                 continue
             keyed = r.assign(**{seg: segment_keys(r[seg])})
             keyed = keyed[keyed[seg] != NOT_STATED]
             if len(keyed):
-                rows += _rows(metric_table(keyed, m, by=[seg], weight=w, min_base=mb, **_kw(audit, m)), m, seg, seg)
+                rows += _rows(metric_table(keyed, m, by=[seg], weight=w, min_base=mb,  # type: ignore[arg-type]
+                                           **_kw(audit, m)), m, seg, seg)
     sc = audit.config.scales.touchpoint
     for tp in audit.touchpoint_columns:
         if not r[tp].notna().any():
@@ -401,10 +402,10 @@ def _compare(kind: str, a: Mapping[str, Any], b: Mapping[str, Any]) -> tuple[flo
         if "k" not in a:  # a CSAT cell of wave_cells
             diff, _, _, p = two_sample_test("csat", a, b)
             return diff / 100, p
-        return a["value"] - b["value"], _two_prop(a, b)[1]
+        return float(a["value"] - b["value"]), _two_prop(a, b)[1]
     if kind == "welch":
-        diff, _, _, _, p = welch_t_test(a["value"], a["sd"], a["n"], b["value"], b["sd"], b["n"])
-        return float(diff), float(p)
+        d_, _, _, _, p_ = welch_t_test(a["value"], a["sd"], a["n"], b["value"], b["sd"], b["n"])
+        return float(d_), float(p_)
     if kind == "mann_whitney":
         p = float(sps.mannwhitneyu(a["sample"], b["sample"], alternative="two-sided").pvalue)
         return a["value"] - b["value"], p
@@ -473,7 +474,8 @@ def recommendation_status(recs: Sequence[Any], audits: Mapping[str, Audit], cell
         pairs.append((st, kind, a, b))
         out.append(st)
     _THEME_CACHE.clear()
-    ph = holm([st.p_value for st, _, _, _ in pairs if st.test != "exact"]) if pairs else np.array([])
+    ph = holm([float(st.p_value) for st, _, _, _ in pairs if st.test != "exact" and st.p_value is not None]) \
+        if pairs else np.array([])
     i = 0
     for st, kind, _, _ in pairs:
         if kind == "exact":
@@ -774,7 +776,7 @@ def blocks_track(res: TrackResult, lang: str, labels: Labels, *, has_baseline_ru
 
     # waves
     h2("track.h_waves")
-    rows = []
+    rows: list[list[Any]] = []
     for w in res.waves:
         c = res.cells[w]
         nrow = c[(c["cut"] == "overall") & (c["metric"] == "nps")]
@@ -789,18 +791,18 @@ def blocks_track(res: TrackResult, lang: str, labels: Labels, *, has_baseline_ru
     head = [t("track.col_metric", lang)] + list(res.waves)
     rows = []
     for m in HEADLINE:
-        r = [t(_METRIC_KEYS[m], lang)]
+        hl: list[Any] = [t(_METRIC_KEYS[m], lang)]
         any_ = False
         for w in res.waves:
             c = _cell_of(res.cells[w], m, "overall", "all")
             if c is None:
-                r.append(t("track.not_asked", lang))
+                hl.append(t("track.not_asked", lang))
                 continue
             any_ = True
-            r.append((_fmt_value(m, c["value"], lang),
+            hl.append((_fmt_value(m, c["value"], lang),
                       f"{_fmt_ci(m, c['ci_low'], c['ci_high'], lang)} n = {fmt_int(c['n'], lang)}"))
         if any_:
-            rows.append(r)
+            rows.append(hl)
     html(_table(head, rows, [False] + [True] * len(res.waves)))
     out.append({"image/png": _png(figure_headline(res, lang))})
     para(t("track.headline_note", lang), "cx-note")
