@@ -696,6 +696,73 @@ def extract_method_notes(nb: nbformat.NotebookNode, lang: str) -> list[tuple[str
     return notes
 
 
+def next_steps_html(tobe: dict[str, Any] | None, lang: str) -> str:
+    """The close of the TO-BE section: next steps, decisions needed, risks, and how CX is to be run
+    (closed loop, governance), from ``tobe.json`` (recommendations with owner, cost and due date; the
+    targets' checks). Empty without recommendations. All text escaped."""
+    from .summary import first_actions, money
+
+    recs = [r for r in (tobe or {}).get("recommendations") or []
+            if getattr(r, "on_plan", True) is not False and getattr(r, "quadrant", "") != "reconsider"]
+    if not recs:
+        return ""
+    e = html.escape
+    parts = [f'<div class="cx-next">']
+    parts.append(f'<h2 class="cx-sub" id="sub-to_be-next">{e(t("report.next_steps", lang))}</h2><ol>')
+    for a in first_actions(tobe, lang):
+        owner = a.owner if a.owner != "—" else t("report.owner_missing", lang)
+        due = a.due if a.due != "—" else t("report.due_missing", lang)
+        parts.append(f"<li><strong>{e(a.label)}</strong> {e(a.title)} — {e(owner)}, {e(due)}</li>")
+    parts.append("</ol>")
+
+    currency = next((r.currency for r in recs if getattr(r, "currency", "")), "")
+    costs = [r.cost for r in recs if getattr(r, "cost", None) is not None]
+    decisions = [t("report.decide_plan", lang, n=len(recs)) + (
+        " " + t("report.decide_cost", lang, cost=money(sum(costs), lang, currency)) if costs else "")]
+    no_owner = sum(1 for r in recs if not getattr(r, "owner", ""))
+    if no_owner:
+        decisions.append(t("report.decide_owner", lang, k=no_owner))
+    tg = (tobe or {}).get("targets")
+    checks = getattr(tg, "checks", None) or {}
+    reset = [t(f"tobe.target.{k}", lang) for k, c in checks.items() if isinstance(c, dict) and c.get("reset")]
+    if reset:
+        decisions.append(t("report.decide_targets", lang, metrics=", ".join(reset)))
+    parts.append(f'<h2 class="cx-sub" id="sub-to_be-decisions">{e(t("report.decisions", lang))}</h2><ul>')
+    parts.extend(f"<li>{e(d)}</li>" for d in decisions)
+    parts.append("</ul>")
+
+    risks = [t("report.risk_estimates", lang)]
+    if reset:
+        risks.append(t("report.risk_targets", lang, metrics=", ".join(reset)))
+    if no_owner:
+        risks.append(t("report.risk_owner", lang))
+    parts.append(f'<h2 class="cx-sub" id="sub-to_be-risks">{e(t("report.risks", lang))}</h2><ul>')
+    parts.extend(f"<li>{e(x)}</li>" for x in risks)
+    parts.append("</ul>")
+
+    owners = sorted({r.owner for r in recs if getattr(r, "owner", "")})
+    parts.append(f'<h2 class="cx-sub" id="sub-to_be-governance">{e(t("report.governance", lang))}</h2>')
+    for key in ("report.governance_inner", "report.governance_outer", "report.governance_measure"):
+        parts.append(f'<p class="cx-text">{e(t(key, lang, owners=", ".join(owners) or "—"))}</p>')
+    parts.append("</div>")
+    return "".join(parts)
+
+
+def _append_to_section(nb: nbformat.NotebookNode, key: str, block: str) -> None:
+    """Add ``block`` (HTML) after the last output of section ``key``; nothing when the section is absent."""
+    if not block:
+        return
+    last = None
+    for i, keys in enumerate(section_of_outputs(nb)):
+        if any(sec == key for sec, _ in keys):
+            last = i
+    if last is None:
+        return
+    cell = nbformat.v4.new_code_cell(outputs=[nbformat.v4.new_output("display_data", data={"text/html": block})])
+    cell.id = f"cx-{key}-close"
+    nb.cells.insert(last + 1, cell)
+
+
 def _insert_after_headings(nb: nbformat.NotebookNode, blocks: dict[str, str]) -> None:
     """Place ``blocks[key]`` (HTML) right after the cell holding the ``sec-<key>`` heading."""
     out = []
@@ -1296,6 +1363,7 @@ def build_report(
         commentary = load_commentary(client_dir, lang)
     _insert_commentary(nb, commentary, lang)
     _insert_after_headings(nb, takeaways(findings, lang))
+    _append_to_section(nb, "to_be", next_steps_html(tobe, lang))
     omitted: list[str] = []
     if edition == "brief":
         omitted = [h["text"] for h in toc_entries(nb) if h["level"] == 1
