@@ -587,16 +587,45 @@ def channel_switching(audit: Audit, model: PersonaModel) -> pd.DataFrame | None:
     switch = repeat & d["channel"].ne(d["channel"].shift())
     per = pd.DataFrame({"customer_id": d["customer_id"], "repeat": repeat, "switch": switch}).groupby("customer_id").any()
     per["persona"] = cust.reindex(per.index)
+    after = _after_response(audit, model, d, days)
     rows = []
     for p in range(0, model.k + 1):
         sub = per[per["persona"].notna()] if p == 0 else per[per["persona"] == p]
         n, k = int(sub["repeat"].sum()), int(sub["switch"].sum())
         lo, hi = _wilson(np.array([k]), np.array([max(n, 1)]))
-        rows.append({"persona": p, "customers": int(len(sub)), "n": n, "switched": k, "share": k / n if n else np.nan,
-                     "share_low": float(lo[0]) if n else np.nan, "share_high": float(hi[0]) if n else np.nan})
+        row = {"persona": p, "customers": int(len(sub)), "n": n, "switched": k, "share": k / n if n else np.nan,
+               "share_low": float(lo[0]) if n else np.nan, "share_high": float(hi[0]) if n else np.nan}
+        if after is not None:
+            a = after if p == 0 else after[after["persona"] == p]
+            rn, rk = int(len(a)), int(a["other"].sum())
+            rlo, rhi = _wilson(np.array([rk]), np.array([max(rn, 1)]))
+            row |= {"resp_n": rn, "resp_switched": rk, "resp_share": rk / rn if rn else np.nan,
+                    "resp_low": float(rlo[0]) if rn else np.nan, "resp_high": float(rhi[0]) if rn else np.nan}
+        rows.append(row)
     out = pd.DataFrame(rows)
     out.attrs["repeat_days"] = days
     return out
+
+
+def _after_response(audit: Audit, model: PersonaModel, tickets: pd.DataFrame, days: int) -> pd.DataFrame | None:
+    """Survey answers about a contact in one channel followed by a ticket of the same customer within
+    ``days``: one row per such answer with ``persona`` and ``other`` (some ticket of that window came
+    through another channel than the answer's). None without a ``channel`` column, dates or customer ids
+    in the responses."""
+    r = audit.responses
+    if not {"channel", "date", "customer_id"} <= set(r.columns):
+        return None
+    a = pd.DataFrame({"rid": np.arange(len(r)), "customer_id": r["customer_id"].astype("string"),
+                      "date": r["date"], "rch": r["channel"].astype("string").str.strip().str.lower(),
+                      "persona": model.labels.to_numpy()}).dropna(subset=["customer_id", "date", "rch", "persona"])
+    t = tickets.rename(columns={"channel": "tch"})
+    m = a.merge(t, on="customer_id", how="inner")
+    dt = (m["created_at"] - m["date"]).dt.total_seconds() / 86400
+    m = m[(dt >= 0) & (dt <= days)]
+    if m.empty:
+        return pd.DataFrame(columns=["persona", "other"])
+    m = m.assign(other=m["tch"].astype("string").str.strip().str.lower() != m["rch"])
+    return m.groupby("rid").agg(persona=("persona", "first"), other=("other", "any")).reset_index(drop=True)
 
 
 def channel_consistency(audit: Audit, model: PersonaModel) -> pd.DataFrame | None:
@@ -897,9 +926,13 @@ def blocks_omnichannel(audit: Audit, res: PersonaResult, lang: str) -> list[Any]
         sw = res.switching.copy()
         sw["who"] = [_persona_header(audit, res, int(p), lang) for p in sw["persona"]]
         out.append(show.paragraph(t("personas.switching_text", lang, days=res.switching.attrs.get("repeat_days", 7))))
-        out.append(show.table(sw, [show.Col("who", "personas.col_persona"), show.Col("customers", "personas.col_customers", "int"),
-                                   show.Col("n", "personas.col_repeat", "int"),
-                                   show.Col("share", "personas.col_switched", "pct", lo="share_low", hi="share_high")], lang))
+        cols = [show.Col("who", "personas.col_persona"), show.Col("customers", "personas.col_customers", "int"),
+                show.Col("n", "personas.col_repeat", "int"),
+                show.Col("share", "personas.col_switched", "pct", lo="share_low", hi="share_high")]
+        if "resp_n" in sw.columns:
+            cols += [show.Col("resp_n", "personas.col_after_survey", "int"),
+                     show.Col("resp_share", "personas.col_after_survey_other", "pct", lo="resp_low", hi="resp_high")]
+        out.append(show.table(sw, cols, lang))
     out.append(show.heading(t("personas.consistency_heading", lang), SECTION))
     if res.consistency is None or res.consistency.empty:
         out.append(show.note(t("personas.consistency_none", lang)))

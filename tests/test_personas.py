@@ -167,3 +167,30 @@ def test_survey_only_audit(demo):
     none = P.analyse(dataclasses.replace(only, config=cfg))
     assert none.model is None and none.needs == ["value", "no_indicators"]
     assert [b.data for b in P.blocks_model(only, none, "en")][-1].count("Personas need") == 1
+
+
+def test_channel_switching_hand_counted(demo):
+    """Three customers, counted by hand: repeat tickets within 7 days in another channel, and survey
+    answers followed within 7 days by a ticket in another channel than the answer's."""
+    from types import SimpleNamespace
+
+    audit, _ = demo
+    ts = pd.Timestamp
+    r = pd.DataFrame({"response_id": ["R1", "R2", "R3"], "customer_id": ["C1", "C2", "C3"],
+                      "date": [ts("2025-01-01"), ts("2025-01-01"), ts("2025-01-01")], "channel": ["app", "phone", "email"],
+                      "nps": [5.0, 9.0, 8.0]})
+    tk = pd.DataFrame({"ticket_id": list("abcde"), "customer_id": ["C1", "C1", "C2", "C2", "C3"],
+                       "channel": ["phone", "chat", "phone", "email", "email"],
+                       "created_at": [ts("2025-01-03"), ts("2025-01-05"), ts("2025-01-02"), ts("2025-01-20"),
+                                      ts("2024-12-30")]})
+    tiny = dataclasses.replace(audit, tables={"responses": r, "tickets": tk})
+    model = SimpleNamespace(labels=pd.Series([1.0, 1.0, 2.0]), k=2)
+    sw = P.channel_switching(tiny, model).set_index("persona")
+    # C1: b follows a within 2 days in another channel; C2's second ticket is 18 days later; C3 has one
+    assert sw.loc[0, ["customers", "n", "switched"]].tolist() == [3, 1, 1]
+    assert sw.loc[1, ["customers", "n", "switched"]].tolist() == [2, 1, 1]
+    assert sw.loc[2, ["customers", "n", "switched"]].tolist() == [1, 0, 0]
+    # R1 (app) -> phone and chat within 7 days: another channel; R2 (phone) -> phone: same; R3's ticket came before
+    assert sw.loc[0, ["resp_n", "resp_switched"]].tolist() == [2, 1]
+    assert sw.loc[1, ["resp_n", "resp_switched"]].tolist() == [2, 1]
+    assert sw.loc[2, "resp_n"] == 0 and np.isnan(sw.loc[2, "resp_share"])
