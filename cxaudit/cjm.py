@@ -322,7 +322,7 @@ def map_figure(df: pd.DataFrame, audit: Audit, lang: str, title: str, *, tobe: b
             lo, hi = df["top2_low"].to_numpy(dtype=float), df["top2_high"].to_numpy(dtype=float)
             ymin, ymax = bottom + 0.15, top - 0.2
 
-            def yy(v: np.ndarray) -> np.ndarray:
+            def yy(v: np.ndarray | float, ymin: float = ymin, ymax: float = ymax) -> np.ndarray:
                 return ymin + np.asarray(v, dtype=float) * (ymax - ymin)
 
             xs = left + np.arange(n) + 0.5
