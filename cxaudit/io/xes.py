@@ -54,7 +54,7 @@ from ..config import InputSpec
 from ..errors import DataError
 from ._base import RawTable, register_reader, rows_series
 
-__all__ = ["read_xes", "XES_KEYS", "is_xes"]
+__all__ = ["read_xes", "XES_KEYS"]
 
 #: XES attribute keys of the standard extensions -> canonical ``events`` columns.
 XES_KEYS: dict[str, str] = {
@@ -65,12 +65,6 @@ XES_KEYS: dict[str, str] = {
     "lifecycle:transition": "lifecycle",
 }
 _ATTRIBUTE_TAGS = {"string", "date", "int", "float", "boolean", "id"}
-
-
-def is_xes(head: bytes) -> bool:
-    """True when the first bytes of a file look like an XES log (an XML ``<log`` element)."""
-    low = head[:4096].lower()
-    return b"<log" in low and (b"xes" in low or b"<trace" in low)
 
 
 def _local(tag: str) -> str:
