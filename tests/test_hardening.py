@@ -111,6 +111,7 @@ def test_symlinked_side_files_are_refused(tmp_path, make_client, outside, name):
     if name == "codeframe.yaml":  # the TO-BE labels read the client's codeframe too
         class _A:
             dir = folder
+            config = cfg
 
             def has(self, t):
                 return False
