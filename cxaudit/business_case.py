@@ -36,7 +36,7 @@ from __future__ import annotations
 
 import datetime as _dt
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -467,8 +467,8 @@ def targets_check_notes(tg: Any, lang: str) -> list[str]:
         pct = key != "nps"
         fmt = (lambda v: fmt_pct(v / 100, lang, 1)) if pct else (lambda v: fmt_num(v, lang, 1, sign=True))
         n = fmt_num(c["n_needed"], lang, 0) if c.get("n_needed") else "–"
-        if c["reset"]:
-            out.append(t("bc.note.target_reset", lang, metric=names[key], estimate=fmt(c["estimate"]),
+        if c["reset"]:  # "*" marks the re-set target in the targets table
+            out.append("* " + t("bc.note.target_reset", lang, metric=names[key], estimate=fmt(c["estimate"]),
                          lo=fmt(min(c["ci"])), hi=fmt(max(c["ci"])), target=fmt(c["target"]), n=n))
         else:
             out.append(t("bc.note.target_n", lang, metric=names[key], target=fmt(c["target"]), n=n))

@@ -1443,7 +1443,9 @@ def targets_table(tg: Targets, lang: str) -> pd.DataFrame:
 
     Churn is labelled with its horizon (:func:`churn_label`); the revenue row is revenue at risk:
     AS-IS with its delta-method interval and the active customers it is summed over, TO-BE = AS-IS
-    minus the revenue the plan keeps.
+    minus the revenue the plan keeps. ``target`` is the measurable target of NPS, CSAT and churn
+    (:func:`cxaudit.business_case.check_targets`: re-set outside today's interval, marked "*") and
+    ``n_needed`` the answers per measurement wave needed to detect it ("–" before the check).
     """
     rows: list[dict[str, Any]] = []
     pp = " " + t("tobe.unit.pp", lang)
@@ -1471,7 +1473,17 @@ def targets_table(tg: Targets, lang: str) -> pd.DataFrame:
                      "ci": _ci_text(tg.revenue_at_risk_ci, lang, 0), "n": _n_text(tg.revenue_n, lang),
                      "to_be": _money(risk - kept, lang, tg.currency) if risk is not None and kept is not None else "–",
                      "change": _money(-kept, lang, tg.currency) if kept is not None else "–"})
-    return pd.DataFrame(rows, columns=["metric", "as_is", "ci", "n", "to_be", "change"])
+    # the measurable target (re-set outside today's interval, marked "*") and the answers per wave it needs
+    keys = {t("tobe.target.nps", lang): "nps", t("tobe.target.csat", lang): "csat", churn_label(tg, lang): "churn"}
+    for row in rows:
+        key = keys.get(row["metric"])
+        c = (tg.checks or {}).get(key) if key else None
+        row["target"], row["n_needed"] = "–", "–"
+        if c:
+            value = fmt_num(c["target"], lang, 1, sign=True) if key == "nps" else fmt_pct(c["target"] / 100, lang, 1)
+            row["target"] = value + (" *" if c.get("reset") else "")
+            row["n_needed"] = fmt_num(c["n_needed"], lang, 0) if c.get("n_needed") else "–"
+    return pd.DataFrame(rows, columns=["metric", "as_is", "ci", "n", "to_be", "change", "target", "n_needed"])
 
 
 def _rate_text(tg: Targets, group: str, lang: str) -> str:

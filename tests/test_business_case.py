@@ -17,7 +17,15 @@ from test_recommend import demo_findings
 from cxaudit import business_case as bc
 from cxaudit.findings import Finding
 from cxaudit.i18n import LANGUAGES
-from cxaudit.recommend import Override, RuleBook, builtin_rules, economics, impact_text, measurement_plan, recommend
+from cxaudit.recommend import (
+    Override,
+    RuleBook,
+    builtin_rules,
+    economics,
+    impact_text,
+    measurement_plan,
+    recommend,
+)
 
 START = dt.date(2027, 1, 15)
 COSTS = {"low": 4_000.0, "medium": 15_000.0, "high": 60_000.0}
@@ -197,6 +205,14 @@ def test_the_plan_targets_are_checked_and_carry_their_sample_size() -> None:
     assert not (tg.nps_ci[0] <= nps["target"] <= tg.nps_ci[1])
     notes = bc.targets_check_notes(tg, "ru")
     assert len(notes) == len(tg.checks) and all("ответов" in n for n in notes)
+    # the targets table shows the measurable target, "*" where it was re-set, and the answers per wave
+    from cxaudit.recommend import targets_table
+
+    tab = targets_table(tg, "en").set_index("metric")
+    row = tab.loc["Churn rate per 12 months"]
+    assert row["target"] == f"{churn['target']:.1f}%" + (" *" if churn["reset"] else "")
+    assert row["n_needed"] == f"{churn['n_needed']:,}"
+    assert any(n.startswith("* ") for n in bc.targets_check_notes(tg, "en")) == churn["reset"]
 
 
 # --- rules: concentrated revenue risk -----------------------------------------------------------------
