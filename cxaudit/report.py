@@ -707,7 +707,7 @@ def next_steps_html(tobe: dict[str, Any] | None, lang: str) -> str:
     if not recs:
         return ""
     e = html.escape
-    parts = [f'<div class="cx-next">']
+    parts = ['<div class="cx-next">']
     parts.append(f'<h2 class="cx-sub" id="sub-to_be-next">{e(t("report.next_steps", lang))}</h2><ol>')
     for a in first_actions(tobe, lang):
         owner = a.owner if a.owner != "—" else t("report.owner_missing", lang)

@@ -535,11 +535,11 @@ def _editions_run(run_dir: Path, png: str) -> Path:
         new_code_cell("s", outputs=[_html(f'<h1 class="cx-section" id="{TOBE[0]}">{TOBE[1]}</h1>'),
                                     _html('<h2 class="cx-sub" id="sub-to_be-1">Recommendations</h2>'),
                                     _html('<div class="cx-rec" data-rule="R1"><p>TOBE_REC_MARKER</p></div>')]),
+        new_code_cell("r", outputs=[_html('<h2 class="cx-sub" id="sub-to_be-2">Phased roadmap</h2>'),
+                                    new_output("display_data", data={"image/png": png})]),
         new_code_cell("hostile", outputs=[_html(
             '<p>TOBE_KEPT</p><script>alert("brief")</script><img src="https://tracker.example.com/b.png">'
             '<a href="javascript:alert(3)">TOBE_LINK</a>')]),
-        new_code_cell("r", outputs=[_html('<h2 class="cx-sub" id="sub-to_be-2">Phased roadmap</h2>'),
-                                    new_output("display_data", data={"image/png": png})]),
         new_code_cell("a", outputs=[_html('<h2 class="cx-sub" id="sub-to_be-3">All findings by priority</h2>'),
                                     _html(_long_table("ALL_FINDINGS_MARKER"))]),
     ])
@@ -567,21 +567,26 @@ def test_editions_are_written_side_by_side(editions: dict) -> None:
 def test_brief_keeps_summary_tobe_and_methodology_only(editions: dict) -> None:
     full, brief = editions["full"]["html"], editions["brief"]["html"]
     for text in (full, brief):
-        for s in ('id="cx-exec-summary"', f'id="{TOBE[0]}"', "TOBE_REC_MARKER", "TOBE_KEPT", "Phased roadmap",
-                  'id="sec-appendix"', "Formulas", "Data-quality summary", "speeder"):
+        for s in ('id="cx-exec-summary"', f'id="{TOBE[0]}"', "TOBE_KEPT", "Phased roadmap",
+                  'id="sec-appendix"', "Formulas"):
             assert s in text, s
+    # the brief's appendix keeps the formulas and the run's details (issue 14: at most 8 pages)
+    for s in ("Data-quality summary", "speeder", 'class="cx-table cx-all-findings"'):
+        assert s in full and s not in brief, s
     for s in (JOURNEY[0], CHURN[0], SECTION_1[0], SECTION_2[0], SUB_1[0], "JOURNEY_MARKER", "CHURN_MARKER",
-              TABLE_MARKER, "Rows used 1 200", "Strong &lt;script&gt;", "ANALYST_PREAMBLE_MARKER"):
+              TABLE_MARKER, "Rows used 1 200", "Strong &lt;script&gt;", "ANALYST_PREAMBLE_MARKER",
+              "TOBE_REC_MARKER"):  # issue 14: the brief leaves the recommendation cards to the full report
         assert s in full or s == "ANALYST_PREAMBLE_MARKER", s
         assert s not in brief, s
     # the notebook's list of all findings is in neither edition: the appendix has them as one table (issue 14)
     for text in (full, brief):
         assert "All findings by priority" not in text and "ALL_FINDINGS_MARKER" not in text
-        assert 'class="cx-table cx-all-findings"' in text
     # TOC: the summary, the TO-BE section with the sub-sections kept, the appendix
     toc = brief[brief.index('class="cx-toc"'): brief.index('class="cx-exec')]
-    assert re.findall(r'href="#([^"]+)"', toc)[:4] == ["cx-exec-summary", TOBE[0], "sub-to_be-1", "sub-to_be-2"]
-    assert re.findall(r'href="#([^"]+)"', toc)[4] == "sec-appendix"
+    # the recommendation cards (sub-to_be-1) are left out; the roadmap stays, then the section's close
+    assert re.findall(r'href="#([^"]+)"', toc)[:7] == ["cx-exec-summary", TOBE[0], "sub-to_be-2", "sub-to_be-next",
+                                                       "sub-to_be-decisions", "sub-to_be-risks", "sub-to_be-governance"]
+    assert re.findall(r'href="#([^"]+)"', toc)[7] == "sec-appendix"
     # order: cover < summary < TO-BE < appendix
     pos = [brief.index(s) for s in ('class="cx-cover"', 'id="cx-exec-summary"', f'id="{TOBE[0]}"',
                                     'id="sec-appendix"', 'id="cx-report-js"')]
@@ -615,7 +620,8 @@ def test_brief_is_sanitised_and_escaped(editions: dict) -> None:
     assert refs.tags.count("script") == 1 and brief.lower().count("<script") == 1 and "javascript:" not in brief
     assert all(u.strip().lower().startswith(("#", "data:")) for u in refs.urls), refs.urls
     assert "TOBE_LINK" in brief and "tracker.example.com" not in brief
-    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in brief and "<script>alert(1)" not in brief
+    # the hostile finding title is a data-quality note: in the full report's appendix only, escaped
+    assert "<script>alert(1)" not in brief and "&lt;script&gt;alert(1)&lt;/script&gt;" in editions["full"]["html"]
     assert "Acme &amp; Sons &lt;Bank&gt;" in brief
 
 
@@ -639,7 +645,7 @@ def test_brief_in_other_languages(tmp_path: Path, png: str, lang: str, label: st
     run_dir = _editions_run(tmp_path / "run", png)
     text = build_report(run_dir, client_name="X", lang=lang, formats=("html",), edition="brief")["html"].read_text()
     assert f'<html lang="{lang}">' in text and f'<p class="cx-cover-edition">{label}</p>' in text
-    assert omitted in text and "TOBE_REC_MARKER" in text and "JOURNEY_MARKER" not in text
+    assert omitted in text and "TOBE_KEPT" in text and "JOURNEY_MARKER" not in text
 
 
 def test_unknown_edition(tmp_path: Path, png: str) -> None:
