@@ -309,3 +309,27 @@ def test_the_clients_name_stays_in_the_nominative_in_ru_pl() -> None:
         for key, text in catalog(lang).items():
             n = text.count("{client}")
             assert n == sum(text.count(q) for q in quotes[lang]), (lang, key, text)
+
+
+def test_audit_yaml_costs_and_a_recommendations_cost_override(tmp_path) -> None:
+    """economics.costs per effort level and recommendations.overrides.<rule>.cost, read from audit.yaml."""
+    from cxaudit.config import load_config
+    from cxaudit.errors import ConfigError
+    from cxaudit.recommend import rulebook
+
+    (tmp_path / "r.csv").write_text("response_id,date,nps\n1,2025-01-01,9\n", encoding="utf-8")
+    base = ("client: {name: X}\ninputs: {responses: {file: r.csv}}\n"
+            "economics: {costs: {low: 1000, medium: 5000, high: 20000}}\n")
+    (tmp_path / "audit.yaml").write_text(base + "recommendations: {overrides: {tickets_sla: {cost: 1234}}}\n",
+                                         encoding="utf-8")
+    cfg = load_config(tmp_path / "audit.yaml")
+    fs = _findings()
+    book = rulebook(tmp_path, cfg)
+    recs = recommend(fs, book)
+    bc.finalise(recs, fs, book, config=cfg, start=START)
+    costs = {r.rule: (r.cost, r.cost_source) for r in recs}
+    assert costs["tickets_sla"] == (1234.0, "override")
+    assert costs["churn_detractor_recovery"] == (5000.0, "config")  # medium effort
+    (tmp_path / "audit.yaml").write_text(base.replace("low: 1000", "low: -5"), encoding="utf-8")
+    with pytest.raises(ConfigError, match="economics.costs"):
+        load_config(tmp_path / "audit.yaml")
