@@ -350,6 +350,8 @@ class PersonaResult:
 def analyse(audit: Audit, *, seed: int | None = None) -> PersonaResult:
     """Indicators, the model, cards and the omnichannel tables (each None when its data is missing)."""
     cfg = audit.config.personas
+    if not audit.has("responses"):  # personas come from survey answers; any subset of tables is an audit
+        return PersonaResult(None, None, ["no_indicators"])
     ind = indicators(audit)
     needs = list(ind.missing)
     if ind.codes.shape[1] == 0:
