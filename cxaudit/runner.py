@@ -46,6 +46,7 @@ from .audit import load_audit
 from .errors import CxauditError, NotebookError
 from .findings import read_findings
 from .sections import SECTIONS, Section, report_order, topological
+from .sidefiles import check_side_files
 
 __all__ = ["RunResult", "run_audit", "render_run", "plan", "run_status", "edition_list", "DEFAULT_TIMEOUT",
            "STATUSES"]
@@ -197,7 +198,8 @@ def _render(run_dir: Path, context: dict[str, Any], *, editions: Sequence[str], 
     from .report import build_report
 
     branding = config.client.branding if config is not None else None
-    logo = (client_dir / branding.logo) if branding is not None and branding.logo and client_dir else None
+    logo = (paths.client_file(client_dir, branding.logo, file=str(client_dir / "audit.yaml"), key="client.branding.logo")
+            if branding is not None and branding.logo and client_dir else None)
     period = context.get("period")
     outputs: dict[str, Path] = {}
     seconds: dict[str, float] = {}
@@ -367,6 +369,7 @@ def run_audit(
             raise CxauditError(f"unknown report format {fmt!r}; expected html, pdf and/or pptx")
     editions = edition_list(editions)
     audit = load_audit(client, wave=wave)
+    check_side_files(audit.dir, audit.config)  # rules, codeframe, commentary: a bad one stops the run here
     lang = lang or audit.language
     if lang not in ("en", "ru", "pl"):
         raise CxauditError(f"unknown language {lang!r}; expected en, ru or pl")

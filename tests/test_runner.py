@@ -326,3 +326,13 @@ def test_sigterm_marks_the_run_interrupted(tmp_path: Path, monkeypatch: pytest.M
     manifest = json.loads((run_dir / "manifest.json").read_text())
     assert manifest["status"] == "interrupted" and manifest["interrupted_by"] == "SIGTERM"
     assert _gone(worker) and _gone(kernel)
+
+
+def test_a_bad_rules_yaml_stops_the_run_before_any_notebook(chain_dir: Path) -> None:
+    from cxaudit.errors import ConfigError
+
+    folder = paths.client_dir("acme")
+    (folder / "rules.yaml").write_text("rules: [unclosed\n", encoding="utf-8")
+    with pytest.raises(ConfigError, match="rules.yaml"):
+        run_audit("acme", notebooks_dir=chain_dir, formats=("html",), progress=False, timeout=60)
+    assert not paths.client_reports_dir("acme").exists()  # no run folder, no notebook ran
