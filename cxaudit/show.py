@@ -217,6 +217,12 @@ def _record(df: pd.DataFrame, cols: Sequence[Col], lang: str, caption: object = 
     n = int(_RECORD["count"]) + 1  # type: ignore[call-overload]
     _RECORD["count"] = n
     base = Path(folder) / f"{n:03d}"  # type: ignore[arg-type]
-    pd.DataFrame(out).to_parquet(base.with_suffix(".parquet"), index=False)
+    try:
+        pd.DataFrame(out).to_parquet(base.with_suffix(".parquet"), index=False)
+    except (ValueError, TypeError, ImportError) as exc:  # the report itself must not fail on its spreadsheet copy
+        import sys
+
+        print(f"cxaudit: table {n} not recorded for tables.xlsx: {exc}", file=sys.stderr)
+        return
     title = str(caption) if caption else str(_RECORD["heading"] or "")
     base.with_suffix(".json").write_text(_json.dumps({"title": title}, ensure_ascii=False), encoding="utf-8")
