@@ -1403,6 +1403,13 @@ _PERSONA_SEGMENT: Final = np.array([
     [0.3, 2.5, 3.0],
     [1.3, 0.7, 0.3],
 ])
+# odds multipliers by the response's NPS group (promoter 9-10, passive 7-8, detractor 0-6, no valid answer)
+_PERSONA_NPS: Final = np.array([
+    [1.0, 1.0, 1.0, 1.0],
+    [1.0, 1.0, 1.0, 1.0],
+    [1.0, 1.0, 1.0, 1.0],
+    [1.0, 1.0, 1.0, 1.0],
+])
 _ATTITUDES: Final[tuple[str, ...]] = ("att_price", "att_self_service", "att_advice", "att_store")
 _ATTITUDE_LABELS: Final[dict[str, tuple[str, ...]]] = {
     "en": ("Price matters most to me", "I prefer to do things myself online", "Personal advice matters to me",
@@ -1462,7 +1469,11 @@ def persona_labels(responses: pd.DataFrame, seed: int) -> np.ndarray:
     ch = pd.Index(_RESPONSE_CHANNELS).get_indexer(uniq["channel"].astype(str))
     seg_names = {name: i for names in _SEGMENTS.values() for i, name in enumerate(names)}
     sg = uniq["segment"].map(seg_names).to_numpy(dtype=np.int64)
-    odds = np.asarray(_PERSONA_PRIOR)[None, :] * _PERSONA_CHANNEL[:, ch].T * _PERSONA_SEGMENT[:, sg].T
+    score = pd.to_numeric(uniq["Q1 Recommend (0-10)"], errors="coerce").to_numpy(dtype=float)
+    ng = np.where(score >= 9, 0, np.where(score >= 7, 1, 2))
+    ng[~((score >= 0) & (score <= 10))] = 3  # missing or out of range: no NPS group
+    odds = (np.asarray(_PERSONA_PRIOR)[None, :] * _PERSONA_CHANNEL[:, ch].T * _PERSONA_SEGMENT[:, sg].T
+            * _PERSONA_NPS[:, ng].T)
     p = odds / odds.sum(axis=1, keepdims=True)
     u = rng.random(len(uniq))
     label_u = np.minimum((p.cumsum(axis=1) < u[:, None]).sum(axis=1), len(_PERSONA_KEYS) - 1)
@@ -1575,12 +1586,14 @@ PLANTED["waves"] = {
     "null_segments": ["consumer", "corporate"],
     "not_asked": {"wave3": ["tp_review_request"]},
     # the status each baseline recommendation must get in the latest wave (cxaudit.track): a touchpoint-rating
-    # recommendation by its touchpoint, others by measured metric (``theme_share:<theme>`` first); metrics the
+    # recommendation by its touchpoint, others by measured metric (``<metric>:<theme>`` or
+    # ``<metric>:<segment key>`` first; a persona's NPS is not in the wave data: not measured); metrics the
     # small-business decline moves may show it ("worse") or not, late-delivery complaints fall with the
     # delivery rating (its low raters complain about it); everything else stays "not_yet"
     "recommendation_status": {
         "by_touchpoint": {"tp_delivery": ["achieved"]},
-        "by_metric": {"segment_nps": ["worse"], "nps": ["not_yet", "worse"], "csat": ["not_yet", "worse"],
+        "by_metric": {"segment_nps:small_business": ["worse"], "segment_nps": ["not_yet", "not_measured"],
+                      "nps": ["not_yet", "worse"], "csat": ["not_yet", "worse"],
                       "ces": ["not_yet", "worse"], "churn_rate": ["not_yet", "worse"],
                       "detractor_churn": ["not_yet", "worse"],
                       "theme_share:late_delivery": ["not_yet", "on_track", "achieved"],

@@ -210,6 +210,9 @@ def test_cxaudit_track_end_to_end(small_demo_run, tmp_path: Path, monkeypatch: p
     for rec in read_tobe(run_dir)["recommendations"]:
         metric = rec.measure["metric"]
         themes = rec.tags.get("themes") or [""]
+        sb = {v[1] for v in PLANTED["segments"].values()}
+        if any(s.split("=", 1)[-1] in sb for s in rec.tags.get("segments") or []):
+            themes = ["small_business"]
         if metric not in MEASURED_METRICS:  # process and revenue metrics: not in the survey waves
             allowed = ["not_measured"]
         elif metric == "touchpoint_rating":
