@@ -119,3 +119,29 @@ def test_closed_loop_contact_columns_only_when_allowed(audit, tmp_path: Path) ->
 
     with pytest.raises(ConfigError, match="closed_loop.contact_columns.*fax"):
         closed_loop.callbacks(type(audit)(audit.dir, bad, a.tables, audit.log, audit.rows_in, audit.files))
+
+
+def test_loop_kpis_from_the_teams_returned_list(audit, tmp_path: Path) -> None:
+    """The team returns the callback list with contacted_on / outcome filled in: share contacted, median days
+    from the answer to the call and share resolved, against a hand count."""
+    import shutil
+
+    from cxaudit import closed_loop
+
+    folder = tmp_path / "wave"
+    folder.mkdir()
+    shutil.copy(audit.files["responses"], folder / audit.files["responses"].name)
+    a = type(audit)(audit.dir, audit.config, audit.tables, audit.log, audit.rows_in,
+                    {**audit.files, "responses": folder / audit.files["responses"].name})
+    cb = closed_loop.callbacks(a).table
+    n = len(cb)
+    back = cb[["response_id", "date"]].copy()
+    k = n // 2
+    back["contacted_on"] = [(d + pd.Timedelta(days=2)).isoformat() if i < k else "" for i, d in enumerate(back["date"])]
+    back["outcome"] = ["resolved" if i < k // 2 else "no_answer" if i < k else "" for i in range(n)]
+    back.drop(columns="date").to_excel(folder / closed_loop.RETURNED_FILE, index=False)
+    rows = dict(closed_loop.loop_kpis({"w1": a}, "en")["rows"])
+    assert rows["track.loop_due"].startswith(f"w1: {n:,}")
+    assert rows["track.loop_contacted"].startswith(f"w1: {round(100 * k / n)}%")
+    assert rows["track.loop_days"] == "w1: 2.0"
+    assert rows["track.loop_resolved"] == f"w1: {round(100 * (k // 2) / n)}%"
