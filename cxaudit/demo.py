@@ -92,10 +92,14 @@ Every effect is also described, machine-readably, in :data:`PLANTED`.
    weight. Those months also get about 35 % more responses.
 9. **Personas.** Four planted personas (``PLANTED["personas"]``): digital self-servers, price-first
    shoppers, business buyers who want advice, store lovers. Each response's persona is drawn from a
-   generator of its own (``default_rng([16, seed])``) with odds prior × channel odds × segment odds, and
-   drives four extra 1-5 attitude columns ``att_price, att_self_service, att_advice, att_store`` (3 %
-   item non-response); no existing column changes. ``persona_labels(responses, seed)`` gives the planted
-   labels; the latent class model recovers them at ARI ≈ 0.89 on the default size.
+   generator of its own (``default_rng([16, seed])``) with odds prior × channel odds × segment odds ×
+   NPS-group odds, read from the response's existing ``channel``, ``segment`` and 0-10 answer (so the
+   persona is correlated with the data: the phone-first advice seekers are mostly phone respondents
+   with twice the detractor odds, hence an NPS about 15-20 points below the rest and phone as their
+   lead channel at retention), and drives four extra 1-5 attitude columns ``att_price,
+   att_self_service, att_advice, att_store`` (3 % item non-response); no existing column changes.
+   ``persona_labels(responses, seed)`` gives the planted labels; the latent class model recovers them
+   at ARI ≈ 0.90 on the default size.
 
 Data-quality problems in ``responses.csv`` (disjoint rows; exact counts per size are in
 ``PLANTED["quality"]["counts"]``): speeders (1.5 %, duration below a third of the median),
@@ -1384,18 +1388,18 @@ def _write_csv(df: pd.DataFrame, path: Path) -> None:
 # --- personas (issue 16) -----------------------------------------------------------------------------
 # Four planted personas. A persona is a hidden driver: each response's persona is drawn from its own
 # generator (seeded from the demo seed, separate from every other stream, so no existing column
-# changes), with odds that depend on the response's channel and segment, and it drives four new
-# attitude columns (1-5 agreement). The labels are not in any file; PLANTED["personas"] documents them.
+# changes), with odds that depend on the response's channel, segment and NPS group (its existing
+# answers), and it drives four new attitude columns (1-5 agreement). The labels are not in any file; PLANTED["personas"] documents them.
 
 _PERSONA_KEYS: Final[tuple[str, ...]] = ("digital", "bargain", "business", "store")
 _PERSONA_PRIOR: Final[tuple[float, ...]] = (0.35, 0.25, 0.20, 0.20)
 # odds multipliers by response channel (site, app, phone, chat, email, store) and segment
 # (consumer, small business, corporate)
 _PERSONA_CHANNEL: Final = np.array([
-    [1.5, 3.0, 0.3, 1.5, 0.7, 0.2],
-    [1.5, 1.0, 0.5, 0.7, 2.5, 0.8],
-    [0.8, 0.3, 2.5, 1.0, 2.0, 0.3],
-    [0.4, 0.3, 1.2, 0.3, 0.5, 4.0],
+    [1.5, 3.0, 0.1, 2.0, 0.5, 0.1],
+    [1.5, 1.0, 0.2, 0.7, 3.0, 0.6],
+    [0.1, 0.1, 30.0, 0.2, 0.2, 0.1],
+    [0.4, 0.3, 0.3, 0.3, 0.5, 5.0],
 ])
 _PERSONA_SEGMENT: Final = np.array([
     [1.2, 0.8, 0.5],
@@ -1404,11 +1408,13 @@ _PERSONA_SEGMENT: Final = np.array([
     [1.3, 0.7, 0.3],
 ])
 # odds multipliers by the response's NPS group (promoter 9-10, passive 7-8, detractor 0-6, no valid answer)
+# (the response's existing score: the persona follows the answer, the answer is not changed). The
+# phone-first advice seekers are detractors more often: their NPS is about 20 points below the rest.
 _PERSONA_NPS: Final = np.array([
-    [1.0, 1.0, 1.0, 1.0],
-    [1.0, 1.0, 1.0, 1.0],
-    [1.0, 1.0, 1.0, 1.0],
-    [1.0, 1.0, 1.0, 1.0],
+    [1.2, 1.0, 0.7, 1.0],
+    [0.85, 1.0, 1.2, 1.0],
+    [0.5, 1.0, 2.2, 1.0],
+    [1.3, 1.0, 0.6, 1.0],
 ])
 _ATTITUDES: Final[tuple[str, ...]] = ("att_price", "att_self_service", "att_advice", "att_store")
 _ATTITUDE_LABELS: Final[dict[str, tuple[str, ...]]] = {
@@ -1424,7 +1430,7 @@ _ATTITUDE_MEANS: Final = np.array([
     [2.6, 4.6, 1.8, 1.7],
     [4.7, 3.3, 2.3, 2.9],
     [2.2, 2.3, 4.6, 1.9],
-    [3.1, 1.6, 3.7, 4.7],
+    [3.1, 1.6, 2.6, 4.7],
 ])
 _ATTITUDE_NOISE: Final[float] = 0.75
 _ATTITUDE_MISSING: Final[float] = 0.03  # item non-response
@@ -1442,12 +1448,20 @@ PLANTED["personas"] = {
                      for k, row in zip(_PERSONA_KEYS, _PERSONA_CHANNEL, strict=True)},
     "segment_odds": {k: dict(zip(_SEGMENT_KEYS, map(float, row), strict=True))
                      for k, row in zip(_PERSONA_KEYS, _PERSONA_SEGMENT, strict=True)},
+    # odds by the NPS group of the response's existing 0-10 answer ("none": missing or out of range)
+    "nps_odds": {k: dict(zip(("promoter", "passive", "detractor", "none"), map(float, row), strict=True))
+                 for k, row in zip(_PERSONA_KEYS, _PERSONA_NPS, strict=True)},
     "traits": {
-        "digital": "self-service online (app, site, chat), consumers; low need for advice or stores",
-        "bargain": "price first; email offers and the site; consumers",
-        "business": "small-business and corporate buyers; phone and email; want personal advice",
-        "store": "shop in stores (and by phone); want advice; least self-service",
+        "digital": "self-service online (app, site, chat), consumers; low need for advice or stores; "
+                   "more promoters",
+        "bargain": "price first; email offers and the site; consumers; slightly more detractors",
+        "business": "advice seekers who call: about 80 % answered by phone, small-business and corporate "
+                    "buyers over-represented; want personal advice; twice the detractor odds, so NPS about "
+                    "15-20 points below the rest and phone (not e-mail) their lead channel at retention",
+        "store": "shop in stores; least self-service; more promoters",
     },
+    # what the personas section finds on the default demo (seed 7): tests/test_personas.py
+    "expected": {"lowest_nps": "business", "lead_channel": {"business": {"retention": "phone"}}},
     "seed": "numpy.random.default_rng([16, seed]): a generator of its own",
     "min_ari": 0.8,
 }
@@ -1461,7 +1475,9 @@ def persona_labels(responses: pd.DataFrame, seed: int) -> np.ndarray:
     """The planted persona (index into ``PLANTED["personas"]["keys"]``) of each row of ``responses.csv``.
 
     Drawn per unique ``Response ID`` (the re-appended duplicates get their original's persona) from
-    :func:`_persona_rng`, with odds prior × channel odds × segment odds.
+    :func:`_persona_rng`, with odds prior × channel odds × segment odds × NPS-group odds, all read from
+    the response's existing columns (``channel``, ``segment``, ``Q1 Recommend (0-10)``), which stay as
+    they are: the persona is correlated with the data already drawn instead of changing it.
     """
     rng = _persona_rng(seed)
     first = ~responses["Response ID"].duplicated(keep="first").to_numpy()

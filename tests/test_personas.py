@@ -42,6 +42,16 @@ def test_demo_plants_documented_personas(demo):
         for col, mean in spec["attitude_means"][key].items():
             got = pd.to_numeric(audit.responses.loc[truth == k, col], errors="coerce").mean()
             assert abs(got - mean) < 0.25, (key, col, got, mean)
+    # the persona follows the existing answers (channel, NPS group): the documented traits hold in the data
+    from cxaudit.metrics import nps
+
+    r = audit.responses
+    b = spec["keys"].index(spec["expected"]["lowest_nps"])
+    assert (r.loc[truth == b, "channel"] == "phone").mean() > 0.7  # "about 80 % answered by phone"
+    planted_nps = [nps(r.loc[truth == k, "nps"].dropna()).value for k in range(4)]
+    assert int(np.argmin(planted_nps)) == b
+    rest = nps(r.loc[truth != b, "nps"].dropna()).value
+    assert 10 <= rest - planted_nps[b] <= 30, (rest, planted_nps[b])
 
 
 def test_planted_personas_recovered(demo, result):
@@ -123,15 +133,31 @@ def test_cards_and_channel_model(demo, result):
 def test_findings_feed_rules_that_name_the_persona(demo, result):
     from cxaudit.recommend import recommend
 
-    audit, _ = demo
-    # On the demo the personas differ little in channel use (under 10 points at every stage): no finding.
-    assert not [f for f in P.persona_findings(audit, result, "en") if f.id.startswith("personas.lead_channel.")]
-    # Persona 4 moving to the phone at the intent stage (90 % against 48 % on the site) is one.
+    audit, truth = demo
+    # On the default demo the planted phone-first advice seekers are found with both findings, and the
+    # TO-BE rules make recommendations that name them (PLANTED["personas"]["expected"]).
+    spec = PLANTED["personas"]
+    ok = result.model.labels.notna().to_numpy()
+    fitted = result.model.labels[ok].astype(int).to_numpy()
+    b = spec["keys"].index(spec["expected"]["lowest_nps"])
+    pb = int(pd.Series(fitted[truth[ok] == b]).mode()[0])  # the fitted persona of the planted one
+    real = P.persona_findings(audit, result, "en")
+    ids = {f.id for f in real}
+    assert f"personas.nps_gap.{pb}" in ids
+    assert f"personas.lead_channel.{pb}.retention" in ids
+    gap_f = next(f for f in real if f.id == f"personas.nps_gap.{pb}")
+    assert gap_f.value >= 10 and gap_f.ci_low > 0 and gap_f.evidence["p_holm"] < 0.05
+    lead_f = next(f for f in real if f.id == f"personas.lead_channel.{pb}.retention")
+    assert lead_f.tags["channels"] == ["phone"] and lead_f.evidence["everybody_lead"] == "email"
+    named = [r for r in recommend(real) if str(pb) in r.tags.get("personas", [])]
+    assert {r.rule for r in named} >= {"personas_nps_gap", "personas_lead_channel"}
+    assert all(gap_f.evidence["persona_label"] in r.action("en") for r in named if r.rule == "personas_lead_channel")
+    # Persona 4 moving to the phone at the intent stage (90 % against 48 % on the site) is one more.
     cu = result.channel_use.copy()
     cu.loc[(cu["persona"] == 4) & (cu["stage"] == "intent") & (cu["channel"] == "phone"), "share"] = 0.9
     res = dataclasses.replace(result, channel_use=cu, tobe_channels=P.tobe_channels(audit, cu))
     fs = P.persona_findings(audit, res, "en")
-    lead = [f for f in fs if f.id.startswith("personas.lead_channel.")]
+    lead = [f for f in fs if f.id.startswith("personas.lead_channel.") and f.id.endswith(".intent")]
     assert [f.id for f in lead] == ["personas.lead_channel.4.intent"]
     assert lead[0].tags == {"personas": ["4"], "stages": ["intent"], "channels": ["phone"]}
     assert lead[0].value == pytest.approx(90.0) and lead[0].evidence["sla_hours"] == 0.25
@@ -140,7 +166,8 @@ def test_findings_feed_rules_that_name_the_persona(demo, result):
     recs = recommend(fs)
     rec = next(r for r in recs if r.rule == "personas_lead_channel")
     assert lead[0].evidence["persona_label"] in rec.action("en")
-    assert set(rec.tags["personas"]) == {f.tags["personas"][0] for f in lead}
+    every_lead = [f for f in fs if f.id.startswith("personas.lead_channel.")]
+    assert set(rec.tags["personas"]) == {f.tags["personas"][0] for f in every_lead} == {"4", str(pb)}
     # an NPS-gap finding becomes a recommendation that names the persona in every language
     from cxaudit.findings import Finding
 
