@@ -86,6 +86,8 @@ __all__ = [
     "blocks_experience",
     "missing_note",
     "process_map_svg",
+    "DiscoveredModel",
+    "discover_inductive",
 ]
 
 SECTION = "processes"
@@ -421,7 +423,7 @@ def experience(cases: pd.DataFrame, nps_groups: pd.Series | None, *, scale_max: 
             if len(a) >= 2 and len(b) >= 2:
                 pa, da = float((a == "promoter").mean()), float((a == "detractor").mean())
                 pb, db = float((b == "promoter").mean()), float((b == "detractor").mean())
-                diff, se, _, p = nps_z_test(pa, da, len(a), pb, db, len(b))
+                diff, se, _, p = nps_z_test(*(np.asarray(x, dtype=float) for x in (pa, da, len(a), pb, db, len(b))))
                 rows.append({"flag": flag, "outcome": "nps", "n_with": len(a), "n_without": len(b),
                              "value_with": 100 * (pa - da), "value_without": 100 * (pb - db), "diff": float(diff),
                              "se": float(se), "p_value": float(p), "detractors_with": da, "detractors_without": db,
@@ -435,10 +437,10 @@ def experience(cases: pd.DataFrame, nps_groups: pd.Series | None, *, scale_max: 
             if n1 >= 2 and n2 >= 2:
                 p1, p2 = float(top[fl].mean()), float(top[~fl].mean())
                 pooled = (p1 * n1 + p2 * n2) / (n1 + n2)
-                se = math.sqrt(pooled * (1 - pooled) * (1 / n1 + 1 / n2))
-                z = (p1 - p2) / se if se > 0 else 0.0
+                se_c = math.sqrt(pooled * (1 - pooled) * (1 / n1 + 1 / n2))
+                z = (p1 - p2) / se_c if se_c > 0 else 0.0
                 rows.append({"flag": flag, "outcome": "csat", "n_with": n1, "n_without": n2, "value_with": p1,
-                             "value_without": p2, "diff": 100 * (p1 - p2), "se": 100 * se,
+                             "value_without": p2, "diff": 100 * (p1 - p2), "se": 100 * se_c,
                              "p_value": float(2 * _st.norm.sf(abs(z)))})
     out = pd.DataFrame(rows, columns=["flag", "outcome", "n_with", "n_without", "value_with", "value_without", "diff",
                                       "se", "p_value", "detractors_with", "detractors_without", "detractors_with_k"])
@@ -502,6 +504,106 @@ def analyse_audit(audit: Any) -> ProcessAnalysis | None:
     return analyse(audit.table("events"), tickets=get("tickets"), responses=get("responses"),
                    touchpoints=get("touchpoints"), customers=get("customers"), sla_hours=cfg.sla_hours,
                    sla_target=cfg.sla_target, csat_max=csat_max)
+
+
+# --- optional: inductive-miner discovery (pm4py, AGPL-3.0, extra 'process') -----------------------------
+
+#: The one-line message when the optional extra is absent.
+PM4PY_MISSING = "inductive-miner discovery needs pm4py: install the optional extra: pip install 'cxaudit[process]'"
+
+
+@dataclass(frozen=True)
+class DiscoveredModel:
+    """What :func:`discover_inductive` found, for the analyst (never shown to the client as is).
+
+    ``fitness`` is the token-based replay log fitness of the event log on the discovered model (1.0:
+    every case replays; the inductive miner guarantees it when ``noise_threshold`` is 0) and
+    ``fit_cases`` the share of cases that replay perfectly. ``tree`` is the process tree in pm4py's
+    notation (``->`` sequence, ``X`` choice, ``+`` parallel, ``*`` loop, ``tau`` a silent step).
+    """
+
+    n_events: int
+    n_cases: int
+    n_activities: int
+    noise_threshold: float
+    tasks: int
+    exclusive_gateways: int
+    parallel_gateways: int
+    inclusive_gateways: int
+    flows: int
+    fitness: float
+    fit_cases: float
+    tree: str
+
+    def as_frame(self) -> pd.DataFrame:
+        return pd.DataFrame({"value": pd.Series(self.__dict__, dtype="object")})
+
+
+def discover_inductive(events: pd.DataFrame, *, noise_threshold: float = 0.0) -> tuple[str, DiscoveredModel]:
+    """Discover a BPMN 2.0 process model from an ``events`` table with the inductive miner.
+
+    Analyst-only and optional: it needs pm4py (AGPL-3.0), installed by the extra ``cxaudit[process]``;
+    pm4py is imported here only, never at module level, so the package never depends on it. Without
+    it, a one-line :class:`~cxaudit.errors.CxauditError` says what to install.
+
+    The log is first read as :func:`prepare` reads it (rows without a value and non-``complete``
+    lifecycle steps dropped; order by case, time, file order). pm4py receives that order as
+    strictly increasing synthetic timestamps, so ties in the source timestamps keep the file order,
+    as everywhere else in this module. One process tree is discovered (inductive miner, IMf when
+    ``noise_threshold`` > 0) and converted both to BPMN (returned as XML, with pm4py's diagram layout)
+    and to a Petri net on which the log is replayed for the fitness in the summary.
+
+    Returns
+    -------
+    (bpmn_xml, summary)
+        The model as a BPMN 2.0 XML string and a :class:`DiscoveredModel`.
+
+    References
+    ----------
+    Leemans, S. J. J., Fahland, D. & van der Aalst, W. M. P. (2013), "Discovering block-structured
+    process models from event logs: a constructive approach", *Petri Nets 2013*, LNCS 7927, 311-329
+    (IM; fitness guaranteed); Leemans et al. (2014), "Discovering block-structured process models from
+    event logs containing infrequent behaviour", *BPM 2013 Workshops*, LNBIP 171, 66-78 (IMf, the noise
+    threshold). Token-based replay: Rozinat, A. & van der Aalst, W. M. P. (2008), "Conformance checking
+    of processes based on monitoring real behavior", *Information Systems* 33(1), 64-95. Berti, A., van
+    Zelst, S. J. & van der Aalst, W. M. P. (2019), "Process Mining for Python (PM4Py)", arXiv:1905.06169.
+    """
+    import contextlib
+    import io
+
+    from .errors import CxauditError
+
+    if not 0.0 <= noise_threshold < 1.0:
+        raise CxauditError(f"discover_inductive: noise_threshold must be in [0, 1), got {noise_threshold!r}")
+    try:
+        with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
+            import pm4py  # AGPL-3.0: optional extra 'process'; imported here only
+            from pm4py.objects.bpmn.exporter.variants.etree import get_xml_string
+    except ImportError as e:
+        raise CxauditError(PM4PY_MISSING) from e
+
+    log = prepare(events)
+    if log.n_events == 0:
+        raise CxauditError("discover_inductive: the event log has no usable step (case_id, activity and timestamp)")
+    df = pd.DataFrame({
+        "case:concept:name": np.asarray(log.cases.astype(str))[log.case],
+        "concept:name": np.asarray(log.activities.astype(str))[log.act],
+        "time:timestamp": pd.Timestamp("2000-01-01", tz="UTC") + pd.to_timedelta(np.arange(log.n_events), unit="s"),
+    })
+    with contextlib.redirect_stderr(io.StringIO()):  # pm4py's progress bars
+        tree = pm4py.discover_process_tree_inductive(df, noise_threshold=noise_threshold)
+        model = pm4py.convert_to_bpmn(tree)
+        net, im, fm = pm4py.convert_to_petri_net(tree)
+        fit = pm4py.fitness_token_based_replay(df, net, im, fm)
+    kinds = [type(n).__name__ for n in model.get_nodes()]
+    summary = DiscoveredModel(
+        n_events=log.n_events, n_cases=log.n_cases, n_activities=len(log.activities),
+        noise_threshold=float(noise_threshold), tasks=kinds.count("Task"),
+        exclusive_gateways=kinds.count("ExclusiveGateway"), parallel_gateways=kinds.count("ParallelGateway"),
+        inclusive_gateways=kinds.count("InclusiveGateway"), flows=len(model.get_flows()),
+        fitness=float(fit["log_fitness"]), fit_cases=float(fit["perc_fit_traces"]) / 100.0, tree=str(tree))
+    xml = get_xml_string(model)
+    return (xml.decode("utf-8") if isinstance(xml, bytes) else str(xml)), summary
 
 
 # --- findings ------------------------------------------------------------------------------------------
