@@ -122,3 +122,17 @@ def test_load_audit_of_a_wave_reuses_unchanged_tables(waves_dir: Path, tmp_path:
             _frames_equal(audit.tables[name], cold.tables[name])
         _frames_equal(audit.log, cold.log)
     assert (tmp_path / "reports" / "demo" / ".cache" / "conformed").is_dir()
+
+
+def test_cli_demo_waves_and_track_without_waves(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from click.testing import CliRunner
+
+    from cxaudit.cli import main
+
+    monkeypatch.setenv("CXAUDIT_HOME", str(tmp_path))
+    out = CliRunner().invoke(main, ["demo", "--waves", "2", "--size", "small"])
+    assert out.exit_code == 0, out.output
+    assert wave_names(tmp_path / "data" / "demo") == ["wave1", "wave2"]
+    generate_demo(tmp_path / "data" / "single", size="small")
+    out = CliRunner().invoke(main, ["track", "single"])
+    assert out.exit_code == 1 and "at least two waves" in out.output and "Traceback" not in out.output
