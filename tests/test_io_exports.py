@@ -66,6 +66,8 @@ def test_qualtrics_three_row_header(tmp_path: Path) -> None:
     file: qualtrics_3row.csv
     columns: {nps: QID1, csat: Q2, comment: "Is there anything you would like to tell us?",
               tp_delivery: Q5_1, tp_support: Q5_2, tp_checkout: Q5_3, tp_returns: Q5_4, tp_billing: Q5_5}
+# off-scale answers exclude the response here (the default since issue 13 only blanks the cell)
+quality: {exclude: [missing_required, invalid_date, out_of_range, duplicate_id, speeder]}
 """
     audit = load_audit(_client(tmp_path, "qualtrics_3row.csv", yaml_body))
     # durations 367, 330, 12, 240, 360, 305: median 317.5, a third 105.8 -> line 8 is a speeder
