@@ -153,10 +153,27 @@ def page_count(pdf: str | Path) -> int:
 def text_beyond_margins(pdf: str | Path, *, left: float = LEFT_MARGIN_PT, right: float = RIGHT_MARGIN_PT,
                         tolerance: float = 3.0, allowed: Iterable[int] = (1,)) -> list[Word]:
     """Words (not on ``allowed`` pages: the cover by default) that start left of the left margin or end
-    right of the right margin by more than ``tolerance`` points."""
+    right of the right margin by more than ``tolerance`` points.
+
+    Each page's margins are read from its running header when it has one (the header's first word starts
+    at the left margin and its last word ends at the right margin, whatever the page's size and
+    orientation: a landscape page has its own); else ``left`` and ``right`` (points) are used.
+    """
     skip = set(allowed)
-    return [w for w in words(pdf) if w.page not in skip
-            and (w.x0 < left - tolerance or w.x1 > w.page_width - right + tolerance)]
+    by_page: dict[int, list[Word]] = {}
+    for w in words(pdf):
+        if w.page not in skip:
+            by_page.setdefault(w.page, []).append(w)
+    out = []
+    for page_words in by_page.values():
+        width, height = page_words[0].page_width, page_words[0].page_height
+        header = [w for w in page_words if w.y1 < 0.06 * height]
+        lo = min((w.x0 for w in header), default=left)
+        hi = max((w.x1 for w in header), default=width - right)
+        if not (lo < width / 3 and hi > 2 * width / 3):  # no header on both sides: the report's own margins
+            lo, hi = left, width - right
+        out += [w for w in page_words if w.x0 < lo - tolerance or w.x1 > hi + tolerance]
+    return out
 
 
 # --- plain language --------------------------------------------------------------------------------

@@ -140,6 +140,13 @@ SUPPORTING_SUBSECTIONS: tuple[str, ...] = (
     "voc.topics_heading", "voc.tickets_examples_heading", "voc.tickets_themes_heading", "voc.tickets_repeat_heading",
     "employees.reliability_heading", "employees.drivers_heading", "employees.corr_heading",
     "employees.enps_role_heading",
+    "journey.heatmap_channel", "voc.by_channel_heading", "voc.tickets_volume_heading", "voc.tickets_csat_heading",
+    "personas.model_heading", "personas.channel_use_heading", "personas.switching_heading",
+    "personas.consistency_heading", "processes.variants_heading", "processes.handovers_heading",
+    "processes.conformance_heading",
+    # one card per recommendation: the business case lists every one with value and cost in the body; the
+    # touchpoint-by-touchpoint TO-BE journey, the measurement plan and the items not on the plan are detail
+    "tobe.recommendations", "tobe.journey", "tobe.plan", "bc.reconsidered",
 )
 SUPPORTING_ID = "sec-supporting"
 
@@ -746,6 +753,15 @@ def next_steps_html(tobe: dict[str, Any] | None, lang: str) -> str:
         parts.append(f'<p class="cx-text">{e(t(key, lang, owners=", ".join(owners) or "—"))}</p>')
     parts.append("</div>")
     return "".join(parts)
+
+
+def _alt_from_headings(nb: nbformat.NotebookNode) -> None:
+    """A bitmap figure without alt text gets its sub-section's (else its section's) heading as alt text."""
+    titles = {h["id"][4:]: h["text"] for h in toc_entries(nb) if h["level"] == 1 and h["id"].startswith("sec-")}
+    for cell, keys in zip(nb.cells, section_of_outputs(nb), strict=True):
+        for o, (sec, sub) in zip(cell.get("outputs", []), keys, strict=True):
+            if "image/png" in o.get("data", {}) and not o.get("metadata", {}).get("cxaudit", {}).get("alt"):
+                o.setdefault("metadata", {}).setdefault("cxaudit", {})["alt"] = sub or titles.get(sec or "", "")
 
 
 def _append_to_section(nb: nbformat.NotebookNode, key: str, block: str) -> None:
@@ -1364,6 +1380,7 @@ def build_report(
     _insert_commentary(nb, commentary, lang)
     _insert_after_headings(nb, takeaways(findings, lang))
     _append_to_section(nb, "to_be", next_steps_html(tobe, lang))
+    _alt_from_headings(nb)
     omitted: list[str] = []
     if edition == "brief":
         omitted = [h["text"] for h in toc_entries(nb) if h["level"] == 1
