@@ -108,7 +108,8 @@ def good(o: OutcomeInfo, frame: pd.DataFrame) -> pd.Series:
     s = score(o, frame)
     if o.kind == "binary":
         return s
-    cut = 9.0 if o.kind == "nps" else float(o.top_cut)
+    top = o.top_cut
+    cut = 9.0 if o.kind == "nps" or top is None else float(top)
     return s.ge(cut).astype("float64").where(s.notna())
 
 
@@ -119,7 +120,8 @@ def summary(o: OutcomeInfo, frame: pd.DataFrame, weights: np.ndarray | None = No
 
     if o.kind == "nps":
         m = nps(score(o, frame), weights)
-        return m.value, m.n, m.ci_low, m.ci_high
+        return m.value, int(m.n), float(m.ci_low if m.ci_low is not None else math.nan), \
+            float(m.ci_high if m.ci_high is not None else math.nan)
     g = good(o, frame)
     ok = g.notna().to_numpy()
     n = int(ok.sum())
@@ -142,7 +144,8 @@ def label(o: OutcomeInfo, lang: str) -> str:
         return t("outcome.binary", lang, name=base)
     box = t("outcome.top_box", lang) if o.top_box == 1 else t("outcome.top_k_box", lang, k=o.top_box)
     lo = int(o.top_cut) if o.top_cut is not None else None
-    return t("outcome.scale", lang, name=base, box=box, low=lo, high=int(o.scale_max))
+    high = int(o.scale_max) if o.scale_max is not None else None
+    return t("outcome.scale", lang, name=base, box=box, low=lo, high=high)
 
 
 def short_label(o: OutcomeInfo, lang: str) -> str:
