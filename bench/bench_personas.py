@@ -1,7 +1,7 @@
 """Benchmark: the persona model (:func:`cxaudit.personas.fit_personas`) on 200,000 respondents.
 
 Respondents are drawn with the demo's planted persona structure (``cxaudit.demo.PLANTED["personas"]``:
-four personas whose odds depend on the response channel and segment, four 1-5 attitude items with 3 %
+four personas whose odds depend on the response channel, segment and NPS group, four 1-5 attitude items with 3 %
 item non-response), and coded as the personas section codes the demo: six categorical indicators
 (four items, segment, channel). Timed:
 
@@ -32,13 +32,19 @@ from sklearn.metrics import adjusted_rand_score
 from cxaudit import demo
 from cxaudit.personas import ABS_TOL, MAX_ITER, fit_personas
 
+#: Shares of promoters, passives, detractors and no valid answer in the default demo's responses.
+NPS_GROUP_SHARES: tuple[float, ...] = (0.393, 0.359, 0.228, 0.020)
+
 
 def sample(n: int, seed: int) -> tuple[pd.DataFrame, np.ndarray]:
     """Indicator codes and planted personas of ``n`` respondents (the demo's generative model)."""
     rng = np.random.default_rng(seed)
     ch = rng.choice(len(demo._RESPONSE_CHANNELS), n, p=demo._RESPONSE_CHANNEL_SHARES)
     sg = rng.choice(3, n, p=demo._SEGMENT_SHARES)
-    odds = np.asarray(demo._PERSONA_PRIOR)[None, :] * demo._PERSONA_CHANNEL[:, ch].T * demo._PERSONA_SEGMENT[:, sg].T
+    # NPS group (promoter, passive, detractor, none) with the default demo's shares
+    ng = rng.choice(4, n, p=NPS_GROUP_SHARES)
+    odds = (np.asarray(demo._PERSONA_PRIOR)[None, :] * demo._PERSONA_CHANNEL[:, ch].T * demo._PERSONA_SEGMENT[:, sg].T
+            * demo._PERSONA_NPS[:, ng].T)
     p = odds / odds.sum(axis=1, keepdims=True)
     label = np.minimum((p.cumsum(axis=1) < rng.random(n)[:, None]).sum(axis=1), 3)
     k = len(demo._ATTITUDES)

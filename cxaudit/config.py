@@ -446,7 +446,7 @@ class Band(_Strict):
 
     @model_validator(mode="after")
     def _check(self) -> Band:
-        if any(b <= a for a, b in zip(self.edges, self.edges[1:])):
+        if any(b <= a for a, b in zip(self.edges, self.edges[1:], strict=False)):
             raise ValueError(f"edges must increase, got {self.edges}")
         if self.labels is not None and len(self.labels) != len(self.edges) - 1:
             raise ValueError(f"expected {len(self.edges) - 1} labels for {len(self.edges)} edges, got {len(self.labels)}")
@@ -480,8 +480,9 @@ class Personas(_Strict):
 
     items: dict[str, str] = Field(
         default_factory=dict, description="attitude / behaviour response columns -> their wording in the report")
-    use: list[Literal["items", "segments", "channels", "value", "tenure"]] | None = Field(
-        None, description="indicator groups of the model (default: what the data has)")
+    use: list[Literal["items", "segments", "channels", "value", "tenure", "ratings", "themes"]] | None = Field(
+        None, description="indicator groups of the model (default: what the data has of items, segments, channels, "
+                          "value and tenure; ratings and themes only when named)")
     segments: list[str] | None = Field(None, description="segment columns used as indicators (default: segments)")
     k_min: StrictInt = Field(2, ge=1)
     k_max: StrictInt = Field(6, ge=2, le=10)

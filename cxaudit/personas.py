@@ -13,7 +13,14 @@ Indicators (``personas.use`` in audit.yaml; default: every group the data has)
 ``segments``  segment columns (``personas.segments``, default the audit's ``segments``);
 ``channels``  for each channel, whether the respondent used any touchpoint in it (touchpoint ratings);
 ``value``     the customer's revenue, in thirds (customers table);
-``tenure``    the customer's tenure in months, in thirds (customers table).
+``tenure``    the customer's tenure in months, in thirds (customers table);
+``ratings``   (only when named in ``personas.use``) each rated touchpoint's rating in three bands: bottom
+              box, middle, top box (NaN when not used);
+``themes``    (only when named in ``personas.use``) for the ``MAX_THEMES`` most frequent codeframe themes,
+              whether the respondent's comment mentions it (NaN without a comment).
+
+``ratings`` and ``themes`` are opt-in: personas formed from satisfaction would differ in NPS by
+construction, so the NPS gap between personas (``personas.nps_gap``) would no longer be a finding.
 
 Identical answer patterns are fitted once with their count as the sample weight (the EM update and the
 likelihood are sums over respondents, so this is exact) -- which keeps 200,000 respondents fast.
@@ -71,7 +78,11 @@ __all__ = [
 ]
 
 SECTION = "personas"
-GROUPS: tuple[str, ...] = ("items", "segments", "channels", "value", "tenure")
+GROUPS: tuple[str, ...] = ("items", "segments", "channels", "value", "tenure", "ratings", "themes")
+#: The groups used when ``personas.use`` is not given (the opt-in ``ratings`` and ``themes`` are not).
+DEFAULT_GROUPS: tuple[str, ...] = ("items", "segments", "channels", "value", "tenure")
+#: The most frequent themes that become indicators of the ``themes`` group.
+MAX_THEMES: int = 8
 #: Random starts per k.
 N_INIT: int = 2
 #: EM stops when the average log-likelihood per respondent changes by less than this. Measured on the
@@ -142,7 +153,7 @@ def indicators(audit: Audit) -> Indicators:
 
     cfg = audit.config.personas
     r = audit.responses
-    use = list(cfg.use) if cfg.use is not None else list(GROUPS)
+    use = list(cfg.use) if cfg.use is not None else list(DEFAULT_GROUPS)
     cols: dict[str, pd.Series] = {}
     rows: list[dict[str, Any]] = []
     missing: list[str] = []
@@ -186,6 +197,27 @@ def indicators(audit: Audit) -> Indicators:
             continue
         codes, levels = _thirds(x)
         add(f"{group}:{column}", group, column, codes, levels)
+    if "ratings" in use:
+        tps = _touchpoints(audit)
+        if tps is None:
+            missing.append("ratings")
+        else:
+            sc = audit.config.scales.touchpoint
+            low, top = sc.min + sc.top_box - 1, sc.max - sc.top_box + 1
+            for _, tp in tps.iterrows():
+                x = pd.to_numeric(r[tp["column"]], errors="coerce")
+                band = pd.Series(np.where(x <= low, 0.0, np.where(x >= top, 2.0, 1.0)), index=r.index)
+                add(f"rating:{tp['touchpoint']}", "ratings", str(tp["touchpoint"]), band.mask(x.isna()),
+                    ["bottom", "middle", "top"])
+    if "themes" in use:
+        th = _themes(audit)
+        if th is None:
+            missing.append("themes")
+        else:
+            wrote = r["comment"].astype("string").str.strip().fillna("").ne("")
+            freq = th[wrote].astype(float).mean().sort_values(ascending=False, kind="stable")
+            for key in [k for k, v in freq.items() if v > 0][:MAX_THEMES]:
+                add(f"theme:{key}", "themes", str(key), th[key].astype(float).where(wrote), [0, 1])
     codes = pd.DataFrame(cols, index=r.index)
     meta = pd.DataFrame(rows, columns=["name", "group", "source", "levels"])
     return Indicators(codes=codes, meta=meta, missing=missing)
@@ -400,6 +432,14 @@ def _feature_label(audit: Audit, ind: Indicators, name: str, level: int, lang: s
     if group == "channels":
         key = "personas.uses_channel" if level == 1 else "personas.not_channel"
         return t(key, lang, channel=audit.config.value_label("channel", source, lang, inline=True))
+    if group == "ratings":
+        key = ("personas.rates_low", "personas.rates_mid", "personas.rates_top")[level]
+        return t(key, lang, tp=_tp_label(audit, source))
+    if group == "themes":
+        from .text import choose_codeframe
+
+        names = {th.key: th.name(lang) for th in choose_codeframe(audit).codeframe.themes}
+        return t("personas.mentions" if level == 1 else "personas.not_mentions", lang, theme=names.get(source, source))
     key = {"value": ("personas.value_low", "personas.value_mid", "personas.value_high"),
            "tenure": ("personas.tenure_low", "personas.tenure_mid", "personas.tenure_high")}[group]
     return t(key[min(level, 2)], lang)
@@ -700,7 +740,9 @@ def persona_findings(audit: Audit, res: PersonaResult, lang: str) -> list[Findin
     Holm-adjusted over the personas; a finding when p_holm < 0.05, the gap is positive and the persona
     has at least ``min_base`` respondents. Tags: ``personas`` (its number), and -- so that the TO-BE
     rules can serve the persona where it hurts -- its worst touchpoint (``touchpoints``, ``stages``)
-    and its preferred channels (``channels``). ``evidence["persona_label"]`` names it.
+    and its preferred channels (``channels``). ``evidence["persona_label"]`` names it;
+    ``evidence["diff"]`` is the persona's NPS minus the rest's (negative), which the ``segment_gap``
+    impact model reads as a segment's gap (``evidence["gap"]`` would mean the low raters of a touchpoint).
     """
     if res.model is None or res.cards is None or "nps" not in audit.responses.columns:
         return []
@@ -728,7 +770,7 @@ def persona_findings(audit: Audit, res: PersonaResult, lang: str) -> list[Findin
         name = persona_name(audit, res.model, res.indicators, p, lang)
         tags: dict[str, list[str]] = {"personas": [str(p)]}
         ev: dict[str, Any] = {"persona": p, "persona_label": name, "nps": ma.value, "nps_rest": mb.value,
-                              "gap": test.diff, "n_rest": int(mb.n), "p_value": test.p_value, "p_holm": float(p_adj[i]),
+                              "diff": -float(test.diff), "n_rest": int(mb.n), "p_value": test.p_value, "p_holm": float(p_adj[i]),
                               "share": float(card["share"]), "table": "personas.cards",
                               "test": "two-sample NPS z-test (R NPS::nps.test), Holm over personas"}
         if card["pains"]:
@@ -809,7 +851,8 @@ def _needs_notes(needs: Sequence[str], lang: str) -> list[Any]:
     keys = {"items": "personas.needs_items", "segments": "personas.needs_segments",
             "channels": "personas.needs_channels", "value": "personas.needs_value",
             "tenure": "personas.needs_tenure", "no_indicators": "personas.needs_indicators",
-            "too_few": "personas.needs_more", "no_solution": "personas.needs_solution"}
+            "too_few": "personas.needs_more", "no_solution": "personas.needs_solution",
+            "ratings": "personas.needs_ratings", "themes": "personas.needs_themes"}
     return [show.note(t(keys[k], lang)) for k in needs if k in keys]
 
 
@@ -822,7 +865,8 @@ def blocks_model(audit: Audit, res: PersonaResult, lang: str) -> list[Any]:
         return out
     m = res.model
     names = {"items": "personas.group_items", "segments": "personas.group_segments",
-             "channels": "personas.group_channels", "value": "personas.group_value", "tenure": "personas.group_tenure"}
+             "channels": "personas.group_channels", "value": "personas.group_value", "tenure": "personas.group_tenure",
+             "ratings": "personas.group_ratings", "themes": "personas.group_themes"}
     groups = [t(names[g], lang) for g in GROUPS if g in set(res.indicators.meta["group"])]
     out.append(show.paragraph(t("personas.model_text", lang, n=fmt_num(m.n, lang, 0), groups=", ".join(groups),
                                 k=m.k, min_share=fmt_pct(m.min_share, lang))))

@@ -151,6 +151,10 @@ def test_findings_feed_rules_that_name_the_persona(demo, result):
     assert lead_f.tags["channels"] == ["phone"] and lead_f.evidence["everybody_lead"] == "email"
     named = [r for r in recommend(real) if str(pb) in r.tags.get("personas", [])]
     assert {r.rule for r in named} >= {"personas_nps_gap", "personas_lead_channel"}
+    # its impact is a segment's gap: persona share × gap × 30 % closed (not the touchpoint low-rater model)
+    rg = next(r for r in named if r.rule == "personas_nps_gap")
+    assert rg.impact_model == "segment_gap"
+    assert rg.impact_nps == pytest.approx(gap_f.reach * gap_f.value * 0.3)
     assert all(gap_f.evidence["persona_label"] in r.action("en") for r in named if r.rule == "personas_lead_channel")
     # Persona 4 moving to the phone at the intent stage (90 % against 48 % on the site) is one more.
     cu = result.channel_use.copy()
@@ -172,7 +176,7 @@ def test_findings_feed_rules_that_name_the_persona(demo, result):
     from cxaudit.findings import Finding
 
     gap = Finding(id="personas.nps_gap.2", section="personas", title="x", metric="nps_gap_persona", value=12.0,
-                  n=400, severity=3, reach=0.2, evidence={"persona_label": "Price first", "gap": 12.0, "share": 0.2},
+                  n=400, severity=3, reach=0.2, evidence={"persona_label": "Price first", "diff": -12.0, "share": 0.2},
                   tags={"personas": ["2"], "touchpoints": ["tp_delivery"]})
     r = next(r for r in recommend([gap]) if r.rule == "personas_nps_gap")
     for lang in ("en", "ru", "pl"):
@@ -221,3 +225,30 @@ def test_channel_switching_hand_counted(demo):
     assert sw.loc[0, ["resp_n", "resp_switched"]].tolist() == [2, 1]
     assert sw.loc[1, ["resp_n", "resp_switched"]].tolist() == [2, 1]
     assert sw.loc[2, "resp_n"] == 0 and np.isnan(sw.loc[2, "resp_share"])
+
+
+def test_opt_in_rating_and_theme_indicators(demo):
+    """``ratings`` and ``themes`` enter the model only when named in personas.use; bands and mentions are
+    counted by hand from the ratings and the comments."""
+    audit, _ = demo
+    r = audit.responses
+    cfg = audit.config.personas
+    default = P.indicators(dataclasses.replace(audit, config=audit.config.model_copy(
+        update={"personas": cfg.model_copy(update={"use": None})})))
+    assert not set(default.meta["group"]) & {"ratings", "themes"}
+    opt = dataclasses.replace(audit, config=audit.config.model_copy(
+        update={"personas": cfg.model_copy(update={"use": ["items", "ratings", "themes"]})}))
+    ind = P.indicators(opt)
+    assert ind.missing == []
+    x = pd.to_numeric(r["tp_delivery"], errors="coerce")
+    band = ind.codes["rating:tp_delivery"]
+    # 1-5 scale, top box 2: 1-2 bottom, 3 middle, 4-5 top; not used -> not answered
+    assert band.isna().sum() == x.isna().sum()
+    assert [(band == b).sum() for b in (0, 1, 2)] == [(x <= 2).sum(), (x == 3).sum(), (x >= 4).sum()]
+    themes = [c for c in ind.codes.columns if c.startswith("theme:")]
+    assert 1 <= len(themes) <= P.MAX_THEMES
+    wrote = r["comment"].astype("string").str.strip().fillna("").ne("")
+    assert (ind.codes[themes[0]].notna() == wrote).all()
+    assert ind.codes[themes[0]].mean() >= ind.codes[themes[-1]].mean()  # the most frequent first
+    assert P._feature_label(opt, ind, "rating:tp_delivery", 0, "ru") == "низко оценивает: Home delivery"  # the client file's label
+    assert P._feature_label(opt, ind, themes[0], 1, "en").startswith("writes about ")
