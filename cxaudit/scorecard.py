@@ -316,6 +316,11 @@ def segment_table(audit: Audit, segment: str, lang: str | None = None) -> pd.Dat
     out["small_base"] = out[flags].fillna(True).any(axis=1)
     first_value = next(c for c in out.columns if c.endswith("_value"))
     out = _not_stated_last(out, segment, first_value)
+    declared = audit.config.level_order(segment)  # bands / categories of audit.yaml keep their order
+    if declared:
+        pos = {str(v): i for i, v in enumerate(declared)}
+        key = [len(pos) + 1 if g == NOT_STATED else pos.get(str(g), len(pos)) for g in out[segment]]
+        out = out.assign(_k=key).sort_values("_k", kind="stable").drop(columns="_k").reset_index(drop=True)
     stated = out.loc[out[segment].ne(NOT_STATED), segment].tolist()
     tests = segment_tests_for(audit, segment, order=stated)
     out["letter"] = letter_labels(len(stated)) + [None] * (len(out) - len(stated))

@@ -334,3 +334,12 @@ def test_ticket_export_without_creation_time(tmp_path: Path) -> None:
     assert t_["first_response_h"].median() == pytest.approx(raw["First Response Time (h)"].median())
     sla = cxtickets.sla_table(t_, cxtickets.settings(a.config))
     assert (sla["status"] != "none").any()
+
+
+def test_declared_category_order_in_segment_tables(make_client, tmp_path: Path) -> None:
+    rows = [f"r{i},2024-01-{1 + i % 28:02d},{1 + i % 5},{['Eco', 'Business', 'Eco Plus'][i % 3]}" for i in range(90)]
+    folder = make_client(tmp_path, {"r.csv": "response_id,date,csat,cls\n" + "\n".join(rows) + "\n"},
+                         "client: {name: A}\nsegments: [cls]\ncategories: {cls: [Eco, Eco Plus, Business]}\n"
+                         "inputs: {responses: {file: r.csv}}\n")
+    tab = scorecard.segment_table(load_audit(folder), "cls", "en")
+    assert tab["cls"].tolist() == ["Eco", "Eco Plus", "Business"]  # declared, not by size or value
