@@ -178,14 +178,20 @@ def applies(rec: Any, stage: str, touchpoint_ids: Sequence[str], persona: int | 
 def tobe_map(audit: Audit, asis: pd.DataFrame, recs: Sequence[Any], *, persona: int | None = None,
              closure: float | None = None, lang: str = "en") -> pd.DataFrame:
     """The TO-BE map: ``asis`` with ``changes`` (the labels ``R1``... of the recommendations that apply,
-    by rank), ``change_titles`` and ``target`` (see the module doc; the AS-IS value where none applies)."""
+    by rank; on a persona's map those that name the persona first, so that a cell cut short for space
+    still shows them), ``change_titles`` and ``target`` (see the module doc; the AS-IS value where none
+    applies)."""
     from .recommend import DEFAULT_ASSUMPTIONS
 
     closure = DEFAULT_ASSUMPTIONS["journey_gap_closure"] if closure is None else closure
     tps = journey.touchpoint_table(audit)
     ids = {s: list(g["touchpoint"]) for s, g in tps.groupby("stage")} if tps is not None else {}
     out = asis.copy()
-    ranked = sorted(recs, key=lambda r: r.rank)
+    def for_persona(r: Any) -> bool:
+        tags = r.tags if hasattr(r, "tags") else r.get("tags", {})
+        return persona is not None and str(persona) in [str(p) for p in tags.get("personas", [])]
+
+    ranked = sorted(recs, key=lambda r: (not for_persona(r), r.rank))
     out["changes"] = [[r.label(lang) for r in ranked if applies(r, s, ids.get(s, []), persona)] for s in out["stage"]]
     out["change_titles"] = [[r.title(lang) for r in ranked if applies(r, s, ids.get(s, []), persona)] for s in out["stage"]]
     known = out["top2"].dropna()

@@ -887,6 +887,10 @@ def _tp_label(audit: Audit, tp: str) -> str:
     return tp.removeprefix("tp_").replace("_", " ")
 
 
+#: A card lists a channel as preferred when the persona uses it at least this many times as often as everybody.
+PREFERRED_LIFT: float = 1.1
+
+
 def card_html(audit: Audit, res: PersonaResult, p: int, lang: str) -> str:
     """One persona card as escaped HTML (a ``<div class="cx-persona">`` with a definition list)."""
     from .show import escape
@@ -915,9 +919,12 @@ def card_html(audit: Audit, res: PersonaResult, p: int, lang: str) -> str:
                                                           for d in card["drivers"]) or none))
     parts.append(item("personas.card_pains", "; ".join(t("personas.pain_text", lang, tp=_tp_label(audit, d[0]),
                                                          share=fmt_pct(d[1], lang)) for d in card["pains"]) or none))
+    # a channel is "preferred" when the persona uses it at least PREFERRED_LIFT times as often as everybody
+    preferred = [c for c in card["channels"] if not pd.isna(c[2]) and c[2] >= PREFERRED_LIFT]
     parts.append(item("personas.card_channels", "; ".join(
         t("personas.channel_text", lang, channel=audit.config.value_label("channel", c[0], lang), share=fmt_pct(c[1], lang),
-          lift=fmt_num(c[2], lang, 1)) for c in card["channels"]) or none))
+          lift=fmt_num(c[2], lang, 1)) for c in preferred)
+        or (t("personas.no_channel_stands_out", lang) if card["channels"] else none)))
     parts.append(item("personas.card_themes", "; ".join(f"{fr.get(th[0], th[0])} ({fmt_pct(th[1], lang)})"
                                                         for th in card["themes"]) or none))
     quote = f'<blockquote class="cx-quote">{escape(card["quote"])}</blockquote>' if card["quote"] else ""
@@ -944,6 +951,7 @@ def blocks_omnichannel(audit: Audit, res: PersonaResult, lang: str) -> list[Any]
     """Channel use per stage and persona, switching, consistency and the TO-BE channel model."""
     from . import show
     from .i18n import value_label
+    from .tickets import fmt_hours
 
     out: list[Any] = []
     if res.model is None:
@@ -1002,7 +1010,7 @@ def blocks_omnichannel(audit: Audit, res: PersonaResult, lang: str) -> list[Any]
         for p in range(1, k + 1):
             sla = tb[tb["persona"] == p].set_index("stage")["sla_hours"]
             wide[f"p{p}"] = [
-                chan(c) + (f" ({t('personas.sla_text', lang, h=fmt_num(sla.get(s), lang, 2))})"
+                chan(c) + (f" ({t('personas.sla_text', lang, h=fmt_hours(float(sla.get(s)), lang))})"
                            if sla.get(s) is not None and not pd.isna(sla.get(s)) else "")
                 for s, c in zip(wide["stage"], wide[p], strict=True)]
             cols.append(show.Col(f"p{p}", _persona_header(audit, res, p, lang)))

@@ -83,6 +83,10 @@ def test_tobe_differs_exactly_where_recommendations_apply(audit):
     assert "purchase" not in set(tb1.loc[tb1["changes"].map(len) > 0, "stage"])
     tb2 = cjm.tobe_map(audit, asis, recs, persona=2, lang="en")
     assert tb2.set_index("stage").loc["purchase", "changes"] == ["R3"]
+    # on a persona's map the recommendations that name it come first (a full cell is cut short)
+    more = [*recs, _rec(9, {"personas": ["2"], "touchpoints": ["tp_delivery"]})]
+    assert cjm.tobe_map(audit, asis, more, persona=2, lang="en").set_index("stage").loc["post-purchase", "changes"] == ["R9", "R1"]
+    assert cjm.tobe_map(audit, asis, more, lang="en").set_index("stage").loc["post-purchase", "changes"] == ["R1", "R9"]
 
 
 def test_pages_are_vector_a4_landscape(audit):

@@ -128,6 +128,13 @@ def test_cards_and_channel_model(demo, result):
     assert tb.loc[tb["lead"] == "email", "sla_hours"].eq(24.0).all()
     html = P.card_html(audit, result, store, "ru")
     assert "Персона" in html and "<script" not in html
+    # a channel is shown as preferred only with a lift of at least 1.1; otherwise the card says none stands out
+    for p, chans in zip(cards["persona"], cards["channels"], strict=True):
+        stands = max(c[2] for c in chans) >= P.PREFERRED_LIFT
+        assert ("none stands out" in P.card_html(audit, result, int(p), "en")) == (not stands)
+    # response-time standards in the report's words (phone 0.25 h, e-mail 24 h)
+    text = " ".join(getattr(b, "data", "") for b in P.blocks_omnichannel(audit, result, "en"))
+    assert "answer within 15 min" in text and "answer within 24.0 h" in text and "0.25 h" not in text
 
 
 def test_findings_feed_rules_that_name_the_persona(demo, result):
