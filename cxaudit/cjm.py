@@ -211,7 +211,8 @@ def value_canvas(audit: Audit, recs: Sequence[Any], persona: int | None = None, 
     ``jobs``: the touchpoints they use most; ``pains``: their pain points (reach × NPS gap) and the
     complaint themes most frequent in their detractors' comments; ``gains``: their key drivers and the
     themes their promoters mention; ``relievers`` / ``creators``: the recommendations whose tags name a
-    pain / gain touchpoint or theme (on a persona's canvas only those for it or for everybody).
+    pain / gain touchpoint or theme (on a persona's canvas only those for it or for everybody, those
+    naming the persona first; four at most).
     """
     from .text import choose_codeframe, code_comments
 
@@ -258,7 +259,9 @@ def value_canvas(audit: Audit, recs: Sequence[Any], persona: int | None = None, 
                 for th in [x for x, v in sh.items() if v > 0][:2]:
                     out[key].append(names.get(th, th))
                     ids.append(th)
-    for rec in sorted(recs, key=lambda x: x.rank):
+    # on a persona's canvas the recommendations that name the persona first (only four are shown)
+    named = lambda x: persona is not None and str(persona) in [str(p) for p in x.tags.get("personas", [])]  # noqa: E731
+    for rec in sorted(recs, key=lambda x: (not named(x), x.rank)):
         tags = rec.tags
         pers = [str(p) for p in tags.get("personas", [])]
         if persona is not None and pers and str(persona) not in pers:
@@ -430,8 +433,9 @@ def canvas_figure(canvas: Mapping[str, Sequence[str]], lang: str, title: str) ->
 
     block(0.6, 10.9, "cjm.canvas_creators", canvas.get("creators", []), 50, 10)
     block(0.6, 5.7, "cjm.canvas_relievers", canvas.get("relievers", []), 50, 10)
-    block(10.9, 9.9, "cjm.canvas_gains", canvas.get("gains", []), 20, 12)
-    block(15.5, 9.9, "cjm.canvas_pains", canvas.get("pains", []), 20, 12)
+    # inside the circle: at y = 9.3 its left edge is at x = 15.2 - sqrt(5.2² - 3.3²) = 11.2
+    block(11.7, 9.3, "cjm.canvas_gains", canvas.get("gains", []), 18, 11)
+    block(15.5, 9.3, "cjm.canvas_pains", canvas.get("pains", []), 20, 11)
     block(12.8, 3.2, "cjm.canvas_jobs", canvas.get("jobs", []), 26, 6)
     ax.text(5.0, 0.4, t("cjm.canvas_value_map", lang), ha="center", fontsize=8, color="#1f3b5c", style="italic")
     ax.text(15.2, 0.4, t("cjm.canvas_profile", lang), ha="center", fontsize=8, color="#d9822b", style="italic")

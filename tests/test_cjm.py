@@ -118,6 +118,8 @@ def test_value_canvas_matches_recommendations(audit):
     cv = cjm.value_canvas(audit, recs, persona=1, lang="en")
     assert "Home delivery" in cv["pains"] and cv["jobs"]
     assert cv["relievers"] == ["R1 Change 1"]  # R3 serves another persona
+    # on its own persona's canvas R3 comes first
+    assert cjm.value_canvas(audit, recs, persona=9, lang="en")["relievers"] == ["R3 Change 3", "R1 Change 1"]
     fig = cjm.canvas_figure(cv, "ru", "Ценностное предложение")
     assert any("Средства от проблем" in s for s in _texts(fig))
 
