@@ -405,7 +405,7 @@ _CELL = re.compile(r"<t[dh]\b", re.IGNORECASE)
 #: A table with more rows than this may break across pages (shorter ones are kept on one page).
 LONG_TABLE_ROWS = 15
 #: A table with more columns than this is set in a smaller font.
-WIDE_TABLE_COLUMNS = 8
+WIDE_TABLE_COLUMNS = 7
 
 
 def _layout_classes(text: str) -> str:
