@@ -1,6 +1,8 @@
 # cxaudit — two commands set up everything on a fresh machine:
 #   make demo   create the environment, build the demo client, render its report
-#   make test   create the environment if missing, run every test
+#   make test   create the environment if missing, run the tests (all but the slow end-to-end ones)
+#   make test-slow   the slow end-to-end checks (chain runs in three languages, data shapes, packaging);
+#                    .ci/run runs both
 SHELL := /bin/bash
 PY ?= python3
 VENV ?= .venv
@@ -8,7 +10,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 JOBS ?= 2
 
-.PHONY: env demo test lab lint bench clean
+.PHONY: env demo test test-slow lab lint bench clean
 
 env: $(STAMP)
 
@@ -24,7 +26,10 @@ demo: $(STAMP)
 	$(BIN)/cxaudit run demo --jobs $(JOBS) --edition both
 
 test: $(STAMP)
-	$(BIN)/python -m pytest -n 2 --dist loadfile
+	$(BIN)/python -m pytest -n 2 --dist loadfile -m "not slow"
+
+test-slow: $(STAMP)
+	$(BIN)/python -m pytest -n 2 --dist loadfile -m slow
 
 lab: $(STAMP)
 	@test -f data/demo/audit.yaml || $(BIN)/cxaudit demo

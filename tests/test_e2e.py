@@ -25,6 +25,8 @@ import pytest
 from pypdf import PdfReader
 from scipy import stats
 
+pytestmark = pytest.mark.slow  # a notebook chain run (make test-slow)
+
 Z = 1.959963984540054
 
 

@@ -14,6 +14,8 @@ import nbformat
 import pytest
 from nbclient import NotebookClient
 
+pytestmark = pytest.mark.slow  # a notebook chain run (make test-slow)
+
 from cxaudit.runner import plan
 
 NB_DIR = Path(__file__).resolve().parent.parent / "notebooks"

@@ -709,6 +709,7 @@ def _planted_finding(fid: str) -> bool:
             or fid == "churn.revenue_at_risk")
 
 
+@pytest.mark.slow
 def test_planted_effects_on_a_real_chain_run_lead_the_ranking(small_demo_run) -> None:
     """The small English demo through the whole chain: tobe.json ranks the planted effects first.
 
@@ -741,6 +742,7 @@ def test_planted_effects_on_a_real_chain_run_lead_the_ranking(small_demo_run) ->
     assert social.rank <= len([r for r in recs if any(_planted_finding(f) for f in r.findings)])
 
 
+@pytest.mark.slow
 def test_targets_of_the_real_chain_run_match_its_churn_evidence(small_demo_run) -> None:
     """Issue-9 review points 1–4 on real data: measured passive rate, one horizon, customers' detractor
     share, intervals and bases in the table — recomputed by hand from the run's own findings."""
