@@ -154,3 +154,54 @@ def test_notebook_figures_are_svg_with_personal_data_redacted() -> None:
     svg = data["image/svg+xml"]
     assert "<text" in svg and "jan.kowalski" not in svg and "<dc:date>" not in svg
     assert svg_figure(svg) is not None
+
+
+def _nb(*htmls: str):
+    import nbformat
+
+    nb = nbformat.v4.new_notebook()
+    for i, h in enumerate(htmls):
+        c = nbformat.v4.new_code_cell(outputs=[nbformat.v4.new_output("display_data", data={"text/html": h})])
+        c.id = f"c{i}"
+        nb.cells.append(c)
+    return nb
+
+
+def test_method_notes_and_supporting_subsections_leave_the_body() -> None:
+    from cxaudit.report import extract_method_notes, heading_pattern, move_sections_last
+
+    nb = _nb('<h1 class="cx-section" id="sec-churn">Churn</h1>',
+             '<p class="cx-note">Odds ratios from a logistic regression (Holm-corrected).</p>',
+             '<p class="cx-note">Customers who left, with 95% confidence ranges.</p>',
+             '<h2 class="cx-sub" id="sub-churn-1">Reasons for leaving by Region</h2>', "<table><tr><td>R</td></tr></table>",
+             '<h2 class="cx-sub" id="sub-churn-2">Churn rate</h2>', "<p>KEPT</p>",
+             '<h1 class="cx-section" id="sec-data_quality">Data quality</h1>', "<p>DQ</p>")
+    notes = extract_method_notes(nb, "en")
+    assert notes == [("Churn", '<p class="cx-note">Odds ratios from a logistic regression (Holm-corrected).</p>')]
+    backing, moved = move_sections_last(nb, ["data_quality"], (), [heading_pattern("churn.reasons_by", "en")])
+    body = "".join(c.outputs[0].data["text/html"] for c in nb.cells)
+    assert "95% confidence ranges" in body and "KEPT" in body and "Holm" not in body
+    assert "Reasons for leaving by Region" not in body and "DQ" not in body
+    assert [c.outputs[0].data["text/html"] for c in backing][0].startswith('<h2 class="cx-sub" id="sub-churn-1">')
+    assert "DQ" in "".join(c.outputs[0].data["text/html"] for c in moved)
+
+
+def test_next_steps_decisions_risks_and_governance() -> None:
+    from cxaudit.recommend import Recommendation
+    from cxaudit.report import next_steps_html
+
+    def rec(rank: int, owner: str, cost: float | None, quadrant: str = "strategic") -> Recommendation:
+        return Recommendation(id=f"r{rank}", rule=f"r{rank}", family="x", findings=[], evidence=[],
+                              texts={"en": {"title": f"Action <{rank}>", "action": "", "impact_note": ""}},
+                              impact_nps=1.0, detractor_move=0.0, impact_model="", revenue=None, currency="EUR",
+                              effort="low", horizon="0-3", tags={}, owner=owner, measure={}, rank=rank,
+                              quadrant=quadrant, cost=cost)
+    tobe = {"recommendations": [rec(1, "Logistics", 30000.0), rec(2, "", 20000.0), rec(3, "", None, "reconsider")],
+            "targets": None}
+    out = next_steps_html(tobe, "en")
+    assert "Action &lt;1&gt; — Logistics, date to be set" in out and "Action &lt;2&gt; — owner to be named" in out
+    assert "Action &lt;3&gt;" not in out  # reconsidered: not on the plan
+    assert "Approve the plan: 2 actions on the roadmap. Budget: 50\u00a0k\u00a0EUR in total." in out
+    assert "Name an owner for the 1 actions that have none." in out
+    assert "Outer loop" in out and "(Logistics)" in out
+    assert next_steps_html({"recommendations": []}, "en") == ""
