@@ -59,7 +59,7 @@ from . import pii as _pii
 from .config import CODEFRAME_INDUSTRIES, STAGES
 from .errors import ConfigError, DataError
 from .findings import Finding
-from .i18n import fmt_num, fmt_pct, t, value_label
+from .i18n import fmt_ci, fmt_num, fmt_pct, t, value_label
 from .metrics import Z95, _wilson, nps_category
 from .safeyaml import load_yaml, load_yaml_text
 from .stats import holm  # Holm (1979) via statsmodels; re-exported
@@ -1287,8 +1287,14 @@ def katz_rr_ci(a: np.ndarray, n1: np.ndarray, c: np.ndarray, n2: np.ndarray,
 
 
 def theme_table(matrix: pd.DataFrame, nps: pd.Series, codeframe: Codeframe, lang: str, *,
-                n_respondents: int | None = None, alpha: float = 0.05) -> pd.DataFrame:
-    """Themes × NPS group, one row per theme.
+                n_respondents: int | None = None, alpha: float = 0.05,
+                groups: pd.Series | None = None) -> pd.DataFrame:
+    """Themes × NPS group (or low / high on another outcome), one row per theme.
+
+    ``groups``: when given, the comparison groups instead of the NPS groups of ``nps``: ``"low"`` plays
+    the detractors' part and ``"high"`` the promoters' (:func:`outcome_groups`, issue 13); the ``*_det``
+    / ``*_prom`` columns then hold low / high. Without any group (no outcome at all) the comparison
+    columns are NaN, ``significant`` is False, and only the shares with their Wilson intervals remain.
 
     Columns
     -------
@@ -1305,10 +1311,13 @@ def theme_table(matrix: pd.DataFrame, nps: pd.Series, codeframe: Codeframe, lang
     monotone function of RR, so the Katz interval of RR maps to the lift interval. The test is
     Fisher's exact test of the 2×2 table theme × detractor (two-sided), Holm-adjusted over themes.
     """
-    group = nps_category(pd.Series(nps, index=matrix.index))
+    if groups is None:
+        group = nps_category(pd.Series(nps, index=matrix.index))
+    else:
+        group = pd.Series(np.asarray(groups, dtype=object), index=matrix.index)
     has = group.notna().to_numpy()
-    det = (group == "detractor").fillna(False).to_numpy(bool)
-    prom = (group == "promoter").fillna(False).to_numpy(bool)
+    det = group.isin(("detractor", "low")).to_numpy(bool)
+    prom = group.isin(("promoter", "high")).to_numpy(bool)
     n = len(matrix)
     rows = []
     for th in codeframe.themes:
@@ -1519,13 +1528,44 @@ class VocResult:
     languages: pd.Series          # comments per language
     n_respondents: int
     codeframe: Codeframe
+    #: what the themes are compared on: "nps" (detractors vs promoters), "outcome" (low vs high on the
+    #: configured outcome, :mod:`cxaudit.outcome`) or "frequency" (no score at all: shares only)
+    basis: str = "nps"
+    outcome: Any = None  # the OutcomeInfo of basis "outcome"
+
+
+def outcome_groups(outcome: Any, frame: pd.DataFrame) -> pd.Series:
+    """``"low"`` / ``"high"`` per row of ``frame`` on a non-NPS outcome: high = a good outcome (top box
+    of the scale, or a positive label; :func:`cxaudit.outcome.good`), low = the rest; NaN unanswered."""
+    from .outcome import good
+
+    g = good(outcome, frame)
+    return pd.Series(np.where(g.isna(), None, np.where(g.eq(1.0), "high", "low")), index=frame.index, dtype=object)
+
+
+def group_labels(result: VocResult, lang: str) -> tuple[str, str]:
+    """The names of the two compared groups in the report: detractors / promoters, or low / high on the
+    outcome used ("Satisfied passengers: no" / "…: yes"; "CSAT: below the top box" / "CSAT: top box")."""
+    if result.basis != "outcome" or result.outcome is None:
+        return t("voc.group_detractor", lang), t("voc.group_promoter", lang)
+    from .outcome import short_label
+
+    name = short_label(result.outcome, lang)
+    if result.outcome.kind == "binary":
+        return t("voc.group_no", lang, name=name), t("voc.group_yes", lang, name=name)
+    return t("voc.group_low", lang, name=name), t("voc.group_high", lang, name=name)
 
 
 def analyse_comments(responses: pd.DataFrame, codeframe: Codeframe | None = None, *, lang: str = "en",
                      touchpoints: pd.DataFrame | None = None, names: Iterable[str] | None = None,
                      channel_column: str | None = "channel", min_base: int = 30, seed: int = 20261124,
-                     n_quotes: int = 3) -> VocResult:
+                     n_quotes: int = 3, outcome: Any = None) -> VocResult:
     """Code the ``comment`` column of ``responses`` and compute every table of the section.
+
+    ``outcome`` (:func:`cxaudit.outcome.resolve_audit`): themes are compared between detractors and
+    promoters when it is NPS (or not given and the responses have NPS answers), between low and high
+    on it otherwise (:func:`outcome_groups`); with no score at all only the shares remain
+    (``basis = "frequency"``, see :func:`voc_findings`).
 
     Raises
     ------
@@ -1542,18 +1582,27 @@ def analyse_comments(responses: pd.DataFrame, codeframe: Codeframe | None = None
     comments["response_id"] = responses.loc[keep, "response_id"].to_numpy() if "response_id" in responses else None
     comments["response_row"] = responses.index[keep.to_numpy(bool)]  # links a comment to its ratings
     comments["nps"] = responses.loc[keep, "nps"].to_numpy() if "nps" in responses else np.nan
+    if outcome is not None and outcome.kind == "nps" and outcome.column != "nps":
+        comments["nps"] = pd.to_numeric(responses.loc[keep, outcome.column], errors="coerce").to_numpy()
     comments["group"] = nps_category(comments["nps"]).astype(object).to_numpy()
+    basis, groups = "nps", None
+    if outcome is not None and outcome.kind != "nps":
+        basis, groups = "outcome", outcome_groups(outcome, responses.loc[keep]).to_numpy()
+        comments["group"] = groups
+    elif comments["nps"].isna().all():
+        basis = "frequency"
     if channel_column and channel_column in responses.columns:
         comments["channel"] = responses.loc[keep, channel_column].to_numpy()
     comments["lang"] = detect_language(comments["text"], cf.languages).to_numpy()
     coding = code_comments(comments["text"], cf, comments["lang"])
     names_list = list(names) if names is not None else None
-    tab = theme_table(coding.matrix, comments["nps"], cf, lang, n_respondents=len(responses))
+    tab = theme_table(coding.matrix, comments["nps"], cf, lang, n_respondents=len(responses), groups=groups)
     quotes = {}
     labels = pii_labels(lang)
+    worst, best = ("low", "high") if basis == "outcome" else ("detractor", "promoter")
     for _, row in tab.iterrows():
         th = cf.theme(row["theme"])
-        want = "detractor" if th.polarity == "complaint" else "promoter" if th.polarity == "praise" else None
+        want = worst if th.polarity == "complaint" else best if th.polarity == "praise" else None
         prefer = comments["group"] == want if want else None
         quotes[th.key] = representative_quotes(coding, comments["text"], th.key, n=n_quotes, prefer=prefer,
                                                names=names_list, labels=labels, seed=seed)
@@ -1565,6 +1614,7 @@ def analyse_comments(responses: pd.DataFrame, codeframe: Codeframe | None = None
         comments=comments, coding=coding, table=tab, by_stage=themes_by_stage(tab, cf, touchpoints),
         by_channel=by_channel, quotes=quotes, topics=topics,
         languages=comments["lang"].fillna("–").value_counts(), n_respondents=len(responses), codeframe=cf,
+        basis=basis, outcome=outcome if basis == "outcome" else None,
     )
 
 
@@ -1581,9 +1631,25 @@ def _severity(lift: float, significant: bool) -> int:
     return 3 if lift < 2.0 else 4 if lift < 2.5 else 5
 
 
+#: Without any score (``basis = "frequency"``): a complaint theme becomes a finding when the lower
+#: bound of its share's Wilson interval is at least this, and at least this many comments mention it.
+FREQUENCY_MIN_SHARE = 0.05
+FREQUENCY_MIN_MENTIONS = 10
+#: Severity of a frequency-based theme finding: how often a theme comes up says nothing about how much
+#: it costs (no outcome to compare), so it ranks with the weakest outcome-based ones (:func:`_severity`).
+FREQUENCY_SEVERITY = 2
+
+
 def voc_findings(result: VocResult, lang: str, touchpoints: pd.DataFrame | None = None) -> list[Finding]:
     """``voc.theme.<theme>`` for the :data:`TOP_COMPLAINTS` most mentioned complaint themes whose
     detractor lift is significantly above 1 (Holm-adjusted Fisher test, 5 %).
+
+    On a non-NPS outcome (``result.basis == "outcome"``) the same test compares the low with the high
+    group of that outcome, and the title and evidence name the outcome (``outcome_label``). With no
+    score at all (``"frequency"``) the themes are ranked by their share of comments: those whose Wilson
+    (1927) lower bound is at least :data:`FREQUENCY_MIN_SHARE` (and mentioned at least
+    :data:`FREQUENCY_MIN_MENTIONS` times) become findings of severity :data:`FREQUENCY_SEVERITY`,
+    labelled as frequency-based (``evidence.basis``), with no lift.
 
     value = share of comments mentioning the theme (%, Wilson interval), n = comments,
     reach = share of *all* respondents mentioning it (a lower bound: respondents who wrote nothing
@@ -1593,8 +1659,18 @@ def voc_findings(result: VocResult, lang: str, touchpoints: pd.DataFrame | None 
     tab = result.table
     if tab.empty:
         return []
-    sel = tab[(tab["polarity"] == "complaint") & tab["significant"] & (tab["lift"] > 1)]
+    if result.basis == "frequency":
+        sel = tab[(tab["polarity"] == "complaint") & (tab["share_low"] >= FREQUENCY_MIN_SHARE)
+                  & (tab["mentions"] >= FREQUENCY_MIN_MENTIONS)]
+    else:
+        sel = tab[(tab["polarity"] == "complaint") & tab["significant"] & (tab["lift"] > 1)]
     sel = sel.sort_values(["mentions", "theme"], ascending=[False, True]).head(TOP_COMPLAINTS)
+    low_name = group_labels(result, lang)[0]
+    outcome_label = None
+    if result.basis == "outcome":
+        from .outcome import label as _outcome_label
+
+        outcome_label = _outcome_label(result.outcome, lang)
     channels_of = {}
     if touchpoints is not None and not touchpoints.empty:
         channels_of = dict(zip(touchpoints["touchpoint"].astype(str), touchpoints["channel"].astype(str), strict=True))
@@ -1605,18 +1681,35 @@ def voc_findings(result: VocResult, lang: str, touchpoints: pd.DataFrame | None 
         stage_rows = result.by_stage[result.by_stage["theme"] == th.key]
         stages = [s for s in stage_rows["stage"].tolist() if s]
         channels = sorted(set(th.channels) | {channels_of[tp] for tp in tps if tp in channels_of})
+        share, ci = fmt_pct(r["share"], lang), fmt_ci(100 * r["share_low"], 100 * r["share_high"], lang, 0)
+        if result.basis == "frequency":
+            title = t("voc.finding_theme_frequency", lang, theme=th.name(lang), share=share, ci=ci)
+            severity = FREQUENCY_SEVERITY
+            evidence = {"mentions": int(r["mentions"]), "basis": "frequency",
+                        "n_respondents": result.n_respondents, "table": "voc.themes"}
+        elif result.basis == "outcome":
+            title = t("voc.finding_theme_outcome", lang, theme=th.name(lang), share=share, group=low_name,
+                      lift=fmt_num(r["lift"], lang, 1))
+            severity = _severity(float(r["lift"]), bool(r["significant"]))
+            evidence = {"mentions": int(r["mentions"]), "basis": "outcome", "outcome_label": outcome_label,
+                        "share_low_outcome": r["share_det"], "share_high_outcome": r["share_prom"],
+                        "lift": r["lift"], "lift_ci": [r["lift_low"], r["lift_high"]], "p_holm": r["p_holm"],
+                        "low_share_of_mentions": r["det_share_of_mentions"],
+                        "n_respondents": result.n_respondents, "table": "voc.themes"}
+        else:
+            title = t("voc.finding_theme", lang, theme=th.name(lang), share=share, lift=fmt_num(r["lift"], lang, 1))
+            severity = _severity(float(r["lift"]), bool(r["significant"]))
+            evidence = {"mentions": int(r["mentions"]), "share_detractors": r["share_det"],
+                        "share_promoters": r["share_prom"], "lift": r["lift"], "lift_ci": [r["lift_low"], r["lift_high"]],
+                        "p_holm": r["p_holm"], "detractor_share_of_mentions": r["det_share_of_mentions"],
+                        "n_respondents": result.n_respondents, "table": "voc.themes"}
         out.append(Finding(
-            id=f"voc.theme.{th.key}", section="voc",
-            title=t("voc.finding_theme", lang, theme=th.name(lang), share=fmt_pct(r["share"], lang),
-                    lift=fmt_num(r["lift"], lang, 1)),
+            id=f"voc.theme.{th.key}", section="voc", title=title,
             metric="theme_share", value=100 * float(r["share"]), n=int(r["n_comments"]),
             ci_low=100 * float(r["share_low"]), ci_high=100 * float(r["share_high"]),
-            severity=_severity(float(r["lift"]), bool(r["significant"])), reach=float(min(1.0, r["reach"])),
+            severity=severity, reach=float(min(1.0, r["reach"])),
             unit="%",
-            evidence={"mentions": int(r["mentions"]), "share_detractors": r["share_det"],
-                      "share_promoters": r["share_prom"], "lift": r["lift"], "lift_ci": [r["lift_low"], r["lift_high"]],
-                      "p_holm": r["p_holm"], "detractor_share_of_mentions": r["det_share_of_mentions"],
-                      "n_respondents": result.n_respondents, "table": "voc.themes"},
+            evidence=evidence,
             tags={"themes": [th.key], "stages": stages, "touchpoints": tps, "channels": channels},
         ))
     return out
@@ -1875,9 +1968,10 @@ def channel_wide(result: VocResult, polarity: str = "complaint") -> pd.DataFrame
     return out.sort_values("n", ascending=False).reset_index(drop=True)
 
 
-def themes_figure(table: pd.DataFrame, lang: str) -> Any:
-    """Horizontal bars: share of detractors' and promoters' comments mentioning each theme, with
-    Wilson 95 % intervals."""
+def themes_figure(table: pd.DataFrame, lang: str, groups: tuple[str, str] | None = None) -> Any:
+    """Horizontal bars: share of detractors' and promoters' comments (or of the low and high group of
+    another outcome, named by ``groups``, :func:`group_labels`) mentioning each theme, with Wilson 95 %
+    intervals; with no group at all (no score), the share of all comments."""
     import matplotlib.pyplot as plt
 
     from .plots import PALETTE
@@ -1885,18 +1979,24 @@ def themes_figure(table: pd.DataFrame, lang: str) -> Any:
     tab = table.iloc[::-1]
     y = np.arange(len(tab))
     fig, ax = plt.subplots(figsize=(7.5, 0.5 * len(tab) + 1.4))
-    for off, key, colour, label in ((0.2, "det", PALETTE["detractor"], "voc.group_detractor"),
-                                    (-0.2, "prom", PALETTE["promoter"], "voc.group_promoter")):
+    low, high = groups or (t("voc.group_detractor", lang), t("voc.group_promoter", lang))
+    bars = ((0.2, "det", PALETTE["detractor"], low, 0.38), (-0.2, "prom", PALETTE["promoter"], high, 0.38))
+    no_groups = not len(tab) or int(tab["n_det"].max()) + int(tab["n_prom"].max()) == 0
+    if no_groups:
+        tab = tab.assign(k_all=tab["mentions"], n_all=tab["n_comments"])
+        bars = ((0.0, "all", PALETTE["promoter"], t("voc.group_all", lang), 0.6),)
+    for off, key, colour, label, height in bars:
         k, n = tab[f"k_{key}"].to_numpy(float), tab[f"n_{key}"].to_numpy(float)
         share = np.divide(k, n, out=np.zeros_like(k), where=n > 0)
         lo, hi = _wilson(k, n)
         err = np.vstack([share - np.nan_to_num(lo), np.nan_to_num(hi) - share]) * 100
-        ax.barh(y + off, share * 100, height=0.38, color=colour,
-                label=f"{t(label, lang)} (n = {fmt_num(float(n.max()) if len(n) else 0, lang, 0)})")
+        ax.barh(y + off, share * 100, height=height, color=colour,
+                label=f"{label} (n = {fmt_num(float(n.max()) if len(n) else 0, lang, 0)})")
         ax.errorbar(share * 100, y + off, xerr=np.maximum(err, 0), fmt="none", ecolor="#555555", capsize=2, lw=0.8)
     ax.set_yticks(y, tab["label"].tolist())
     ax.set_xlabel(t("voc.axis_share", lang))
-    ax.set_title(t("voc.themes_figure", lang))
+    ax.set_title(t("voc.themes_figure_share", lang) if no_groups else
+                 t("voc.themes_figure", lang) if groups is None else t("voc.themes_figure_groups", lang, low=low, high=high))
     ax.legend(fontsize=8, loc="lower right")
     fig.tight_layout()
     plt.close(fig)

@@ -253,3 +253,81 @@ def test_codeframe_suggest_writes_a_draft_and_never_the_codeframe(tmp_path: Path
     assert res.exit_code == 0, res.output
     assert (client / "codeframe.yaml").read_text(encoding="utf-8") == own
     assert "mine" in load_codeframe(draft).keys
+
+
+# --- themes compared on the survey's outcome when there is no NPS (issue 13 follow-up) --------------
+
+
+def _outcome_survey() -> tuple[pd.DataFrame, object]:
+    """200 respondents, a binary outcome; planted: 40 of the 80 not satisfied write about late delivery,
+    6 of the 120 satisfied do; everyone else writes a comment that codes nothing."""
+    from cxaudit.config import AuditConfig
+
+    sat = ["not satisfied"] * 80 + ["satisfied"] * 120
+    text = (["The delivery was late again"] * 40 + ["Nothing to add"] * 40
+            + ["The delivery was late again"] * 6 + ["Nothing to add"] * 114)
+    r = pd.DataFrame({"response_id": range(1, 201), "sat": sat, "comment": text})
+    cfg = AuditConfig.model_validate({"client": {"name": "A"}, "inputs": {"responses": {"file": "r.csv"}},
+                                      "outcome": {"column": "sat", "positive": ["satisfied"], "label": "Happy flyers"}})
+    return r, cfg
+
+
+def test_themes_compared_low_vs_high_on_a_binary_outcome() -> None:
+    from scipy.stats import fisher_exact
+
+    from cxaudit.outcome import resolve
+    from cxaudit.text import analyse_comments, group_labels, voc_findings
+
+    r, cfg = _outcome_survey()
+    res = analyse_comments(r, default_codeframe(), lang="en", outcome=resolve(cfg, r), names=[])
+    assert res.basis == "outcome"
+    row = res.table.set_index("theme").loc["late_delivery"]
+    assert (row["n_det"], row["k_det"], row["n_prom"], row["k_prom"]) == (80, 40, 120, 6)
+    assert row["lift"] == pytest.approx((40 / 80) / (46 / 200))  # P(theme | low) / P(theme), by hand
+    assert row["p_value"] == pytest.approx(fisher_exact([[40, 40], [6, 114]])[1])
+    low, high = group_labels(res, "en")
+    assert (low, high) == ("Happy flyers: no", "Happy flyers: yes")
+    found = {f.id: f for f in voc_findings(res, "en")}
+    f = found["voc.theme.late_delivery"]
+    assert f.severity == 4  # lift 2.17: 2 <= lift < 2.5
+    assert "Happy flyers: no" in f.title and "detractor" not in f.title.casefold()
+    assert f.evidence["basis"] == "outcome" and "Happy flyers" in f.evidence["outcome_label"]
+    assert "detractor_share_of_mentions" not in f.evidence
+    assert f.evidence["low_share_of_mentions"] == pytest.approx(40 / 46)
+
+
+def test_scale_outcome_groups_and_nps_unchanged() -> None:
+    from cxaudit.outcome import OutcomeInfo
+    from cxaudit.text import analyse_comments, outcome_groups
+
+    csat = OutcomeInfo("csat", "scale", "csat", 1, 5, 2)  # top-2 box: 4-5 is high
+    g = outcome_groups(csat, pd.DataFrame({"csat": [5, 4, 3, 1, None]}))
+    assert g.tolist() == ["high", "high", "low", "low", None]
+    # NPS as the outcome gives exactly the detractor / promoter table it gave before
+    r = pd.DataFrame({"response_id": range(6), "nps": [0, 3, 6, 8, 9, 10],
+                      "comment": ["delivery late", "delivery late", "ok", "ok", "ok", "delivery late"]})
+    nps = OutcomeInfo("nps", "nps", "nps", 0, 10)
+    a = analyse_comments(r, default_codeframe(), lang="en", outcome=nps, names=[]).table
+    b = analyse_comments(r, default_codeframe(), lang="en", names=[]).table
+    pd.testing.assert_frame_equal(a, b)
+    row = a.set_index("theme").loc["late_delivery"]
+    assert (row["n_det"], row["k_det"], row["n_prom"], row["k_prom"]) == (3, 2, 2, 1)
+
+
+def test_without_any_score_themes_are_findings_by_frequency() -> None:
+    from statsmodels.stats.proportion import proportion_confint
+
+    from cxaudit.text import FREQUENCY_SEVERITY, analyse_comments, voc_findings
+
+    text = ["The delivery was late again"] * 30 + ["Hidden fees at checkout"] * 4 + ["Nothing to add"] * 66
+    r = pd.DataFrame({"response_id": range(100), "comment": text})
+    res = analyse_comments(r, default_codeframe(), lang="en", names=[])
+    assert res.basis == "frequency"
+    assert not res.table["significant"].any() and res.table["lift"].isna().all()
+    found = voc_findings(res, "en")
+    assert [f.id for f in found] == ["voc.theme.late_delivery"]  # fees: 4 mentions, under the minimum of 10
+    f = found[0]
+    lo, hi = proportion_confint(30, 100, method="wilson")
+    assert (f.value, f.n, f.severity) == (pytest.approx(30.0), 100, FREQUENCY_SEVERITY)
+    assert (f.ci_low, f.ci_high) == (pytest.approx(100 * lo), pytest.approx(100 * hi))
+    assert f.evidence["basis"] == "frequency" and "frequency" in f.title
