@@ -66,6 +66,9 @@ def _inline_svg() -> None:
     shell = get_ipython()
     if shell is None:
         return
+    # the inline backend sets its own (PNG) figure formatters when the first figure is made: make one now,
+    # so that ours come after and stay
+    plt.close(plt.figure())
     formatters = shell.display_formatter.formatters
     formatters["image/svg+xml"].enabled = True
     formatters["image/svg+xml"].for_type(Figure, figure_svg)
