@@ -3,8 +3,8 @@ each) runs through the chain (``cxaudit.runner.run_audit``, HTML only, two jobs)
 and TO-BE recommendations drawn from what was found. The survey without NPS also renders a non-empty
 brief edition.
 
-Slow. What a run costs is the number of notebooks (each starts a kernel and imports the package: about
-5 s on a quiet machine, 13 s under load), not the rows. So the whole registry runs once, on the
+Slow. What a run costs is the number of notebooks (each starts a kernel and imports the package: 12-14 s
+per notebook even with no data, measured under load), not the rows. So the whole registry runs once, on the
 customers-only shape (no survey, no tickets: every section's missing-input path, where the personas
 section used to crash); each other shape runs only the sections that make its findings, plus TO-BE.
 """
