@@ -1018,6 +1018,8 @@ def _impact(rule: Rule, f: Finding, findings: Sequence[Finding], econ: Economics
     spec = rule.impact
     d = econ.detractors
     model = spec.model
+    if (f.evidence or {}).get("basis") in ("outcome", "frequency"):
+        model = "none"  # a comment theme compared on a non-NPS outcome, or counted only: no NPS effect invented
     if model == "none":
         return 0.0, "none", {}
     if model == "fixed":

@@ -331,3 +331,17 @@ def test_without_any_score_themes_are_findings_by_frequency() -> None:
     assert (f.value, f.n, f.severity) == (pytest.approx(30.0), 100, FREQUENCY_SEVERITY)
     assert (f.ci_low, f.ci_high) == (pytest.approx(100 * lo), pytest.approx(100 * hi))
     assert f.evidence["basis"] == "frequency" and "frequency" in f.title
+
+
+def test_theme_found_without_nps_gets_no_invented_nps_impact() -> None:
+    """A theme finding with no NPS behind it (frequency-based here) becomes a recommendation whose
+    impact is not in NPS points: the enabler model, not the overall-detractor-share assumption."""
+    from cxaudit.recommend import impact_text, recommend
+    from cxaudit.text import analyse_comments, voc_findings
+
+    r = pd.DataFrame({"response_id": range(100),
+                      "comment": ["The delivery was late again"] * 30 + ["Nothing to add"] * 70})
+    found = voc_findings(analyse_comments(r, default_codeframe(), lang="en", names=[]), "en")
+    recs = [x for x in recommend(found) if any(e["id"] == "voc.theme.late_delivery" for e in x.evidence)]
+    assert recs and all(x.impact_model == "none" and x.impact_nps == 0.0 for x in recs)
+    assert "NPS" not in impact_text(recs[0], "en")
