@@ -18,6 +18,7 @@ Examples
 from __future__ import annotations
 
 import datetime as _dt
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, Literal
 
@@ -653,7 +654,7 @@ def _allowed_keys(model: type[BaseModel], loc: tuple[Any, ...]) -> list[str]:
     return list(getattr(current, "model_fields", {}) or [])
 
 
-def _explain(err: dict[str, Any]) -> str:
+def _explain(err: Mapping[str, Any]) -> str:
     kind = err["type"]
     if kind == "extra_forbidden":
         return "unknown key"
@@ -744,8 +745,10 @@ def side_files(folder: str | Path, cfg: AuditConfig) -> dict[str, Path]:
         if path is not None:
             out[name] = path
     branding = cfg.client.branding
-    for key, name in (("client.branding.logo", branding.logo),
-                      ("client.branding.pptx_template", getattr(branding, "pptx_template", None))):
-        if name:
-            out[name] = client_file(folder, name, file=shown, key=key)
+    branded: tuple[tuple[str, str | None], ...] = (
+        ("client.branding.logo", branding.logo),
+        ("client.branding.pptx_template", getattr(branding, "pptx_template", None)))
+    for key, brand_file in branded:
+        if brand_file:
+            out[brand_file] = client_file(folder, brand_file, file=shown, key=key)
     return {k: p for k, p in out.items() if p.is_file()}

@@ -286,13 +286,13 @@ def _headline_metrics(tg: Any, lang: str) -> list[tuple[str, str, str]]:
     out = []
     if tg.nps_as_is is not None:
         out.append((t("tobe.target.nps", lang), fmt_num(tg.nps_as_is, lang, 1, sign=True),
-                    small(fmt_ci(*tg.nps_ci, lang, 1) if tg.nps_ci else None, tg.nps_n)))
+                    small(fmt_ci(tg.nps_ci[0], tg.nps_ci[1], lang, 1) if tg.nps_ci else None, tg.nps_n)))
     if tg.csat_as_is is not None:
         out.append((t("tobe.target.csat", lang), fmt_pct(tg.csat_as_is / 100, lang, 1),
-                    small(fmt_ci(*tg.csat_ci, lang, 1) if tg.csat_ci else None, tg.csat_n)))
+                    small(fmt_ci(tg.csat_ci[0], tg.csat_ci[1], lang, 1) if tg.csat_ci else None, tg.csat_n)))
     if tg.churn_as_is is not None:
         out.append((churn_label(tg, lang), fmt_pct(tg.churn_as_is, lang, 1),
-                    small(fmt_ci(*tg.churn_ci, lang, 1, 100.0) if tg.churn_ci else None, tg.churn_n)))
+                    small(fmt_ci(tg.churn_ci[0], tg.churn_ci[1], lang, 1, 100.0) if tg.churn_ci else None, tg.churn_n)))
     if tg.revenue_at_risk is not None:
         ci = tg.revenue_at_risk_ci
         out.append((_revenue_label(tg, lang), _money(tg.revenue_at_risk, lang, tg.currency),

@@ -202,9 +202,10 @@ def completeness(audit: Audit, lang: str = "en", columns: tuple[str, ...] = KEY_
     """
     if table == "responses" and not audit.has("responses"):
         # no survey (issue 13): the completeness of the table the audit rests on, every column
-        table = next((t_ for t_ in ("customers", "tickets", "employees", "touchpoints", "kpis") if audit.has(t_)), None)
-        if table is None:
+        found = next((t_ for t_ in ("customers", "tickets", "employees", "touchpoints", "kpis") if audit.has(t_)), None)
+        if found is None:
             return pd.DataFrame(columns=["column", "label", "answered", "n", "share", "ci_low", "ci_high"])
+        table = found
         columns = tuple(audit.table(table).columns)
     frame = audit.table(table)
     generated = set((frame.attrs.get("cxaudit_input") or {}).get("generated", []))  # e.g. row-number ids
