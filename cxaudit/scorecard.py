@@ -183,6 +183,7 @@ def scorecard(audit: Audit, lang: str, *, with_csi: bool = True) -> pd.DataFrame
             value, lo, hi = res.value, res.ci_low, res.ci_high
         elif key == "csat":
             detail = t("metrics.csat_detail", lang, mean=fmt_num(d["mean"], lang, 2), max=int(d["scale_max"]))
+            assert res.ci_low is not None and res.ci_high is not None  # metrics.csat always sets the Wilson interval
             value, lo, hi = 100 * res.value, 100 * res.ci_low, 100 * res.ci_high
         else:
             detail = t("metrics.ces_detail", lang, easy=fmt_pct(d["easy"], lang))
@@ -606,6 +607,7 @@ def metric_findings(audit: Audit, lang: str, trend: dict[str, pd.DataFrame] | No
         ))
     if "csat" in res:
         r = res["csat"]
+        assert r.ci_low is not None and r.ci_high is not None  # metrics.csat always sets the Wilson interval
         out.append(Finding(
             id="cx_metrics.csat.overall", section="cx_metrics",
             title=t("metrics.finding_csat", lang, value=fmt_pct(r.value, lang)),
@@ -793,10 +795,10 @@ def csi_note(audit: Audit, lang: str) -> str | None:
 
 def segment_columns(tab: pd.DataFrame, segment: str, lang: str) -> list[Any]:
     """The :class:`cxaudit.show.Col` list of a :func:`segment_table` (only the metrics present)."""
-    from .show import Col
+    from .show import Col, Kind
 
     cols = [Col(segment, "quality.col_group")]
-    spec = {"nps": ("NPS", "signed1"), "csat": ("CSAT, %", "num1"), "ces": ("CES", "num2")}
+    spec: dict[str, tuple[str, Kind]] = {"nps": ("NPS", "signed1"), "csat": ("CSAT, %", "num1"), "ces": ("CES", "num2")}
     for m, (head, kind) in spec.items():
         if f"{m}_value" in tab.columns:
             cols += [Col(f"{m}_value", head, kind, lo=f"{m}_ci_low", hi=f"{m}_ci_high"),
@@ -809,10 +811,10 @@ def segment_columns(tab: pd.DataFrame, segment: str, lang: str) -> list[Any]:
 
 def trend_columns(tab: pd.DataFrame, lang: str) -> list[Any]:
     """The :class:`cxaudit.show.Col` list of a :func:`trend_table`."""
-    from .show import Col
+    from .show import Col, Kind
 
     cols = [Col("period", "metrics.col_period", "period")]
-    spec = {"nps": ("NPS", "signed1"), "csat": ("CSAT, %", "num1"), "ces": ("CES", "num2")}
+    spec: dict[str, tuple[str, Kind]] = {"nps": ("NPS", "signed1"), "csat": ("CSAT, %", "num1"), "ces": ("CES", "num2")}
     for m, (head, kind) in spec.items():
         if f"{m}_value" in tab.columns:
             cols += [Col(f"{m}_value", head, kind, lo=f"{m}_ci_low", hi=f"{m}_ci_high"),
