@@ -221,7 +221,7 @@ def build_blueprint(touchpoint: str, info: Mapping[str, Any], recs: Sequence[Map
         nodes.append(Node("handle", "task", t("blueprints.handle", lang, department=owner), "back"))
     # recommended changes before the last front-stage answer (or at the end)
     changes = []
-    rec_nodes = []
+    rec_nodes: list[Node] = []
     for r in list(recs)[:MAX_CHANGES]:
         title = str(((r.get("texts") or {}).get(lang) or {}).get("title") or r.get("rule") or "")
         lab = f"{t('tobe.rec_prefix', lang)}{r.get('rank', '')} · {title}"

@@ -235,7 +235,7 @@ def _kpi(rec: Any, journey: pd.DataFrame | None, econ: Any) -> dict[str, Any]:
                 sd = float(row["sd"])
                 half = 1.959964 * sd / math.sqrt(float(row["n"]))
                 ci = (base - half, base + half)
-    elif m.get("baseline") is not None and rec.evidence:
+    elif base is not None and rec.evidence:  # base is m["baseline"] here
         e = rec.evidence[0]
         if e.get("ci_low") is not None and e.get("ci_high") is not None and float(e["value"]) == float(base):
             ci = (float(e["ci_low"]), float(e["ci_high"]))

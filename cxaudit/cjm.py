@@ -121,7 +121,7 @@ def as_is_map(audit: Audit) -> pd.DataFrame:
     """
     stages = list(audit.config.stages)
     tps = journey.touchpoint_table(audit)
-    rows = {s: {"stage": s, "order": i, "measured": False, "touchpoints": [], "channels": [], "owners": [], "n": 0,
+    rows: dict[str, dict[str, Any]] = {s: {"stage": s, "order": i, "measured": False, "touchpoints": [], "channels": [], "owners": [], "n": 0,
                 "top2": np.nan, "top2_low": np.nan, "top2_high": np.nan, "pain": None, "pain_reach": np.nan,
                 "pain_gap": np.nan, "pain_severity": 0, "importance": np.nan, "moment": False, "quote": None,
                 "columns": []} for i, s in enumerate(stages)}
@@ -337,7 +337,7 @@ def map_figure(df: pd.DataFrame, audit: Audit, lang: str, title: str, *, tobe: b
             xs = left + np.arange(n) + 0.5
             for g in (0.0, 0.5, 1.0):
                 ax.plot([left, left + n], [yy(g)] * 2, color="#d0d4d9", lw=0.5, zorder=1)
-                ax.text(left - 0.03, yy(g), fmt_pct(g, lang), ha="right", va="center", fontsize=6, color="#7f8c8d")
+                ax.text(left - 0.03, float(yy(g)), fmt_pct(g, lang), ha="right", va="center", fontsize=6, color="#7f8c8d")
             ok = ~np.isnan(vals)
             ax.fill_between(xs, yy(np.where(ok, lo, np.nan)), yy(np.where(ok, hi, np.nan)), color="#1f3b5c", alpha=0.15,
                             lw=0, zorder=2)
@@ -353,7 +353,7 @@ def map_figure(df: pd.DataFrame, audit: Audit, lang: str, title: str, *, tobe: b
                     label = fmt_pct(vals[i], lang)
                     if tobe and df["target"].iloc[i] != vals[i]:
                         label += f" → {fmt_pct(df['target'].iloc[i], lang)}"
-                    ax.text(xs[i], yy(vals[i]) - 0.17, label, ha="center", va="top", fontsize=6.3, zorder=5)
+                    ax.text(xs[i], float(yy(vals[i])) - 0.17, label, ha="center", va="top", fontsize=6.3, zorder=5)
                 else:
                     ax.text(xs[i], (top + bottom) / 2, not_measured, ha="center", va="center", fontsize=6.5,
                             color="#7f8c8d", style="italic")
@@ -475,9 +475,9 @@ def blocks_maps(audit: Audit, recs: Sequence[Any] | None, labels: pd.Series | No
     recs = list(recs or [])
     groups: list[tuple[int | None, str, Audit]] = [(None, t("cjm.everybody", lang), audit)]
     if labels is not None:
-        for p in sorted({int(x) for x in labels.dropna()}):
-            name = (names or {}).get(p, "")
-            groups.append((p, t("cjm.persona", lang, k=p, name=name), sub_audit(audit, labels == p)))
+        for k in sorted({int(x) for x in labels.dropna()}):
+            name = (names or {}).get(k, "")
+            groups.append((k, t("cjm.persona", lang, k=k, name=name), sub_audit(audit, labels == k)))
     for p, who, sub in groups:
         asis = as_is_map(sub)
         head = show.heading(t("cjm.map_heading", lang, who=who), SECTION).data

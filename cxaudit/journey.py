@@ -215,7 +215,7 @@ def _effort(audit: Audit, used_any: np.ndarray, w: np.ndarray | None) -> tuple[f
     ces = pd.to_numeric(r["ces"], errors="coerce").to_numpy(dtype=float)
     x = np.where(used_any, ces, np.nan)[:, None]
     res = _pooled(x, w, np.inf, -np.inf)
-    return res["mean"], res["mean_low"], res["mean_high"], res["n"]
+    return res["mean"], res["mean_low"], res["mean_high"], int(res["n"])
 
 
 def journey_cells(audit: Audit, by: Sequence[str] = ("stage", "channel"), tps: pd.DataFrame | None = None) -> pd.DataFrame:
@@ -367,7 +367,8 @@ def key_drivers(audit: Audit, tps: pd.DataFrame | None = None, *, outcome: str |
         outcome_used = outcome
     y_ok = r[outcome_used].notna()
     rated = tps[tps["column"].notna()]
-    usable, excluded = [], []
+    usable: list[tuple[str, str]] = []
+    excluded: list[tuple[str, str]] = []
     for tp, col in zip(rated["touchpoint"], rated["column"], strict=True):
         (usable if int((r[col].notna() & y_ok).sum()) >= audit.config.min_base else excluded).append((tp, col))
     if len(usable) < 2:

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -142,6 +143,7 @@ def write_tables(run_dir: str | Path, lang: str, out: str | Path | None = None) 
     sheets = {_sheet_name(title, used): df for title, df in collect_tables(run_dir, lang)}
     if not sheets:
         return None
+    write_xlsx: Callable[..., Path] | None
     try:
         from .export import write_xlsx  # issue 15: the one writer of client spreadsheets
     except ImportError:
