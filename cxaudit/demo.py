@@ -121,6 +121,7 @@ from __future__ import annotations
 
 import json
 import string
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any, Final
 
@@ -731,7 +732,7 @@ def _pii_counts(n_rows: int) -> dict[str, int]:
     return {k: _count(n_rows, r, m) for k, (r, m) in _PII_RATES.items()}
 
 
-def _by_lang(values: dict[str, tuple[str, ...]], i: int) -> dict[str, str]:
+def _by_lang(values: Mapping[str, Sequence[str]], i: int) -> dict[str, str]:
     return {lang: values[lang][i] for lang in DEMO_LANGUAGES}
 
 
@@ -1070,8 +1071,8 @@ def _responses(
             "channel": np.asarray(_RESPONSE_CHANNELS, dtype=object)[channel],
         }
     )
-    for j, tp in enumerate(_TP_IDS):
-        df[tp] = _int_col(ratings[:, j], ~used[:, j])
+    for j, tp_id in enumerate(_TP_IDS):
+        df[tp_id] = _int_col(ratings[:, j], ~used[:, j])
 
     # duplicates: exact copies of clean rows, re-appended at the end
     clean = np.ones(n, dtype=bool)
@@ -1777,10 +1778,10 @@ def _events(tickets: pd.DataFrame, responses: pd.DataFrame, lang: str, seed: int
     t_ = first + waits["diagnosis"]
     add(answered, "diagnosis", t_, "Customer Service", agent)
     route = {"delivery": "logistics_check", "returns": "return_inspection", "billing": "invoice_correction"}
-    for c, step in route.items():
+    for c, route_step in route.items():
         m = answered & (cat == c)
-        t_step = t_ + waits[step]
-        add(m, step, t_step, _EVENT_STEPS[step][0], back_agent)
+        t_step = t_ + waits[route_step]
+        add(m, route_step, t_step, _EVENT_STEPS[route_step][0], back_agent)
         t_ = np.where(m, t_step, t_)
     lm = answered & loop
     t_re = t_ + waits["redispatch"]
