@@ -2396,7 +2396,7 @@ def _reason_findings(an: ChurnAnalysis, lang: str, n_all: int) -> list[Any]:
     rs = an.reasons
     if rs is None or not rs.n_stated:
         return []
-    out = []
+    out: list[Any] = []
     before = 0.0
     for _, row in rs.table.iterrows():
         if len(out) >= MAX_REASON_FINDINGS or before >= PARETO_SHARE:
@@ -2462,6 +2462,7 @@ def _rar_finding(an: ChurnAnalysis, lang: str) -> Any:
     from .findings import Finding
 
     rar, a = an.rar, an.assumptions
+    assert rar is not None  # the only caller (churn findings) calls this only when an.rar is set
     months = fmt_num(a.revenue_period_months, lang, 0)
     ev: dict[str, Any] = {
         "revenue_at_risk": rar.value, "revenue_at_risk_ci": [rar.ci_low, rar.ci_high],
