@@ -53,8 +53,8 @@ from .audit import Audit
 from .errors import CxauditError
 from .findings import Finding
 from .i18n import fmt_num, fmt_pct, t
-from .metrics import Z95, _wilson, nps
-from .stats import holm, nps_difference
+from .metrics import Z95, MetricResult, _wilson, nps
+from .stats import DiffTest, holm, nps_difference
 
 __all__ = [
     "SECTION",
@@ -440,9 +440,9 @@ def _feature_label(audit: Audit, ind: Indicators, name: str, level: int, lang: s
 
         names = {th.key: th.name(lang) for th in choose_codeframe(audit).codeframe.themes}
         return t("personas.mentions" if level == 1 else "personas.not_mentions", lang, theme=names.get(source, source))
-    key = {"value": ("personas.value_low", "personas.value_mid", "personas.value_high"),
-           "tenure": ("personas.tenure_low", "personas.tenure_mid", "personas.tenure_high")}[group]
-    return t(key[min(level, 2)], lang)
+    keys = {"value": ("personas.value_low", "personas.value_mid", "personas.value_high"),
+            "tenure": ("personas.tenure_low", "personas.tenure_mid", "personas.tenure_high")}[group]
+    return t(keys[min(level, 2)], lang)
 
 
 def distinctive(model: PersonaModel, persona: int, top: int = 2, min_share: float = 0.25) -> pd.DataFrame:
@@ -687,8 +687,8 @@ def channel_consistency(audit: Audit, model: PersonaModel) -> pd.DataFrame | Non
             continue
         for p in range(0, model.k + 1):
             mask = model.labels.notna() if p == 0 else model.labels == p
-            shares = {}
-            ns = {}
+            shares: dict[str, float] = {}
+            ns: dict[str, int] = {}
             for ch, grp in st.groupby("channel", sort=True):
                 x = r.loc[mask, list(grp["column"])].to_numpy(dtype=float).ravel()
                 x = x[~np.isnan(x)]
@@ -696,7 +696,7 @@ def channel_consistency(audit: Audit, model: PersonaModel) -> pd.DataFrame | Non
                     shares[str(ch)], ns[str(ch)] = float((x >= top).mean()), len(x)
             if len(shares) < 2:
                 continue
-            best, worst = max(shares, key=shares.get), min(shares, key=shares.get)
+            best, worst = max(shares, key=shares.__getitem__), min(shares, key=shares.__getitem__)
             rows.append({"persona": p, "stage": stage, "stage_order": int(so), "channels": len(shares), "best": best,
                          "worst": worst, "best_share": shares[best], "worst_share": shares[worst],
                          "spread": 100 * (shares[best] - shares[worst]), "n_min": min(ns.values())})
@@ -746,11 +746,12 @@ def persona_findings(audit: Audit, res: PersonaResult, lang: str) -> list[Findin
     """
     if res.model is None or res.cards is None or "nps" not in audit.responses.columns:
         return []
+    assert res.indicators is not None  # analyse() sets indicators and cards whenever it sets model
     r = audit.responses
     tps = _touchpoints(audit)
     stage_of = dict(zip(tps["touchpoint"], tps["stage"], strict=True)) if tps is not None else {}
     label_of = dict(zip(tps["touchpoint"], tps["label"], strict=True)) if tps is not None else {}
-    tests = []
+    tests: list[tuple[MetricResult, MetricResult, DiffTest] | None] = []
     for p in range(1, res.model.k + 1):
         a = r.loc[res.model.labels == p, "nps"].dropna()
         b = r.loc[(res.model.labels != p) & res.model.labels.notna(), "nps"].dropna()
@@ -809,6 +810,7 @@ def channel_findings(audit: Audit, res: PersonaResult, lang: str) -> list[Findin
     """
     if res.model is None or res.tobe_channels is None or res.channel_use is None:
         return []
+    assert res.indicators is not None and res.cards is not None  # analyse() sets indicators and cards whenever it sets model
     tb = res.tobe_channels.set_index(["persona", "stage"])
     cu = res.channel_use.set_index(["persona", "stage", "channel"])
     sla = {s: h for s, h in zip(res.tobe_channels["lead"], res.tobe_channels["sla_hours"], strict=True)}
@@ -863,6 +865,7 @@ def blocks_model(audit: Audit, res: PersonaResult, lang: str) -> list[Any]:
     out: list[Any] = list(_needs_notes(res.needs, lang))
     if res.model is None:
         return out
+    assert res.indicators is not None  # analyse() sets indicators and cards whenever it sets model
     m = res.model
     names = {"items": "personas.group_items", "segments": "personas.group_segments",
              "channels": "personas.group_channels", "value": "personas.group_value", "tenure": "personas.group_tenure",
@@ -896,6 +899,8 @@ def card_html(audit: Audit, res: PersonaResult, p: int, lang: str) -> str:
     from .show import escape
     from .text import choose_codeframe
 
+    if res.model is None or res.indicators is None or res.cards is None:
+        raise ValueError("card_html needs a fitted persona model (PersonaResult from analyse() with a model)")
     card = res.cards.set_index("persona").loc[p]
     name = persona_name(audit, res.model, res.indicators, p, lang)
     fr = {th.key: th.name(lang) for th in choose_codeframe(audit).codeframe.themes}
@@ -1031,6 +1036,7 @@ def save(audit: Audit, res: PersonaResult, run_dir: Any, lang: str) -> Any:
 
     if res.model is None:
         return None
+    assert res.indicators is not None  # analyse() sets indicators and cards whenever it sets model
     out = Path(run_dir) / "artifacts"
     out.mkdir(parents=True, exist_ok=True)
     r = audit.responses
