@@ -92,6 +92,11 @@ def test_no_nearly_blank_page(editions, edition: str) -> None:
     heads = [_head(t) for t in texts]
     allowed = {1, 2, len(texts)} | {i for i in range(2, len(texts))
                                     if any(s in heads[i] and s not in heads[i - 1] for s in starts_page)}
+    # and a page before a change of page size (a section that turns to landscape opens on its own page)
+    info = subprocess.run(["pdfinfo", "-f", "1", "-l", str(len(texts)), str(pdf)], check=True,
+                          capture_output=True, text=True).stdout
+    sizes = re.findall(r"^Page\s+\d+ size:\s+([\d.]+ x [\d.]+)", info, re.MULTILINE)
+    allowed |= {i for i in range(1, len(sizes)) if sizes[i] != sizes[i - 1]}
     blank = pc.nearly_blank_pages(pdf, allowed=allowed)
     assert blank == [], [(p.page, round(p.fill, 2), " ".join(texts[p.page - 1].split())[:120]) for p in blank]
 
