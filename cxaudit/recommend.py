@@ -807,7 +807,8 @@ def tag_label(kind: str, value: str, lang: str, labels: Mapping[str, Mapping[str
         if kind == "reasons" and isinstance(ev.get("reason"), str):
             return str(ev["reason"])
     if kind == "segments" and "=" in value:  # "channel=app": a channel named in the report language
-        return value_label(*value.split("=", 1), lang)
+        column, coded = value.split("=", 1)
+        return value_label(column, coded, lang)
     key = f"tobe.{SINGULAR.get(kind, kind)}.{value}"
     if key in catalog(lang):
         return t(key, lang)
@@ -1047,8 +1048,8 @@ def _impact(rule: Rule, f: Finding, findings: Sequence[Finding], econ: Economics
         if w is not None:
             return 100 * d * w * closure, "driver_share", {"d": d, "w": w, "c": closure}
         model = "detractor_shift"
-    r = _spec_share(spec.reach, f, econ)
-    r = 0.0 if r is None else min(max(r, 0.0), 1.0)
+    share = _spec_share(spec.reach, f, econ)
+    r = 0.0 if share is None else min(max(share, 0.0), 1.0)
     ev = f.evidence or {}
     da = _spec_share(spec.affected_detractors, f, econ)
     extra: dict[str, Any] = {"da_source": "rule"}
@@ -1182,8 +1183,8 @@ def _build(rule: Rule, batch: list[Finding], findings: Sequence[Finding], econ: 
     for lg in LANGUAGES:
         vals = _fields(batch, lg, labels, econ)
         texts[lg] = {
-            "title": render_text(rule.text[lg].title, vals, lg),
-            "action": render_text(rule.text[lg].action, vals, lg),
+            "title": render_text(rule.text[lg].title, vals, lg),  # type: ignore[index]  # lg is one of LANGUAGES
+            "action": render_text(rule.text[lg].action, vals, lg),  # type: ignore[index]
             "impact_note": _note(model, params, lg, econ),
         }
     owner_vals = tags.get(rule.owner, [])
@@ -1399,7 +1400,7 @@ def targets(recs: Sequence[Recommendation], findings: Sequence[Finding], book: R
         out.churn_as_is, out.churn_ci, out.churn_n = econ.churn_rate, econ.churn_ci, econ.churn_n
         out.churn_horizon, out.churn_months = econ.churn_horizon, econ.churn_months
         out.churn_window, out.churn_window_months = econ.churn_window, econ.churn_window_months
-        if econ.rates is not None:
+        if econ.rates is not None and out.detractors_customers is not None:
             drop = out.detractors_customers * m * max(econ.rates["detractor"] - econ.rates["passive"], 0.0)
             out.churn_to_be = max(econ.churn_rate - drop, 0.0)
     if econ.uplift is not None:

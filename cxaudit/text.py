@@ -1433,7 +1433,8 @@ def themes_by_stage(table: pd.DataFrame, codeframe: Codeframe, touchpoints: pd.D
         th = codeframe.theme(key)
         tps = theme_touchpoints(th, touchpoints)
         stages = list(th.stages) or sorted({stage_of[tp] for tp in tps if tp in stage_of}, key=STAGES.index)
-        for st in stages or [None]:
+        stage_list: list[str | None] = list(stages) or [None]
+        for st in stage_list:
             names = [label.get(tp, tp) for tp in tps if stage_of.get(tp, st) == st or st is None]
             rows.append({"theme": key, "stage": st, "touchpoints": ", ".join(names), "touchpoint_ids": tps})
     return pd.DataFrame(rows, columns=["theme", "stage", "touchpoints", "touchpoint_ids"])
@@ -1540,7 +1541,8 @@ def outcome_groups(outcome: Any, frame: pd.DataFrame) -> pd.Series:
     from .outcome import good
 
     g = good(outcome, frame)
-    return pd.Series(np.where(g.isna(), None, np.where(g.eq(1.0), "high", "low")), index=frame.index, dtype=object)
+    side = pd.Series(np.where(g.eq(1.0), "high", "low"), index=frame.index, dtype=object)
+    return side.where(g.notna(), None)
 
 
 def group_labels(result: VocResult, lang: str) -> tuple[str, str]:
@@ -1893,7 +1895,7 @@ def touchpoint_theme_findings(table: pd.DataFrame, lang: str, n_respondents: int
     p_holm, and the NPS-group-adjusted lift and p (``lift_mh``, ``p_cmh_holm``).
     Tags: ``touchpoints``, ``themes``, ``stages``, ``channels``.
     """
-    out = []
+    out: list[Finding] = []
     if table.empty:
         return out
     for _, r in table[table["over"]].iterrows():
@@ -1980,7 +1982,8 @@ def themes_figure(table: pd.DataFrame, lang: str, groups: tuple[str, str] | None
     y = np.arange(len(tab))
     fig, ax = plt.subplots(figsize=(7.5, 0.5 * len(tab) + 1.4))
     low, high = groups or (t("voc.group_detractor", lang), t("voc.group_promoter", lang))
-    bars = ((0.2, "det", PALETTE["detractor"], low, 0.38), (-0.2, "prom", PALETTE["promoter"], high, 0.38))
+    bars: tuple[tuple[float, str, str, str, float], ...] = (
+        (0.2, "det", PALETTE["detractor"], low, 0.38), (-0.2, "prom", PALETTE["promoter"], high, 0.38))
     no_groups = not len(tab) or int(tab["n_det"].max()) + int(tab["n_prom"].max()) == 0
     if no_groups:
         tab = tab.assign(k_all=tab["mentions"], n_all=tab["n_comments"])
