@@ -73,7 +73,7 @@ from statsmodels.tools.sm_exceptions import ConvergenceWarning, PerfectSeparatio
 from .errors import MetricError
 from .i18n import fmt_ci, fmt_date, fmt_int, fmt_num, fmt_pct, fmt_period, t
 from .i18n import fmt_p as _fmt_p
-from .metrics import Z95, _wilson, nps_category  # Wilson (1927), as statsmodels proportion_confint
+from .metrics import Z95, nps_category, wilson  # Wilson (1927), as statsmodels proportion_confint
 from .plots import PALETTE
 from .stats import NOT_STATED, group_name, not_stated_note, segment_keys
 from .stats import holm as _holm  # Holm (1979) via statsmodels
@@ -499,7 +499,7 @@ def churn_rates(frame: pd.DataFrame, by: str | None = None, *, min_base: int = 3
         tab = _order_groups(tab, by)
         tab["not_stated"] = tab[by].eq(NOT_STATED).to_numpy(bool)
         tab = tab.sort_values("not_stated", kind="stable")  # last
-    lo, hi = _wilson(tab["churned"].to_numpy(), tab["n"].to_numpy())
+    lo, hi = wilson(tab["churned"].to_numpy(), tab["n"].to_numpy())
     tab["rate"] = tab["churned"] / tab["n"]
     tab["ci_low"], tab["ci_high"] = lo, hi
     tab["small_base"] = tab["n"] < min_base
@@ -688,7 +688,7 @@ def churn_trend(frame: pd.DataFrame, window: Window | None, *, alpha: float = 0.
     tab = tab[tab["at_risk"] > 0].reset_index(drop=True)
     if len(tab) < 2:
         return None
-    lo, hi = _wilson(tab["churned"].to_numpy(), tab["at_risk"].to_numpy())
+    lo, hi = wilson(tab["churned"].to_numpy(), tab["at_risk"].to_numpy())
     tab["rate"] = tab["churned"] / tab["at_risk"]
     tab["ci_low"], tab["ci_high"] = lo, hi
     tab["change"] = tab["rate"].diff()
@@ -752,7 +752,7 @@ def reason_pareto(frame: pd.DataFrame) -> Reasons:
     counts = counts.sort_values(["n", "reason"], ascending=[False, True], kind="stable").reset_index(drop=True)
     stated = int(counts["n"].sum())
     if stated:
-        lo, hi = _wilson(counts["n"].to_numpy(), np.full(len(counts), stated))
+        lo, hi = wilson(counts["n"].to_numpy(), np.full(len(counts), stated))
     else:
         lo = hi = np.array([])
     counts["slug"] = [slug(r) for r in counts["reason"]]
@@ -785,7 +785,7 @@ def reasons_by(frame: pd.DataFrame, by: str, *, min_base: int = 30) -> tuple[pd.
     xt = xt.loc[sorted(xt.index, key=lambda g: g == NOT_STATED)]  # not stated last
     long = xt.stack().rename("n").reset_index().rename(columns={"g": by})
     long["base"] = long[by].map(xt.sum(axis=1))
-    lo, hi = _wilson(long["n"].to_numpy(), long["base"].to_numpy())
+    lo, hi = wilson(long["n"].to_numpy(), long["base"].to_numpy())
     long["share"] = long["n"] / long["base"]
     long["ci_low"], long["ci_high"] = lo, hi
     long["small_base"] = long["base"] < min_base

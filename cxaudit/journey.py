@@ -64,7 +64,7 @@ from .errors import MetricError
 from .findings import Finding
 from .i18n import fmt_num, fmt_pct, t
 from .i18n import fmt_p as _fmt_p
-from .metrics import Z95, _wilson, nps
+from .metrics import Z95, nps, wilson
 from .plots import PALETTE
 from .stats import nps_difference
 
@@ -194,7 +194,7 @@ def _pooled(x: np.ndarray, w: np.ndarray | None, top_cut: float, low_cut: float)
     var_p = float(np.sum(ww**2 * (top - p * m) ** 2) / tot**2)
     kish = tot**2 / float(np.sum((ww * m) ** 2))
     n_eff = p * (1 - p) / var_p if var_p > 0 else kish
-    lo_a, hi_a = _wilson(np.array([p * n_eff]), np.array([n_eff]))
+    lo_a, hi_a = wilson(np.array([p * n_eff]), np.array([n_eff]))
     lo, hi = float(lo_a[0]), float(hi_a[0])
     mean = float(np.sum(ww * xs) / tot)
     if n > 1:

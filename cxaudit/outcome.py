@@ -116,7 +116,7 @@ def good(o: OutcomeInfo, frame: pd.DataFrame) -> pd.Series:
 def summary(o: OutcomeInfo, frame: pd.DataFrame, weights: np.ndarray | None = None) -> tuple[float, int, float, float]:
     """The outcome's headline on ``frame``: NPS, or the good share in % (top box / positive), with its
     base n and 95% interval (NPS: :func:`cxaudit.metrics.nps`; shares: Wilson 1927)."""
-    from .metrics import _wilson, nps
+    from .metrics import nps, wilson
 
     if o.kind == "nps":
         m = nps(score(o, frame), weights)
@@ -128,7 +128,7 @@ def summary(o: OutcomeInfo, frame: pd.DataFrame, weights: np.ndarray | None = No
     if not n:
         return math.nan, 0, math.nan, math.nan
     k = float(g[ok].sum())
-    lo, hi = _wilson(np.array([k]), np.array([float(n)]))
+    lo, hi = wilson(np.array([k]), np.array([float(n)]))
     return 100 * k / n, n, 100 * float(lo[0]), 100 * float(hi[0])
 
 

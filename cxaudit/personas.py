@@ -53,7 +53,7 @@ from .audit import Audit
 from .errors import CxauditError
 from .findings import Finding
 from .i18n import fmt_num, fmt_pct, t
-from .metrics import Z95, MetricResult, _wilson, nps
+from .metrics import Z95, MetricResult, nps, wilson
 from .stats import DiffTest, holm, nps_difference
 
 __all__ = [
@@ -529,7 +529,7 @@ def persona_cards(audit: Audit, model: PersonaModel, ind: Indicators) -> pd.Data
     for p in range(1, model.k + 1):
         mask = lab == p
         n = int(mask.sum())
-        lo, hi = _wilson(np.array([n]), np.array([model.n]))
+        lo, hi = wilson(np.array([n]), np.array([model.n]))
         row: dict[str, Any] = {"persona": p, "n": n, "share": n / model.n, "share_low": float(lo[0]),
                                "share_high": float(hi[0])}
         if revenue is not None and revenue["revenue"].sum() > 0:
@@ -600,7 +600,7 @@ def channel_use(audit: Audit, model: PersonaModel) -> pd.DataFrame | None:
         for p in range(0, model.k + 1):
             mask = lab.notna() if p == 0 else lab == p
             n, k = int(mask.sum()), int(used[mask].sum())
-            lo, hi = _wilson(np.array([k]), np.array([max(n, 1)]))
+            lo, hi = wilson(np.array([k]), np.array([max(n, 1)]))
             rows.append({"persona": p, "stage": stage, "stage_order": int(so), "channel": str(ch), "n": n, "used": k,
                          "share": k / n if n else np.nan, "share_low": float(lo[0]), "share_high": float(hi[0])})
     return pd.DataFrame(rows).sort_values(["persona", "stage_order", "channel"], kind="stable").reset_index(drop=True)
@@ -634,13 +634,13 @@ def channel_switching(audit: Audit, model: PersonaModel) -> pd.DataFrame | None:
     for p in range(0, model.k + 1):
         sub = per[per["persona"].notna()] if p == 0 else per[per["persona"] == p]
         n, k = int(sub["repeat"].sum()), int(sub["switch"].sum())
-        lo, hi = _wilson(np.array([k]), np.array([max(n, 1)]))
+        lo, hi = wilson(np.array([k]), np.array([max(n, 1)]))
         row = {"persona": p, "customers": int(len(sub)), "n": n, "switched": k, "share": k / n if n else np.nan,
                "share_low": float(lo[0]) if n else np.nan, "share_high": float(hi[0]) if n else np.nan}
         if after is not None:
             a = after if p == 0 else after[after["persona"] == p]
             rn, rk = int(len(a)), int(a["other"].sum())
-            rlo, rhi = _wilson(np.array([rk]), np.array([max(rn, 1)]))
+            rlo, rhi = wilson(np.array([rk]), np.array([max(rn, 1)]))
             row |= {"resp_n": rn, "resp_switched": rk, "resp_share": rk / rn if rn else np.nan,
                     "resp_low": float(rlo[0]) if rn else np.nan, "resp_high": float(rhi[0]) if rn else np.nan}
         rows.append(row)

@@ -58,7 +58,7 @@ from scipy import stats as _st
 
 from .findings import Finding
 from .i18n import fmt_int, fmt_num, fmt_pct, t
-from .metrics import _wilson
+from .metrics import wilson
 
 __all__ = [
     "LOOP_MIN_SHARE",
@@ -222,7 +222,7 @@ def variants(log: EventLog, top: int = 10) -> pd.DataFrame:
     seqs, counts = _variant_counts(log)
     n = int(counts.sum())
     head, hc = seqs[:top], counts[:top]
-    lo, hi = _wilson(hc.astype(float), np.full(len(hc), float(n)))
+    lo, hi = wilson(hc.astype(float), np.full(len(hc), float(n)))
     names = [[str(log.activities[c]) for c in seq] for seq in head]
     out = pd.DataFrame({"rank": np.arange(1, len(head) + 1), "variant": names, "steps": [len(v) for v in names],
                         "cases": hc, "share": hc / n if n else hc * 0.0, "ci_low": lo, "ci_high": hi})
@@ -255,7 +255,7 @@ def rework_loops(log: EventLog, *, min_share: float = LOOP_MIN_SHARE, min_low: f
     with_ = np.bincount(act, minlength=k)
     rep = np.bincount(act, weights=(cnt > 1), minlength=k).astype(int)
     extra = np.bincount(act, weights=cnt - 1, minlength=k).astype(int)
-    lo, hi = _wilson(rep.astype(float), with_.astype(float))
+    lo, hi = wilson(rep.astype(float), with_.astype(float))
     lo, hi = np.clip(lo, 0.0, 1.0), np.clip(hi, 0.0, 1.0)
     dept = _activity_department(log)
     out = pd.DataFrame({"activity": log.activities.astype(str), "department": dept.to_numpy(), "cases_with": with_,
@@ -396,7 +396,7 @@ def conformance(cases: pd.DataFrame, sla_hours: Mapping[str, float], target: flo
     for ch, g in c.groupby(c["channel"].astype(str).str.lower(), sort=True):
         sla = float(sla_hours[ch])
         k = int((g["first_wait_h"] <= sla).sum())
-        lo, hi = _wilson(np.array([float(k)]), np.array([float(len(g))]))
+        lo, hi = wilson(np.array([float(k)]), np.array([float(len(g))]))
         rows.append({"channel": ch, "n": len(g), "sla_h": sla, "within": k, "share": k / len(g), "ci_low": float(lo[0]),
                      "ci_high": float(hi[0]), "median_h": float(g["first_wait_h"].median()),
                      "below_target": float(hi[0]) < target})
@@ -646,7 +646,7 @@ def _exp_evidence(an: ProcessAnalysis, flag: str) -> dict[str, Any]:
         ev[f"{o}_n_with"], ev[f"{o}_n_without"] = int(r["n_with"]), int(r["n_without"])
         if o == "nps" and bool(r["significant"]):
             k, n = int(r["detractors_with_k"]), int(r["n_with"])
-            lo, hi = _wilson(np.array([float(k)]), np.array([float(n)]))
+            lo, hi = wilson(np.array([float(k)]), np.array([float(n)]))
             ev |= {"detractor_share": float(r["detractors_with"]), "detractor_share_n": n,
                    "detractor_share_ci": [float(lo[0]), float(hi[0])]}
         ev[f"{o}_significant"] = bool(r["significant"])

@@ -46,7 +46,7 @@ import pandas as pd
 
 from .findings import Finding
 from .i18n import fmt_int, fmt_pct, t
-from .metrics import Z95, _wilson
+from .metrics import Z95, wilson
 from .stats import NOT_STATED, group_name, segment_keys
 
 if TYPE_CHECKING:
@@ -219,7 +219,7 @@ def completeness(audit: Audit, lang: str = "en", columns: tuple[str, ...] = KEY_
         if frame[c].dtype == object or str(frame[c].dtype).startswith(("str", "string")):
             answered &= frame[c].astype("string").str.strip().ne("").fillna(False)
         k = int(answered.sum())
-        lo, hi = _wilson(np.array([k], dtype=float), np.array([n], dtype=float), Z95)
+        lo, hi = wilson(np.array([k], dtype=float), np.array([n], dtype=float), Z95)
         rows.append({"column": c, "label": column_label(audit, c, lang), "answered": k, "n": n,
                      "share": k / n if n else float("nan"),
                      "ci_low": float(lo[0]) if n else float("nan"), "ci_high": float(hi[0]) if n else float("nan")})
@@ -400,7 +400,7 @@ def quality_findings(audit: Audit, lang: str) -> list[Finding]:
         return []
     rows_in, excluded = int(intake.loc["responses", "rows_in"]), int(intake.loc["responses", "excluded"])
     share = excluded / rows_in if rows_in else 0.0
-    lo, hi = _wilson(np.array([excluded], dtype=float), np.array([rows_in], dtype=float))
+    lo, hi = wilson(np.array([excluded], dtype=float), np.array([rows_in], dtype=float))
     by_rule = exclusion_summary(audit, lang)
     by_rule = by_rule[by_rule["table"] == "responses"]
     out = [
@@ -428,7 +428,7 @@ def quality_findings(audit: Audit, lang: str) -> list[Finding]:
     k = int(flagged["row"].nunique())
     if k and kept_n:
         fshare = k / kept_n
-        flo, fhi = _wilson(np.array([k], dtype=float), np.array([kept_n], dtype=float))
+        flo, fhi = wilson(np.array([k], dtype=float), np.array([kept_n], dtype=float))
         out.append(Finding(
             id="data_quality.responses.flagged",
             section="data_quality",

@@ -60,7 +60,7 @@ from .config import CODEFRAME_INDUSTRIES, STAGES
 from .errors import ConfigError, DataError
 from .findings import Finding
 from .i18n import fmt_ci, fmt_num, fmt_pct, t, value_label
-from .metrics import Z95, _wilson, nps_category
+from .metrics import Z95, nps_category, wilson
 from .safeyaml import load_yaml, load_yaml_text
 from .stats import holm  # Holm (1979) via statsmodels; re-exported
 
@@ -757,7 +757,7 @@ def suggest_industry(texts: pd.Series, langs: pd.Series | None = None,
     n = len(texts)
     for i, ind in enumerate(industries):
         k = int(code_comments(texts, industry_codeframe(ind), langs).any.sum()) if n else 0
-        lo, hi = _wilson(np.array([float(k)]), np.array([float(max(n, 1))]))
+        lo, hi = wilson(np.array([float(k)]), np.array([float(max(n, 1))]))
         rows.append({"industry": ind, "order": i, "n": n, "k": k, "share": k / n if n else np.nan,
                      "ci_low": float(lo[0]), "ci_high": float(hi[0])})
     out = pd.DataFrame(rows).sort_values(["k", "order"], ascending=[False, True], kind="stable")
@@ -1341,9 +1341,9 @@ def theme_table(matrix: pd.DataFrame, nps: pd.Series, codeframe: Codeframe, lang
             lift_lo, lift_hi = to_lift(float(rr_lo[0])), to_lift(float(rr_hi[0]))
         else:
             p, lift, lift_lo, lift_hi = np.nan, np.nan, np.nan, np.nan
-        lo, hi = _wilson(np.array([k]), np.array([n]))
+        lo, hi = wilson(np.array([k]), np.array([n]))
         dlo, dhi = newcombe_diff_ci(np.array([k_det]), np.array([n_det]), np.array([k_prom]), np.array([n_prom]))
-        glo, ghi = _wilson(np.array([k_det, k_prom], dtype=float), np.array([n_det, n_prom], dtype=float))
+        glo, ghi = wilson(np.array([k_det, k_prom], dtype=float), np.array([n_det, n_prom], dtype=float))
         rows.append({
             "theme": th.key, "label": th.name(lang), "polarity": th.polarity, "n_comments": n, "mentions": k,
             "share": k / n if n else np.nan, "share_low": float(lo[0]), "share_high": float(hi[0]),
@@ -1387,7 +1387,7 @@ def themes_by(matrix: pd.DataFrame, groups: pd.Series, themes: Sequence[str] | N
             pvals[th] = np.nan
         for grp, row in ct.iterrows():
             nn, kk = int(row["n"]), int(row["k"])
-            lo, hi = _wilson(np.array([kk]), np.array([nn]))
+            lo, hi = wilson(np.array([kk]), np.array([nn]))
             rows.append({"group": grp, "theme": th, "n": nn, "k": kk, "share": kk / nn if nn else np.nan,
                          "ci_low": float(lo[0]), "ci_high": float(hi[0]), "small_base": nn < min_base})
     out = pd.DataFrame(rows, columns=["group", "theme", "n", "k", "share", "ci_low", "ci_high", "small_base"])
@@ -1836,7 +1836,7 @@ def touchpoint_theme_table(result: VocResult, responses: pd.DataFrame, touchpoin
                 rr_mh, p_cmh = _mantel_haenszel(low[sel], m[sel], strata[sel])
             else:
                 rr_mh, p_cmh = np.nan, np.nan
-            (l_lo, o_lo), (l_hi, o_hi) = _wilson(np.array([k_low, k_other], float), np.array([n_low, n_other], float))
+            (l_lo, o_lo), (l_hi, o_hi) = wilson(np.array([k_low, k_other], float), np.array([n_low, n_other], float))
             out.append({
                 "touchpoint": str(tp["touchpoint"]), "column": col, "label": str(tp.get("label") or tp["touchpoint"]),
                 "stage": tp.get("stage"), "channel": tp.get("channel"), "theme": th.key, "theme_label": th.name(lang),
@@ -1941,7 +1941,7 @@ def stage_table(result: VocResult, lang: str) -> pd.DataFrame:
             continue
         keys = list(dict.fromkeys(part["theme"]))
         k = int(result.coding.matrix[keys].any(axis=1).sum())
-        lo, hi = _wilson(np.array([float(k)]), np.array([float(n)]))
+        lo, hi = wilson(np.array([float(k)]), np.array([float(n)]))
         tps = list(dict.fromkeys(tp for s in part["touchpoints"] for tp in s.split(", ") if tp))
         rows.append({
             "stage": value_label("stage", st, lang) if st else t("voc.stage_none", lang),
@@ -1991,7 +1991,7 @@ def themes_figure(table: pd.DataFrame, lang: str, groups: tuple[str, str] | None
     for off, key, colour, label, height in bars:
         k, n = tab[f"k_{key}"].to_numpy(float), tab[f"n_{key}"].to_numpy(float)
         share = np.divide(k, n, out=np.zeros_like(k), where=n > 0)
-        lo, hi = _wilson(k, n)
+        lo, hi = wilson(k, n)
         err = np.vstack([share - np.nan_to_num(lo), np.nan_to_num(hi) - share]) * 100
         ax.barh(y + off, share * 100, height=height, color=colour,
                 label=f"{label} (n = {fmt_num(float(n.max()) if len(n) else 0, lang, 0)})")
@@ -2047,7 +2047,7 @@ def coverage(coding: CodingResult, codeframe: Codeframe, *, threshold: float = C
             rows.append((lang, int(sel.sum()), int((coded & sel).sum())))
     rows.append(("all", int(has_text.sum()), int((coded & has_text).sum())))
     out = pd.DataFrame(rows, columns=["lang", "n", "k"])
-    lo, hi = _wilson(out["k"].to_numpy(float), out["n"].to_numpy(float))
+    lo, hi = wilson(out["k"].to_numpy(float), out["n"].to_numpy(float))
     out["share"] = np.where(out["n"] > 0, out["k"] / out["n"].clip(lower=1), np.nan)
     out["ci_low"], out["ci_high"] = lo, hi
     out["low"] = (out["share"] < threshold) & (out["n"] > 0)

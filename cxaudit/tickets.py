@@ -51,7 +51,7 @@ from .churn import _latest_valid_answers  # each customer's NPS group as the chu
 from .errors import ConfigError, DataError
 from .findings import Finding
 from .i18n import CHANNEL_ALIASES, fmt_month, fmt_num, fmt_pct, t, value_label
-from .metrics import Z95, _wilson, metric_table, nps_category
+from .metrics import Z95, metric_table, nps_category, wilson
 from .plots import PALETTE
 from .text import TEXT_COLUMNS, ticket_text  # ticket texts are coded with the comments' codeframe
 
@@ -250,7 +250,7 @@ def volume(tickets: pd.DataFrame, by: str | Sequence[str]) -> pd.DataFrame:
     out = tickets.groupby(by, observed=True, dropna=False).size().rename("n").reset_index()
     total = len(tickets)
     out["share"] = out["n"] / total if total else np.nan
-    lo, hi = _wilson(out["n"].to_numpy(float), np.full(len(out), float(total)))
+    lo, hi = wilson(out["n"].to_numpy(float), np.full(len(out), float(total)))
     out["ci_low"], out["ci_high"] = lo, hi
     return out.sort_values("n", ascending=False).reset_index(drop=True)
 
@@ -309,7 +309,7 @@ def sla_table(tickets: pd.DataFrame, cfg: TicketSettings | None = None, *, by: s
             late = (fr.notna() & (fr > sla)) | (fr.isna() & (waited > sla))
             n_ass = int((in_time | late).sum())
             k = int(in_time.sum())
-            lo, hi = _wilson(np.array([float(k)]), np.array([float(n_ass)]))
+            lo, hi = wilson(np.array([float(k)]), np.array([float(n_ass)]))
             status = "missed" if hi[0] < cfg.sla_target else "met" if lo[0] >= cfg.sla_target else "unclear"
             row.update(n_assessed=n_ass, within=k, share=k / n_ass if n_ass else np.nan,
                        ci_low=float(lo[0]), ci_high=float(hi[0]), status=status if n_ass else "none")
@@ -340,7 +340,7 @@ def repeat_table(tickets: pd.DataFrame, repeat: pd.Series, by: str, min_base: in
     """Share of tickets that are repeat contacts, per group, with Wilson intervals."""
     g = pd.DataFrame({by: tickets[by], "r": repeat.astype(bool)}).groupby(by, observed=True)["r"]
     out = pd.DataFrame({"n": g.size(), "k": g.sum()}).reset_index()
-    lo, hi = _wilson(out["k"].to_numpy(float), out["n"].to_numpy(float))
+    lo, hi = wilson(out["k"].to_numpy(float), out["n"].to_numpy(float))
     out["share"], out["ci_low"], out["ci_high"] = out["k"] / out["n"], lo, hi
     out["small_base"] = out["n"] < min_base
     return out.sort_values("share", ascending=False).reset_index(drop=True)
@@ -654,7 +654,7 @@ def ticket_themes(tickets: pd.DataFrame, codeframe: Any = None, *, lang: str = "
     rows = []
     for th in cf.themes:
         k = int(coding.matrix[th.key].sum())
-        lo, hi = _wilson(np.array([float(k)]), np.array([float(n)]))
+        lo, hi = wilson(np.array([float(k)]), np.array([float(n)]))
         rows.append({"theme": th.key, "label": th.name(lang), "polarity": th.polarity, "n": n, "k": k,
                      "share": k / n, "ci_low": float(lo[0]), "ci_high": float(hi[0])})
     table = (pd.DataFrame(rows, columns=["theme", "label", "polarity", "n", "k", "share", "ci_low", "ci_high"])
@@ -900,7 +900,7 @@ def detractor_share_among(customers: Sequence[Any] | pd.Series, groups: pd.Serie
     found = ids[ids.isin(groups.index)]
     n = len(found)
     k = int((groups.loc[found] == "detractor").sum()) if n else 0
-    lo, hi = _wilson(np.array([float(k)]), np.array([float(n)])) if n else (np.array([np.nan]), np.array([np.nan]))
+    lo, hi = wilson(np.array([float(k)]), np.array([float(n)])) if n else (np.array([np.nan]), np.array([np.nan]))
     return {"share": k / n if n else float("nan"), "ci": [float(lo[0]), float(hi[0])], "n": n, "k": k,
             "customers": len(ids)}
 
