@@ -205,7 +205,8 @@ def jargon_hits(text: str, lang: str) -> list[str]:
     for term in terms:
         # whole words where the term starts/ends with a letter; exact fragments otherwise (tp_, p =, χ²)
         left = r"(?<!\w)" if term[0].isalnum() else ""
-        right = r"(?!\w)" if term[-1].isalnum() and term in JARGON["en"] else ""
+        # whole words for English terms and phrases; single ru/pl words are stems (any ending)
+        right = r"(?!\w)" if term[-1].isalnum() and (term in JARGON["en"] or " " in term) else ""
         for m in re.finditer(left + re.escape(term) + right, text, re.IGNORECASE):
             hits.append(f"{term}: …{text[max(0, m.start() - 40): m.end() + 40]}…")
     return hits

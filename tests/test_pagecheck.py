@@ -73,6 +73,9 @@ def test_jargon_list_catches_method_names_in_three_languages() -> None:
     assert pc.jargon_hits("Satisfaction is significantly lower (95 % confidence) in the north; proceeds rose.",
                           "en") == []
     assert pc.jargon_hits("Удовлетворённость значимо ниже (95 % доверия) на севере.", "ru") == []
+    # "Wartość p" is jargon, "Wartość Przedział" (a column header: value, interval) is not
+    assert pc.jargon_hits("Wskaźnik Wartość Przedział 95%", "pl") == []
+    assert pc.jargon_hits("kolumna wartość p = 0,03", "pl")
 
 
 def test_body_text_is_summary_to_appendix() -> None:
