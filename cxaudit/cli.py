@@ -249,7 +249,8 @@ def report(client: str, run_id: str | None, edition: str, formats: str) -> None:
 @main.command()
 @click.argument("client")
 @click.option("--lang", type=click.Choice(["en", "ru", "pl"]), default=None, help="default: audit.yaml")
-@click.option("--format", "formats", default="html,pdf", show_default=True, help="html, pdf or both")
+@click.option("--format", "formats", default="html,pdf", show_default=True,
+              help="comma-separated: html, pdf, pptx")
 @click.option("--waves", "waves", default=None, help="comma-separated waves to compare (default: all, in order)")
 @_known_errors
 def track(client: str, lang: str | None, formats: str, waves: str | None) -> None:
@@ -258,8 +259,8 @@ def track(client: str, lang: str | None, formats: str, waves: str | None) -> Non
 
     paths.client_name(client)
     for fmt in _formats(formats):
-        if fmt not in ("html", "pdf"):
-            raise CxauditError(f"unknown report format {fmt!r}; expected html and/or pdf")
+        if fmt not in ("html", "pdf", "pptx"):
+            raise CxauditError(f"unknown report format {fmt!r}; expected html, pdf and/or pptx")
     result = track_client(client, lang=lang, formats=_formats(formats),
                           waves=[w.strip() for w in waves.split(",") if w.strip()] if waves else None)
     if result.manifest.get("baseline_run") is None:

@@ -477,3 +477,37 @@ def write_deliverables(run_dir: str | Path, context: dict[str, Any], formats: Se
         out["pptx"] = build_deck(run_dir, context["lang"], client_name=context["client_name"],
                                  report_date=dt.date.fromisoformat(context["report_date"]), template=template)
     return out
+
+
+# --- public wrappers: the same slide machinery for other decks (cxaudit.track's tracking deck) ---------
+
+#: Slide margin and the height of a slide's title, in EMU.
+MARGIN, TITLE_H = _MARGIN, _TITLE_H
+
+
+def open_deck(template: Path | None = None) -> Any:
+    """A new presentation: the client template's master and layouts, or python-pptx's default at 16:9."""
+    return _open(template)
+
+
+def content_slide(prs: Any, title: str) -> Any:
+    """A slide with only its takeaway title (fitted to the title box)."""
+    return _content_slide(prs, title)
+
+
+def text_box(slide: Any, left: int, top: int, width: int, height: int, paragraphs: Sequence[str],
+             max_pt: float = 18, min_pt: float = 9, *, bold_first: bool = False) -> Any:
+    """A text box whose font size makes ``paragraphs`` fit (:func:`fit_size`)."""
+    return _text_box(slide, left, top, width, height, paragraphs, max_pt, min_pt, bold_first=bold_first)
+
+
+def table(slide: Any, prs: Any, header: Sequence[str], rows: Sequence[Sequence[str]], widths: Sequence[float],
+          top: int | None = None, max_pt: float = 14, min_pt: float = 10) -> None:
+    """A table sized to fit the slide below ``top`` (raises ValueError when it cannot: see :func:`split_rows`)."""
+    _table(slide, prs, header, rows, widths, top, max_pt, min_pt)
+
+
+def split_rows(rows: list[Any], header: Sequence[str], widths: Sequence[float], prs: Any, size: float = 12,
+               min_pt: float = 10) -> list[list[Any]]:
+    """``rows`` in pieces that each fit one slide under the title."""
+    return _chunks(rows, header, widths, prs, size, min_pt)

@@ -954,6 +954,164 @@ def track_findings(res: TrackResult, lang: str, labels: Labels) -> list[Any]:
     return out
 
 
+# --- the tracking deck ---------------------------------------------------------------------------------
+
+
+def _rec_value(s: RecStatus, x: float | None, lang: str) -> str:
+    from .i18n import fmt_pct
+
+    if x is None:
+        return "–"
+    mk = {"touchpoint_rating": "touchpoint", "nps": "nps", "segment_nps": "nps", "csat": "csat",
+          "ces": "ces"}.get(s.metric, "share" if s.metric in ("detractor_churn", "churn_rate",
+                                                                 "churn_reason_share") else "num")
+    return fmt_pct(x, lang, 1) if mk == "share" else _fmt_value(mk, x, lang)
+
+
+def _fit_rows(rows: list[list[str]], head: Sequence[str], widths: Sequence[float], prs: Any) -> list[list[str]]:
+    """The rows that fit one slide (the first piece of :func:`cxaudit.deck.split_rows`)."""
+    from .deck import split_rows
+
+    return split_rows(rows, head, widths, prs, 12, 10)[0] if rows else []
+
+
+def build_track_deck(res: TrackResult, out: str | Path, lang: str, labels: Labels, *, client_name: str,
+                     report_date: Any = None, template: str | Path | None = None) -> Path:
+    """Write the tracking deck (``track.pptx``) with python-pptx through :mod:`cxaudit.deck`'s fitted
+    text boxes and tables.
+
+    Slides: a title slide; every headline metric per wave (value, 95 % interval, n); the significant
+    wave-over-wave changes (consecutive waves, Holm); the baseline recommendations' statuses; revenue
+    realised against the business case. Each content slide has a takeaway title. A table longer than
+    a slide keeps its first rows (changes by Holm p, recommendations by rank) and the title says how many
+    are shown.
+    """
+    from .deck import MARGIN, TITLE_H, content_slide, open_deck, table, text_box
+    from .i18n import fmt_date, fmt_int, fmt_num, fmt_pct, t
+
+    prs = open_deck(Path(template) if template else None)
+    W = prs.slide_width
+    base, last = res.waves[0], res.waves[-1]
+
+    # 1 title
+    slide = content_slide(prs, t("track.deck_title", lang))
+    sub = [client_name, t("track.deck_subtitle", lang, n=len(res.waves), baseline=base, latest=last)]
+    if report_date is not None:
+        sub.append(fmt_date(report_date, lang))
+    text_box(slide, MARGIN, MARGIN + TITLE_H + MARGIN, W - 2 * MARGIN, prs.slide_height // 3, sub, 32, 14,
+             bold_first=True)
+
+    # 2 headline metrics per wave
+    head = [t("track.col_metric", lang), t("track.col_wave", lang), t("track.col_value", lang),
+            t("track.col_ci", lang), "n"]
+    rows: list[list[str]] = []
+    for m in HEADLINE:
+        for w in res.waves:
+            c = _cell_of(res.cells[w], m, "overall", "all")
+            if c is None:
+                continue
+            rows.append([t(_METRIC_KEYS[m], lang), w, _fmt_value(m, c["value"], lang),
+                         _fmt_ci(m, c["ci_low"], c["ci_high"], lang), fmt_int(c["n"], lang)])
+    n0, n1 = _cell_of(res.cells[base], "nps", "overall", "all"), _cell_of(res.cells[last], "nps", "overall", "all")
+    title = (t("track.deck_headline_title", lang, a=_fmt_value("nps", n0["value"], lang), earlier=base,
+               b=_fmt_value("nps", n1["value"], lang), later=last)
+             if n0 is not None and n1 is not None else t("track.h_headline", lang))
+    slide = content_slide(prs, title)
+    widths = [2.0, 1.4, 1.2, 2.0, 1.0]
+    table(slide, prs, head, rows, widths, max_pt=16, min_pt=9)
+
+    # 3 significant wave-over-wave changes (consecutive waves; Holm within each pair)
+    head = [t("track.col_pair", lang), t("track.col_metric", lang), t("track.col_cut", lang),
+            t("track.col_diff", lang), t("track.col_p_holm", lang)]
+    sig = []
+    for (a, b), tab in res.comparisons.items():
+        if not _consecutive(res.waves, a, b):
+            continue
+        for _, r in tab[tab["significant"]].iterrows():
+            cut, grp = _group_name(r["cut"], r["group"], labels, lang)
+            sig.append((float(r["p_holm"]), [f"{b} → {a}", t(_METRIC_KEYS[r["metric"]], lang),
+                                             f"{cut}: {grp}" if grp else cut,
+                                             _fmt_diff(r["metric"], r["diff"], lang), _fmt_p(r["p_holm"], lang)]))
+    sig.sort(key=lambda x: x[0])
+    widths = [1.6, 1.6, 3.2, 1.3, 1.2]
+    shown = _fit_rows([r for _, r in sig], head, widths, prs)
+    title = (t("track.deck_changes_none", lang) if not sig else
+             t("track.deck_changes_title", lang, n=len(sig)) if len(shown) == len(sig) else
+             t("track.deck_changes_title_some", lang, n=len(sig), shown=len(shown)))
+    slide = content_slide(prs, title)
+    if shown:
+        table(slide, prs, head, shown, widths, min_pt=9)
+    else:
+        text_box(slide, MARGIN, MARGIN + TITLE_H, W - 2 * MARGIN, _inches(1.0), [t("track.changes_intro", lang)], 16, 10)
+
+    # 4 recommendations of the baseline plan
+    counts = {k: sum(s.status == k for s in res.statuses) for k in STATUSES}
+    slide_title = (t("track.deck_recs_title", lang, achieved=counts["achieved"], on_track=counts["on_track"],
+                     total=len(res.statuses), worse=counts["worse"])
+                   if res.statuses else t("track.h_recs", lang))
+    head = [t("track.col_rec", lang), t("track.col_title", lang), base, last, t("track.col_target", lang),
+            t("track.col_status", lang)]
+    rows = []
+    for s in sorted(res.statuses, key=lambda s: s.rank):
+        rt = (s.texts.get(lang) or next(iter(s.texts.values()), {})).get("title", s.rec_id)
+        rows.append([f"{t('tobe.rec_prefix', lang)}{s.rank}", rt, _rec_value(s, s.baseline, lang),
+                     _rec_value(s, s.latest, lang), _rec_value(s, s.target, lang), t(_STATUS_KEYS[s.status], lang)])
+    widths = [0.8, 5.0, 1.1, 1.1, 1.1, 1.5]
+    shown = _fit_rows(rows, head, widths, prs)
+    if rows and len(shown) < len(rows):
+        slide_title += " " + t("track.deck_shown", lang, shown=len(shown), n=len(rows))
+    slide = content_slide(prs, slide_title)
+    if shown:
+        table(slide, prs, head, shown, widths, min_pt=9)
+    else:
+        text_box(slide, MARGIN, MARGIN + TITLE_H, W - 2 * MARGIN, _inches(1.0), [t("track.no_recs", lang)], 16, 10)
+
+    # 5 revenue realised against the business case
+    rv = res.revenue
+    if rv:
+        def money(x: float) -> str:
+            return fmt_num(x, lang, 0) + "\u00a0" + rv["currency"]
+
+        slide = content_slide(prs, t("track.deck_revenue_title", lang, realised=money(rv["realised"]),
+                                     planned=money(rv["planned"])))
+        rows = [[t("track.rev_planned", lang), fmt_pct(rv["move_planned"], lang, 0), money(rv["planned"]),
+                 f"[{money(rv['planned_ci'][0])}; {money(rv['planned_ci'][1])}]" if rv["planned_ci"] else ""],
+                [t("track.rev_realised", lang), fmt_pct(rv["move_observed"], lang, 0), money(rv["realised"]),
+                 f"[{money(rv['realised_ci'][0])}; {money(rv['realised_ci'][1])}]"]]
+        table(slide, prs, ["", t("track.col_move", lang), t("track.col_revenue", lang), t("track.col_ci", lang)],
+              rows, [2.5, 2.4, 2.2, 3.0], max_pt=16, min_pt=9)
+        text_box(slide, MARGIN, prs.slide_height - MARGIN - _inches(1.6), W - 2 * MARGIN, _inches(1.5),
+                 [t("track.revenue_note", lang, d0=fmt_pct(rv["d_first"], lang, 1), d1=fmt_pct(rv["d_last"], lang, 1),
+                    w0=base, w1=last)], 14, 9)
+    else:
+        slide = content_slide(prs, t("track.h_revenue", lang))
+        text_box(slide, MARGIN, MARGIN + TITLE_H, W - 2 * MARGIN, _inches(1.0), [t("track.no_revenue", lang)], 16, 10)
+    out = Path(out)
+    prs.save(str(out))
+    return out
+
+
+def _deck_template(audit: Audit) -> Path | None:
+    """The client's ``client.branding.pptx_template`` inside the client folder, as the audit deck uses it."""
+    from .errors import ConfigError
+    from .paths import client_file
+
+    name = getattr(audit.config.client.branding, "pptx_template", None)
+    if not name:
+        return None
+    path = client_file(audit.dir, name, file=str(audit.dir / "audit.yaml"), key="client.branding.pptx_template")
+    if not path.is_file():
+        raise ConfigError(str(audit.dir / "audit.yaml"), "client.branding.pptx_template",
+                          f"file {name!r} not found in {audit.dir}")
+    return path
+
+
+def _inches(x: float) -> int:
+    from pptx.util import Inches
+
+    return int(Inches(x))
+
+
 # --- the tracking report -------------------------------------------------------------------------------
 
 
@@ -1045,14 +1203,19 @@ def track_client(client: str, *, lang: str | None = None, formats: Sequence[str]
     periods = [p for p in res.periods.values() if p]
     period = (dt.date.fromisoformat(periods[0][0]), dt.date.fromisoformat(periods[-1][1])) if periods else None
     t2 = time.perf_counter()
+    page_formats = [f for f in formats if f in ("html", "pdf")]
     written = build_report(out_dir, client_name=first.name, lang=lang, branding=first.config.client.branding,
-                           period=period, run_id=out_dir.name, report_date=started.date(), formats=formats,
-                           notebooks=[nb_path], client_dir=None)
+                           period=period, run_id=out_dir.name, report_date=started.date(), formats=page_formats,
+                           notebooks=[nb_path], client_dir=None) if page_formats else {}
     outputs = {}
     for k, p in written.items():
         target = p.with_name("track" + p.suffix)
         p.rename(target)
         outputs[k] = target
+    if "pptx" in formats:
+        outputs["pptx"] = build_track_deck(res, out_dir / "track.pptx", lang, Labels.from_audit(audits[names[-1]]),
+                                           client_name=first.name, report_date=started.date(),
+                                           template=_deck_template(audits[names[0]]))
     manifest = {
         "client": client, "kind": "track", "started_utc": started.isoformat(), "lang": lang, "waves": names,
         "baseline_run": str(base_run.run_dir) if base_run else None,

@@ -224,3 +224,62 @@ def test_cxaudit_track_end_to_end(small_demo_run, tmp_path: Path, monkeypatch: p
     assert "Tracking across waves" in html and "Request to leave a review" in html  # the not-comparable row
     assert (track_dir / "track.pdf").stat().st_size > 10_000
     assert "http://" not in html and "https://" not in html
+
+
+def test_tracking_deck_slides_titles_and_numbers(waves, tmp_path: Path) -> None:
+    """track.pptx reopened with python-pptx: five slides with their takeaway titles; every number of the
+    metric slide equals the tracking table (wave_cells) it comes from; every text fits its box by the
+    deck's own estimate."""
+    from pptx import Presentation
+
+    from cxaudit.deck import fit_size
+    from cxaudit.track import Labels, analyse, build_track_deck
+
+    _, audits, cells = waves
+    res = analyse(audits, with_drivers=False)
+    recs = [_rec("journey_key_driver:tp_delivery", 1, "touchpoint_rating", {"touchpoints": ["tp_delivery"]}),
+            _rec("cx_low_segment:sb", 2, "segment_nps", {"segments": [f"segment={SEG['small_business']}"]})]
+    journey = pd.DataFrame({"touchpoint": ["tp_delivery"], "target": [3.3]})
+    res.statuses = recommendation_status(recs, audits, cells, journey=journey)
+    tg = Targets(detractor_move=0.35, detractor_move_uncapped=0.5, detractors=0.25, uplift=100_000.0,
+                 gap_share=0.6, revenue_kept=21_000.0, currency="USD")
+    res.revenue = revenue_realised(tg, _row(cells["wave1"], "nps", "overall", "all"),
+                                   _row(cells["wave3"], "nps", "overall", "all"))
+    path = build_track_deck(res, tmp_path / "track.pptx", "en", Labels.from_audit(audits["wave3"]),
+                            client_name="Demo client")
+    prs = Presentation(str(path))
+    slides = list(prs.slides)
+    assert len(slides) == 5
+    titles = [s.shapes.title.text_frame.text for s in slides]
+    n1, n3 = _row(cells["wave1"], "nps", "overall", "all"), _row(cells["wave3"], "nps", "overall", "all")
+    assert titles[0] == "Tracking across waves"
+    assert titles[1] == f"NPS went from {n1['value']:+.1f} in wave1 to {n3['value']:+.1f} in wave3".replace("-", "−") \
+        or titles[1] == f"NPS went from {n1['value']:+.1f} in wave1 to {n3['value']:+.1f} in wave3"
+    sig = sum(int(comparisons(cells)[(a, b)]["significant"].sum()) for a, b in [("wave2", "wave1"), ("wave3", "wave2")])
+    assert titles[2].startswith(f"{sig} significant changes from wave to wave")
+    assert titles[3] == "Of 2 recommendations, 1 achieved, 0 on track, 1 worse"
+    assert titles[4].startswith("Revenue realised:") and "21,000" in titles[4]
+    # the metric slide: metric | wave | value | interval | n, one row per metric and wave
+    tab = next(sh.table for sh in slides[1].shapes if sh.has_table)
+    rows = [[c.text for c in r.cells] for r in tab.rows][1:]
+    names = {"NPS": "nps", "CSAT": "csat", "CES": "ces"}
+    seen = 0
+    for metric_label, wave, value, ci, n in rows:
+        m = next(v for k, v in names.items() if metric_label.startswith(k))
+        c = _row(cells[wave], m, "overall", "all")
+        num = lambda s: float(s.replace("−", "-").replace("%", "").replace(",", "").replace("+", ""))  # noqa: E731
+        k = 100 if m == "csat" else 1
+        assert num(value) == pytest.approx(round(c["value"] * k, 1 if m in ("nps", "csat") else 2)), (m, wave)
+        lo, hi = (num(x) for x in ci.strip("[]").split(";"))
+        d = 1 if m in ("nps", "csat") else 2
+        assert (lo, hi) == (pytest.approx(round(c["ci_low"] * k, d)), pytest.approx(round(c["ci_high"] * k, d)))
+        assert int(n.replace(",", "")) == int(c["n"])
+        seen += 1
+    assert seen == sum(len(cells[w][(cells[w]["cut"] == "overall") & cells[w]["metric"].isin(["nps", "csat", "ces"])])
+                       for w in cells)
+    for s in slides:  # every text box fits at its font size by the deck's estimate
+        for sh in s.shapes:
+            if sh.has_text_frame and sh.text_frame.text.strip():
+                paras = [p.text for p in sh.text_frame.paragraphs if p.text]
+                size = max(r.font.size.pt for p in sh.text_frame.paragraphs for r in p.runs if r.font.size)
+                assert fit_size(paras, sh.width, sh.height, size, size) is not None, sh.text_frame.text
