@@ -193,7 +193,9 @@ def driver_shifts(audits: Mapping[str, Audit], *, outcome: str = "nps", method: 
 
     Returns ``touchpoint, <wave>_share, <wave>_rank`` for each wave, ``shift`` (share in the last wave −
     the first, in points of the explained variance) and ``key_in`` (the waves in which it is among the
-    ``top`` drivers). Importance is descriptive; its sampling error is not tested here.
+    ``top`` drivers). The share itself is descriptive (its sampling error is not tested); whether each
+    touchpoint's correlation with the outcome changed between the first and last wave is tested
+    (:func:`correlation_shifts`: ``r_first, r_last, p_value, p_holm, significant``).
     """
     from .drivers import relative_importance
 
@@ -210,7 +212,45 @@ def driver_shifts(audits: Mapping[str, Audit], *, outcome: str = "nps", method: 
     names = list(resp)
     out["shift"] = out[f"{names[-1]}_share"] - out[f"{names[0]}_share"]
     out["key_in"] = [", ".join(w for w in names if row[f"{w}_rank"] <= top) for _, row in out.iterrows()]
+    out = out.merge(correlation_shifts(resp[names[0]], resp[names[-1]], outcome, common), on="touchpoint")
     return out.sort_values(f"{names[-1]}_share", ascending=False).reset_index(drop=True)
+
+
+def correlation_shifts(first: pd.DataFrame, last: pd.DataFrame, outcome: str,
+                       touchpoints: Sequence[str]) -> pd.DataFrame:
+    """Has each touchpoint's link with the outcome changed? Pearson's r of the touchpoint rating with
+    ``outcome`` in each of two independent waves (pairwise complete answers), compared with Fisher's z:
+    z = (atanh r₁ − atanh r₀) / √(1/(n₁ − 3) + 1/(n₀ − 3)), two-sided, Holm over the touchpoints
+    (Fisher 1921; Cohen, Cohen, West & Aiken 2003, §2.8.2; Holm 1979).
+
+    This tests the bivariate correlation, not the relative-weight share (whose sampling error has no
+    closed form); a shift of the share without a significant change of r is descriptive.
+
+    Returns ``touchpoint, r_first, n_first, r_last, n_last, z, p_value, p_holm, significant``
+    (r NaN and no test when either wave has fewer than 4 answers or no variation).
+    """
+    rows = []
+    for tp in touchpoints:
+        rec: dict[str, Any] = {"touchpoint": tp}
+        for tag, frame in (("first", first), ("last", last)):
+            xy = frame[[tp, outcome]].apply(pd.to_numeric, errors="coerce").dropna()
+            ok = len(xy) >= 4 and xy[tp].nunique() > 1 and xy[outcome].nunique() > 1
+            rec[f"r_{tag}"] = float(np.corrcoef(xy[tp], xy[outcome])[0, 1]) if ok else np.nan
+            rec[f"n_{tag}"] = len(xy)
+        if np.isfinite(rec["r_first"]) and np.isfinite(rec["r_last"]):
+            se = math.sqrt(1 / (rec["n_last"] - 3) + 1 / (rec["n_first"] - 3))
+            rec["z"] = (math.atanh(min(rec["r_last"], 0.999999)) - math.atanh(min(rec["r_first"], 0.999999))) / se
+            rec["p_value"] = float(2 * sps.norm.sf(abs(rec["z"])))
+        else:
+            rec["z"] = rec["p_value"] = np.nan
+        rows.append(rec)
+    out = pd.DataFrame(rows, columns=["touchpoint", "r_first", "n_first", "r_last", "n_last", "z", "p_value"])
+    tested = out["p_value"].notna()
+    out["p_holm"] = np.nan
+    if tested.any():
+        out.loc[tested, "p_holm"] = holm(out.loc[tested, "p_value"].to_numpy())
+    out["significant"] = out["p_holm"].fillna(1.0) < ALPHA
+    return out
 
 
 # --- recommendations ---------------------------------------------------------------------------------
@@ -851,9 +891,15 @@ def blocks_track(res: TrackResult, lang: str, labels: Labels, *, has_baseline_ru
         for _, r in res.drivers.head(8).iterrows():
             rows.append([labels.touchpoints.get(r["touchpoint"], r["touchpoint"])]
                         + [f"{fmt_num(r[f'{w}_share'], lang, 1)} % (#{int(r[f'{w}_rank'])})" for w in res.waves]
-                        + [fmt_num(r["shift"], lang, 1, sign=True)])
-        html(_table([t("track.col_touchpoint", lang)] + list(res.waves) + [t("track.col_shift", lang)], rows,
-                    [False] + [True] * (len(res.waves) + 1)))
+                        + [fmt_num(r["shift"], lang, 1, sign=True)]
+                        + ([f"{fmt_num(r['r_first'], lang, 2)} → {fmt_num(r['r_last'], lang, 2)}"
+                            if np.isfinite(r["r_first"]) and np.isfinite(r["r_last"]) else "–",
+                            _fmt_p(r["p_holm"], lang)] if "r_first" in r else []))
+        extra = "r_first" in res.drivers.columns
+        html(_table([t("track.col_touchpoint", lang)] + list(res.waves) + [t("track.col_shift", lang)]
+                    + ([t("track.col_r_shift", lang, first=res.waves[0], last=res.waves[-1]),
+                        t("track.col_p_holm", lang)] if extra else []), rows,
+                    [False] + [True] * (len(res.waves) + 1 + (2 if extra else 0))))
         para(t("track.drivers_note", lang), "cx-note")
     else:
         para(t("track.no_drivers", lang))

@@ -283,3 +283,34 @@ def test_tracking_deck_slides_titles_and_numbers(waves, tmp_path: Path) -> None:
                 paras = [p.text for p in sh.text_frame.paragraphs if p.text]
                 size = max(r.font.size.pt for p in sh.text_frame.paragraphs for r in p.runs if r.font.size)
                 assert fit_size(paras, sh.width, sh.height, size, size) is not None, sh.text_frame.text
+
+
+def test_correlation_shift_fisher_z_hand_computation_and_planted_change() -> None:
+    """Driver shift test: Pearson r per wave (scipy), Fisher z = (atanh r1 - atanh r0) / sqrt(1/(n1-3) + 1/(n0-3)),
+    Holm (statsmodels). Planted: tp_a's correlation with the outcome rises from 0.2 to 0.6; tp_b's stays 0.3."""
+    from cxaudit.track import correlation_shifts
+
+    rng = np.random.default_rng(181)
+
+    def wave(n: int, ra: float, rb: float) -> pd.DataFrame:
+        y = rng.normal(size=n)
+        a = ra * y + math.sqrt(1 - ra**2) * rng.normal(size=n)
+        b = rb * y + math.sqrt(1 - rb**2) * rng.normal(size=n)
+        return pd.DataFrame({"nps": y, "tp_a": a, "tp_b": b})
+
+    w0, w1 = wave(400, 0.2, 0.3), wave(500, 0.6, 0.3)
+    w1.loc[:9, "tp_b"] = np.nan  # pairwise complete answers
+    out = correlation_shifts(w0, w1, "nps", ["tp_a", "tp_b"]).set_index("touchpoint")
+    ps = []
+    for tp in ("tp_a", "tp_b"):
+        r0 = sps.pearsonr(w0[tp], w0["nps"])[0]
+        m = w1[tp].notna()
+        r1 = sps.pearsonr(w1.loc[m, tp], w1.loc[m, "nps"])[0]
+        z = (np.arctanh(r1) - np.arctanh(r0)) / math.sqrt(1 / (m.sum() - 3) + 1 / (400 - 3))
+        assert out.loc[tp, "r_first"] == pytest.approx(r0) and out.loc[tp, "r_last"] == pytest.approx(r1)
+        assert out.loc[tp, "z"] == pytest.approx(z)
+        ps.append(2 * sps.norm.sf(abs(z)))
+    assert out["n_last"].tolist() == [500, 490]
+    assert out["p_holm"].to_numpy() == pytest.approx(multipletests(ps, method="holm")[1])
+    assert out.loc["tp_a", "significant"] and out.loc["tp_a", "z"] > 0
+    assert not out.loc["tp_b", "significant"]
