@@ -303,7 +303,17 @@ class _Shape(HTMLParser):
         self._flush()
         self.items.append(("other", data))
 
-    handle_comment = handle_decl = handle_pi = unknown_decl = _other
+    def handle_comment(self, data: str) -> None:
+        self._other(data)
+
+    def handle_decl(self, decl: str) -> None:
+        self._other(decl)
+
+    def handle_pi(self, data: str) -> None:
+        self._other(data)
+
+    def unknown_decl(self, data: str) -> None:
+        self._other(data)
 
     def close(self) -> None:
         super().close()

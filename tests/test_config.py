@@ -7,10 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from cxaudit.config import TABLES
 from cxaudit.config import (
     EXCLUSION_RULES,
     STAGES,
+    TABLES,
     AuditConfig,
     Branding,
     ClientInfo,

@@ -14,9 +14,9 @@ import nbformat
 import pytest
 from nbclient import NotebookClient
 
-pytestmark = pytest.mark.slow  # a notebook chain run (make test-slow)
-
 from cxaudit.runner import plan
+
+pytestmark = pytest.mark.slow  # a notebook chain run (make test-slow)
 
 NB_DIR = Path(__file__).resolve().parent.parent / "notebooks"
 NOTEBOOKS = [NB_DIR / s.notebook for s in plan(NB_DIR)]
