@@ -1022,7 +1022,8 @@ def _fit_rows(rows: list[list[str]], head: Sequence[str], widths: Sequence[float
 
 
 def build_track_deck(res: TrackResult, out: str | Path, lang: str, labels: Labels, *, client_name: str,
-                     report_date: Any = None, template: str | Path | None = None) -> Path:
+                     report_date: Any = None, template: str | Path | None = None,
+                     has_baseline_run: bool = True) -> Path:
     """Write the tracking deck (``track.pptx``) with python-pptx through :mod:`cxaudit.deck`'s fitted
     text boxes and tables.
 
@@ -1088,7 +1089,7 @@ def build_track_deck(res: TrackResult, out: str | Path, lang: str, labels: Label
     if shown:
         table(slide, prs, head, shown, widths, min_pt=9)
     else:
-        text_box(slide, MARGIN, MARGIN + TITLE_H, W - 2 * MARGIN, _inches(1.0), [t("track.changes_intro", lang)], 16, 10)
+        text_box(slide, MARGIN, MARGIN + TITLE_H, W - 2 * MARGIN, _inches(2.0), [t("track.changes_intro", lang)], 16, 10)
 
     # 4 recommendations of the baseline plan
     counts = {k: sum(s.status == k for s in res.statuses) for k in STATUSES}
@@ -1110,7 +1111,7 @@ def build_track_deck(res: TrackResult, out: str | Path, lang: str, labels: Label
     if shown:
         table(slide, prs, head, shown, widths, min_pt=9)
     else:
-        text_box(slide, MARGIN, MARGIN + TITLE_H, W - 2 * MARGIN, _inches(1.0), [t("track.no_recs", lang)], 16, 10)
+        text_box(slide, MARGIN, MARGIN + TITLE_H, W - 2 * MARGIN, _inches(2.0), [t("track.no_recs" if has_baseline_run else "track.no_baseline_run", lang)], 16, 10)
 
     # 5 revenue realised against the business case
     rv = res.revenue
@@ -1131,7 +1132,7 @@ def build_track_deck(res: TrackResult, out: str | Path, lang: str, labels: Label
                     w0=base, w1=last)], 14, 9)
     else:
         slide = content_slide(prs, t("track.h_revenue", lang))
-        text_box(slide, MARGIN, MARGIN + TITLE_H, W - 2 * MARGIN, _inches(1.0), [t("track.no_revenue", lang)], 16, 10)
+        text_box(slide, MARGIN, MARGIN + TITLE_H, W - 2 * MARGIN, _inches(2.0), [t("track.no_revenue", lang)], 16, 10)
     out = Path(out)
     prs.save(str(out))
     return out
@@ -1261,7 +1262,8 @@ def track_client(client: str, *, lang: str | None = None, formats: Sequence[str]
     if "pptx" in formats:
         outputs["pptx"] = build_track_deck(res, out_dir / "track.pptx", lang, Labels.from_audit(audits[names[-1]]),
                                            client_name=first.name, report_date=started.date(),
-                                           template=_deck_template(audits[names[0]]))
+                                           template=_deck_template(audits[names[0]]),
+                                           has_baseline_run=base_run is not None)
     manifest = {
         "client": client, "kind": "track", "started_utc": started.isoformat(), "lang": lang, "waves": names,
         "baseline_run": str(base_run.run_dir) if base_run else None,
