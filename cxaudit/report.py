@@ -1318,6 +1318,8 @@ def build_report(
     notebooks: Sequence[Path] | None = None,
     client_dir: Path | None = None,
     edition: str = "full",
+    title: str | None = None,  # cover / page title instead of the audit's (the tracking report's)
+    subtitle: str | None = None,  # cover subtitle instead of the audit's
 ) -> dict[str, Path]:
     """Render the client report of a run as ``report.html`` and/or ``report.pdf`` in ``run_dir``
     (the brief edition as ``report-brief.html`` / ``report-brief.pdf``).
@@ -1431,8 +1433,12 @@ def build_report(
         omitted=omitted,
         client_dir=client_dir,
     )
-    title = " · ".join([t("report.title", lang), client_name] + ([t("report.edition_brief", lang)]
-                                                                 if edition == "brief" else []))
+    if title:
+        context["title"] = html.escape(title)
+    if subtitle:
+        context["subtitle"] = _keep_together(html.escape(subtitle))
+    title = " · ".join([title or t("report.title", lang), client_name] + ([t("report.edition_brief", lang)]
+                                                                          if edition == "brief" else []))
     html_text = _render_html(nb, context, lang=lang, title=title)
     log.info("report (%s): %d notebook(s) merged and rendered to HTML in %.2f s", edition, len(notebooks),
              time.perf_counter() - started)

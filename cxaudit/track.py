@@ -1206,6 +1206,7 @@ def track_client(client: str, *, lang: str | None = None, formats: Sequence[str]
 
     from . import paths
     from .findings import read_findings
+    from .i18n import t
     from .recommend import read_tobe
     from .report import build_report
     from .waves import CACHE_STATS, wave_runs
@@ -1253,7 +1254,8 @@ def track_client(client: str, *, lang: str | None = None, formats: Sequence[str]
     page_formats = [f for f in formats if f in ("html", "pdf")]
     written = build_report(out_dir, client_name=first.name, lang=lang, branding=first.config.client.branding,
                            period=period, run_id=out_dir.name, report_date=started.date(), formats=page_formats,
-                           notebooks=[nb_path], client_dir=None) if page_formats else {}
+                           notebooks=[nb_path], client_dir=None, title=t("track.deck_title", lang),
+                           subtitle=t("track.cover_subtitle", lang)) if page_formats else {}
     outputs = {}
     for k, p in written.items():
         target = p.with_name("track" + p.suffix)

@@ -196,7 +196,7 @@ def test_cxaudit_track_end_to_end(small_demo_run, tmp_path: Path, monkeypatch: p
     manifest["wave"] = "wave1"
     (run_dir / "manifest.json").write_text(json.dumps(manifest), encoding="utf-8")
     assert "wave1" in wave_runs("demo")
-    out = CliRunner().invoke(main, ["track", "demo", "--format", "html,pdf"])
+    out = CliRunner().invoke(main, ["track", "demo", "--format", "html,pdf,pptx"])
     assert out.exit_code == 0, out.output
     track_dir = next((tmp_path / "reports" / "demo" / "tracking").iterdir())
     html = (track_dir / "track.html").read_text(encoding="utf-8")
@@ -223,6 +223,11 @@ def test_cxaudit_track_end_to_end(small_demo_run, tmp_path: Path, monkeypatch: p
         assert statuses[rec.id] in allowed, (rec.id, statuses[rec.id], allowed)
     assert "Tracking across waves" in html and "Request to leave a review" in html  # the not-comparable row
     assert (track_dir / "track.pdf").stat().st_size > 10_000
+    from pptx import Presentation
+
+    deck = Presentation(str(track_dir / "track.pptx"))
+    n_ach = sum(v == "achieved" for v in statuses.values())
+    assert len(deck.slides) == 5 and f"{n_ach} achieved" in deck.slides[3].shapes.title.text_frame.text
     assert "http://" not in html and "https://" not in html
 
 
@@ -314,3 +319,26 @@ def test_correlation_shift_fisher_z_hand_computation_and_planted_change() -> Non
     assert out["p_holm"].to_numpy() == pytest.approx(multipletests(ps, method="holm")[1])
     assert out.loc["tp_a", "significant"] and out.loc["tp_a", "z"] > 0
     assert not out.loc["tp_b", "significant"]
+
+
+def test_tracking_report_cover_and_deck_from_track_client(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """track_client on two small waves without a baseline run (HTML + pptx only, no notebook runs): the
+    cover carries the tracking title and subtitle (not the audit's) and track.pptx is written."""
+    import re
+
+    from pptx import Presentation
+
+    from cxaudit.i18n import t
+    from cxaudit.track import track_client
+
+    monkeypatch.setenv("CXAUDIT_HOME", str(tmp_path))
+    generate_waves(tmp_path / "data" / "demo", waves=2, size="small")
+    run = track_client("demo", lang="en", formats=("html", "pptx"))
+    assert set(run.outputs) == {"html", "pptx"}
+    html = run.outputs["html"].read_text(encoding="utf-8")
+    cover_title = re.search(r'<h1 class="cx-cover-title">(.*?)</h1>', html).group(1)
+    cover_sub = re.search(r'<p class="cx-cover-subtitle">(.*?)</p>', html, re.S).group(1)
+    assert cover_title == t("track.deck_title", "en") == "Tracking across waves"
+    assert "Follow-up of the baseline plan" in cover_sub and "AS-IS" not in cover_sub
+    assert t("report.title", "en") not in cover_title
+    assert len(Presentation(str(run.outputs["pptx"])).slides) == 5
