@@ -57,7 +57,7 @@ import pandas as pd
 from scipy import stats as _st
 
 from .findings import Finding
-from .i18n import fmt_int, fmt_num, fmt_pct, t
+from .i18n import fmt_date, fmt_int, fmt_num, fmt_pct, t
 from .metrics import wilson
 
 __all__ = [
@@ -757,7 +757,7 @@ def blocks_overview(an: ProcessAnalysis, lang: str) -> list[Any]:
     out = [show.section(SECTION, lang),
            show.paragraph(t("processes.intro", lang, events=fmt_int(an.log.n_events, lang),
                             cases=fmt_int(an.log.n_cases, lang), activities=fmt_int(len(an.log.activities), lang),
-                            start=lo.strftime("%Y-%m-%d"), end=hi.strftime("%Y-%m-%d")))]
+                            start=fmt_date(lo, lang), end=fmt_date(hi, lang)))]
     if n_dropped:
         out.append(show.note(t("processes.dropped", lang, n=fmt_int(n_dropped, lang))))
     return out

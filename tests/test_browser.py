@@ -74,7 +74,7 @@ def browser_view(run):
                   sections: [...document.querySelectorAll('h1.cx-section')].map(h => h.id),
                   exec: !!document.getElementById('cx-exec-summary'),
                   execRecs: document.querySelectorAll('#cx-exec-summary tr.cx-exec-rec').length,
-                  execFindings: document.querySelectorAll('#cx-exec-summary tr.cx-finding').length,
+                  execFindings: document.querySelectorAll('#cx-exec-summary li.cx-finding').length,
                   toc: [...document.querySelectorAll('nav.cx-toc a')].map(a => a.getAttribute('href')),
                   broken: [...document.querySelectorAll('nav.cx-toc a')]
                       .filter(a => !document.getElementById(a.getAttribute('href').slice(1))).length,
@@ -108,13 +108,17 @@ def test_sections_summary_toc_and_figures_are_there(browser_view) -> None:
     assert v["lang"] == "en" and v["exec"]
     assert {"sec-data_quality", "sec-cx_metrics", "sec-to_be", "sec-appendix"} <= set(v["sections"])
     # sections in the registry's report order (TO-BE before the sections that build on its plan)
+    # (data quality, evidence rather than a finding, follows the methodology appendix: report.APPENDIX_SECTIONS)
+    from cxaudit.report import APPENDIX_SECTIONS
     from cxaudit.sections import SECTIONS, report_order
 
-    order = [f"sec-{s.key}" for s in report_order(SECTIONS.values())]
+    order = [f"sec-{s.key}" for s in report_order(SECTIONS.values()) if s.key not in APPENDIX_SECTIONS]
     shown = [s for s in v["sections"] if s in order]
-    assert shown == [s for s in order if s in shown] and v["sections"][-1] == "sec-appendix"
+    assert shown == [s for s in order if s in shown]
+    appendix = v["sections"].index("sec-appendix")
+    assert all(v["sections"].index(f"sec-{k}") > appendix for k in APPENDIX_SECTIONS)
     assert len(v["sections"]) >= len(notebooks)  # every notebook opens (at least) one section
-    assert 1 <= v["execFindings"] <= 6 and 1 <= v["execRecs"] <= 5
+    assert 1 <= v["execFindings"] <= 6 and 1 <= v["execRecs"] <= 3  # the first three actions
     assert v["toc"][0] == "#cx-exec-summary" and v["broken"] == 0
     assert all(f"#{s}" in v["toc"] for s in v["sections"])
     assert v["images"] >= 5 and v["undecoded"] == 0
@@ -197,13 +201,13 @@ def test_pdf_has_a_contents_page_with_page_numbers(pages) -> None:
     toc = _toc(pages)
     for title in ("Executive summary", "Data quality", "TO-BE: priorities", "Appendix: methodology"):
         assert title in toc, (title, sorted(toc))
-    assert toc["Executive summary"] < toc["Data quality"] < toc["TO-BE: priorities"] < toc["Appendix: methodology"]
-    assert toc["Appendix: methodology"] <= len(pages)
+    # answer first: the summary, the findings and TO-BE; data quality after the methodology appendix
+    assert toc["Executive summary"] < toc["TO-BE: priorities"] < toc["Appendix: methodology"] <= toc["Data quality"]
+    assert toc["Data quality"] <= len(pages)
     # the contents are right: each section starts on the page it names
     for title in ("Executive summary", "Data quality", "TO-BE: priorities", "Appendix: methodology"):
         assert title in pages[toc[title] - 1][1], title
-    # the executive summary (targets, findings and recommendations) fits its one page
+    # the executive summary (answer, findings and the first actions) fits its one page
     exec_txt = pages[toc["Executive summary"] - 1][1]
-    for part in ("Key findings", "Top recommendations", "TO-BE in 12 months"):
+    for part in ("Key findings", "What to do first"):
         assert part in exec_txt, part
-    assert toc["Data quality"] == toc["Executive summary"] + 1

@@ -169,7 +169,9 @@ def test_html_is_self_contained_without_code(run) -> None:
     html = (result.run_dir / "report.html").read_text()
     p = _Refs()
     p.feed(html)
-    assert p.tags["script"] == 0 and p.tags["link"] == 0 and p.tags["iframe"] == 0
+    # one script: the template's own (sortable tables; no URL, no network), nothing from a notebook
+    assert p.tags["script"] == 1 and html.count('<script id="cx-report-js">') == 1 and "<script src" not in html
+    assert p.tags["link"] == 0 and p.tags["iframe"] == 0
     external = [u for u in p.urls if not (u.startswith("#") or u.startswith("data:"))]
     assert external == []
     assert not re.search(r"url\((?!['\"]?(data:|#))", html), "CSS url() to an outside resource"
