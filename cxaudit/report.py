@@ -641,6 +641,16 @@ def select_sections(nb: nbformat.NotebookNode, sections: Sequence[str],
     return nb
 
 
+def persona_map_headings(nb: nbformat.NotebookNode, lang: str) -> list[str]:
+    """Headings of the per-persona journey maps and value canvases (issue 16) in ``nb``: the brief
+    edition keeps the journey map of all customers (AS-IS and TO-BE, one landscape page each) and leaves
+    the per-persona pages to the full report, so that it stays brief (issue 14)."""
+    everybody = _label("cjm.map_heading", lang, "cjm.map_heading").replace("{who}", _label("cjm.everybody", lang, ""))
+    pattern = heading_pattern("cjm.map_heading", lang)
+    return [h["text"] for h in toc_entries(nb) if h["level"] == 2 and pattern.match(h["text"])
+            and h["text"] != everybody]
+
+
 def heading_pattern(key: str, lang: str) -> re.Pattern[str]:
     """The heading text of catalog ``key`` in ``lang`` as a pattern; a ``{placeholder}`` matches any text."""
     text = _label(key, lang, key)
@@ -1397,7 +1407,8 @@ def build_report(
     if edition == "brief":
         omitted = [h["text"] for h in toc_entries(nb) if h["level"] == 1
                    and not (h["id"].startswith("sec-") and h["id"][4:] in BRIEF_SECTIONS)]
-        select_sections(nb, BRIEF_SECTIONS, [_label(k, lang, k) for k in BRIEF_OMIT_SUBSECTIONS])
+        select_sections(nb, BRIEF_SECTIONS, [_label(k, lang, k) for k in BRIEF_OMIT_SUBSECTIONS]
+                        + persona_map_headings(nb, lang))
     backing, moved = move_sections_last(
         nb, [k for k in APPENDIX_SECTIONS if k not in BRIEF_SECTIONS], [_label(k, lang, k) for k in OMIT_SUBSECTIONS],
         [heading_pattern(k, lang) for k in SUPPORTING_SUBSECTIONS])

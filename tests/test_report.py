@@ -682,3 +682,29 @@ def test_outputs_belong_to_the_last_section_heading(tmp_path: Path) -> None:
     assert [len(c.outputs) for c in kept.cells] == [1, 1]
     assert "<p>two</p>" in kept.cells[0].outputs[0].data["text/html"]
     assert "kept" in kept.cells[1].outputs[0].data["text/html"]
+
+
+def test_brief_keeps_the_journey_map_of_all_customers_and_leaves_persona_pages_to_the_full_report() -> None:
+    """Issue 14 × 16: the brief edition keeps the overall AS-IS / TO-BE journey map and drops the
+    per-persona maps and canvases (they stay in the full report), so the brief stays brief."""
+    import nbformat
+
+    from cxaudit import show
+    from cxaudit.i18n import t
+    from cxaudit.report import persona_map_headings, select_sections
+
+    def cell(html: str) -> nbformat.NotebookNode:
+        return nbformat.v4.new_code_cell(outputs=[nbformat.v4.new_output("display_data", data={"text/html": html})])
+
+    lang = "ru"
+    everybody = t("cjm.map_heading", lang, who=t("cjm.everybody", lang))
+    persona = t("cjm.map_heading", lang, who=t("cjm.persona", lang, k=2, name="Цена решает"))
+    nb = nbformat.v4.new_notebook(cells=[
+        cell(show.section("journey_map", lang).data),
+        cell(show.heading(everybody, "journey_map").data), cell("<p>overall map</p>"),
+        cell(show.heading(persona, "journey_map").data), cell("<p>persona map</p>"),
+    ])
+    assert persona_map_headings(nb, lang) == [persona]
+    select_sections(nb, ["journey_map"], persona_map_headings(nb, lang))
+    text = "".join(o["data"]["text/html"] for c in nb.cells for o in c.outputs)
+    assert "overall map" in text and "persona map" not in text
