@@ -1122,6 +1122,7 @@ def _context(
     edition: str = "full",
     omitted: Sequence[str] = (),
     client_dir: Path | None = None,
+    title: str | None = None,
 ) -> dict[str, Any]:
     """Everything the template shows besides the cells; all text HTML-escaped here. ``omitted``: the
     titles of the sections the full edition has and this (brief) edition leaves out."""
@@ -1129,7 +1130,7 @@ def _context(
     branding = branding or Branding()
     primary = _color(branding.primary_color, "#1f3b5c")
     accent = _color(branding.accent_color, "#d9822b")
-    title = t("report.title", lang)
+    title = title or t("report.title", lang)  # the page header too: a tracking report says what it is
     edition_label = t("report.edition_brief", lang) if edition == "brief" else ""
     edition_note = ""
     if edition == "brief":
@@ -1443,6 +1444,7 @@ def build_report(
         edition=edition,
         omitted=omitted,
         client_dir=client_dir,
+        title=title,
     )
     if title:
         context["title"] = html.escape(title)

@@ -341,4 +341,7 @@ def test_tracking_report_cover_and_deck_from_track_client(tmp_path: Path, monkey
     assert cover_title == t("track.deck_title", "en") == "Tracking across waves"
     assert "Follow-up of the baseline plan" in cover_sub and "AS-IS" not in cover_sub
     assert t("report.title", "en") not in cover_title
+    # the running page header of the PDF says it too (not "Customer experience audit")
+    top_left = re.search(r"@top-left \{ content: ([^;]*);", html).group(1)
+    assert "Tracking across waves" in top_left and t("report.title", "en") not in top_left
     assert len(Presentation(str(run.outputs["pptx"])).slides) == 5
