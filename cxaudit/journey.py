@@ -452,6 +452,15 @@ def pain_points(audit: Audit, tps: pd.DataFrame | None = None, drivers: pd.DataF
                      "gap": test.diff, "gap_low": test.diff - Z95 * test.se, "gap_high": test.diff + Z95 * test.se,
                      "p_value": test.p_value, "points": reach * test.diff,
                      "small_base": n_low < audit.config.min_base})
+    return _ranked_pain_points(rows, drivers, severity,
+                               {"low_cut": low_cut, "n_base": int(len(base)), "weighted": w is not None})
+
+
+def _ranked_pain_points(rows: list[dict[str, Any]], drivers: pd.DataFrame | None, severity: str,
+                        attrs: dict[str, Any]) -> pd.DataFrame | None:
+    """The pain-point table from its rows: indexed by touchpoint, with the driver importance and
+    impact = reach × importance when drivers are known, ranked by ``points`` (severity ``nps_gap``) or
+    by ``impact``; ``attrs`` describe how it was computed. None without rows."""
     out = pd.DataFrame(rows)
     if out.empty:
         return None
@@ -463,7 +472,7 @@ def pain_points(audit: Audit, tps: pd.DataFrame | None = None, drivers: pd.DataF
     key = "points" if severity == "nps_gap" else "impact"
     out = out.sort_values(key, ascending=False, kind="stable")
     out["rank"] = np.arange(1, len(out) + 1)
-    out.attrs.update({"severity": severity, "low_cut": low_cut, "n_base": int(len(base)), "weighted": w is not None})
+    out.attrs.update({"severity": severity, **attrs})
     return out
 
 
@@ -509,20 +518,9 @@ def _outcome_pain_points(audit: Audit, tps: pd.DataFrame, o: _outcome.OutcomeInf
                      "low_share_of_users": float(n_low / used.sum()), "nps_low": 100 * p1, "nps_rest": 100 * p2,
                      "gap": gap, "gap_low": gap - Z95 * 100 * se, "gap_high": gap + Z95 * 100 * se,
                      "p_value": p_value, "points": reach * gap, "small_base": n_low < audit.config.min_base})
-    out = pd.DataFrame(rows)
-    if out.empty:
-        return None
-    out = out.set_index("touchpoint")
-    if drivers is not None:
-        out["importance"] = drivers["share"].reindex(out.index)
-        out["driver_rank"] = drivers["rank"].reindex(out.index)
-        out["impact"] = out["reach"] * out["importance"]
-    key = "points" if severity == "nps_gap" else "impact"
-    out = out.sort_values(key, ascending=False, kind="stable")
-    out["rank"] = np.arange(1, len(out) + 1)
-    out.attrs.update({"severity": severity, "low_cut": low_cut, "n_base": int(len(base)),
-                      "weighted": w_all is not None, "outcome": o.column, "outcome_kind": o.kind})
-    return out
+    return _ranked_pain_points(rows, drivers, severity,
+                               {"low_cut": low_cut, "n_base": int(len(base)), "weighted": w_all is not None,
+                                "outcome": o.column, "outcome_kind": o.kind})
 
 
 def _severity(gap: float) -> int:
