@@ -799,8 +799,9 @@ def _append_to_section(nb: nbformat.NotebookNode, key: str, block: str) -> None:
     nb.cells.insert(last + 1, cell)
 
 
-def _insert_after_headings(nb: nbformat.NotebookNode, blocks: dict[str, str]) -> None:
-    """Place ``blocks[key]`` (HTML) right after the cell holding the ``sec-<key>`` heading."""
+def _insert_after_headings(nb: nbformat.NotebookNode, blocks: dict[str, str], suffix: str = "t") -> None:
+    """Place ``blocks[key]`` (HTML) right after the cell holding the ``sec-<key>`` heading; the new
+    cell's id is the heading cell's id + ``-<suffix>``."""
     out = []
     for cell in nb.cells:
         out.append(cell)
@@ -809,7 +810,7 @@ def _insert_after_headings(nb: nbformat.NotebookNode, blocks: dict[str, str]) ->
             if m and blocks.get(m.group(1)):
                 c = nbformat.v4.new_code_cell(outputs=[nbformat.v4.new_output(
                     "display_data", data={"text/html": blocks[m.group(1)]})])
-                c.id = f"{cell.id}-t"
+                c.id = f"{cell.id}-{suffix}"
                 out.append(c)
     nb.cells = out
 
@@ -1093,17 +1094,7 @@ _SECTION_ID = re.compile(r'<h1 class="cx-section" id="sec-([^"]+)"')
 
 def _insert_commentary(nb: nbformat.NotebookNode, commentary: dict[str, str], lang: str) -> None:
     """Place each section's comment right after the cell that opens the section."""
-    out = []
-    for cell in nb.cells:
-        out.append(cell)
-        for o in cell.get("outputs", []):
-            m = _SECTION_ID.search(o.get("data", {}).get("text/html", "") or "")
-            if m and commentary.get(m.group(1)):
-                c = nbformat.v4.new_code_cell(outputs=[nbformat.v4.new_output(
-                    "display_data", data={"text/html": commentary_html(commentary[m.group(1)], lang)})])
-                c.id = f"{cell.id}-c"
-                out.append(c)
-    nb.cells = out
+    _insert_after_headings(nb, {k: commentary_html(v, lang) for k, v in commentary.items() if v}, suffix="c")
 
 
 def _context(
