@@ -238,7 +238,7 @@ def _new_run_dir(root: Path, run_id: str) -> Path:
             except FileExistsError:
                 continue
             return candidate
-    except PermissionError as exc:
+    except OSError as exc:  # read-only or not a folder: one line, not a traceback
         raise CxauditError(f"{root}: cannot write the run folder ({(exc.strerror or str(exc)).lower()}); "
                            "check the permissions of reports/ or set CXAUDIT_HOME") from None
     raise CxauditError(f"{root}: 999 runs named {run_id}; remove old run folders")
