@@ -130,16 +130,14 @@ class Audit:
         """
         folder = Path(folder)
         folder.mkdir(parents=True, exist_ok=True)
-        for name, frame in self.tables.items():
-            frame.to_parquet(folder / f"{name}.parquet")
-        self.log.to_parquet(folder / "_log.parquet")
+        pickled = [name for name, frame in {**self.tables, "_log": self.log}.items() if not _write(frame, folder, name)]
         (folder / "_audit.yaml").write_bytes((self.dir / "audit.yaml").read_bytes())
         # Parquet reads text back as pandas' string dtype; remember which columns were plain objects
         objects = {name: [c for c in frame.columns if frame[c].dtype == object]
                    for name, frame in {**self.tables, "_log": self.log}.items()}
         meta = {"dir": str(self.dir), "wave": self.wave, "rows_in": self.rows_in,
                 "files": {k: str(v) for k, v in self.files.items()}, "tables": list(self.tables),
-                "object_columns": objects}
+                "object_columns": objects, "pickled": pickled}
         (folder / "_audit.json").write_text(json.dumps(meta, indent=2, ensure_ascii=False), encoding="utf-8")
         return folder
 
@@ -221,6 +219,20 @@ def load_audit(client: str | Path = DEMO_CLIENT, *, wave: str | None = None, cac
     return Audit(folder, config, tables, log, rows_in, files, wave)
 
 
+def _write(frame: pd.DataFrame, folder: Path, name: str) -> bool:
+    """``frame`` as ``<name>.parquet``; False (and ``<name>.pkl`` instead) when Parquet cannot hold it: an
+    object column of a client's extra data that mixes Python types (numbers and text), which Arrow refuses."""
+    import pyarrow as pa
+
+    try:
+        frame.to_parquet(folder / f"{name}.parquet")
+        return True
+    except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError):
+        (folder / f"{name}.parquet").unlink(missing_ok=True)
+        frame.to_pickle(folder / f"{name}.pkl")
+        return False
+
+
 def load_snapshot(folder: Path) -> Audit:
     """The :class:`Audit` a run saved with :meth:`Audit.save` (no client file is read or validated)."""
     folder = Path(folder)
@@ -229,6 +241,8 @@ def load_snapshot(folder: Path) -> Audit:
     objects = meta.get("object_columns", {})
 
     def read(name: str) -> pd.DataFrame:
+        if name in meta.get("pickled", []):
+            return pd.read_pickle(folder / f"{name}.pkl")  # the run's own file, written by Audit.save
         frame = pd.read_parquet(folder / f"{name}.parquet")
         cols = objects.get(name, [])
         if cols:

@@ -69,3 +69,16 @@ def test_a_wave_reads_its_own_files_with_the_shared_config(demo: Path, tmp_path:
         load_audit(demo, wave="w9")
     with pytest.raises(CxauditError, match="not allowed"):
         load_audit(demo, wave="../w2")
+
+
+def test_a_column_parquet_cannot_hold_still_reads_back_unchanged(demo: Path, tmp_path: Path) -> None:
+    """A client's extra column that mixes numbers and text in one object column (Arrow refuses it) is
+    kept in the run's own pickle instead, and reads back exactly."""
+    audit = load_audit(demo)
+    mixed = pd.Series([1, "two", 3.5, None] * (len(audit.responses) // 4 + 1), dtype=object)
+    audit.tables["responses"]["mixed"] = mixed.iloc[:len(audit.responses)].to_numpy()
+    audit.save(tmp_path / "tables")
+    assert (tmp_path / "tables" / "responses.pkl").is_file() and not (tmp_path / "tables" / "responses.parquet").exists()
+    back = load_snapshot(tmp_path / "tables")
+    pd.testing.assert_frame_equal(back.responses, audit.responses, check_exact=True)
+    pd.testing.assert_frame_equal(back.tables["customers"], audit.tables["customers"], check_exact=True)
