@@ -223,6 +223,35 @@ def _outcome_rows(audit: Audit, lang: str) -> list[dict[str, object]]:
              "detail": "", "small_base": n < audit.config.min_base}]
 
 
+#: The good / not-good flag of a non-NPS outcome as a 0/1 column, so the top-box machinery (CSAT with
+#: scale 0..1, top box 1: the share of 1s with its Wilson interval, two-proportion tests with Holm)
+#: breaks it down by segment exactly as it does CSAT.
+_OUTCOME_COL = "_outcome_good"
+_OUTCOME_KW: dict[str, Any] = {"scale": 1, "top_box": 1, "scale_min": 0}
+
+
+def outcome_info(audit: Audit) -> Any:
+    """The audit's outcome (:func:`cxaudit.outcome.resolve_audit`) when it is *not* NPS, else None."""
+    from . import outcome as _o
+
+    o = _o.resolve_audit(audit)
+    return o if o is not None and o.kind != "nps" else None
+
+
+def _outcome_frame(audit: Audit, o: Any) -> pd.DataFrame:
+    """The (weighted) responses with the outcome's good flag (1 good, 0 not, NaN unanswered)."""
+    from . import outcome as _o
+
+    r = responses(audit)
+    return r.assign(**{_OUTCOME_COL: _o.good(o, r).to_numpy(dtype=float)})
+
+
+def _outcome_segmented(audit: Audit) -> Any:
+    """The non-NPS outcome when it gets its own columns in the segment tables (CSAT / CES have theirs)."""
+    o = outcome_info(audit)
+    return o if o is not None and o.column not in _METRICS else None
+
+
 def cube(audit: Audit, period: str = "M") -> pd.DataFrame:
     """The full cube for the analyst: every measured metric × every segment column × period
     (:func:`cxaudit.metrics.metric_cube`, weighted when weighting applies). Respondents with no
@@ -287,9 +316,25 @@ def segment_tests_for(audit: Audit, segment: str, order: list[Any] | None = None
     """:func:`cxaudit.stats.segment_tests` of NPS, CSAT and CES by ``segment`` (letters in ``order``),
     over the respondents who stated the segment (the not-stated group is not a segment)."""
     r = _stated(responses(audit), segment)
-    return {m: segment_tests(r, m, segment, weight=_wcol(r), min_base=audit.config.min_base, order=order,  # type: ignore[arg-type]
-                             **_kw(audit, m))
-            for m in _METRICS if _has(r, m)}
+    out = {m: segment_tests(r, m, segment, weight=_wcol(r), min_base=audit.config.min_base, order=order,  # type: ignore[arg-type]
+                            **_kw(audit, m))
+           for m in _METRICS if _has(r, m)}
+    o = _outcome_segmented(audit)
+    if o is not None:  # the non-NPS outcome: its good share, two-proportion tests with Holm (as CSAT)
+        ro = _stated(_outcome_frame(audit, o), segment)
+        if ro[_OUTCOME_COL].notna().any():
+            out["outcome"] = segment_tests(ro, "csat", segment, column=_OUTCOME_COL, weight=_wcol(ro),
+                                           min_base=audit.config.min_base, order=order, **_OUTCOME_KW)
+    return out
+
+
+def _outcome_cut(audit: Audit, o: Any, segment: str) -> pd.DataFrame:
+    """The outcome's good share (%) per group of ``segment``, Wilson interval, not-stated last."""
+    r = _keyed(_outcome_frame(audit, o), segment)
+    tab = metric_table(r, "csat", by=[segment], column=_OUTCOME_COL, min_base=audit.config.min_base,
+                       weight=_wcol(r), **_OUTCOME_KW)  # type: ignore[arg-type]
+    tab[["value", "ci_low", "ci_high"]] = tab[["value", "ci_low", "ci_high"]] * 100
+    return _not_stated_last(tab, segment, "value")
 
 
 def segment_table(audit: Audit, segment: str, lang: str | None = None) -> pd.DataFrame:
@@ -308,6 +353,10 @@ def segment_table(audit: Audit, segment: str, lang: str | None = None) -> pd.Dat
             continue
         tab = _cut(audit, metric, segment)[[segment, "n", "value", "ci_low", "ci_high", "small_base"]]
         parts.append(tab.rename(columns={c: f"{metric}_{c}" for c in tab.columns if c != segment}))
+    o = _outcome_segmented(audit)
+    if o is not None and _outcome_frame(audit, o)[_OUTCOME_COL].notna().any():
+        tab = _outcome_cut(audit, o, segment)[[segment, "n", "value", "ci_low", "ci_high", "small_base"]]
+        parts.append(tab.rename(columns={c: f"outcome_{c}" for c in tab.columns if c != segment}))
     if not parts:
         return pd.DataFrame()
     out = parts[0]
@@ -327,7 +376,12 @@ def segment_table(audit: Audit, segment: str, lang: str | None = None) -> pd.Dat
     out["letter"] = letter_labels(len(stated)) + [None] * (len(out) - len(stated))
     for m, st in tests.items():
         out[f"{m}_higher"] = out[segment].map(dict(zip(st.table[segment], st.table["higher_than"], strict=True)))
-    return _named(out, segment, lang or audit.language, audit.config.value_labels.get(segment))
+    out = _named(out, segment, lang or audit.language, audit.config.value_labels.get(segment))
+    if o is not None:  # the header names the outcome actually used ("Satisfied passengers, %")
+        from .outcome import short_label
+
+        out.attrs["outcome_label"] = short_label(o, lang or audit.language)
+    return out
 
 
 def format_p(p: float, lang: str) -> str:
@@ -350,14 +404,27 @@ def letters_note(audit: Audit, segment: str, lang: str) -> str:
                            **_kw(audit, m))
         k = max(k, int((tab["n"] >= max(audit.config.min_base, 2)).sum()))
         omnis[m] = omnibus_test(tab, segment, raw=r, column=m, weight=_wcol(r), min_base=audit.config.min_base)
+    names = {m: m.upper() for m in omnis}
+    oc = _outcome_segmented(audit)
+    if oc is not None:  # the non-NPS outcome: Pearson χ² on good / not good × group, as CSAT
+        from .outcome import short_label
+
+        ro = _stated(_outcome_frame(audit, oc), segment)
+        if ro[_OUTCOME_COL].notna().any():
+            tab = metric_table(ro, "csat", by=[segment], column=_OUTCOME_COL, weight=_wcol(ro),  # type: ignore[arg-type]
+                               min_base=audit.config.min_base, **_OUTCOME_KW)
+            k = max(k, int((tab["n"] >= max(audit.config.min_base, 2)).sum()))
+            omnis["outcome"] = omnibus_test(tab, segment, raw=ro, column=_OUTCOME_COL, weight=_wcol(ro),
+                                            min_base=audit.config.min_base)
+            names["outcome"] = short_label(oc, lang)
     omni = []
     for m, o in omnis.items():
         df = o["df"]
         df_txt = (f"{fmt_num(df[0], lang, 0)}; {fmt_num(df[1], lang, 1)}" if isinstance(df, tuple)
                   else fmt_num(df, lang, 0))
         stat = "F" if isinstance(df, tuple) else "χ²"
-        omni.append(f"{m.upper()}: {stat}({df_txt}) = {fmt_num(o['statistic'], lang, 1)}, {format_p(o['p_value'], lang)}"
-                    if np.isfinite(o["p_value"]) else f"{m.upper()}: –")
+        omni.append(f"{names[m]}: {stat}({df_txt}) = {fmt_num(o['statistic'], lang, 1)}, {format_p(o['p_value'], lang)}"
+                    if np.isfinite(o["p_value"]) else f"{names[m]}: –")
     note = t("metrics.letters_note", lang, pairs=k * (k - 1) // 2, min=audit.config.min_base)
     note += " " + t("metrics.omnibus_note", lang, tests="; ".join(omni))
     return note + " " + not_stated_note(lang) if len(r) < len(everyone) else note
@@ -624,11 +691,58 @@ def metric_findings(audit: Audit, lang: str, trend: dict[str, pd.DataFrame] | No
             severity=3 if r.value < 5 else 2, reach=r.details["difficult"],
             evidence={"easy": r.details["easy"], "difficult": r.details["difficult"], "table": "metrics.scorecard"},
         ))
+    o = outcome_info(audit)
+    out.extend(_outcome_overall(audit, lang, o))
     for metric in ("nps", "csat"):
-        if metric in res:
+        if metric in res and not (metric == "csat" and o is not None and o.column == "csat"):
             out.extend(_low_segments(audit, lang, metric))
+    if o is not None:
+        out.extend(_low_segments(audit, lang, "outcome"))
     out.extend(_drops(audit, lang, trend if trend is not None else trends(audit)))
     return out
+
+
+def _outcome_labels(o: Any) -> dict[str, dict[str, str]]:
+    """The outcome's names in every report language: ``label`` (what the summary counts), ``short``
+    and ``low`` (the group that is not good), for the TO-BE texts, which are rendered in all languages."""
+    from .i18n import LANGUAGES
+    from .outcome import label, short_label
+
+    out: dict[str, dict[str, str]] = {"label": {}, "short": {}, "low": {}}
+    for lg in LANGUAGES:
+        name = short_label(o, lg)
+        out["label"][lg] = label(o, lg)
+        out["short"][lg] = name
+        out["low"][lg] = t("metrics.outcome_low_binary" if o.kind == "binary" else "metrics.outcome_low_scale", lg,
+                           name=name)
+    return out
+
+
+def _outcome_overall(audit: Audit, lang: str, o: Any) -> list[Finding]:
+    """``cx_metrics.outcome.overall``: the share of good answers on a non-NPS outcome (top box of the
+    scale, or the positive label; :func:`cxaudit.outcome.summary`, Wilson 1927 interval), weighted when
+    weighting applies. Evidence: ``good`` / ``low`` shares of the answering respondents (the base of
+    the TO-BE impacts in outcome points), the outcome's kind and its names in every language."""
+    if o is None:
+        return []
+    from .outcome import summary
+
+    r = responses(audit)
+    w = r["weight"].fillna(0.0).to_numpy(float) if "weight" in r.columns else None
+    value, n, lo, hi = summary(o, r, w)
+    if not n or not np.isfinite(value):
+        return []
+    names = _outcome_labels(o)
+    good = value / 100
+    return [Finding(
+        id="cx_metrics.outcome.overall", section="cx_metrics",
+        title=t("metrics.finding_outcome", lang, outcome=names["label"][lang], value=fmt_pct(good, lang)),
+        metric="outcome_good_share", value=float(value), n=int(n), ci_low=float(lo), ci_high=float(hi),
+        severity=3 if good < 0.7 else 2, reach=float(1 - good), unit="%",
+        evidence={"good": good, "low": 1 - good, "outcome": o.column, "outcome_kind": o.kind,
+                  "top_box": o.top_box, "outcome_label": names["label"][lang], "labels": names,
+                  "method": "share of good answers, Wilson interval", "table": "metrics.scorecard"},
+    )]
 
 
 def _group_vs_rest(audit: Audit, metric: str) -> list[dict[str, Any]]:
@@ -642,13 +756,19 @@ def _group_vs_rest(audit: Audit, metric: str) -> list[dict[str, Any]]:
     for NPS, a :func:`metric_table` row for CSAT), ``diff, z, p_value, p_holm, reach, family``.
     """
     r = responses(audit)
+    column, kw = metric, _kw(audit, metric)
+    if metric == "outcome":  # the non-NPS outcome's good flag, tested as a top-box share (as CSAT)
+        o = outcome_info(audit)
+        if o is None:
+            return []
+        r, column, kw = _outcome_frame(audit, o), _OUTCOME_COL, _OUTCOME_KW
     mb = audit.config.min_base
     rows: list[dict[str, Any]] = []
     for seg in audit.config.segments:
         if seg not in r.columns:
             continue
         valid = _stated(r, seg)
-        valid = valid[valid[metric].notna()]
+        valid = valid[valid[column].notna()]
         for group in valid[seg].drop_duplicates().sort_values():
             inside = (valid[seg] == group).to_numpy(bool)
             if metric == "nps":
@@ -661,12 +781,12 @@ def _group_vs_rest(audit: Audit, metric: str) -> list[dict[str, Any]]:
                 diff, z, p = test.diff, test.z, test.p_value
             else:
                 side = pd.Series(np.where(inside, "in", "rest"), index=valid.index)
-                tab = metric_table(valid.assign(_side=side), metric, by=["_side"], weight=_wcol(valid),  # type: ignore[arg-type]
-                                   **_kw(audit, metric)).set_index("_side")
+                tab = metric_table(valid.assign(_side=side), "csat" if metric == "outcome" else metric,  # type: ignore[arg-type]
+                                   by=["_side"], column=column, weight=_wcol(valid), **kw).set_index("_side")
                 if set(tab.index) != {"in", "rest"} or (tab["n"] < mb).any():
                     continue
                 a, b = tab.loc["in"], tab.loc["rest"]
-                diff, _se, z, p = two_sample_test(metric, a, b)
+                diff, _se, z, p = two_sample_test("csat" if metric == "outcome" else metric, a, b)
             rows.append({"segment": seg, "group": group, "a": a, "b": b, "diff": float(diff), "z": float(z),
                          "p_value": float(p), "reach": float(inside.mean())})
     adjusted = holm([row["p_value"] for row in rows])
@@ -697,6 +817,17 @@ def _low_segments(audit: Audit, lang: str, metric: str) -> list[Finding]:
                      "ci_high": a.ci_high, "unit": "pts"}
             rest = {"rest_nps": b.value, "rest_n": b.n, "diff": row["diff"]}
             test = "two-sample NPS z-test (R NPS::nps.test) vs the rest"
+        elif metric == "outcome":  # the non-NPS outcome: good share of the group vs the rest, in %
+            from .outcome import short_label
+
+            o = outcome_info(audit)
+            title = t("metrics.finding_outcome_low_segment", lang, **names, outcome=short_label(o, lang),
+                      value=fmt_pct(a["value"], lang), rest=fmt_pct(b["value"], lang))
+            shown = {"metric": "outcome_good_share", "value": 100 * float(a["value"]), "n": int(round(a["n"])),
+                     "ci_low": 100 * float(a["ci_low"]), "ci_high": 100 * float(a["ci_high"]), "unit": "%"}
+            rest = {"rest_value": 100 * float(b["value"]), "rest_n": float(b["n"]), "diff_pp": row["diff"],
+                    "basis": "outcome", "outcome_label": short_label(o, lang), "outcome_kind": o.kind}
+            test = "two-proportion z-test (pooled) of the good share vs the rest"
         else:
             title = t("metrics.finding_csat_low_segment", lang, **names, value=fmt_pct(a["value"], lang),
                       rest=fmt_pct(b["value"], lang))
@@ -799,6 +930,8 @@ def segment_columns(tab: pd.DataFrame, segment: str, lang: str) -> list[Any]:
 
     cols = [Col(segment, "quality.col_group")]
     spec: dict[str, tuple[str, Kind]] = {"nps": ("NPS", "signed1"), "csat": ("CSAT, %", "num1"), "ces": ("CES", "num2")}
+    if "outcome_value" in tab.columns:  # the non-NPS outcome (issue 13): its good share in %
+        spec["outcome"] = (f"{tab.attrs.get('outcome_label', '')}, %", "num1")
     for m, (head, kind) in spec.items():
         if f"{m}_value" in tab.columns:
             cols += [Col(f"{m}_value", head, kind, lo=f"{m}_ci_low", hi=f"{m}_ci_high"),
