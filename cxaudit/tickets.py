@@ -47,7 +47,9 @@ import pandas as pd
 from matplotlib.figure import Figure
 from scipy import stats
 
-from .churn import _latest_valid_answers  # each customer's NPS group as the churn section assigns it
+from .churn import (
+    latest_valid_answers as _latest_valid_answers,  # each customer's NPS group as churn assigns it
+)
 from .errors import ConfigError, DataError
 from .findings import Finding
 from .i18n import CHANNEL_ALIASES, fmt_month, fmt_num, fmt_pct, t, value_label

@@ -15,7 +15,7 @@ import pandas as pd
 import pytest
 from click.testing import CliRunner
 
-from cxaudit import churn, journey, load_audit, scorecard
+from cxaudit import churn, churn_view, journey, load_audit, scorecard
 from cxaudit import outcome as cxoutcome
 from cxaudit.cli import main
 from cxaudit.config import AuditConfig
@@ -107,7 +107,7 @@ def test_without_a_time_basis_nothing_per_period(tmp_path: Path) -> None:
     an = churn.analyse_audit(load_audit(folder), touchpoint_models=False)
     assert not an.basis.ok and an.period is None and an.rar is None and an.cox is None
     assert "observation_months" in an.errors["economics"]
-    html = " ".join(getattr(b, "data", str(b)) for b in churn.blocks_economics(an, "en"))
+    html = " ".join(getattr(b, "data", str(b)) for b in churn_view.blocks_economics(an, "en"))
     assert "no period of observation" in html
 
 
@@ -230,16 +230,16 @@ def test_band_never_with_its_source_and_chosen_reference_and_covariate(telecom) 
     ref = an.logit.table[an.logit.table["reference"] & an.logit.table["predictor"].eq("Contract")]
     assert ref["level"].tolist() == ["Two year"]
     # value labels reach the churn tables and model terms: senior citizen 0/1 is No / Yes
-    html = "".join(str(getattr(b, "data", "")) for b in churn.blocks_rates(an, "en"))
+    html = "".join(str(getattr(b, "data", "")) for b in churn_view.blocks_rates(an, "en"))
     part = html[html.index("Churn by Senior citizen"):]
     part = part[:part.index("</table>")]
     assert ">Yes<" in part and ">No<" in part and ">1<" not in part
-    assert churn.labels(an, "en")["SeniorCitizen=1"] == "Yes"
+    assert churn_view.labels(an, "en")["SeniorCitizen=1"] == "Yes"
 
 
 def test_survival_heading_without_nps(telecom) -> None:
     an = churn.analyse_audit(telecom, touchpoint_models=False)
-    head = churn.blocks_survival(an, "en")[0]
+    head = churn_view.blocks_survival(an, "en")[0]
     assert "NPS" not in str(getattr(head, "data", head))
 
 

@@ -26,7 +26,7 @@ import pytest
 from scipy import optimize, stats
 from statsmodels.stats.outliers_influence import variance_inflation_factor
 
-from cxaudit import churn, economics
+from cxaudit import churn, churn_view, economics
 from cxaudit.errors import MetricError
 from cxaudit.findings import Finding
 
@@ -112,7 +112,7 @@ def test_demo_findings_and_blocks_render_in_every_language(demo_analysis: churn.
     for lang in ("ru", "pl"):
         titles = [f.title for f in churn.churn_findings(demo_analysis, lang)]
         assert titles and not any("{" in x or "}" in x for x in titles)
-    html = "".join(b.data for b in churn.blocks_economics(demo_analysis, "pl") if hasattr(b, "data"))
+    html = "".join(b.data for b in churn_view.blocks_economics(demo_analysis, "pl") if hasattr(b, "data"))
     assert "{" not in html and "}" not in html
     assert "\u00a0%" in html  # Polish percentages: "30,0 %"
 
@@ -267,7 +267,7 @@ def test_reason_pareto_by_hand_and_escaped_in_the_report() -> None:
     assert rs.table["cum_share"].iloc[-1] == pytest.approx(1.0)
     assert rs.table["slug"].tolist() == ["b_price_b", "delivery_problems", "billing"]
     an = churn.ChurnAnalysis(f, None, [], 30, economics.Assumptions(), reasons=rs)
-    html = "".join(b.data for b in churn.blocks_reasons(an, "en") if hasattr(b, "data"))
+    html = "".join(b.data for b in churn_view.blocks_reasons(an, "en") if hasattr(b, "data"))
     assert "&lt;b&gt;Price&lt;/b&gt;" in html and "<b>Price" not in html
 
 
@@ -534,7 +534,7 @@ def test_analysis_without_survey_tickets_or_dates_degrades_gracefully() -> None:
     assert an.by_group is None and an.trend is None and an.survival is None and an.cox is None
     assert an.logit is not None and set(an.logit.table["predictor"]) == {"segment"}
     assert {"trend", "survival", "cox", "economics"} <= set(an.errors)  # no dates: no horizon for the money
-    html = "".join(b.data for b in churn.blocks_economics(an, "en") if hasattr(b, "data"))
+    html = "".join(b.data for b in churn_view.blocks_economics(an, "en") if hasattr(b, "data"))
     assert "dates to tell the period" in html
     ids = [x.id for x in churn.churn_findings(an, "en")]
     assert "churn.rate.overall" in ids and "churn.detractor_ratio" not in ids

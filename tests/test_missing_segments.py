@@ -19,7 +19,7 @@ import pandas as pd
 import pytest
 from scipy import stats
 
-from cxaudit import churn, load_audit, scorecard, show
+from cxaudit import churn, churn_view, load_audit, scorecard, show
 from cxaudit.audit import Audit
 from cxaudit.i18n import t
 from cxaudit.quality import base_sizes
@@ -147,7 +147,7 @@ def test_churn_section_shows_not_stated_without_findings(audit: Audit) -> None:
     assert tab["n"].sum() == 25
     # 4 of 5 against 4 of 20 would be significant (Holm p ≈ 0.03): not a segment, so no finding
     assert not any(NOT_STATED in f.id or "not_stated" in f.id for f in churn.churn_findings(an, "ru"))
-    html = " ".join(b.data for b in churn.blocks_rates(an, "ru") if isinstance(getattr(b, "data", None), str))
+    html = " ".join(b.data for b in churn_view.blocks_rates(an, "ru") if isinstance(getattr(b, "data", None), str))
     assert "Не указано" in html and NOT_STATED not in html
     assert show.escape(not_stated_note("ru")) in html
     # reasons by segment: the not-stated churners are a column, the χ² test is over A and B only
