@@ -54,6 +54,7 @@ import re
 import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import date
 from html.parser import HTMLParser
 from pathlib import Path
@@ -77,6 +78,7 @@ __all__ = [
     "TOP_FINDINGS",
     "TOP_RECOMMENDATIONS",
     "APPENDIX_ID",
+    "AppendixMethod",
     "BRIEF_OMIT_SUBSECTIONS",
     "BRIEF_SECTIONS",
     "EDITIONS",
@@ -109,7 +111,9 @@ EDITIONS: tuple[str, ...] = ("full", "brief")
 REPORT_STEMS: dict[str, str] = {"full": "report", "brief": "report-brief"}
 #: Sections (``sec-<key>`` of the notebooks' headings) the brief edition keeps, besides the cover, the
 #: executive summary and the methodology appendix, which every edition has.
-BRIEF_SECTIONS: tuple[str, ...] = ("to_be", "journey_map")
+#: The brief is the executive summary and the TO-BE essentials (issue 14: at most 8 pages); the journey
+#: maps (AS-IS and TO-BE of all customers) are in the full report's body, the persona maps in its appendix.
+BRIEF_SECTIONS: tuple[str, ...] = ("to_be",)
 #: Sub-sections of those the brief edition leaves out, by the catalog key of their heading (matched on
 #: the heading's text in the report language): the list of every finding is evidence, and the
 #: executive summary already lists the top ones; the recommendation cards, the touchpoint-by-touchpoint
@@ -642,9 +646,10 @@ def select_sections(nb: nbformat.NotebookNode, sections: Sequence[str],
 
 
 def persona_map_headings(nb: nbformat.NotebookNode, lang: str) -> list[str]:
-    """Headings of the per-persona journey maps and value canvases (issue 16) in ``nb``: the brief
-    edition keeps the journey map of all customers (AS-IS and TO-BE, one landscape page each) and leaves
-    the per-persona pages to the full report, so that it stays brief (issue 14)."""
+    """Headings of the per-persona journey maps and value canvases (issue 16) in ``nb``: the full
+    edition's body keeps the journey map of all customers (AS-IS and TO-BE, one landscape page each) and
+    moves the per-persona pages to its supporting analyses, so that the body stays within 35 pages
+    (issue 14)."""
     everybody = _label("cjm.map_heading", lang, "cjm.map_heading").replace("{who}", _label("cjm.everybody", lang, ""))
     pattern = heading_pattern("cjm.map_heading", lang)
     return [h["text"] for h in toc_entries(nb) if h["level"] == 2 and pattern.match(h["text"])
@@ -1004,11 +1009,24 @@ def findings_table_html(findings: Sequence[Finding], lang: str) -> str:
 
 def appendix_html(findings: Sequence[Finding], tobe: dict[str, Any] | None, lang: str,
                   comment: str | None = None, about: dict[str, str] | None = None,
-                  method_notes: Sequence[tuple[str, str]] = (), brief: bool = False) -> str:
+                  method_notes: Sequence[tuple[str, str]] = (), brief: bool = False,
+                  method: AppendixMethod | None = None) -> str:
     """The methodology appendix: formulas, bases of the headline figures, the data-quality summary,
     the assumptions of the TO-BE estimates, every finding in one table and (``about``: ``version``,
-    ``run_id``) the tool version and run id. All text from the catalog or escaped data."""
+    ``run_id``) the tool version and run id. All text from the catalog or escaped data.
+
+    ``method``: another report's own method (the tracking report's): its title, introduction and
+    sub-sections of plain-text items replace the audit's formulas, bases, data quality and TO-BE
+    assumptions; the notes on how sections were tested, the findings and the run details stay."""
     e = html.escape
+    if method is not None:
+        parts = [f'<h1 class="cx-section" id="{APPENDIX_ID}">{e(method.title)}</h1>',
+                 f'<p class="cx-text">{e(method.intro)}</p>']
+        for i, (heading, items) in enumerate(method.sections, start=10):
+            parts.append(_sub(heading, i))
+            parts.append('<ul class="cx-method">' + "".join(f"<li>{e(x)}</li>" for x in items) + "</ul>")
+        _append_notes_findings_about(parts, findings, lang, about, method_notes)
+        return "".join(parts)
     parts = [f'<h1 class="cx-section" id="{APPENDIX_ID}">{e(t("report.appendix", lang))}</h1>',
              f'<p class="cx-text">{e(t("report.appendix_intro", lang))}</p>']
     if comment:
@@ -1067,6 +1085,14 @@ def appendix_html(findings: Sequence[Finding], tobe: dict[str, Any] | None, lang
         if tobe.get("targets") is not None:
             notes = "".join(f"<li>{e(n)}</li>" for n in targets_notes(tobe["targets"], lang))
             parts.append(f'<ul class="cx-method">{notes}</ul>')
+    _append_notes_findings_about(parts, findings, lang, about, method_notes)
+    return "".join(parts)
+
+
+def _append_notes_findings_about(parts: list[str], findings: Sequence[Finding], lang: str,
+                                 about: dict[str, str] | None, method_notes: Sequence[tuple[str, str]]) -> None:
+    """The appendix's closing parts: how each section was tested, all findings, the run's details."""
+    e = html.escape
     if method_notes:
         parts.append(_sub(t("report.method_notes", lang), 7))
         last = None
@@ -1081,7 +1107,15 @@ def appendix_html(findings: Sequence[Finding], tobe: dict[str, Any] | None, lang
     if about:
         parts.append(_sub(t("report.about_run", lang), 6))
         parts.append(f'<p class="cx-note">{e(t("report.generated_by", lang, version=about.get("version", ""), run_id=about.get("run_id", "–")))}</p>')
-    return "".join(parts)
+
+
+@dataclass(frozen=True)
+class AppendixMethod:
+    """A report's own methodology appendix (see :func:`appendix_html`): plain text, escaped there."""
+
+    title: str
+    intro: str
+    sections: Sequence[tuple[str, Sequence[str]]]
 
 
 #: Formula paragraphs of the appendix (``report.method.<key>``), in order.
@@ -1322,6 +1356,7 @@ def build_report(
     edition: str = "full",
     title: str | None = None,  # cover / page title instead of the audit's (the tracking report's)
     subtitle: str | None = None,  # cover subtitle instead of the audit's
+    method: AppendixMethod | None = None,  # the appendix's method part instead of the audit's (tracking)
 ) -> dict[str, Path]:
     """Render the client report of a run as ``report.html`` and/or ``report.pdf`` in ``run_dir``
     (the brief edition as ``report-brief.html`` / ``report-brief.pdf``).
@@ -1351,6 +1386,9 @@ def build_report(
     client_dir : Path, optional
         The client folder: its ``commentary.yaml`` / ``commentary.md`` is read here. Without it the
         commentary the TO-BE notebook stored in ``tobe.json`` is used.
+    method : AppendixMethod, optional
+        The appendix's method part of a report that is not the audit (the tracking report): replaces
+        the audit's formulas, bases, data-quality summary and TO-BE assumptions.
     edition : {"full", "brief"}
         ``"full"``: every section. ``"brief"``: cover, executive summary, the sections of
         :data:`BRIEF_SECTIONS` and the methodology appendix (see the module docstring).
@@ -1401,15 +1439,19 @@ def build_report(
                    and not (h["id"].startswith("sec-") and h["id"][4:] in BRIEF_SECTIONS)]
         select_sections(nb, BRIEF_SECTIONS, [_label(k, lang, k) for k in BRIEF_OMIT_SUBSECTIONS]
                         + persona_map_headings(nb, lang))
+    supporting = [heading_pattern(k, lang) for k in SUPPORTING_SUBSECTIONS]
+    # the journey maps of all customers stay in the body, the per-persona maps and canvases (three landscape
+    # pages a persona) go to the supporting analyses: the body stays within 35 pages (issue 14)
+    supporting += [re.compile(re.escape(h) + r"\Z") for h in persona_map_headings(nb, lang)]
     backing, moved = move_sections_last(
         nb, [k for k in APPENDIX_SECTIONS if k not in BRIEF_SECTIONS], [_label(k, lang, k) for k in OMIT_SUBSECTIONS],
-        [heading_pattern(k, lang) for k in SUPPORTING_SUBSECTIONS])
+        supporting)
     method_notes = extract_method_notes(nb, lang)
     about = {"version": _version(), "run_id": run_id or "–", "edition": edition}
     appendix = nbformat.v4.new_code_cell(outputs=[nbformat.v4.new_output(
         "display_data", data={"text/html": appendix_html(findings, tobe, lang, commentary.get("appendix"),
                                                          about=about, method_notes=method_notes,
-                                                         brief=edition == "brief")})])
+                                                         brief=edition == "brief", method=method)})])
     appendix.id = "cx-appendix"
     nb.cells.append(appendix)
     if backing:

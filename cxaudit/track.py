@@ -58,6 +58,7 @@ __all__ = [
     "comparisons",
     "driver_shifts",
     "RecStatus",
+    "method_appendix",
     "recommendation_status",
     "revenue_realised",
     "TrackResult",
@@ -1188,6 +1189,23 @@ def load_waves(client: str, waves: Sequence[str] | None = None) -> dict[str, Aud
     return {w: load_audit(client, wave=w) for w in names}
 
 
+def method_appendix(lang: str) -> Any:
+    """The tracking report's own methodology appendix (not the audit's formulas and TO-BE assumptions):
+    how each wave is measured, how changes are tested (see the module docstring for the sources), how a
+    recommendation's status and the revenue realised are found. Plain text from the ``track.*`` catalog."""
+    from .i18n import t
+    from .report import AppendixMethod
+
+    return AppendixMethod(
+        title=t("track.appendix", lang), intro=t("track.appendix_intro", lang),
+        sections=[(t("track.method_measures_heading", lang),
+                   [t("track.method_measures", lang), t("track.method_comparable", lang)]),
+                  (t("track.method_tests_heading", lang),
+                   [t("track.method_tests", lang), t("track.method_holm", lang), t("track.method_drivers", lang)]),
+                  (t("track.method_plan_heading", lang),
+                   [t("track.method_status", lang), t("track.method_revenue", lang)])])
+
+
 def track_client(client: str, *, lang: str | None = None, formats: Sequence[str] = ("html", "pdf"),
                  waves: Sequence[str] | None = None) -> TrackRun:
     """Analyse every wave of ``client`` and render ``reports/<client>/tracking/<utc>/track.html`` / ``.pdf``.
@@ -1255,7 +1273,8 @@ def track_client(client: str, *, lang: str | None = None, formats: Sequence[str]
     written = build_report(out_dir, client_name=first.name, lang=lang, branding=first.config.client.branding,
                            period=period, run_id=out_dir.name, report_date=started.date(), formats=page_formats,
                            notebooks=[nb_path], client_dir=None, title=t("track.deck_title", lang),
-                           subtitle=t("track.cover_subtitle", lang)) if page_formats else {}
+                           subtitle=t("track.cover_subtitle", lang),
+                           method=method_appendix(lang)) if page_formats else {}
     outputs = {}
     for k, p in written.items():
         target = p.with_name("track" + p.suffix)

@@ -1,0 +1,89 @@
+"""Where the report puts its pages (issue 14, length and the tracking report's appendix): fast tests on
+small hand-made notebooks, no chain run. The page counts of the demo are in ``test_report_pages.py``."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from cxaudit import show
+from cxaudit.i18n import t
+from cxaudit.report import BRIEF_SECTIONS, build_report
+
+
+def _cell(html: str) -> nbformat.NotebookNode:
+    return nbformat.v4.new_code_cell(outputs=[nbformat.v4.new_output("display_data", data={"text/html": html})])
+
+
+def _run_with_maps(run_dir: Path, lang: str) -> Path:
+    """A run of two sections: TO-BE (one paragraph) and the journey maps (all customers, one persona)."""
+    everybody = t("cjm.map_heading", lang, who=t("cjm.everybody", lang))
+    persona = t("cjm.map_heading", lang, who=t("cjm.persona", lang, k=1, name="Online"))
+    nb = nbformat.v4.new_notebook(cells=[
+        _cell(show.section("to_be", lang).data), _cell("<p>the plan</p>"),
+        _cell(show.section("journey_map", lang).data),
+        _cell(f'<div class="cx-landscape">{show.heading(everybody, "journey_map").data}<p>overall map</p></div>'),
+        _cell(f'<div class="cx-landscape">{show.heading(persona, "journey_map").data}<p>persona map</p></div>'),
+        _cell('<div class="cx-landscape"><p>persona canvas</p></div>'),
+    ])
+    (run_dir / "notebooks").mkdir(parents=True)
+    (run_dir / "findings").mkdir()
+    nbformat.write(nb, run_dir / "notebooks" / "07_to_be.ipynb")
+    return run_dir
+
+
+@pytest.mark.parametrize("lang", ["en", "ru", "pl"])
+def test_full_edition_keeps_the_overall_maps_in_the_body_and_persona_maps_in_the_appendix(tmp_path: Path,
+                                                                                       lang: str) -> None:
+    run_dir = _run_with_maps(tmp_path / "run", lang)
+    text = build_report(run_dir, client_name="X", lang=lang, formats=("html",))["html"].read_text("utf-8")
+    body = text[:text.index('id="sec-appendix"')]
+    supporting = text[text.index('id="sec-supporting"'):]
+    assert "overall map" in body and "the plan" in body
+    assert "persona map" not in body and "persona canvas" not in body
+    assert "persona map" in supporting and "persona canvas" in supporting  # the canvas goes with its persona
+
+
+def test_brief_edition_is_the_summary_and_the_to_be_plan(tmp_path: Path) -> None:
+    assert BRIEF_SECTIONS == ("to_be",)
+    run_dir = _run_with_maps(tmp_path / "run", "en")
+    text = build_report(run_dir, client_name="X", lang="en", formats=("html",),
+                        edition="brief")["html"].read_text("utf-8")
+    assert "the plan" in text and "overall map" not in text and "persona map" not in text
+    # the cover says which sections the full report adds, the journey maps among them
+    assert t("section.journey_map", "en") in text[:text.index('class="cx-body"')]
+
+
+@pytest.mark.parametrize("lang", ["ru", "pl"])
+def test_no_english_as_is_to_be_in_section_and_map_names(lang: str) -> None:
+    for key in ("section.processes", "section.blueprints", "section.to_be", "section.journey_map"):
+        assert "AS-IS" not in t(key, lang) and "TO-BE" not in t(key, lang), key
+    for key in ("cjm.asis_title", "cjm.tobe_title", "cjm.needs_tobe"):
+        text = t(key, lang, who="x")
+        assert "AS-IS" not in text and "TO-BE" not in text, key
+    assert t("cjm.asis_title", lang, who="x") != t("cjm.tobe_title", lang, who="x")
+
+
+def test_tracking_report_has_its_own_appendix(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """track_client (two small waves, HTML only): the appendix explains the tracking method, not the
+    audit's formulas, bases and TO-BE assumptions; the page header is the tracking report's."""
+    import re
+
+    from cxaudit.demo import generate_waves
+    from cxaudit.track import track_client
+
+    monkeypatch.setenv("CXAUDIT_HOME", str(tmp_path))
+    generate_waves(tmp_path / "data" / "demo", waves=2, size="small")
+    run = track_client("demo", lang="pl", formats=("html",))
+    text = run.outputs["html"].read_text(encoding="utf-8")
+    appendix = text[text.index('id="sec-appendix"'):]
+    assert t("track.appendix", "pl") in appendix
+    for key in ("track.method_measures_heading", "track.method_tests_heading", "track.method_plan_heading"):
+        assert t(key, "pl") in appendix, key
+    assert "Holma" in appendix and "Fishera" in appendix
+    for key in ("report.appendix", "report.method_formulas", "report.method_bases", "report.method_assumptions"):
+        assert t(key, "pl") not in appendix, key
+    top_left = re.search(r"@top-left \{ content: ([^;]*);", text).group(1)
+    assert t("track.deck_title", "pl") in top_left and t("report.title", "pl") not in top_left
