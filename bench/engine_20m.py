@@ -1,0 +1,328 @@
+"""Benchmark (issue 19): the customers part of an audit on a 20M-row Parquet dataset, through DuckDB.
+
+1. **Generate** (seeded, vectorised, in chunks of 1M rows so memory stays low) a customers dataset
+   of ``--rows`` rows (default 20,000,000) as ``--files`` Parquet files in ``--data`` (default
+   ``/tmp/cxaudit-engine-20m``; reused when present with the same size and seed). Planted:
+   a constant monthly churn hazard per segment (so each segment's 24-month churn share is known),
+   detractors churning at twice the hazard of the others, and bad rows for the validation counts
+   (missing ids, duplicate ids, missing churn flags, negative revenue, missing segments, an exit
+   before the entry).
+2. **Engine** (:mod:`cxaudit.engine`, DuckDB, ``memory_limit`` 2 GB, 2 threads): the customers part of
+   the audit without loading rows into pandas — validation counts by reason (in SQL), churn rates by
+   segment, revenue band, segment × band and NPS group with Wilson intervals, the life table by NPS
+   group and its Kaplan–Meier curve (survival at 12 / 24 months), and the inputs of revenue at risk
+   (active customers' revenue per segment × the segment's churn share).
+3. **Baseline**: the same analysis through pandas / numpy / statsmodels (the in-process path:
+   ``metrics.churn_table``, ``SurvfuncRight``, boolean masks) on the first 1M rows; the engine is also
+   run on that 1M subset, so the two paths are compared at the same size.
+
+Each phase runs in its own child process; the parent samples the child's resident memory with psutil
+every 50 ms (peak RSS) and takes its CPU seconds from the kernel's rusage. Results go to
+``bench/out/engine_20m.json`` and a table on stdout, with the machine's load (``uptime``) before
+and after.
+
+Usage::
+
+    .venv/bin/python bench/engine_20m.py [--rows 20000000] [--files 20] [--subset 1000000] [--data DIR]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+SEGMENTS = np.array(["consumer", "small_business", "enterprise", "student", "senior"])
+#: Planted monthly churn hazard per segment (non-detractors; detractors churn at twice it).
+HAZARD = np.array([0.010, 0.014, 0.004, 0.025, 0.007])
+SEGMENT_SHARE = np.array([0.45, 0.2, 0.05, 0.15, 0.15])
+NPS_GROUPS = np.array(["promoter", "passive", "detractor"])
+NPS_SHARE = np.array([0.35, 0.4, 0.25])
+WINDOW_MONTHS = 24.0
+CHUNK = 1_000_000
+
+
+def planted_share(segment: str) -> float:
+    """The expected 24-month churn share of a segment: a mixture of detractors (twice the hazard) and the rest."""
+    h = float(HAZARD[list(SEGMENTS).index(segment)])
+    d = float(NPS_SHARE[2])
+    return (1 - d) * (1 - np.exp(-WINDOW_MONTHS * h)) + d * (1 - np.exp(-2 * WINDOW_MONTHS * h))
+
+
+def _chunk(rng: np.random.Generator, start: int, n: int) -> Any:
+    """One chunk of customers as an Arrow table (vectorised)."""
+    import pyarrow as pa
+
+    seg = rng.choice(len(SEGMENTS), n, p=SEGMENT_SHARE)
+    grp = rng.choice(len(NPS_GROUPS), n, p=NPS_SHARE)
+    hazard = HAZARD[seg] * np.where(grp == 2, 2.0, 1.0)
+    entry = np.round(rng.uniform(0, 96, n), 2)  # months as a customer at the start of the window
+    new = rng.random(n) < 0.2
+    entry[new] = 0.0  # joined during the window (counted from their start)
+    t_churn = rng.exponential(1.0 / hazard)
+    churned = t_churn < WINDOW_MONTHS
+    exit_ = entry + np.round(np.minimum(t_churn, WINDOW_MONTHS), 2) + 0.01
+    revenue = np.round(rng.gamma(2.0, 400.0, n) * np.array([1.0, 3.0, 20.0, 0.4, 0.8])[seg], 2)
+    ids = np.arange(start, start + n, dtype=np.int64)
+    # planted bad rows (validation reasons)
+    idx = np.arange(start, start + n)
+    missing_id = idx % 1_000_003 == 17
+    dup = idx % 500_009 == 23
+    ids[dup] = np.maximum(ids[dup] - 1, 0)
+    no_flag = idx % 250_007 == 5
+    neg_rev = idx % 333_331 == 7
+    revenue[neg_rev] = -revenue[neg_rev]
+    no_seg = idx % 400_009 == 11
+    bad_exit = idx % 700_001 == 3
+    exit_[bad_exit] = entry[bad_exit] - 1.0
+    band = np.where(revenue < 500, "low", np.where(revenue < 2000, "mid", "high"))
+    seg_arr = pa.DictionaryArray.from_arrays(pa.array(seg.astype(np.int32), mask=no_seg), pa.array(SEGMENTS))
+    return pa.table({
+        "customer_id": pa.array(ids, mask=missing_id),
+        "segment": seg_arr,
+        "nps_group": pa.DictionaryArray.from_arrays(pa.array(grp.astype(np.int32)), pa.array(NPS_GROUPS)),
+        "band": pa.array(band).dictionary_encode(),
+        "churned": pa.array(churned, mask=no_flag),
+        "t_entry": pa.array(entry),
+        "t_exit": pa.array(exit_),
+        "revenue": pa.array(revenue),
+    })
+
+
+def generate(folder: Path, rows: int, files: int, seed: int) -> dict[str, Any]:
+    import pyarrow.parquet as pq
+
+    folder.mkdir(parents=True, exist_ok=True)
+    stamp = folder / "_generated.json"
+    meta = {"rows": rows, "files": files, "seed": seed}
+    if stamp.exists() and json.loads(stamp.read_text()) == meta:
+        return {"reused": True, **meta}
+    for old in folder.glob("*.parquet"):
+        old.unlink()
+    per_file = -(-rows // files)
+    rngs = np.random.default_rng(seed).spawn(files)
+    for f in range(files):
+        start, stop = f * per_file, min(rows, (f + 1) * per_file)
+        writer = None
+        for c0 in range(start, stop, CHUNK):
+            table = _chunk(rngs[f], c0, min(CHUNK, stop - c0))
+            if writer is None:
+                writer = pq.ParquetWriter(folder / f"part-{f:03d}.parquet", table.schema, compression="zstd")
+            writer.write_table(table)
+        if writer is not None:
+            writer.close()
+    stamp.write_text(json.dumps(meta))
+    return {"reused": False, **meta}
+
+
+# --- the two paths ---------------------------------------------------------------------------------
+
+
+def run_engine(folder: str, limit: int | None) -> dict[str, Any]:
+    """The customers part of the audit in DuckDB; only aggregates come back."""
+    from cxaudit import engine
+
+    con = engine.connect({"backend": "duckdb", "options": {"memory_limit": "2GB", "threads": 2}})
+    t = engine.source(con, folder)
+    if limit:
+        t = t.limit(limit)  # the first rows in file order (DuckDB keeps insertion order), as pandas reads them
+    out: dict[str, Any] = {}
+    tick = time.perf_counter()
+    reasons = engine.rule_counts(t, {
+        "missing_id": t.customer_id.isnull(),
+        "missing_churned": t.churned.isnull(),
+        "negative_revenue": t.revenue < 0,
+        "missing_segment": t.segment.isnull(),
+        "exit_before_entry": t.t_exit < t.t_entry,
+    })
+    ids = t.filter(t.customer_id.notnull())
+    dup = ids.aggregate(n=ids.count(), d=ids.customer_id.nunique()).to_pandas().iloc[0]
+    reasons["duplicate_id"] = int(dup["n"] - dup["d"])
+    out["validation"] = {k: int(v) for k, v in reasons.items()}
+    out["t_validation"] = time.perf_counter() - tick
+    valid = t.filter(t.customer_id.notnull() & t.churned.notnull() & (t.revenue >= 0) & (t.t_exit >= t.t_entry))
+    tick = time.perf_counter()
+    tabs = {"segment": engine.churn_table(valid, ["segment"]), "band": engine.churn_table(valid, ["band"]),
+            "segment_band": engine.churn_table(valid, ["segment", "band"]),
+            "nps_group": engine.churn_table(valid, ["nps_group"])}
+    out["t_churn"] = time.perf_counter() - tick
+    out["churn_segment"] = tabs["segment"][["segment", "n", "churned", "churn_rate", "ci_low", "ci_high"]].to_dict("records")
+    out["churn_nps_group"] = tabs["nps_group"][["nps_group", "n", "churned", "churn_rate"]].to_dict("records")
+    tick = time.perf_counter()
+    lt = engine.life_table(valid, ["nps_group"], time="t_exit", event="churned", entry="t_entry")
+    surv = {}
+    for g, part in lt.groupby("nps_group", observed=True):
+        km = engine.kaplan_meier(part)
+        surv[str(g)] = {f"S({h}m)": float(km.loc[km["time"] <= h, "surv"].iloc[-1]) for h in (12, 24)}
+    out["t_survival"] = time.perf_counter() - tick
+    out["life_table_rows"] = len(lt)
+    out["survival"] = surv
+    tick = time.perf_counter()
+    active = valid.filter(~valid.churned)
+    rev = active.group_by("segment").aggregate(active=active.count(), revenue=active.revenue.sum()).to_pandas()
+    rar = tabs["segment"].merge(rev, on="segment")
+    out["revenue_at_risk"] = float((rar["churn_rate"] * rar["revenue"]).sum())
+    out["t_revenue_at_risk"] = time.perf_counter() - tick
+    out["rows"] = int(reasons["rows"])
+    return out
+
+
+def run_pandas(folder: str, limit: int) -> dict[str, Any]:
+    """The same analysis in process: the rows read into pandas, then the package's in-memory functions."""
+    import pandas as pd
+    import pyarrow.dataset as ds
+    from statsmodels.duration.survfunc import SurvfuncRight
+
+    from cxaudit import metrics
+
+    tick = time.perf_counter()
+    df = ds.dataset(folder, format="parquet").head(limit).to_pandas()
+    out: dict[str, Any] = {"t_read": time.perf_counter() - tick}
+    tick = time.perf_counter()
+    reasons = {"missing_id": int(df["customer_id"].isna().sum()), "missing_churned": int(df["churned"].isna().sum()),
+               "negative_revenue": int((df["revenue"] < 0).sum()), "missing_segment": int(df["segment"].isna().sum()),
+               "exit_before_entry": int((df["t_exit"] < df["t_entry"]).sum()),
+               "duplicate_id": int(df["customer_id"].dropna().duplicated().sum()), "rows": len(df)}
+    out["validation"] = reasons
+    out["t_validation"] = time.perf_counter() - tick
+    valid = df[df["customer_id"].notna() & df["churned"].notna() & (df["revenue"] >= 0) & (df["t_exit"] >= df["t_entry"])]
+    valid = valid.assign(churned=valid["churned"].astype(bool))
+    tick = time.perf_counter()
+    tabs = {"segment": metrics.churn_table(valid, ["segment"]), "band": metrics.churn_table(valid, ["band"]),
+            "segment_band": metrics.churn_table(valid, ["segment", "band"]),
+            "nps_group": metrics.churn_table(valid, ["nps_group"])}
+    out["t_churn"] = time.perf_counter() - tick
+    out["churn_segment"] = tabs["segment"][["segment", "n", "churned", "churn_rate", "ci_low", "ci_high"]].astype(
+        {"segment": str}).to_dict("records")
+    tick = time.perf_counter()
+    surv = {}
+    for g, part in valid.groupby("nps_group", observed=True):
+        sf = SurvfuncRight(part["t_exit"].to_numpy(float), part["churned"].to_numpy(float),
+                           entry=part["t_entry"].to_numpy(float))
+        times, s = np.asarray(sf.surv_times), np.asarray(sf.surv_prob)
+        surv[str(g)] = {f"S({h}m)": float(s[times <= h][-1]) for h in (12, 24)}
+    out["t_survival"] = time.perf_counter() - tick
+    out["survival"] = surv
+    tick = time.perf_counter()
+    active = valid[~valid["churned"]]
+    rev = active.groupby("segment", observed=True)["revenue"].sum().rename("revenue").reset_index()
+    rar = tabs["segment"].merge(rev, on="segment")
+    out["revenue_at_risk"] = float((rar["churn_rate"] * rar["revenue"]).sum())
+    out["t_revenue_at_risk"] = time.perf_counter() - tick
+    out["rows"] = len(df)
+    del pd
+    return out
+
+
+# --- measuring a child process --------------------------------------------------------------------
+
+
+def measure(args: list[str]) -> dict[str, Any]:
+    """Run ``python bench/engine_20m.py <args>`` as a child; its wall, CPU (rusage) and peak RSS (psutil, 50 ms)."""
+    import psutil
+
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    t0 = time.perf_counter()
+    proc = subprocess.Popen([sys.executable, __file__, *args], stdout=subprocess.PIPE, text=True)
+    peak = [0]
+    done = threading.Event()
+
+    def sample() -> None:
+        try:
+            p = psutil.Process(proc.pid)
+            while not done.is_set():
+                rss = p.memory_info().rss + sum(c.memory_info().rss for c in p.children(recursive=True))
+                peak[0] = max(peak[0], rss)
+                time.sleep(0.05)
+        except psutil.NoSuchProcess:
+            return
+
+    th = threading.Thread(target=sample, daemon=True)
+    th.start()
+    stdout, _ = proc.communicate()
+    done.set()
+    th.join()
+    wall = time.perf_counter() - t0
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    if proc.returncode:
+        raise SystemExit(f"child {args} failed with exit code {proc.returncode}")
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    rusage_peak = after.ru_maxrss * 1024  # the largest child so far (Linux: KiB)
+    result = json.loads(stdout.strip().splitlines()[-1])
+    return {"wall_s": wall, "cpu_s": cpu, "peak_rss_mb": peak[0] / 2**20, "ru_maxrss_mb": rusage_peak / 2**20,
+            "result": result}
+
+
+def _uptime() -> str:
+    return subprocess.run(["uptime"], capture_output=True, text=True).stdout.strip()
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--rows", type=int, default=20_000_000)
+    ap.add_argument("--files", type=int, default=20)
+    ap.add_argument("--subset", type=int, default=1_000_000)
+    ap.add_argument("--seed", type=int, default=20261204)
+    ap.add_argument("--data", default="/tmp/cxaudit-engine-20m")
+    ap.add_argument("--phase", choices=["generate", "engine", "pandas"], help=argparse.SUPPRESS)
+    ap.add_argument("--limit", type=int, default=0, help=argparse.SUPPRESS)
+    a = ap.parse_args()
+    if a.phase == "generate":
+        print(json.dumps(generate(Path(a.data), a.rows, a.files, a.seed)))
+        return
+    if a.phase == "engine":
+        print(json.dumps(run_engine(a.data, a.limit or None), default=str))
+        return
+    if a.phase == "pandas":
+        print(json.dumps(run_pandas(a.data, a.limit), default=str))
+        return
+    report: dict[str, Any] = {"uptime_before": _uptime(), "cpus": os.cpu_count()}
+    common = ["--data", a.data, "--rows", str(a.rows), "--files", str(a.files), "--seed", str(a.seed)]
+    report["generate"] = measure([*common, "--phase", "generate"])
+    report["engine_full"] = measure([*common, "--phase", "engine"])
+    report["engine_subset"] = measure([*common, "--phase", "engine", "--limit", str(a.subset)])
+    report["pandas_subset"] = measure([*common, "--phase", "pandas", "--limit", str(a.subset)])
+    report["uptime_after"] = _uptime()
+    out = Path(__file__).resolve().parent / "out" / "engine_20m.json"
+    out.parent.mkdir(exist_ok=True)
+    out.write_text(json.dumps(report, indent=2, default=str))
+    print(f"machine: {report['cpus']} cores; before: {report['uptime_before']}; after: {report['uptime_after']}")
+    print(f"{'phase':<34}{'rows':>12}{'wall s':>9}{'CPU s':>9}{'peak RSS MB':>13}")
+    for key, label in (("generate", "generate Parquet dataset"), ("engine_full", "engine (DuckDB), full dataset"),
+                       ("engine_subset", "engine (DuckDB), subset"), ("pandas_subset", "pandas in-process, subset")):
+        m = report[key]
+        rows = m["result"].get("rows", a.rows)
+        print(f"{label:<34}{rows:>12,}{m['wall_s']:>9.1f}{m['cpu_s']:>9.1f}{m['peak_rss_mb']:>13.0f}")
+    es, ps = report["engine_subset"], report["pandas_subset"]
+    print(f"at {a.subset:,} rows, engine / pandas: wall {es['wall_s'] / ps['wall_s']:.2f}x, "
+          f"CPU {es['cpu_s'] / ps['cpu_s']:.2f}x, peak RSS {es['peak_rss_mb'] / ps['peak_rss_mb']:.2f}x")
+    same = (es["result"]["validation"] == ps["result"]["validation"]
+            and sorted((r["segment"], r["n"], r["churned"]) for r in es["result"]["churn_segment"])
+            == sorted((r["segment"], r["n"], r["churned"]) for r in ps["result"]["churn_segment"])
+            and all(abs(es["result"]["survival"][g][h] - ps["result"]["survival"][g][h]) < 1e-9
+                    for g in ps["result"]["survival"] for h in ps["result"]["survival"][g])
+            and abs(es["result"]["revenue_at_risk"] / ps["result"]["revenue_at_risk"] - 1) < 1e-9)
+    report["subset_results_agree"] = same
+    out.write_text(json.dumps(report, indent=2, default=str))
+    print(f"engine and pandas agree on the subset (validation counts, churn counts, S(12), S(24), revenue at risk): {same}")
+    full = report["engine_full"]["result"]
+    print("validation (full):", full["validation"])
+    print("churn by segment (full), beside the planted share:")
+    for r in full["churn_segment"]:
+        print(f"  {r['segment']:<16} n={r['n']:>12,.0f} rate={r['churn_rate']:.4f} [{r['ci_low']:.4f}, {r['ci_high']:.4f}]"
+              f"  planted {planted_share(r['segment']):.4f}")
+    print("survival (full):", full["survival"])
+    print(f"wrote {out}")
+
+
+if __name__ == "__main__":
+    main()
