@@ -15,6 +15,7 @@ Examples
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -27,7 +28,7 @@ from matplotlib.ticker import FixedLocator, FuncFormatter, NullLocator
 from . import economics, show
 from .churn import GROUPS, ChurnAnalysis, ModelResult, Reasons, Survival, Trend, touchpoint_label
 from .i18n import fmt_ci, fmt_date, fmt_int, fmt_num, fmt_p, fmt_pct, fmt_period, t
-from .plots import PALETTE
+from .plots import PALETTE, SERIES
 from .show import Col
 from .stats import NOT_STATED, group_name, not_stated_note
 
@@ -46,26 +47,47 @@ __all__ = [
     "blocks_survival",
     "blocks_economics",
     "analyst_summary",
+    "or_list",
 ]
 
 
 # --- figures ---------------------------------------------------------------------------------------
 
 
+#: Bars are drawn in a light tint of their colour so that the 95% interval (a dark dot and whisker
+#: over the bar) stays visible on both sides of the bar's end (issue 14: whiskers hidden inside bars).
+BAR_ALPHA: float = 0.35
+#: Months on the trend's axis: at most this many labels, every k-th month (labels never run together).
+MAX_MONTH_LABELS: int = 8
+
+
 def _group_colour(g: str) -> str:
     return {"promoter": PALETTE["promoter"], "passive": PALETTE["passive"], "detractor": PALETTE["detractor"],
-            "no_response": "#7f8c8d", NOT_STATED: "#7f8c8d"}.get(g, PALETTE["main"])
+            "no_response": SERIES[3], NOT_STATED: SERIES[3]}.get(g, PALETTE["main"])
+
+
+def _interval_marks(ax: Any, pos: np.ndarray, value: np.ndarray, low: np.ndarray, high: np.ndarray, *,
+                    horizontal: bool) -> None:
+    """The estimate as a dark dot and its 95% interval as a whisker, drawn over light bars."""
+    err = np.maximum(np.vstack([value - low, high - value]), 0)
+    kw: dict[str, Any] = {"fmt": "o", "color": PALETTE["main"], "ecolor": PALETTE["main"], "markersize": 4,
+                          "capsize": 3, "elinewidth": 1.2, "zorder": 3}
+    if horizontal:
+        ax.errorbar(value, pos, xerr=err, **kw)
+    else:
+        ax.errorbar(pos, value, yerr=err, **kw)
 
 
 def plot_rates(tab: pd.DataFrame, label: str, labels: Sequence[str], title: str, lang: str) -> Figure:
-    """Churn rate per group as bars with Wilson 95% error bars; n under each label."""
+    """Churn rate per group as light bars with the rate as a dot and its Wilson 95% interval as a
+    whisker over the bar; n beside each label."""
     fig, ax = plt.subplots(figsize=(7.5, 0.5 * len(tab) + 1.4))
     y = np.arange(len(tab))[::-1]
     rate = tab["rate"].to_numpy(float) * 100
-    err = np.vstack([rate - tab["ci_low"].to_numpy(float) * 100, tab["ci_high"].to_numpy(float) * 100 - rate])
     colours = [_group_colour(str(g)) for g in tab[label]]
-    ax.barh(y, rate, color=colours, alpha=0.9)
-    ax.errorbar(rate, y, xerr=np.maximum(err, 0), fmt="none", ecolor="#34495e", capsize=3)
+    ax.barh(y, rate, color=colours, alpha=BAR_ALPHA, edgecolor=colours, linewidth=1)
+    _interval_marks(ax, y, rate, tab["ci_low"].to_numpy(float) * 100, tab["ci_high"].to_numpy(float) * 100,
+                    horizontal=True)
     ax.set_yticks(y, [f"{lb} (n = {fmt_int(n, lang)})" for lb, n in zip(labels, tab["n"], strict=True)])
     ax.set_xlabel(t("churn.axis_rate", lang) + ", %")
     ax.set_title(title)
@@ -76,7 +98,8 @@ def plot_rates(tab: pd.DataFrame, label: str, labels: Sequence[str], title: str,
 
 def plot_trend(trend: Trend, lang: str) -> Figure:
     """Monthly churn rate with its 95% band; months significantly different from the previous one
-    (Holm) are ringed."""
+    (Holm) are ringed. Month labels (:func:`cxaudit.i18n.fmt_period`) on every k-th month, at most
+    :data:`MAX_MONTH_LABELS`, slanted so that they never run together."""
     tab = trend.table
     x = np.arange(len(tab))
     fig, ax = plt.subplots()
@@ -85,8 +108,15 @@ def plot_trend(trend: Trend, lang: str) -> Figure:
     sig = tab["significant"].to_numpy(bool)
     ax.scatter(x[sig], tab["rate"].to_numpy(float)[sig] * 100, s=120, facecolors="none",
                edgecolors=PALETTE["detractor"], linewidths=1.6, zorder=3, label=t("churn.trend_significant", lang))
-    step = max(1, len(tab) // 9)
-    ax.set_xticks(x[::step], [fmt_period(p, lang) for p in tab["period"].to_numpy()[::step]])
+    periods = tab["period"].to_numpy()
+    step = max(1, math.ceil(len(tab) / MAX_MONTH_LABELS))
+    ax.xaxis.set_major_locator(FixedLocator(x[::step]))
+    ax.xaxis.set_major_formatter(FuncFormatter(
+        lambda v, _pos: fmt_period(periods[int(round(v))], lang) if 0 <= round(v) < len(periods) else ""))
+    ax.xaxis.set_minor_locator(NullLocator())
+    ax.tick_params(axis="x", labelrotation=30)
+    for lab in ax.get_xticklabels():
+        lab.set_horizontalalignment("right")
     ax.set_ylabel(t("churn.axis_rate_month", lang) + ", %")
     ax.set_ylim(bottom=0)
     ax.set_title(t("churn.trend_title", lang))
@@ -98,14 +128,15 @@ def plot_trend(trend: Trend, lang: str) -> Figure:
 
 
 def plot_pareto(reasons: Reasons, lang: str, top: int = 10) -> Figure:
-    """Pareto chart of stated reasons: shares with Wilson error bars, cumulative share line."""
+    """Pareto chart of stated reasons: shares as light bars with a dot and Wilson 95% whisker over each,
+    cumulative share line."""
     tab = reasons.table.head(top)
     x = np.arange(len(tab))
     share = tab["share"].to_numpy(float) * 100
-    err = np.vstack([share - tab["ci_low"].to_numpy(float) * 100, tab["ci_high"].to_numpy(float) * 100 - share])
     fig, ax = plt.subplots(figsize=(7.5, 4.2))
-    ax.bar(x, share, color=PALETTE["main"])
-    ax.errorbar(x, share, yerr=np.maximum(err, 0), fmt="none", ecolor="#7f8c8d", capsize=3)
+    ax.bar(x, share, color=PALETTE["main"], alpha=BAR_ALPHA, edgecolor=PALETTE["main"], linewidth=1)
+    _interval_marks(ax, x, share, tab["ci_low"].to_numpy(float) * 100, tab["ci_high"].to_numpy(float) * 100,
+                    horizontal=False)
     ax2 = ax.twinx()
     ax2.plot(x, tab["cum_share"].to_numpy(float) * 100, color=PALETTE["detractor"], marker="o", markersize=3)
     ax2.set_ylim(0, 105)
@@ -143,7 +174,7 @@ def plot_forest(table: pd.DataFrame, labels: Sequence[str], title: str, xlabel: 
     lo, hi = tab["ci_low"].to_numpy(float), tab["ci_high"].to_numpy(float)
     ok = ~ref & np.isfinite(lo) & np.isfinite(hi)
     ax.errorbar(est[ok], y[ok], xerr=np.vstack([est[ok] - lo[ok], hi[ok] - est[ok]]), fmt="o",
-                color=PALETTE["main"], ecolor="#7f8c8d", capsize=3)
+                color=PALETTE["main"], ecolor=SERIES[3], capsize=3)
     ax.scatter(est[ref], y[ref], facecolors="white", edgecolors=PALETTE["main"], zorder=3)
     ax.axvline(1.0, color=PALETTE["passive"], linestyle="--", linewidth=1)
     ax.set_xscale("log")
@@ -280,22 +311,49 @@ def blocks_rates(an: ChurnAnalysis | None, lang: str) -> list[Any]:
                                         p=fmt_pct(r.reference_rate, lang, 1), pval=fmt_p(r.p_value, lang))))
     else:
         out.append(show.note(t("churn.no_groups", lang)))
+    same: list[str] = []
     for s, tab in an.by_segment.items():
         title = t("churn.by_segment", lang, segment=an.segment_label(s))
+        names = [_value_name(an, s, g, lang) for g in tab[s]]
+        if not tab["direction"].astype(bool).any():  # no group differs from the rest: one sentence for all such
+            same.append(an.segment_label(s))
+            show.export_table(_rate_table(tab, names, lang), _RATE_COLS, lang, caption=title)
+            continue
         out.append(show.heading(title, "churn"))
-        out += _rate_blocks(tab, s, [_value_name(an, s, g, lang) for g in tab[s]], lang, an, title)
+        out += _rate_blocks(tab, s, names, lang, an, title)
+    if same:
+        out.append(show.paragraph(t("churn.no_difference_segments", lang, segments=or_list(same, lang))))
     return out
 
 
-def _rate_blocks(tab: pd.DataFrame, by: str, names: list[str], lang: str, an: ChurnAnalysis, title: str) -> list[Any]:
+def or_list(names: Sequence[str], lang: str) -> str:
+    """"A", "A or B", "A, B or C" in the report language.
+
+    >>> or_list(["region", "channel", "plan"], "pl")
+    'region, channel lub plan'
+    """
+    if len(names) < 2:
+        return "".join(names)
+    return t("churn.list_or", lang, first=", ".join(names[:-1]), last=names[-1])
+
+
+#: The columns of a churn-rate table by group (:func:`_rate_table`).
+_RATE_COLS = [Col("label", "churn.col_group"), Col("n", "churn.col_n", "int"), Col("churned", "churn.col_churned", "int"),
+              Col("rate", "churn.col_rate", "pct1", lo="ci_low", hi="ci_high"), Col("vs_rest", "churn.col_sig", "flag")]
+
+
+def _rate_table(tab: pd.DataFrame, names: list[str], lang: str) -> pd.DataFrame:
     d = tab.copy()
     d["label"] = names
     d["vs_rest"] = [t("churn.sig_higher", lang) if x > 0 else t("churn.sig_lower", lang) if x < 0 else ""
                     for x in d["direction"]]
-    out: list[Any] = [show.table(d, [
-        Col("label", "churn.col_group"), Col("n", "churn.col_n", "int"), Col("churned", "churn.col_churned", "int"),
-        Col("rate", "churn.col_rate", "pct1", lo="ci_low", hi="ci_high"), Col("vs_rest", "churn.col_sig", "flag"),
-    ], lang), plot_rates(d, by, names, title, lang), show.note(t("churn.holm_note", lang))]
+    return d
+
+
+def _rate_blocks(tab: pd.DataFrame, by: str, names: list[str], lang: str, an: ChurnAnalysis, title: str) -> list[Any]:
+    d = _rate_table(tab, names, lang)
+    out: list[Any] = [show.table(d, _RATE_COLS, lang), plot_rates(d, by, names, title, lang),
+                      show.note(t("churn.holm_note", lang))]
     if "not_stated" in d.columns and d["not_stated"].any():
         out.append(show.note(not_stated_note(lang)))
     if d["small_base"].any():
@@ -313,17 +371,20 @@ def blocks_trend(an: ChurnAnalysis | None, lang: str) -> list[Any]:
         return out + [show.note(t("churn.trend_missing", lang))]
     tab = tr.table.copy()
     tab["change_pts"] = tab["change"] * 100
-    tab["p_txt"] = [fmt_p(p, lang) for p in tab["p_holm"]]
     tab["mark"] = np.where(tab["significant"], "●", "")
     sig = tab.loc[tab["significant"], "period"].tolist()
     sig_txt = t("churn.trend_sig_some", lang, months=", ".join(fmt_period(p, lang) for p in sig)) if sig else t("churn.trend_sig_none", lang)
     out.append(plot_trend(tr, lang))
-    out.append(show.table(tab, [
+    cols = [
         Col("period", "churn.col_month", "period"), Col("at_risk", "churn.col_at_risk", "int"),
         Col("churned", "churn.col_churned", "int"), Col("rate", "churn.col_rate", "pct1", lo="ci_low", hi="ci_high"),
-        Col("change_pts", "churn.col_change", "signed1"), Col("p_txt", "churn.col_p_holm", "text"),
+        Col("change_pts", "churn.col_change", "signed1"), Col("p_holm", "churn.col_p_holm", "p"),
         Col("mark", "churn.col_sig_short", "flag"),
-    ], lang))
+    ]
+    if not sig and not tr.p_value < 0.05:  # no month differs (pairwise or together): one sentence, no table of p = 1
+        show.export_table(tab, cols, lang, caption=t("churn.trend", lang))
+        return out + [show.paragraph(t("churn.trend_no_change", lang))]
+    out.append(show.table(tab, cols, lang))
     out.append(show.note(t("churn.trend_note", lang, k=fmt_int(len(tab) - 1, lang), sig=sig_txt,
                            chi2=fmt_num(tr.chi2, lang, 1), dof=fmt_int(tr.dof, lang), p=fmt_p(tr.p_value, lang))))
     return out
@@ -344,10 +405,11 @@ def blocks_reasons(an: ChurnAnalysis | None, lang: str) -> list[Any]:
     ], lang))
     out.append(show.note(t("churn.reasons_note", lang, n=fmt_int(rs.n_stated, lang),
                            missing=fmt_int(rs.n_not_stated, lang))))
+    same: list[str] = []
     for s, (long, p) in an.reasons_by.items():
         if long.empty:
             continue
-        out.append(show.heading(t("churn.reasons_by", lang, segment=an.segment_label(s)), "churn"))
+        title = t("churn.reasons_by", lang, segment=an.segment_label(s))
         wide = long.pivot(index="reason", columns=s, values="share")
         lo = long.pivot(index="reason", columns=s, values="ci_low")
         hi = long.pivot(index="reason", columns=s, values="ci_high")
@@ -360,8 +422,15 @@ def blocks_reasons(an: ChurnAnalysis | None, lang: str) -> list[Any]:
             d[f"v{j}"], d[f"l{j}"], d[f"h{j}"] = wide[g].to_numpy(), lo[g].to_numpy(), hi[g].to_numpy()
             cols.append(Col(f"v{j}", f"{_value_name(an, s, g, lang)} (n = {fmt_int(base[g], lang)})", "pct", lo=f"l{j}",
                             hi=f"h{j}"))
+        if not p < 0.05:  # reasons independent of the group (or untestable): one sentence for all such segments
+            same.append(an.segment_label(s))
+            show.export_table(d, cols, lang, caption=title)
+            continue
+        out.append(show.heading(title, "churn"))
         out.append(show.table(d, cols, lang, small_base=None))
         out.append(show.note(t("churn.reasons_by_note", lang, p=fmt_p(p, lang))))
+    if same:
+        out.append(show.paragraph(t("churn.reasons_no_difference", lang, segments=or_list(same, lang))))
     return out
 
 
@@ -373,7 +442,6 @@ def _model_table(m: ModelResult, an: ChurnAnalysis, lang: str) -> pd.DataFrame:
                          lab.get(f"{p}={lv}", str(lv))) + (f" ({t('churn.reference', lang)})" if ref else "")
                         for p, lv, ref in zip(d["predictor"], d["level"], d["reference"], strict=True)]
     d["ratio_txt"] = [fmt_ratio(v, lo, hi, lang) for v, lo, hi in zip(d["ratio"], d["ci_low"], d["ci_high"], strict=True)]
-    d["p_txt"] = [fmt_p(p, lang) for p in d["p_value"]]
     d["forest_label"] = [f"{f}: {lv}" if lv else f for f, lv in zip(d["factor"], d["level_label"], strict=True)]
     return d
 
@@ -393,7 +461,7 @@ def blocks_drivers(an: ChurnAnalysis | None, lang: str) -> list[Any]:
         return out + [show.note(t("churn.model_failed", lang))]
     d = _model_table(m, an, lang)
     out.append(show.table(d, [Col("factor", "churn.col_factor"), Col("level_label", "churn.col_level"),
-                              Col("ratio_txt", "churn.col_or"), Col("p_txt", "churn.col_p")], lang))
+                              Col("ratio_txt", "churn.col_or"), Col("p_value", "churn.col_p", "p")], lang))
     out.append(plot_forest(d, d["forest_label"].tolist(), t("churn.forest_or", lang), t("churn.axis_or", lang),
                            lang))
     out.append(show.note(t("churn.model_note", lang, n=fmt_int(m.n, lang), events=fmt_int(m.n_events, lang),
@@ -408,10 +476,9 @@ def blocks_drivers(an: ChurnAnalysis | None, lang: str) -> list[Any]:
         d["label"] = [lab.get(x, x) for x in d["touchpoint"]]
         d["ratio_txt"] = [fmt_ratio(v, lo, hi, lang) for v, lo, hi in zip(d["ratio"], d["ci_low"], d["ci_high"],
                                                                            strict=True)]
-        d["p_txt"] = [fmt_p(p, lang) for p in d["p_holm"]]
         d["mark"] = np.where(d["significant"], "●", "")
         out.append(show.table(d, [Col("label", "churn.col_touchpoint"), Col("n", "churn.col_n", "int"),
-                                  Col("ratio_txt", "churn.col_or_lower"), Col("p_txt", "churn.col_p_holm"),
+                                  Col("ratio_txt", "churn.col_or_lower"), Col("p_holm", "churn.col_p_holm", "p"),
                                   Col("mark", "churn.col_sig_short", "flag")], lang))
     return out
 
@@ -445,7 +512,7 @@ def blocks_survival(an: ChurnAnalysis | None, lang: str) -> list[Any]:
     out.append(show.paragraph(t("churn.cox_intro", lang)))
     d = _model_table(m, an, lang)
     out.append(show.table(d, [Col("factor", "churn.col_factor"), Col("level_label", "churn.col_level"),
-                              Col("ratio_txt", "churn.col_hr"), Col("p_txt", "churn.col_p")], lang))
+                              Col("ratio_txt", "churn.col_hr"), Col("p_value", "churn.col_p", "p")], lang))
     out.append(plot_forest(d, d["forest_label"].tolist(), t("churn.forest_hr", lang), t("churn.axis_hr", lang),
                            lang))
     out.append(show.note(t("churn.cox_note", lang, n=fmt_int(m.n, lang), events=fmt_int(m.n_events, lang))))

@@ -31,12 +31,13 @@ from typing import Literal
 import pandas as pd
 from IPython.display import HTML
 
-from .i18n import fmt_ci, fmt_int, fmt_num, fmt_pct, fmt_period, t
+from .i18n import fmt_ci, fmt_int, fmt_num, fmt_p, fmt_pct, fmt_period, t
 from .pii import redact_value
 
-__all__ = ["Col", "escape", "section", "heading", "paragraph", "note", "table", "table_html", "missing_input"]
+__all__ = ["Col", "escape", "section", "heading", "paragraph", "note", "table", "table_html", "missing_input",
+           "export_table"]
 
-Kind = Literal["text", "period", "int", "num0", "num1", "num2", "pct", "pct1", "signed1", "ci1", "ci_pct", "flag"]
+Kind = Literal["text", "period", "int", "num0", "num1", "num2", "pct", "pct1", "signed1", "ci1", "ci_pct", "flag", "p"]
 #: Kinds shown as text (left-aligned); the others are numbers.
 _TEXT_KINDS = ("text", "period")
 
@@ -47,6 +48,8 @@ class Col:
 
     ``period``: a month (``YYYY-MM``) or week label of a trend table, shown in the locale
     (:func:`cxaudit.i18n.fmt_period`: "ноя 2025"); the data keep the sortable ISO label.
+    ``p``: a p-value, always through the project's one formatter :func:`cxaudit.i18n.fmt_p`
+    ("0.012", "< 0.001"); the data keep the number (tables.xlsx gets it as a number).
     For interval kinds (``ci1``, ``ci_pct``) ``key`` is the lower bound and ``hi`` the upper. A value
     column with ``lo`` and ``hi`` shows its 95% interval under the value (narrow tables for print).
     A header that is not a catalog key is shown as given (e.g. a segment name from the data).
@@ -118,6 +121,8 @@ def _fmt(row: pd.Series, col: Col, lang: str) -> str:
             return fmt_pct(float(v), lang)
         case "pct1":
             return fmt_pct(float(v), lang, 1)
+        case "p":
+            return fmt_p(float(v), lang)
         case "ci1":
             return fmt_ci(v, row[col.hi], lang, 1)
         case "ci_pct":  # whole percent, one decimal where whole percents would hide the width ([98; 98])
@@ -173,6 +178,12 @@ def table(df: pd.DataFrame, cols: Sequence[Col], lang: str, **kw: object) -> HTM
     :func:`record_tables`)."""
     _record(df, cols, lang, kw.get("caption"))
     return HTML(table_html(df, cols, lang, **kw))  # type: ignore[arg-type]
+
+
+def export_table(df: pd.DataFrame, cols: Sequence[Col], lang: str, *, caption: str) -> None:
+    """Keep a table for tables.xlsx only, not in the report: the detail behind a one-line result
+    ("no difference by region") stays available as numbers under ``caption``."""
+    _record(df, cols, lang, caption)
 
 
 # --- every table the report shows, as numbers, for tables.xlsx (cxaudit.tables_export) ------------------

@@ -139,7 +139,7 @@ def test_churn_rates_not_stated_shown_but_not_tested() -> None:
     assert tab["p_holm"].iloc[:2].tolist() == [pytest.approx(min(1.0, 2 * p))] * 2
 
 
-def test_churn_section_shows_not_stated_without_findings(audit: Audit) -> None:
+def test_churn_section_shows_not_stated_without_findings(audit: Audit, tmp_path) -> None:
     an = churn.analyse_audit(audit, touchpoint_models=False)
     tab = an.by_segment["segment"]
     assert tab["segment"].tolist()[-1] == NOT_STATED
@@ -147,9 +147,18 @@ def test_churn_section_shows_not_stated_without_findings(audit: Audit) -> None:
     assert tab["n"].sum() == 25
     # 4 of 5 against 4 of 20 would be significant (Holm p ≈ 0.03): not a segment, so no finding
     assert not any(NOT_STATED in f.id or "not_stated" in f.id for f in churn.churn_findings(an, "ru"))
-    html = " ".join(b.data for b in churn_view.blocks_rates(an, "ru") if isinstance(getattr(b, "data", None), str))
-    assert "Не указано" in html and NOT_STATED not in html
-    assert show.escape(not_stated_note("ru")) in html
+    show.record_tables(tmp_path)
+    try:
+        html = " ".join(b.data for b in churn_view.blocks_rates(an, "ru") if isinstance(getattr(b, "data", None), str))
+    finally:
+        show.record_tables(None)
+    assert NOT_STATED not in html
+    # A and B do not differ (the not-stated group is not tested): one sentence in the report, the table with
+    # its "Не указано" row in tables.xlsx
+    assert not tab["direction"].any()
+    assert show.escape(t("churn.no_difference_segments", "ru", segments="segment")) in html
+    recorded = [pd.read_parquet(p) for p in sorted(tmp_path.glob("*.parquet"))]
+    assert any("Не указано" in r.iloc[:, 0].astype(str).tolist() for r in recorded)
     # reasons by segment: the not-stated churners are a column, the χ² test is over A and B only
     long, p = an.reasons_by["segment"]
     assert long.loc[long["not_stated"], "base"].unique().tolist() == [4]
