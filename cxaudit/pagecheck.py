@@ -35,7 +35,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 __all__ = ["PageInk", "Word", "page_ink", "nearly_blank_pages", "words", "text_beyond_margins", "JARGON", "jargon_hits", "body_text",
-           "page_count", "DARK", "MIN_FILL", "MIN_INK"]
+           "page_count", "stranded_headings", "DARK", "MIN_FILL", "MIN_INK", "HEADING_MIN_PT"]
 
 #: Grey level (0 black .. 255 white) below which a pixel counts as ink.
 DARK = 200
@@ -173,6 +173,37 @@ def text_beyond_margins(pdf: str | Path, *, left: float = LEFT_MARGIN_PT, right:
         if not (lo < width / 3 and hi > 2 * width / 3):  # no header on both sides: the report's own margins
             lo, hi = left, width - right
         out += [w for w in page_words if w.x0 < lo - tolerance or w.x1 > hi + tolerance]
+    return out
+
+
+#: The report's headings are set at 12 pt and more (``h1``, ``h2``); their word boxes are at least this tall
+#: (points), body text, tables, notes and chart labels (at most 10.5 pt) are shorter.
+HEADING_MIN_PT = 13.5
+#: Running header and page footer: above / below these shares of the page height.
+HEADER_SHARE, FOOTER_SHARE = 0.06, 0.945
+
+
+def stranded_headings(pdf: str | Path, *, min_height: float = HEADING_MIN_PT, allowed: Iterable[int] = (1,)
+                      ) -> list[Word]:
+    """Headings left at the foot of a page: a line of words at least ``min_height`` points tall (a
+    heading) with no text below it in the page's body (between the running header and the footer), so
+    that what it heads starts on the next page. Returns the heading's first word per such page (not on
+    ``allowed`` pages: the cover by default)."""
+    skip = set(allowed)
+    by_page: dict[int, list[Word]] = {}
+    for w in words(pdf):
+        if w.page not in skip:
+            by_page.setdefault(w.page, []).append(w)
+    out = []
+    for page_words in by_page.values():
+        height = page_words[0].page_height
+        body = [w for w in page_words if w.y0 > HEADER_SHARE * height and w.y1 < FOOTER_SHARE * height]
+        if not body:
+            continue
+        last = max(w.y1 for w in body)
+        line = sorted((w for w in body if w.y1 > last - 2.0), key=lambda w: w.x0)
+        if line and all(w.y1 - w.y0 >= min_height for w in line):
+            out.append(line[0])
     return out
 
 

@@ -211,3 +211,59 @@ def test_pdf_has_a_contents_page_with_page_numbers(pages) -> None:
     exec_txt = pages[toc["Executive summary"] - 1][1]
     for part in ("Key findings", "What to do first"):
         assert part in exec_txt, part
+
+
+# --- widths: a phone and a wide screen (issue 14, HTML) ---------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def widths(run):
+    """The report at a 390 px phone viewport and at 1280 px: the page's scroll width, the widest element
+    that sticks out past the viewport (to name it when the test fails), and the contents' position."""
+    _need("chromium", CHROMIUM.is_file())
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        if IN_CI:
+            raise
+        pytest.skip("the playwright Python package is not installed (pip install 'playwright>=1.45,<2')")
+    url = (run.run_dir / "report.html").resolve().as_uri()
+    probe = """() => {
+      const w = document.documentElement.clientWidth;
+      const out = [...document.querySelectorAll('body *')]
+        .filter(el => el.getBoundingClientRect().right > w + 0.5 && el.getClientRects().length)
+        .filter(el => !el.closest('[style*="overflow"], .cx-html, .cx-exec-recs, .cx-table-wrap'))
+        .slice(0, 5).map(el => el.tagName + '.' + el.className + ' ' + Math.round(el.getBoundingClientRect().right));
+      const toc = document.querySelector('nav.cx-toc');
+      return {scroll: document.scrollingElement.scrollWidth, client: w, out: out,
+              tocPosition: toc ? getComputedStyle(toc).position : null,
+              tocTop: toc ? Math.round(toc.getBoundingClientRect().top) : null};
+    }"""
+    result = {}
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=FLAGS)
+        try:
+            for width in (390, 1280):
+                page = browser.new_page(viewport={"width": width, "height": 844})
+                page.goto(url, wait_until="load")
+                before = page.evaluate(probe)
+                page.evaluate("() => window.scrollTo(0, document.scrollingElement.scrollHeight / 2)")
+                after = page.evaluate(probe)
+                result[width] = {"before": before, "after": after}
+                page.close()
+        finally:
+            browser.close()
+    return result
+
+
+def test_no_horizontal_scroll_on_a_390px_phone(widths) -> None:
+    phone = widths[390]["before"]
+    assert phone["scroll"] <= 390, phone
+
+
+def test_contents_sidebar_stays_on_screen_at_wide_widths(widths) -> None:
+    wide = widths[1280]
+    assert wide["before"]["tocPosition"] == "fixed"
+    assert wide["after"]["tocPosition"] == "fixed" and wide["after"]["tocTop"] == wide["before"]["tocTop"]
+    assert wide["before"]["scroll"] <= 1280, wide["before"]
+    assert widths[390]["before"]["tocPosition"] != "fixed"  # on a phone the contents stay in the flow

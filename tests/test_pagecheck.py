@@ -83,3 +83,20 @@ def test_body_text_is_summary_to_appendix() -> None:
             '<script>var seed = 1;</script><p>Body &amp; text</p></section><h1 id="sec-appendix">Appendix</h1>'
             '<p>Games–Howell</p></body></html>')
     assert pc.body_text(page) == "Summary Body & text"
+
+
+def test_a_heading_at_the_foot_of_a_page_is_caught(tmp_path: Path) -> None:
+    """A 12-pt heading pushed to the bottom of page 1 with its text on page 2 is caught; the same heading
+    kept with its text (break-after: avoid) is not, nor is a page that ends in body text."""
+    h2 = "<h2 style=\"font-size: 12pt; margin: 0{}\">Home delivery drives NPS</h2>"
+    # fill page 1 up to a few lines above the footer, then the heading, then a block too tall to fit (the
+    # browser's own style keeps headings with what follows: the planted case turns that off)
+    filler = '<div style="height: 236mm"></div>'
+    block = '<div style="break-inside: avoid">' + PARA * 3 + "</div>"
+    stranded = _pdf(tmp_path, "lonely", filler + h2.format("; break-after: auto") + block)
+    kept = _pdf(tmp_path, "kept", filler + h2.format("; break-after: avoid")
+                + block)
+    hits = pc.stranded_headings(stranded, allowed=())
+    assert [(w.page, w.text) for w in hits] == [(1, "Home")]
+    assert pc.stranded_headings(kept, allowed=()) == []
+    assert pc.stranded_headings(_pdf(tmp_path, "plain", PARA * 16), allowed=()) == []
