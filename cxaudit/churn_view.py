@@ -110,7 +110,7 @@ def plot_trend(trend: Trend, lang: str) -> Figure:
                edgecolors=PALETTE["detractor"], linewidths=1.6, zorder=3, label=t("churn.trend_significant", lang))
     periods = tab["period"].to_numpy()
     step = max(1, math.ceil(len(tab) / MAX_MONTH_LABELS))
-    ax.xaxis.set_major_locator(FixedLocator(x[::step]))
+    ax.xaxis.set_major_locator(FixedLocator(x[::step].tolist()))
     ax.xaxis.set_major_formatter(FuncFormatter(
         lambda v, _pos: fmt_period(periods[int(round(v))], lang) if 0 <= round(v) < len(periods) else ""))
     ax.xaxis.set_minor_locator(NullLocator())
