@@ -54,8 +54,10 @@ from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
+from threadpoolctl import threadpool_limits
 
 from .errors import MetricError
+from .metrics import resample_blocks
 
 __all__ = [
     "DEFAULT_METHOD",
@@ -527,6 +529,94 @@ def relative_importance(
     return out
 
 
+def _replicate_correlations(
+    z: np.ndarray, w: np.ndarray | None, reps: int, rng: np.random.Generator
+) -> tuple[np.ndarray, np.ndarray]:
+    """Pairwise correlation matrices and pair counts of ``reps`` Poisson-bootstrap replicates of the
+    columns ``[drivers, noise, outcome]``, from weighted sums only.
+
+    The pairwise-deletion moments of :func:`correlation_matrix` are sums over the rows where both
+    columns are present: Σ v m_j m_k, Σ v x_j m_k, Σ v x_j² m_k and Σ v x_j x_k (m = answered,
+    x centred at the full-sample means, 0 where missing, v = count × weight). Those per-row products
+    are formed once per block of rows and every replicate's sums come from one matrix product per
+    block, ``counts @ F`` (Poisson(1) counts, :func:`cxaudit.metrics.resample_blocks`), so memory is
+    replicates × (columns)², never a copy of the rows. The noise predictor is a fresh independent
+    column per replicate (uniform on 65,536 levels scaled to variance 1), i.e. each replicate
+    resamples the data with its own noise column appended; its sums ride on the counts:
+    (counts ∘ noise) @ [v m, v x] and (counts ∘ noise²) @ v m.
+    """
+    n, k = z.shape
+    p = k - 1
+    present = ~np.isnan(z)
+    ww = np.ones(n) if w is None else w
+    mu = np.array([np.average(z[present[:, j], j], weights=ww[present[:, j]]) if ww[present[:, j]].sum() > 0
+                   else 0.0 for j in range(k)])
+    iu = np.triu_indices(k)
+    nu, nk = len(iu[0]), k * k
+    sizes = [nu, nk, nk, nu] + ([nu] if w is not None else [])
+    acc = np.zeros((reps, sum(sizes)))
+    accn = np.zeros((reps, 3 * k + 2))
+    scale = np.float32(np.sqrt(12.0) / (1 << 16))
+    with threadpool_limits(1, user_api="blas"):  # one BLAS thread: notebooks run side by side
+        for sl, c in resample_blocks(n, reps, rng):
+            m = present[sl].astype(np.float32)
+            x = np.where(present[sl], z[sl] - mu, 0.0).astype(np.float32)
+            v = ww[sl].astype(np.float32)[:, None]
+            mm = (m[:, :, None] * m[:, None, :])[:, iu[0], iu[1]]
+            parts = [
+                mm * v,
+                (x[:, :, None] * m[:, None, :]).reshape(-1, nk) * v,
+                ((x * x)[:, :, None] * m[:, None, :]).reshape(-1, nk) * v,
+                (x[:, :, None] * x[:, None, :])[:, iu[0], iu[1]] * v,
+            ]
+            if w is not None:
+                parts.append(mm)  # unweighted pair counts
+            acc += c @ np.concatenate(parts, axis=1)
+            e = (rng.integers(0, 1 << 16, size=c.shape, dtype=np.uint16).astype(np.float32) - 32767.5) * scale
+            ce = c * e
+            vm, vx = m * v, x * v
+            accn[:, : 2 * k] += ce @ np.concatenate([vm, vx], axis=1)
+            accn[:, 2 * k : 3 * k] += (ce * e) @ vm
+            accn[:, 3 * k] += ce @ v[:, 0]
+            accn[:, 3 * k + 1] += (ce * e) @ v[:, 0]
+    off = np.cumsum([0, *sizes])
+
+    def sym(a: np.ndarray) -> np.ndarray:
+        out = np.empty((reps, k, k))
+        out[:, iu[0], iu[1]] = a
+        out[:, iu[1], iu[0]] = a
+        return out
+
+    sw0, sxy0 = sym(acc[:, off[0] : off[1]]), sym(acc[:, off[3] : off[4]])
+    s10 = acc[:, off[1] : off[2]].reshape(reps, k, k)
+    s20 = acc[:, off[2] : off[3]].reshape(reps, k, k)
+    cnt0 = sym(acc[:, off[4] : off[5]]) if w is not None else sw0
+    # the (k + 1) columns of a replicate: drivers 0..p-1, the noise at p, the outcome at p + 1
+    K = k + 1
+    sw, s1, s2, sxy, cnt = (np.empty((reps, K, K)) for _ in range(5))
+    real = np.array([i for i in range(K) if i != p])
+    for dst, src in ((sw, sw0), (s1, s10), (s2, s20), (sxy, sxy0), (cnt, cnt0)):
+        dst[:, real[:, None], real[None, :]] = src
+    diag = np.arange(k)
+    a_j, b_j, q_j = accn[:, :k], accn[:, k : 2 * k], accn[:, 2 * k : 3 * k]
+    # pairs (noise, j) use the rows where j is answered (the noise is never missing)
+    sw[:, p, real] = sw[:, real, p] = sw0[:, diag, diag]
+    cnt[:, p, real] = cnt[:, real, p] = cnt0[:, diag, diag]
+    s1[:, p, real], s1[:, real, p] = a_j, s10[:, diag, diag]
+    s2[:, p, real], s2[:, real, p] = q_j, s20[:, diag, diag]
+    sxy[:, p, real] = sxy[:, real, p] = b_j
+    sw[:, p, p], cnt[:, p, p] = sw0[:, p, p], cnt0[:, p, p]  # the outcome is present in every row used
+    s1[:, p, p], s2[:, p, p], sxy[:, p, p] = accn[:, 3 * k], accn[:, 3 * k + 1], accn[:, 3 * k + 1]
+    with np.errstate(invalid="ignore", divide="ignore"):
+        mj = s1 / sw
+        cov = sxy / sw - mj * np.swapaxes(mj, 1, 2)
+        var_j = s2 / sw - mj**2
+        corr = cov / np.sqrt(var_j * np.swapaxes(var_j, 1, 2))
+    idx = np.arange(K)
+    corr[:, idx, idx] = 1.0
+    return corr, np.rint(cnt)
+
+
 def _bootstrap(
     z: np.ndarray,
     w: np.ndarray | None,
@@ -539,38 +629,16 @@ def _bootstrap(
 ) -> tuple[dict[str, np.ndarray], int]:
     """Percentile intervals and the noise test (Tonidandel, LeBreton & Johnson 2009).
 
-    Each replicate resamples rows, appends a fresh standard-normal noise column as driver p+1 and
-    computes the importances of the p+1 drivers. For Shapley the p-driver model's importances come
-    from the same subset table (the subsets without the noise bit), so the intervals describe the
-    model actually reported. Replicates whose correlation matrix is not positive definite (possible
-    with pairwise deletion on small samples) are counted and left out; more than 10% is an error.
+    Each replicate is a Poisson bootstrap of the rows (Hanley & MacGibbon 2006) with a fresh random
+    noise column appended as driver p+1; its correlation matrix comes from weighted sums
+    (:func:`_replicate_correlations`: one matrix product per block of rows for all replicates, the
+    pairwise deletion kept through per-pair weighted sums and counts). For Shapley the p-driver
+    model's importances come from the same subset table (the subsets without the noise bit), so the
+    intervals describe the model actually reported. Replicates whose correlation matrix is not
+    positive definite or rests on fewer than 3 rows for a pair (possible with pairwise deletion on
+    small samples) are counted and left out; more than 10% is an error.
     """
-    rng = np.random.default_rng(seed)
-    n, p = len(z), z.shape[1] - 1
-    base = np.empty((reps, p))
-    shares = np.empty((reps, p))
-    diff = np.empty((reps, p))
-    ok = np.zeros(reps, dtype=bool)
-    for b in range(reps):
-        idx = rng.integers(0, n, n)
-        noise = rng.standard_normal(n)
-        zb = np.column_stack([z[idx, :p], noise, z[idx, p]])
-        corr, counts = correlation_matrix(zb, None if w is None else w[idx], "pairwise")
-        if counts.min() < _MIN_PAIR_N or not np.isfinite(corr).all():
-            continue
-        r_xx, r_xy = corr[: p + 1, : p + 1], corr[: p + 1, p + 1]
-        if np.linalg.eigvalsh(r_xx)[0] <= _MIN_EIGENVALUE:
-            continue
-        if method == "shapley":
-            v = subset_r2(r_xx, r_xy)
-            aug = shapley_values(r_xx, r_xy, v)
-            imp = shapley_values(r_xx[:p, :p], r_xy[:p], v[: 1 << p])
-            r2 = float(v[(1 << p) - 1])
-        else:
-            aug, _ = relative_weights(r_xx, r_xy)
-            imp, r2 = relative_weights(r_xx[:p, :p], r_xy[:p])
-        base[b], shares[b], diff[b] = imp, 100.0 * imp / r2 if r2 > 0 else np.nan, aug[:p] - aug[p]
-        ok[b] = True
+    base, shares, diff, ok = _bootstrap_replicates(z, w, method, reps, seed)
     used = int(ok.sum())
     if used < 0.9 * reps:
         raise MetricError(
@@ -594,6 +662,38 @@ def _bootstrap(
         },
         used,
     )
+
+
+def _bootstrap_replicates(
+    z: np.ndarray, w: np.ndarray | None, method: str, reps: int, seed: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Per replicate: the drivers' importances, their shares (%), importance minus the noise's, and
+    whether the replicate was usable (see :func:`_bootstrap`)."""
+    rng = np.random.default_rng(seed)
+    p = z.shape[1] - 1
+    corrs, counts = _replicate_correlations(z, w, reps, rng)
+    base = np.empty((reps, p))
+    shares = np.empty((reps, p))
+    diff = np.empty((reps, p))
+    ok = np.zeros(reps, dtype=bool)
+    for b in range(reps):
+        corr = corrs[b]
+        if counts[b].min() < _MIN_PAIR_N or not np.isfinite(corr).all():
+            continue
+        r_xx, r_xy = corr[: p + 1, : p + 1], corr[: p + 1, p + 1]
+        if np.linalg.eigvalsh(r_xx)[0] <= _MIN_EIGENVALUE:
+            continue
+        if method == "shapley":
+            v = subset_r2(r_xx, r_xy)
+            aug = shapley_values(r_xx, r_xy, v)
+            imp = shapley_values(r_xx[:p, :p], r_xy[:p], v[: 1 << p])
+            r2 = float(v[(1 << p) - 1])
+        else:
+            aug, _ = relative_weights(r_xx, r_xy)
+            imp, r2 = relative_weights(r_xx[:p, :p], r_xy[:p])
+        base[b], shares[b], diff[b] = imp, 100.0 * imp / r2 if r2 > 0 else np.nan, aug[:p] - aug[p]
+        ok[b] = True
+    return base, shares, diff, ok
 
 
 # --- importance–performance ----------------------------------------------------------------------
