@@ -72,7 +72,8 @@ POWER = 0.8
 _POWER = NormalIndPower()
 _HORIZON_END = {"0-3": 3, "3-6": 6, "6-12": 12}
 #: KPIs measured as a share of people / comments / customers (a two-proportion test applies).
-_SHARE_METRICS = {"theme_share", "churn_reason_share", "detractor_churn", "churn_rate", "data_quality", "csat"}
+_SHARE_METRICS = {"theme_share", "churn_reason_share", "detractor_churn", "churn_rate", "data_quality", "csat",
+                  "outcome", "segment_outcome"}
 #: KPIs on the NPS scale (points; the respondent-level NPS variance applies).
 _NPS_METRICS = {"nps", "segment_nps", "enps"}
 
@@ -269,6 +270,11 @@ def check_targets(tg: Any, econ: Any) -> dict[str, dict[str, Any]]:
         c = check_target(tg.csat_as_is, tg.csat_to_be, tg.csat_ci)
         c["n_needed"] = n_per_wave_proportion(tg.csat_as_is / 100, min(c["target"], 100.0) / 100)
         checks["csat"] = c
+    if getattr(tg, "outcome_as_is", None) is not None and tg.outcome_to_be is not None:
+        # the good share of a non-NPS outcome (issue 13): a share, two-proportion power as CSAT
+        c = check_target(tg.outcome_as_is, tg.outcome_to_be, tg.outcome_ci)
+        c["n_needed"] = n_per_wave_proportion(tg.outcome_as_is / 100, min(c["target"], 100.0) / 100)
+        checks["outcome"] = c
     if tg.churn_as_is is not None and tg.churn_to_be is not None:
         ci = (100 * tg.churn_ci[0], 100 * tg.churn_ci[1]) if tg.churn_ci is not None else None
         c = check_target(100 * tg.churn_as_is, 100 * tg.churn_to_be, ci, lower_is_better=True)
@@ -311,7 +317,7 @@ def finalise(recs: Sequence[Any], findings: Sequence[Any], book: Any = None, *, 
             r.cost, r.cost_source = costs.get(r.effort), default_source
         r.due = add_months(start, _HORIZON_END[r.horizon]).isoformat()
         r.kpi = _kpi(r, journey, econ) | {"due": r.due}
-        plan_kpi = {"nps": "nps", "churn_rate": "churn", "csat": "csat"}.get(str(r.kpi.get("metric")))
+        plan_kpi = {"nps": "nps", "churn_rate": "churn", "csat": "csat", "outcome": "outcome"}.get(str(r.kpi.get("metric")))
         if r.kpi.get("target") is None and plan_kpi in tg.checks:  # the plan's own headline target
             c = tg.checks[plan_kpi]
             r.kpi |= {"baseline": c["as_is"], "target": c["target"], "estimate": c["estimate"], "reset": c["reset"],
@@ -462,6 +468,8 @@ def case_notes(case: BusinessCase, lang: str) -> list[str]:
 def targets_check_notes(tg: Any, lang: str) -> list[str]:
     """One sentence per headline target: the sample size per wave that detects it; a re-set target says why."""
     names = {"nps": t("tobe.target.nps", lang), "csat": t("tobe.target.csat", lang), "churn": t("tobe.target.churn", lang)}
+    if "outcome" in (tg.checks or {}):
+        names["outcome"] = tg.outcome_name(lang)
     out = []
     for key, c in (tg.checks or {}).items():
         pct = key != "nps"

@@ -153,7 +153,8 @@ DEFAULT_ASSUMPTIONS: dict[str, float] = {
 _ROOT_RULES = "rules.yaml"
 _IMPORTANCE_KEYS = ("importance", "importance_share", "relative_weight", "rel_weight", "weight_share", "shapley", "lmg", "rwa")
 #: Evidence keys holding the detractor share *among the affected customers* (not among all detractors).
-_DETRACTOR_KEYS = ("detractor_share_of_mentions", "detractor_share", "detractor_share_affected")
+_DETRACTOR_KEYS = ("detractor_share_of_mentions", "detractor_share", "detractor_share_affected",
+                   "low_share_of_mentions")  # the last: a comment theme compared on a non-NPS outcome
 
 
 # --- rule schema ---------------------------------------------------------------------------------------
@@ -543,6 +544,38 @@ class Economics:
     currency: str = ""
     gap_share: float = 0.5
     gap_share_source: str = "assumption"
+    #: what the impacts are in: "nps" (NPS points; ``detractors`` is the detractor share) or "outcome"
+    #: (percentage points of the good share of a non-NPS outcome, ``cx_metrics.outcome.overall``;
+    #: ``detractors`` is then the share of respondents *without* a good answer, ``promoters`` the good share)
+    basis: str = "nps"
+    outcome: Finding | None = None
+    #: the outcome's names per language: ``label``, ``short``, ``low`` (the not-good group), ``unit``
+    outcome_names: dict[str, dict[str, str]] | None = None
+
+    def name(self, kind: str, lang: str) -> str:
+        """One of the outcome's names in ``lang`` ("" on an NPS basis)."""
+        return ((self.outcome_names or {}).get(kind) or {}).get(lang, "")
+
+
+def _outcome_names(f: Finding) -> dict[str, dict[str, str]]:
+    """Names of a non-NPS outcome per language from ``cx_metrics.outcome.overall`` (its evidence
+    ``labels``), plus ``unit``: what an impact is counted in ("pts Satisfied passengers", "pts CSAT
+    (top-2 box)")."""
+    ev = f.evidence or {}
+    given = ev.get("labels") if isinstance(ev.get("labels"), dict) else {}
+    out: dict[str, dict[str, str]] = {k: dict(given.get(k) or {}) for k in ("label", "short", "low")}
+    box = ev.get("top_box")
+    for lg in LANGUAGES:
+        short = out["short"].get(lg) or str(ev.get("outcome_label") or ev.get("outcome") or "")
+        out["short"][lg] = short
+        out["label"].setdefault(lg, short)
+        out["low"].setdefault(lg, short)
+        if ev.get("outcome_kind") == "scale" and isinstance(box, int) and not isinstance(box, bool):
+            bx = t("outcome.top_box", lg) if box == 1 else t("outcome.top_k_box", lg, k=box)
+            out.setdefault("unit", {})[lg] = t("tobe.unit.outcome_box_pts", lg, outcome=short, box=bx)
+        else:
+            out.setdefault("unit", {})[lg] = t("tobe.unit.outcome_pts", lg, outcome=short)
+    return out
 
 
 def _share(x: Any) -> float | None:
@@ -660,6 +693,11 @@ def economics(findings: Sequence[Finding], assumptions: Mapping[str, float] | No
     d = p = None
     if nps_f is not None:
         d, p = _share(nps_f.evidence.get("detractors")), _share(nps_f.evidence.get("promoters"))
+    basis, out_f, names = "nps", None, None
+    if nps_f is None and (cand := _find(findings, "cx_metrics.outcome.overall")) is not None:
+        low = _num((cand.evidence or {}).get("low"))  # a share 0..1 (not _share: 1.0 is a share here)
+        if low is not None and 0 <= low <= 1:  # no NPS: the impacts are in points of this outcome
+            d, p, basis, out_f, names = low, 1 - low, "outcome", cand, _outcome_names(cand)
     csat_f = _find(findings, "cx_metrics.csat.overall")
     rate_f = _find(findings, "churn.rate.overall")
     ratio_f = _find(findings, "churn.detractor_ratio")
@@ -725,7 +763,7 @@ def economics(findings: Sequence[Finding], assumptions: Mapping[str, float] | No
         detractors=d if d is not None else a["detractor_share"], detractors_known=d is not None, promoters=p,
         nps=nps_f, csat=csat_f, churn_ratio=ratio, rates=rates, rates_ci=rates_ci, rates_n=rates_n,
         rates_source=source, customer_detractors=dc, customer_detractors_count=dc_count,
-        gap_share=gap, gap_share_source=gap_src, **churn, **money,
+        gap_share=gap, gap_share_source=gap_src, basis=basis, outcome=out_f, outcome_names=names, **churn, **money,
     )
 
 
@@ -741,7 +779,8 @@ def _num(x: Any) -> float | None:
 _PLACEHOLDER = re.compile(r"\{([a-z_][a-z0-9_]*(?:\.[A-Za-z0-9_]+)?)(?:\|([a-z0-9]+))?\}")
 _OPTIONAL = re.compile(r"\[\[(.*?)\]\]", re.DOTALL)
 FILTERS: tuple[str, ...] = ("pct", "pct100", "num0", "num1", "num2", "signed", "money", "x", "h", "min")
-BASE_FIELDS: tuple[str, ...] = ("value", "n", "ci", "reach", "severity", "title", "count", "items")
+BASE_FIELDS: tuple[str, ...] = ("value", "n", "ci", "reach", "severity", "title", "count", "items",
+                                "outcome", "low_group")  # the run's non-NPS outcome and its not-good group
 
 
 def _fmt_filtered(x: Any, filt: str | None, lang: str, currency: str) -> str | None:
@@ -846,6 +885,9 @@ def _fields(fs: Sequence[Finding], lang: str, labels: Mapping[str, Mapping[str, 
         "_ev": dict(f.evidence or {}),
         "_raw": {"value": f.value, "n": f.n, "reach": f.reach, "severity": f.severity},
         "_currency": econ.currency,
+        # a non-NPS outcome (issue 13): its name and its not-good group, in this language (None on NPS)
+        "outcome": econ.name("short", lang) or None,
+        "low_group": econ.name("low", lang) or None,
     }
     items: list[str] = []
     for kind in TAG_KINDS:
@@ -947,6 +989,9 @@ class Recommendation:
     payback_months: float | None = None
     scenarios: dict[str, dict[str, float | None]] = field(default_factory=dict)
     on_plan: bool = True
+    #: what ``impact_nps`` is counted in, per language, when it is not NPS (issue 13): percentage
+    #: points of the run's outcome ("pts Satisfied passengers"); empty: NPS points
+    impact_unit: dict[str, str] = field(default_factory=dict)
 
     def title(self, lang: str) -> str:
         return self.texts[lang]["title"]
@@ -1019,8 +1064,9 @@ def _impact(rule: Rule, f: Finding, findings: Sequence[Finding], econ: Economics
     spec = rule.impact
     d = econ.detractors
     model = spec.model
-    if (f.evidence or {}).get("basis") in ("outcome", "frequency"):
-        model = "none"  # a comment theme compared on a non-NPS outcome, or counted only: no NPS effect invented
+    basis = (f.evidence or {}).get("basis")
+    if basis == "frequency" or (basis == "outcome" and econ.basis != "outcome"):
+        model = "none"  # counted only, or compared on another outcome than the run's: no effect invented
     if model == "none":
         return 0.0, "none", {}
     if model == "fixed":
@@ -1039,6 +1085,8 @@ def _impact(rule: Rule, f: Finding, findings: Sequence[Finding], econ: Economics
             gap, kind = float(ev["gap"]), "low_raters"
         elif isinstance(ev.get("rest_nps"), int | float):
             gap = float(ev["rest_nps"]) - float(f.value)
+        elif isinstance(ev.get("rest_value"), int | float) and not isinstance(ev.get("rest_value"), bool):
+            gap = float(ev["rest_value"]) - float(f.value)  # a segment's good share vs the rest (pp, outcome)
         elif isinstance(ev.get("diff"), int | float):
             gap = -float(ev["diff"])
         r = _spec_share(spec.reach, f, econ) or 0.0
@@ -1068,29 +1116,49 @@ def _impact(rule: Rule, f: Finding, findings: Sequence[Finding], econ: Economics
     return 100 * r * min(da, 1.0) * s, "detractor_shift", {"r": r, "da": min(da, 1.0), "s": s, **extra}
 
 
+#: The assumption notes of an impact in percentage points of a non-NPS outcome (issue 13).
+_OUTCOME_NOTES: dict[str, str] = {
+    "none": "tobe.assume_outcome.none", "fixed": "tobe.assume_outcome.fixed",
+    "driver_share": "tobe.assume_outcome.driver_share", "segment_gap": "tobe.assume_outcome.segment_gap",
+    "low_raters": "tobe.assume_outcome.low_raters", "detractor_shift": "tobe.assume_outcome.detractor_shift",
+    "detractor_shift_measured": "tobe.assume_outcome.detractor_shift_measured",
+    "detractor_shift_overall": "tobe.assume_outcome.detractor_shift_overall",
+    "measured_base": "tobe.assume_outcome.measured_base", "measured_base_ci": "tobe.assume_outcome.measured_base_ci",
+}
+
+
 def _note(model: str, p: Mapping[str, Any], lang: str, econ: Economics) -> str:
+    """The stated assumption of one impact, in the report language: in NPS terms, or (``econ.basis``
+    "outcome") in percentage points of the outcome actually used, naming it."""
+    if econ.basis == "outcome":
+        o = {"outcome": econ.name("short", lang), "low": econ.name("low", lang)}
+
+        def tt(key: str, **kw: Any) -> str:
+            return t(_OUTCOME_NOTES[key], lang, **kw, **o)
+    else:
+        def tt(model: str, **kw: Any) -> str:  # the note's model or one of its parts
+            return t(f"tobe.assume.{model}", lang, **kw)
+
     if model == "none":
-        return t("tobe.assume.none", lang)
+        return tt("none")
     if model == "fixed":
-        return t("tobe.assume.fixed", lang, nps=fmt_num(p["nps"], lang, 1))
+        return tt("fixed", nps=fmt_num(p["nps"], lang, 1))
     if model == "driver_share":
-        return t("tobe.assume.driver_share", lang, w=fmt_pct(p["w"], lang), d=fmt_pct(p["d"], lang),
-                 c=fmt_pct(p["c"], lang))
+        return tt("driver_share", w=fmt_pct(p["w"], lang), d=fmt_pct(p["d"], lang), c=fmt_pct(p["c"], lang))
     if model in ("segment_gap", "low_raters"):
-        return t(f"tobe.assume.{model}", lang, r=fmt_pct(p["r"], lang), gap=fmt_num(p["gap"], lang, 1),
-                 c=fmt_pct(p["c"], lang))
+        return tt(model, r=fmt_pct(p["r"], lang), gap=fmt_num(p["gap"], lang, 1), c=fmt_pct(p["c"], lang))
     src = p.get("da_source", "rule")
     if src == "evidence":
         base = ""
         if "da_n" in p and "da_ci" in p:
-            base = t("tobe.assume.measured_base_ci", lang, n=fmt_num(p["da_n"], lang, 0),
-                     ci=fmt_ci(p["da_ci"][0], p["da_ci"][1], lang, 0, 100))
+            base = tt("measured_base_ci", n=fmt_num(p["da_n"], lang, 0),
+                      ci=fmt_ci(p["da_ci"][0], p["da_ci"][1], lang, 0, 100))
         elif "da_n" in p:
-            base = t("tobe.assume.measured_base", lang, n=fmt_num(p["da_n"], lang, 0))
-        return t("tobe.assume.detractor_shift_measured", lang, r=fmt_pct(p["r"], lang), da=fmt_pct(p["da"], lang),
-                 s=fmt_pct(p["s"], lang), base=base)
-    key = "tobe.assume.detractor_shift_overall" if src == "overall" else "tobe.assume.detractor_shift"
-    return t(key, lang, r=fmt_pct(p["r"], lang), da=fmt_pct(p["da"], lang), s=fmt_pct(p["s"], lang))
+            base = tt("measured_base", n=fmt_num(p["da_n"], lang, 0))
+        return tt("detractor_shift_measured", r=fmt_pct(p["r"], lang), da=fmt_pct(p["da"], lang),
+                  s=fmt_pct(p["s"], lang), base=base)
+    key = "detractor_shift_overall" if src == "overall" else "detractor_shift"
+    return tt(key, r=fmt_pct(p["r"], lang), da=fmt_pct(p["da"], lang), s=fmt_pct(p["s"], lang))
 
 
 def _evidence_row(f: Finding, lang: str) -> dict[str, Any]:
@@ -1215,6 +1283,7 @@ def _build(rule: Rule, batch: list[Finding], findings: Sequence[Finding], econ: 
         evidence=[_evidence_row(f, lang) for f in batch], texts=texts, impact_nps=float(delta),
         detractor_move=float(m), impact_model=model, revenue=revenue, currency=econ.currency,
         effort=rule.effort, horizon=rule.horizon, tags=tags, owner=owner, measure=measure,
+        impact_unit=dict((econ.outcome_names or {}).get("unit") or {}) if econ.basis == "outcome" else {},
     )
     # merge keys use the raw tag values (the first of each kind), e.g. "touchpoint:{touchpoint}"
     key_text = render_text(rule.merge, {SINGULAR[k]: v[0] for k, v in tags.items() if v}, "en") if rule.merge else None
@@ -1265,7 +1334,7 @@ def _rank(cands: list[tuple[int, Recommendation, float]], book: RuleBook, a: Map
                 rec.detractor_move = min(ov.impact_nps / (100 * d), 1.0) if d > 0 else 0.0
                 rec.impact_model = "fixed"
                 for lg in LANGUAGES:
-                    rec.texts[lg]["impact_note"] = t("tobe.assume.fixed", lg, nps=fmt_num(ov.impact_nps, lg, 1))
+                    rec.texts[lg]["impact_note"] = _note("fixed", {"nps": float(ov.impact_nps)}, lg, econ)
                 rec.revenue = (econ.uplift * rec.detractor_move * econ.gap_share
                                if econ.uplift is not None and rec.detractor_move > 0 else None)
                 rec.overridden.append("impact_nps")
@@ -1341,8 +1410,22 @@ class Targets:
     currency: str = ""
     gap_share: float = 0.5
     gap_share_source: str = "assumption"
-    #: per metric (nps, csat, churn): estimate, target, reset, n_needed (cxaudit.business_case.check_targets)
+    #: per metric (nps, csat, churn, outcome): estimate, target, reset, n_needed (cxaudit.business_case.check_targets)
     checks: dict[str, dict[str, Any]] = field(default_factory=dict)
+    #: "nps", or "outcome" when the run has no NPS and the impacts are in points of a non-NPS outcome
+    #: (issue 13); then ``detractors`` is the share of respondents without a good answer and
+    #: ``outcome_*`` hold its good share (%), 95% interval, base and TO-BE = as-is + 100 d M
+    basis: str = "nps"
+    outcome_as_is: float | None = None
+    outcome_to_be: float | None = None
+    outcome_n: int | None = None
+    outcome_ci: tuple[float, float] | None = None
+    outcome_column: str | None = None
+    outcome_names: dict[str, dict[str, str]] | None = None
+
+    def outcome_name(self, lang: str, kind: str = "label") -> str:
+        """The outcome's name in ``lang`` ("" on an NPS basis)."""
+        return ((self.outcome_names or {}).get(kind) or {}).get(lang, "")
 
     def to_dict(self) -> dict[str, Any]:
         return json.loads(json.dumps(asdict(self), default=float))
@@ -1390,7 +1473,14 @@ def targets(recs: Sequence[Recommendation], findings: Sequence[Finding], book: R
         out.nps_as_is, out.nps_n = float(f.value), int(f.n)
         out.nps_ci = (f.ci_low, f.ci_high) if f.ci_low is not None and f.ci_high is not None else None
         out.nps_to_be = min(float(f.value) + 100 * d * m, 100.0)
-    if econ.csat is not None:
+    if econ.basis == "outcome" and econ.outcome is not None:  # the good share of the non-NPS outcome
+        f = econ.outcome
+        out.basis, out.outcome_names = "outcome", econ.outcome_names
+        out.outcome_column = str((f.evidence or {}).get("outcome") or "") or None
+        out.outcome_as_is, out.outcome_n = float(f.value), int(f.n)
+        out.outcome_ci = (f.ci_low, f.ci_high) if f.ci_low is not None and f.ci_high is not None else None
+        out.outcome_to_be = min(float(f.value) + 100 * d * m, 100.0)
+    if econ.csat is not None and not (out.basis == "outcome" and out.outcome_column == "csat"):
         f = econ.csat
         c = float(f.value)
         out.csat_as_is, out.csat_n = c, int(f.n)
@@ -1457,6 +1547,11 @@ def targets_table(tg: Targets, lang: str) -> pd.DataFrame:
                      "ci": _ci_text(tg.nps_ci, lang), "n": _n_text(tg.nps_n, lang),
                      "to_be": fmt_num(tg.nps_to_be, lang, 1, sign=True),
                      "change": fmt_num(tg.nps_to_be - tg.nps_as_is, lang, 1, sign=True)})
+    if tg.outcome_as_is is not None and tg.outcome_to_be is not None:
+        rows.append({"metric": tg.outcome_name(lang), "as_is": fmt_pct(tg.outcome_as_is / 100, lang, 1),
+                     "ci": _ci_text(tg.outcome_ci, lang), "n": _n_text(tg.outcome_n, lang),
+                     "to_be": fmt_pct(tg.outcome_to_be / 100, lang, 1),
+                     "change": fmt_num(tg.outcome_to_be - tg.outcome_as_is, lang, 1, sign=True) + pp})
     if tg.csat_as_is is not None and tg.csat_to_be is not None:
         rows.append({"metric": t("tobe.target.csat", lang), "as_is": fmt_pct(tg.csat_as_is / 100, lang, 1),
                      "ci": _ci_text(tg.csat_ci, lang), "n": _n_text(tg.csat_n, lang),
@@ -1478,6 +1573,8 @@ def targets_table(tg: Targets, lang: str) -> pd.DataFrame:
                      "change": _money(-kept, lang, tg.currency) if kept is not None else "–"})
     # the measurable target (re-set outside today's interval, marked "*") and the answers per wave it needs
     keys = {t("tobe.target.nps", lang): "nps", t("tobe.target.csat", lang): "csat", churn_label(tg, lang): "churn"}
+    if tg.outcome_as_is is not None:
+        keys[tg.outcome_name(lang)] = "outcome"
     for row in rows:
         key = keys.get(row["metric"])
         c = (tg.checks or {}).get(key) if key else None
@@ -1508,7 +1605,11 @@ def targets_notes(tg: Targets, lang: str) -> list[str]:
     Says which horizon churn is on, which churn rates are measured (with interval and base) and
     which are assumptions, which detractor share the churn target uses, and how revenue is kept.
     """
-    notes = [t("tobe.targets_note.move", lang, m=fmt_pct(tg.detractor_move, lang), d=fmt_pct(tg.detractors, lang))]
+    if tg.basis == "outcome":
+        notes = [t("tobe.targets_note.move_outcome", lang, m=fmt_pct(tg.detractor_move, lang),
+                   d=fmt_pct(tg.detractors, lang), outcome=tg.outcome_name(lang, "short"))]
+    else:
+        notes = [t("tobe.targets_note.move", lang, m=fmt_pct(tg.detractor_move, lang), d=fmt_pct(tg.detractors, lang))]
     if tg.detractor_move_uncapped > tg.detractor_move + 1e-12:
         notes.append(t("tobe.targets_note.cap", lang, raw=fmt_pct(tg.detractor_move_uncapped, lang),
                        cap=fmt_pct(tg.detractor_move, lang)))
@@ -1554,6 +1655,8 @@ def targets_notes(tg: Targets, lang: str) -> list[str]:
         if tg.revenue_kept_ci is not None:
             note += " " + t("tobe.targets_note.revenue_ci", lang, ci=_ci_text(tg.revenue_kept_ci, lang, 0))
         notes.append(note)
+    elif tg.basis == "outcome":  # said, not printed as 0
+        notes.append(t("tobe.targets_note.revenue_na_outcome", lang, outcome=tg.outcome_name(lang, "short")))
     return notes
 
 
@@ -1572,6 +1675,9 @@ def targets_summary(tg: Targets, lang: str) -> list[str]:
     if tg.nps_as_is is not None and tg.nps_to_be is not None:
         parts.append(f"{t('tobe.target.nps', lang)} {fmt_num(tg.nps_as_is, lang, 1, sign=True)}"
                      f"{base(_ci_text(tg.nps_ci, lang), tg.nps_n)} → {fmt_num(tg.nps_to_be, lang, 1, sign=True)}")
+    if tg.outcome_as_is is not None and tg.outcome_to_be is not None:
+        parts.append(f"{tg.outcome_name(lang)} {fmt_pct(tg.outcome_as_is / 100, lang, 1)}"
+                     f"{base(_ci_text(tg.outcome_ci, lang), tg.outcome_n)} → {fmt_pct(tg.outcome_to_be / 100, lang, 1)}")
     if tg.csat_as_is is not None and tg.csat_to_be is not None:
         parts.append(f"{t('tobe.target.csat', lang)} {fmt_pct(tg.csat_as_is / 100, lang, 1)}"
                      f"{base(_ci_text(tg.csat_ci, lang), tg.csat_n)} → {fmt_pct(tg.csat_to_be / 100, lang, 1)}")
@@ -1725,14 +1831,20 @@ def measurement_plan(recs: Sequence[Recommendation], lang: str, journey: pd.Data
 
 
 def impact_text(rec: Recommendation, lang: str) -> str:
-    """"+2.3 NPS pts"; an enabler (no direct effect estimated) is named so, never "+0.0"."""
+    """"+2.3 NPS pts", or in the run's outcome "+3.1 pts Satisfied passengers"; an enabler (no direct
+    effect estimated) is named so, never "+0.0"."""
     if rec.impact_model == "none":
         return t("bc.enabler", lang)
-    return fmt_num(rec.impact_nps, lang, 1, sign=True) + " " + t("tobe.unit.nps_pts", lang)
+    unit = (rec.impact_unit or {}).get(lang) or t("tobe.unit.nps_pts", lang)
+    return fmt_num(rec.impact_nps, lang, 1, sign=True) + " " + unit
 
 
 def revenue_text(rec: Recommendation, lang: str) -> str:
-    return "+" + _money(rec.revenue, lang, rec.currency) if rec.revenue is not None else "–"
+    """"+12,300 EUR"; "–" without a revenue link on NPS; on a non-NPS outcome with no money linked to
+    it, "not available" (never "0")."""
+    if rec.revenue is not None:
+        return "+" + _money(rec.revenue, lang, rec.currency)
+    return t("tobe.revenue_na", lang) if rec.impact_unit and rec.impact_model != "none" else "–"
 
 
 def recommendations_html(recs: Sequence[Recommendation], lang: str) -> str:
@@ -1826,6 +1938,8 @@ def targets_chart(tg: Targets, lang: str) -> Figure:
     panels = []
     if tg.nps_as_is is not None and tg.nps_to_be is not None:
         panels.append((t("tobe.target.nps", lang), tg.nps_as_is, tg.nps_to_be, 1.0, ""))
+    if tg.outcome_as_is is not None and tg.outcome_to_be is not None:
+        panels.append((tg.outcome_name(lang, "short"), tg.outcome_as_is, tg.outcome_to_be, 1.0, "%"))
     if tg.csat_as_is is not None and tg.csat_to_be is not None:
         panels.append((t("tobe.target.csat", lang), tg.csat_as_is, tg.csat_to_be, 1.0, "%"))
     if tg.churn_as_is is not None and tg.churn_to_be is not None:

@@ -7,11 +7,16 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
 import pytest
-from statsmodels.stats.proportion import proportion_confint, proportions_ztest
+from statsmodels.stats.power import NormalIndPower
+from statsmodels.stats.proportion import proportion_confint, proportion_effectsize, proportions_ztest
 
+from cxaudit import business_case as bc
 from cxaudit import load_audit, scorecard
+from cxaudit import recommend as rc
 from cxaudit.audit import Audit
+from cxaudit.findings import Finding
 
 
 def _airline(folder: Path) -> Audit:
@@ -71,3 +76,104 @@ def test_outcome_by_segment_letters(audit: Audit) -> None:
     heads = [c.header for c in scorecard.segment_columns(tab.reset_index(), "cls", "en")]
     assert "Satisfied passengers, %" in heads
     assert "Satisfied passengers: χ²(1)" in scorecard.letters_note(audit, "cls", "en")
+
+
+# --- TO-BE on a non-NPS outcome -------------------------------------------------------------------
+
+
+_LABELS = {"label": {lg: "Satisfied passengers (share of answers)" for lg in ("en", "ru", "pl")},
+           "short": {lg: "Satisfied passengers" for lg in ("en", "ru", "pl")},
+           "low": {"en": "respondents with a negative answer on “Satisfied passengers”",
+                   "ru": "респондентов с отрицательным ответом", "pl": "respondentów z negatywną odpowiedzią"}}
+
+
+def _outcome_findings() -> list[Finding]:
+    """40% satisfied of 500 (low share 0.6); a pain point 20 pp below the rest among 30% low raters;
+    a complaint theme in 10% of respondents, 80% of its mentions from the not satisfied."""
+    lo, hi = proportion_confint(200, 500, method="wilson")
+    return [
+        Finding(id="cx_metrics.outcome.overall", section="cx_metrics", title="Satisfied passengers: 40%",
+                metric="outcome_good_share", value=40.0, n=500, ci_low=100 * lo, ci_high=100 * hi, severity=3,
+                reach=0.6, unit="%", evidence={"good": 0.4, "low": 0.6, "outcome": "sat", "outcome_kind": "binary",
+                                               "labels": _LABELS}),
+        Finding(id="journey.pain_point_outcome.wifi", section="journey", title="Wifi", metric="outcome_gap_low_raters",
+                value=20.0, n=150, ci_low=12.0, ci_high=28.0, severity=4, reach=0.3, unit="",
+                evidence={"gap": 20.0, "outcome_label": "Satisfied passengers"},
+                tags={"touchpoints": ["wifi"], "stages": ["flight"], "channels": ["inflight"]}),
+        Finding(id="voc.theme.late_delivery", section="voc", title="Late", metric="theme_share", value=12.0,
+                n=400, ci_low=9.0, ci_high=15.0, severity=3, reach=0.1, unit="%",
+                evidence={"basis": "outcome", "low_share_of_mentions": 0.8, "mentions": 48},
+                tags={"themes": ["late_delivery"]}),
+    ]
+
+
+def test_impacts_in_outcome_points() -> None:
+    recs = {r.rule: r for r in rc.recommend(_outcome_findings())}
+    pain = recs["journey_pain_point_outcome"]
+    assert pain.impact_nps == pytest.approx(0.3 * 20.0 * 0.3)  # reach × gap × closure (segment_gap model)
+    assert pain.impact_model == "low_raters" and pain.quadrant == "strategic"
+    theme = recs["voc_late_delivery"]
+    assert theme.impact_nps == pytest.approx(100 * 0.1 * 0.8 * 0.3)  # reach × low share among mentions × shift
+    assert rc.impact_text(pain, "en") == "+1.8 pts Satisfied passengers"
+    assert rc.impact_text(pain, "ru") == "+1,8 п. п. «Satisfied passengers»"
+    assert "80%" in theme.action("en") and "negative answer on “Satisfied passengers”" in theme.action("en")
+    assert "detractor" not in theme.action("en")
+    assert "“Satisfied passengers” is 20.0 percentage points lower" in pain.action("en")
+    assert "Satisfied passengers" in pain.texts["en"]["impact_note"] and "NPS" not in pain.texts["en"]["impact_note"]
+    assert recs["cx_outcome_programme"].impact_model == "none"
+    assert rc.impact_text(recs["cx_outcome_programme"], "en") == "enabler"
+    assert rc.revenue_text(pain, "en") == "not available"  # no money linked to the outcome: said, not "0"
+
+
+def test_targets_in_outcome_points_with_sample_size() -> None:
+    fs = _outcome_findings()
+    recs = rc.recommend(fs)
+    tg, case = bc.finalise(recs, fs)
+    ms = [r.impact_nps / 60 for r in recs if r.on_plan]
+    move = 1 - np.prod([1 - m for m in ms])
+    assert tg.basis == "outcome" and tg.detractor_move == pytest.approx(move)
+    assert tg.outcome_as_is == 40.0 and tg.outcome_to_be == pytest.approx(40 + 100 * 0.6 * move)
+    assert tg.nps_as_is is None
+    c = tg.checks["outcome"]
+    lo, hi = proportion_confint(200, 500, method="wilson")
+    assert c["estimate"] == pytest.approx(tg.outcome_to_be)
+    if lo * 100 <= tg.outcome_to_be <= hi * 100:  # inside today's interval: re-set just outside it
+        assert c["reset"] and c["target"] == pytest.approx(np.ceil(round((100 * hi + 0.1) / 0.1, 9)) * 0.1)
+    h = proportion_effectsize(c["target"] / 100, 0.40)
+    n = NormalIndPower().solve_power(effect_size=abs(h), alpha=0.05, power=0.8, ratio=1.0)
+    assert c["n_needed"] == int(np.ceil(n))
+    tab = rc.targets_table(tg, "en")
+    row = tab.iloc[0]
+    assert row["metric"] == "Satisfied passengers (share of answers)" and row["as_is"] == "40.0%"
+    assert row["n_needed"] == f"{int(np.ceil(n)):,}"
+    assert case.total_nps == pytest.approx(round(100 * 0.6 * move, 1))
+    notes = " ".join(rc.targets_notes(tg, "en"))
+    assert "“Satisfied passengers”" in notes and "not estimated" in notes
+    assert any("Satisfied passengers" in p for p in rc.targets_summary(tg, "en"))
+
+
+def test_planted_audit_to_roadmap(audit: Audit) -> None:
+    """The planted survey end to end: scorecard findings -> recommendations on the plan with a target."""
+    fs = scorecard.metric_findings(audit, "en")
+    recs = rc.recommend(fs)
+    seg = next(r for r in recs if r.rule == "cx_low_segment_outcome")
+    assert seg.impact_nps == pytest.approx(0.5 * (70 - 40) * 0.3)  # Eco: half the stated, 30 pp below, 30% closed
+    tg, _ = bc.finalise(recs, fs)
+    assert seg.on_plan and seg.quadrant == "strategic"
+    assert seg.kpi["baseline"] == pytest.approx(40.0) and seg.kpi["estimate"] == pytest.approx(40 + 0.3 * 30)
+    hi = 100 * proportion_confint(40, 100, method="wilson")[1]  # 49.0 lies inside Eco's interval: re-set above it
+    assert seg.kpi["reset"] and seg.kpi["target"] == pytest.approx(np.ceil(round((hi + 0.1) / 0.1, 9)) * 0.1)
+    assert seg.kpi["n_needed"] is not None
+    assert tg.outcome_as_is == pytest.approx(100 * 115 / 210)
+    assert not rc.roadmap([r for r in recs if r.on_plan], "en").empty
+
+
+def test_nps_run_unchanged_by_outcome_fields() -> None:
+    """An NPS run ignores an outcome-compared theme (no effect invented) and keeps NPS units."""
+    fs = [Finding(id="cx_metrics.nps.overall", section="cx_metrics", title="NPS", metric="nps", value=12.0, n=500,
+                  severity=3, reach=0.25, unit="pts", evidence={"promoters": 0.37, "detractors": 0.25}),
+          _outcome_findings()[2]]
+    recs = {r.rule: r for r in rc.recommend(fs)}
+    assert recs["voc_late_delivery"].impact_model == "none"
+    assert rc.impact_text(recs["cx_nps_programme"], "en") == "enabler"
+    assert recs["voc_late_delivery"].impact_unit == {}
