@@ -51,7 +51,6 @@ from typing import Any, Literal
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
-import pingouin as pg
 from IPython.display import HTML
 from matplotlib.figure import Figure
 from scipy import stats
@@ -584,7 +583,10 @@ def reliability(
             rows.append({"group": g, "n": n, "k": len(items), "alpha": math.nan, "ci_low": math.nan,
                          "ci_high": math.nan, "acceptable": False, "is_total": g == TOTAL})
             continue
-        alpha, ci = pg.cronbach_alpha(data=data.astype(float), ci=0.95)
+        # pingouin costs ~2.4 s to import (xarray via pandas_flavor): only where it is used
+        from .stats import _pingouin
+
+        alpha, ci = _pingouin().cronbach_alpha(data=data.astype(float), ci=0.95)
         rows.append({"group": g, "n": n, "k": len(items), "alpha": float(alpha), "ci_low": float(ci[0]),
                      "ci_high": float(ci[1]), "acceptable": float(alpha) >= ALPHA_ACCEPTABLE,
                      "is_total": g == TOTAL})
@@ -1141,16 +1143,21 @@ def plot_ex_cx(table: pd.DataFrame, lang: str, ex: str = "enps") -> Figure:
     fig, ax = plt.subplots(figsize=(7.5, 4.2))
     xerr = np.maximum(np.vstack([tab[ex] - tab[lo_col], tab[hi_col] - tab[ex]]), 0)
     yerr = np.maximum(np.vstack([tab["cx_mean"] - tab["cx_ci_low"], tab["cx_ci_high"] - tab["cx_mean"]]), 0)
-    ax.errorbar(tab[ex], tab["cx_mean"], xerr=xerr, yerr=yerr, fmt="none", ecolor="#9aa3ab", capsize=2, lw=1)
+    ax.errorbar(tab[ex], tab["cx_mean"], xerr=xerr, yerr=yerr, fmt="none", ecolor="#5d6d7e", capsize=2.5, lw=1.1,
+                zorder=2)
     colours = [PALETTE["detractor"] if w else PALETTE["main"] for w in tab["owns_weakest"]]
-    ax.scatter(tab[ex], tab["cx_mean"], color=colours, zorder=3)
-    for _, r in tab.iterrows():
-        ax.annotate(str(r["department"]), (r[ex], r["cx_mean"]), textcoords="offset points", xytext=(5, 4),
-                    fontsize=8)
+    ax.scatter(tab[ex], tab["cx_mean"], color=colours, s=22, zorder=3)
+    texts = [ax.text(float(r[ex]), float(r["cx_mean"]), str(r["department"]), fontsize=8, zorder=4)
+             for _, r in tab.iterrows()]
     ax.set_xlabel(t("employees.axis_" + ex, lang))
     ax.set_ylabel(t("employees.axis_cx_mean", lang))
     ax.set_title(t("employees.scatter_title", lang))
     fig.tight_layout()
+    if texts:  # department names apart from each other and from the points (adjustText)
+        from adjustText import adjust_text
+
+        adjust_text(texts, x=tab[ex].to_numpy(float), y=tab["cx_mean"].to_numpy(float), ax=ax,
+                    arrowprops={"arrowstyle": "-", "color": "#9aa3ab", "lw": 0.6})
     plt.close(fig)
     return fig
 
@@ -1330,6 +1337,23 @@ def correlations_view(corr: pd.DataFrame, lang: str) -> HTML:
         Col("rho", "employees.col_rho", "num2"), Col("ci_text", "metrics.col_ci"),
         Col("p_text", "employees.col_p_exact"), Col("n", "employees.col_departments_n", "int"),
     ], lang, small_base=None)
+
+
+def blocks_correlations(res: EmployeeAnalysis, lang: str) -> list[Any]:
+    """The EX–CX rank correlations across departments: the table only when a correlation is significant
+    (exact p < 0.05), else one sentence (issue 14: no-difference results collapse to one line); then the
+    small-n caveat (:func:`small_n_caveat`)."""
+    from .show import heading, note, paragraph
+
+    corr = res.correlations
+    out: list[Any] = [heading(t("employees.corr_heading", lang), "employees")]
+    if corr is not None and len(corr) and corr["n"].max() >= 3:
+        if (pd.to_numeric(corr["p_exact"], errors="coerce") < 0.05).any():
+            out += [paragraph(t("employees.corr_intro", lang)), correlations_view(corr, lang)]
+        else:
+            out.append(paragraph(t("employees.corr_no_difference", lang, n=int(corr["n"].max()))))
+    out.append(note(small_n_caveat(corr, lang)))
+    return out
 
 
 def small_n_caveat(corr: pd.DataFrame | None, lang: str) -> str:

@@ -51,6 +51,7 @@ from collections.abc import Sequence
 from typing import Any, Literal
 
 import matplotlib.pyplot as plt
+import matplotlib.ticker as mticker
 import numpy as np
 import pandas as pd
 from matplotlib.colors import LinearSegmentedColormap
@@ -65,7 +66,7 @@ from .findings import Finding
 from .i18n import fmt_num, fmt_pct, t
 from .i18n import fmt_p as _fmt_p
 from .metrics import Z95, nps, wilson
-from .plots import PALETTE
+from .plots import PALETTE, takeaway_title
 from .stats import nps_difference
 
 __all__ = [
@@ -672,51 +673,90 @@ def drivers_figure(kda: pd.DataFrame, lang: str) -> Figure:
     fig, ax = plt.subplots(figsize=(7.5, 0.34 * len(tab) + 1.5))
     sig = tab["significant"].to_numpy(bool) if "significant" in tab.columns else np.ones(len(tab), bool)
     colours = [PALETTE["main"] if g else PALETTE["passive"] for g in sig]
-    ax.barh(y, tab["share"], color=colours)
+    ax.barh(y, tab["share"], color=colours, alpha=0.5)  # light bars: the interval stays visible inside them
     if "share_ci_low" in tab.columns:
         err = np.maximum(np.vstack([tab["share"] - tab["share_ci_low"], tab["share_ci_high"] - tab["share"]]), 0)
-        ax.errorbar(tab["share"], y, xerr=err, fmt="none", ecolor="#d9822b", capsize=2.5, linewidth=1.2)
+        ax.errorbar(tab["share"], y, xerr=err, fmt="none", ecolor="#1b1b1b", capsize=2.5, linewidth=1.1, zorder=3)
     ax.set_yticks(y, [f"{lb} (n = {fmt_num(n, lang, 0)})" for lb, n in zip(tab["label"], tab["n"], strict=True)],
                   fontsize=8)
     ax.set_xlabel(t("journey.drivers_axis", lang))
     a = kda.attrs
-    ax.set_title(t("journey.drivers_title", lang, outcome=str(a.get("outcome", "")).upper(),
-                   r2=fmt_num(100 * a.get("r2", float("nan")), lang, 1), n=fmt_num(a.get("n", 0), lang, 0)))
+    top = kda.sort_values("share", ascending=False).iloc[0] if len(kda) else None
+    takeaway_title(ax, t("journey.drivers_title", lang, outcome=str(a.get("outcome", "")).upper(),
+                         touchpoint=str(top["label"]) if top is not None else "–",
+                         share=fmt_pct(float(top["share"]) / 100, lang) if top is not None else "–",
+                         r2=fmt_num(100 * a.get("r2", float("nan")), lang, 1), n=fmt_num(a.get("n", 0), lang, 0)))
     fig.tight_layout()
     plt.close(fig)
     return fig
 
 
-def ipa_figure(ipa: pd.DataFrame, lang: str, performance_label: str) -> Figure:
-    """The importance–performance map: performance (x) against derived importance (y), cross-hairs
-    at the means, the four quadrants named. Every point carries its driver rank (``ipa["rank"]``, as
-    in the table beside it); points above the importance line also carry their label."""
-    fig, ax = plt.subplots(figsize=(7.5, 5.2))
+def ipa_takeaway(ipa: pd.DataFrame, lang: str, outcome: str = "") -> str:
+    """The map's takeaway headline from the data: the most important touchpoint of the "concentrate here"
+    quadrant, its share of the explained outcome and whether it is rated worst of all or below average
+    ("Home delivery drives 38% of NPS and is rated worst"); a line saying none is, when none is."""
+    focus = ipa[ipa["quadrant"] == "concentrate_here"]
+    if focus.empty:
+        return t("journey.ipa_takeaway_none", lang)
+    top = focus.sort_values("importance", ascending=False).iloc[0]
+    worst = float(top["performance"]) <= float(ipa["performance"].min())
+    return t("journey.ipa_takeaway_worst" if worst else "journey.ipa_takeaway_below", lang,
+             touchpoint=str(top["label"]), share=fmt_pct(float(top["importance"]) / 100, lang),
+             outcome=outcome or "NPS")
+
+
+def ipa_figure(ipa: pd.DataFrame, lang: str, performance_label: str, outcome: str = "") -> Figure:
+    """The importance–performance map: performance (x) against derived importance (y), the axes zoomed
+    to the data with cross-hairs at the means, the four quadrants named in the corners. Every point is
+    labelled "rank. touchpoint" (the driver rank, as in the table beside it); labels are moved apart
+    by adjustText (Flyamer, https://github.com/Phlya/adjustText) so that none overlaps another, a point
+    or a quadrant name. The title is the takeaway (:func:`ipa_takeaway`)."""
+    from adjustText import adjust_text
+
+    fig, ax = plt.subplots(figsize=(7.5, 6.0))
     colour = {"concentrate_here": PALETTE["detractor"], "keep_up": PALETTE["promoter"],
               "low_priority": PALETTE["passive"], "possible_overkill": PALETTE["main"]}
     x, yv = ipa["performance"].to_numpy(float), ipa["importance"].to_numpy(float)
-    ax.scatter(x, yv, c=[colour.get(q, PALETTE["main"]) for q in ipa["quadrant"]], s=36, zorder=3)
     ic, pc = ipa.attrs["importance_cut"], ipa.attrs["performance_cut"]
-    ranks = ipa["rank"] if "rank" in ipa.columns else pd.Series(np.arange(1, len(ipa) + 1), index=ipa.index)
-    for xi, yi, lb, rk in zip(x, yv, ipa["label"], ranks, strict=True):
-        text = f"{int(rk)}. {lb}" if yi >= ic else str(int(rk))
-        ax.annotate(text, (xi, yi), xytext=(4, 3), textcoords="offset points", fontsize=7.5)
     ax.axhline(ic, color="#7f8c8d", linestyle="--", linewidth=1)
     ax.axvline(pc, color="#7f8c8d", linestyle="--", linewidth=1)
-    xr = (np.nanmin(x), np.nanmax(x))
-    pad = 0.08 * (xr[1] - xr[0] or 1.0)
-    ax.set_xlim(xr[0] - pad, xr[1] + 3 * pad)
-    ax.set_ylim(0, np.nanmax(yv) * 1.12)
-    corners = {"concentrate_here": (0.01, 0.98, "left", "top"), "keep_up": (0.99, 0.98, "right", "top"),
-               "low_priority": (0.01, 0.02, "left", "bottom"), "possible_overkill": (0.99, 0.02, "right", "bottom")}
-    for q, (cx, cy, ha, va) in corners.items():
-        ax.text(cx, cy, t(f"journey.quadrant.{q}", lang), transform=ax.transAxes, ha=ha, va=va, fontsize=8.5,
-                color=colour[q], fontweight="bold")
+    # zoom to the data (and the cross-hairs), with room for the labels and the quadrant names; when the
+    # importances span more than a factor of 8 (two drivers and a crowd near zero), a log axis spreads them
+    xlo, xhi = min(np.nanmin(x), pc), max(np.nanmax(x), pc)
+    xpad = 0.12 * (xhi - xlo or 1.0)
+    ax.set_xlim(xlo - xpad, xhi + xpad)
+    positive = yv[np.isfinite(yv) & (yv > 0)]
+    if len(positive) and positive.max() / positive.min() > 8:
+        ax.set_yscale("log")
+        floor = positive.min() / 1.6
+        yv = np.maximum(yv, floor)
+        ax.set_ylim(floor / 1.3, max(positive.max(), ic) * 1.6)
+        ax.yaxis.set_major_locator(mticker.FixedLocator([v for v in (0.1, 0.2, 0.5, 1, 2, 5, 10, 20, 50, 100)
+                                                         if floor / 1.3 <= v <= positive.max() * 1.6]))
+        ax.yaxis.set_major_formatter(plt.FuncFormatter(lambda v, _: fmt_num(v, lang, 1 if v < 1 else 0)))
+        ax.yaxis.set_minor_formatter(mticker.NullFormatter())
+    else:
+        ylo, yhi = min(np.nanmin(yv), ic), max(np.nanmax(yv), ic)
+        ypad = 0.14 * (yhi - ylo or 1.0)
+        ax.set_ylim(max(0.0, ylo - ypad), yhi + ypad)
+    ax.scatter(x, yv, c=[colour.get(q, PALETTE["main"]) for q in ipa["quadrant"]], s=36, zorder=3)
+    corners = {"concentrate_here": (0.01, 0.99, "left", "top"), "keep_up": (0.99, 0.99, "right", "top"),
+               "low_priority": (0.01, 0.01, "left", "bottom"), "possible_overkill": (0.99, 0.01, "right", "bottom")}
+    quadrant_names = [ax.text(cx, cy, t(f"journey.quadrant.{q}", lang), transform=ax.transAxes, ha=ha, va=va,
+                              fontsize=8, color=colour[q], fontweight="bold",
+                              bbox={"facecolor": "white", "edgecolor": "none", "pad": 1.0, "alpha": 0.85})
+                      for q, (cx, cy, ha, va) in corners.items()]
+    ranks = ipa["rank"] if "rank" in ipa.columns else pd.Series(np.arange(1, len(ipa) + 1), index=ipa.index)
+    texts = [ax.text(xi, yi, f"{int(rk)}. {lb}", fontsize=7.5, zorder=4)
+             for xi, yi, lb, rk in zip(x, yv, ipa["label"], ranks, strict=True)]
     if ipa["performance"].max() <= 1.0:
         ax.xaxis.set_major_formatter(plt.FuncFormatter(lambda v, _: fmt_pct(v, lang)))
     ax.set_xlabel(performance_label)
     ax.set_ylabel(t("journey.drivers_axis", lang))
-    ax.set_title(t("journey.ipa_title", lang))
+    takeaway_title(ax, ipa_takeaway(ipa, lang, outcome))
     fig.tight_layout()
+    if texts:
+        adjust_text(texts, x=x, y=yv, objects=quadrant_names, ax=ax, expand=(1.2, 1.6), force_text=(0.4, 0.7),
+                    iter_lim=2000, arrowprops={"arrowstyle": "-", "color": "#9aa3ab", "lw": 0.6})
     plt.close(fig)
     return fig

@@ -167,7 +167,9 @@ def blocks_heatmaps(res: JourneyResult, lang: str) -> list[Any]:
 
 
 def blocks_channels(res: JourneyResult, lang: str) -> list[Any]:
-    """Satisfaction by channel, then omnichannel consistency per stage (one line when no stage differs)."""
+    """Satisfaction by channel, then omnichannel consistency per stage: the table of stages only when a
+    stage's channels differ (Cochran's Q, p < 0.05), else one sentence (issue 14: no-difference results
+    collapse to one line)."""
     if not res.ready or res.by_channel is None or res.omni is None:
         return []
     by_channel = res.by_channel.copy()
@@ -183,6 +185,9 @@ def blocks_channels(res: JourneyResult, lang: str) -> list[Any]:
     out.append(_show.heading(t("journey.omnichannel", lang), "journey"))
     if omni.empty:
         out.append(_show.note(t("journey.omnichannel_none", lang)))
+        return out
+    if omni["consistent"].astype(bool).all():  # nothing differs: one line, not a table of "consistent" rows
+        out.append(_show.paragraph(t("journey.omnichannel_no_difference", lang, stages=len(omni))))
         return out
     out.append(_show.paragraph(t("journey.omnichannel_intro", lang)))
     omni["stage_name"] = _label(res, "stage", omni["stage"], lang)
@@ -241,7 +246,7 @@ def blocks_ipa(res: JourneyResult, lang: str) -> list[Any]:
     return [
         _show.heading(t("journey.ipa", lang), "journey"),
         _show.paragraph(t("journey.ipa_intro", lang)),
-        journey.ipa_figure(ipa, lang, t("journey.col_satisfaction", lang)),
+        journey.ipa_figure(ipa, lang, t("journey.col_satisfaction", lang), journey.outcome_label(res.audit, lang)),
         _show.table(iview, [
             Col("rank", "journey.col_rank", "int"), Col("label", "journey.col_touchpoint"),
             Col("quadrant_name", "journey.col_quadrant"),

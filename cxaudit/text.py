@@ -1976,7 +1976,7 @@ def themes_figure(table: pd.DataFrame, lang: str, groups: tuple[str, str] | None
     intervals; with no group at all (no score), the share of all comments."""
     import matplotlib.pyplot as plt
 
-    from .plots import PALETTE
+    from .plots import PALETTE, takeaway_title
 
     tab = table.iloc[::-1]
     y = np.arange(len(tab))
@@ -1993,13 +1993,24 @@ def themes_figure(table: pd.DataFrame, lang: str, groups: tuple[str, str] | None
         share = np.divide(k, n, out=np.zeros_like(k), where=n > 0)
         lo, hi = wilson(k, n)
         err = np.vstack([share - np.nan_to_num(lo), np.nan_to_num(hi) - share]) * 100
-        ax.barh(y + off, share * 100, height=height, color=colour,
+        # light bars, dark whiskers drawn over them: the part of an interval inside a bar stays visible
+        ax.barh(y + off, share * 100, height=height, color=colour, alpha=0.45,
                 label=f"{label} (n = {fmt_num(float(n.max()) if len(n) else 0, lang, 0)})")
-        ax.errorbar(share * 100, y + off, xerr=np.maximum(err, 0), fmt="none", ecolor="#555555", capsize=2, lw=0.8)
+        ax.errorbar(share * 100, y + off, xerr=np.maximum(err, 0), fmt="none", ecolor="#1b1b1b", capsize=2.5,
+                    lw=1.1, zorder=3)
     ax.set_yticks(y, tab["label"].tolist())
     ax.set_xlabel(t("voc.axis_share", lang))
-    ax.set_title(t("voc.themes_figure_share", lang) if no_groups else
-                 t("voc.themes_figure", lang) if groups is None else t("voc.themes_figure_groups", lang, low=low, high=high))
+    title = (t("voc.themes_figure_share", lang) if no_groups else
+             t("voc.themes_figure", lang) if groups is None else t("voc.themes_figure_groups", lang, low=low, high=high))
+    if not no_groups and len(tab):  # the takeaway: the theme that separates the two groups most
+        det = np.divide(tab["k_det"].to_numpy(float), tab["n_det"].to_numpy(float),
+                        out=np.zeros(len(tab)), where=tab["n_det"].to_numpy(float) > 0)
+        prom = np.divide(tab["k_prom"].to_numpy(float), tab["n_prom"].to_numpy(float),
+                         out=np.zeros(len(tab)), where=tab["n_prom"].to_numpy(float) > 0)
+        i = int(np.argmax(np.abs(det - prom)))
+        title = t("voc.themes_takeaway", lang, theme=str(tab["label"].iloc[i]), a=fmt_pct(det[i], lang), low=low,
+                  b=fmt_pct(prom[i], lang), high=high)
+    takeaway_title(ax, title)
     ax.legend(fontsize=8, loc="lower right")
     fig.tight_layout()
     plt.close(fig)

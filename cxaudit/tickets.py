@@ -42,6 +42,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import matplotlib.pyplot as plt
+import matplotlib.ticker as mticker
 import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
@@ -54,7 +55,7 @@ from .errors import ConfigError, DataError
 from .findings import Finding
 from .i18n import CHANNEL_ALIASES, fmt_month, fmt_num, fmt_pct, t, value_label
 from .metrics import Z95, metric_table, nps_category, wilson
-from .plots import PALETTE
+from .plots import PALETTE, takeaway_title
 from .text import TEXT_COLUMNS, ticket_text  # ticket texts are coded with the comments' codeframe
 
 __all__ = [
@@ -791,26 +792,61 @@ def fmt_hours(hours: float | None, lang: str) -> str:
     return t("voc.duration_d", lang, x=fmt_num(hours / 24, lang, 1))
 
 
+#: Tick marks of the response-time axis, in hours, and how each is read ("1 h", "4 h", "1 day", "3 days").
+_TIME_TICKS = ((1 / 60, "min", 1), (5 / 60, "min", 5), (15 / 60, "min", 15), (1.0, "h", 1), (4.0, "h", 4), (24.0, "1d", 1),
+               (72.0, "days", 3), (168.0, "days", 7), (720.0, "days", 30))
+
+
+def _time_ticks(lo: float, hi: float, lang: str) -> tuple[list[float], list[str]]:
+    """The ticks of :data:`_TIME_TICKS` between ``lo`` and ``hi`` hours, labelled in ``lang``."""
+    keys = {"min": "voc.duration_min", "h": "voc.duration_h", "1d": "voc.tick_1d", "days": "voc.tick_days"}
+    ticks = [(h, t(keys[kind], lang, x=fmt_num(x, lang, 0))) for h, kind, x in _TIME_TICKS if lo <= h <= hi]
+    return [h for h, _ in ticks], [label for _, label in ticks]
+
+
+def times_takeaway(tickets: pd.DataFrame, lang: str) -> str:
+    """The chart's takeaway from the data: the channels with the shortest and the longest median first
+    response ("Chat answers fastest (median 6 min), e-mail slowest (median 1.2 days)")."""
+    med = tickets.groupby("channel", observed=True)["first_response_h"].median().dropna().sort_values()
+    if len(med) < 2:
+        return t("voc.times_figure", lang)
+    return t("voc.times_takeaway", lang, fast=value_label("channel", med.index[0], lang, inline=True),
+             fast_median=fmt_hours(float(med.iloc[0]), lang),
+             slow=value_label("channel", med.index[-1], lang, inline=True),
+             slow_median=fmt_hours(float(med.iloc[-1]), lang))
+
+
 def times_figure(tickets: pd.DataFrame, cfg: TicketSettings, lang: str) -> Figure:
-    """Empirical CDF of the first-response time per channel (log hours), with each channel's expected time."""
+    """Empirical CDF of the first-response time per channel on a log time axis read in plain minutes,
+    hours and days (ticks 1 h, 4 h, 1 day, 3 days, …), with each channel's expected time dotted; the
+    title is the takeaway (:func:`times_takeaway`)."""
     fig, ax = plt.subplots(figsize=(7.5, 3.8))
     colours = plt.rcParams["axes.prop_cycle"].by_key()["color"]
     order = tickets.groupby("channel", observed=True)["first_response_h"].median().sort_values().index
+    lo, hi = np.inf, 0.0
     for i, ch in enumerate(order):
         x = np.sort(tickets.loc[tickets["channel"] == ch, "first_response_h"].dropna().to_numpy(float))
         if not len(x):
             continue
         x = np.maximum(x, 1 / 60)
+        lo, hi = min(lo, float(x[0])), max(hi, float(x[-1]))
         c = colours[i % len(colours)]
         ax.step(x, np.arange(1, len(x) + 1) / len(x) * 100, where="post", color=c,
                 label=f"{value_label('channel', ch, lang)} (n = {fmt_num(len(x), lang, 0)})")
         sla = cfg.sla_hours.get(_canonical_channel(str(ch)))
         if sla:
             ax.axvline(sla, color=c, linestyle=":", linewidth=1)
+            lo, hi = min(lo, float(sla)), max(hi, float(sla))
     ax.set_xscale("log")
+    if hi > 0:
+        ticks, labels = _time_ticks(lo / 1.5, hi * 1.5, lang)
+        if len(ticks) >= 2:
+            ax.xaxis.set_major_locator(mticker.FixedLocator(ticks))
+            ax.xaxis.set_major_formatter(mticker.FixedFormatter(labels))
+            ax.xaxis.set_minor_locator(mticker.NullLocator())
     ax.set_xlabel(t("voc.axis_hours", lang) + f"; ⋯ {t('voc.sla_marker', lang)}")
     ax.set_ylabel("%")
-    ax.set_title(t("voc.times_figure", lang))
+    takeaway_title(ax, times_takeaway(tickets, lang))
     ax.legend(fontsize=8, loc="lower right")
     fig.tight_layout()
     plt.close(fig)

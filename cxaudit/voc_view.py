@@ -32,7 +32,7 @@ from .show import Col
 __all__ = ["VocSection", "analyse", "blocks_intro", "blocks_comments", "blocks_themes", "blocks_touchpoint_themes",
            "blocks_channel_themes", "blocks_quotes", "blocks_topics", "blocks_tickets", "blocks_ticket_times",
            "blocks_ticket_sla", "blocks_ticket_repeats", "blocks_ticket_themes", "blocks_shared_themes",
-           "blocks_ticket_trends", "blocks_ticket_csat", "findings", "save_tables"]
+           "blocks_ticket_trends", "blocks_ticket_csat", "findings", "save_tables", "differs", "rises"]
 
 
 @dataclass
@@ -136,6 +136,24 @@ def analyse(audit: Audit, *, lang: str) -> VocSection:
     sc = audit.config.scales.csat
     res.csat = _tickets.csat_by_channel(tk, scale=sc.max, top_box=sc.top_box, min_base=min_base)
     return res
+
+
+#: The confidence every "differs" / "no difference" line of the section states (95 %).
+ALPHA = 0.05
+
+
+def differs(p_holm: pd.Series, alpha: float = ALPHA) -> bool:
+    """Whether any Holm-adjusted p-value of a family of tests is below ``alpha`` (missing ones are not)."""
+    p = pd.to_numeric(p_holm, errors="coerce")
+    return bool((p < alpha).any())
+
+
+def rises(trend: pd.DataFrame | None) -> bool:
+    """Whether any row of a :func:`cxaudit.tickets.trend_table` rises (count, or share of all tickets)."""
+    if trend is None or trend.empty:
+        return False
+    share = trend["rising_share"].astype(bool) if "rising_share" in trend.columns else False
+    return bool((trend["rising"].astype(bool) | share).any())
 
 
 def _channel(res: VocSection, values: Any, lang: str) -> list[str]:
@@ -258,16 +276,20 @@ def blocks_touchpoint_themes(res: VocSection, lang: str) -> list[Any]:
 
 
 def blocks_channel_themes(res: VocSection, lang: str) -> list[Any]:
-    """Complaint themes by the response's channel (shares with Wilson intervals, Holm p per theme)."""
+    """Complaint themes by the response's channel (shares with Wilson intervals, Holm p per theme); one
+    sentence instead of the table when no theme differs between channels (:func:`differs`)."""
     wide, voc = res.channel_themes, res.voc
     if wide is None or wide.empty or voc is None or voc.by_channel is None:
         return []
     wide = wide.copy()
     keys = [k for k in voc.table["theme"] if k in wide.columns]
     p_holm = voc.by_channel.drop_duplicates("theme").set_index("theme")["p_holm"]
+    heading = _show.heading(t("voc.by_channel_heading", lang), "voc")
+    if not differs(p_holm.reindex(keys)):  # nothing differs: one line instead of the table
+        return [heading, _show.paragraph(t("voc.by_channel_no_difference", lang, themes=len(keys)))]
     wide["channel_label"] = _channel(res, wide["channel"], lang)
     out: list[Any] = [
-        _show.heading(t("voc.by_channel_heading", lang), "voc"),
+        heading,
         _show.note(t("voc.by_channel_note", lang, p=", ".join(
             f"{_theme_name(res, k, lang)} {fmt_num(p_holm[k], lang, 3)}" for k in keys))),
         _show.table(wide, [Col("channel_label", "voc.col_channel"), Col("n", "metrics.col_n", "int"),
@@ -401,7 +423,8 @@ def blocks_ticket_repeats(res: VocSection, lang: str) -> list[Any]:
 
 
 def blocks_ticket_themes(res: VocSection, lang: str) -> list[Any]:
-    """Themes of the ticket texts by channel."""
+    """Themes of the ticket texts by channel; one sentence instead of the table when no theme differs
+    between channels (:func:`differs`)."""
     if res.tk is None:
         return []
     out: list[Any] = [_show.heading(t("voc.tickets_themes_heading", lang), "voc")]
@@ -413,6 +436,9 @@ def blocks_ticket_themes(res: VocSection, lang: str) -> list[Any]:
     twide = _tickets.theme_channel_wide(tth, lang, min_base=res.min_base)
     tkeys = tth.table.loc[tth.table["k"] > 0, "theme"].tolist()
     tp_holm = tth.by_channel.drop_duplicates("theme").set_index("theme")["p_holm"]
+    if not differs(tp_holm.reindex(tkeys)):  # nothing differs between channels: one line instead of the table
+        return out + [_show.paragraph(t("voc.tickets_themes_no_difference", lang, n=fmt_num(tth.n_text, lang, 0),
+                                        themes=len(tkeys)))]
     out.append(_show.note(t("voc.tickets_themes_note", lang, n=fmt_num(tth.n_text, lang, 0),
                             total=fmt_num(tth.n_tickets, lang, 0),
                             p=", ".join(f"{_theme_name(res, k, lang)} {fmt_num(tp_holm[k], lang, 3)}" for k in tkeys))))
@@ -460,7 +486,8 @@ _TREND_COLS = [Col("n", "voc.col_tickets", "int"), Col("months", "voc.col_months
 
 
 def blocks_ticket_trends(res: VocSection, lang: str) -> list[Any]:
-    """Rising ticket counts by category and by theme (quasi-Poisson, Holm) against total volume."""
+    """Rising ticket counts by category and by theme (quasi-Poisson, Holm) against total volume: each
+    table only when a row rises (its count or its share of all tickets, :func:`rises`), else one line."""
     if res.tk is None or not res.dated or ("category" not in res.tk.columns and res.tth is None):
         return []
     total = res.total_trend
@@ -472,7 +499,7 @@ def blocks_ticket_trends(res: VocSection, lang: str) -> list[Any]:
                      ci=fmt_ci(total["ci_low"] - 1, total["ci_high"] - 1, lang, 1, scale=100) if total else "–"))]
     ris = res.rising_categories
     if ris is not None:
-        if not ris.empty:
+        if rises(ris):
             out.append(_show.table(_tickets.trend_view(ris, lang), [Col("category", "voc.col_category"), *_TREND_COLS],
                                    lang, small_base=None))
         if ris.empty or not ris["rising"].any():
@@ -480,7 +507,7 @@ def blocks_ticket_trends(res: VocSection, lang: str) -> list[Any]:
     tris = res.rising_themes
     if tris is not None:
         out.append(_show.note(t("voc.tickets_rising_themes_note", lang)))
-        if not tris.empty:
+        if rises(tris):
             out.append(_show.table(_tickets.trend_view(tris, lang), [Col("label", "voc.col_theme"), *_TREND_COLS],
                                    lang, small_base=None))
         if tris.empty or not tris["rising"].any():
