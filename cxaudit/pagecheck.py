@@ -222,10 +222,14 @@ JARGON: dict[str, tuple[str, ...]] = {
            "regression", "config"),
     "ru": ("хи-квадрат", "Кронбах", "Мантел", "Хенсзел", "сид", "зерно генератора", "Холм", "Шепли", "Каплан",
            "Кокс", "логистическ", "Фишер", "Пуассон", "Уилсон", "Вилсон", "Ньюкомб", "бутстрэп", "Краскел",
-           "Манн", "Уэлч", "Спирмен", "Пирсон", "регресси", "отношение шансов", "p-значени"),
+           "Манн", "Уэлч", "Спирмен", "Пирсон", "регресси", "отношение шансов", "p-значени",
+           # English consultancy labels left in Russian text: «как есть» / «как должно быть»
+           "AS-IS", "TO-BE"),
     "pl": ("chi-kwadrat", "Cronbacha", "ziarno", "Holma", "Shapleya", "Kaplana", "Coxa", "logistyczn", "Fishera",
            "Poissona", "Wilsona", "Newcombe'a", "bootstrap", "Kruskala", "Welcha", "Spearmana", "Pearsona",
-           "regresj", "iloraz szans", "wartość p"),
+           "regresj", "iloraz szans", "wartość p",
+           # English consultancy labels left in Polish text: „stan obecny” / „stan docelowy”
+           "AS-IS", "TO-BE"),
 }
 
 

@@ -100,3 +100,13 @@ def test_a_heading_at_the_foot_of_a_page_is_caught(tmp_path: Path) -> None:
     assert [(w.page, w.text) for w in hits] == [(1, "Home")]
     assert pc.stranded_headings(kept, allowed=()) == []
     assert pc.stranded_headings(_pdf(tmp_path, "plain", PARA * 16), allowed=()) == []
+
+
+@pytest.mark.parametrize(("lang", "english", "own"), [
+    ("ru", "Процессы обслуживания (AS-IS)", "Процессы обслуживания «как есть»"),
+    ("pl", "Schematy usług TO-BE", "Schematy usług – stan docelowy"),
+])
+def test_english_as_is_to_be_is_jargon_in_ru_and_pl(lang: str, english: str, own: str) -> None:
+    assert len(pc.jargon_hits(english, lang)) == 1
+    assert pc.jargon_hits(own, lang) == []
+    assert pc.jargon_hits("AS-IS and TO-BE maps", "en") == []  # the English report keeps its own words
