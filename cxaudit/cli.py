@@ -139,7 +139,7 @@ def main() -> None:
 
 
 @main.command()
-@click.option("--size", type=click.Choice(["small", "default", "large"]), default="default", show_default=True)
+@click.option("--size", type=click.Choice(["small", "default", "large", "xl"]), default="default", show_default=True)
 @click.option("--lang", type=click.Choice(["en", "ru", "pl"]), default="en", show_default=True)
 @click.option("--seed", type=int, default=7, show_default=True)
 @click.option("--client", "client", default="demo", show_default=True, help="folder name under data/")

@@ -50,7 +50,13 @@ size         responses  customers  tickets  employees
 ``small``          600        500      300         60
 ``default``      5,000      4,000    3,000        250
 ``large``      200,000    150,000  100,000      2,000
+``xl``       1,000,000    500,000  2,000,000    5,000
 ===========  =========  =========  =======  =========
+
+At ``xl`` (issue 19, the scale benchmark) responses, customers, tickets and the events log are written
+as Parquet files whose columns hold exactly the text the CSV would hold (``responses.parquet``, …;
+``audit.yaml`` names them): the same cells reach the checks, read without parsing 4 GB of CSV. Every
+other size writes CSV only, byte-identical to before.
 
 The response count is the number of rows in ``responses.csv`` *including* the duplicated rows.
 
@@ -140,7 +146,11 @@ SIZES: Final[dict[str, dict[str, int]]] = {
     "small": {"responses": 600, "customers": 500, "tickets": 300, "employees": 60},
     "default": {"responses": 5_000, "customers": 4_000, "tickets": 3_000, "employees": 250},
     "large": {"responses": 200_000, "customers": 150_000, "tickets": 100_000, "employees": 2_000},
+    "xl": {"responses": 1_000_000, "customers": 500_000, "tickets": 2_000_000, "employees": 5_000},
 }
+#: Sizes whose large tables (responses, customers, tickets, events) are written as Parquet, not CSV.
+PARQUET_SIZES: Final[frozenset[str]] = frozenset({"xl"})
+_PARQUET_TABLES: Final[tuple[str, ...]] = ("responses", "customers", "tickets", "events")
 
 _START: Final = np.datetime64("2025-01-01", "D")
 _END: Final = np.datetime64("2026-06-30", "D")
@@ -1362,15 +1372,15 @@ def _audit_yaml(lang: str, size: str, seed: int) -> str:
         "  costs: {" + ", ".join(f"{k}: {v}" for k, v in _demo_costs(lang, size).items()) + "}",
         "inputs:",
         "  responses:",
-        "    file: responses.csv",
+        f"    file: responses.{_ext(size, 'responses')}",
         "    # canonical name: column in the file",
         "    columns:",
         *[f"      {k}: {q(v)}" for k, v in resp_cols.items()],
     ]
     for table in ("touchpoints", "customers", "tickets", "employees", "kpis"):
-        lines += [f"  {table}:", f"    file: {table}.csv"]
+        lines += [f"  {table}:", f"    file: {table}.{_ext(size, table)}"]
     lines += ["  # steps of the service cases (one case per ticket; cxaudit.process)", "  events:",
-              "    file: events.csv"]
+              f"    file: events.{_ext(size, 'events')}"]
     lines += [
         "# personas: a latent class model over the attitude items, segment and channel (cxaudit.personas)",
         "personas:",
@@ -1384,6 +1394,41 @@ def _audit_yaml(lang: str, size: str, seed: int) -> str:
 
 def _write_csv(df: pd.DataFrame, path: Path) -> None:
     df.to_csv(path, index=False, lineterminator="\n", float_format="%.2f", encoding="utf-8")
+
+
+def _ext(size: str, table: str) -> str:
+    return "parquet" if size in PARQUET_SIZES and table in _PARQUET_TABLES else "csv"
+
+
+def _write_table(df: pd.DataFrame, out: Path, table: str, size: str) -> None:
+    """``out/<table>.csv``, or at a Parquet size a Parquet file of the same cells as text.
+
+    The frame goes through the CSV writer into memory, then pyarrow's CSV reader turns every column
+    into strings (empty cell = null, as the CSV reader of :mod:`cxaudit.io` reads it) and the table
+    is written as Parquet (zstd), so both files give the checks the same cells.
+    """
+    if _ext(size, table) == "csv":
+        _write_csv(df, out / f"{table}.csv")
+        return
+    import pyarrow as pa
+    import pyarrow.csv as pacsv
+    import pyarrow.parquet as pq
+
+    names = [str(c) for c in df.columns]
+    parts = []
+    step = 250_000  # bounded memory: one slice of CSV text at a time
+    for start in range(0, max(len(df), 1), step):
+        text = df.iloc[start : start + step].to_csv(index=False, header=False, lineterminator="\n",
+                                                    float_format="%.2f").encode("utf-8")
+        parts.append(pacsv.read_csv(
+            pa.py_buffer(text),
+            read_options=pacsv.ReadOptions(column_names=names, block_size=1 << 24),
+            parse_options=pacsv.ParseOptions(newlines_in_values=True),
+            convert_options=pacsv.ConvertOptions(column_types={c: pa.string() for c in names},
+                                                 strings_can_be_null=True, quoted_strings_can_be_null=True,
+                                                 null_values=[""]),
+        ))
+    pq.write_table(pa.concat_tables(parts), out / f"{table}.parquet", compression="zstd")
 
 
 # --- personas (issue 16) -----------------------------------------------------------------------------
@@ -1524,7 +1569,8 @@ def generate_demo(out_dir: str | Path, *, size: str = "default", lang: str = "en
     out_dir
         Target folder; created if missing. Existing files of the same names are overwritten.
     size
-        ``"small"``, ``"default"`` or ``"large"`` (see :data:`SIZES`).
+        ``"small"``, ``"default"``, ``"large"`` or ``"xl"`` (see :data:`SIZES`; ``xl`` writes its four
+        large tables as Parquet, :data:`PARQUET_SIZES`).
     lang
         Client language: ``"en"``, ``"ru"`` or ``"pl"``.
     seed
@@ -1560,13 +1606,13 @@ def generate_demo(out_dir: str | Path, *, size: str = "default", lang: str = "en
     tickets = _tickets(r_tick, n["tickets"], life, lang)
     employees = _employees(r_emp, n["employees"], lang)
 
-    _write_csv(responses, out / "responses.csv")
+    _write_table(responses, out, "responses", size)
     _write_csv(_touchpoints(lang), out / "touchpoints.csv")
-    _write_csv(customers, out / "customers.csv")
-    _write_csv(tickets, out / "tickets.csv")
+    _write_table(customers, out, "customers", size)
+    _write_table(tickets, out, "tickets", size)
     _write_csv(employees, out / "employees.csv")
     _write_csv(_kpis(lang), out / "kpis.csv")
-    _write_csv(_events(tickets, responses, lang, seed), out / "events.csv")  # issue 17: own generator
+    _write_table(_events(tickets, responses, lang, seed), out, "events", size)  # issue 17: own generator
     (out / "audit.yaml").write_text(_audit_yaml(lang, size, seed), encoding="utf-8", newline="\n")
     return out
 
@@ -1656,10 +1702,13 @@ def generate_waves(out_dir: str | Path, *, waves: int = 3, size: str = "default"
     Raises
     ------
     ValueError
-        For fewer than 2 waves, an unknown size or language.
+        For fewer than 2 waves, an unknown size or language, or the ``xl`` size.
     """
     if waves < 2:
         raise ValueError(f"demo waves: expected at least 2 waves, got {waves}")
+    if size in PARQUET_SIZES:
+        raise ValueError(f"demo waves: size {size!r} is for the scale benchmark; expected one of "
+                         f"{', '.join(k for k in SIZES if k not in PARQUET_SIZES)}")
     out = generate_demo(out_dir, size=size, lang=lang, seed=seed)
     spec = PLANTED["waves"]
     for k in range(1, waves + 1):
