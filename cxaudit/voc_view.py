@@ -369,7 +369,8 @@ def blocks_ticket_times(res: VocSection, lang: str) -> list[Any]:
         return []
     first = _tickets.with_durations(res.first_response, lang)
     rs = _tickets.with_durations(res.resolution, lang).set_index("channel")
-    first = first.join(rs[["n_done", "median_txt", "median_ci_txt", "p90_txt", "p90_ci_txt"]], on="channel", rsuffix="_res")
+    first = first.merge(rs[["n_done", "median_txt", "median_ci_txt", "p90_txt", "p90_ci_txt"]].add_suffix("_res"),
+                        left_on="channel", right_index=True, how="left")
     first["channel_label"] = _channel(res, first["channel"], lang)
     return [
         _show.heading(t("voc.tickets_times_heading", lang), "voc"),
