@@ -197,6 +197,11 @@ def load_audit(client: str | Path = DEMO_CLIENT, *, wave: str | None = None, cac
     cache_dir = paths.reports_root() / folder.name / ".cache" / "conformed" \
         if (wave is not None if cache is None else cache) else None
     for name, spec in config.inputs.items():
+        if spec.table is not None:  # a table in the engine (inputs.<name>.table with engine:), not a file
+            kept, log, n_in = _from_engine(name, spec, config)
+            tables[name], rows_in[name], files[name] = kept, n_in, Path(spec.table)
+            logs.append(log)
+            continue
         path = source / spec.file
 
         def compute(name: str = name, path: Path = path, spec: Any = spec) -> tuple[pd.DataFrame, pd.DataFrame, int]:
@@ -217,6 +222,20 @@ def load_audit(client: str | Path = DEMO_CLIENT, *, wave: str | None = None, cac
     names = {f: Path(f).name for f in log["file"].unique()}  # a few files, possibly millions of log rows
     log["file"] = log["file"].map(names)
     return Audit(folder, config, tables, log, rows_in, files, wave)
+
+
+def _from_engine(name: str, spec: Any, config: AuditConfig) -> tuple[pd.DataFrame, pd.DataFrame, int]:
+    """The rows of a table named in the engine (``inputs.<name>.table``, :mod:`cxaudit.engine`), read as
+    text cells and validated by :func:`cxaudit.schema.conform` exactly like a file's rows (row numbers
+    are 1-based positions in the engine's result). For tables that fit in memory; larger ones are
+    aggregated in the engine instead (``cxaudit.engine``)."""
+    from .engine import connect, source
+    from .io._base import RawTable, rows_series
+
+    frame = source(connect(config.engine), spec.table).to_pandas()
+    raw = RawTable(frame.astype("string"), rows_series(len(frame), 1), Path(spec.table), {"format": "engine"})
+    kept, log = conform(name, raw, spec, config)
+    return kept, log, len(frame)
 
 
 def _write(frame: pd.DataFrame, folder: Path, name: str) -> bool:

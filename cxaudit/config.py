@@ -18,6 +18,7 @@ Examples
 from __future__ import annotations
 
 import datetime as _dt
+import re
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, Literal
@@ -181,6 +182,8 @@ class Scales(_Strict):
 
 class InputSpec(_Strict):
     file: str
+    table: str | None = Field(
+        None, description="a table in the engine (engine:) read instead of a file, e.g. analytics.customers")
     format: Literal["auto", "csv", "xlsx", "parquet", "qualtrics", "surveymonkey", "sav", "xes"] = "auto"
     sheet: str | int | None = None
     header_row: StrictInt | Literal["auto"] = Field(
@@ -191,6 +194,16 @@ class InputSpec(_Strict):
     columns: dict[str, str] = Field(default_factory=dict, description="canonical name -> column in the file")
     date_format: str | None = None
     decimal: Literal[".", ","] | None = Field(None, description="decimal mark; None = detect from the file")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _table_instead_of_file(cls, v: Any) -> Any:
+        """``{table: name}`` names a table in the engine: no file then (``file`` stays required otherwise)."""
+        if isinstance(v, dict) and v.get("table") is not None:
+            if v.get("file"):
+                raise ValueError("give either file or table (a table in the engine), not both")
+            return {**v, "file": ""}
+        return v
 
     @field_validator("date_format")
     @classmethod
@@ -517,6 +530,33 @@ class ClosedLoop(_Strict):
     urgent_nps: StrictInt = Field(3, ge=0, le=10, description="answers at or below this NPS are urgent")
 
 
+class EngineSettings(_Strict):
+    """Where the heavy aggregations run (:mod:`cxaudit.engine`): ``engine: duckdb`` (in-process, the
+    default), ``engine: {backend: pyspark, options: {master: "local[2]"}}``, or any backend Ibis reaches
+    by URL, ``engine: {url: "postgres://user@host/db"}`` (``engine: "trino://..."`` for short)."""
+
+    backend: Literal["duckdb", "pyspark"] = Field("duckdb", description="duckdb (embedded) or pyspark (Apache Spark)")
+    url: str | None = Field(None, description="a connection URL Ibis understands, instead of a backend")
+    options: dict[str, str | int | float | bool] = Field(
+        default_factory=dict, description="backend settings, e.g. {memory_limit: 4GB, threads: 2} or Spark conf keys")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _short(cls, v: Any) -> Any:
+        if isinstance(v, str):
+            return {"url": v} if "://" in v else {"backend": v}
+        return v
+
+    @model_validator(mode="after")
+    def _one_engine(self) -> EngineSettings:
+        if self.url is not None:
+            if "backend" in self.model_fields_set:
+                raise ValueError("give either backend or url, not both")
+            if not re.fullmatch(r"[A-Za-z][A-Za-z0-9+.-]*://\S*", self.url):
+                raise ValueError(f"url {self.url!r} is not a connection URL; expected e.g. postgres://user@host/db")
+        return self
+
+
 class AuditConfig(_Strict):
     client: ClientInfo
     min_base: StrictInt = Field(30, ge=1, description="bases below this are shown but flagged")
@@ -550,6 +590,7 @@ class AuditConfig(_Strict):
     churn: ChurnSettings = ChurnSettings()
     text: TextSettings = TextSettings()
     closed_loop: ClosedLoop = ClosedLoop()
+    engine: EngineSettings | None = Field(None, description="the query engine for large tables (cxaudit.engine)")
     seed: StrictInt = 20261124
 
     def level_order(self, column: str) -> list[str] | None:
@@ -711,6 +752,11 @@ def load_config(path: str | Path, *, inputs_dir: str | Path | None = None, check
     from .paths import client_file  # inside the client folder, no symbolic links
 
     for table, spec in cfg.inputs.items():
+        if spec.table is not None:  # read from the engine, not from a file
+            if cfg.engine is None:
+                raise ConfigError(shown, f"inputs.{table}.table", "a table in an engine needs the key engine: "
+                                  "(e.g. engine: {url: 'postgres://user@host/db'})")
+            continue
         if not client_file(source, spec.file, file=shown, key=f"inputs.{table}.file").is_file():
             raise ConfigError(shown, f"inputs.{table}.file", f"file {spec.file!r} not found in {source}")
     logo = cfg.client.branding.logo
