@@ -759,6 +759,14 @@ def economics(findings: Sequence[Finding], assumptions: Mapping[str, float] | No
                  "uplift_ci": _pair(ev.get("uplift_ci")) if uplift is not None else None,
                  "revenue_n": int(active) if isinstance(active, int) else int(risk_f.n),
                  "revenue_months": _num(ev.get("horizon_months")), "currency": str(ev.get("currency") or "")}
+    val_f = _find(findings, "cx_metrics.outcome.value") if basis == "outcome" else None
+    if val_f is not None and (up := _num((val_f.evidence or {}).get("uplift_low_to_good_rate"))) is not None:
+        # the revenue link of a non-NPS outcome: revenue kept per period if the low group churned at the
+        # good group's rate (cxaudit.scorecard); a customer moved takes the good rate: the whole gap
+        ev = val_f.evidence or {}
+        money |= {"uplift": up, "uplift_ci": None, "revenue_months": _num(ev.get("horizon_months")),
+                  "currency": str(ev.get("currency") or money.get("currency") or "")}
+        gap, gap_src = 1.0, "evidence"
     return Economics(
         detractors=d if d is not None else a["detractor_share"], detractors_known=d is not None, promoters=p,
         nps=nps_f, csat=csat_f, churn_ratio=ratio, rates=rates, rates_ci=rates_ci, rates_n=rates_n,
@@ -1649,9 +1657,14 @@ def targets_notes(tg: Targets, lang: str) -> list[str]:
             g += " (" + t("tobe.assumption", lang) + ")"
         horizon = (" " + t("tobe.horizon_months", lang, months=fmt_num(tg.revenue_months, lang, 0))
                    if tg.revenue_months is not None else "")
-        note = t("tobe.targets_note.revenue", lang, uplift=_money(tg.uplift, lang, tg.currency),
-                 m=fmt_pct(tg.detractor_move, lang), g=g, kept=_money(tg.revenue_kept, lang, tg.currency),
-                 horizon=horizon)
+        if tg.basis == "outcome":
+            note = t("tobe.targets_note.revenue_outcome", lang, uplift=_money(tg.uplift, lang, tg.currency),
+                     m=fmt_pct(tg.detractor_move, lang), kept=_money(tg.revenue_kept, lang, tg.currency),
+                     horizon=horizon, outcome=tg.outcome_name(lang, "short"))
+        else:
+            note = t("tobe.targets_note.revenue", lang, uplift=_money(tg.uplift, lang, tg.currency),
+                     m=fmt_pct(tg.detractor_move, lang), g=g, kept=_money(tg.revenue_kept, lang, tg.currency),
+                     horizon=horizon)
         if tg.revenue_kept_ci is not None:
             note += " " + t("tobe.targets_note.revenue_ci", lang, ci=_ci_text(tg.revenue_kept_ci, lang, 0))
         notes.append(note)

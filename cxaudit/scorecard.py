@@ -606,9 +606,17 @@ def customer_value(audit: Audit, segment: str | None, *, lang: str | None = None
     key = segment or "_all"
     frame = _churn.frame_from_audit(audit)
     frame[key] = segment_keys(frame[segment]) if segment else "_all"
+    out = _value_by(audit, frame, key, a, grouped=bool(segment))
+    if not segment:
+        return out.drop(columns=key)
+    return _named(out, segment, lang or audit.language, audit.config.value_labels.get(segment))
+
+
+def _value_by(audit: Audit, frame: pd.DataFrame, key: str, a: Assumptions, *, grouped: bool = True) -> pd.DataFrame:
+    """:func:`customer_value`'s table of the churn ``frame`` by its column ``key``."""
     mb = audit.config.min_base
-    rates = (_churn.churn_rates(frame, key, min_base=mb) if segment
-             else _churn.churn_rates(frame, min_base=mb).assign(_all="_all"))
+    rates = (_churn.churn_rates(frame, key, min_base=mb) if grouped
+             else _churn.churn_rates(frame, min_base=mb).assign(**{key: "_all"}))
     out = rates.rename(columns={"rate": "churn_rate"})
     out[key] = out[key].astype("string")
     out["retention_rate"] = 1 - out["churn_rate"]
@@ -633,9 +641,39 @@ def customer_value(audit: Audit, segment: str | None, *, lang: str | None = None
     except MetricError:  # no start date or tenure: no time at risk, no churn per period, no LTV
         for dst in value_cols.values():
             out[dst] = np.nan
-    if not segment:
-        return out.drop(columns=key)
-    return _named(out, segment, lang or audit.language, audit.config.value_labels.get(segment))
+    return out
+
+
+def outcome_value(audit: Audit, *, assumptions: Assumptions | None = None) -> pd.DataFrame | None:
+    """Churn and revenue per customer by group of a non-NPS outcome (issue 13: the revenue link).
+
+    Each customer takes the group of their most recent answer on the outcome (``"good"``: top box /
+    positive label, ``"low"``: the rest; as the churn section assigns NPS groups, ties by file row);
+    customers who never answered are the not-stated row. The columns are :func:`customer_value`'s
+    (churn over the data period with Wilson interval; churn per revenue period, revenue per customer
+    with its t interval, LTV), by ``outcome_group``. ``None`` without a non-NPS outcome, a customers
+    table with revenue and churn, or a ``customer_id`` in the survey.
+    """
+    o = outcome_info(audit)
+    if o is None or not audit.has("customers") or not audit.has("responses"):
+        return None
+    cust, r = audit.table("customers"), audit.responses
+    if not {"revenue", "churned"} <= set(cust.columns) or "customer_id" not in r.columns:
+        return None
+    from .outcome import good
+
+    ans = pd.DataFrame({"customer_id": r["customer_id"], "good": good(o, r)}, index=r.index)
+    if "date" in r.columns:
+        ans["date"] = r["date"]
+        ans = ans.sort_values("date", kind="stable")
+    last = ans.dropna(subset=["customer_id", "good"]).groupby("customer_id", sort=False)["good"].last()
+    if last.empty:
+        return None
+    a = assumptions if assumptions is not None else Assumptions.from_audit(audit)
+    frame = _churn.frame_from_audit(audit)
+    group = frame["customer_id"].map(last).map({1.0: "good", 0.0: "low"})
+    frame["outcome_group"] = segment_keys(group)
+    return _value_by(audit, frame, "outcome_group", a)
 
 
 def reliability(audit: Audit) -> Reliability | None:
@@ -698,8 +736,57 @@ def metric_findings(audit: Audit, lang: str, trend: dict[str, pd.DataFrame] | No
             out.extend(_low_segments(audit, lang, metric))
     if o is not None:
         out.extend(_low_segments(audit, lang, "outcome"))
+        out.extend(_outcome_value_finding(audit, lang))
     out.extend(_drops(audit, lang, trend if trend is not None else trends(audit)))
     return out
+
+
+def _outcome_value_finding(audit: Audit, lang: str) -> list[Finding]:
+    """``cx_metrics.outcome.value``: what customers of each outcome group are worth and how often they
+    leave (:func:`outcome_value`), and the revenue kept per revenue period if the low group churned
+    at the good group's rate: ``uplift`` = customers in the low group × their mean revenue per period ×
+    (their churn per period − the good group's), the outcome's counterpart of the churn section's
+    detractor-to-promoter uplift, on churn per revenue period (``horizon_months``; exact Poisson
+    intervals). None when the customers have no time basis (no churn per period), when either group
+    is below ``min_base`` customers or when the low group does not churn more: no revenue link is
+    claimed then, and the TO-BE section says so. Value: the low group's churn per period (%)."""
+    a = Assumptions.from_audit(audit)
+    tab = outcome_value(audit, assumptions=a)
+    if tab is None:
+        return []
+    by = tab.set_index("outcome_group")
+    if not {"good", "low"} <= set(by.index):
+        return []
+    g, lo = by.loc["good"], by.loc["low"]
+    mb = audit.config.min_base
+    if min(g["n"], lo["n"]) < mb or not np.isfinite(lo["revenue_mean"]):
+        return []
+    if not (np.isfinite(g["period_churn"]) and np.isfinite(lo["period_churn"])):
+        return []  # no time at risk: no churn per revenue period, so no revenue per period to link
+    cg, cl = g["period_churn"], lo["period_churn"]
+    if not cl > cg:
+        return []
+    uplift = float(lo["n"] * lo["revenue_mean"] * (cl - cg))
+    o = outcome_info(audit)
+    from .outcome import short_label
+
+    currency = a.currency or ""
+    months = float(a.revenue_period_months)
+    return [Finding(
+        id="cx_metrics.outcome.value", section="cx_metrics",
+        title=t("metrics.finding_outcome_value", lang, outcome=short_label(o, lang),
+                low=fmt_pct(cl, lang, 1), good=fmt_pct(cg, lang, 1)),
+        metric="outcome_low_churn", value=100 * float(cl), n=int(lo["n"]), ci_low=100 * float(lo["period_churn_ci_low"]),
+        ci_high=100 * float(lo["period_churn_ci_high"]), severity=3,
+        reach=float(lo["n"] / (g["n"] + lo["n"])), unit="%",
+        evidence={"churn_good": float(cg), "churn_low": float(cl), "customers_good": int(g["n"]),
+                  "customers_low": int(lo["n"]),
+                  "churn_good_ci": [float(g["period_churn_ci_low"]), float(g["period_churn_ci_high"])],
+                  "churn_low_ci": [float(lo["period_churn_ci_low"]), float(lo["period_churn_ci_high"])],
+                  "revenue_mean_low": float(lo["revenue_mean"]), "revenue_mean_good": float(g["revenue_mean"]),
+                  "horizon_months": months,
+                  "uplift_low_to_good_rate": uplift, "currency": currency, "table": "metrics.outcome_value"},
+    )]
 
 
 def _outcome_labels(o: Any) -> dict[str, dict[str, str]]:

@@ -177,3 +177,43 @@ def test_nps_run_unchanged_by_outcome_fields() -> None:
     assert recs["voc_late_delivery"].impact_model == "none"
     assert rc.impact_text(recs["cx_nps_programme"], "en") == "enabler"
     assert recs["voc_late_delivery"].impact_unit == {}
+
+
+def _with_customers(folder: Path) -> Audit:
+    """200 customers of 36 months' tenure watched for 12 months (no dates: churners left mid-period), revenue 50 per
+    12-month period; each answered once: 100 satisfied (10 churned), 100 not (30 churned)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    cust, resp = ["customer_id,churned,revenue,tenure_months"], ["id,customer_id,sat"]
+    for i in range(200):
+        good = i < 100
+        churned = (i < 10) if good else (i < 130)
+        cust.append(f"C{i},{int(churned)},50,36")
+        resp.append(f"{i + 1},C{i},{'satisfied' if good else 'dissatisfied'}")
+    (folder / "customers.csv").write_text("\n".join(cust) + "\n", encoding="utf-8")
+    (folder / "responses.csv").write_text("\n".join(resp) + "\n", encoding="utf-8")
+    (folder / "audit.yaml").write_text(
+        "client: {name: Planted, language: en, currency: EUR}\nmin_base: 30\nfieldwork: {start: 2025-03-01, end: 2025-03-31}\n"
+        "outcome: {column: sat, positive: [satisfied], label: Satisfied}\nchurn: {observation_months: 12}\n"
+        "inputs:\n  responses: {file: responses.csv}\n  customers: {file: customers.csv}\n", encoding="utf-8")
+    return load_audit(folder)
+
+
+def test_revenue_link_by_outcome_group(tmp_path: Path) -> None:
+    audit = _with_customers(tmp_path / "client")
+    tab = scorecard.outcome_value(audit).set_index("outcome_group")
+    # exposure: non-churners 12 months at risk, churners 6 (mid-period); churn per 12 months = 1 − exp(−12 D / T)
+    r_good = 1 - np.exp(-12 * 10 / (90 * 12 + 10 * 6))
+    r_low = 1 - np.exp(-12 * 30 / (70 * 12 + 30 * 6))
+    assert tab.loc["good", "period_churn"] == pytest.approx(r_good)
+    assert tab.loc["low", "period_churn"] == pytest.approx(r_low)
+    fs = scorecard.metric_findings(audit, "en")
+    f = next(f for f in fs if f.id == "cx_metrics.outcome.value")
+    assert f.evidence["uplift_low_to_good_rate"] == pytest.approx(100 * 50 * (r_low - r_good))
+    recs = rc.recommend(fs)
+    tg, case = bc.finalise(recs, fs)
+    move = tg.detractor_move
+    assert tg.revenue_kept == pytest.approx(100 * 50 * (r_low - r_good) * move)  # the whole gap: g = 1
+    for r in recs:
+        if r.impact_model != "none":
+            assert r.revenue == pytest.approx(100 * 50 * (r_low - r_good) * r.detractor_move)
+    assert "association" in " ".join(rc.targets_notes(tg, "en"))
