@@ -156,3 +156,12 @@ def test_a_trend_without_change_is_one_sentence_not_a_table_of_p_1() -> None:
 def test_a_trend_with_a_change_keeps_its_table_with_p_values() -> None:
     html = _html(churn_view.blocks_trend(_analysis(trend=_trend([np.nan, 0.003, 1.0], 0.01)), "en"))
     assert "<table" in html and '<td class="cx-num">0.003</td>' in html
+
+
+def test_without_customers_the_section_is_its_heading_and_one_line() -> None:
+    html = _html(churn_view.blocks_rates(None, "en"))
+    assert html.count("<h1") == 1 and html.count('class="cx-note"') == 1 and "<table" not in html
+    assert all(f(None, "en") == [] for f in (churn_view.blocks_trend, churn_view.blocks_reasons,
+                                             churn_view.blocks_drivers, churn_view.blocks_survival,
+                                             churn_view.blocks_economics))
+    assert churn_view.analyst_summary(None) == "no customers table: churn not analysed"
