@@ -185,10 +185,11 @@ HEADER_SHARE, FOOTER_SHARE = 0.06, 0.945
 
 def stranded_headings(pdf: str | Path, *, min_height: float = HEADING_MIN_PT, allowed: Iterable[int] = (1,)
                       ) -> list[Word]:
-    """Headings left at the foot of a page: a line of words at least ``min_height`` points tall (a
-    heading) with no text below it in the page's body (between the running header and the footer), so
-    that what it heads starts on the next page. Returns the heading's first word per such page (not on
-    ``allowed`` pages: the cover by default)."""
+    """Headings left at the foot of a page: a line of words at least ``min_height`` points tall that
+    starts at the page's left margin (a heading; text inside a figure is set elsewhere) with no text below
+    it in the page's body (between the running header and the footer), so that what it heads starts on
+    the next page. Returns the heading's first word per such page (not on ``allowed`` pages: the cover by
+    default). The left margin is where the running header starts, else the leftmost word of the body."""
     skip = set(allowed)
     by_page: dict[int, list[Word]] = {}
     for w in words(pdf):
@@ -200,9 +201,11 @@ def stranded_headings(pdf: str | Path, *, min_height: float = HEADING_MIN_PT, al
         body = [w for w in page_words if w.y0 > HEADER_SHARE * height and w.y1 < FOOTER_SHARE * height]
         if not body:
             continue
+        header = [w for w in page_words if w.y1 < HEADER_SHARE * height]
+        left = min(w.x0 for w in header or body)
         last = max(w.y1 for w in body)
         line = sorted((w for w in body if w.y1 > last - 2.0), key=lambda w: w.x0)
-        if line and all(w.y1 - w.y0 >= min_height for w in line):
+        if line and abs(line[0].x0 - left) <= 3.0 and all(w.y1 - w.y0 >= min_height for w in line):
             out.append(line[0])
     return out
 

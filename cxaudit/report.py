@@ -422,6 +422,21 @@ LONG_TABLE_ROWS = 15
 WIDE_TABLE_COLUMNS = 7
 
 
+_TD = re.compile(r"(<td\b[^>]*>)(.*?)(</td>)", re.IGNORECASE | re.DOTALL)
+#: A no-break space before a currency code (after a number or a scale word: "1 234 RUB", "573 млн RUB").
+_AMOUNT_UNIT = re.compile(r"(?<=\S)\u00a0([A-Z]{3}|zł|₽|€)(?!\w)")
+
+
+def _amount_breaks(text: str) -> str:
+    """In table cells an amount may wrap between its number and its currency code, never inside the code:
+    a narrow column of a wide table breaks long words anywhere, which split "RUB" into "RU B" (issue 14).
+    The code is kept whole (``cx-nw``) and the space before it becomes an ordinary one."""
+    def cell(m: re.Match[str]) -> str:
+        return m.group(1) + _AMOUNT_UNIT.sub(r' <span class="cx-nw">\1</span>', m.group(2)) + m.group(3)
+
+    return _TD.sub(cell, text) if "\u00a0" in text else text
+
+
 def _layout_classes(text: str) -> str:
     """``cx-long`` / ``cx-wide`` for HTML holding a table too long to keep on one page / too wide."""
     rows = _TR.findall(text)
@@ -464,6 +479,7 @@ class ClientOutputPreprocessor(Preprocessor):
                 if mime == "text/html":
                     value, n = sanitize_output_html(value)
                     changed += n
+                    value = _amount_breaks(value)
                 elif mime == "image/svg+xml":
                     fig = svg_figure(value)
                     if fig is None:

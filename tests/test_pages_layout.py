@@ -66,6 +66,7 @@ def test_no_english_as_is_to_be_in_section_and_map_names(lang: str) -> None:
     assert t("cjm.asis_title", lang, who="x") != t("cjm.tobe_title", lang, who="x")
 
 
+@pytest.mark.slow  # writes two survey waves and renders the tracking report
 def test_tracking_report_has_its_own_appendix(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """track_client (two small waves, HTML only): the appendix explains the tracking method, not the
     audit's formulas, bases and TO-BE assumptions; the page header is the tracking report's."""
@@ -87,3 +88,26 @@ def test_tracking_report_has_its_own_appendix(tmp_path: Path, monkeypatch: pytes
         assert t(key, "pl") not in appendix, key
     top_left = re.search(r"@top-left \{ content: ([^;]*);", text).group(1)
     assert t("track.deck_title", "pl") in top_left and t("report.title", "pl") not in top_left
+
+
+def test_an_amount_wraps_before_its_currency_never_inside_it() -> None:
+    """The ru targets table printed "572 758 533 RU B": in table cells the currency code is kept whole and
+    the space before it may break; the number keeps its no-break group separators; text outside cells
+    is left alone."""
+    from cxaudit.report import _amount_breaks
+
+    cell = '<td class="cx-num">572\u00a0758\u00a0533\u00a0RUB</td>'
+    assert _amount_breaks(cell) == '<td class="cx-num">572\u00a0758\u00a0533 <span class="cx-nw">RUB</span></td>'
+    assert _amount_breaks("<td>9,3\u00a0mln\u00a0zł</td>") == '<td>9,3\u00a0mln <span class="cx-nw">zł</span></td>'
+    assert _amount_breaks("<p>5\u00a0RUB</p>") == "<p>5\u00a0RUB</p>"
+    assert _amount_breaks("<td>n\u00a0=\u00a0120</td>") == "<td>n\u00a0=\u00a0120</td>"
+
+
+def test_brief_note_is_on_the_cover_not_in_the_summary(tmp_path: Path) -> None:
+    run_dir = _run_with_maps(tmp_path / "run", "ru")
+    text = build_report(run_dir, client_name="X", lang="ru", formats=("html",),
+                        edition="brief")["html"].read_text("utf-8")
+    cover = text[text.index('class="cx-cover"'):text.index('class="cx-toc"')]
+    summary = text[text.index('id="cx-exec-summary"'):text.index('class="cx-body"')]
+    assert 'class="cx-edition-note"' in cover and t("section.journey_map", "ru") in cover
+    assert "cx-edition-note" not in summary
