@@ -66,6 +66,12 @@ def _group_colour(g: str) -> str:
             "no_response": SERIES[3], NOT_STATED: SERIES[3]}.get(g, PALETTE["main"])
 
 
+def _decimal_ticks(lang: str) -> FuncFormatter:
+    """Tick labels in the report language's decimal mark ("0,5" in ru / pl)."""
+    decimal = "." if lang == "en" else ","
+    return FuncFormatter(lambda v, _pos: f"{v:g}".replace(".", decimal))
+
+
 def _interval_marks(ax: Any, pos: np.ndarray, value: np.ndarray, low: np.ndarray, high: np.ndarray, *,
                     horizontal: bool) -> None:
     """The estimate as a dark dot and its 95% interval as a whisker, drawn over light bars."""
@@ -119,6 +125,7 @@ def plot_trend(trend: Trend, lang: str) -> Figure:
         lab.set_horizontalalignment("right")
     ax.set_ylabel(t("churn.axis_rate_month", lang) + ", %")
     ax.set_ylim(bottom=0)
+    ax.yaxis.set_major_formatter(_decimal_ticks(lang))
     ax.set_title(t("churn.trend_title", lang))
     if sig.any():
         ax.legend(loc="upper left", frameon=False)
@@ -165,7 +172,6 @@ def _wrap(text: str, width: int = 14) -> str:
 def plot_forest(table: pd.DataFrame, labels: Sequence[str], title: str, xlabel: str, lang: str = "en") -> Figure:
     """Ratios (odds or hazard) with 95% intervals on a log axis; 1 = no effect. Reference rows
     (ratio 1, no interval) are drawn as hollow markers."""
-    decimal = "." if lang == "en" else ","
     tab = table.reset_index(drop=True)
     y = np.arange(len(tab))[::-1]
     fig, ax = plt.subplots(figsize=(7.5, 0.38 * len(tab) + 1.3))
@@ -183,7 +189,7 @@ def plot_forest(table: pd.DataFrame, labels: Sequence[str], title: str, xlabel: 
     while len(ticks) > 7:  # keep 1 and every other tick
         ticks = [v for i, v in enumerate(ticks) if v == 1 or (i - ticks.index(1)) % 2 == 0]
     ax.xaxis.set_major_locator(FixedLocator(ticks))
-    ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _pos: f"{v:g}".replace(".", decimal)))
+    ax.xaxis.set_major_formatter(_decimal_ticks(lang))
     ax.xaxis.set_minor_locator(NullLocator())
     ax.set_yticks(y, list(labels))
     ax.set_xlabel(xlabel)

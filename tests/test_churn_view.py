@@ -92,7 +92,7 @@ def test_pareto_bars_are_light_with_whiskers_over_them() -> None:
 def test_trend_month_labels_are_thinned_and_slanted() -> None:
     months = pd.period_range("2024-01", periods=30, freq="M").strftime("%Y-%m")
     tab = pd.DataFrame({"period": months, "at_risk": 100, "churned": 2, "rate": 0.02, "ci_low": 0.01,
-                        "ci_high": 0.05, "change": 0.0, "p_value": 1.0, "p_holm": 1.0, "significant": False})
+                        "ci_high": 0.03, "change": 0.0, "p_value": 1.0, "p_holm": 1.0, "significant": False})
     fig = churn_view.plot_trend(churn.Trend(tab, 1.0, 29, 1.0), "ru")
     fig.canvas.draw()
     ax = fig.axes[0]
@@ -102,6 +102,8 @@ def test_trend_month_labels_are_thinned_and_slanted() -> None:
     assert labels == [fmt_period(months[int(i)], "ru") for i in ticks]
     assert labels[0] == "янв\u00a02024"
     assert all(lab.get_rotation() == 30 for lab in ax.get_xticklabels())
+    ylabels = [lab.get_text() for lab in ax.get_yticklabels()]
+    assert "0,5" in ylabels and not any("." in y for y in ylabels)  # percent ticks with the ru decimal comma
 
 
 # --- "no difference" collapses to one sentence ---------------------------------------------------------------
