@@ -123,25 +123,123 @@ def _log_tail(path: Path, lines: int = 8) -> str:
     return "\n".join(kept[-lines:])
 
 
-def _execute(src: str, dst: str, parameters: dict[str, Any], timeout: int, cwd: str) -> dict[str, Any]:
-    """Run one notebook (in a worker process). Returns a status record, never raises."""
+# Warm kernels. Starting a kernel and importing the package is most of a small section's time (3–8 s of
+# a 5–15 s notebook). Each pool worker keeps one kernel started ahead, with the common imports already
+# running in it: the first while the runner validates the data, the next while the worker's current
+# notebook is handed back. A notebook still gets a fresh kernel of its own (nothing is shared between
+# notebooks); a spare that fails to start is replaced by papermill's own cold start.
+_WARM_CODE = "import cxaudit, cxaudit.session, cxaudit.plots, pandas, numpy, scipy.stats"
+
+
+@dataclass
+class _Spare:
+    km: Any
+    kc: Any
+    log: Path
+    msg_id: str  # the warm imports' request
+
+
+def _spare_ready(spare: _Spare, timeout: float) -> bool:
+    """Wait until the warm imports have run. On a loaded machine they can outlast the 60 s papermill
+    gives a kernel to answer; the notebook's own first cell would have waited for them anyway."""
+    from jupyter_core.utils import run_sync
+
+    async def reply() -> bool:
+        deadline = time.monotonic() + timeout
+        while (left := deadline - time.monotonic()) > 0:
+            msg = await spare.kc.get_shell_msg(timeout=left)
+            if msg.get("parent_header", {}).get("msg_id") == spare.msg_id:
+                return bool(msg.get("content", {}).get("status") == "ok")
+        return False
+
+    try:
+        return bool(run_sync(reply)())
+    except Exception:  # noqa: BLE001 - queue.Empty on timeout, or the kernel died: start cold instead
+        return False
+    finally:
+        spare.kc.stop_channels()
+
+
+_SPARES: list[_Spare] = []  # in a pool worker: the kernel started for its next notebook
+
+
+def _start_spare(cwd: str) -> None:
+    """Start a kernel for this worker's next notebook and send it the common imports (not waited for
+    here: they run while the worker waits for its next notebook)."""
+    import tempfile
+
+    from jupyter_client.manager import AsyncKernelManager
+    from jupyter_core.utils import run_sync
+
+    os.environ.pop("PYTHONDONTWRITEBYTECODE", None)
+    fd, log = tempfile.mkstemp(prefix="cxaudit-kernel-", suffix=".log")
+    try:
+        # an async manager, as nbclient uses: with a blocking one nbclient does not enforce cell timeouts
+        with os.fdopen(fd, "ab") as out:  # the kernel process keeps its own copy of the descriptor
+            km = AsyncKernelManager(kernel_name="python3")
+            run_sync(km.start_kernel)(cwd=cwd, stdout=out, stderr=out)
+        kc = km.client()
+        kc.start_channels()
+        msg_id = kc.execute(_WARM_CODE, silent=True, store_history=False)
+    except Exception as exc:  # noqa: BLE001 - any start failure: the notebook starts its kernel cold
+        Path(log).unlink(missing_ok=True)
+        os.write(2, f"cxaudit: could not start a warm kernel ({exc}); notebooks start cold\n".encode())
+        return
+    _SPARES.append(_Spare(km, kc, Path(log), msg_id))
+
+
+def _stop_spare(spare: _Spare, log_path: Path | None) -> None:
+    """Shut a warm kernel down; its start-up log joins the notebook's kernel log (or is removed)."""
+    from jupyter_core.utils import run_sync
+
+    spare.kc.stop_channels()
+    if spare.km.has_kernel:
+        run_sync(spare.km.shutdown_kernel)(now=True)
+    if log_path is not None and spare.log.exists():
+        with open(log_path, "ab") as dst:
+            dst.write(spare.log.read_bytes())
+    spare.log.unlink(missing_ok=True)
+
+
+def _stop_spares() -> None:
+    while _SPARES:
+        _stop_spare(_SPARES.pop(), None)
+
+
+def _noop() -> None:
+    """A task that makes the pool start its workers (and their warm kernels) now."""
+
+
+def _execute(src: str, dst: str, parameters: dict[str, Any], timeout: int, cwd: str,
+             warm_next: bool = False) -> dict[str, Any]:
+    """Run one notebook (in a worker process). Returns a status record, never raises. ``warm_next``:
+    start the kernel for this worker's next notebook when this one is done."""
     import papermill as pm
 
     # Let kernels cache bytecode: importing pandas + seaborn + pingouin drops from ~2.8 s to ~1.3 s.
     os.environ.pop("PYTHONDONTWRITEBYTECODE", None)
     started = time.perf_counter()
-    record: dict[str, Any] = {"notebook": Path(src).name, "status": "ok", "output": dst, "kernel_starts": 0}
-    # The kernel inherits this worker's stderr; send its chatter to a log beside the notebook.
     log_path = Path(dst).with_suffix(".kernel.log")
+    spare = _SPARES.pop() if _SPARES else None
+    if spare is not None and not _spare_ready(spare, timeout):
+        _stop_spare(spare, log_path)
+        with open(log_path, "ab") as log:
+            log.write(b"cxaudit: the warm kernel did not finish its imports; starting a kernel cold\n")
+        spare = None
+    record: dict[str, Any] = {"notebook": Path(src).name, "status": "ok", "output": dst, "kernel_starts": 0,
+                              "warm_kernel": spare is not None}
+    # The kernel inherits this worker's stderr; send its chatter to a log beside the notebook.
     kernel_log = open(log_path, "ab")  # noqa: SIM115
     saved_fd = os.dup(2)
     os.dup2(kernel_log.fileno(), 2)
     try:
         for attempt in range(1, KERNEL_START_ATTEMPTS + 1):
             record["kernel_starts"] = attempt
+            warm = spare if attempt == 1 else None
             try:
                 pm.execute_notebook(src, dst, parameters=parameters, kernel_name="python3", progress_bar=False,
-                                    execution_timeout=timeout, cwd=cwd, log_output=False)
+                                    execution_timeout=timeout, cwd=cwd, log_output=False,
+                                    **({"km": warm.km} if warm is not None else {}))
             except pm.PapermillExecutionError as exc:
                 record.update(status="failed", cell=exc.cell_index + 1, exec_count=exc.exec_count,
                               ename=exc.ename, evalue=str(exc.evalue))
@@ -153,9 +251,13 @@ def _execute(src: str, dst: str, parameters: dict[str, Any], timeout: int, cwd: 
                 record.update(status="failed", cell=None, ename=type(exc).__name__, evalue=str(exc))
             break
     finally:
+        if spare is not None:
+            _stop_spare(spare, log_path)
         os.dup2(saved_fd, 2)
         os.close(saved_fd)
         kernel_log.close()
+        if warm_next:
+            _start_spare(cwd)
     if record["status"] != "ok" and record.get("cell") is None:
         tail = _log_tail(log_path)
         record["evalue"] += f" after {record['kernel_starts']} kernel start(s); kernel log {log_path}" + (
@@ -195,8 +297,6 @@ def _render(run_dir: Path, context: dict[str, Any], *, editions: Sequence[str], 
             registry: Mapping[str, Section] | None = None) -> tuple[dict[str, Path], dict[str, float]]:
     """Every edition of the report of ``run_dir``; ``context`` is the manifest's ``report_context``,
     ``config`` the client's :class:`~cxaudit.config.AuditConfig` (branding and logo)."""
-    from .report import build_report
-
     branding = config.client.branding if config is not None else None
     logo = (paths.client_file(client_dir, branding.logo, file=str(client_dir / "audit.yaml"), key="client.branding.logo")
             if branding is not None and branding.logo and client_dir else None)
@@ -204,21 +304,38 @@ def _render(run_dir: Path, context: dict[str, Any], *, editions: Sequence[str], 
     outputs: dict[str, Path] = {}
     seconds: dict[str, float] = {}
     docs = [f for f in formats if f in ("html", "pdf")]  # pptx: the deck, below
-    for edition in editions if docs else ():
-        t0 = time.perf_counter()
-        written = build_report(
-            run_dir, client_name=context["client_name"], lang=context["lang"], branding=branding,
-            logo_path=logo, period=(dt.date.fromisoformat(period[0]), dt.date.fromisoformat(period[1]))
-            if period else None, run_id=context["run_id"],
-            report_date=dt.date.fromisoformat(context["report_date"]), formats=docs, client_dir=client_dir,
-            notebooks=report_notebooks(run_dir, registry), edition=edition,
-        )
-        seconds[edition] = round(time.perf_counter() - t0, 3)
-        outputs.update({_output_key(edition, k): v for k, v in written.items()})
+    kwargs = {"client_name": context["client_name"], "lang": context["lang"], "branding": branding,
+              "logo_path": logo, "period": (dt.date.fromisoformat(period[0]), dt.date.fromisoformat(period[1]))
+              if period else None, "run_id": context["run_id"],
+              "report_date": dt.date.fromisoformat(context["report_date"]), "formats": docs,
+              "client_dir": client_dir, "notebooks": report_notebooks(run_dir, registry)}
     from .deck import write_deliverables  # tables.xlsx on every run; report.pptx with --format pptx
 
+    todo = list(editions) if docs else []
+    if len(todo) > 1 and "pdf" in docs:
+        # WeasyPrint is single-threaded and takes most of the time: each edition (its HTML, then its PDF)
+        # renders in a process of its own, while this one writes the tables and the deck
+        with ProcessPoolExecutor(max_workers=min(len(todo), os.cpu_count() or 1)) as pool:
+            futures = {e: pool.submit(_timed_report, run_dir, e, kwargs) for e in todo}
+            outputs.update(write_deliverables(run_dir, context, formats, client_dir, branding))
+            for edition, fut in futures.items():
+                written, seconds[edition] = fut.result()
+                outputs.update({_output_key(edition, k): v for k, v in written.items()})
+        return outputs, seconds
+    for edition in todo:
+        written, seconds[edition] = _timed_report(run_dir, edition, kwargs)
+        outputs.update({_output_key(edition, k): v for k, v in written.items()})
     outputs.update(write_deliverables(run_dir, context, formats, client_dir, branding))
     return outputs, seconds
+
+
+def _timed_report(run_dir: Path, edition: str, kwargs: dict[str, Any]) -> tuple[dict[str, Path], float]:
+    """One edition of the report (HTML and / or PDF) and the seconds it took."""
+    from .report import build_report
+
+    t0 = time.perf_counter()
+    written = build_report(run_dir, edition=edition, **kwargs)
+    return written, round(time.perf_counter() - t0, 3)
 
 
 def _run_id(hashes: dict[str, str], params: dict[str, Any], now: dt.datetime) -> str:
@@ -244,10 +361,11 @@ def _new_run_dir(root: Path, run_id: str) -> Path:
     raise CxauditError(f"{root}: 999 runs named {run_id}; remove old run folders")
 
 
-def _worker_init(parent_pid: int) -> None:
+def _worker_init(parent_pid: int, warm_cwd: str | None = None) -> None:
     """A pool worker dies with the runner: the kernel's parent-death signal, and a check that the
     runner is still its parent (it may have died before the signal was armed). Kernels started by the
-    worker exit when it does (ipykernel polls its parent, ``JPY_PARENT_PID``)."""
+    worker exit when it does (ipykernel polls its parent, ``JPY_PARENT_PID``); a spare kernel is shut
+    down when the worker exits normally. ``warm_cwd``: start a warm kernel there now."""
     if sys.platform.startswith("linux"):
         import ctypes
 
@@ -256,6 +374,11 @@ def _worker_init(parent_pid: int) -> None:
         libc.prctl(pr_set_pdeathsig, signal.SIGKILL, 0, 0, 0)
     if os.getppid() != parent_pid:
         os._exit(1)
+    if warm_cwd is not None:
+        from multiprocessing.util import Finalize
+
+        Finalize(None, _stop_spares, exitpriority=10)  # run by multiprocessing when the worker exits
+        _start_spare(warm_cwd)
 
 
 class _Interrupted(Exception):
@@ -343,6 +466,7 @@ def run_audit(
     editions: str | Sequence[str] = ("full",),
     wave: str | None = None,
     registry: Mapping[str, Section] | None = None,
+    warm_kernels: bool = True,
 ) -> RunResult:
     """Execute the sections for ``client`` into ``reports/<client>/<run-id>/`` and render the report.
 
@@ -352,6 +476,9 @@ def run_audit(
     everything in its ``depends_on``. ``wave``: read the inputs of ``data/<client>/waves/<wave>/``.
     ``editions``: ``"full"`` (``report.*``), ``"brief"`` (``report-brief.*``), ``"both"`` or a
     sequence of them; every edition is rendered from the same executed notebooks.
+
+    ``warm_kernels``: each worker starts the kernel of its next notebook ahead of time (see
+    :func:`_start_spare`); ``False`` starts every kernel when its notebook starts (papermill's way).
 
     ``manifest.json`` is written when the run starts (status ``running``) and again when it ends
     (``complete``, ``failed`` or ``interrupted`` on SIGINT / SIGTERM); see :func:`run_status`.
@@ -368,13 +495,25 @@ def run_audit(
         if fmt not in ("html", "pdf", "pptx"):
             raise CxauditError(f"unknown report format {fmt!r}; expected html, pdf and/or pptx")
     editions = edition_list(editions)
-    audit = load_audit(client, wave=wave)
-    check_side_files(audit.dir, audit.config)  # rules, codeframe, commentary: a bad one stops the run here
-    lang = lang or audit.language
-    if lang not in ("en", "ru", "pl"):
+    if lang is not None and lang not in ("en", "ru", "pl"):
         raise CxauditError(f"unknown language {lang!r}; expected en, ru or pl")
     nb_dir = notebooks_dir or paths.NOTEBOOKS_DIR
     sections = plan(nb_dir, registry)
+    # The workers, and a warm kernel in each, start now: they boot while the data is read and validated.
+    pool = ProcessPoolExecutor(max_workers=max(1, jobs), initializer=_worker_init,
+                               initargs=(os.getpid(), str(nb_dir) if warm_kernels else None))
+    try:
+        for _ in range(max(1, jobs) if warm_kernels else 0):
+            pool.submit(_noop)
+        audit = load_audit(client, wave=wave)
+        check_side_files(audit.dir, audit.config)  # rules, codeframe, commentary: a bad one stops the run here
+    except BaseException:
+        pool.shutdown(wait=True, cancel_futures=True)  # workers stop their warm kernels as they exit
+        raise
+    lang = lang or audit.language
+    if lang not in ("en", "ru", "pl"):
+        pool.shutdown(wait=True, cancel_futures=True)
+        raise CxauditError(f"unknown language {lang!r}; expected en, ru or pl")
 
     started = dt.datetime.now(dt.UTC)
     hashes = audit.input_hashes()
@@ -438,13 +577,15 @@ def run_audit(
 
     main_thread = threading.current_thread() is threading.main_thread()
     saved = {sig: signal.signal(sig, on_signal) for sig in (signal.SIGTERM,)} if main_thread else {}
-    pool = ProcessPoolExecutor(max_workers=max(1, jobs), initializer=_worker_init, initargs=(os.getpid(),))
+    submitted = [0]
+
+    def submit(sec: Section) -> Future:
+        submitted[0] += 1  # a worker warms a kernel for its next notebook only while some are left
+        return pool.submit(_execute, str(nb_dir / sec.notebook), str(run_dir / "notebooks" / sec.notebook),
+                           nb_params, timeout, str(nb_dir), warm_kernels and submitted[0] < len(sections))
+
     try:
-        records = _schedule(
-            sections,
-            lambda sec: pool.submit(_execute, str(nb_dir / sec.notebook), str(run_dir / "notebooks" / sec.notebook),
-                                    nb_params, timeout, str(nb_dir)),
-            max(1, jobs), done)
+        records = _schedule(sections, submit, max(1, jobs), done)
         pool.shutdown(wait=True)
     except (KeyboardInterrupt, _Interrupted) as exc:
         # Workers and their kernels must not outlive the run (they would keep writing into it).

@@ -336,3 +336,44 @@ def test_a_bad_rules_yaml_stops_the_run_before_any_notebook(chain_dir: Path) -> 
     with pytest.raises(ConfigError, match="rules.yaml"):
         run_audit("acme", notebooks_dir=chain_dir, formats=("html",), progress=False, timeout=60)
     assert not paths.client_reports_dir("acme").exists()  # no run folder, no notebook ran
+
+
+WARM = {s.key: s for s in (
+    Section("a", "01_a.ipynb", "toy", "toy", order=1),
+    Section("b", "02_b.ipynb", "toy", "toy", depends_on=("a",), order=2),
+    Section("c", "03_c.ipynb", "toy", "toy", depends_on=("b",), order=3),
+)}
+
+# Each toy notebook records its kernel's pid, whether the package was already imported when its first
+# cell ran, and whether a name set by the notebook before it is visible (it must not be).
+_PROBE = ("import os, sys, json, pathlib\n"
+          "seen = {'pid': os.getpid(), 'preloaded': 'cxaudit' in sys.modules, 'leak': 'LEAK' in globals()}\n"
+          "LEAK = 1\n"
+          "pathlib.Path(run_dir, '{name}'[:-6] + '.json').write_text(json.dumps(seen))")
+
+
+@pytest.mark.parametrize("warm", [True, False])
+def test_warm_kernels_are_fresh_per_notebook_preloaded_and_shut_down(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                                     warm: bool) -> None:
+    import time
+
+    _acme(tmp_path, monkeypatch)
+    monkeypatch.setattr(runner, "SECTIONS", WARM)
+    nbs = tmp_path / "notebooks"
+    nbs.mkdir()
+    for sec in WARM.values():
+        _nb(nbs / sec.notebook, _PROBE.replace("{name}", sec.notebook))
+    res = run_audit("acme", notebooks_dir=nbs, formats=("html",), progress=False, jobs=1, warm_kernels=warm)
+    seen = {k: json.loads((res.run_dir / f"{s.notebook[:-6]}.json").read_text()) for k, s in WARM.items()}
+    # one worker ran all three: each in a kernel of its own, nothing carried over from the one before
+    assert len({s["pid"] for s in seen.values()}) == 3
+    assert not any(s["leak"] for s in seen.values())
+    # warm: the common imports had run before the notebook's first cell; cold: they had not
+    assert all(s["preloaded"] is warm for s in seen.values())
+    assert [r["warm_kernel"] for r in res.manifest["notebooks"]] == [warm] * 3
+    deadline = time.monotonic() + 10  # every kernel, and no spare left behind, is gone after the run
+    alive = [s["pid"] for s in seen.values()]
+    while alive and time.monotonic() < deadline:
+        alive = [p for p in alive if runner._pid_alive(p)]
+        time.sleep(0.2)
+    assert alive == []
