@@ -128,7 +128,8 @@ def _log_tail(path: Path, lines: int = 8) -> str:
 # running in it: the first while the runner validates the data, the next while the worker's current
 # notebook is handed back. A notebook still gets a fresh kernel of its own (nothing is shared between
 # notebooks); a spare that fails to start is replaced by papermill's own cold start.
-_WARM_CODE = "import cxaudit, cxaudit.session, cxaudit.plots, pandas, numpy, scipy.stats"
+_WARM_CODE = ("import cxaudit, cxaudit.session, cxaudit.show, cxaudit.plots, cxaudit.metrics, cxaudit.findings, "
+              "pandas, numpy, scipy.stats")
 
 
 @dataclass
