@@ -52,6 +52,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 from IPython.display import HTML
+from matplotlib.colors import LinearSegmentedColormap
 from matplotlib.figure import Figure
 from scipy import stats
 
@@ -61,7 +62,7 @@ from .findings import Finding
 from .i18n import fmt_ci, fmt_num, fmt_pct, t
 from .i18n import fmt_p as _fmt_p
 from .metrics import Z95, csat, metric_table, nps
-from .plots import PALETTE
+from .plots import PALETTE, takeaway_title
 from .schema import MOTIVATION_ITEMS as _SCHEMA_MOTIVATION_ITEMS
 from .stats import holm as _holm  # Holm (1979) via statsmodels
 from .stats import nps_difference
@@ -1094,7 +1095,9 @@ def plot_motivation_heatmap(profile: pd.DataFrame, lang: str) -> Figure:
         sig[i, j] = bool(r["below_rest"] or r["above_rest"])
     lim = max(0.5, float(np.nanmax(np.abs(grid))) if np.isfinite(grid).any() else 0.5)
     fig, ax = plt.subplots(figsize=(7.5, 0.5 * len(groups) + 1.9))
-    im = ax.imshow(np.ma.masked_invalid(grid), cmap="RdBu", vmin=-lim, vmax=lim, aspect="auto")
+    # the house palette (plots.PALETTE): below the company in the detractor red, above in the brand colour
+    cmap = LinearSegmentedColormap.from_list("cx_diff", [PALETTE["detractor"], "#f7f7f7", PALETTE["main"]])
+    im = ax.imshow(np.ma.masked_invalid(grid), cmap=cmap, vmin=-lim, vmax=lim, aspect="auto")
     for i in range(len(groups)):
         for j in range(len(items)):
             if np.isnan(means[i, j]):
@@ -1109,7 +1112,14 @@ def plot_motivation_heatmap(profile: pd.DataFrame, lang: str) -> Figure:
     ax.grid(False)
     cbar = fig.colorbar(im, ax=ax, fraction=0.03, pad=0.02)
     cbar.set_label(t("employees.heatmap_scale", lang), fontsize=8)
-    ax.set_title(t("employees.heatmap_title", lang))
+    if np.isfinite(grid).any():  # the takeaway: the department and factor furthest below the company
+        i, j = np.unravel_index(int(np.nanargmin(grid)), grid.shape)
+        title = t("employees.heatmap_title", lang, department=group_label(groups[i], lang),
+                  item=item_label(items[j], lang), value=fmt_num(means[i, j], lang, 1),
+                  company=fmt_num(float(company.get(items[j], np.nan)), lang, 1))
+    else:
+        title = t("employees.heatmap_title_plain", lang)
+    takeaway_title(ax, title)
     fig.tight_layout()
     plt.close(fig)
     return fig
@@ -1128,7 +1138,7 @@ def plot_kpi_share(kpi: pd.DataFrame, lang: str) -> Figure:
     ax.set_yticks(y, list(tab["department"]))
     ax.set_xlim(0, 100)
     ax.set_xlabel(t("employees.kpi_axis", lang))
-    ax.set_title(t("employees.kpi_title", lang))
+    takeaway_title(ax, t("employees.kpi_title", lang, k=int((share <= 0).sum()), n=len(tab)))
     ax.legend(loc="lower right", fontsize=8, frameon=True)
     fig.tight_layout()
     plt.close(fig)
@@ -1151,7 +1161,14 @@ def plot_ex_cx(table: pd.DataFrame, lang: str, ex: str = "enps") -> Figure:
              for _, r in tab.iterrows()]
     ax.set_xlabel(t("employees.axis_" + ex, lang))
     ax.set_ylabel(t("employees.axis_cx_mean", lang))
-    ax.set_title(t("employees.scatter_title", lang))
+    weakest = tab[tab["owns_weakest"].astype(bool)]
+    if len(weakest):
+        w = weakest.iloc[0]
+        takeaway_title(ax, t("employees.scatter_title", lang, department=str(w["department"]),
+                             enps=fmt_num(float(w[ex]), lang, 0 if ex == "enps" else 1, sign=ex == "enps"),
+                             cx=fmt_num(float(w["cx_mean"]), lang, 2)))
+    else:
+        takeaway_title(ax, t("employees.scatter_title_plain", lang))
     fig.tight_layout()
     if texts:  # department names apart from each other and from the points (adjustText)
         from adjustText import adjust_text
@@ -1212,7 +1229,11 @@ def enps_plot(tab: pd.DataFrame, lang: str) -> Figure:
 
     body = with_labels(tab[~tab["is_total"] & ~tab["suppressed"]], lang).sort_values("value", ascending=False)
     company = tab.loc[tab["is_total"], "value"]
-    return ci_dotplot(body, "label", t("employees.enps_plot_title", lang), lang, t("employees.enps_axis", lang),
+    low = body.iloc[-1] if len(body) else None  # the takeaway: the department with the lowest eNPS
+    title = t("employees.enps_plot_title", lang, department=str(low["label"]) if low is not None else "–",
+              value=fmt_num(float(low["value"]), lang, 0, sign=True) if low is not None else "–",
+              company=fmt_num(float(company.iloc[0]), lang, 0, sign=True) if len(company) else "–")
+    return ci_dotplot(body, "label", title, lang, t("employees.enps_axis", lang),
                       reference=float(company.iloc[0]) if len(company) else None)
 
 

@@ -627,6 +627,21 @@ def _cmap() -> LinearSegmentedColormap:
     return LinearSegmentedColormap.from_list("cx_sat", [PALETTE["detractor"], "#f3e3b5", PALETTE["promoter"]])
 
 
+def heatmap_takeaway(mats: dict[str, pd.DataFrame], lang: str, row_labels: Sequence[str],
+                     col_labels: Sequence[str], fallback: str) -> str:
+    """A heat map's takeaway headline: the cell with the lowest satisfaction among those with an adequate
+    base ("Satisfaction is lowest for Home delivery at the Delivery stage (24%)"); ``fallback`` (the map's
+    name) when no cell has one."""
+    val = mats["value"].to_numpy(dtype=float)
+    small = mats["small_base"].fillna(False).to_numpy(dtype=bool)
+    ok = np.where(~small & np.isfinite(val), val, np.nan)
+    if not np.isfinite(ok).any():
+        return fallback
+    i, j = np.unravel_index(int(np.nanargmin(ok)), ok.shape)
+    return t("journey.heatmap_takeaway", lang, row=str(row_labels[i]), stage=str(col_labels[j]),
+             value=fmt_pct(float(ok[i, j]), lang))
+
+
 def heatmap_figure(mats: dict[str, pd.DataFrame], lang: str, title: str, row_labels: Sequence[str],
                    col_labels: Sequence[str], min_base: int, value_kind: Literal["share", "mean"] = "share",
                    scale: tuple[float, float] = (1.0, 5.0)) -> Figure:
@@ -654,7 +669,7 @@ def heatmap_figure(mats: dict[str, pd.DataFrame], lang: str, title: str, row_lab
     ax.set_xticks(range(nc), list(col_labels), rotation=30, ha="right", fontsize=8.5)
     ax.set_yticks(range(nr), list(row_labels), fontsize=8.5)
     ax.grid(False)
-    ax.set_title(title)
+    takeaway_title(ax, title)
     cb = fig.colorbar(im, ax=ax, fraction=0.035, pad=0.02)
     if value_kind == "share":
         cb.ax.yaxis.set_major_formatter(plt.FuncFormatter(lambda v, _: fmt_pct(v, lang)))

@@ -153,15 +153,17 @@ def blocks_heatmaps(res: JourneyResult, lang: str) -> list[Any]:
         return []
     mats, mats_tp = res.heat_channel, res.heat_touchpoint
     labels = res.tps.set_index("touchpoint")["label"]
+    rows, cols = _label(res, "channel", mats["value"].index, lang), _label(res, "stage", mats["value"].columns, lang)
+    rows_tp = [labels[i] for i in mats_tp["value"].index]
+    cols_tp = _label(res, "stage", mats_tp["value"].columns, lang)
     return [
         _show.heading(t("journey.heatmap_channel", lang), "journey"),
-        journey.heatmap_figure(mats, lang, t("journey.heatmap_channel", lang),
-                               _label(res, "channel", mats["value"].index, lang),
-                               _label(res, "stage", mats["value"].columns, lang), res.min_base),
+        journey.heatmap_figure(mats, lang, journey.heatmap_takeaway(mats, lang, rows, cols, t("journey.heatmap_channel", lang)),
+                               rows, cols, res.min_base),
         _show.heading(t("journey.heatmap_touchpoint", lang), "journey"),
-        journey.heatmap_figure(mats_tp, lang, t("journey.heatmap_touchpoint", lang),
-                               [labels[i] for i in mats_tp["value"].index],
-                               _label(res, "stage", mats_tp["value"].columns, lang), res.min_base),
+        journey.heatmap_figure(mats_tp, lang, journey.heatmap_takeaway(mats_tp, lang, rows_tp, cols_tp,
+                                                                       t("journey.heatmap_touchpoint", lang)),
+                               rows_tp, cols_tp, res.min_base),
         _show.note(t("journey.heatmap_note", lang, min=res.min_base)),
     ]
 

@@ -131,7 +131,7 @@ def ci_dotplot(table: pd.DataFrame, label: str, title: str, lang: str, xlabel: s
     if reference is not None:
         ax.axvline(reference, color=PALETTE["passive"], linestyle="--", linewidth=1)
     ax.set_xlabel(xlabel)
-    ax.set_title(title)
+    takeaway_title(ax, title)
     fig.tight_layout()
     plt.close(fig)
     return fig

@@ -853,6 +853,19 @@ def times_figure(tickets: pd.DataFrame, cfg: TicketSettings, lang: str) -> Figur
     return fig
 
 
+def monthly_takeaway(tab: pd.DataFrame, lang: str) -> str:
+    """The monthly chart's takeaway: the channel with most tickets, its share, and the busiest month
+    ("Phone carries 27% of 300 tickets; the busiest month is Mar 2026 (41)")."""
+    total = float(tab.to_numpy().sum())
+    if total <= 0 or not len(tab.columns):
+        return t("voc.tickets_monthly_figure", lang) + f" (n = {fmt_num(total, lang, 0)})"
+    by_channel, by_month = tab.sum(axis=0), tab.sum(axis=1)
+    top = by_channel.idxmax()
+    return t("voc.tickets_monthly_takeaway", lang, channel=value_label("channel", top, lang, inline=True),
+             share=fmt_pct(float(by_channel[top]) / total, lang), n=fmt_num(total, lang, 0),
+             month=fmt_month(by_month.idxmax(), lang), k=fmt_num(float(by_month.max()), lang, 0))
+
+
 def monthly_figure(tab: pd.DataFrame, lang: str) -> Figure:
     """Stacked monthly ticket counts by channel."""
     fig, ax = plt.subplots(figsize=(7.5, 3.4))
@@ -866,8 +879,9 @@ def monthly_figure(tab: pd.DataFrame, lang: str) -> Figure:
     ax.set_xticks(range(0, len(tab), step), [fmt_month(m, lang) for m in list(tab.index)[::step]], rotation=0,
                   fontsize=8)
     ax.set_ylabel(t("voc.axis_tickets", lang))
-    ax.set_title(t("voc.tickets_monthly_figure", lang) + f" (n = {fmt_num(bottom.sum(), lang, 0)})")
-    ax.legend(fontsize=8, ncols=min(5, len(tab.columns)), loc="upper left")
+    takeaway_title(ax, monthly_takeaway(tab, lang))
+    # the legend under the months, never over the bars
+    ax.legend(fontsize=8, ncols=min(5, len(tab.columns)), loc="upper left", bbox_to_anchor=(0.0, -0.12), frameon=False)
     ax.grid(axis="x", visible=False)
     ax.tick_params(axis="x", colors=PALETTE["main"])
     fig.tight_layout()
