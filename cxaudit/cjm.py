@@ -287,6 +287,17 @@ def _wrap(text: str, width: int, lines: int) -> str:
     return "\n".join(w)
 
 
+#: A figure title of up to this many characters is set at 13 pt across an A4 landscape figure; a longer
+#: one (a persona's long name) is set smaller so that it ends inside the figure (issue 14: no text past
+#: the margin; bold DejaVu Sans at 13 pt is about 8.3 pt a character, the figure 842 pt wide).
+TITLE_CHARS = 96
+
+
+def _title_size(title: str, base: float = 13.0) -> float:
+    """Font size (pt) of a figure title: ``base`` up to :data:`TITLE_CHARS` characters, smaller beyond."""
+    return base if len(title) <= TITLE_CHARS else max(8.0, base * TITLE_CHARS / len(title))
+
+
 def map_figure(df: pd.DataFrame, audit: Audit, lang: str, title: str, *, tobe: bool = False) -> Figure:
     """One journey map on an A4 landscape page (see the module doc for the lanes)."""
     lanes = ["touchpoints", "emotion", "pain", "moment", "quote", "owner"]
@@ -302,7 +313,7 @@ def map_figure(df: pd.DataFrame, audit: Audit, lang: str, title: str, *, tobe: b
     ax.set_xlim(0, left + n)
     ax.set_ylim(0, total)
     ax.axis("off")
-    fig.suptitle(title, x=0.01, y=0.975, ha="left", fontsize=13, fontweight="bold")
+    fig.suptitle(title, x=0.01, y=0.975, ha="left", fontsize=_title_size(title), fontweight="bold")
     y = total
     # header: stage names
     for i, s in enumerate(df["stage"]):
@@ -417,7 +428,7 @@ def canvas_figure(canvas: Mapping[str, Sequence[str]], lang: str, title: str) ->
     ax.set_ylim(0, 12)
     ax.set_aspect("equal")
     ax.axis("off")
-    fig.suptitle(title, x=0.02, y=0.96, ha="left", fontsize=13, fontweight="bold")
+    fig.suptitle(title, x=0.02, y=0.96, ha="left", fontsize=_title_size(title), fontweight="bold")
     ax.add_patch(Rectangle((0.3, 0.8), 9.4, 10.4, fc="#f3f5f7", ec="#1f3b5c", lw=1.2))
     ax.plot([0.3, 9.7], [6.0, 6.0], color="#1f3b5c", lw=0.8)
     ax.add_patch(Circle((15.2, 6.0), 5.2, fc="#fbf3ea", ec="#d9822b", lw=1.2))

@@ -111,3 +111,25 @@ def test_brief_note_is_on_the_cover_not_in_the_summary(tmp_path: Path) -> None:
     summary = text[text.index('id="cx-exec-summary"'):text.index('class="cx-body"')]
     assert 'class="cx-edition-note"' in cover and t("section.journey_map", "ru") in cover
     assert "cx-edition-note" not in summary
+
+
+@pytest.mark.parametrize("name", ["Online", "Wolę załatwiać sprawy sam online · nie „Ważna jest dla mnie osobista "
+                                  "porada” · Telefon · Sklep"])
+def test_a_journey_map_title_ends_inside_its_figure(name: str) -> None:
+    """The pl persona maps printed their title past the page margin: a long title is set smaller."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from cxaudit.cjm import A4_LANDSCAPE, _title_size
+
+    for key in ("cjm.asis_title", "cjm.tobe_title", "cjm.canvas_title"):
+        title = t(key, "pl", who=t("cjm.persona", "pl", k=1, name=name))
+        fig = plt.figure(figsize=A4_LANDSCAPE)
+        text = fig.suptitle(title, x=0.01, y=0.975, ha="left", fontsize=_title_size(title), fontweight="bold")
+        fig.canvas.draw()
+        box = text.get_window_extent()
+        plt.close(fig)
+        assert box.x1 <= fig.bbox.x1, (key, box.x1, fig.bbox.x1)
+        assert _title_size(title) == 13 or len(title) > 96
