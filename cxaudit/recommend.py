@@ -1909,39 +1909,67 @@ def _colours() -> dict[str, str]:
     return {**_QUAD_COLOURS, "strategic": PALETTE["main"]}
 
 
+def _impact_unit(recs: Sequence[Recommendation], lang: str) -> str:
+    """What the impacts are counted in: "NPS pts", or the run's outcome ("pts Satisfied passengers")."""
+    return next((r.impact_unit[lang] for r in recs if (r.impact_unit or {}).get(lang)), t("tobe.unit.nps_pts", lang))
+
+
+def matrix_takeaway(recs: Sequence[Recommendation], lang: str) -> str:
+    """The matrix's headline: how many quick wins and strategic projects, and the largest impact."""
+    top = max(recs, key=lambda r: (r.impact_nps, -r.rank))
+    return t("tobe.matrix_takeaway", lang, quick=sum(r.quadrant == "quick_win" for r in recs),
+             strategic=sum(r.quadrant == "strategic" for r in recs), top=top.label(lang), impact=impact_text(top, lang))
+
+
 def impact_effort_chart(recs: Sequence[Recommendation], lang: str,
                         assumptions: Mapping[str, float] | None = None) -> Figure:
-    """Impact (ΔNPS) × effort matrix; the dashed line separates high from low impact, the dotted one
-    quick (low effort) from strategic work. Points of equal effort are spread evenly (no jitter)."""
+    """Impact × effort matrix; the dashed line separates high from low impact, the dotted one quick
+    (low effort) from strategic work. Points of equal effort are spread evenly (no jitter); labels are
+    placed apart by adjustText (non-overlapping, with a leader line when moved); the axes keep a margin
+    so that no point is cut at an edge. The title is the takeaway (:func:`matrix_takeaway`)."""
+    from adjustText import adjust_text
+
+    from .plots import takeaway_title
+
     a = {**DEFAULT_ASSUMPTIONS, **(assumptions or {})}
     colours = _colours()
-    fig, ax = plt.subplots(figsize=(7.5, 4.4))
+    fig, ax = plt.subplots(figsize=(7.5, 4.8))
     thr = a["quick_win_min_nps"]
-    top = max([r.impact_nps for r in recs] + [thr * 2, 1.0]) * 1.15
+    top = max([r.impact_nps for r in recs] + [thr * 2, 1.0]) * 1.18
+    bottom = -0.07 * top  # a point at 0 (an enabler) stays whole above the axis
     ax.axhspan(thr, top, xmin=0, xmax=1 / 3, color=colours["quick_win"], alpha=0.07, lw=0)
     ax.axhline(thr, color="#7f8c8d", linestyle="--", linewidth=1)
     ax.axvline(1.5, color="#7f8c8d", linestyle=":", linewidth=1)
+    xs: list[float] = []
+    ys: list[float] = []
+    texts = []
     for effort in EFFORTS:
         group = sorted([r for r in recs if r.effort == effort], key=lambda r: r.rank)
         k = len(group)
         for i, r in enumerate(group):
-            x = EFFORT_COST[effort] + (0 if k == 1 else -0.3 + 0.6 * i / (k - 1))
-            ax.scatter([x], [r.impact_nps], s=60 + 40 * min(r.impact_nps, 6), color=colours[r.quadrant],
-                       edgecolor="white", zorder=3)
-            ax.annotate(r.label(lang), (x, r.impact_nps), xytext=(4, 4), textcoords="offset points", fontsize=8)
-    ax.set_xlim(0.5, 3.5)
-    ax.set_ylim(0, top)
+            x = EFFORT_COST[effort] + (0 if k == 1 else -0.38 + 0.76 * i / (k - 1))
+            ax.scatter([x], [r.impact_nps], s=50 + 30 * min(r.impact_nps, 6), color=colours[r.quadrant],
+                       edgecolor="white", zorder=3, clip_on=False)
+            xs.append(x)
+            ys.append(r.impact_nps)
+            texts.append(ax.text(x, r.impact_nps, r.label(lang), fontsize=8, zorder=4))
+    ax.set_xlim(0.45, 3.55)
+    ax.set_ylim(bottom, top)
     ax.set_xticks([1, 2, 3], [t(f"tobe.effort.{e}", lang) for e in EFFORTS])
     ax.set_xlabel(t("tobe.axis_effort", lang))
-    ax.set_ylabel(t("tobe.axis_impact", lang))
-    ax.set_title(t("tobe.matrix_title", lang))
-    ax.text(0.55, top * 0.97, t("tobe.quadrant.quick_win", lang), va="top", fontsize=9, color=colours["quick_win"],
-            fontweight="bold")
-    ax.text(3.45, top * 0.97, t("tobe.quadrant.strategic", lang), va="top", ha="right", fontsize=9,
-            color=colours["strategic"], fontweight="bold")
-    ax.text(0.55, thr * 0.5, t("tobe.quadrant.fill_in", lang), va="center", fontsize=8, color="#7f8c8d")
-    ax.text(3.45, thr * 0.5, t("tobe.quadrant.reconsider", lang), va="center", ha="right", fontsize=8, color="#7f8c8d")
+    ax.set_ylabel(t("tobe.axis_impact_unit", lang, unit=_impact_unit(recs, lang)))
+    corner = [ax.text(0.52, top * 0.97, t("tobe.quadrant.quick_win", lang), va="top", fontsize=9,
+                      color=colours["quick_win"], fontweight="bold"),
+              ax.text(3.48, top * 0.97, t("tobe.quadrant.strategic", lang), va="top", ha="right", fontsize=9,
+                      color=colours["strategic"], fontweight="bold")]
+    ax.text(0.52, thr * 0.5, t("tobe.quadrant.fill_in", lang), va="center", fontsize=8, color="#7f8c8d")
+    ax.text(3.48, thr * 0.5, t("tobe.quadrant.reconsider", lang), va="center", ha="right", fontsize=8, color="#7f8c8d")
+    if recs:
+        takeaway_title(ax, matrix_takeaway(recs, lang), width=72)
     fig.tight_layout()
+    if texts:
+        adjust_text(texts, x=xs, y=ys, objects=corner, ax=ax, expand=(1.5, 1.8), force_text=(0.3, 0.6),
+                    iter_lim=1000, arrowprops={"arrowstyle": "-", "color": "#9aa3ab", "lw": 0.6})
     plt.close(fig)
     return fig
 
@@ -2005,32 +2033,55 @@ def journey_map_chart(jm: pd.DataFrame, lang: str, scale: tuple[int, int] = (1, 
     return fig
 
 
+def roadmap_takeaway(recs: Sequence[Recommendation], lang: str) -> str:
+    """The roadmap's headline: how many of the changes start in the first phase."""
+    return t("tobe.roadmap_takeaway", lang, first=sum(r.horizon == HORIZONS[0] for r in recs), total=len(recs))
+
+
 def roadmap_chart(recs: Sequence[Recommendation], lang: str) -> Figure:
-    """Phased roadmap (0–3, 3–6, 6–12 months): one bar per change, coloured by quadrant."""
+    """Phased roadmap (0–3, 3–6, 6–12 months): one bar per change, coloured by quadrant, its label
+    wrapped over as many lines as it needs (never cut), each row as tall as its label. The title is
+    the takeaway (:func:`roadmap_takeaway`)."""
+    import textwrap
+
+    from .plots import takeaway_title
+
     ordered = sorted(recs, key=lambda r: (HORIZON_MONTHS[r.horizon][0], r.rank))
     colours = _colours()
-    fig, ax = plt.subplots(figsize=(7.5, 0.3 * max(len(ordered), 3) + 1.4))
-    y = np.arange(len(ordered))[::-1]
-    for yi, r in zip(y, ordered, strict=True):
+    labels = []
+    for r in ordered:
+        start, end = HORIZON_MONTHS[r.horizon]
+        # characters that fit beside the bar (7.2 pt on a 7.5 in figure: about 118 per 12 months of axis):
+        # right of the early phases, left of the last
+        width = int(118 * ((12 - end - 0.3) if start < 6 else (start - 0.3)) / 12)
+        labels.append(textwrap.wrap(f"{r.label(lang)} {r.title(lang)}", width) or [r.label(lang)])
+    heights = [0.55 + 0.38 * len(lines) for lines in labels]  # rows grow with their lines
+    total = sum(heights) if heights else 1.0
+    fig, ax = plt.subplots(figsize=(7.5, 0.3 * max(total, 3.0) + 1.6))
+    y = total
+    for r, lines, h in zip(ordered, labels, heights, strict=True):
+        yi = y - h / 2
+        y -= h
         start, end = HORIZON_MONTHS[r.horizon]
         ax.barh(yi, end - start, left=start, height=0.62, color=colours[r.quadrant], alpha=0.9)
-        title = r.title(lang)
-        short = f"{r.label(lang)} " + (title if len(title) <= 58 else title[:56].rstrip() + "…")
+        text = "\n".join(lines)
         if start < 6:  # label to the right of the bar
-            ax.text(end + 0.12, yi, short, va="center", ha="left", fontsize=7.2, color="#1d2430")
+            ax.text(end + 0.12, yi, text, va="center", ha="left", fontsize=7.2, color="#1d2430", linespacing=1.1)
         else:  # the last phase: label to its left
-            ax.text(start - 0.12, yi, short, va="center", ha="right", fontsize=7.2, color="#1d2430")
+            ax.text(start - 0.12, yi, text, va="center", ha="right", fontsize=7.2, color="#1d2430", linespacing=1.1)
     for x in (3, 6):
         ax.axvline(x, color="#7f8c8d", linestyle=":", linewidth=1)
     ax.set_xlim(0, 12)
+    ax.set_ylim(0, total)
     ax.set_yticks([])
     ax.set_xticks([1.5, 4.5, 9], [t(f"tobe.horizon.{h}", lang) for h in HORIZONS])
     ax.set_xlabel(t("tobe.axis_months", lang))
-    ax.set_title(t("tobe.roadmap_title", lang))
+    if recs:
+        takeaway_title(ax, roadmap_takeaway(recs, lang), width=72)
     handles = [Patch(color=colours[q], label=t(f"tobe.quadrant.{q}", lang)) for q in QUADRANTS
                if any(r.quadrant == q for r in recs)]
     fig.legend(handles=handles, loc="lower center", ncols=4, fontsize=7.5, frameon=False)
-    fig.tight_layout(rect=(0, 0.06, 1, 1))
+    fig.tight_layout(rect=(0, 0.05, 1, 1))
     plt.close(fig)
     return fig
 
