@@ -79,10 +79,12 @@ def _inline_svg() -> None:
 def takeaway_title(ax: Axes, text: str, width: int = 66) -> None:
     """Put a takeaway headline on ``ax`` (the finding, not the chart's topic: "Home delivery drives 34% of
     NPS and is rated worst"), left-aligned and wrapped at ``width`` characters so it never runs past the
-    figure in any language; the first letter is a capital."""
+    figure in any language; a lower-case first word is capitalised ("eNPS" is left alone)."""
     import textwrap
 
-    text = text[:1].upper() + text[1:]  # a channel named inline ("phone answers fastest") opens the sentence
+    first = text.split(" ", 1)[0]
+    if first[:1].islower() and first[1:] == first[1:].lower():  # "phone answers fastest", not "eNPS is lowest"
+        text = text[:1].upper() + text[1:]
     # a figure title from the left edge, not an axes title: long tick labels do not narrow it
     ax.figure.suptitle("\n".join(textwrap.wrap(text, width)) or text, x=0.01, ha="left",
                        fontsize=RC["axes.titlesize"], fontweight="bold")

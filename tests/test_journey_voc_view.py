@@ -195,3 +195,32 @@ def test_ticket_time_axis_reads_in_hours_and_days() -> None:
     assert fig._suptitle is not None and fig._suptitle.get_text().startswith("Chat answers fastest")
     ru = [tx.get_text() for tx in tickets.times_figure(tk, cfg, "ru").axes[0].get_xticklabels()]
     assert "1 день" in ru and "4 ч" in ru
+
+
+def test_heatmap_takeaway_names_the_lowest_cell_with_an_adequate_base() -> None:
+    value = pd.DataFrame([[0.6, 0.10], [0.23, 0.7]], index=["web", "phone"], columns=["purchase", "delivery"])
+    small = pd.DataFrame([[False, True], [False, False]], index=value.index, columns=value.columns)
+    mats = {"value": value, "n": value * 0 + 100, "small_base": small}
+    # 10 % sits on a small base: the takeaway is the 23 % cell, not it
+    assert (journey.heatmap_takeaway(mats, "en", ["Website", "Phone"], ["Purchase", "Delivery"], "x")
+            == "Satisfaction is lowest for Phone at the Purchase stage (23%)")
+    assert journey.heatmap_takeaway({**mats, "small_base": small | True}, "ru", ["a", "b"], ["c", "d"], "fallback") == "fallback"
+
+
+def test_monthly_takeaway_counts_the_channel_share_and_busiest_month() -> None:
+    tab = pd.DataFrame({"phone": [10, 30, 20], "chat": [5, 5, 30]}, index=["2025-01", "2025-02", "2025-03"])
+    # phone 60 of 100 tickets; March has 50
+    assert (tickets.monthly_takeaway(tab, "en").replace("\xa0", " ")
+            == "phone carries 60% of 100 tickets; the busiest month is Mar 2025 (50)")
+    fig = tickets.monthly_figure(tab, "en")  # in the chart the sentence opens with a capital
+    assert fig._suptitle is not None and fig._suptitle.get_text().startswith("Phone carries 60%")
+    assert tickets.monthly_takeaway(tab, "pl").startswith("Kanał „telefon”: 60")
+
+
+def test_enps_chart_title_names_the_lowest_department() -> None:
+    tab = pd.DataFrame({"group": ["Sales", "Logistics", "__total__"], "value": [22.0, -14.0, 13.0],
+                        "ci_low": [-20.0, -43.0, 0.0], "ci_high": [54.0, 19.0, 25.0], "n": [9, 14, 60],
+                        "is_total": [False, False, True], "suppressed": [False, False, False]})
+    fig = employees.enps_plot(tab, "en")
+    assert fig._suptitle is not None
+    assert fig._suptitle.get_text().replace("\n", " ").startswith("eNPS is lowest in Logistics (−14; the company +13)")
