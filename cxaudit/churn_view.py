@@ -477,15 +477,20 @@ def blocks_drivers(an: ChurnAnalysis | None, lang: str) -> list[Any]:
     if tp is not None and len(tp):
         lab = labels(an, lang)
         out.append(show.heading(t("churn.touchpoints", lang), "churn"))
-        out.append(show.paragraph(t("churn.touchpoints_intro", lang, k=fmt_int(len(tp), lang))))
         d = tp.copy()
         d["label"] = [lab.get(x, x) for x in d["touchpoint"]]
         d["ratio_txt"] = [fmt_ratio(v, lo, hi, lang) for v, lo, hi in zip(d["ratio"], d["ci_low"], d["ci_high"],
                                                                            strict=True)]
         d["mark"] = np.where(d["significant"], "●", "")
-        out.append(show.table(d, [Col("label", "churn.col_touchpoint"), Col("n", "churn.col_n", "int"),
-                                  Col("ratio_txt", "churn.col_or_lower"), Col("p_holm", "churn.col_p_holm", "p"),
-                                  Col("mark", "churn.col_sig_short", "flag")], lang))
+        cols = [Col("label", "churn.col_touchpoint"), Col("n", "churn.col_n", "int"),
+                Col("ratio_txt", "churn.col_or_lower"), Col("p_holm", "churn.col_p_holm", "p"),
+                Col("mark", "churn.col_sig_short", "flag")]
+        if not d["significant"].any():  # nothing linked: one sentence, the table of p = 1 for tables.xlsx only
+            show.export_table(d, cols, lang, caption=t("churn.touchpoints", lang))
+            out.append(show.paragraph(t("churn.touchpoints_no_link", lang, k=fmt_int(len(tp), lang))))
+            return out
+        out.append(show.paragraph(t("churn.touchpoints_intro", lang, k=fmt_int(len(tp), lang))))
+        out.append(show.table(d, cols, lang))
     return out
 
 

@@ -167,3 +167,17 @@ def test_without_customers_the_section_is_its_heading_and_one_line() -> None:
                                              churn_view.blocks_drivers, churn_view.blocks_survival,
                                              churn_view.blocks_economics))
     assert churn_view.analyst_summary(None) == "no customers table: churn not analysed"
+
+
+@pytest.mark.parametrize("significant", [False, True])
+def test_touchpoints_with_no_link_are_one_sentence(significant: bool) -> None:
+    rng = np.random.default_rng(3)
+    f = pd.DataFrame({"x": rng.normal(size=200)})
+    f["churned"] = (rng.random(200) < 0.2).astype(int)
+    tp = pd.DataFrame({"touchpoint": ["tp_a", "tp_b"], "n": [150, 120], "n_events": [30, 25], "ratio": [1.8, 1.1],
+                       "ci_low": [1.07, 0.8], "ci_high": [3.05, 1.5], "p_value": [0.2, 0.9], "p_holm": [0.4, 0.9],
+                       "significant": [significant, False], "notes": ["", ""]})
+    html = _html(churn_view.blocks_drivers(_analysis(logit=churn.fit_logit(f, ["x"]), touchpoints=tp), "en"))
+    sentence = "No touchpoint rating is significantly linked to leaving"
+    assert (sentence in html) is not significant
+    assert ('<td class="cx-num">0.400</td>' in html) is significant  # the table of p-values only when one is
