@@ -256,10 +256,8 @@ def measure(args: list[str]) -> dict[str, Any]:
     if proc.returncode:
         raise SystemExit(f"child {args} failed with exit code {proc.returncode}")
     cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
-    rusage_peak = after.ru_maxrss * 1024  # the largest child so far (Linux: KiB)
     result = json.loads(stdout.strip().splitlines()[-1])
-    return {"wall_s": wall, "cpu_s": cpu, "peak_rss_mb": peak[0] / 2**20, "ru_maxrss_mb": rusage_peak / 2**20,
-            "result": result}
+    return {"wall_s": wall, "cpu_s": cpu, "peak_rss_mb": peak[0] / 2**20, "result": result}
 
 
 def _uptime() -> str:
