@@ -3,6 +3,7 @@ small hand-made notebooks, no chain run. The page counts of the demo are in ``te
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import nbformat
@@ -70,8 +71,6 @@ def test_no_english_as_is_to_be_in_section_and_map_names(lang: str) -> None:
 def test_tracking_report_has_its_own_appendix(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """track_client (two small waves, HTML only): the appendix explains the tracking method, not the
     audit's formulas, bases and TO-BE assumptions; the page header is the tracking report's."""
-    import re
-
     from cxaudit.demo import generate_waves
     from cxaudit.track import track_client
 
@@ -103,14 +102,19 @@ def test_an_amount_wraps_before_its_currency_never_inside_it() -> None:
     assert _amount_breaks("<td>n\u00a0=\u00a0120</td>") == "<td>n\u00a0=\u00a0120</td>"
 
 
-def test_brief_note_is_on_the_cover_not_in_the_summary(tmp_path: Path) -> None:
+def test_brief_note_is_printed_under_the_contents_not_in_the_summary(tmp_path: Path) -> None:
+    """The ru brief's summary ran to two pages: the note on what the brief leaves out is printed on the
+    contents page (a short list in the brief), and only shown on screen under the headline figures."""
     run_dir = _run_with_maps(tmp_path / "run", "ru")
     text = build_report(run_dir, client_name="X", lang="ru", formats=("html",),
                         edition="brief")["html"].read_text("utf-8")
-    cover = text[text.index('class="cx-cover"'):text.index('class="cx-toc"')]
+    toc = text[text.index('class="cx-toc"'):text.index('id="cx-exec-summary"')]
     summary = text[text.index('id="cx-exec-summary"'):text.index('class="cx-body"')]
-    assert 'class="cx-edition-note"' in cover and t("section.journey_map", "ru") in cover
-    assert "cx-edition-note" not in summary
+    assert 'class="cx-edition-note cx-print-only"' in toc and t("section.journey_map", "ru") in toc
+    assert 'class="cx-edition-note cx-screen-only"' in summary
+    css = text[:text.index("</head>")]
+    assert re.search(r"@media print \{\s*\.cx-screen-only \{ display: none; \}", css)
+    assert re.search(r"@media screen \{ \.cx-print-only \{ display: none; \} \}", css)
 
 
 @pytest.mark.parametrize("name", ["Online", "Wolę załatwiać sprawy sam online · nie „Ważna jest dla mnie osobista "
