@@ -79,6 +79,9 @@ from importlib import resources
 from pathlib import Path
 from typing import Any, Literal
 
+import jinja2
+import jinja2.nodes
+import jinja2.sandbox
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
@@ -323,11 +326,34 @@ class Rule(_M):
         None, pattern=r"^[a-z0-9_]+$",
         description="department (catalog tobe.department.<key>) that owns the change when no finding names one")
     enabled: bool = True
+    #: per language, title and action as Jinja2 templates (see :func:`render_template`); in a rules
+    #: file either written out per language (the earlier ``{name}`` / ``[[ ]]`` syntax is converted)
+    #: or ``{title: <catalog key>, action: <catalog key>}``: the templates of the i18n catalogs (the
+    #: built-in rules: ``tobe.rule.<id>.title`` / ``.action``)
     text: dict[Literal["en", "ru", "pl"], Text]
+
+    @field_validator("text", mode="before")
+    @classmethod
+    def _templates(cls, v: Any) -> Any:
+        if isinstance(v, Mapping) and set(v) == {"title", "action"} and all(isinstance(x, str) for x in v.values()):
+            missing = [k for k in v.values() if k not in catalog("en")]
+            if missing:
+                raise ValueError(f"text names catalog key(s) {missing} that no catalog has")
+            return {lg: {"title": catalog(lg)[v["title"]], "action": catalog(lg)[v["action"]]} for lg in LANGUAGES}
+        if isinstance(v, Mapping):
+            return {lg: ({k: legacy_to_jinja(x) if isinstance(x, str) else x for k, x in tx.items()}
+                         if isinstance(tx, Mapping) else tx) for lg, tx in v.items()}
+        return v
 
     @field_validator("text")
     @classmethod
     def _all_languages(cls, v: dict[str, Text]) -> dict[str, Text]:
+        for lg, tx in v.items():  # a template that does not parse is an error of the rules file
+            for part in (tx.title, tx.action):
+                try:
+                    _JINJA.parse(part)
+                except jinja2.TemplateSyntaxError as exc:
+                    raise ValueError(f"text.{lg}: not a valid template: {exc}") from None
         missing = [lang for lang in LANGUAGES if lang not in v]
         if missing:
             raise ValueError(f"text is missing language(s) {missing}; every rule needs en, ru and pl")
@@ -913,46 +939,147 @@ def _fields(fs: Sequence[Finding], lang: str, labels: Mapping[str, Mapping[str, 
     return out
 
 
-def render_text(template: str, values: Mapping[str, Any], lang: str) -> str:
-    """Fill ``{name}``, ``{name|filter}`` and ``{ev.key|filter}`` placeholders.
+# Rule texts are Jinja2 templates (a sandboxed environment, no autoescaping: the texts are plain text and
+# every output escapes them, cxaudit.show). The delimiters are << >> and <% %> so that a template sits in
+# the i18n catalogs next to str.format strings without a brace: "<< value|num1 >>" prints a value,
+# "<% if (ev.rest_nps|signed) is filled %>, << ev.rest_nps|signed >> for the rest<% endif %>" an optional
+# part. The filters are FILTERS (language and currency from the context); a value that is missing
+# prints "–". Rule files written in the earlier syntax ("{value|num1}", "[[ ... ]]") are converted on load
+# (:func:`legacy_to_jinja`).
 
-    ``[[ ... ]]`` marks an optional part, dropped when any placeholder inside it has no value; a
-    required placeholder without a value becomes "–". Values are plain text (the caller escapes).
+
+class _Val(str):
+    """A formatted base field ("42%") that keeps its raw number for a filter (``value|num1``)."""
+
+    raw: Any = None
+
+    def __new__(cls, text: str, raw: Any) -> _Val:
+        out = super().__new__(cls, text)
+        out.raw = raw
+        return out
+
+
+class _Ev:
+    """A finding's evidence for the templates: ``ev.key`` is the value, None when absent (an
+    attribute lookup never reaches a method of a dict, so ``ev.items`` is the evidence key)."""
+
+    def __init__(self, data: Mapping[str, Any]) -> None:
+        self._data = dict(data)
+
+    def __getattr__(self, key: str) -> Any:
+        if key.startswith("_"):
+            raise AttributeError(key)
+        return self._data.get(key)
+
+
+def _plain(x: Any) -> Any:
+    return None if isinstance(x, jinja2.Undefined) else getattr(x, "raw", x)
+
+
+def _filter(name: str) -> Any:
+    @jinja2.pass_context
+    def apply(ctx: Any, x: Any) -> str | None:
+        raw = _plain(x)
+        return _fmt_filtered(raw, name, ctx.get("_lang", "en"), ctx.get("_currency", "") or "")
+    return apply
+
+
+@jinja2.pass_context
+def _finalize(ctx: Any, x: Any) -> str:
+    if x is None or isinstance(x, jinja2.Undefined):
+        return "–"
+    if isinstance(x, str):
+        return str(x)
+    out = _fmt_filtered(x, None, ctx.get("_lang", "en"), ctx.get("_currency", "") or "")
+    return "–" if out is None else out
+
+
+def _environment() -> jinja2.Environment:
+    env = jinja2.sandbox.ImmutableSandboxedEnvironment(
+        variable_start_string="<<", variable_end_string=">>", block_start_string="<%", block_end_string="%>",
+        comment_start_string="<#", comment_end_string="#>", autoescape=False, finalize=_finalize,
+        keep_trailing_newline=False)
+    env.filters = {f: _filter(f) for f in FILTERS}
+    env.tests = {"filled": lambda x: x is not None and not isinstance(x, jinja2.Undefined)}
+    return env
+
+
+_JINJA = _environment()
+
+
+def legacy_to_jinja(template: str) -> str:
+    """A rule text of the earlier syntax as a Jinja2 template: ``{name|filter}`` -> ``<< name|filter >>``,
+    ``[[ ... ]]`` -> ``<% if (...) is filled and ... %>...<% endif %>``. A template that already uses
+    ``<<`` or ``<%`` is returned as it is."""
+    if "<<" in template or "<%" in template:
+        return template
+
+    def expr(m: re.Match[str]) -> str:
+        return f"{m.group(1)}|{m.group(2)}" if m.group(2) else m.group(1)
+
+    def optional(m: re.Match[str]) -> str:
+        part = m.group(1)
+        conds = [f"({expr(x)}) is filled" for x in _PLACEHOLDER.finditer(part)]
+        body = _PLACEHOLDER.sub(lambda x: f"<< {expr(x)} >>", part)
+        return f"<% if {' and '.join(conds)} %>{body}<% endif %>" if conds else body
+
+    return _PLACEHOLDER.sub(lambda x: f"<< {expr(x)} >>", _OPTIONAL.sub(optional, template))
+
+
+def _compile(template: str) -> jinja2.Template:
+    try:
+        return _JINJA.from_string(template)
+    except jinja2.TemplateError as exc:
+        known = ", ".join(FILTERS)
+        raise ValueError(f"rule text {template[:60]!r}: {exc} (unknown placeholder filter? known: {known})") from None
+
+
+def _context(values: Mapping[str, Any], lang: str) -> dict[str, Any]:
+    raw = values.get("_raw") or {}
+    ctx: dict[str, Any] = {k: (_Val(v, raw[k]) if k in raw and isinstance(v, str) else v)
+                           for k, v in values.items() if not k.startswith("_")}
+    for k in (*BASE_FIELDS, *SINGULAR.values(), *SINGULAR):
+        ctx.setdefault(k, None)
+    ctx |= {"ev": _Ev(values.get("_ev") or {}), "_lang": lang, "_currency": str(values.get("_currency", "") or "")}
+    return ctx
+
+
+def render_template(template: str, values: Mapping[str, Any], lang: str) -> str:
+    """Render a rule text (a Jinja2 template, sandboxed; plain text: the caller escapes) with the
+    placeholder values of :func:`_fields`, formatted for ``lang``."""
+    text = _compile(template).render(_context(values, lang))
+    return re.sub(r"[ \t]{2,}", " ", text).strip()
+
+
+def render_text(template: str, values: Mapping[str, Any], lang: str) -> str:
+    """Fill a rule text of the earlier syntax (``{name}``, ``{name|filter}``, ``{ev.key|filter}``,
+    optional ``[[ ... ]]``): converted by :func:`legacy_to_jinja`, rendered by :func:`render_template`.
+
+    An optional part is dropped when any placeholder inside it has no value; a required placeholder
+    without a value becomes "–". Values are plain text (the caller escapes).
 
     Examples
     --------
     >>> render_text("Answer in {ev.hours|h}[[, not {ev.missing}]].", {"_ev": {"hours": 6.25}}, "ru")
-    'Answer in 6,2\\xa0ч.'
+    'Answer in 6,2\xa0ч.'
     """
-    ev = values.get("_ev", {}) or {}
-    currency = str(values.get("_currency", "") or "")
-
-    def one(m: re.Match[str]) -> str | None:
-        name, filt = m.group(1), m.group(2)
-        raw = ev.get(name[3:]) if name.startswith("ev.") else values.get(name)
-        if filt is not None and name in (values.get("_raw") or {}):
-            raw = values["_raw"][name]
-        if raw is None:
-            return None
-        if isinstance(raw, str) and filt is None:
-            return raw
-        return _fmt_filtered(raw, filt, lang, currency)
-
-    def optional(m: re.Match[str]) -> str:
-        part = m.group(1)
-        filled = [one(x) for x in _PLACEHOLDER.finditer(part)]
-        if any(v is None for v in filled):
-            return ""
-        return _PLACEHOLDER.sub(lambda x: one(x) or "", part)
-
-    text = _OPTIONAL.sub(optional, template)
-    text = _PLACEHOLDER.sub(lambda x: one(x) or "–", text)
-    return re.sub(r"[ \t]{2,}", " ", text).strip()
+    return render_template(legacy_to_jinja(template), values, lang)
 
 
 def placeholders(template: str) -> set[str]:
-    """Placeholder names used in a template (``ev.*`` counted as ``ev``)."""
-    return {("ev" if m.group(1).startswith("ev.") else m.group(1)) for m in _PLACEHOLDER.finditer(template)}
+    """Names a rule text uses (``ev.*`` counted as ``ev``), earlier syntax or Jinja2."""
+    ast = _JINJA.parse(legacy_to_jinja(template))
+    return {n.name for n in ast.find_all(jinja2.nodes.Name) if n.ctx == "load"}
+
+
+def template_fields(template: str) -> set[str]:
+    """Names and evidence keys a rule text prints or tests ("value", "ev.rest_nps"), for checks that
+    the three languages of a rule use the same ones."""
+    ast = _JINJA.parse(legacy_to_jinja(template))
+    out = {n.name for n in ast.find_all(jinja2.nodes.Name) if n.ctx == "load" and n.name != "ev"}
+    out |= {f"ev.{g.attr}" for g in ast.find_all(jinja2.nodes.Getattr)
+            if isinstance(g.node, jinja2.nodes.Name) and g.node.name == "ev"}
+    return out
 
 
 # --- the engine ------------------------------------------------------------------------------------------
@@ -1259,8 +1386,8 @@ def _build(rule: Rule, batch: list[Finding], findings: Sequence[Finding], econ: 
     for lg in LANGUAGES:
         vals = _fields(batch, lg, labels, econ)
         texts[lg] = {
-            "title": render_text(rule.text[lg].title, vals, lg),  # type: ignore[index]  # lg is one of LANGUAGES
-            "action": render_text(rule.text[lg].action, vals, lg),  # type: ignore[index]
+            "title": render_template(rule.text[lg].title, vals, lg),  # type: ignore[index]  # lg is one of LANGUAGES
+            "action": render_template(rule.text[lg].action, vals, lg),  # type: ignore[index]
             "impact_note": _note(model, params, lg, econ),
         }
     owner_vals = tags.get(rule.owner, [])

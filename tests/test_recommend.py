@@ -12,7 +12,6 @@ planted effects produce (cxaudit.demo.PLANTED). Every expected number is compute
 from __future__ import annotations
 
 import math
-import string
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -34,6 +33,7 @@ from cxaudit.recommend import (
     impact_effort_chart,
     journey_map,
     journey_map_chart,
+    legacy_to_jinja,
     load_commentary,
     load_rules,
     measurement_plan,
@@ -50,6 +50,7 @@ from cxaudit.recommend import (
     targets_notes,
     targets_summary,
     targets_table,
+    template_fields,
 )
 
 D = 0.264  # detractor share among survey respondents (the base of NPS) in the constructed run
@@ -432,7 +433,7 @@ def test_recommendation_html_escapes_data(run_findings) -> None:
 
 
 def _names(text: str) -> set[str]:
-    return {m.split("|")[0] for _, m, _, _ in string.Formatter().parse(text.replace("[[", "").replace("]]", "")) if m}
+    return template_fields(text)
 
 
 def test_builtin_rules_cover_every_family_in_three_languages() -> None:
@@ -826,3 +827,20 @@ def test_rising_ticket_category_and_theme_trigger_their_recommendations() -> Non
     for lg in LANGUAGES:
         assert catalog(lg)["tobe.metric.ticket_trend"]
         assert "–" not in th.texts[lg]["title"] and "–" not in rec.texts[lg]["title"]
+
+
+def test_rule_texts_are_sandboxed_jinja_in_the_catalogs() -> None:
+    """Issue 12: the built-in rule texts are Jinja2 templates in the i18n catalogs (no template language
+    of recommend's own); the environment is sandboxed, and a rules file's earlier syntax is converted."""
+    import jinja2.exceptions
+
+    book = builtin_rules()
+    for rule in book.rules:
+        for lang in LANGUAGES:
+            assert rule.text[lang].action == catalog(lang)[f"tobe.rule.{rule.id}.action"]
+    assert "<% if (ev.rest_nps|signed) is filled %>" in catalog("en")["tobe.rule.cx_low_segment.action"]
+    with pytest.raises(jinja2.exceptions.SecurityError):
+        render_text("<< value.__class__.__mro__[1].__subclasses__() >>", {"value": "x"}, "en")
+    vals = {"_ev": {"items": 0.25}, "_raw": {"value": 3.0}, "value": "3.0"}
+    assert render_text("{ev.items|pct} and {value|num2}[[ and {department}]]", vals, "en") == "25% and 3.00"
+    assert legacy_to_jinja("{value|num1}[[ ({stage})]]") == "<< value|num1 >><% if (stage) is filled %> (<< stage >>)<% endif %>"
