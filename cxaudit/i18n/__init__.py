@@ -35,12 +35,18 @@ Examples
 from __future__ import annotations
 
 import datetime as _dt
+import decimal
 import math
 import re
 from collections.abc import Mapping
 from functools import cache
 from importlib import resources
 from typing import Any
+
+from babel import Locale
+from babel.dates import format_date as _babel_date
+from babel.dates import get_month_names
+from babel.numbers import NumberPattern, parse_pattern
 
 from ..safeyaml import load_yaml_text
 
@@ -88,7 +94,8 @@ def t(key: str, lang: str, /, **fmt: Any) -> str:
     return value.format(**fmt) if fmt else value
 
 
-_SEP = {"en": (",", "."), "ru": ("\u00a0", ","), "pl": ("\u00a0", ",")}
+#: Babel locale per report language (British English: "24 November 2026", not "November 24, 2026").
+_LOCALE = {"en": "en_GB", "ru": "ru", "pl": "pl"}
 _MINUS = "\u2212"  # a real minus sign, as typeset reports use
 
 
@@ -108,12 +115,30 @@ def fmt_p(p: float | None, lang: str, *, prefix: bool = False) -> str:
     return "p\u00a0" + (text if p < 0.001 else "=\u00a0" + text)
 
 
+@cache
+def _locale(lang: str) -> Locale:
+    return Locale.parse(_LOCALE[lang])
+
+
+@cache
+def _pattern(decimals: int) -> NumberPattern:
+    # parsed once: ~25 µs a number instead of ~45 µs through format_decimal (bench: 50k numbers)
+    return parse_pattern("#,##0" + ("." + "0" * decimals if decimals > 0 else ""))
+
+
 def fmt_num(x: float | None, lang: str, decimals: int = 1, *, sign: bool = False) -> str:
-    """Format a number with the locale's thousands separator and decimal mark ("–" for missing)."""
+    """Format a number with the locale's thousands separator and decimal mark ("–" for missing), by
+    Babel (CLDR number symbols); a typographic minus sign, "+" with ``sign=True``.
+
+    The float goes to Babel as its exact binary value, so it rounds (half to even on the exact value)
+    exactly as Python's own ``format`` does: 2.675 -> "2.67" in every language.
+
+    >>> fmt_num(12345.678, "en"), fmt_num(12345.678, "ru", 2), fmt_num(-0.56, "pl", 0), fmt_num(3, "en", sign=True)
+    ('12,345.7', '12\\xa0345,68', '−1', '+3.0')
+    """
     if x is None or (isinstance(x, float) and math.isnan(x)):
         return "–"
-    thousands, decimal = _SEP[lang]
-    s = f"{abs(x):,.{decimals}f}".replace(",", "\x00").replace(".", decimal).replace("\x00", thousands)
+    s = _pattern(decimals).apply(decimal.Decimal(abs(float(x))), _locale(lang))
     if round(x, decimals) < 0:
         return _MINUS + s
     return ("+" + s) if sign and round(x, decimals) > 0 else s
@@ -137,14 +162,13 @@ def fmt_ci(low: float | None, high: float | None, lang: str, decimals: int = 1, 
            f"{fmt_num(None if high is None else high * scale, lang, decimals)}]"
 
 
-_MONTHS = {
-    "ru": ["января", "февраля", "марта", "апреля", "мая", "июня", "июля", "августа", "сентября", "октября",
-           "ноября", "декабря"],
-    "pl": ["stycznia", "lutego", "marca", "kwietnia", "maja", "czerwca", "lipca", "sierpnia", "września",
-           "października", "listopada", "grudnia"],
-    "en": ["January", "February", "March", "April", "May", "June", "July", "August", "September", "October",
-           "November", "December"],
-}
+@cache
+def _months(lang: str) -> tuple[str, ...]:
+    """Short month names for month labels: Babel's (CLDR) stand-alone abbreviation cut to three letters
+    without its dot, as a calendar header (ru "ноя", "сен", pl "lis", en "Nov"), short enough for a
+    chart axis."""
+    names = get_month_names("abbreviated", context="stand-alone", locale=_locale(lang))
+    return tuple(names[m].rstrip(".")[:3] for m in range(1, 13))
 
 
 def _as_date(d: Any) -> _dt.date:
@@ -157,22 +181,13 @@ def _as_date(d: Any) -> _dt.date:
 
 
 def fmt_date(d: _dt.date | str | Any, lang: str) -> str:
-    """A long date in the locale ("24 November 2026", "24 ноября 2026 г.", "24 listopada 2026").
+    """A long date in the locale by Babel ("24 November 2026", "24 ноября 2026 г.", "24 listopada 2026"),
+    with a no-break space before the Russian "г.".
 
     ``d``: a ``date``, ``datetime``, pandas ``Timestamp`` or an ISO date string."""
-    d = _as_date(d)
-    month = _MONTHS[lang][d.month - 1]
-    if lang == "ru":
-        return f"{d.day} {month} {d.year}\u00a0г."
-    return f"{d.day} {month} {d.year}"
+    return _babel_date(_as_date(d), format="long", locale=_locale(lang)).replace("\u202f", "\u00a0")
 
 
-#: Short month names for month labels in tables and figures (nominative, as a calendar header).
-_MONTHS_SHORT = {
-    "ru": ["янв", "фев", "мар", "апр", "май", "июн", "июл", "авг", "сен", "окт", "ноя", "дек"],
-    "pl": ["sty", "lut", "mar", "kwi", "maj", "cze", "lip", "sie", "wrz", "paź", "lis", "gru"],
-    "en": ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"],
-}
 _YM = re.compile(r"^(\d{4})-(\d{1,2})$")
 _WEEK = re.compile(r"^(\d{4}-\d{2}-\d{2})/(\d{4}-\d{2}-\d{2})$")
 
@@ -193,7 +208,7 @@ def fmt_month(m: str | _dt.date | Any, lang: str) -> str:
         return str(m)
     if not 1 <= month <= 12:
         return str(m)
-    return f"{_MONTHS_SHORT[lang][month - 1]}\u00a0{year}"
+    return f"{_months(lang)[month - 1]}\u00a0{year}"
 
 
 def fmt_period(p: Any, lang: str) -> str:
@@ -208,11 +223,11 @@ def fmt_period(p: Any, lang: str) -> str:
     week = _WEEK.match(s)
     if week:
         a, b = (_dt.date.fromisoformat(x) for x in week.groups())
-        mb = f"{_MONTHS_SHORT[lang][b.month - 1]}\u00a0{b.year}"
+        mb = f"{_months(lang)[b.month - 1]}\u00a0{b.year}"
         if a.year != b.year:
-            return f"{a.day}\u00a0{_MONTHS_SHORT[lang][a.month - 1]}\u00a0{a.year} – {b.day}\u00a0{mb}"
+            return f"{a.day}\u00a0{_months(lang)[a.month - 1]}\u00a0{a.year} – {b.day}\u00a0{mb}"
         if a.month != b.month:
-            return f"{a.day}\u00a0{_MONTHS_SHORT[lang][a.month - 1]} – {b.day}\u00a0{mb}"
+            return f"{a.day}\u00a0{_months(lang)[a.month - 1]} – {b.day}\u00a0{mb}"
         return f"{a.day}–{b.day}\u00a0{mb}"
     if re.match(r"^\d{4}-\d{2}-\d{2}$", s):
         return fmt_date(s, lang)
