@@ -68,7 +68,8 @@ def test_missing_inputs_show_one_line_and_emit_nothing(tmp_path: Path, monkeypat
     (client / "r.csv").write_text("response_id,date,nps\nR1,2025-01-01,9\nR2,2025-01-02,3\n", encoding="utf-8")
     (client / "audit.yaml").write_text("client: {name: T}\ninputs:\n  responses: {file: r.csv}\n", encoding="utf-8")
     shown: list[str] = []
-    monkeypatch.setattr(ipy_display, "display", lambda obj, *a, **k: shown.append(getattr(obj, "data", repr(obj))))
+    monkeypatch.setattr(ipy_display, "display",
+                        lambda *objs, **k: shown.extend(getattr(o, "data", repr(o)) for o in objs))
     nb = nbformat.read(NOTEBOOKS_DIR / "05_voc.ipynb", as_version=4)
     ns: dict[str, object] = {"client": str(client), "run_dir": str(tmp_path / "run"), "lang": "pl"}
     for cell in nb.cells:
