@@ -293,7 +293,7 @@ def finalise(recs: Sequence[Any], findings: Sequence[Any], book: Any = None, *, 
     (ISO date: ``start`` + the end of its horizon), ``roi``, ``payback_months`` and ``scenarios``
     (``low`` / ``expected`` / ``high``: value, roi, payback_months). Returns ``(targets, case)``.
     """
-    from . import recommend as rc
+    from . import recommend_engine as rc
 
     book = book or rc.builtin_rules()
     econ = rc.economics(findings, book.assumptions)
