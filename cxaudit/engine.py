@@ -21,6 +21,8 @@ What each function computes and the in-memory function it equals:
 - :func:`churn_table` — :func:`cxaudit.metrics.churn_table` (n and churned per group; Wilson interval);
 - :func:`life_table` + :func:`kaplan_meier` — statsmodels ``SurvfuncRight`` with delayed entry
   (Kaplan & Meier 1958; Greenwood 1926 variance; log–log interval as in :mod:`cxaudit.churn`);
+- :func:`logrank` — statsmodels ``survdiff`` (the log-rank test of :func:`cxaudit.churn.survival`) from life tables;
+- :func:`exposure_table` — :func:`cxaudit.churn.exposure_rates` (events and months at risk; Garwood interval);
 - :func:`time_quantiles` — :func:`cxaudit.tickets.time_table`: exact order statistics, numpy's default
   quantile (linear interpolation between the order statistics x₍⌊h⌋₎ and x₍⌈h⌉₎, h = (n − 1)·q,
   Hyndman & Fan 1996 type 7) and the distribution-free interval of :func:`cxaudit.tickets.quantile_ci`;
@@ -78,6 +80,8 @@ __all__ = [
     "churn_table",
     "life_table",
     "kaplan_meier",
+    "logrank",
+    "exposure_table",
     "time_quantiles",
     "theme_counts",
     "edge_counts",
@@ -483,6 +487,83 @@ def kaplan_meier(table: pd.DataFrame, *, delayed_entry: bool = True) -> pd.DataF
     exact = (s >= 1.0) | (s <= 0.0) | ~np.isfinite(half)
     return pd.DataFrame({"time": time, "surv": s, "ci_low": np.where(exact, s, lo), "ci_high": np.where(exact, s, hi),
                          "n_risk": n, "events": d})
+
+
+def _at_risk(times: np.ndarray, part: pd.DataFrame, delayed_entry: bool) -> tuple[np.ndarray, np.ndarray]:
+    """Number at risk just before each of ``times`` and events at each, from one group's life table."""
+    lt = part.sort_values("time", kind="stable")
+    t = lt["time"].to_numpy(float)
+    pos = np.searchsorted(t, times, side="left")  # rows of the life table strictly before each time
+    exits_before = np.concatenate([[0.0], np.cumsum(lt["exits"].to_numpy(float))])[pos]
+    if delayed_entry:
+        entries_before = np.concatenate([[0.0], np.cumsum(lt["entries"].to_numpy(float))])[pos]
+        n = entries_before - exits_before
+    else:
+        n = float(lt["exits"].sum()) - exits_before
+    d = pd.Series(lt["events"].to_numpy(float), index=t).groupby(level=0).sum().reindex(times, fill_value=0.0)
+    return n, d.to_numpy(float)
+
+
+def logrank(table: pd.DataFrame, by: str, *, delayed_entry: bool = True) -> tuple[float, float, int]:
+    """The log-rank test (Mantel 1966; Peto & Peto 1972) of equal survival across the groups of a
+    :func:`life_table` (``by``, ``time``, ``exits``, ``events``, ``entries``): χ² = (O − E)ᵀ V⁻¹ (O − E)
+    over groups 2..k, with the hypergeometric variance, summed over the times where more than one
+    customer is at risk; p from χ² with k − 1 degrees of freedom. The computation of statsmodels
+    ``survdiff`` (the one :func:`cxaudit.churn.survival` reports), on counts instead of rows.
+    Returns ``(chi2, p, dof)``; NaN with fewer than two groups.
+    """
+    groups = sorted(table[by].dropna().unique(), key=str)
+    if len(groups) < 2:
+        return float("nan"), float("nan"), 0
+    times = np.unique(table["time"].to_numpy(float))
+    risk, dead = zip(*(_at_risk(times, table[table[by] == g], delayed_entry) for g in groups), strict=True)
+    n, d = np.vstack(risk), np.vstack(dead)
+    n_tot, d_tot = n.sum(axis=0), d.sum(axis=0)
+    keep = n_tot > 1
+    n, d, n_tot, d_tot = n[:, keep], d[:, keep], n_tot[keep], d_tot[keep]
+    r = n / n_tot
+    o_e = (d[1:] - r[1:] * d_tot).sum(axis=1)
+    scale = d_tot * (n_tot - d_tot) / np.clip(n_tot - 1, 1e-10, np.inf)
+    k = len(groups) - 1
+    var = np.empty((k, k))
+    for i in range(k):
+        for j in range(k):
+            var[i, j] = float((scale * r[i + 1] * ((i == j) - r[j + 1])).sum())
+    chi2 = float(o_e @ np.linalg.solve(var, o_e))
+    return chi2, float(stats.chi2.sf(chi2, k)), k
+
+
+def exposure_table(t: ir.Table, by: str | None = None, *, time: str = "t_exit", entry: str = "t_entry",
+                   event: str = "churned", period_months: float = 12.0) -> pd.DataFrame:
+    """Churn per period from person-time, in the engine: per group ``n`` customers with a known flag
+    and exit time, ``events``, ``exposure_months`` = Σ max(exit − entry, 0) (a missing entry adds
+    no months), the constant hazard λ = events / months and ``period_churn`` = 1 − exp(−period·λ)
+    with the exact Poisson (Garwood 1936) interval — :func:`cxaudit.churn.exposure_rates` on sums.
+    Groups sorted by key.
+    """
+    import ibis
+
+    _require(t, [time, entry, event, by], "churn per period")
+    f = _flag(t, event)
+    keep = f.notnull() & t[time].notnull()
+    if by:
+        keep &= t[by].notnull()
+    base = t.filter(keep)
+    months = ibis.greatest(base[time].cast("float64") - base[entry].cast("float64"), 0.0)
+    aggs = {"n": base.count(), "events": _flag(base, event).sum(), "exposure_months": months.sum()}
+    expr = base.group_by(base[by]).aggregate(**aggs) if by else base.aggregate(**aggs)
+    tab = _execute(expr)
+    if by:
+        tab = tab.sort_values(by, kind="stable").reset_index(drop=True)
+    d, tm = tab["events"].to_numpy(float), tab["exposure_months"].to_numpy(float)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        lam = d / tm
+        lo = np.where(d > 0, stats.chi2.ppf(0.025, 2 * d) / (2 * tm), 0.0)
+        hi = stats.chi2.ppf(0.975, 2 * d + 2) / (2 * tm)
+    tab["hazard"] = lam
+    tab["period_churn"] = 1 - np.exp(-period_months * lam)
+    tab["ci_low"], tab["ci_high"] = 1 - np.exp(-period_months * lo), 1 - np.exp(-period_months * hi)
+    return tab
 
 
 # --- ticket time quantiles ------------------------------------------------------------------------

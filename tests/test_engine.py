@@ -12,6 +12,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
+from scipy import stats
 from statsmodels.duration.survfunc import SurvfuncRight
 
 from cxaudit import engine, metrics, process, tickets
@@ -196,6 +197,41 @@ def test_duckdb_survival_life_table(duck, data):
     km0 = engine.kaplan_meier(lt0, delayed_entry=False)
     np.testing.assert_allclose(km0["surv"], sf0.surv_prob, rtol=TOL, atol=TOL)
     np.testing.assert_allclose(km0["n_risk"], sf0.n_risk, rtol=TOL)
+
+
+def test_duckdb_logrank_and_exposure(duck, data):
+    """The log-rank test from the engine's life tables = statsmodels survdiff on the rows (with and
+    without delayed entry); churn per 12 months from person-time = churn.exposure_rates. Segment c
+    has the planted shorter lifetimes, so the test rejects."""
+    from statsmodels.duration.survfunc import survdiff
+
+    from cxaudit import churn
+
+    df = data["customers"]
+    t = duck[1]["customers"]
+    lt = engine.life_table(t, ["segment"], time="t_exit", event="churned", entry="t_entry")
+    chi2, p, dof = engine.logrank(lt, "segment")
+    ref = survdiff(df["t_exit"].to_numpy(float), df["churned"].to_numpy(float), df["segment"].to_numpy(object),
+                   entry=df["t_entry"].to_numpy(float))
+    assert dof == 2
+    assert chi2 == pytest.approx(ref[0], rel=TOL)
+    # survdiff's p is 1 − cdf (0.0 this far out); the engine's is the survival function of the same χ²
+    assert p == pytest.approx(float(stats.chi2.sf(ref[0], 2)), rel=1e-7)
+    assert p < 1e-6
+    lt0 = engine.life_table(t, ["segment"], time="t_exit", event="churned")
+    ref0 = survdiff(df["t_exit"].to_numpy(float), df["churned"].to_numpy(float), df["segment"].to_numpy(object))
+    assert engine.logrank(lt0, "segment", delayed_entry=False)[0] == pytest.approx(ref0[0], rel=TOL)
+    frame = df.assign(churned=df["churned"].astype(int))
+    frame.loc[::41, "t_entry"] = np.nan  # no entry: counted, adds no months (as in churn.exposure_rates)
+    t2 = duck[0].create_table("expo", frame, overwrite=True)
+    _same(engine.exposure_table(t2, "segment"), churn.exposure_rates(frame, "segment"), ["segment"],
+          ["n", "events", "exposure_months", "hazard", "period_churn", "ci_low", "ci_high"])
+    total = engine.exposure_table(t2)
+    ref_total = churn.exposure_rates(frame)
+    np.testing.assert_allclose(total[["n", "events", "exposure_months", "period_churn", "ci_low", "ci_high"]]
+                               .to_numpy(float),
+                               ref_total[["n", "events", "exposure_months", "period_churn", "ci_low", "ci_high"]]
+                               .to_numpy(float), rtol=TOL)
 
 
 def test_duckdb_theme_counts(duck, data):
