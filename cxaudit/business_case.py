@@ -185,6 +185,8 @@ class BusinessCase:
     cap: float
     value_months: float = 12.0
     reconsidered: list[dict[str, Any]] = field(default_factory=list)
+    #: "nps", or "outcome": the effects are percentage points of a non-NPS outcome (issue 13)
+    basis: str = "nps"
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -369,7 +371,7 @@ def _case(on_plan: Sequence[Any], off: Sequence[Any], tg: Any, econ: Any, book: 
         total_value_low=tl, total_value_high=th, total_cost=total_cost,
         cost_source="missing" if missing_cost else cost_source,
         roi=_roi(total_v, total_cost), roi_low=_roi(tl, total_cost), roi_high=_roi(th, total_cost),
-        payback_months=_payback(total_v, total_cost), cap=book.a("max_detractor_move"),
+        payback_months=_payback(total_v, total_cost), cap=book.a("max_detractor_move"), basis=getattr(tg, "basis", "nps"),
         reconsidered=[{"rank": r.rank, "rule": r.rule, "impact_nps": r.impact_nps, "effort": r.effort} for r in off],
     )
 
@@ -424,10 +426,12 @@ def business_case_table(case: BusinessCase, recs: Sequence[Any], lang: str) -> p
                     "payback": extra.get("payback", ""), "owner": "", "due": "",
                     "impact_num": nps, "value_num": value, "cost_num": cost, "kind": kind})
 
+    outcome = case.basis == "outcome"
     line("sum", t("bc.sum", lang), case.sum_nps, case.sum_value, case.total_cost)
-    line("overlap", t("bc.overlap", lang), -case.overlap_nps, -case.overlap_value if case.overlap_value is not None else None)
+    line("overlap", t("bc.overlap_outcome" if outcome else "bc.overlap", lang), -case.overlap_nps,
+         -case.overlap_value if case.overlap_value is not None else None)
     if case.cap_nps > 0 or (case.cap_value or 0) > 0:
-        line("cap", t("bc.cap", lang, cap=fmt_pct(case.cap, lang)), -case.cap_nps,
+        line("cap", t("bc.cap_outcome" if outcome else "bc.cap", lang, cap=fmt_pct(case.cap, lang)), -case.cap_nps,
              -case.cap_value if case.cap_value is not None else None)
     rng = ("" if case.total_value_low is None
            else f"{_money(case.total_value_low, lang, '')}–{_money(case.total_value_high, lang, cur)}")
@@ -447,7 +451,7 @@ def reconsidered_table(recs: Sequence[Any], lang: str) -> pd.DataFrame:
 
 def case_notes(case: BusinessCase, lang: str) -> list[str]:
     """What the business case rests on, one sentence each (plain text; the caller escapes)."""
-    notes = [t("bc.note.overlap", lang)]
+    notes = [t("bc.note.overlap_outcome" if case.basis == "outcome" else "bc.note.overlap", lang)]
     if case.cost_source == "assumption":
         notes.append(t("bc.note.cost_assumed", lang))
     elif case.cost_source == "missing":

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import matplotlib.pyplot as plt
@@ -21,6 +22,7 @@ from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 
+from . import show
 from .findings import Finding, format_value
 from .i18n import fmt_ci, fmt_date, fmt_num, fmt_pct, t
 from .plots import PALETTE
@@ -68,6 +70,7 @@ from .recommend_engine import (  # the analysis, re-exported: cxaudit.recommend 
     targets,
     template_fields,
 )
+from .show import HTML, Col
 from .show import escape as _esc  # one HTML-escaping helper for every client-facing block
 
 __all__ = [
@@ -130,6 +133,19 @@ __all__ = [
     "roadmap_chart",
     "recommendations_table",
     "journey_table",
+    "TobePlan",
+    "plan",
+    "impact_header",
+    "blocks_intro",
+    "blocks_recommendations",
+    "blocks_matrix",
+    "blocks_targets",
+    "blocks_journey",
+    "blocks_roadmap",
+    "blocks_findings",
+    "findings_table",
+    "save_plan",
+    "plan_frame",
 ]
 
 
@@ -660,3 +676,185 @@ def journey_table(jm: pd.DataFrame, lang: str) -> pd.DataFrame:
     out["changes"] = out["changes"].replace("", "–")
     out["pain_points"] = out["pain_points"].replace("", "–")
     return out
+
+
+# --- the section as the notebook shows it: one plan, display blocks ----------------------------------------
+
+
+@dataclass
+class TobePlan:
+    """Everything TO-BE computes from the run's findings: the rule book, the ranked recommendations,
+    the TO-BE journey map, the plan's targets and business case (:func:`plan`)."""
+
+    findings: list[Finding]
+    book: RuleBook
+    recs: list[Recommendation]
+    journey: pd.DataFrame
+    targets: Targets
+    case: Any  # cxaudit.business_case.BusinessCase
+    scale: tuple[float, float] = (1.0, 5.0)
+
+    @property
+    def on_plan(self) -> list[Recommendation]:
+        """The recommendations on the roadmap (all but "reconsider")."""
+        return [r for r in self.recs if r.on_plan]
+
+
+def plan(audit: Any, findings: Sequence[Finding], lang: str) -> TobePlan:
+    """The TO-BE section's analysis of a run: fire the rules (client rules and audit.yaml overrides
+    included; tag labels from the client's data in ``lang``), the TO-BE journey map, then costs,
+    value, KPI targets and dates (:func:`cxaudit.business_case.finalise`)."""
+    from . import business_case as bc
+
+    book = rulebook(audit.dir, audit.config)
+    recs = recommend(findings, book, labels=labels_from_audit(audit, lang), lang=lang)
+    jm = journey_map(recs, findings, touchpoints=audit.tables.get("touchpoints"),
+                     ratings=audit.tables.get("responses"), stages=audit.config.stages, lang=lang,
+                     assumptions=book.assumptions)
+    tg, case = bc.finalise(recs, findings, book, config=audit.config, journey=jm)
+    sc = audit.config.scales.touchpoint
+    return TobePlan(list(findings), book, recs, jm, tg, case, (sc.min, sc.max))
+
+
+def impact_header(p: TobePlan | Sequence[Recommendation], lang: str) -> str:
+    """The business case's impact column: "NPS effect", or the outcome's ("Effect, pts Satisfied passengers")."""
+    recs = p.recs if isinstance(p, TobePlan) else p
+    if any((r.impact_unit or {}).get(lang) for r in recs):
+        return t("tobe.col_impact_unit", lang, unit=_impact_unit(recs, lang))
+    return t("bc.col_impact", lang)
+
+
+def blocks_intro(p: TobePlan, lang: str) -> list[Any]:
+    """The section heading, its introduction, and a note when the run has no findings."""
+    out: list[Any] = [show.section("to_be", lang), show.paragraph(t("tobe.intro", lang))]
+    if not p.findings:
+        out.append(show.note(t("tobe.no_findings", lang)))
+    return out
+
+
+def blocks_recommendations(p: TobePlan, lang: str) -> list[Any]:
+    """The ranked list, the cards of the changes on the plan, and the changes left off it."""
+    from . import business_case as bc
+
+    if not p.findings:
+        return []
+    out: list[Any] = [show.heading(t("tobe.recommendations", lang), "to_be"),
+                      show.paragraph(t("tobe.recs_intro", lang)),
+                      show.table(recommendations_table(p.recs, lang), [
+                          Col("rec", "tobe.col_rec"), Col("title", "tobe.col_title"), Col("impact", "tobe.col_impact"),
+                          Col("revenue", "tobe.col_revenue"), Col("effort", "tobe.col_effort"),
+                          Col("horizon", "tobe.col_horizon"), Col("quadrant", "tobe.col_quadrant")], lang),
+                      HTML(recommendations_html(p.on_plan, lang))]
+    off_plan = bc.reconsidered_table(p.recs, lang)
+    if len(off_plan):
+        out += [show.heading(t("bc.reconsidered", lang), "to_be"), show.paragraph(t("bc.reconsidered_intro", lang)),
+                show.table(off_plan, [Col("rec", "tobe.col_rec"), Col("title", "tobe.col_title"),
+                                      Col("impact", "tobe.col_impact"), Col("effort", "tobe.col_effort")], lang)]
+    return out
+
+
+def blocks_matrix(p: TobePlan, lang: str) -> list[Any]:
+    """The impact × effort matrix."""
+    if not p.recs:
+        return []
+    outcome = any((r.impact_unit or {}).get(lang) for r in p.recs)
+    intro = t("tobe.matrix_intro_outcome", lang, unit=_impact_unit(p.recs, lang)) if outcome else t("tobe.matrix_intro", lang)
+    return [show.heading(t("tobe.matrix", lang), "to_be"), show.paragraph(intro),
+            impact_effort_chart(p.recs, lang, p.book.assumptions)]
+
+
+def blocks_targets(p: TobePlan, lang: str) -> list[Any]:
+    """The plan's targets (table, chart, notes) and its business case."""
+    from . import business_case as bc
+
+    out: list[Any] = []
+    if p.findings:
+        out += [show.heading(t("tobe.targets", lang), "to_be"), show.paragraph(t("tobe.targets_intro", lang)),
+                show.table(targets_table(p.targets, lang), [
+                    Col("metric", "tobe.col_metric"), Col("as_is", "tobe.col_as_is"), Col("ci", "metrics.col_ci"),
+                    Col("n", "metrics.col_n"), Col("to_be", "tobe.col_to_be"), Col("change", "tobe.col_change"),
+                    Col("target", "tobe.col_target"), Col("n_needed", "bc.col_n_needed")], lang),
+                targets_chart(p.targets, lang)]
+        out += [show.note(line) for line in targets_notes(p.targets, lang)]
+        out += [show.note(line) for line in bc.targets_check_notes(p.targets, lang)]
+    if p.on_plan:
+        out += [show.heading(t("bc.heading", lang), "to_be"), show.paragraph(t("bc.intro", lang)),
+                show.table(bc.business_case_table(p.case, p.recs, lang), [
+                    Col("rec", "tobe.col_rec"), Col("title", "tobe.col_title"), Col("impact", impact_header(p, lang)),
+                    Col("value", "bc.col_value"), Col("cost", "bc.col_cost"), Col("roi", "bc.col_roi"),
+                    Col("payback", "bc.col_payback")], lang)]
+        out += [show.note(line) for line in bc.case_notes(p.case, lang)]
+    return out
+
+
+def blocks_journey(p: TobePlan, lang: str) -> list[Any]:
+    """The TO-BE journey map: chart and table (or a note when no touchpoint is rated)."""
+    if not p.findings:
+        return []
+    jm = p.journey
+    out: list[Any] = [show.heading(t("tobe.journey", lang), "to_be"), show.paragraph(t("tobe.journey_intro", lang))]
+    if jm["as_is"].notna().any():
+        out.append(journey_map_chart(jm, lang, (int(p.scale[0]), int(p.scale[1]))))
+    if len(jm):
+        out.append(show.table(journey_table(jm, lang), [
+            Col("stage_label", "tobe.col_stage"), Col("label", "tobe.col_touchpoint"), Col("n", "metrics.col_n", "int"),
+            Col("as_is", "tobe.col_as_is", "num2"), Col("target", "tobe.col_target", "num2"),
+            Col("changes", "tobe.col_changes"), Col("pain_points", "tobe.col_pain_points")], lang, small_base=None))
+    else:
+        out.append(show.note(t("tobe.no_journey", lang)))
+    return out
+
+
+def blocks_roadmap(p: TobePlan, lang: str) -> list[Any]:
+    """The phased roadmap and the implementation and measurement plan."""
+    on_plan = p.on_plan
+    if not on_plan:
+        return []
+    out: list[Any] = [show.heading(t("tobe.roadmap", lang), "to_be"), show.paragraph(t("tobe.roadmap_intro", lang)),
+                      roadmap_chart(on_plan, lang),
+                      show.heading(t("tobe.plan", lang), "to_be"), show.paragraph(t("tobe.plan_intro", lang)),
+                      show.table(measurement_plan(on_plan, lang, p.journey), [
+                          Col("rec", "tobe.col_rec"), Col("metric", "tobe.col_metric"), Col("where", "tobe.col_where"),
+                          Col("frequency", "tobe.col_frequency"), Col("baseline", "tobe.col_baseline"),
+                          Col("target", "tobe.col_target"), Col("owner", "tobe.col_owner"), Col("due", "bc.col_due"),
+                          Col("n_needed", "bc.col_n_needed")], lang)]
+    if any(r.kpi.get("reset") for r in on_plan):
+        out.append(show.note("* " + t("bc.kpi_reset", lang)))
+    return out
+
+
+def findings_table(findings: Sequence[Finding], lang: str) -> pd.DataFrame:
+    """Every finding of the run, one row each, in priority order (the appendix of the section)."""
+    return pd.DataFrame([{
+        "section": t("section." + f.section, lang), "title": f.title, "value": format_value(f, lang)[0],
+        "n": f.n, "ci_low": f.ci_low, "ci_high": f.ci_high, "severity": f.severity, "reach": f.reach,
+        "priority": f.priority,
+    } for f in findings], columns=["section", "title", "value", "n", "ci_low", "ci_high", "severity", "reach",
+                                    "priority"])
+
+
+def blocks_findings(p: TobePlan, lang: str) -> list[Any]:
+    """All findings of the run."""
+    if not p.findings:
+        return []
+    return [show.heading(t("tobe.all_findings", lang), "to_be"),
+            show.table(findings_table(p.findings, lang), [
+                Col("section", "tobe.col_section"), Col("title", "report.col_finding"),
+                Col("value", "report.col_value"), Col("ci_low", "metrics.col_ci", "ci1", hi="ci_high"),
+                Col("n", "metrics.col_n", "int"), Col("severity", "report.col_severity", "int"),
+                Col("reach", "report.col_reach", "pct"), Col("priority", "tobe.col_priority", "num2")], lang)]
+
+
+def save_plan(run_dir: Any, p: TobePlan, methodology: Mapping[str, Any], commentary: Mapping[str, str]) -> None:
+    """``tobe.json`` of the plan (:func:`save_tobe`), with the assumptions and the business case added
+    to the run's methodology."""
+    save_tobe(run_dir, p.recs, p.targets,
+              methodology=dict(methodology) | {"assumptions": dict(p.book.assumptions), "business_case": p.case.to_dict()},
+              commentary=commentary)
+
+
+def plan_frame(p: TobePlan) -> pd.DataFrame:
+    """The ranked recommendations with their scores and impact models (the analyst's last look)."""
+    return pd.DataFrame([{"rank": r.rank, "rule": r.rule, "score": r.score, "impact_nps": r.impact_nps,
+                          "model": r.impact_model, "m": r.detractor_move, "revenue": r.revenue, "effort": r.effort,
+                          "horizon": r.horizon, "findings": ", ".join(r.findings)} for r in p.recs])

@@ -217,3 +217,17 @@ def test_revenue_link_by_outcome_group(tmp_path: Path) -> None:
         if r.impact_model != "none":
             assert r.revenue == pytest.approx(100 * 50 * (r_low - r_good) * r.detractor_move)
     assert "association" in " ".join(rc.targets_notes(tg, "en"))
+
+
+def test_section_blocks_name_the_outcome(audit: Audit) -> None:
+    """Notebook 07's blocks on the planted survey: the business case's effect column and the matrix's
+    axis name the outcome, and no block says NPS points."""
+    fs = scorecard.metric_findings(audit, "en")
+    p = rc.plan(audit, fs, "en")
+    html = " ".join(getattr(b, "data", "") or "" for b in
+                    rc.blocks_recommendations(p, "en") + rc.blocks_targets(p, "en") + rc.blocks_roadmap(p, "en"))
+    assert "Effect, pts Satisfied passengers" in html and "NPS" not in html
+    assert "+4.5 pts Satisfied passengers" in html  # Eco: 0.5 × 30 pp × 0.3
+    assert "Overlap: the same respondents without a good answer" in html and "detractor" not in html
+    fig = rc.blocks_matrix(p, "en")[-1]
+    assert fig.axes[0].get_ylabel() == "Impact, pts Satisfied passengers"

@@ -117,6 +117,17 @@ def test_shape_runs_end_to_end(shape: str, home: Path) -> None:
         assert {"boarding", "wifi", "seat"} <= pains, pains
         brief = (run / "report-brief.html").read_text(encoding="utf-8")
         assert "Online boarding" in brief
+        # TO-BE in points of the outcome (issue 13): the pain points are measured changes on the roadmap,
+        # the plan has a target on "Satisfied passengers" with its interval and the answers per wave
+        recs = tobe["recommendations"]
+        pains = [r for r in recs if r["rule"] == "journey_pain_point_outcome"]
+        assert pains and all(r["on_plan"] and r["impact_model"] == "low_raters" and r["impact_nps"] > 0 for r in pains)
+        assert all(r["impact_unit"]["en"] == "pts Satisfied passengers" for r in pains)
+        tg = tobe["targets"]
+        assert tg["basis"] == "outcome" and tg["nps_as_is"] is None
+        assert tg["outcome_to_be"] > tg["outcome_as_is"] and tg["outcome_ci"][0] < tg["outcome_as_is"] < tg["outcome_ci"][1]
+        assert tg["checks"]["outcome"]["n_needed"] > 0
+        assert "Effect, pts Satisfied passengers" in html
     if shape == "telecom":  # customers only: the money rests on the stated month, not on any survey date
         churn_f = next(f for f in findings if f["id"] == "churn.rate.overall")
         assert churn_f["evidence"].get("window") is None
