@@ -10,7 +10,8 @@
 2. **Engine** (:mod:`cxaudit.engine`, DuckDB, ``memory_limit`` 2 GB, 2 threads): the customers part of
    the audit without loading rows into pandas — validation counts by reason (in SQL), churn rates by
    segment, revenue band, segment × band and NPS group with Wilson intervals, the life table by NPS
-   group and its Kaplan–Meier curve (survival at 12 / 24 months), and the inputs of revenue at risk
+   group and its Kaplan–Meier curve (survival at 12 / 24 months) with the log-rank test, churn per 12
+   months from person-time, and the inputs of revenue at risk
    (active customers' revenue per segment × the segment's churn share).
 3. **Baseline**: the same analysis through pandas / numpy / statsmodels (the in-process path:
    ``metrics.churn_table``, ``SurvfuncRight``, boolean masks) on the first 1M rows; the engine is also
@@ -163,6 +164,10 @@ def run_engine(folder: str, limit: int | None) -> dict[str, Any]:
     for g, part in lt.groupby("nps_group", observed=True):
         km = engine.kaplan_meier(part)
         surv[str(g)] = {f"S({h}m)": float(km.loc[km["time"] <= h, "surv"].iloc[-1]) for h in (12, 24)}
+    chi2, p, _ = engine.logrank(lt, "nps_group")
+    out["logrank_chi2"] = chi2
+    expo = engine.exposure_table(valid, "nps_group")
+    out["churn_12m"] = {str(r.nps_group): float(r.period_churn) for r in expo.itertuples()}
     out["t_survival"] = time.perf_counter() - tick
     out["life_table_rows"] = len(lt)
     out["survival"] = surv
@@ -180,9 +185,9 @@ def run_pandas(folder: str, limit: int) -> dict[str, Any]:
     """The same analysis in process: the rows read into pandas, then the package's in-memory functions."""
     import pandas as pd
     import pyarrow.dataset as ds
-    from statsmodels.duration.survfunc import SurvfuncRight
+    from statsmodels.duration.survfunc import SurvfuncRight, survdiff
 
-    from cxaudit import metrics
+    from cxaudit import churn, metrics
 
     tick = time.perf_counter()
     df = ds.dataset(folder, format="parquet").head(limit).to_pandas()
@@ -210,6 +215,11 @@ def run_pandas(folder: str, limit: int) -> dict[str, Any]:
                            entry=part["t_entry"].to_numpy(float))
         times, s = np.asarray(sf.surv_times), np.asarray(sf.surv_prob)
         surv[str(g)] = {f"S({h}m)": float(s[times <= h][-1]) for h in (12, 24)}
+    out["logrank_chi2"] = float(survdiff(valid["t_exit"].to_numpy(float), valid["churned"].to_numpy(float),
+                                         valid["nps_group"].astype(str).to_numpy(object),
+                                         entry=valid["t_entry"].to_numpy(float))[0])
+    expo = churn.exposure_rates(valid.assign(churned=valid["churned"].astype(int)), "nps_group")
+    out["churn_12m"] = {str(r.nps_group): float(r.period_churn) for r in expo.itertuples()}
     out["t_survival"] = time.perf_counter() - tick
     out["survival"] = surv
     tick = time.perf_counter()
@@ -308,17 +318,21 @@ def main() -> None:
             == sorted((r["segment"], r["n"], r["churned"]) for r in ps["result"]["churn_segment"])
             and all(abs(es["result"]["survival"][g][h] - ps["result"]["survival"][g][h]) < 1e-9
                     for g in ps["result"]["survival"] for h in ps["result"]["survival"][g])
-            and abs(es["result"]["revenue_at_risk"] / ps["result"]["revenue_at_risk"] - 1) < 1e-9)
+            and abs(es["result"]["revenue_at_risk"] / ps["result"]["revenue_at_risk"] - 1) < 1e-9
+            and abs(es["result"]["logrank_chi2"] / ps["result"]["logrank_chi2"] - 1) < 1e-9
+            and all(abs(es["result"]["churn_12m"][g] - v) < 1e-9 for g, v in ps["result"]["churn_12m"].items()))
     report["subset_results_agree"] = same
     out.write_text(json.dumps(report, indent=2, default=str))
-    print(f"engine and pandas agree on the subset (validation counts, churn counts, S(12), S(24), revenue at risk): {same}")
+    print("engine and pandas agree on the subset (validation counts, churn counts, S(12), S(24), log-rank χ², "
+          f"churn per 12 months, revenue at risk): {same}")
     full = report["engine_full"]["result"]
     print("validation (full):", full["validation"])
     print("churn by segment (full), beside the planted share:")
     for r in full["churn_segment"]:
         print(f"  {r['segment']:<16} n={r['n']:>12,.0f} rate={r['churn_rate']:.4f} [{r['ci_low']:.4f}, {r['ci_high']:.4f}]"
               f"  planted {planted_share(r['segment']):.4f}")
-    print("survival (full):", full["survival"])
+    print("survival (full):", full["survival"], f"log-rank χ² {full['logrank_chi2']:.1f}")
+    print("churn per 12 months from person-time (full):", {g: round(v, 4) for g, v in full["churn_12m"].items()})
     print(f"wrote {out}")
 
 
