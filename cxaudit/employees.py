@@ -1113,7 +1113,7 @@ def plot_motivation_heatmap(profile: pd.DataFrame, lang: str) -> Figure:
     cbar = fig.colorbar(im, ax=ax, fraction=0.03, pad=0.02)
     cbar.set_label(t("employees.heatmap_scale", lang), fontsize=8)
     if np.isfinite(grid).any():  # the takeaway: the department and factor furthest below the company
-        i, j = np.unravel_index(int(np.nanargmin(grid)), grid.shape)
+        i, j = (int(v) for v in np.unravel_index(int(np.nanargmin(grid)), grid.shape))
         title = t("employees.heatmap_title", lang, department=group_label(groups[i], lang),
                   item=item_label(items[j], lang), value=fmt_num(means[i, j], lang, 1),
                   company=fmt_num(float(company.get(items[j], np.nan)), lang, 1))

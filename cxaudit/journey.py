@@ -637,7 +637,7 @@ def heatmap_takeaway(mats: dict[str, pd.DataFrame], lang: str, row_labels: Seque
     ok = np.where(~small & np.isfinite(val), val, np.nan)
     if not np.isfinite(ok).any():
         return fallback
-    i, j = np.unravel_index(int(np.nanargmin(ok)), ok.shape)
+    i, j = (int(v) for v in np.unravel_index(int(np.nanargmin(ok)), ok.shape))
     return t("journey.heatmap_takeaway", lang, row=str(row_labels[i]), stage=str(col_labels[j]),
              value=fmt_pct(float(ok[i, j]), lang))
 

@@ -55,7 +55,7 @@ from .errors import ConfigError, DataError
 from .findings import Finding
 from .i18n import CHANNEL_ALIASES, fmt_month, fmt_num, fmt_pct, t, value_label
 from .metrics import Z95, metric_table, nps_category, wilson
-from .plots import PALETTE, takeaway_title
+from .plots import PALETTE, SERIES, takeaway_title
 from .text import TEXT_COLUMNS, ticket_text  # ticket texts are coded with the comments' codeframe
 
 __all__ = [
@@ -821,7 +821,7 @@ def times_figure(tickets: pd.DataFrame, cfg: TicketSettings, lang: str) -> Figur
     hours and days (ticks 1 h, 4 h, 1 day, 3 days, …), with each channel's expected time dotted; the
     title is the takeaway (:func:`times_takeaway`)."""
     fig, ax = plt.subplots(figsize=(7.5, 3.8))
-    colours = plt.rcParams["axes.prop_cycle"].by_key()["color"]
+    colours = SERIES  # the one palette (cxaudit.plots), also where the house style was not set
     order = tickets.groupby("channel", observed=True)["first_response_h"].median().sort_values().index
     lo, hi = np.inf, 0.0
     for i, ch in enumerate(order):
@@ -870,7 +870,7 @@ def monthly_figure(tab: pd.DataFrame, lang: str) -> Figure:
     """Stacked monthly ticket counts by channel."""
     fig, ax = plt.subplots(figsize=(7.5, 3.4))
     bottom = np.zeros(len(tab))
-    colours = plt.rcParams["axes.prop_cycle"].by_key()["color"]
+    colours = SERIES  # the one palette (cxaudit.plots), also where the house style was not set
     for i, col in enumerate(tab.columns):
         ax.bar(range(len(tab)), tab[col].to_numpy(), bottom=bottom, color=colours[i % len(colours)],
                label=value_label("channel", col, lang), width=0.8)
