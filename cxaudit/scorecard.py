@@ -90,6 +90,9 @@ __all__ = [
     "weighting_text",
     "csi_note",
     "segment_columns",
+    "outcome_segment_figure",
+    "outcome_value",
+    "outcome_info",
     "trend_columns",
     "customer_columns",
     "customers_note",
@@ -382,6 +385,28 @@ def segment_table(audit: Audit, segment: str, lang: str | None = None) -> pd.Dat
 
         out.attrs["outcome_label"] = short_label(o, lang or audit.language)
     return out
+
+
+def outcome_segment_figure(audit: Audit, tab: pd.DataFrame, segment: str, lang: str) -> Figure | None:
+    """The non-NPS outcome's good share by group of ``segment`` with 95% intervals (a
+    :func:`segment_table` with outcome columns; the dashed line is the overall share), as the NPS dot
+    plot; None when the table has no outcome column or the audit has NPS (which gets its own)."""
+    if "outcome_value" not in tab.columns or "nps_value" in tab.columns:
+        return None
+    from .outcome import short_label, summary
+    from .plots import ci_dotplot
+
+    o = _outcome_segmented(audit)
+    if o is None:
+        return None
+    sub = tab.rename(columns={"outcome_value": "value", "outcome_ci_low": "ci_low", "outcome_ci_high": "ci_high",
+                              "outcome_n": "n", "small_base": "small_base_any"})
+    sub["small_base"] = sub["outcome_small_base"].fillna(True).to_numpy(bool)
+    sub = sub[sub["n"].fillna(0) > 0]
+    name = short_label(o, lang)
+    overall_value = summary(o, responses(audit))[0]
+    return ci_dotplot(sub, segment, t("metrics.by_segment", lang, metric=name, segment=audit.segment_label(segment)),
+                      lang, f"{name}, %", reference=overall_value)
 
 
 def format_p(p: float, lang: str) -> str:

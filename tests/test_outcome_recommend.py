@@ -231,3 +231,15 @@ def test_section_blocks_name_the_outcome(audit: Audit) -> None:
     assert "Overlap: the same respondents without a good answer" in html and "detractor" not in html
     fig = rc.blocks_matrix(p, "en")[-1]
     assert fig.axes[0].get_ylabel() == "Impact, pts Satisfied passengers"
+
+
+def test_outcome_dotplot_by_segment(audit: Audit) -> None:
+    tab = scorecard.segment_table(audit, "cls", "en")
+    fig = scorecard.outcome_segment_figure(audit, tab, "cls", "en")
+    ax = fig.axes[0]
+    from matplotlib.collections import PathCollection
+
+    xs = sorted(round(float(x), 6) for c in ax.collections if isinstance(c, PathCollection) for x, _ in c.get_offsets())
+    assert xs == [40.0, 50.0, 70.0]  # Eco, not stated (5 of 10), Business
+    assert ax.get_xlabel() == "Satisfied passengers, %"
+    assert ax.lines[-1].get_xdata()[0] == pytest.approx(100 * 115 / 210)  # the overall share
