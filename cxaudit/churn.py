@@ -130,6 +130,10 @@ SLOW_HOURS: float = 48.0
 VIF_THRESHOLD: float = 10.0
 #: Fewer events per estimated parameter than this gives a warning (Peduzzi et al. 1996).
 MIN_EPV: float = 10.0
+#: Above this many usable customers the logistic and Cox models are fitted on a stratified sample (issue 19).
+#: Measured on all rows at 500,000 customers (bench/bench_churn.py, the XL demo's size): the logistic
+#: model about 3 CPU-s and Kaplan-Meier + Cox about 9 CPU-s, so every demo size uses all rows.
+MODEL_MAX_ROWS: int = 1_000_000
 #: |β × SD(x)| above this (an odds or hazard ratio of e¹⁰ per SD) signals separation.
 _SEPARATION_EFFECT: float = 10.0
 
@@ -1044,6 +1048,11 @@ class ModelResult:
         :meth:`design` applies to new data.
     fit
         The statsmodels results object.
+    fit_rows : dict
+        Which rows the model was fitted on (:func:`_sample_rows`): ``method`` ``"all"`` (every usable
+        customer) or ``"stratified_sample"`` (above :data:`MODEL_MAX_ROWS`: the same fraction of
+        churned and retained customers, so every row weighs 1 / fraction), with ``rows_used``,
+        ``rows_available``, ``fraction``, ``weight`` and ``seed``. The report says which.
     """
 
     kind: str
@@ -1056,6 +1065,7 @@ class ModelResult:
     numeric: list[str]
     levels: dict[str, list[str]]
     fit: Any = field(repr=False)
+    fit_rows: dict[str, Any] = field(default_factory=lambda: {"method": "all"})
 
     @property
     def columns(self) -> list[str]:
@@ -1085,7 +1095,7 @@ class ModelResult:
 
 
 def _finish(kind: str, res: Any, prep: _Prepared, messages: list[ModelMessage],
-            categorical_order: Sequence[str]) -> ModelResult:
+            categorical_order: Sequence[str], fit_rows: dict[str, Any] | None = None) -> ModelResult:
     params, bse, pv = res.params, res.bse, res.pvalues
     ci = np.asarray(res.conf_int(alpha=0.05))
     names = list(res.model.exog_names)
@@ -1120,7 +1130,35 @@ def _finish(kind: str, res: Any, prep: _Prepared, messages: list[ModelMessage],
         messages.append(ModelMessage("low_epv", "", {"epv": limiting / k_params, "events": limiting,
                                                      "params": k_params}))
     return ModelResult(kind, table, len(prep.y), n_events, prep.n_missing, messages, vif, prep.numeric,
-                       prep.levels, res)
+                       prep.levels, res, fit_rows or {"method": "all", "rows_used": len(prep.y),
+                                                      "rows_available": len(prep.y), "fraction": 1.0})
+
+
+def _sample_rows(prep: _Prepared, max_rows: int, seed: int) -> dict[str, Any]:
+    """Keep every usable row up to ``max_rows``; above it, a stratified random sample (in place).
+
+    Strata are the outcome values (churned / retained), each sampled at the same fraction
+    f = max_rows / n without replacement (proportional allocation, Cochran 1977, *Sampling
+    Techniques*, ch. 5): the churn rate of the sample equals the population's to one customer and
+    every kept row carries the same weight 1 / f, so the weighted fit is the unweighted fit of the
+    sample; intervals come from the sample's own information (wider than all rows would give).
+    Seeded: the same data give the same sample.
+    """
+    n = len(prep.y)
+    if n <= max_rows:
+        return {"method": "all", "rows_used": n, "rows_available": n, "fraction": 1.0}
+    frac = max_rows / n
+    rng = np.random.default_rng(seed)
+    y = prep.y.to_numpy()
+    keep = np.zeros(n, dtype=bool)
+    for value in np.unique(y):
+        idx = np.flatnonzero(y == value)
+        keep[rng.choice(idx, size=int(round(frac * len(idx))), replace=False)] = True
+    prep.y, prep.x = prep.y[keep], prep.x[keep]
+    if len(prep.extra) == n:
+        prep.extra = prep.extra[keep]
+    return {"method": "stratified_sample", "rows_used": int(keep.sum()), "rows_available": n,
+            "fraction": frac, "weight": 1.0 / frac, "seed": seed}
 
 
 def _separation_suspect(res: Any, x: pd.DataFrame, caught: list[warnings.WarningMessage]) -> str | None:
@@ -1153,6 +1191,8 @@ def fit_logit(
     categorical: Mapping[str, str | None] | None = None,
     *,
     outcome: str = "churned",
+    max_rows: int = MODEL_MAX_ROWS,
+    seed: int = 20261124,
 ) -> ModelResult:
     """Logistic regression of churn (statsmodels ``Logit``): odds ratios with 95% intervals.
 
@@ -1166,6 +1206,9 @@ def fit_logit(
         Categorical predictor -> reference level (``None``: the most frequent level).
     outcome
         The 0/1 churn column.
+    max_rows, seed
+        Above ``max_rows`` usable customers the model is fitted on a seeded stratified sample
+        (:func:`_sample_rows`); ``fit_rows`` of the result says which rows were used.
 
     Returns
     -------
@@ -1196,6 +1239,7 @@ def fit_logit(
     """
     categorical = dict(categorical or {})
     prep = _prepare(frame, outcome=outcome, numeric=numeric, categorical=categorical, kind="logit")
+    fit_rows = _sample_rows(prep, max_rows, seed)
 
     def fit_once() -> Any:
         x = prep.x.copy()
@@ -1207,7 +1251,7 @@ def fit_logit(
 
     res, messages = _fit_dropping_separators(
         prep, fit_once, lambda r, _: r.mle_retvals.get("converged", True), "logistic model")
-    return _finish("logit", res, prep, messages, list(categorical))
+    return _finish("logit", res, prep, messages, list(categorical), fit_rows)
 
 
 def fit_cox(
@@ -1218,16 +1262,20 @@ def fit_cox(
     event: str = "churned",
     time: str = "t_exit",
     entry: str | None = "t_entry",
+    max_rows: int = MODEL_MAX_ROWS,
+    seed: int = 20261124,
 ) -> ModelResult:
     """Cox proportional-hazards model (statsmodels ``PHReg``, Breslow ties): hazard ratios.
 
     Time is tenure in months (``t_exit``) with delayed entry at ``t_entry`` (the start of the data
     period). HR = exp(β) with Wald 95% intervals. The checks of :func:`fit_logit` apply, except that
-    separation here means a category with no churn event (its hazard ratio would be 0).
+    separation here means a category with no churn event (its hazard ratio would be 0). Above
+    ``max_rows`` usable customers: a seeded stratified sample by event status (``fit_rows`` says so).
     """
     categorical = dict(categorical or {})
     extra = [time] + ([entry] if entry else [])
     prep = _prepare(frame, outcome=event, numeric=numeric, categorical=categorical, kind="cox", extra=extra)
+    fit_rows = _sample_rows(prep, max_rows, seed)
 
     def fit_once() -> Any:
         model = PHReg(prep.extra[time].to_numpy(float), prep.x, status=prep.y.to_numpy(float),
@@ -1237,7 +1285,7 @@ def fit_cox(
     res, messages = _fit_dropping_separators(
         prep, fit_once, lambda _, caught: not any(issubclass(w.category, ConvergenceWarning) for w in caught),
         "Cox model")
-    return _finish("cox", res, prep, messages, list(categorical))
+    return _finish("cox", res, prep, messages, list(categorical), fit_rows)
 
 
 def _fit_dropping_separators(
