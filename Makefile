@@ -10,7 +10,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 JOBS ?= 2
 
-.PHONY: env demo test test-slow lab lint bench clean
+.PHONY: env demo test test-slow lab lint bench bench-scale clean
 
 env: $(STAMP)
 
@@ -43,6 +43,14 @@ lint: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python -m pip install --quiet -e '.[bench]'
 	@for b in bench/bench_*.py; do echo "== $$b"; $(BIN)/python $$b || exit 1; done
+
+# The whole audit at the default, large and XL demo sizes beside the same analysis in one Python process
+# (wall, CPU, peak memory of the process tree): bench/results/scale-<date>.{json,md}. SIZES=default,large to
+# leave XL out; run XL on a quiet machine.
+SIZES ?= default,large,xl
+bench-scale: $(STAMP)
+	$(BIN)/python -m pip install --quiet -e '.[bench]'
+	$(BIN)/python bench/scale.py --sizes $(SIZES) --jobs $(JOBS)
 
 clean:
 	rm -rf $(VENV) reports/*/ .pytest_cache
