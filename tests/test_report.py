@@ -598,7 +598,7 @@ def test_brief_says_what_it_is_and_keeps_every_number(editions: dict) -> None:
     cover = brief[brief.index('class="cx-cover"'): brief.index('class="cx-toc"')]
     assert '<p class="cx-cover-edition">Brief edition</p>' in cover
     assert '<p class="cx-cover-edition">' not in full and '<p class="cx-edition-note">' not in full
-    note = re.search(r'<p class="cx-edition-note">(.*?)</p>', brief).group(1)
+    note = re.search(r'<p class="cx-edition-note[^"]*">(.*?)</p>', brief).group(1)
     assert "brief edition" in note and "full report holds all the evidence" in note
     # it names the sections only the full report has, in report order
     assert (f"{SECTION_1[1]}; {SECTION_2[1]}; {JOURNEY[1]}; {CHURN[1]}.") in note
