@@ -448,6 +448,28 @@ def _layout_classes(text: str) -> str:
     return " ".join(classes)
 
 
+def _add_class(node: Any, key: str, cls: str) -> None:
+    meta = node.metadata.setdefault("cxaudit", {})
+    meta[key] = " ".join(filter(None, [meta.get(key, ""), cls]))
+
+
+def _mark_section_starts(cells: Sequence[Any]) -> None:
+    """Layout classes for print: a cell that opens a section (``cx-section-start``: its heading,
+    introduction and takeaway keep with what follows) and, when the section's next cell is a landscape
+    page (the journey maps), ``cx-opens-landscape`` on it and ``cx-first-landscape`` on that page, so the
+    section's opening is printed on the landscape page instead of alone on a portrait one (issue 14).
+    Classes rather than ``:has()`` selectors, which cost the PDF renderer a search of every cell."""
+    for i, cell in enumerate(cells):
+        html_out = [o.data["text/html"] for o in cell.outputs if "text/html" in o.data]
+        if not any('<h1 class="cx-section"' in h for h in html_out):
+            continue
+        _add_class(cell, "cell_classes", "cx-section-start")
+        nxt = cells[i + 1].outputs[0] if i + 1 < len(cells) and cells[i + 1].outputs else None
+        if nxt is not None and nxt.data.get("text/html", "").lstrip().startswith('<div class="cx-landscape"'):
+            _add_class(cell, "cell_classes", "cx-opens-landscape")
+            _add_class(nxt, "classes", "cx-first-landscape")
+
+
 class ClientOutputPreprocessor(Preprocessor):
     """Keep only client-facing content: ``text/html`` and ``image/png`` outputs of code cells.
 
@@ -508,6 +530,7 @@ class ClientOutputPreprocessor(Preprocessor):
                     cell.metadata["cxaudit"] = {"cell_classes": "cx-keep-with-previous"}
                 cell.outputs = outputs
                 kept.append(cell)
+        _mark_section_starts(kept)
         if changed:
             log.warning("report: removed scripts, styles, external references or other markup outside the "
                         "allowlist from %d notebook output(s)", changed)

@@ -137,3 +137,33 @@ def test_a_journey_map_title_ends_inside_its_figure(name: str) -> None:
         plt.close(fig)
         assert box.x1 <= fig.bbox.x1, (key, box.x1, fig.bbox.x1)
         assert _title_size(title) == 13 or len(title) > 96
+
+
+def test_the_journey_map_section_opens_on_its_landscape_page(tmp_path: Path) -> None:
+    """Its heading and introduction were printed alone on a portrait page before the maps: now they are
+    on the first landscape page, with the map of all customers (a small PDF of the hand-made run)."""
+    import shutil
+    import subprocess
+
+    if not shutil.which("pdftotext"):
+        pytest.skip("Poppler (poppler-utils) not installed")
+    run_dir = _run_with_maps(tmp_path / "run", "en")
+    out = build_report(run_dir, client_name="X", lang="en", formats=("html", "pdf"))
+    text = out["html"].read_text("utf-8")
+    assert re.search(r'<div class="cx-cell [^"]*cx-opens-landscape[^"]*">\s*<div class="cx-output cx-html[^"]*">\s*'
+                     r'<h1 class="cx-section" id="sec-journey_map"', text)
+    assert re.search(r'class="cx-output cx-html [^"]*cx-first-landscape[^"]*">\s*<div class="cx-landscape">', text)
+    from cxaudit import pagecheck as pc
+
+    heading = t("section.journey_map", "en")
+    for page in range(1, pc.page_count(out["pdf"]) + 1):
+        words = subprocess.run(["pdftotext", "-f", str(page), "-l", str(page), str(out["pdf"]), "-"],
+                               check=True, capture_output=True, text=True).stdout
+        if heading in words and "overall map" in words:
+            break
+    else:
+        raise AssertionError("the journey-map heading and the map of all customers are on different pages")
+    info = subprocess.run(["pdfinfo", "-f", str(page), "-l", str(page), str(out["pdf"])], check=True,
+                          capture_output=True, text=True).stdout
+    w, h = map(float, re.search(r"Page\s+\d+ size:\s+([\d.]+) x ([\d.]+)", info).groups())
+    assert w > h  # landscape
