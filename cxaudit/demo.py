@@ -127,7 +127,7 @@ from __future__ import annotations
 
 import json
 import string
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any, Final
 
@@ -1400,12 +1400,14 @@ def _ext(size: str, table: str) -> str:
     return "parquet" if size in PARQUET_SIZES and table in _PARQUET_TABLES else "csv"
 
 
-def _write_table(df: pd.DataFrame, out: Path, table: str, size: str) -> None:
+def _write_table(df: pd.DataFrame, out: Path, table: str, size: str,
+                 parts: Iterator[pd.DataFrame] | None = None) -> None:
     """``out/<table>.csv``, or at a Parquet size a Parquet file of the same cells as text.
 
-    The frame goes through the CSV writer into memory, then pyarrow's CSV reader turns every column
-    into strings (empty cell = null, as the CSV reader of :mod:`cxaudit.io` reads it) and the table
-    is written as Parquet (zstd), so both files give the checks the same cells.
+    For Parquet each slice of rows (or each frame of ``parts``) goes through the CSV writer into
+    memory, pyarrow's CSV reader turns every column into strings (empty cell = null, as the CSV
+    reader of :mod:`cxaudit.io` reads it) and the slice is appended to the Parquet file (zstd) as a
+    row group: both files give the checks the same cells, and only one slice is held as text.
     """
     if _ext(size, table) == "csv":
         _write_csv(df, out / f"{table}.csv")
@@ -1414,21 +1416,28 @@ def _write_table(df: pd.DataFrame, out: Path, table: str, size: str) -> None:
     import pyarrow.csv as pacsv
     import pyarrow.parquet as pq
 
-    names = [str(c) for c in df.columns]
-    parts = []
-    step = 250_000  # bounded memory: one slice of CSV text at a time
-    for start in range(0, max(len(df), 1), step):
-        text = df.iloc[start : start + step].to_csv(index=False, header=False, lineterminator="\n",
-                                                    float_format="%.2f").encode("utf-8")
-        parts.append(pacsv.read_csv(
-            pa.py_buffer(text),
-            read_options=pacsv.ReadOptions(column_names=names, block_size=1 << 24),
-            parse_options=pacsv.ParseOptions(newlines_in_values=True),
-            convert_options=pacsv.ConvertOptions(column_types={c: pa.string() for c in names},
-                                                 strings_can_be_null=True, quoted_strings_can_be_null=True,
-                                                 null_values=[""]),
-        ))
-    pq.write_table(pa.concat_tables(parts), out / f"{table}.parquet", compression="zstd")
+    step = 500_000
+    if parts is None:
+        parts = (df.iloc[start : start + step] for start in range(0, max(len(df), 1), step))
+    writer: Any = None
+    try:
+        for part in parts:
+            names = [str(c) for c in part.columns]
+            text = part.to_csv(index=False, header=False, lineterminator="\n", float_format="%.2f").encode("utf-8")
+            chunk = pacsv.read_csv(
+                pa.py_buffer(text),
+                read_options=pacsv.ReadOptions(column_names=names, block_size=1 << 24),
+                parse_options=pacsv.ParseOptions(newlines_in_values=True),
+                convert_options=pacsv.ConvertOptions(column_types={c: pa.string() for c in names},
+                                                     strings_can_be_null=True, quoted_strings_can_be_null=True,
+                                                     null_values=[""]),
+            )
+            if writer is None:
+                writer = pq.ParquetWriter(out / f"{table}.parquet", chunk.schema, compression="zstd")
+            writer.write_table(chunk)
+    finally:
+        if writer is not None:
+            writer.close()
 
 
 # --- personas (issue 16) -----------------------------------------------------------------------------
@@ -1612,7 +1621,14 @@ def generate_demo(out_dir: str | Path, *, size: str = "default", lang: str = "en
     _write_table(tickets, out, "tickets", size)
     _write_csv(employees, out / "employees.csv")
     _write_csv(_kpis(lang), out / "kpis.csv")
-    _write_table(_events(tickets, responses, lang, seed), out, "events", size)  # issue 17: own generator
+    if _ext(size, "events") == "csv":
+        _write_table(_events(tickets, responses, lang, seed), out, "events", size)  # issue 17: own generator
+    else:  # the same rows, formatted and written 1M at a time
+        ev = _event_arrays(tickets, responses, seed)
+        del responses, customers
+        _write_table(pd.DataFrame(), out, "events", size,
+                     parts=(_event_frame(ev, tickets, lang, slice(i, i + 1_000_000))
+                            for i in range(0, len(ev["case"]), 1_000_000)))
     (out / "audit.yaml").write_text(_audit_yaml(lang, size, seed), encoding="utf-8", newline="\n")
     return out
 
@@ -1788,6 +1804,11 @@ def _latest_nps(responses: pd.DataFrame) -> pd.Series:
 
 def _events(tickets: pd.DataFrame, responses: pd.DataFrame, lang: str, seed: int) -> pd.DataFrame:
     """The event log (one row per step, time order within a case; see PLANTED["processes"])."""
+    return _event_frame(_event_arrays(tickets, responses, seed), tickets, lang, slice(None))
+
+
+def _event_arrays(tickets: pd.DataFrame, responses: pd.DataFrame, seed: int) -> dict[str, np.ndarray]:
+    """The event log's draws and order as plain arrays (case index, step key, time, department, agent)."""
     rng = np.random.default_rng([17, seed])
     n = len(tickets)
     created = pd.to_datetime(tickets["created_at"], format="%Y-%m-%d %H:%M:%S").to_numpy("datetime64[s]")
@@ -1845,15 +1866,21 @@ def _events(tickets: pd.DataFrame, responses: pd.DataFrame, lang: str, seed: int
     case = np.concatenate(rows["case"])
     time = np.concatenate(rows["time"])
     order = np.lexsort((time, case))
-    step = np.concatenate(rows["step"])[order]
-    case = case[order]
-    who = np.concatenate(rows["agent"])[order]
+    return {"case": case[order], "step": np.concatenate(rows["step"])[order], "time": time[order],
+            "dept": np.concatenate(rows["dept"])[order], "agent": np.concatenate(rows["agent"])[order]}
+
+
+def _event_frame(a: Mapping[str, np.ndarray], tickets: pd.DataFrame, lang: str, rows: slice) -> pd.DataFrame:
+    """The event log's rows ``rows`` as text columns (a slice, so the XL log is written in parts)."""
+    case, who = a["case"][rows], a["agent"][rows]
+    activity = {k: v[lang] for k, v in _EVENT_ACTIVITIES.items()}
+    dept = {d: _department(d, lang) for d in _DEPARTMENTS}
     return pd.DataFrame({
         "case_id": np.char.add("CASE-", np.char.zfill((case + 1).astype(str), 6)).astype(object),
-        "activity": np.array([_EVENT_ACTIVITIES[s][lang] for s in step], dtype=object),
-        "timestamp": _fmt_seconds(time[order]),
+        "activity": pd.Series(a["step"][rows]).map(activity).to_numpy(dtype=object),
+        "timestamp": _fmt_seconds(a["time"][rows]),
         "resource": np.char.add("A", np.char.zfill(who.astype(str), 3)).astype(object),
-        "department": np.array([_department(d, lang) for d in np.concatenate(rows["dept"])[order]], dtype=object),
+        "department": pd.Series(a["dept"][rows]).map(dept).to_numpy(dtype=object),
         "channel": tickets["channel"].to_numpy()[case],
         "customer_id": tickets["customer_id"].to_numpy()[case],
         "ticket_id": tickets["ticket_id"].to_numpy()[case],
