@@ -131,8 +131,8 @@ VIF_THRESHOLD: float = 10.0
 #: Fewer events per estimated parameter than this gives a warning (Peduzzi et al. 1996).
 MIN_EPV: float = 10.0
 #: Above this many usable customers the logistic and Cox models are fitted on a stratified sample (issue 19).
-#: Measured on all rows at 500,000 customers (bench/bench_churn.py, the XL demo's size): the logistic
-#: model about 3 CPU-s and Kaplan-Meier + Cox about 9 CPU-s, so every demo size uses all rows.
+#: Measured on all rows at 500,000 customers (bench/bench_churn_models.py, the XL demo's size): the
+#: logistic model 1.5 CPU-s, Kaplan-Meier + log-rank 1.4 and Cox 7.5 CPU-s, so every demo size uses all rows.
 MODEL_MAX_ROWS: int = 1_000_000
 #: |β × SD(x)| above this (an odds or hazard ratio of e¹⁰ per SD) signals separation.
 _SEPARATION_EFFECT: float = 10.0
