@@ -151,6 +151,11 @@ SUPPORTING_SUBSECTIONS: tuple[str, ...] = (
     # one card per recommendation: the business case lists every one with value and cost in the body; the
     # touchpoint-by-touchpoint TO-BE journey, the measurement plan and the items not on the plan are detail
     "tobe.recommendations", "tobe.journey", "tobe.plan", "bc.reconsidered",
+    # the motivation factor-by-department profile (the body keeps the index by department and the findings),
+    # ticket response / resolution times by channel (the body keeps first responses within the expected
+    # time), the answers each survey wave needs (a sample-size table): detail, so that the body stays
+    # within 35 pages in ru and pl too (issue 14)
+    "employees.motivation_heading", "voc.tickets_times_heading", "survey.h_sizes",
 )
 SUPPORTING_ID = "sec-supporting"
 
