@@ -706,6 +706,15 @@ def drivers_figure(kda: pd.DataFrame, lang: str) -> Figure:
     return fig
 
 
+def _overlapping(fig: Figure, texts: Sequence[Any]) -> bool:
+    """Whether any two of ``texts`` overlap as drawn."""
+    from adjustText import get_renderer
+
+    r = get_renderer(fig)
+    boxes = [tx.get_window_extent(r) for tx in texts]
+    return any(a.overlaps(b) for i, a in enumerate(boxes) for b in boxes[i + 1:])
+
+
 def ipa_takeaway(ipa: pd.DataFrame, lang: str, outcome: str = "") -> str:
     """The map's takeaway headline from the data: the most important touchpoint of the "concentrate here"
     quadrant, its share of the explained outcome and whether it is rated worst of all or below average
@@ -771,7 +780,17 @@ def ipa_figure(ipa: pd.DataFrame, lang: str, performance_label: str, outcome: st
     takeaway_title(ax, ipa_takeaway(ipa, lang, outcome))
     fig.tight_layout()
     if texts:
-        adjust_text(texts, x=x, y=yv, objects=quadrant_names, ax=ax, expand=(1.2, 1.6), force_text=(0.4, 0.7),
-                    iter_lim=2000, arrowprops={"arrowstyle": "-", "color": "#9aa3ab", "lw": 0.6})
+        # more room around each label until no two labels overlap (checked on the drawn boxes); the leader
+        # lines of an earlier pass are removed, so each label keeps exactly one, to where it ended up
+        leaders: list[Any] = []
+        for expand in ((1.2, 1.6), (1.35, 1.9), (1.5, 2.3)):
+            for patch in leaders:
+                patch.remove()
+            result = adjust_text(texts, x=x, y=yv, target_x=x, target_y=yv, objects=quadrant_names, ax=ax, expand=expand,
+                                 force_text=(0.4, 0.7), iter_lim=2000,
+                                 arrowprops={"arrowstyle": "-", "color": "#9aa3ab", "lw": 0.6})
+            leaders = list(result[1]) if isinstance(result, tuple) and len(result) > 1 else []
+            if not _overlapping(fig, texts):
+                break
     plt.close(fig)
     return fig
