@@ -165,7 +165,7 @@ def test_ipa_takeaway_states_the_finding_in_three_languages() -> None:
     assert journey.ipa_takeaway(better, "en", "NPS").endswith("is rated below average")
 
 
-@pytest.mark.parametrize("lang", ["en", "ru"])
+@pytest.mark.parametrize("lang", ["en", "ru", "pl"])
 def test_ipa_labels_never_overlap(lang: str) -> None:
     from matplotlib.backends.backend_agg import FigureCanvasAgg
 
@@ -180,6 +180,8 @@ def test_ipa_labels_never_overlap(lang: str) -> None:
     overlaps = [(a.get_text(), b.get_text()) for i, (a, ba) in enumerate(zip(labels, boxes, strict=True))
                 for b, bb in zip(labels[i + 1:], boxes[i + 1:], strict=True) if ba.overlaps(bb)]
     assert overlaps == []
+    corners = [tx.get_window_extent(r) for tx in ax.texts if not tx.get_text()[:1].isdigit()]
+    assert len(corners) == 4 and not any(b.overlaps(c) for b in boxes for c in corners)  # nor a quadrant name
     assert ax.get_yscale() == "log"  # importances from 0.4 to 34: the crowd near zero is spread out
     assert fig._suptitle is not None and "Home delivery" in fig._suptitle.get_text()
 
