@@ -491,7 +491,8 @@ def matrix_takeaway(recs: Sequence[Recommendation], lang: str) -> str:
     """The matrix's headline: how many quick wins and strategic projects, and the largest impact."""
     top = max(recs, key=lambda r: (r.impact_nps, -r.rank))
     return t("tobe.matrix_takeaway", lang, quick=sum(r.quadrant == "quick_win" for r in recs),
-             strategic=sum(r.quadrant == "strategic" for r in recs), top=top.label(lang), impact=impact_text(top, lang))
+             strategic=sum(r.quadrant == "strategic" for r in recs), top=top.label(lang),
+             impact=impact_text(top, lang).replace(" ", "\u00a0"))  # "+10.0 NPS pts" never broken over lines
 
 
 def impact_effort_chart(recs: Sequence[Recommendation], lang: str,
@@ -538,7 +539,7 @@ def impact_effort_chart(recs: Sequence[Recommendation], lang: str,
     ax.text(0.52, thr * 0.5, t("tobe.quadrant.fill_in", lang), va="center", fontsize=8, color="#7f8c8d")
     ax.text(3.48, thr * 0.5, t("tobe.quadrant.reconsider", lang), va="center", ha="right", fontsize=8, color="#7f8c8d")
     if recs:
-        takeaway_title(ax, matrix_takeaway(recs, lang), width=72)
+        takeaway_title(ax, matrix_takeaway(recs, lang), width=78)
     fig.tight_layout()
     if texts:
         adjust_text(texts, x=xs, y=ys, objects=corner, ax=ax, expand=(1.5, 1.8), force_text=(0.3, 0.6),
@@ -650,7 +651,7 @@ def roadmap_chart(recs: Sequence[Recommendation], lang: str) -> Figure:
     ax.set_xticks([1.5, 4.5, 9], [t(f"tobe.horizon.{h}", lang) for h in HORIZONS])
     ax.set_xlabel(t("tobe.axis_months", lang))
     if recs:
-        takeaway_title(ax, roadmap_takeaway(recs, lang), width=72)
+        takeaway_title(ax, roadmap_takeaway(recs, lang), width=78)
     handles = [Patch(color=colours[q], label=t(f"tobe.quadrant.{q}", lang)) for q in QUADRANTS
                if any(r.quadrant == q for r in recs)]
     fig.legend(handles=handles, loc="lower center", ncols=4, fontsize=7.5, frameon=False)

@@ -280,6 +280,7 @@ def _latin_words(text: str, lang: str = "ru") -> set[str]:
     from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
 
     text = re.sub(r"\{[^{}]*\}", " ", text)  # placeholders
+    text = re.sub(r"<<.*?>>|<%.*?%>", " ", text)  # the values and conditions of a rule text (Jinja2)
     words = {w for w in re.findall(r"[^\W\d_][^\W\d_-]*(?:-[^\W\d_]+)?", text) if w not in ACRONYMS}
     if lang == "ru":
         return {w for w in words if len(w) > 1 and re.fullmatch(r"[A-Za-z-]+", w)}  # "n = 500" is fine
