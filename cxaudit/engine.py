@@ -247,35 +247,42 @@ def _period_labels(values: pd.Series, period: _Period) -> pd.Series:
     return pd.Series([str(pd.Period(v, period)) for v in d], index=values.index, dtype=object)
 
 
-def _group_sums(t: ir.Table, metric: str, column: str, keys: Sequence[str], period: _Period | None,
-                date_column: str, weight: str | None, pos_at: float, neg_at: float | None) -> pd.DataFrame:
-    """Per group: count, Σw, Σw², Σwx, Σwx², Σw·[x ≥ pos], Σw·[x ≤ neg] over answered rows with keys."""
+_SUM_FIELDS = ("count", "sw", "sw2", "swx", "swx2", "swpos", "swneg")
+
+
+def _group_sums(t: ir.Table, specs: Sequence[tuple[str, str, float, float | None]], keys: Sequence[str],
+                period: _Period | None, date_column: str, weight: str | None) -> pd.DataFrame:
+    """Per group, for each ``(name, column, pos_at, neg_at)`` of ``specs``: count, Σw, Σw², Σwx, Σwx²,
+    Σw·[x ≥ pos], Σw·[x ≤ neg] over the rows where that score (and the weight) is present, in ONE
+    ``GROUP BY`` for all metrics (columns ``<name>:<sum>``). Rows with a missing key (or date) are out."""
     import ibis
 
-    x = t[column].cast("float64")
-    keep = x.notnull()
+    keep = ibis.literal(True)
     for k in keys:
         keep &= t[k].notnull()
     if period is not None:
         keep &= t[date_column].notnull()
-    w = t[weight].cast("float64") if weight else ibis.literal(1.0)
-    if weight:
-        keep &= t[weight].notnull()
     cols: dict[str, Any] = {k: t[k] for k in keys}
     if period is not None:
         cols["period"] = _period_expr(t, date_column, period)
-    cols.update({"_x": x, "_w": w})
+    cols["_w"] = t[weight].cast("float64") if weight else ibis.literal(1.0)
+    for i, (_, column, _, _) in enumerate(specs):
+        cols[f"_x{i}"] = t[column].cast("float64")
     base = t.filter(keep).select(**cols)
-    xx, ww = base["_x"], base["_w"]
-    aggs = {
-        "count": base.count(),
-        "sw": ww.sum(),
-        "sw2": (ww * ww).sum(),
-        "swx": (ww * xx).sum(),
-        "swx2": (ww * xx * xx).sum(),
-        "swpos": ibis.ifelse(xx >= pos_at, ww, 0.0).sum(),
-        "swneg": ibis.ifelse(xx <= neg_at, ww, 0.0).sum() if neg_at is not None else ibis.literal(0.0),
-    }
+    aggs: dict[str, Any] = {}
+    for i, (name, _, pos_at, neg_at) in enumerate(specs):
+        x = base[f"_x{i}"]
+        valid = x.notnull() & base["_w"].notnull()
+        w = ibis.ifelse(valid, base["_w"], 0.0)
+        xv = ibis.ifelse(valid, x, 0.0)
+        aggs[f"{name}:count"] = valid.cast("int64").sum()
+        aggs[f"{name}:sw"] = w.sum()
+        aggs[f"{name}:sw2"] = (w * w).sum()
+        aggs[f"{name}:swx"] = (w * xv).sum()
+        aggs[f"{name}:swx2"] = (w * xv * xv).sum()
+        aggs[f"{name}:swpos"] = ibis.ifelse(valid & (x >= pos_at), w, 0.0).sum()
+        aggs[f"{name}:swneg"] = (ibis.ifelse(valid & (x <= neg_at), w, 0.0).sum() if neg_at is not None
+                                 else ibis.literal(0.0))
     group = [*keys, *(["period"] if period is not None else [])]
     expr = base.group_by(group).aggregate(**aggs) if group else base.aggregate(**aggs)
     out = _execute(expr)
@@ -286,9 +293,8 @@ def _group_sums(t: ir.Table, metric: str, column: str, keys: Sequence[str], peri
     return out
 
 
-def _sums_of(frame: pd.DataFrame) -> _Sums:
-    return _Sums(*(frame[f].to_numpy(dtype=float, na_value=0.0)
-                   for f in ("count", "sw", "sw2", "swx", "swx2", "swpos", "swneg")))
+def _sums_of(frame: pd.DataFrame, name: str) -> _Sums:
+    return _Sums(*(frame[f"{name}:{f}"].to_numpy(dtype=float, na_value=0.0) for f in _SUM_FIELDS))
 
 
 def metric_table(
@@ -309,7 +315,8 @@ def metric_table(
     """:func:`cxaudit.metrics.metric_table` computed in the engine: one row per observed group of ``by``
     (and calendar ``period``) with ``n, value, ci_low, ci_high, small_base`` and the metric's extras.
 
-    The engine returns the group sums (one ``GROUP BY``); the formulas are those of
+    The engine returns the group sums (one ``GROUP BY``; :func:`metric_cube` gets every metric's sums
+    in one ``GROUP BY`` per dimension); the formulas are those of
     :func:`cxaudit.metrics.metric_table` applied to them, so the tables agree to rounding.
     """
     if metric not in CUBE_METRICS:
@@ -319,9 +326,9 @@ def metric_table(
     lo, hi, pos_at, neg_at = _scale_of(metric, scale, scale_min, top_box)
     _score_checks(t, metric, column, lo, hi)
     _check_weights(t, weight, f"{metric} table")
-    sums = _group_sums(t, metric, column, list(by), period, date_column, weight, pos_at, neg_at)
+    sums = _group_sums(t, [(metric, column, pos_at, neg_at)], list(by), period, date_column, weight)
     labels = sums[[*by, *(["period"] if period is not None else [])]].copy()
-    return _table_from_sums(metric, labels, _sums_of(sums), weight is not None, min_base, nps_ci)
+    return _table_from_sums(metric, labels, _sums_of(sums, metric), weight is not None, min_base, nps_ci)
 
 
 def metric_cube(
@@ -348,16 +355,18 @@ def metric_cube(
     _require(t, [*(columns.get(m, m) for m in metrics), *by, date_column if period else None, weight], "metric cube")
     _check_weights(t, weight, "metric cube")
     parts = []
+    specs = []
     for m in metrics:
         lo, hi, pos_at, neg_at = _scale_of(m, scales.get(m), scale_mins.get(m), top_box)
         _score_checks(t, m, columns.get(m, m), lo, hi)
+        specs.append((m, columns.get(m, m), pos_at, neg_at))
     for dim in [None, *by]:
         keys = [] if dim is None else [dim]
+        sums = _group_sums(t, specs, keys, period, date_column, weight) if specs else None
         for m in metrics:
-            lo, hi, pos_at, neg_at = _scale_of(m, scales.get(m), scale_mins.get(m), top_box)
-            sums = _group_sums(t, m, columns.get(m, m), keys, period, date_column, weight, pos_at, neg_at)
+            assert sums is not None
             labels = sums[[*keys, *(["period"] if period else [])]].copy()
-            tab = _table_from_sums(m, labels, _sums_of(sums), weight is not None, min_base, nps_ci)
+            tab = _table_from_sums(m, labels, _sums_of(sums, m), weight is not None, min_base, nps_ci)
             tab.insert(1, "dimension", "total" if dim is None else dim)
             tab.insert(2, "group", "" if dim is None else tab.pop(dim).astype(str))
             parts.append(tab)
