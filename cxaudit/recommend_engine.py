@@ -597,7 +597,8 @@ def _outcome_names(f: Finding) -> dict[str, dict[str, str]]:
     ``labels``), plus ``unit``: what an impact is counted in ("pts Satisfied passengers", "pts CSAT
     (top-2 box)")."""
     ev = f.evidence or {}
-    given = ev.get("labels") if isinstance(ev.get("labels"), dict) else {}
+    labels = ev.get("labels")
+    given: dict[str, Any] = labels if isinstance(labels, dict) else {}
     out: dict[str, dict[str, str]] = {k: dict(given.get(k) or {}) for k in ("label", "short", "low")}
     box = ev.get("top_box")
     for lg in LANGUAGES:
@@ -1275,14 +1276,12 @@ _OUTCOME_NOTES: dict[str, str] = {
 def _note(model: str, p: Mapping[str, Any], lang: str, econ: Economics) -> str:
     """The stated assumption of one impact, in the report language: in NPS terms, or (``econ.basis``
     "outcome") in percentage points of the outcome actually used, naming it."""
-    if econ.basis == "outcome":
-        o = {"outcome": econ.name("short", lang), "low": econ.name("low", lang)}
+    o = {"outcome": econ.name("short", lang), "low": econ.name("low", lang)}
 
-        def tt(key: str, **kw: Any) -> str:
-            return t(_OUTCOME_NOTES[key], lang, **kw, **o)
-    else:
-        def tt(model: str, **kw: Any) -> str:  # the note's model or one of its parts
-            return t(f"tobe.assume.{model}", lang, **kw)
+    def tt(model: str, **kw: Any) -> str:  # the note's model or one of its parts
+        if econ.basis == "outcome":
+            return t(_OUTCOME_NOTES[model], lang, **kw, **o)
+        return t(f"tobe.assume.{model}", lang, **kw)
 
     if model == "none":
         return tt("none")
