@@ -26,6 +26,7 @@ __all__ = [
     "short_answer_mask",
     "gibberish_mask",
     "inconsistent_dates",
+    "applicable_rules",
 ]
 
 # --- row checks ----------------------------------------------------------------------------------
@@ -280,3 +281,34 @@ def row_checks(table: str, frame: pd.DataFrame, config: AuditConfig,
             out.append(RowCheck("oversized_value", col, big,
                                 lengths.astype("Int64").astype("string").radd("length ").where(big)))
     return [c for c in out if bool(c.mask.any())]
+
+
+def applicable_rules(table: str, frame: pd.DataFrame, config: AuditConfig, *, spec: Any) -> list[str]:
+    """The rules :func:`row_checks` runs on ``table``, whether or not they flag a row (the conditions of
+    :func:`row_checks`, without ``oversized_value``, which looks at every text cell of every table).
+
+    The data-quality section names the checks that ran and found nothing in one line.
+
+    Examples
+    --------
+    >>> from types import SimpleNamespace
+    >>> cfg = SimpleNamespace(quality=SimpleNamespace(straightliner_min_items=2))
+    >>> f = pd.DataFrame({"duration_s": [30.0], "tp_a": [1], "tp_b": [2], "comment": ["ok"]})
+    >>> applicable_rules("responses", f, cfg, spec=SimpleNamespace(dates=("date",), texts=("comment",)))
+    ['speeder', 'straightliner', 'duplicate_respondent', 'gibberish', 'short_answer']
+    """
+    q = config.quality
+    out: list[str] = []
+    if table == "responses":
+        if "duration_s" in frame.columns and frame["duration_s"].notna().sum() > 0:
+            out.append("speeder")
+        if len([c for c in frame.columns if str(c).startswith("tp_")]) >= q.straightliner_min_items:
+            out.append("straightliner")
+        out.append("duplicate_respondent")
+        if "finished" in frame.columns:
+            out.append("unfinished")
+    if any(c in frame.columns and pd.api.types.is_datetime64_any_dtype(frame[c]) for c in spec.dates):
+        out += ["future_date", "inconsistent_date"]
+    if any(c in frame.columns for c in spec.texts):
+        out += ["gibberish", "short_answer"]
+    return out

@@ -61,6 +61,19 @@ __all__ = [
     "short_answer_mask",
     "gibberish_mask",
     "inconsistent_dates",
+    "QualityAnalysis",
+    "analyse",
+    "exclusions",
+    "flags",
+    "checks",
+    "clean_checks",
+    "label_by_rule",
+    "rule_label",
+    "answered",
+    "base_counts",
+    "group_labels",
+    "source_text",
+    "input_details",
     "exclusion_summary",
     "flag_summary",
     "check_summary",
@@ -92,36 +105,66 @@ from .checks import (  # noqa: E402
 # --- summaries ----------------------------------------------------------------------------------
 
 
-def _rule_label(rule: str, lang: str) -> str:
+def rule_label(rule: str, lang: str) -> str:
+    """A rule id's client-facing name (``rule.<id>`` in the catalog; the id itself when it has none)."""
     try:
         return t(f"rule.{rule}", lang)
     except KeyError:
         return rule
 
 
-def _by_rule(log: pd.DataFrame, lang: str) -> pd.DataFrame:
+_BY_RULE = ["table", "rule", "rows", "file", "row", "column", "value"]
+
+
+def _by_rule_counts(log: pd.DataFrame) -> pd.DataFrame:
+    """Log rows per (table, rule) in the schema's rule order, with the first affected row (file, row in
+    the file, column, value as text) as the example. No language: :func:`label_by_rule` words it."""
     from .schema import RULE_ORDER
 
     if log.empty:
-        return pd.DataFrame(columns=["table", "table_label", "rule", "reason", "rows", "example"])
+        return pd.DataFrame(columns=_BY_RULE)
     first = log.sort_values("row").groupby(["table", "rule"], sort=False).head(1).set_index(["table", "rule"])
     counts = log.groupby(["table", "rule"]).size().rename("rows").reset_index()
     counts["_o"] = counts["rule"].map({r: i for i, r in enumerate(RULE_ORDER)}).fillna(len(RULE_ORDER))
     counts = counts.sort_values(["table", "_o"]).drop(columns="_o")
     ex = [first.loc[(tb, r)] for tb, r in zip(counts["table"], counts["rule"], strict=True)]
+    counts["file"] = [e["file"] for e in ex]
+    counts["row"] = [e["row"] for e in ex]
+    counts["column"] = [e["column"] for e in ex]
+    counts["value"] = [str(e["value"]) for e in ex]
+    return counts.reset_index(drop=True)[_BY_RULE]
+
+
+def label_by_rule(counts: pd.DataFrame, lang: str) -> pd.DataFrame:
+    """:func:`exclusions` / :func:`flags` in ``lang``: the table and rule names and the example line
+    (personal data in the example value redacted). Columns ``table, rule, rows, example, table_label, reason``."""
+    if counts.empty:
+        return pd.DataFrame(columns=["table", "table_label", "rule", "reason", "rows", "example"])
     from .text import pii_labels, redact_pii  # an example value may be a comment with an e-mail in it
 
     labels = pii_labels(lang)
-    counts["example"] = [t("quality.example", lang, file=e["file"], row=e["row"], column=e["column"],
-                           value=redact_pii(str(e["value"]), labels=labels)[:40]) for e in ex]
-    counts["table_label"] = [t(f"table.{tb}", lang) for tb in counts["table"]]
-    counts["reason"] = [_rule_label(r, lang) for r in counts["rule"]]
-    return counts.reset_index(drop=True)
+    out = counts[["table", "rule", "rows"]].copy()
+    out["example"] = [t("quality.example", lang, file=f, row=r, column=c, value=redact_pii(v, labels=labels)[:40])
+                      for f, r, c, v in zip(counts["file"], counts["row"], counts["column"], counts["value"],
+                                            strict=True)]
+    out["table_label"] = [t(f"table.{tb}", lang) for tb in out["table"]]
+    out["reason"] = [rule_label(r, lang) for r in out["rule"]]
+    return out
+
+
+def _by_rule(log: pd.DataFrame, lang: str) -> pd.DataFrame:
+    return label_by_rule(_by_rule_counts(log), lang)
+
+
+def exclusions(audit: Audit) -> pd.DataFrame:
+    """Excluded rows per table and rule (each row counted once, under its first rule), with the first
+    one as the example: ``table, rule, rows, file, row, column, value``."""
+    return _by_rule_counts(audit.excluded())
 
 
 def exclusion_summary(audit: Audit, lang: str) -> pd.DataFrame:
     """Excluded rows per table and reason (each row counted once, under its first reason)."""
-    return _by_rule(audit.excluded(), lang)
+    return label_by_rule(exclusions(audit), lang)
 
 
 def _flags_on_kept(audit: Audit) -> pd.DataFrame:
@@ -131,14 +174,19 @@ def _flags_on_kept(audit: Audit) -> pd.DataFrame:
     return kept[kept["_merge"] == "left_only"].drop(columns="_merge")
 
 
+def flags(audit: Audit) -> pd.DataFrame:
+    """Problems flagged on rows that were kept, per table and rule (counted once per row and rule), as
+    :func:`exclusions`. Rows excluded for another reason are not repeated: :func:`exclusions` counts them."""
+    return _by_rule_counts(_flags_on_kept(audit).drop_duplicates(["table", "row", "rule"]))
+
+
 def flag_summary(audit: Audit, lang: str) -> pd.DataFrame:
-    """Problems flagged on rows that were kept (counted once per row and rule).
+    """Problems flagged on rows that were kept (counted once per row and rule), in ``lang``.
 
     Flags on rows excluded for another reason are not repeated here: those rows are already counted
     in :func:`exclusion_summary`.
     """
-    kept = _flags_on_kept(audit).drop_duplicates(["table", "row", "rule"])
-    return _by_rule(kept, lang)
+    return label_by_rule(flags(audit), lang)
 
 
 def affected_rows(audit: Audit, rule: str, table: str | None = None) -> pd.DataFrame:
@@ -149,32 +197,62 @@ def affected_rows(audit: Audit, rule: str, table: str | None = None) -> pd.DataF
     return log.sort_values(["table", "row"]).reset_index(drop=True)
 
 
-def check_summary(audit: Audit, lang: str) -> pd.DataFrame:
-    """One row per (table, check) that fired: rows affected, their share of the rows received, whether
-    the rule excludes, and the first affected row numbers.
+_CHECKS = ["table", "rule", "rows", "share", "excluded", "rows_list"]
 
-    Columns: ``table, table_label, rule, reason, rows, share, excluded, rows_list``.
+
+def checks(audit: Audit) -> pd.DataFrame:
+    """One row per (table, check) that fired: rows affected, their share of the rows received, whether
+    the rule excludes, and the first affected row numbers (in the schema's rule order).
+
+    Columns: ``table, rule, rows, share, excluded, rows_list``.
     """
     from .schema import ALWAYS_EXCLUDED, RULE_ORDER
 
     log = audit.log
-    cols = ["table", "table_label", "rule", "reason", "rows", "share", "excluded", "rows_list"]
     if log.empty:
-        return pd.DataFrame(columns=cols)
+        return pd.DataFrame(columns=_CHECKS)
     out = []
     order = {r: i for i, r in enumerate(RULE_ORDER)}
     for (table, rule), part in log.groupby(["table", "rule"], sort=False):
         rows = np.unique(part["row"].to_numpy(dtype="int64"))
         n_in = audit.rows_in.get(str(table), 0)
         out.append({
-            "table": table, "table_label": t(f"table.{table}", lang), "rule": rule,
-            "reason": _rule_label(str(rule), lang), "rows": len(rows),
+            "table": table, "rule": rule, "rows": len(rows),
             "share": len(rows) / n_in if n_in else float("nan"),
             "excluded": rule in audit.config.quality.exclude or rule in ALWAYS_EXCLUDED,
             "rows_list": ", ".join(str(r) for r in rows[:8]) + (" …" if len(rows) > 8 else ""),
             "_o": (str(table), order.get(str(rule), len(order))),
         })
-    return pd.DataFrame(out).sort_values("_o").drop(columns="_o").reset_index(drop=True)[cols]
+    return pd.DataFrame(out).sort_values("_o").drop(columns="_o").reset_index(drop=True)[_CHECKS]
+
+
+def check_summary(audit: Audit, lang: str) -> pd.DataFrame:
+    """:func:`checks` with the table and rule names in ``lang``.
+
+    Columns: ``table, table_label, rule, reason, rows, share, excluded, rows_list``.
+    """
+    cols = ["table", "table_label", "rule", "reason", "rows", "share", "excluded", "rows_list"]
+    out = checks(audit)
+    if out.empty:
+        return pd.DataFrame(columns=cols)
+    out["table_label"] = [t(f"table.{tb}", lang) for tb in out["table"]]
+    out["reason"] = [rule_label(str(r), lang) for r in out["rule"]]
+    return out[cols]
+
+
+def clean_checks(audit: Audit) -> list[str]:
+    """The row checks that ran on some table and flagged no row in any (in the schema's rule order):
+    what the report sums up in one line (:func:`cxaudit.checks.applicable_rules`)."""
+    from .checks import applicable_rules
+    from .schema import RULE_ORDER, TABLES
+
+    ran: set[str] = set()
+    for name, frame in audit.tables.items():
+        if name in TABLES:
+            ran.update(applicable_rules(name, frame, audit.config, spec=TABLES[name]))
+    fired = set(audit.log["rule"].astype(str)) if len(audit.log) else set()
+    order = {r: i for i, r in enumerate(RULE_ORDER)}
+    return sorted(ran - fired, key=lambda r: (order.get(r, len(order)), r))
 
 
 def column_label(audit: Audit, column: str, lang: str) -> str:
@@ -192,19 +270,24 @@ def column_label(audit: Audit, column: str, lang: str) -> str:
         return column
 
 
-def completeness(audit: Audit, lang: str = "en", columns: tuple[str, ...] = KEY_COLUMNS, *,
-                 table: str = "responses") -> pd.DataFrame:
+_COMPLETENESS = ["column", "answered", "n", "share", "ci_low", "ci_high"]
+
+
+def answered(audit: Audit, columns: tuple[str, ...] = KEY_COLUMNS, *, table: str = "responses") -> pd.DataFrame:
     """Answered share of each column among the kept rows, with a Wilson 95% interval for the share.
 
     For ``responses`` (the default) ``columns`` are the key survey columns plus every touchpoint
     rating; for another table every column of ``columns`` it has (pass ``tuple(frame.columns)`` for
-    all). Wilson (1927): centre (p̂ + z²/2n)/(1 + z²/n), half-width z·√(p̂(1−p̂)/n + z²/4n²)/(1 + z²/n).
+    all). Without a survey, the table the audit rests on, every column. Columns
+    ``column, answered, n, share, ci_low, ci_high``.
+
+    Wilson (1927): centre (p̂ + z²/2n)/(1 + z²/n), half-width z·√(p̂(1−p̂)/n + z²/4n²)/(1 + z²/n).
     """
     if table == "responses" and not audit.has("responses"):
         # no survey (issue 13): the completeness of the table the audit rests on, every column
         found = next((t_ for t_ in ("customers", "tickets", "employees", "touchpoints", "kpis") if audit.has(t_)), None)
         if found is None:
-            return pd.DataFrame(columns=["column", "label", "answered", "n", "share", "ci_low", "ci_high"])
+            return pd.DataFrame(columns=_COMPLETENESS)
         table = found
         columns = tuple(audit.table(table).columns)
     frame = audit.table(table)
@@ -215,28 +298,35 @@ def completeness(audit: Audit, lang: str = "en", columns: tuple[str, ...] = KEY_
     rows = []
     n = len(frame)
     for c in cols:
-        answered = frame[c].notna()
+        done = frame[c].notna()
         if frame[c].dtype == object or str(frame[c].dtype).startswith(("str", "string")):
-            answered &= frame[c].astype("string").str.strip().ne("").fillna(False)
-        k = int(answered.sum())
+            done &= frame[c].astype("string").str.strip().ne("").fillna(False)
+        k = int(done.sum())
         lo, hi = wilson(np.array([k], dtype=float), np.array([n], dtype=float), Z95)
-        rows.append({"column": c, "label": column_label(audit, c, lang), "answered": k, "n": n,
-                     "share": k / n if n else float("nan"),
+        rows.append({"column": c, "answered": k, "n": n, "share": k / n if n else float("nan"),
                      "ci_low": float(lo[0]) if n else float("nan"), "ci_high": float(hi[0]) if n else float("nan")})
-    return pd.DataFrame(rows, columns=["column", "label", "answered", "n", "share", "ci_low", "ci_high"])
+    return pd.DataFrame(rows, columns=_COMPLETENESS)
 
 
-def base_sizes(audit: Audit, lang: str | None = None) -> pd.DataFrame:
+def completeness(audit: Audit, lang: str = "en", columns: tuple[str, ...] = KEY_COLUMNS, *,
+                 table: str = "responses") -> pd.DataFrame:
+    """:func:`answered` with each column's client-facing name (:func:`column_label`) as ``label``.
+
+    Columns ``column, label, answered, n, share, ci_low, ci_high``.
+    """
+    out = answered(audit, columns, table=table)
+    out.insert(1, "label", [column_label(audit, c, lang) for c in out["column"]])
+    return out
+
+
+def base_counts(audit: Audit) -> pd.DataFrame:
     """Responses per group of each configured segment column, flagged below ``min_base``.
 
     Responses with no value in the column (an empty or blank cell) are counted as its last group,
-    named "Not stated" in ``lang`` (default: the report language) and marked ``not_stated``, so the
-    groups of every column add up to the kept responses. ``group`` is the name the report shows
-    (:meth:`cxaudit.config.AuditConfig.value_label`: a channel code in ``lang``, the client's own
-    label when ``audit.yaml`` gives one).
+    key :data:`cxaudit.stats.NOT_STATED`, marked ``not_stated``, so the groups of every column add up
+    to the kept responses. Without a survey, the bases of the table the audit rests on (issue 13).
+    Columns ``segment, key, n, small_base, not_stated``.
     """
-    lang = lang or audit.language
-    # the survey's bases; without a survey those of the table the audit rests on (issue 13)
     source = next((t_ for t_ in ("responses", "customers", "tickets", "employees") if audit.has(t_)), None)
     r = audit.table(source) if source else pd.DataFrame()
     out = []
@@ -249,12 +339,26 @@ def base_sizes(audit: Audit, lang: str | None = None) -> pd.DataFrame:
         if missing.any():
             counts[NOT_STATED] = int(missing.sum())
         for group, n in counts.items():
-            stated = group != NOT_STATED
-            out.append({"segment": seg,
-                        "group": audit.config.value_label(seg, group, lang) if stated else group_name(group, lang),
-                        "n": int(n),
-                        "small_base": int(n) < audit.config.min_base, "not_stated": not stated})
-    return pd.DataFrame(out, columns=["segment", "group", "n", "small_base", "not_stated"])
+            out.append({"segment": seg, "key": group, "n": int(n),
+                        "small_base": int(n) < audit.config.min_base, "not_stated": group == NOT_STATED})
+    return pd.DataFrame(out, columns=["segment", "key", "n", "small_base", "not_stated"])
+
+
+def group_labels(audit: Audit, bases: pd.DataFrame, lang: str) -> list[str]:
+    """The names the report shows for :func:`base_counts`' groups: a channel code in ``lang``, the
+    client's own label when ``audit.yaml`` gives one (:meth:`cxaudit.config.AuditConfig.value_label`),
+    "Not stated" in ``lang``."""
+    return [group_name(k, lang) if ns else audit.config.value_label(seg, k, lang)
+            for seg, k, ns in zip(bases["segment"], bases["key"], bases["not_stated"], strict=True)]
+
+
+def base_sizes(audit: Audit, lang: str | None = None) -> pd.DataFrame:
+    """:func:`base_counts` with each group's name (:func:`group_labels`) in ``lang`` (default: the
+    report language) as ``group``. Columns ``segment, group, n, small_base, not_stated``."""
+    lang = lang or audit.language
+    out = base_counts(audit)
+    out.insert(1, "group", group_labels(audit, out, lang))
+    return out.drop(columns="key")
 
 
 # --- the scorecard per input -----------------------------------------------------------------------
@@ -282,7 +386,7 @@ class InputScore:
 _DELIM_KEYS = {",": "comma", ";": "semicolon", "\t": "tab", "|": "pipe"}
 
 
-def _source_text(info: dict[str, Any], lang: str, *, short: bool = False) -> str:
+def source_text(info: dict[str, Any], lang: str, *, short: bool = False) -> str:
     """How a file was read: format, encoding, delimiter, decimal mark, sheet (``short`` for tables)."""
     from .io.csv import ENCODING_NAMES
 
@@ -314,7 +418,8 @@ def _source_text(info: dict[str, Any], lang: str, *, short: bool = False) -> str
     return ", ".join(parts) if short else "; ".join(parts)
 
 
-def _details(info: dict[str, Any], lang: str) -> list[str]:
+def input_details(info: dict[str, Any], lang: str) -> list[str]:
+    """What the reader converted in one input (columns mapped, labels recoded, non-answers, blank lines), in ``lang``."""
     out = []
     if info.get("auto_mapped"):
         out.append(t("quality.auto_mapped", lang, columns=", ".join(f"{k} ← {v}" for k, v in info["auto_mapped"].items())))
@@ -349,9 +454,9 @@ def scorecard(audit: Audit, lang: str) -> list[InputScore]:
             comp = completeness(audit, lang, tuple(c for c in frame.columns if c != "_row"), table=table)
         out.append(InputScore(
             table=table, table_label=str(row["table_label"]), file=str(row["file"]),
-            source=_source_text(info, lang, short=True), source_long=_source_text(info, lang),
+            source=source_text(info, lang, short=True), source_long=source_text(info, lang),
             rows_in=int(row["rows_in"]), kept=int(row["kept"]), excluded=int(row["excluded"]),
-            excluded_by_reason=ex, flags=fl, completeness=comp, details=_details(info, lang),
+            excluded_by_reason=ex, flags=fl, completeness=comp, details=input_details(info, lang),
             notes=list(info.get("notes") or []),
         ))
     return out
@@ -387,6 +492,45 @@ def scorecard_text(audit: Audit, lang: str, *, completeness_rows: int = 6) -> st
                            for r in small.itertuples())
         lines.append(t("quality.sc_small_bases", lang, min=audit.config.min_base, groups=groups))
     return "\n".join(lines)
+
+
+# --- the section's analysis (notebook 01) ------------------------------------------------------------
+
+
+@dataclass
+class QualityAnalysis:
+    """Everything the data-quality section shows, without language (:mod:`cxaudit.quality_view` words it).
+
+    ``inputs``: per table file, rows in, kept, excluded (:meth:`cxaudit.audit.Audit.intake`; rows in =
+    kept + excluded). ``info``: how each input was read (:func:`cxaudit.schema.input_info`).
+    ``exclusions`` / ``flags``: :func:`exclusions`, :func:`flags`. ``checks``: :func:`checks`;
+    ``clean``: :func:`clean_checks`. ``completeness``: :func:`answered`. ``bases``: :func:`base_counts`.
+    """
+
+    audit: Audit
+    inputs: pd.DataFrame
+    info: dict[str, dict[str, Any]]
+    exclusions: pd.DataFrame
+    flags: pd.DataFrame
+    checks: pd.DataFrame
+    clean: list[str]
+    completeness: pd.DataFrame
+    bases: pd.DataFrame
+
+    def notes(self) -> list[str]:
+        """The readers' notes per file (analyst-facing, English): ``"file: note"``."""
+        files = dict(zip(self.inputs["table"], self.inputs["file"], strict=True))
+        return [f"{files[tb]}: {n}" for tb, info in self.info.items() for n in info.get("notes") or []]
+
+
+def analyse(audit: Audit) -> QualityAnalysis:
+    """The data-quality section's tables (no language): intake, exclusions, flags, checks, completeness, bases."""
+    from .schema import input_info
+
+    return QualityAnalysis(
+        audit=audit, inputs=audit.intake(), info={tb: input_info(f) for tb, f in audit.tables.items()},
+        exclusions=exclusions(audit), flags=flags(audit), checks=checks(audit), clean=clean_checks(audit),
+        completeness=answered(audit), bases=base_counts(audit))
 
 
 # --- findings --------------------------------------------------------------------------------------
