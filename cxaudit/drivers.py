@@ -84,6 +84,8 @@ MAX_SHAPLEY_DRIVERS: int = 24
 #: Smallest eigenvalue of the drivers' correlation matrix accepted (below: collinear drivers).
 _MIN_EIGENVALUE: float = 1e-10
 _MIN_PAIR_N: int = 3
+#: Rows per block of :func:`correlation_matrix` (bounds its temporaries at ~1 M rows).
+_CORR_BLOCK_ROWS: int = 1 << 16
 _SOURCES = {
     "shapley": "Shapley / LMG (Lindeman, Merenda & Gold 1980; relaimpo, Grömping 2006)",
     "relative_weights": "Johnson's relative weights (Johnson 2000; R package rwa)",
@@ -253,28 +255,35 @@ def correlation_matrix(
     >>> round(float(c[0, 1]), 6), int(n[0, 1])   # rows 1, 3, 4: 87 / √(42 · 186)
     (0.984324, 3)
     """
-    x = np.ascontiguousarray(x, dtype=float)
+    x = np.asarray(x, dtype=float)
     w = np.ones(len(x)) if weights is None else np.asarray(weights, dtype=float)
     if missing == "listwise":
         keep = ~np.isnan(x).any(axis=1)
         x, w = x[keep], w[keep]
-    present = ~np.isnan(x)
-    mf = present.astype(float)
-    counts = np.rint(np.einsum("ij,ik->jk", mf, mf, optimize=False)).astype(np.int64)
+    k = x.shape[1]
     # centre first (on the available values) so the moment sums do not cancel
-    cnt = present.sum(axis=0)
-    mu = np.where(present, x, 0.0).sum(axis=0) / np.maximum(cnt, 1)
-    x0 = np.where(present, x - mu, 0.0)
+    cnt = np.sum(~np.isnan(x), axis=0)
+    mu = np.nansum(x, axis=0) / np.maximum(cnt, 1)
+
     # Skinny (k × n)(n × k) products: numpy's own einsum loops rather than BLAS, whose threads spin
     # and stall when notebooks run in parallel on a busy machine (measured: 5 ms -> 1 s per call).
     def cross(u: np.ndarray, v: np.ndarray) -> np.ndarray:
         return np.einsum("ij,ik->jk", u, v, optimize=False)
 
-    xw = x0 * w[:, None]
-    sw = cross(mf * w[:, None], mf)  # Σ w over the rows where j and k are both present
-    s1 = cross(xw, mf)  # [j, k]: Σ w x_j over those rows
-    s2 = cross(xw * x0, mf)  # [j, k]: Σ w x_j²
-    sxy = cross(xw, x0)  # Σ w x_j x_k (zeros where either is missing)
+    counts = np.zeros((k, k))
+    sw, s1, s2, sxy = (np.zeros((k, k)) for _ in range(4))
+    for start in range(0, len(x), _CORR_BLOCK_ROWS):  # blocks: temporaries of one block, not of every row
+        xb, wb = x[start : start + _CORR_BLOCK_ROWS], w[start : start + _CORR_BLOCK_ROWS, None]
+        present = ~np.isnan(xb)
+        mf = present.astype(float)
+        x0 = np.where(present, xb - mu, 0.0)
+        xw = x0 * wb
+        counts += cross(mf, mf)
+        sw += cross(mf * wb, mf)  # Σ w over the rows where j and k are both present
+        s1 += cross(xw, mf)  # [j, k]: Σ w x_j over those rows
+        s2 += cross(xw * x0, mf)  # [j, k]: Σ w x_j²
+        sxy += cross(xw, x0)  # Σ w x_j x_k (zeros where either is missing)
+    counts = np.rint(counts).astype(np.int64)
     with np.errstate(invalid="ignore", divide="ignore"):
         mj = s1 / sw
         cov = sxy / sw - mj * mj.T

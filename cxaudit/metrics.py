@@ -787,11 +787,20 @@ def _item_means(X0: np.ndarray, M: np.ndarray, wts: np.ndarray) -> np.ndarray:
 def _item_correlations(X0: np.ndarray, M: np.ndarray, y: np.ndarray, wts: np.ndarray) -> np.ndarray:
     """Weighted Pearson correlation of each item with ``y`` over pairwise-complete answers, one row
     per row of ``wts``; negative correlations set to 0 (derived importance)."""
-    ok_y = ~np.isnan(y)
-    Mi = M * ok_y[:, None]
-    y0 = np.where(ok_y, y, 0.0)[:, None]
-    s1, sx, sy = wts @ Mi, wts @ (X0 * Mi), wts @ (Mi * y0)
-    sxx, syy, sxy = wts @ (X0**2 * Mi), wts @ (Mi * y0**2), wts @ (X0 * Mi * y0)
+    s1, sx, sy, sxx, syy, sxy = (np.zeros((wts.shape[0], X0.shape[1])) for _ in range(6))
+    for start in range(0, len(y), 1 << 16):  # blocks of rows: temporaries of one block only
+        rows = slice(start, start + (1 << 16))
+        ok_y = ~np.isnan(y[rows])
+        Mi = M[rows] * ok_y[:, None]
+        y0 = np.where(ok_y, y[rows], 0.0)[:, None]
+        w = wts[:, rows]
+        xi = X0[rows] * Mi
+        s1 += w @ Mi
+        sx += w @ xi
+        sy += w @ (Mi * y0)
+        sxx += w @ (xi * X0[rows])
+        syy += w @ (Mi * y0**2)
+        sxy += w @ (xi * y0)
     with np.errstate(invalid="ignore", divide="ignore"):
         cov = sxy - sx * sy / s1
         r = cov / np.sqrt((sxx - sx**2 / s1) * (syy - sy**2 / s1))
@@ -974,12 +983,12 @@ def csi(
     factor = 10.0 if (lo, hi) == (1.0, 10.0) else None
     method_scale = "10·Σw·S on 1–10" if factor else f"item means rescaled from {lo:g}–{hi:g} to 0–100"
 
-    def importance_of(wts: np.ndarray, rows: np.ndarray) -> np.ndarray:
+    def importance_of(wts: np.ndarray) -> np.ndarray:
         if kind == "fixed":
             return np.broadcast_to(imp_fixed, (wts.shape[0], len(items)))
         if kind == "stated":
-            return _item_means(np.where(IM[rows], imp_raw[rows], 0.0), IM[rows].astype(float), wts)
-        return _item_correlations(X0[rows], Mf[rows], y[rows], wts)
+            return _item_means(np.where(IM, imp_raw, 0.0), IM.astype(float), wts)
+        return _item_correlations(X0, Mf, y, wts)
 
     def index(means: np.ndarray, imp_vec: np.ndarray) -> np.ndarray:
         with np.errstate(invalid="ignore", divide="ignore"):
@@ -987,9 +996,8 @@ def csi(
         s = factor * means if factor else 100 * (means - lo) / (hi - lo)
         return np.sum(wi * s, axis=-1)
 
-    every = np.arange(len(X))
     means = _item_means(X0, Mf, w_resp[None, :])[0]
-    imp_vec = importance_of(w_resp[None, :], every)[0]
+    imp_vec = importance_of(w_resp[None, :])[0]
     if np.any(np.isnan(imp_vec)) or imp_vec.sum() <= 0:
         raise MetricError(f"CSI: {kind} importance is missing for an item or sums to zero")
     value = float(index(means, imp_vec))
