@@ -164,3 +164,25 @@ def test_the_bases_and_completeness_blocks(tmp_path: Path) -> None:
     assert "80%" in comp and t("column.comment", "en") in comp
     assert [f.id for f in quality_view.findings(res, "en")] == ["data_quality.responses.excluded",
                                                                "data_quality.responses.flagged"]
+
+
+def test_a_client_without_a_survey(make_client, tmp_path: Path) -> None:
+    """No survey (issue 13): the section still accounts for every row and names the checks that ran."""
+    folder = make_client(tmp_path, {
+        "c.csv": "customer_id,churned,start_date,churn_date,segment\nc1,0,2023-01-01,,A\nc2,1,2023-02-01,2023-01-15,B\n"
+                 "c3,0,2023-03-01,,A\n",
+        "t.csv": "ticket_id,channel,created_at,resolved_at\nt1,phone,2024-01-02 10:00,2024-01-02 12:00\n"
+                 "t2,chat,2024-01-03 09:00,2024-01-03 09:30\n",
+    }, "client: {name: A}\nsegments: [segment]\nquality: {exclude: [missing_required]}\n"
+       "inputs: {customers: {file: c.csv}, tickets: {file: t.csv}}\n")
+    res = quality.analyse(load_audit(folder))
+    assert res.inputs[["table", "rows_in", "kept", "excluded"]].values.tolist() == [
+        ["customers", 3, 3, 0], ["tickets", 2, 2, 0]]
+    # line 3: churned before it started (flagged, kept); the tickets' dates are in order
+    assert res.checks[["table", "rule", "rows_list"]].values.tolist() == [["customers", "inconsistent_date", "3"]]
+    assert res.clean == ["future_date"]  # no survey: no speeder, straight-liner or double-submission check ran
+    assert res.bases["n"].sum() == 3 and set(res.completeness["column"]) >= {"customer_id", "churned"}
+    html = "".join(_html(f(res, "ru")) for f in (quality_view.blocks_scorecard, quality_view.blocks_checks,
+                                                 quality_view.blocks_completeness, quality_view.blocks_bases))
+    assert html.count("<table") == 4  # scorecard, checks, completeness, bases (no conversions while reading)
+    assert quality_view.findings(res, "en") == []
