@@ -453,6 +453,10 @@ def _layout_classes(text: str) -> str:
     return " ".join(classes)
 
 
+_HEADING_ONLY = re.compile(r'\s*<h([23]) class="cx-sub"[^>]*>[^<]*</h\1>\s*')
+_SHORT_TEXT = re.compile(r'\s*<p class="cx-(?:text|note)">[^<]{0,400}</p>\s*')
+
+
 def _add_class(node: Any, key: str, cls: str) -> None:
     meta = node.metadata.setdefault("cxaudit", {})
     meta[key] = " ".join(filter(None, [meta.get(key, ""), cls]))
@@ -463,7 +467,18 @@ def _mark_section_starts(cells: Sequence[Any]) -> None:
     introduction and takeaway keep with what follows) and, when the section's next cell is a landscape
     page (the journey maps), ``cx-opens-landscape`` on it and ``cx-first-landscape`` on that page, so the
     section's opening is printed on the landscape page instead of alone on a portrait one (issue 14).
-    Classes rather than ``:has()`` selectors, which cost the PDF renderer a search of every cell."""
+    A sub-section heading alone in its output and a short introduction right under it get
+    ``cx-keep-with-next`` (no heading and one line at the foot of a page). Classes rather than ``:has()``
+    selectors, which cost the PDF renderer a search of every cell."""
+    for cell in cells:  # a heading alone in its output, and a short introduction after it, keep with what follows
+        after_heading = False
+        for out in cell.outputs:
+            value = out.data.get("text/html", "")
+            if _HEADING_ONLY.fullmatch(value) or (after_heading and _SHORT_TEXT.fullmatch(value)):
+                _add_class(out, "classes", "cx-keep-with-next")
+                after_heading = bool(_HEADING_ONLY.fullmatch(value))
+            else:
+                after_heading = False
     for i, cell in enumerate(cells):
         html_out = [o.data["text/html"] for o in cell.outputs if "text/html" in o.data]
         if not any('<h1 class="cx-section"' in h for h in html_out):

@@ -167,3 +167,20 @@ def test_the_journey_map_section_opens_on_its_landscape_page(tmp_path: Path) -> 
                           capture_output=True, text=True).stdout
     w, h = map(float, re.search(r"Page\s+\d+ size:\s+([\d.]+) x ([\d.]+)", info).groups())
     assert w > h  # landscape
+
+
+def test_a_heading_and_its_short_introduction_keep_with_the_table(tmp_path: Path) -> None:
+    """The ru TO-BE printed 'Цели и финансовое обоснование' and its one-line introduction at the foot of a
+    page and the table on the next: both outputs are kept with what follows; the table is not."""
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(outputs=[
+        nbformat.v4.new_output("display_data", data={"text/html": html})
+        for html in (show.section("to_be", "ru").data, show.heading("Цели", "to_be").data,
+                     '<p class="cx-text">Куда план приведёт метрики.</p>', "<table><tr><td>1</td></tr></table>",
+                     '<p class="cx-text">После таблицы.</p>')])])
+    (tmp_path / "run" / "notebooks").mkdir(parents=True)
+    (tmp_path / "run" / "findings").mkdir()
+    nbformat.write(nb, tmp_path / "run" / "notebooks" / "07_to_be.ipynb")
+    text = build_report(tmp_path / "run", client_name="X", lang="ru", formats=("html",))["html"].read_text("utf-8")
+    kept = re.findall(r'<div class="cx-output cx-html [^"]*cx-keep-with-next[^"]*">\s*<(\w+)', text)
+    assert kept == ["h2", "p"]
+    assert "После таблицы" in text
