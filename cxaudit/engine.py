@@ -674,26 +674,39 @@ def theme_counts(t: ir.Table, themes: Sequence[str], by: str, *, min_base: int =
 
 
 def edge_counts(t: ir.Table, *, case: str = "case_id", activity: str = "activity",
-                timestamp: str = "timestamp") -> pd.DataFrame:
+                timestamp: str = "timestamp", waits: bool = True) -> pd.DataFrame:
     """The directly-follows pairs of an event log with ``transitions`` (how often b directly follows a
-    within a case) and ``cases`` (in how many cases), most frequent first (van der Aalst 2016,
-    *Process Mining*, §6.2). Events without a case, activity or time are left out; events are
-    ordered by time within a case (a tie keeps no defined order in SQL: give distinct times, or
-    break ties in the data, to match :func:`cxaudit.process.directly_follows` exactly)."""
+    within a case), ``cases`` (in how many cases) and ``case_share``, most frequent first (van der
+    Aalst 2016, *Process Mining*, §6.2); with ``waits``, also ``wait_median_h`` / ``wait_p90_h``, the
+    exact median and 90th percentile of the hours from a to b (:func:`time_quantiles`; times taken to
+    the second) — the columns of :func:`cxaudit.process.directly_follows`. Events without a case,
+    activity or time are left out; events are ordered by time within a case (ties by activity name:
+    ``process.prepare`` keeps the input order for ties, so give distinct times to match it exactly).
+    """
     import ibis
 
     _require(t, [case, activity, timestamp], "edge counts")
     ev = t.filter(t[case].notnull() & t[activity].notnull() & t[timestamp].notnull()).select(
         _c=t[case].cast("string"), _a=t[activity].cast("string"), _t=t[timestamp].cast("timestamp"))
     win = ibis.window(group_by=ev["_c"], order_by=[ev["_t"], ev["_a"]])
-    pairs = ev.mutate(target=ev["_a"].lead().over(win)).rename(source="_a")
+    pairs = ev.mutate(target=ev["_a"].lead().over(win), _next=ev["_t"].lead().over(win)).rename(source="_a")
     pairs = pairs.filter(pairs["target"].notnull())
     edges = pairs.group_by(["source", "target"]).aggregate(transitions=pairs.count(), cases=pairs["_c"].nunique())
     n_cases = int(_execute(ev.aggregate(n=ev["_c"].nunique())).iloc[0]["n"])
     out = _execute(edges)
     out["case_share"] = out["cases"] / max(n_cases, 1)
+    cols = ["source", "target", "transitions", "cases", "case_share"]
+    if waits:
+        sep = "\x1f"  # joins source and target into one group key
+        hours = (pairs["_next"].epoch_seconds() - pairs["_t"].epoch_seconds()).cast("float64") / 3600.0
+        timed = pairs.select(_edge=pairs["source"].concat(sep, pairs["target"]), wait_h=hours)
+        q = time_quantiles(timed, "wait_h", "_edge", qs=(0.5, 0.9), min_base=0)
+        q["source"], q["target"] = zip(*(str(e).split(sep, 1) for e in q["_edge"]), strict=True)
+        out = out.merge(q[["source", "target", "median", "p90"]].rename(
+            columns={"median": "wait_median_h", "p90": "wait_p90_h"}), on=["source", "target"], how="left")
+        cols += ["wait_median_h", "wait_p90_h"]
     out = out.sort_values(["transitions", "source", "target"], ascending=[False, True, True], kind="stable")
-    return out[["source", "target", "transitions", "cases", "case_share"]].reset_index(drop=True)
+    return out[cols].reset_index(drop=True)
 
 
 # --- sufficient statistics for models -------------------------------------------------------------

@@ -246,7 +246,7 @@ def test_duckdb_theme_counts(duck, data):
 def test_duckdb_edge_counts(duck, data):
     got = engine.edge_counts(duck[1]["events"])
     ref = process.directly_follows(process.prepare(data["events"]))
-    _same(got, ref, ["source", "target"], ["transitions", "cases", "case_share"])
+    _same(got, ref, ["source", "target"], ["transitions", "cases", "case_share", "wait_median_h", "wait_p90_h"])
     planted = {("a", "b"): (70, 70), ("b", "c"): (70, 70), ("a", "c"): (30, 30), ("b", "b"): (10, 10)}
     assert {(r.source, r.target): (r.transitions, r.cases) for r in got.itertuples()} == planted
 
@@ -334,13 +334,13 @@ def test_pyspark_same_numbers(data, tmp_path):
     pytest.importorskip("pyspark", reason="the optional extra 'spark' (pip install -e '.[spark]') is not installed")
     con = engine.connect({"backend": "pyspark", "options": {"master": "local[1]"}})
     tabs = {}
-    for name in ("responses", "customers", "tickets"):
+    for name in ("responses", "customers", "tickets", "events"):
         data[name].to_parquet(tmp_path / f"{name}.parquet")
         tabs[name] = engine.source(con, tmp_path / f"{name}.parquet")
     check_cube(tabs["responses"], data["responses"], None)
     check_churn(tabs["customers"], data["customers"])
     check_quantiles(tabs["tickets"], data["tickets"])
-    # survival life table and the drivers' cross-products on Spark too
+    # survival life table, the drivers' cross-products and the process map's edges on Spark too
     df = data["customers"]
     lt = engine.life_table(tabs["customers"], ["segment"], time="t_exit", event="churned", entry="t_entry")
     part = df[df["segment"] == "c"]
@@ -350,3 +350,5 @@ def test_pyspark_same_numbers(data, tmp_path):
     cols = ["nps", "csat", "ces"]
     complete = data["responses"][cols].dropna().to_numpy(float)
     np.testing.assert_allclose(engine.crossproducts(tabs["responses"], cols).xtx, complete.T @ complete, rtol=TOL)
+    _same(engine.edge_counts(tabs["events"]), process.directly_follows(process.prepare(data["events"])),
+          ["source", "target"], ["transitions", "cases", "case_share", "wait_median_h", "wait_p90_h"])
