@@ -27,8 +27,13 @@ Two halves:
   the reader's ``malformed_row`` / ``truncated_row`` / ``repeated_header`` / ``mixed_date_format`` are
   logged by :mod:`cxaudit.schema` and :mod:`cxaudit.io`.)
 
-- **Summaries for the report and the CLI**: :func:`check_summary` (counts and affected rows per
-  check), :func:`completeness` (answered share per column with a Wilson interval),
+- **The section's analysis** (notebook 01): :func:`analyse` returns a :class:`QualityAnalysis` without
+  language: intake, :func:`exclusions`, :func:`flags`, :func:`checks`, :func:`clean_checks` (the checks
+  that ran and found no row), :func:`answered` and :func:`base_counts`; :mod:`cxaudit.quality_view`
+  turns it into display blocks.
+
+- **Summaries in a language for the report and the CLI**: :func:`exclusion_summary`, :func:`flag_summary`,
+  :func:`check_summary` (counts and affected rows per check), :func:`completeness` (answered share per column with a Wilson interval),
   :func:`base_sizes` (per segment group against ``min_base``, "Not stated" included), :func:`scorecard` /
   :func:`scorecard_text` (per input: rows in / kept / excluded by reason, completeness, flags),
   and :func:`quality_findings`.
