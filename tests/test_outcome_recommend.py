@@ -243,3 +243,14 @@ def test_outcome_dotplot_by_segment(audit: Audit) -> None:
     assert xs == [40.0, 50.0, 70.0]  # Eco, not stated (5 of 10), Business
     assert ax.get_xlabel() == "Satisfied passengers, %"
     assert ax.lines[-1].get_xdata()[0] == pytest.approx(100 * 115 / 210)  # the overall share
+
+
+def test_scale_outcome_names_its_box() -> None:
+    """A rated outcome says which box it counts: "pts CSAT (top-2 box)" (top_box 2), "top box" for 1."""
+    fs = _outcome_findings()
+    for box, want in ((2, "+1.8 pts CSAT (top-2 box)"), (1, "+1.8 pts CSAT (top box)")):
+        ev = {**fs[0].evidence, "outcome_kind": "scale", "top_box": box, "outcome": "csat",
+              "labels": {"short": {lg: "CSAT" for lg in ("en", "ru", "pl")}}}
+        f0 = Finding(**{**fs[0].__dict__, "evidence": ev})
+        pain = next(r for r in rc.recommend([f0, *fs[1:]]) if r.rule == "journey_pain_point_outcome")
+        assert rc.impact_text(pain, "en") == want
