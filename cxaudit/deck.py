@@ -409,7 +409,7 @@ def build_deck(run_dir: str | Path, lang: str, *, client_name: str, report_date:
 
     # 5 recommendations on the plan (a table, split across slides when long)
     if on_plan:
-        header = [t("tobe.col_rec", lang), t("tobe.col_title", lang), t("bc.col_impact", lang),
+        header = [t("tobe.col_rec", lang), t("tobe.col_title", lang), rc.impact_header(recs, lang),
                   t("deck.col_value", lang), t("bc.col_cost", lang), t("bc.col_owner", lang), t("bc.col_due", lang)]
         rows = [[r.label(lang), r.title(lang), rc.impact_text(r, lang),
                  _money(r.scenarios.get("expected", {}).get("value"), lang, r.currency),
@@ -429,7 +429,7 @@ def build_deck(run_dir: str | Path, lang: str, *, client_name: str, report_date:
     # 8 business case
     if case is not None and case.rows:
         tab = business_case_table(case, recs, lang)
-        header = [t("tobe.col_rec", lang), t("tobe.col_title", lang), t("bc.col_impact", lang),
+        header = [t("tobe.col_rec", lang), t("tobe.col_title", lang), rc.impact_header(recs, lang),
                   t("bc.col_value", lang), t("bc.col_cost", lang), t("bc.col_roi", lang), t("bc.col_payback", lang)]
         rows = tab[["rec", "title", "impact", "value", "cost", "roi", "payback"]].astype(str).values.tolist()
         btitle = (t("deck.business_case_title", lang, value=_money(case.total_value, lang, case.currency),

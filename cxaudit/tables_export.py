@@ -55,7 +55,7 @@ def _sheet_name(title: str, used: set[str]) -> str:
 
 def _tobe_sheets(run_dir: Path, lang: str) -> list[tuple[str, pd.DataFrame]]:
     from .business_case import BusinessCase, business_case_table
-    from .recommend import read_tobe
+    from .recommend import impact_header, read_tobe
 
     tobe = read_tobe(run_dir)
     if not tobe:
@@ -69,7 +69,7 @@ def _tobe_sheets(run_dir: Path, lang: str) -> list[tuple[str, pd.DataFrame]]:
         rows.append({
             t("tobe.col_rec", lang): r.label(lang), t("tobe.col_title", lang): r.title(lang),
             t("xlsx.on_plan", lang): bool(r.on_plan), t("tobe.col_quadrant", lang): t(f"tobe.quadrant.{r.quadrant}", lang),
-            t("bc.col_impact", lang): None if r.impact_model == "none" else float(r.impact_nps),
+            impact_header(recs, lang): None if r.impact_model == "none" else float(r.impact_nps),
             t("bc.col_value", lang): (sc.get("expected") or {}).get("value"),
             f"{t('bc.col_value', lang)} ({t('show.xlsx_low', lang)})": (sc.get("low") or {}).get("value"),
             f"{t('bc.col_value', lang)} ({t('show.xlsx_high', lang)})": (sc.get("high") or {}).get("value"),
@@ -90,7 +90,7 @@ def _tobe_sheets(run_dir: Path, lang: str) -> list[tuple[str, pd.DataFrame]]:
         tab = business_case_table(BusinessCase(**case_d), recs, lang)
         out.append((t("deck.business_case", lang), pd.DataFrame({
             t("tobe.col_rec", lang): tab["rec"], t("tobe.col_title", lang): tab["title"],
-            t("bc.col_impact", lang): tab["impact_num"].astype("float64"),
+            impact_header(recs, lang): tab["impact_num"].astype("float64"),
             t("bc.col_value", lang): tab["value_num"].astype("float64"),
             t("bc.col_cost", lang): tab["cost_num"].astype("float64"),
         })))

@@ -128,6 +128,10 @@ def test_shape_runs_end_to_end(shape: str, home: Path) -> None:
         assert tg["outcome_to_be"] > tg["outcome_as_is"] and tg["outcome_ci"][0] < tg["outcome_as_is"] < tg["outcome_ci"][1]
         assert tg["checks"]["outcome"]["n_needed"] > 0
         assert "Effect, pts Satisfied passengers" in html
+        # tables.xlsx names the outcome too, never "NPS effect"
+        sheets = pd.read_excel(run / "tables.xlsx", sheet_name=None)
+        headers = {str(c) for df in sheets.values() for c in df.columns}
+        assert "Effect, pts Satisfied passengers" in headers and "NPS effect" not in headers
     if shape == "telecom":  # customers only: the money rests on the stated month, not on any survey date
         churn_f = next(f for f in findings if f["id"] == "churn.rate.overall")
         assert churn_f["evidence"].get("window") is None
