@@ -24,7 +24,8 @@ waited for (``getrusage(RUSAGE_CHILDREN)`` before / after; the sum of the last C
 process is printed beside it as a check); memory: the summed RSS of the whole process tree (psutil,
 every 0.2 s, children included) at its peak, and the largest single process.
 
-Writes ``bench/results/scale-<UTC date>.json`` and ``.md`` (a table of both and their ratios). XL takes
+Writes ``bench/results/scale-<UTC date>.json`` and ``.md`` (a table of both and their ratios; a later run the
+same day replaces the sizes it measured and keeps the others). XL takes
 minutes and GBs: run it on a quiet machine (``--sizes xl``).
 """
 
@@ -242,6 +243,8 @@ def markdown(results: list[dict[str, Any]], meta: dict[str, Any]) -> str:
     ]
     for r in results:
         c, b, q = r.get("chain", {}), r.get("baseline", {}), r.get("ratio", {})
+        if "load_start_end" in r:
+            lines[2] += f" {r['size']}: measured {r.get('measured_utc')}, load {r['load_start_end'][0][0]}→{r['load_start_end'][1][0]}."
         lines.append(
             f"| {r['size']} | {c.get('wall_s')} | {b.get('wall_s', '—')} | {q.get('wall_s', '—')} | {c.get('cpu_s')} "
             f"| {b.get('cpu_s', '—')} | {q.get('cpu_s', '—')} | {c.get('peak_tree_rss_mb')} "
@@ -286,11 +289,18 @@ def main(argv: list[str] | None = None) -> int:
     results = []
     for size in [s.strip() for s in args.sizes.split(",") if s.strip()]:
         print(f"== {size}", flush=True)
+        load0 = [round(x, 2) for x in os.getloadavg()]
         res = bench_size(size, args.jobs, args.skip_baseline, args.timeout)
+        res["measured_utc"] = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
+        res["load_start_end"] = [load0, [round(x, 2) for x in os.getloadavg()]]
         print(json.dumps({k: v for k, v in res.items() if k != "demo"}, indent=1, default=str), flush=True)
         results.append(res)
     meta["load_end"] = [round(x, 2) for x in os.getloadavg()]
     stem = RESULTS / f"scale-{date}"
+    if stem.with_suffix(".json").is_file():  # the same day: keep the sizes this run did not measure
+        done = {r["size"] for r in results}
+        earlier = json.loads(stem.with_suffix(".json").read_text(encoding="utf-8")).get("results", [])
+        results = [r for r in earlier if r.get("size") not in done] + results
     stem.with_suffix(".json").write_text(json.dumps({"meta": meta, "results": results}, indent=1, default=str),
                                          encoding="utf-8")
     stem.with_suffix(".md").write_text(markdown(results, meta), encoding="utf-8")
