@@ -396,7 +396,9 @@ def relative_importance(
         Survey weights: a column name or one value per row. Correlations use weighted moments;
         ``attrs["n_eff"]`` is Kish's (Σw)²/Σw².
     bootstrap : int
-        Number of bootstrap replicates (rows resampled with replacement, weights carried along).
+        Number of bootstrap replicates: a Poisson bootstrap over rows (each row enters a replicate
+        Poisson(1) times; Hanley & MacGibbon 2006), computed on weighted sums without copying rows
+        (survey weights carried along).
         With ``bootstrap > 0`` the result gains percentile intervals and the random-noise
         significance test (Tonidandel, LeBreton & Johnson 2009).
     missing : {"pairwise", "listwise"}

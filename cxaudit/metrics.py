@@ -902,7 +902,8 @@ def csi(
         both; Oehlert (1992), "A note on the delta method", *The American Statistician* 46(1)).
         ``"bootstrap"`` (default for stated or derived importance, or with weights): a seeded
         percentile bootstrap over respondents that re-estimates the importance in every resample
-        (Efron & Tibshirani 1993, ch. 13).
+        (Efron & Tibshirani 1993, ch. 13), drawn as Poisson(1) respondent weights on weighted sums
+        (:func:`resample_blocks`; memory independent of the number of respondents).
 
     Returns
     -------
