@@ -50,6 +50,7 @@ def _old_module(name: str):  # noqa: ANN202
     path.write_text(src, encoding="utf-8")
     spec = importlib.util.spec_from_file_location(f"old_{name}", path)
     mod = importlib.util.module_from_spec(spec)  # type: ignore[arg-type]
+    sys.modules[f"old_{name}"] = mod  # dataclasses look their module up
     spec.loader.exec_module(mod)  # type: ignore[union-attr]
     return mod
 
