@@ -156,8 +156,13 @@ def connect(spec: Any = None) -> Any:
                               "and Java 17") from None
         opts = dict(s.options)
         builder = SparkSession.builder.master(str(opts.pop("master", "local[*]"))).appName("cxaudit")
+        # Spark writes a "spark-warehouse" folder into the working directory unless told otherwise: keep
+        # it out of the client's and the checkout's folders
+        import tempfile
+
         defaults = {"spark.ui.enabled": "false", "spark.sql.shuffle.partitions": "4",
-                    "spark.sql.session.timeZone": "UTC"}
+                    "spark.sql.session.timeZone": "UTC",
+                    "spark.sql.warehouse.dir": tempfile.mkdtemp(prefix="cxaudit-spark-warehouse-")}
         for k, v in {**defaults, **opts}.items():
             builder = builder.config(k, str(v))
         session = builder.getOrCreate()
