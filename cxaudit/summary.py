@@ -225,7 +225,8 @@ def _get(rec: Any, name: str) -> Any:
 
 
 def first_actions(tobe: Mapping[str, Any] | None, lang: str, top: int = 3) -> list[Action]:
-    """The top ``top`` recommendations on the roadmap with value (NPS points, revenue), cost, owner, date."""
+    """The top ``top`` recommendations on the roadmap with value (NPS points or the outcome's, revenue), cost,
+    owner, date."""
     if not tobe:
         return []
     out = []
@@ -234,9 +235,10 @@ def first_actions(tobe: Mapping[str, Any] | None, lang: str, top: int = 3) -> li
             continue
         currency = _get(r, "currency") or ""
         value = []
-        nps = _get(r, "impact_nps")
-        if nps is not None and round(float(nps), 1) != 0:
-            value.append(f"{fmt_num(nps, lang, 1, sign=True)} {t('report.unit_nps_pts', lang)}")
+        nps = _get(r, "impact_nps")  # in NPS points, or in points of the run's outcome (its impact_unit)
+        unit = (_get(r, "impact_unit") or {}).get(lang) or t("report.unit_nps_pts", lang)
+        if nps is not None and round(float(nps), 1) != 0 and _get(r, "impact_model") != "none":
+            value.append(f"{fmt_num(nps, lang, 1, sign=True)} {unit}")
         if _get(r, "revenue") is not None:
             value.append("+" + money(_get(r, "revenue"), lang, currency))
         cost = _get(r, "cost")

@@ -205,3 +205,16 @@ def test_next_steps_decisions_risks_and_governance() -> None:
     assert "Name an owner for the 1 actions that have none." in out
     assert "Outer loop" in out and "(Logistics)" in out
     assert next_steps_html({"recommendations": []}, "en") == ""
+
+
+def test_first_actions_name_the_outcome_of_a_run_without_nps() -> None:
+    # issue 13: on a non-NPS outcome the impacts are points of that outcome, as tobe.json says
+    recs = [{"rank": 1, "rule": "a", "texts": {"en": {"title": "Fix boarding"}, "ru": {"title": "Посадка"}},
+             "impact_nps": 4.2, "impact_model": "low_raters", "revenue": None, "currency": "USD", "quadrant": "strategic",
+             "impact_unit": {"en": "pts Satisfied passengers", "ru": "п. п. довольных пассажиров"}},
+            {"rank": 2, "rule": "b", "texts": {"en": {"title": "Enable"}, "ru": {"title": "Основа"}}, "impact_nps": 0.4, "impact_model": "none",
+             "revenue": None, "currency": "USD", "quadrant": "quick_win"}]
+    acts = summary.first_actions({"recommendations": recs}, "en")
+    assert acts[0].value == "+4.2 pts Satisfied passengers" and "NPS" not in acts[0].value
+    assert acts[1].value == "—"  # an enabler has no estimated effect of its own
+    assert summary.first_actions({"recommendations": recs}, "ru")[0].value == "+4,2 п. п. довольных пассажиров"
