@@ -1822,4 +1822,11 @@ def labels_from_audit(audit: Any, lang: str) -> dict[str, dict[str, str]]:
                 text = label.get(lang) if isinstance(label, dict) else label if isinstance(label, str) else None
                 if isinstance(text, str) and str(key) not in out["themes"]:
                     out["themes"][str(key)] = text
+    # then the industry packs (telecom, banking, travel, …): a run coded with one of them names its themes
+    from .text import INDUSTRIES, industry_codeframe
+
+    for industry in INDUSTRIES:
+        for theme in industry_codeframe(industry).themes:
+            if theme.key not in out["themes"] and theme.label.get(lang):
+                out["themes"][theme.key] = theme.label[lang]
     return out

@@ -844,3 +844,16 @@ def test_rule_texts_are_sandboxed_jinja_in_the_catalogs() -> None:
     vals = {"_ev": {"items": 0.25}, "_raw": {"value": 3.0}, "value": "3.0"}
     assert render_text("{ev.items|pct} and {value|num2}[[ and {department}]]", vals, "en") == "25% and 3.00"
     assert legacy_to_jinja("{value|num1}[[ ({stage})]]") == "<< value|num1 >><% if (stage) is filled %> (<< stage >>)<% endif %>"
+
+
+def test_theme_labels_come_from_the_industry_packs_too(tmp_path) -> None:  # noqa: ANN001
+    # a telecom client coded with the telecom pack (no codeframe.yaml): its themes keep their names in TO-BE
+    from types import SimpleNamespace
+
+    from cxaudit.recommend_engine import labels_from_audit
+    from cxaudit.text import industry_codeframe
+
+    audit = SimpleNamespace(dir=tmp_path, config=SimpleNamespace(touchpoints={}), has=lambda t: False)
+    theme = next(th for th in industry_codeframe("telecom").themes if th.key == "network_coverage")
+    for lang in ("en", "ru", "pl"):
+        assert labels_from_audit(audit, lang)["themes"]["network_coverage"] == theme.label[lang]
