@@ -17,6 +17,7 @@ name it take ``lang`` (default: the report language in ``audit.yaml``).
 from __future__ import annotations
 
 import datetime as _dt
+from dataclasses import dataclass, field
 from typing import Any
 
 import matplotlib.pyplot as plt
@@ -66,6 +67,14 @@ from .weighting import WeightingReport, weighted_responses
 
 __all__ = [
     "SIGNIFICANCE",
+    "ScorecardAnalysis",
+    "analyse",
+    "segment_frame",
+    "name_groups",
+    "name_segment_table",
+    "scorecard_rows",
+    "customer_value_frame",
+    "reliability_sentence",
     "responses",
     "weighting",
     "overall",
@@ -177,8 +186,15 @@ def csi_overall(audit: Audit, *, n_boot: int = 2000) -> tuple[MetricResult, pd.D
 
 def scorecard(audit: Audit, lang: str, *, with_csi: bool = True) -> pd.DataFrame:
     """One row per metric: label, value, interval, n and a localised detail line (CSI last)."""
+    return scorecard_rows(audit, lang, overall(audit), csi_overall(audit) if with_csi else None)
+
+
+def scorecard_rows(audit: Audit, lang: str, results: dict[str, MetricResult],
+                   csi_result: tuple[MetricResult, pd.DataFrame] | None) -> pd.DataFrame:
+    """:func:`scorecard` of results already computed (:func:`overall`, :func:`csi_overall`; CSI
+    row only when ``csi_result`` is given), so the section computes them once."""
     rows = []
-    for key, res in overall(audit).items():
+    for key, res in results.items():
         d = res.details
         if key == "nps":
             detail = t("metrics.nps_detail", lang, p=fmt_pct(d["promoters"], lang),
@@ -201,7 +217,7 @@ def scorecard(audit: Audit, lang: str, *, with_csi: bool = True) -> pd.DataFrame
         rows.append({"metric": name, "key": key, "value": value, "ci_low": lo, "ci_high": hi,
                      "n": res.n, "detail": detail, "small_base": res.n < audit.config.min_base})
     rows += _outcome_rows(audit, lang)
-    c = csi_overall(audit) if with_csi else None
+    c = csi_result
     if c is not None:
         res = c[0]
         rows.append({"metric": t("metrics.csi", lang), "key": "csi", "value": res.value, "ci_low": res.ci_low,
@@ -341,7 +357,9 @@ def _outcome_cut(audit: Audit, o: Any, segment: str) -> pd.DataFrame:
 
 
 def segment_table(audit: Audit, segment: str, lang: str | None = None) -> pd.DataFrame:
-    """NPS, CSAT (%) and CES side by side for each group of ``segment``, each with its own n and
+    """:func:`segment_frame` with the groups named in ``lang`` (:func:`name_segment_table`).
+
+    NPS, CSAT (%) and CES side by side for each group of ``segment``, each with its own n and
     interval (columns ``<metric>_value``, ``<metric>_ci_low``, ``<metric>_ci_high``, ``<metric>_n``),
     plus the significance letters: ``letter`` (the group's own) and ``<metric>_higher`` (letters of
     the groups it is significantly higher than; Holm for NPS / CSAT, Games–Howell for CES).
@@ -350,6 +368,13 @@ def segment_table(audit: Audit, segment: str, lang: str | None = None) -> pd.Dat
     (default: the report language) and marked ``not_stated``: shown with n and interval, so the
     groups add up to the total, but without a letter and left out of the tests
     (:func:`letters_note` says so)."""
+    return name_segment_table(audit, segment_frame(audit, segment), segment, lang)
+
+
+def segment_frame(audit: Audit, segment: str) -> pd.DataFrame:
+    """The table of :func:`segment_table` without language: the not-stated group keeps its key
+    :data:`~cxaudit.stats.NOT_STATED` and there is no ``not_stated`` column yet (:func:`name_segment_table`
+    adds both). Empty when the responses measure none of the metrics."""
     parts = []
     for metric in _METRICS:
         if not _has(audit.responses, metric):
@@ -379,7 +404,22 @@ def segment_table(audit: Audit, segment: str, lang: str | None = None) -> pd.Dat
     out["letter"] = letter_labels(len(stated)) + [None] * (len(out) - len(stated))
     for m, st in tests.items():
         out[f"{m}_higher"] = out[segment].map(dict(zip(st.table[segment], st.table["higher_than"], strict=True)))
-    out = _named(out, segment, lang or audit.language, audit.config.value_labels.get(segment))
+    return out
+
+
+def name_groups(audit: Audit, tab: pd.DataFrame, segment: str, lang: str | None = None) -> pd.DataFrame:
+    """``tab`` (groups of ``segment`` as keys) with a ``not_stated`` flag and every group named in
+    ``lang`` (the audit's value labels; the not-stated key as "Not stated"; default: the report language)."""
+    return _named(tab, segment, lang or audit.language, audit.config.value_labels.get(segment))
+
+
+def name_segment_table(audit: Audit, frame: pd.DataFrame, segment: str, lang: str | None = None) -> pd.DataFrame:
+    """A :func:`segment_frame` for display: groups named (:func:`name_groups`) and, with a non-NPS
+    outcome, ``attrs["outcome_label"]`` for its column header. An empty frame stays empty."""
+    if frame.empty:
+        return frame
+    out = name_groups(audit, frame, segment, lang)
+    o = _outcome_segmented(audit)
     if o is not None:  # the header names the outcome actually used ("Satisfied passengers, %")
         from .outcome import short_label
 
@@ -620,6 +660,16 @@ def customer_value(audit: Audit, segment: str | None, *, lang: str | None = None
     Customers with no value in ``segment`` are a last row named "Not stated" in ``lang`` (flag
     ``not_stated``); groups are in the churn section's order (largest first).
     """
+    out = customer_value_frame(audit, segment, assumptions=assumptions)
+    if out is None or not segment:
+        return out
+    return name_groups(audit, out, segment, lang)
+
+
+def customer_value_frame(audit: Audit, segment: str | None, *,
+                         assumptions: Assumptions | None = None) -> pd.DataFrame | None:
+    """The table of :func:`customer_value` without language: the customers with no value in
+    ``segment`` keep the key :data:`~cxaudit.stats.NOT_STATED` (:func:`name_groups` names them)."""
     if not audit.has("customers"):
         return None
     cust = audit.table("customers")
@@ -632,9 +682,7 @@ def customer_value(audit: Audit, segment: str | None, *, lang: str | None = None
     frame = _churn.frame_from_audit(audit)
     frame[key] = segment_keys(frame[segment]) if segment else "_all"
     out = _value_by(audit, frame, key, a, grouped=bool(segment))
-    if not segment:
-        return out.drop(columns=key)
-    return _named(out, segment, lang or audit.language, audit.config.value_labels.get(segment))
+    return out if segment else out.drop(columns=key)
 
 
 def _value_by(audit: Audit, frame: pd.DataFrame, key: str, a: Assumptions, *, grouped: bool = True) -> pd.DataFrame:
@@ -1111,8 +1159,62 @@ def customers_note(audit: Audit, lang: str) -> str:
 
 def reliability_text(audit: Audit, lang: str) -> str | None:
     """Cronbach's alpha of the touchpoint ratings as one sentence (``None`` without ratings)."""
-    rel = reliability(audit)
+    return reliability_sentence(reliability(audit), lang)
+
+
+def reliability_sentence(rel: Reliability | None, lang: str) -> str | None:
+    """A :func:`reliability` result as the sentence of :func:`reliability_text` (``None`` for ``None``)."""
     if rel is None:
         return None
     return t("metrics.reliability_text", lang, k=rel.k, alpha=fmt_num(rel.alpha, lang, 2),
              lo=fmt_num(rel.ci_low, lang, 2), hi=fmt_num(rel.ci_high, lang, 2), n=fmt_num(rel.n, lang, 0))
+
+
+# --- the section in one call ---------------------------------------------------------------------
+
+
+@dataclass
+class ScorecardAnalysis:
+    """Everything the CX-metrics section (notebook 02) shows, computed once and without language.
+
+    ``survey``: the audit has responses (without them only the customer tables are computed).
+    ``weights``: :func:`weighting`; ``overall``: :func:`overall`; ``csi``: :func:`csi_overall`;
+    ``segments``: :func:`segment_frame` of each segment column of ``audit.yaml`` present in the
+    responses, in that order, empty tables left out; ``trends``: :func:`trends` by month;
+    ``customers``: :func:`customer_value_frame` by each segment column of the customers table (or the
+    whole table, key ``None``, when it has none of them), ``None`` without a customers table;
+    ``reliability``: :func:`reliability`. Presentation: :mod:`cxaudit.scorecard_view`.
+    """
+
+    audit: Audit
+    survey: bool
+    weights: WeightingReport | None = None
+    overall: dict[str, MetricResult] = field(default_factory=dict)
+    csi: tuple[MetricResult, pd.DataFrame] | None = None
+    segments: dict[str, pd.DataFrame] = field(default_factory=dict)
+    trends: dict[str, pd.DataFrame] = field(default_factory=dict)
+    customers: dict[str | None, pd.DataFrame] | None = None
+    reliability: Reliability | None = None
+
+    def cube(self) -> pd.DataFrame | None:
+        """:func:`cube` for the analyst, ``None`` without NPS / CSAT / CES or without dates."""
+        if not self.overall or not self.audit.responses["date"].notna().any():
+            return None
+        return cube(self.audit)
+
+
+def analyse(audit: Audit) -> ScorecardAnalysis:
+    """The CX-metrics section of ``audit`` (:class:`ScorecardAnalysis`); methods and sources in the
+    functions it calls."""
+    customers: dict[str | None, pd.DataFrame] | None = None
+    if audit.has("customers"):
+        cust = audit.table("customers")
+        cuts: list[str | None] = [s for s in audit.config.segments if s in cust.columns] or [None]
+        customers = {s: v for s in cuts if (v := customer_value_frame(audit, s)) is not None}
+    if not audit.has("responses"):
+        return ScorecardAnalysis(audit, survey=False, customers=customers)
+    segments = {s: tab for s in audit.config.segments if s in audit.responses.columns
+                and not (tab := segment_frame(audit, s)).empty}
+    return ScorecardAnalysis(audit, survey=True, weights=weighting(audit), overall=overall(audit),
+                             csi=csi_overall(audit), segments=segments, trends=trends(audit),
+                             customers=customers, reliability=reliability(audit))
