@@ -47,7 +47,8 @@ INTERNAL_SECTIONS: tuple[str, ...] = ("employees",)
 #: Headline metrics in tile order: (catalog key of the label, finding ids tried in order).
 HEADLINE_IDS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("report.kpi_nps", ("cx_metrics.nps.overall",)),
-    ("report.kpi_csat", ("cx_metrics.csat.overall", "cx_metrics.ces.overall")),
+    # the outcome in use when it is not NPS (issue 13), else CSAT, else CES
+    ("report.kpi_csat", ("cx_metrics.outcome.overall", "cx_metrics.csat.overall", "cx_metrics.ces.overall")),
     ("report.kpi_churn", ("churn.rate.overall",)),
     ("report.kpi_revenue", ("churn.revenue_at_risk",)),
 )
@@ -124,6 +125,8 @@ def headline_metrics(findings: Sequence[Finding], lang: str, currency: str = "",
             key = "report.kpi_churn_period"  # the finding's rate is over the data period
         label_key = "report.kpi_ces" if f.id == "cx_metrics.ces.overall" else key
         key = "report.kpi_churn" if key == "report.kpi_churn_period" else key
+        outcome_name = ((f.evidence.get("labels") or {}).get("short") or {}).get(lang) \
+            if f.id == "cx_metrics.outcome.overall" else None
         if key == "report.kpi_revenue":
             cur = currency or str(f.evidence.get("currency") or "")
             value = money(f.value, lang, cur)
@@ -133,7 +136,7 @@ def headline_metrics(findings: Sequence[Finding], lang: str, currency: str = "",
             value, ci = format_value(f, lang)
             ci = "" if ci == "–" else ci
         parts = ([t("report.kpi_interval", lang, ci=ci)] if ci else []) + [f"n\u00a0=\u00a0{fmt_num(f.n, lang, 0)}"]
-        out.append(Metric(key, t(label_key, lang), value, " · ".join(parts)))
+        out.append(Metric(key, outcome_name or t(label_key, lang), value, " · ".join(parts)))
     return out
 
 
@@ -269,6 +272,15 @@ def answer_sentence(keys: Sequence[KeyFinding], tobe: Mapping[str, Any] | None, 
     if nps_from is not None and nps_to is not None:
         text = t("report.answer_plan", lang, problem=top, nps_from=fmt_num(nps_from, lang, 0, sign=True),
                  nps_to=fmt_num(nps_to, lang, 0, sign=True))
+        if kept:
+            text += " " + t("report.answer_kept", lang, amount=money(kept, lang, _get(tg, "currency") or ""))
+        return text
+    out_from = _get(tg, "outcome_as_is") if tg is not None else None
+    out_to = _get(tg, "outcome_to_be") if tg is not None else None
+    name = ((_get(tg, "outcome_names") or {}).get("short") or {}).get(lang) if tg is not None else None
+    if out_from is not None and out_to is not None and name:  # a run measured on another outcome than NPS
+        text = t("report.answer_plan_outcome", lang, problem=top, outcome=name,
+                 value_from=fmt_pct(out_from / 100, lang, 0), value_to=fmt_pct(out_to / 100, lang, 0))
         if kept:
             text += " " + t("report.answer_kept", lang, amount=money(kept, lang, _get(tg, "currency") or ""))
         return text

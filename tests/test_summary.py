@@ -218,3 +218,19 @@ def test_first_actions_name_the_outcome_of_a_run_without_nps() -> None:
     assert acts[0].value == "+4.2 pts Satisfied passengers" and "NPS" not in acts[0].value
     assert acts[1].value == "—"  # an enabler has no estimated effect of its own
     assert summary.first_actions({"recommendations": recs}, "ru")[0].value == "+4,2 п. п. довольных пассажиров"
+
+
+def test_a_run_on_another_outcome_shows_it_in_a_tile_and_in_the_answer() -> None:
+    # issue 13/14: the survey without NPS (the airline shape) leads with its own outcome
+    names = {"short": {"en": "Satisfied passengers", "ru": "Довольные пассажиры", "pl": "Zadowoleni pasażerowie"}}
+    f = _f("cx_metrics.outcome.overall", "cx_metrics", 3, 0.44, value=55.75, n=400, ci_low=50.85, ci_high=60.54,
+           unit="%", evidence={"labels": names})
+    tiles = summary.headline_metrics([f], "en")
+    assert [(m.label, m.value) for m in tiles] == [("Satisfied passengers", "55.8%")]
+    assert tiles[0].detail == "95% confidence [50.9; 60.5] · n\u00a0=\u00a0400"
+    assert summary.headline_metrics([f], "ru")[0].label == "Довольные пассажиры"
+    tobe = {"targets": {"nps_as_is": None, "outcome_as_is": 55.75, "outcome_to_be": 69.85, "outcome_names": names}}
+    keys = summary.key_findings([_f("journey.x", "journey", 5, 0.2, title="Online boarding is rated worst.")])
+    text = summary.answer_sentence(keys, tobe, "en")
+    assert text.endswith("aim to lift “Satisfied passengers” from 56% to 70% within 12 months.") and "NPS" not in text
+    assert "«Довольные пассажиры» с 56\u00a0% до 70\u00a0%" in summary.answer_sentence(keys, tobe, "ru")
