@@ -20,10 +20,8 @@ import datetime as _dt
 from dataclasses import dataclass, field
 from typing import Any
 
-import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
-import seaborn as sns
 from matplotlib.figure import Figure
 from scipy import stats as sp_stats
 
@@ -45,7 +43,6 @@ from .metrics import (
     metric_table,
     nps,
 )
-from .plots import PALETTE
 from .stats import (
     ALPHA,
     NOT_STATED,
@@ -74,7 +71,7 @@ __all__ = [
     "name_segment_table",
     "scorecard_rows",
     "customer_value_frame",
-    "reliability_sentence",
+    "distributions",
     "responses",
     "weighting",
     "overall",
@@ -87,8 +84,6 @@ __all__ = [
     "trends",
     "trend_table",
     "trend_note",
-    "trend_figure",
-    "distribution_figure",
     "data_period",
     "customer_value",
     "money_assumptions",
@@ -96,16 +91,12 @@ __all__ = [
     "metric_findings",
     "format_p",
     "cube",
-    "weighting_text",
-    "csi_note",
     "segment_columns",
     "outcome_segment_figure",
     "outcome_value",
     "outcome_info",
-    "trend_columns",
     "customer_columns",
     "customers_note",
-    "reliability_text",
     "data_period_text",
 ]
 
@@ -552,74 +543,26 @@ def trend_note(audit: Audit, lang: str, period: str = "M", trend: dict[str, pd.D
     return text
 
 
-def trend_figure(trend: dict[str, pd.DataFrame], lang: str) -> Figure:
-    """One panel per metric: the value by period with its 95% band; significant drops ▼ (red) and
-    rises ▲ (green) against the previous period; small bases drawn hollow."""
-    metrics = list(trend)
-    fig, axes = plt.subplots(len(metrics), 1, figsize=(7.5, 2.3 * len(metrics) + 0.6), sharex=True, squeeze=False)
-    for ax, m in zip(axes[:, 0], metrics, strict=True):
-        tab = trend[m]
-        scale = 100 if m == "csat" else 1
-        x = np.arange(len(tab))
-        y, lo, hi = (tab[c].to_numpy(float) * scale for c in ("value", "ci_low", "ci_high"))
-        ax.fill_between(x, lo, hi, color=PALETTE["main"], alpha=0.15, linewidth=0)
-        ax.plot(x, y, color=PALETTE["main"], linewidth=1.5)
-        small = tab["small_base"].to_numpy(bool)
-        ax.scatter(x[~small], y[~small], color=PALETTE["main"], s=14, zorder=3)
-        ax.scatter(x[small], y[small], facecolors="white", edgecolors=PALETTE["main"], s=14, zorder=3)
-        for change, marker, colour in (("down", "v", PALETTE["detractor"]), ("up", "^", PALETTE["promoter"])):
-            sel = (tab["change"] == change).to_numpy()
-            ax.scatter(x[sel], y[sel], marker=marker, s=90, color=colour, zorder=4)
-        unit = ", %" if m == "csat" else ""
-        ax.set_ylabel(f"{m.upper()}{unit}")
-    labels = trend[metrics[0]]["period"].tolist()
-    bottom = axes[-1, 0]
-    bottom.set_xticks(np.arange(len(labels)), [fmt_period(p, lang) for p in labels], rotation=90 if len(labels) > 12 else 0)
-    axes[0, 0].set_title(t("metrics.trend_title", lang))
-    fig.tight_layout()
-    plt.close(fig)
-    return fig
-
-
-def distribution_figure(audit: Audit, lang: str) -> Figure:
-    """Answer distributions of NPS (0–10), CSAT and CES (seaborn bars, weighted shares when
-    weighted; no error bars, so the figure is deterministic). Colours: NPS detractor / passive /
-    promoter; CSAT top box vs the rest; CES difficult (1–3) / neutral / easy (5–7)."""
+def distributions(audit: Audit) -> pd.DataFrame:
+    """The answer distributions of NPS (0–10), CSAT and CES (their scales in ``audit.yaml``): one row
+    per metric and scale point, ``share`` of the answering respondents (weighted when weighting
+    applies; points nobody chose have 0), ``n`` the respondents who answered the metric (unweighted).
+    Only the metrics measured; no language (:func:`cxaudit.scorecard_view.distribution_figure` draws it)."""
     r = responses(audit)
     sc = audit.config.scales
-    panels = [(m, lo, hi) for m, lo, hi in (("nps", 0, 10), ("csat", sc.csat.min, sc.csat.max),
-                                            ("ces", sc.ces.min, sc.ces.max)) if _has(r, m)]
-    fig, axes = plt.subplots(1, len(panels), figsize=(7.5, 3.0), squeeze=False,
-                             gridspec_kw={"width_ratios": [hi - lo + 1 for _, lo, hi in panels]})
-    for ax, (m, lo, hi) in zip(axes[0], panels, strict=True):
+    parts = []
+    for m, lo, hi in (("nps", 0, 10), ("csat", sc.csat.min, sc.csat.max), ("ces", sc.ces.min, sc.ces.max)):
+        if not _has(r, m):
+            continue
         x = pd.to_numeric(r[m], errors="coerce")
         w = r["weight"] if "weight" in r.columns else pd.Series(1.0, index=r.index)
         ok = x.notna() & w.notna()
         points = np.arange(lo, hi + 1)
         share = w[ok].groupby(x[ok]).sum().reindex(points, fill_value=0.0) / w[ok].sum()
-        if m == "nps":
-            colours = [PALETTE["detractor"] if p <= 6 else PALETTE["passive"] if p <= 8 else PALETTE["promoter"]
-                       for p in points]
-            xlabel = t("metrics.nps_axis", lang)
-        elif m == "csat":
-            top = hi - sc.csat.top_box + 1
-            colours = [PALETTE["promoter"] if p >= top else PALETTE["passive"] for p in points]
-            xlabel = t("metrics.csat_axis", lang, max=hi)
-        else:
-            colours = [PALETTE["detractor"] if p <= 3 else PALETTE["passive"] if p < hi - 2 else PALETTE["promoter"]
-                       for p in points]
-            xlabel = t("metrics.ces_axis", lang, max=hi)
-        frame = pd.DataFrame({"point": points.astype(str), "share": 100 * share.to_numpy()})
-        sns.barplot(data=frame, x="point", y="share", hue="point", palette=colours, legend=False, errorbar=None,
-                    ax=ax)
-        ax.set_xlabel(xlabel, fontsize=8)
-        ax.set_ylabel(t("metrics.share_axis", lang) + ", %" if ax is axes[0, 0] else "", fontsize=9)
-        ax.set_title(f"{m.upper()} (n = {fmt_num(int(ok.sum()), lang, 0)})", fontsize=10)
-        ax.tick_params(labelsize=8)
-    fig.suptitle(t("metrics.distributions", lang), fontsize=12, fontweight="bold")
-    fig.tight_layout()
-    plt.close(fig)
-    return fig
+        parts.append(pd.DataFrame({"metric": m, "point": points, "share": share.to_numpy(), "n": int(ok.sum())}))
+    if not parts:
+        return pd.DataFrame(columns=["metric", "point", "share", "n"])
+    return pd.concat(parts, ignore_index=True)
 
 
 # --- customers -----------------------------------------------------------------------------------
@@ -1058,32 +1001,6 @@ def data_period_text(audit: Audit, lang: str) -> str:
 # --- text and table layouts for the notebook -------------------------------------------------------
 
 
-def weighting_text(audit: Audit, lang: str) -> str:
-    """One paragraph on how the results are weighted and what it costs (Kish)."""
-    rep = weighting(audit)
-    if rep is None:
-        return t("metrics.weighting_none", lang)
-    kw = {"n": fmt_num(rep.n, lang, 0), "n_eff": fmt_num(rep.n_eff, lang, 0), "eff": fmt_pct(rep.efficiency, lang),
-          "deff": fmt_num(rep.deff, lang, 2), "min": fmt_num(rep.min_weight, lang, 2),
-          "max": fmt_num(rep.max_weight, lang, 2)}
-    if rep.method == "raking":
-        names = ", ".join(audit.segment_label(v) for v in rep.margins["variable"].drop_duplicates())
-        text = t("metrics.weighting_raked", lang, vars=names, **kw)
-        if rep.trim:
-            text += " " + t("metrics.weighting_trim", lang, trim=fmt_num(rep.trim, lang, 1),
-                            err=fmt_num(100 * (rep.max_margin_error or 0.0), lang, 2))
-        return text
-    return t("metrics.weighting_supplied", lang, **kw)
-
-
-def csi_note(audit: Audit, lang: str) -> str | None:
-    """How the CSI of the scorecard is built and what its interval is."""
-    if _csi_items(audit, responses(audit)) is None:
-        return None
-    sc = audit.config.scales.touchpoint
-    return t("metrics.csi_note", lang, min=sc.min, max=sc.max, b=fmt_num(2000, lang, 0), seed=audit.config.seed)
-
-
 def segment_columns(tab: pd.DataFrame, segment: str, lang: str) -> list[Any]:
     """The :class:`cxaudit.show.Col` list of a :func:`segment_table` (only the metrics present)."""
     from .show import Col, Kind
@@ -1099,20 +1016,6 @@ def segment_columns(tab: pd.DataFrame, segment: str, lang: str) -> list[Any]:
     cols.append(Col("letter", "metrics.col_letter"))
     cols += [Col(f"{m}_higher", t("metrics.col_higher", lang, metric=spec[m][0].split(",")[0]))
              for m in spec if f"{m}_higher" in tab.columns]
-    return cols
-
-
-def trend_columns(tab: pd.DataFrame, lang: str) -> list[Any]:
-    """The :class:`cxaudit.show.Col` list of a :func:`trend_table`."""
-    from .show import Col, Kind
-
-    cols = [Col("period", "metrics.col_period", "period")]
-    spec: dict[str, tuple[str, Kind]] = {"nps": ("NPS", "signed1"), "csat": ("CSAT, %", "num1"), "ces": ("CES", "num2")}
-    for m, (head, kind) in spec.items():
-        if f"{m}_value" in tab.columns:
-            cols += [Col(f"{m}_value", head, kind, lo=f"{m}_ci_low", hi=f"{m}_ci_high"),
-                     Col(f"{m}_n", "metrics.col_n", "int")]
-    cols.append(Col("changes", "metrics.col_changes"))
     return cols
 
 
@@ -1157,19 +1060,6 @@ def customers_note(audit: Audit, lang: str) -> str:
     return text
 
 
-def reliability_text(audit: Audit, lang: str) -> str | None:
-    """Cronbach's alpha of the touchpoint ratings as one sentence (``None`` without ratings)."""
-    return reliability_sentence(reliability(audit), lang)
-
-
-def reliability_sentence(rel: Reliability | None, lang: str) -> str | None:
-    """A :func:`reliability` result as the sentence of :func:`reliability_text` (``None`` for ``None``)."""
-    if rel is None:
-        return None
-    return t("metrics.reliability_text", lang, k=rel.k, alpha=fmt_num(rel.alpha, lang, 2),
-             lo=fmt_num(rel.ci_low, lang, 2), hi=fmt_num(rel.ci_high, lang, 2), n=fmt_num(rel.n, lang, 0))
-
-
 # --- the section in one call ---------------------------------------------------------------------
 
 
@@ -1183,7 +1073,8 @@ class ScorecardAnalysis:
     responses, in that order, empty tables left out; ``trends``: :func:`trends` by month;
     ``customers``: :func:`customer_value_frame` by each segment column of the customers table (or the
     whole table, key ``None``, when it has none of them), ``None`` without a customers table;
-    ``reliability``: :func:`reliability`. Presentation: :mod:`cxaudit.scorecard_view`.
+    ``reliability``: :func:`reliability`; ``distributions``: :func:`distributions`. Presentation:
+    :mod:`cxaudit.scorecard_view`.
     """
 
     audit: Audit
@@ -1195,6 +1086,7 @@ class ScorecardAnalysis:
     trends: dict[str, pd.DataFrame] = field(default_factory=dict)
     customers: dict[str | None, pd.DataFrame] | None = None
     reliability: Reliability | None = None
+    distributions: pd.DataFrame | None = None
 
     def cube(self) -> pd.DataFrame | None:
         """:func:`cube` for the analyst, ``None`` without NPS / CSAT / CES or without dates."""
@@ -1217,4 +1109,5 @@ def analyse(audit: Audit) -> ScorecardAnalysis:
                 and not (tab := segment_frame(audit, s)).empty}
     return ScorecardAnalysis(audit, survey=True, weights=weighting(audit), overall=overall(audit),
                              csi=csi_overall(audit), segments=segments, trends=trends(audit),
-                             customers=customers, reliability=reliability(audit))
+                             customers=customers, reliability=reliability(audit),
+                             distributions=distributions(audit))
