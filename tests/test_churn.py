@@ -553,3 +553,17 @@ def test_doctests_of_the_churn_modules() -> None:
 
     for mod in (churn, economics):
         assert doctest.testmod(mod).failed == 0
+
+
+def test_vectorised_two_proportion_p_equals_statsmodels() -> None:
+    # reference: statsmodels.stats.proportion.proportions_ztest([k1, k2], [n1, n2]) (pooled, two-sided)
+    import numpy as np
+    from statsmodels.stats.proportion import proportions_ztest
+
+    from cxaudit.churn import _two_prop_p
+
+    rng = np.random.default_rng(7)
+    n1, n2 = rng.integers(20, 400, 300), rng.integers(20, 400, 300)
+    k1, k2 = rng.binomial(n1, 0.1), rng.binomial(n2, 0.14)
+    ref = [proportions_ztest([a, b], [c, d])[1] for a, b, c, d in zip(k1, k2, n1, n2, strict=True)]
+    assert np.allclose(_two_prop_p(k1, n1, k2, n2), ref, rtol=0, atol=1e-12)
