@@ -131,6 +131,7 @@ def test_blocks_show_the_analysis(nps_an: scorecard.ScorecardAnalysis) -> None:
     card = scorecard_view.blocks_scorecard(nps_an, "en")
     assert _html(card).count("<table") == 1 and isinstance(card[-1], Figure)  # the distributions
     assert "−12.0" in _html(card) or "-12.0" in _html(card)
+    assert "Results are unweighted" in _html(card)  # the weighting note under an unweighted scorecard
     seg = scorecard_view.blocks_segments(nps_an, "en")
     html = _html(seg)
     assert html.count("<table") == 1 and "Not stated" in html and "+50.0" in html
@@ -194,3 +195,43 @@ def test_a_client_without_a_survey(tmp_path: Path) -> None:
         assert blocks(an, "en") == []
     assert _html(scorecard_view.blocks_customers(an, "en")).count("<table") == 1
     assert scorecard_view.findings(an, "en") == []
+
+
+def test_distributions_count_every_answer(nps_an: scorecard.ScorecardAnalysis) -> None:
+    dist = nps_an.distributions
+    assert dist is not None and list(dict.fromkeys(dist["metric"])) == ["nps", "csat"]
+    nps = dist[dist["metric"] == "nps"]
+    # answers 0..10 of the 25 respondents, counted by hand from A_NPS + B_NPS + NS_NPS
+    assert nps["point"].tolist() == list(range(11))
+    assert (nps["share"] * 25).round(9).tolist() == [2, 2, 2, 2, 1, 1, 1, 3, 3, 5, 3]
+    csat = dist[dist["metric"] == "csat"].set_index("point")["share"]
+    assert csat.loc[2] == pytest.approx(17 / 25) and csat.loc[5] == pytest.approx(8 / 25) and csat.sum() == pytest.approx(1)
+    assert set(dist["n"]) == {25}
+    fig = scorecard_view.distribution_figure(nps_an, "en")
+    assert [ax.get_title() for ax in fig.axes] == ["NPS (n = 25)", "CSAT (n = 25)"]
+
+
+def test_supplied_weights(tmp_path: Path) -> None:
+    # NPS 10, 0, 10, 5 with weights 2, 1, 1, 1: promoters 3/5, detractors 2/5 -> NPS +20;
+    # Kish n_eff = (Σw)² / Σw² = 25 / 7
+    (tmp_path / "responses.csv").write_text(
+        "response_id,date,nps,weight\nr1,2025-03-01,10,2\nr2,2025-03-02,0,1\nr3,2025-03-03,10,1\nr4,2025-03-04,5,1\n",
+        encoding="utf-8")
+    (tmp_path / "audit.yaml").write_text(
+        "client: {name: Acme, language: en}\nmin_base: 2\ninputs:\n  responses: {file: responses.csv}\n",
+        encoding="utf-8")
+    an = scorecard.analyse(load_audit(tmp_path))
+    assert an.weights is not None and an.weights.n_eff == pytest.approx(25 / 7)
+    assert an.overall["nps"].value == pytest.approx(20.0)
+    assert an.distributions is not None
+    share = an.distributions.set_index("point")["share"]
+    assert share.loc[[0, 5, 10]].tolist() == pytest.approx([0.2, 0.2, 0.6]) and share.sum() == pytest.approx(1)
+    text = scorecard_view.weighting_text(an, "en")
+    # efficiency n_eff / n = 25 / 28 = 89%, design effect 28 / 25 = 1.12
+    assert "n = 4, effective base n_eff = 4, weighting efficiency 89%, design effect 1.12" in text
+    assert "from 1.00 to 2.00" in text
+    intro = scorecard_view.blocks_intro(an, "en")
+    assert len(intro) == 4 and intro[-1].data == show.paragraph(text).data  # heading, intro, weighting heading, text
+    assert scorecard_view.csi_note(an, "en") is None  # no touchpoint ratings, no CSI
+    card = _html(scorecard_view.blocks_scorecard(an, "en"))
+    assert "20.0" in card and "unweighted" not in card  # no "Results are unweighted" note under the table
