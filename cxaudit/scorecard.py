@@ -81,6 +81,8 @@ __all__ = [
     "segment_tests_for",
     "segment_table",
     "letters_note",
+    "Omnibus",
+    "omnibus",
     "trends",
     "trend_table",
     "trend_note",
@@ -445,10 +447,23 @@ def format_p(p: float, lang: str) -> str:
     return _fmt_p(p, lang, prefix=True)
 
 
-def letters_note(audit: Audit, segment: str, lang: str) -> str:
-    """The sentence under a segment table: the letter convention, the tests, the correction, the
-    overall (omnibus) tests and the groups too small to test; when some respondents did not state
-    the segment, that their row is shown but not tested."""
+@dataclass
+class Omnibus:
+    """The overall tests of one segment column (:func:`omnibus`): ``tests`` maps each metric
+    (``nps``, ``csat``, ``ces``, ``outcome``) to :func:`cxaudit.stats.omnibus_test`'s result;
+    ``testable`` is the largest number of groups with a base of at least ``min_base`` (and 2) in
+    any metric, so ``testable·(testable − 1)/2`` pairs were compared; ``not_stated``: some
+    respondents did not state the segment (their row is shown but not tested)."""
+
+    tests: dict[str, dict[str, Any]]
+    testable: int
+    not_stated: bool
+
+
+def omnibus(audit: Audit, segment: str) -> Omnibus:
+    """The overall test of every metric across the groups of ``segment`` (respondents who stated it):
+    :func:`cxaudit.stats.omnibus_test` (Welch ANOVA for CES, Pearson χ² for NPS / CSAT and the
+    non-NPS outcome's good / not good), and how many groups the pairwise letters compared."""
     everyone = responses(audit)
     r = _stated(everyone, segment)
     omnis: dict[str, dict[str, Any]] = {}
@@ -460,11 +475,8 @@ def letters_note(audit: Audit, segment: str, lang: str) -> str:
                            **_kw(audit, m))
         k = max(k, int((tab["n"] >= max(audit.config.min_base, 2)).sum()))
         omnis[m] = omnibus_test(tab, segment, raw=r, column=m, weight=_wcol(r), min_base=audit.config.min_base)
-    names = {m: m.upper() for m in omnis}
     oc = _outcome_segmented(audit)
     if oc is not None:  # the non-NPS outcome: Pearson χ² on good / not good × group, as CSAT
-        from .outcome import short_label
-
         ro = _stated(_outcome_frame(audit, oc), segment)
         if ro[_OUTCOME_COL].notna().any():
             tab = metric_table(ro, "csat", by=[segment], column=_OUTCOME_COL, weight=_wcol(ro),  # type: ignore[arg-type]
@@ -472,18 +484,31 @@ def letters_note(audit: Audit, segment: str, lang: str) -> str:
             k = max(k, int((tab["n"] >= max(audit.config.min_base, 2)).sum()))
             omnis["outcome"] = omnibus_test(tab, segment, raw=ro, column=_OUTCOME_COL, weight=_wcol(ro),
                                             min_base=audit.config.min_base)
-            names["outcome"] = short_label(oc, lang)
-    omni = []
-    for m, o in omnis.items():
+    return Omnibus(omnis, k, len(r) < len(everyone))
+
+
+def letters_note(audit: Audit, segment: str, lang: str, omni: Omnibus | None = None) -> str:
+    """The sentence under a segment table: the letter convention, the tests, the correction, the
+    overall (omnibus) tests and the groups too small to test; when some respondents did not state
+    the segment, that their row is shown but not tested. ``omni``: an :func:`omnibus` result to reuse."""
+    om = omni if omni is not None else omnibus(audit, segment)
+    names = {m: m.upper() for m in om.tests}
+    if "outcome" in om.tests:
+        from .outcome import short_label
+
+        names["outcome"] = short_label(_outcome_segmented(audit), lang)
+    parts = []
+    for m, o in om.tests.items():
         df = o["df"]
         df_txt = (f"{fmt_num(df[0], lang, 0)}; {fmt_num(df[1], lang, 1)}" if isinstance(df, tuple)
                   else fmt_num(df, lang, 0))
         stat = "F" if isinstance(df, tuple) else "χ²"
-        omni.append(f"{names[m]}: {stat}({df_txt}) = {fmt_num(o['statistic'], lang, 1)}, {format_p(o['p_value'], lang)}"
-                    if np.isfinite(o["p_value"]) else f"{names[m]}: –")
+        parts.append(f"{names[m]}: {stat}({df_txt}) = {fmt_num(o['statistic'], lang, 1)}, {format_p(o['p_value'], lang)}"
+                     if np.isfinite(o["p_value"]) else f"{names[m]}: –")
+    k = om.testable
     note = t("metrics.letters_note", lang, pairs=k * (k - 1) // 2, min=audit.config.min_base)
-    note += " " + t("metrics.omnibus_note", lang, tests="; ".join(omni))
-    return note + " " + not_stated_note(lang) if len(r) < len(everyone) else note
+    note += " " + t("metrics.omnibus_note", lang, tests="; ".join(parts))
+    return note + " " + not_stated_note(lang) if om.not_stated else note
 
 
 # --- trends --------------------------------------------------------------------------------------
@@ -1073,7 +1098,8 @@ class ScorecardAnalysis:
     responses, in that order, empty tables left out; ``trends``: :func:`trends` by month;
     ``customers``: :func:`customer_value_frame` by each segment column of the customers table (or the
     whole table, key ``None``, when it has none of them), ``None`` without a customers table;
-    ``reliability``: :func:`reliability`; ``distributions``: :func:`distributions`. Presentation:
+    ``reliability``: :func:`reliability`; ``distributions``: :func:`distributions`; ``omnibus``:
+    :func:`omnibus` of each segment in ``segments``. Presentation:
     :mod:`cxaudit.scorecard_view`.
     """
 
@@ -1087,6 +1113,7 @@ class ScorecardAnalysis:
     customers: dict[str | None, pd.DataFrame] | None = None
     reliability: Reliability | None = None
     distributions: pd.DataFrame | None = None
+    omnibus: dict[str, Omnibus] = field(default_factory=dict)
 
     def cube(self) -> pd.DataFrame | None:
         """:func:`cube` for the analyst, ``None`` without NPS / CSAT / CES or without dates."""
@@ -1110,4 +1137,4 @@ def analyse(audit: Audit) -> ScorecardAnalysis:
     return ScorecardAnalysis(audit, survey=True, weights=weighting(audit), overall=overall(audit),
                              csi=csi_overall(audit), segments=segments, trends=trends(audit),
                              customers=customers, reliability=reliability(audit),
-                             distributions=distributions(audit))
+                             distributions=distributions(audit), omnibus={s: omnibus(audit, s) for s in segments})

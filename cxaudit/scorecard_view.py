@@ -224,7 +224,7 @@ def blocks_segments(an: ScorecardAnalysis, lang: str) -> list[Any]:
         label = audit.segment_label(segment)
         out += [show.heading(t("metrics.segment_table", lang, segment=label), "cx_metrics"),
                 show.table(tab, sc.segment_columns(tab, segment, lang), lang),
-                show.note(sc.letters_note(audit, segment, lang))]
+                show.note(sc.letters_note(audit, segment, lang, an.omnibus.get(segment)))]
         if tab["small_base"].any():
             out.append(_small_base(an, lang))
         if "nps_value" in tab.columns and "nps" in an.overall:

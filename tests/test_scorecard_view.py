@@ -235,3 +235,18 @@ def test_supplied_weights(tmp_path: Path) -> None:
     assert scorecard_view.csi_note(an, "en") is None  # no touchpoint ratings, no CSI
     card = _html(scorecard_view.blocks_scorecard(an, "en"))
     assert "20.0" in card and "unweighted" not in card  # no "Results are unweighted" note under the table
+
+
+def test_omnibus_by_hand(nps_audit: Audit, nps_an: scorecard.ScorecardAnalysis) -> None:
+    om = nps_an.omnibus["segment"]
+    # CSAT top-2 box × segment (stated only): A 0 of 10, B 5 of 10; expected 2.5 / 7.5 per row:
+    # χ² = 2·2.5²/2.5 + 2·2.5²/7.5 = 5 + 5/3 on 1 df
+    chi2 = 5 + 5 / 3
+    assert om.tests["csat"]["statistic"] == pytest.approx(chi2) and om.tests["csat"]["df"] == 1
+    assert om.tests["csat"]["p_value"] == pytest.approx(stats.chi2.sf(chi2, 1))
+    # NPS (Cochran's Q) needs a variance in every group: A (all detractors) has none, so no test
+    assert math.isnan(om.tests["nps"]["p_value"])
+    assert om.testable == 2 and om.not_stated  # A and B compared (1 pair); 5 respondents did not state it
+    note = scorecard.letters_note(nps_audit, "segment", "en", om)
+    assert note == scorecard.letters_note(nps_audit, "segment", "en")  # reusing the analysis changes nothing
+    assert "NPS: –; CSAT: χ²(1) = 6.7, p\xa0=\xa00.010" in note and "Not stated" in note  # p: no-break spaces
