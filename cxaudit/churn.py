@@ -71,7 +71,12 @@ from statsmodels.tools.sm_exceptions import ConvergenceWarning, PerfectSeparatio
 
 from .errors import MetricError
 from .i18n import fmt_int, fmt_num, fmt_pct, t
-from .metrics import Z95, nps_category, wilson  # Wilson (1927), as statsmodels proportion_confint
+from .metrics import (  # Wilson (1927), as statsmodels proportion_confint
+    Z95,
+    nps_category,
+    period_churn_from_exposure,
+    wilson,
+)
 from .stats import NOT_STATED, segment_keys
 from .stats import holm as _holm  # Holm (1979) via statsmodels
 
@@ -606,16 +611,7 @@ def exposure_rates(frame: pd.DataFrame, by: str | None = None, *, period_months:
         g = g[g["key"].notna()].groupby("key")
         tab = pd.DataFrame({"n": g.size(), "events": g["e"].sum().astype("int64"), "exposure_months": g["x"].sum()})
         tab = _order_groups(tab.rename_axis(by).reset_index(), by)
-    d, tm = tab["events"].to_numpy(float), tab["exposure_months"].to_numpy(float)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        lam = d / tm
-        lo = np.where(d > 0, stats.chi2.ppf(0.025, 2 * d) / (2 * tm), 0.0)
-        hi = stats.chi2.ppf(0.975, 2 * d + 2) / (2 * tm)
-    tab["hazard"] = lam
-    tab["period_churn"] = 1 - np.exp(-period_months * lam)
-    tab["ci_low"] = 1 - np.exp(-period_months * lo)
-    tab["ci_high"] = 1 - np.exp(-period_months * hi)
-    return tab.reset_index(drop=True)
+    return period_churn_from_exposure(tab, period_months).reset_index(drop=True)
 
 
 # --- trend ------------------------------------------------------------------------------------------

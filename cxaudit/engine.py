@@ -64,6 +64,7 @@ from .metrics import (
     _scale_of,
     _Sums,
     _table_from_sums,
+    period_churn_from_exposure,
     wilson,
 )
 
@@ -569,15 +570,7 @@ def exposure_table(t: ir.Table, by: str | None = None, *, time: str = "t_exit", 
     tab = _execute(expr)
     if by:
         tab = tab.sort_values(by, kind="stable").reset_index(drop=True)
-    d, tm = tab["events"].to_numpy(float), tab["exposure_months"].to_numpy(float)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        lam = d / tm
-        lo = np.where(d > 0, stats.chi2.ppf(0.025, 2 * d) / (2 * tm), 0.0)
-        hi = stats.chi2.ppf(0.975, 2 * d + 2) / (2 * tm)
-    tab["hazard"] = lam
-    tab["period_churn"] = 1 - np.exp(-period_months * lam)
-    tab["ci_low"], tab["ci_high"] = 1 - np.exp(-period_months * lo), 1 - np.exp(-period_months * hi)
-    return tab
+    return period_churn_from_exposure(tab, period_months)
 
 
 # --- ticket time quantiles ------------------------------------------------------------------------

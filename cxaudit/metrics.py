@@ -37,6 +37,7 @@ from .errors import MetricError
 
 __all__ = [
     "MetricResult",
+    "period_churn_from_exposure",
     "Z95",
     "wilson",
     "nps",
@@ -1254,3 +1255,27 @@ def customer_value_table(
     out["ltv_ci_low"], out["ltv_ci_high"] = ltv * np.exp(-Z95 * se_log), ltv * np.exp(Z95 * se_log)
     out["small_base"] = out["n"] < min_base
     return out
+
+
+def period_churn_from_exposure(tab: pd.DataFrame, period_months: float) -> pd.DataFrame:
+    """Churn per period from events and person-time: adds ``hazard`` (events per customer-month),
+    ``period_churn`` = 1 − exp(−period · hazard) and its 95% interval from the exact Poisson interval of
+    the event count (Garwood 1936: χ²(0.025; 2d) / 2T and χ²(0.975; 2d + 2) / 2T; lower bound 0 when d = 0).
+
+    ``tab`` has ``events`` and ``exposure_months`` per row; it is changed in place and returned. The churn
+    section (pandas) and the query engine (aggregates from DuckDB / Spark) share it.
+
+    >>> period_churn_from_exposure(pd.DataFrame({"events": [12], "exposure_months": [1200.0]}), 12)[
+    ...     ["hazard", "period_churn"]].round(4).values.tolist()
+    [[0.01, 0.1131]]
+    """
+    d, tm = tab["events"].to_numpy(float), tab["exposure_months"].to_numpy(float)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        lam = d / tm
+        lo = np.where(d > 0, stats.chi2.ppf(0.025, 2 * d) / (2 * tm), 0.0)
+        hi = stats.chi2.ppf(0.975, 2 * d + 2) / (2 * tm)
+    tab["hazard"] = lam
+    tab["period_churn"] = 1 - np.exp(-period_months * lam)
+    tab["ci_low"] = 1 - np.exp(-period_months * lo)
+    tab["ci_high"] = 1 - np.exp(-period_months * hi)
+    return tab
