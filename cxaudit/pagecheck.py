@@ -150,6 +150,20 @@ def page_count(pdf: str | Path) -> int:
     return int(m.group(1))
 
 
+#: Running header and page footer: above / below these shares of the page height.
+HEADER_SHARE, FOOTER_SHARE = 0.06, 0.945
+
+
+def _words_by_page(pdf: str | Path, allowed: Iterable[int]) -> dict[int, list[Word]]:
+    """The PDF's words grouped by page, leaving out the ``allowed`` pages."""
+    skip = set(allowed)
+    by_page: dict[int, list[Word]] = {}
+    for w in words(pdf):
+        if w.page not in skip:
+            by_page.setdefault(w.page, []).append(w)
+    return by_page
+
+
 def text_beyond_margins(pdf: str | Path, *, left: float = LEFT_MARGIN_PT, right: float = RIGHT_MARGIN_PT,
                         tolerance: float = 3.0, allowed: Iterable[int] = (1,)) -> list[Word]:
     """Words (not on ``allowed`` pages: the cover by default) that start left of the left margin or end
@@ -159,15 +173,10 @@ def text_beyond_margins(pdf: str | Path, *, left: float = LEFT_MARGIN_PT, right:
     at the left margin and its last word ends at the right margin, whatever the page's size and
     orientation: a landscape page has its own); else ``left`` and ``right`` (points) are used.
     """
-    skip = set(allowed)
-    by_page: dict[int, list[Word]] = {}
-    for w in words(pdf):
-        if w.page not in skip:
-            by_page.setdefault(w.page, []).append(w)
     out = []
-    for page_words in by_page.values():
+    for page_words in _words_by_page(pdf, allowed).values():
         width, height = page_words[0].page_width, page_words[0].page_height
-        header = [w for w in page_words if w.y1 < 0.06 * height]
+        header = [w for w in page_words if w.y1 < HEADER_SHARE * height]
         lo = min((w.x0 for w in header), default=left)
         hi = max((w.x1 for w in header), default=width - right)
         if not (lo < width / 3 and hi > 2 * width / 3):  # no header on both sides: the report's own margins
@@ -179,8 +188,6 @@ def text_beyond_margins(pdf: str | Path, *, left: float = LEFT_MARGIN_PT, right:
 #: The report's headings are set at 12 pt and more (``h1``, ``h2``); their word boxes are at least this tall
 #: (points), body text, tables, notes and chart labels (at most 10.5 pt) are shorter.
 HEADING_MIN_PT = 13.5
-#: Running header and page footer: above / below these shares of the page height.
-HEADER_SHARE, FOOTER_SHARE = 0.06, 0.945
 
 
 def stranded_headings(pdf: str | Path, *, min_height: float = HEADING_MIN_PT, allowed: Iterable[int] = (1,)
@@ -190,13 +197,8 @@ def stranded_headings(pdf: str | Path, *, min_height: float = HEADING_MIN_PT, al
     it in the page's body (between the running header and the footer), so that what it heads starts on
     the next page. Returns the heading's first word per such page (not on ``allowed`` pages: the cover by
     default). The left margin is where the running header starts, else the leftmost word of the body."""
-    skip = set(allowed)
-    by_page: dict[int, list[Word]] = {}
-    for w in words(pdf):
-        if w.page not in skip:
-            by_page.setdefault(w.page, []).append(w)
     out = []
-    for page_words in by_page.values():
+    for page_words in _words_by_page(pdf, allowed).values():
         height = page_words[0].page_height
         body = [w for w in page_words if w.y0 > HEADER_SHARE * height and w.y1 < FOOTER_SHARE * height]
         if not body:

@@ -265,26 +265,22 @@ def answer_sentence(keys: Sequence[KeyFinding], tobe: Mapping[str, Any] | None, 
     if not keys:
         return t("report.answer_none", lang)
     top = keys[0].finding.title.rstrip(".")
-    tg = (tobe or {}).get("targets")
-    nps_from = _get(tg, "nps_as_is") if tg is not None else None
-    nps_to = _get(tg, "nps_to_be") if tg is not None else None
-    kept = _get(tg, "revenue_kept") if tg is not None else None
+    tg = (tobe or {}).get("targets") or {}
+    nps_from, nps_to = _get(tg, "nps_as_is"), _get(tg, "nps_to_be")
+    out_from, out_to = _get(tg, "outcome_as_is"), _get(tg, "outcome_to_be")
+    name = ((_get(tg, "outcome_names") or {}).get("short") or {}).get(lang)
     if nps_from is not None and nps_to is not None:
         text = t("report.answer_plan", lang, problem=top, nps_from=fmt_num(nps_from, lang, 0, sign=True),
                  nps_to=fmt_num(nps_to, lang, 0, sign=True))
-        if kept:
-            text += " " + t("report.answer_kept", lang, amount=money(kept, lang, _get(tg, "currency") or ""))
-        return text
-    out_from = _get(tg, "outcome_as_is") if tg is not None else None
-    out_to = _get(tg, "outcome_to_be") if tg is not None else None
-    name = ((_get(tg, "outcome_names") or {}).get("short") or {}).get(lang) if tg is not None else None
-    if out_from is not None and out_to is not None and name:  # a run measured on another outcome than NPS
+    elif out_from is not None and out_to is not None and name:  # a run measured on another outcome than NPS
         text = t("report.answer_plan_outcome", lang, problem=top, outcome=name,
                  value_from=fmt_pct(out_from / 100, lang, 0), value_to=fmt_pct(out_to / 100, lang, 0))
-        if kept:
-            text += " " + t("report.answer_kept", lang, amount=money(kept, lang, _get(tg, "currency") or ""))
-        return text
-    return t("report.answer_problem", lang, problem=top)
+    else:
+        return t("report.answer_problem", lang, problem=top)
+    kept = _get(tg, "revenue_kept")
+    if kept:
+        text += " " + t("report.answer_kept", lang, amount=money(kept, lang, _get(tg, "currency") or ""))
+    return text
 
 
 def svg_data_uri(svg: str | bytes) -> str:
