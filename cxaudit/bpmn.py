@@ -47,6 +47,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from .errors import CxauditError
@@ -163,36 +164,60 @@ def _iso_duration(hours: float) -> str:
 def _asis_path(an: Any, owner: str, channel: str = "") -> tuple[list[tuple[str, str]], str, int]:
     """(activity, department) of the main AS-IS path through ``owner``, the front department, and the
     number of cases it is drawn from. Cases of the touchpoint's ``channel`` only, when the log has
-    cases of that channel."""
+    cases of that channel.
+
+    The main path is the most frequent variant of those cases (ties: the variant whose activity codes,
+    joined by commas, sort first as text), drawn from its first case; the front department is the
+    most frequent first department of those cases (ties: the one seen first). Counted on the log's
+    codes (:func:`cxaudit.process._case_variants`, one bincount per touchpoint)."""
+    from .process import _case_variants
+
     log = an.log
-    fr = log.frame
-    if "department" not in fr.columns:
+    if log.dep is None or log.departments is None:
         return [], "", 0
-    dep = fr["department"].astype("string")
-    hit = (dep == owner).fillna(False).to_numpy()
-    if channel and "channel" in fr.columns:
-        same = (fr["channel"].astype("string").str.lower() == channel.lower()).fillna(False).to_numpy()
-        if (hit & same).any():
-            hit &= same
-    cases = pd.unique(log.case[hit])
-    if not len(cases):
+    dep_names = [str(d) for d in log.departments]
+    if owner not in dep_names:
         return [], "", 0
-    sub = pd.DataFrame({"case": log.case, "act": log.act, "dep": dep.to_numpy()})
-    sub = sub[sub["case"].isin(cases)]
-    keys = sub.groupby("case", sort=False)["act"].agg(lambda s: ",".join(map(str, s)))
-    top = keys.value_counts().sort_index().sort_values(ascending=False, kind="stable").index[0]
-    first_case = keys.index[keys == top][0]
-    steps = sub[sub["case"] == first_case]
+    hit = log.dep == dep_names.index(owner)
+    if channel and log.chan is not None and log.channels is not None:
+        low = [str(c).lower() for c in log.channels]
+        want = np.array([c == channel.lower() for c in low], dtype=bool)
+        if want.any():
+            same = want[log.chan] & (log.chan >= 0)
+            if (hit & same).any():
+                hit &= same
+    sel = np.zeros(log.n_cases, dtype=bool)
+    sel[log.case[hit]] = True
+    n_sel = int(sel.sum())
+    if not n_sel:
+        return [], "", 0
+    vid, seqs, _, _ = _case_variants(log)
+    counts = np.bincount(vid[sel], minlength=len(seqs))
+    tied = np.flatnonzero(counts == counts.max())
+    top = min(tied, key=lambda v: ",".join(map(str, seqs[v])))
+    first_case = int(np.flatnonzero(sel & (vid == top))[0])
+    starts = np.flatnonzero(log.first)
+    lo = starts[first_case]
+    hi = starts[first_case + 1] if first_case + 1 < len(starts) else log.n_events
     seen: set[int] = set()
     path = []
-    for a, d in zip(steps["act"], steps["dep"], strict=True):
+    for a, d in zip(log.act[lo:hi].tolist(), log.dep[lo:hi].tolist(), strict=True):
         if a in seen:
             continue  # rework removed in the TO-BE
         seen.add(a)
-        path.append((str(log.activities[a]), "" if pd.isna(d) else str(d)))
-    first_dep = sub.groupby("case", sort=False)["dep"].first().dropna()
-    front = str(first_dep.value_counts().index[0]) if len(first_dep) else ""
-    return path, front, len(cases)
+        path.append((str(log.activities[a]), "" if d < 0 else dep_names[d]))
+    # each selected case's first known department, counted; ties: the department seen first
+    known = np.flatnonzero((log.dep >= 0) & sel[log.case])
+    c_at = log.case[known]
+    head = known[np.r_[True, c_at[1:] != c_at[:-1]]] if len(known) else known
+    front = ""
+    if len(head):
+        firsts = log.dep[head].astype(np.int64)
+        n = np.bincount(firsts, minlength=len(dep_names))
+        seen_at = np.full(len(dep_names), len(firsts))
+        np.minimum.at(seen_at, firsts, np.arange(len(firsts)))
+        front = dep_names[int(np.lexsort((seen_at, -n))[0])]
+    return path, front, n_sel
 
 
 def build_blueprint(touchpoint: str, info: Mapping[str, Any], recs: Sequence[Mapping[str, Any]], analysis: Any,

@@ -48,7 +48,7 @@ Examples
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -66,6 +66,8 @@ __all__ = [
     "BOTTLENECK_FACTOR",
     "EventLog",
     "ProcessAnalysis",
+    "ProcessPaths",
+    "paths_audit",
     "prepare",
     "directly_follows",
     "variants",
@@ -105,34 +107,67 @@ MIN_CASES = 20
 class EventLog:
     """A sorted event log with integer codes (what every function below reads).
 
-    ``frame`` is sorted by case, then timestamp, then file order; ``case`` and ``act`` are integer
-    codes into ``cases`` and ``activities``; ``wait_h`` is the time since the previous step of the same
-    case in hours (NaN for a case's first step); ``first`` marks each case's first step.
+    The log is sorted by case, then timestamp, then file order; ``case`` and ``act`` are integer
+    codes into ``cases`` and ``activities``; ``ts`` the step's time (int64 nanoseconds); ``wait_h`` is
+    the time since the previous step of the same case in hours (NaN for a case's first step);
+    ``first`` marks each case's first step. ``dep`` / ``chan`` code the ``department`` / ``channel``
+    of each step into ``departments`` / ``channels`` (-1: no value; None without the column).
+    ``rows`` are the sorted steps' positions in ``source``, the events table as given (no copy is
+    kept: :attr:`frame` rebuilds the sorted table when asked).
     """
 
-    frame: pd.DataFrame
+    source: pd.DataFrame
+    rows: np.ndarray
     case: np.ndarray
     act: np.ndarray
     cases: pd.Index
     activities: pd.Index
+    ts: np.ndarray
     wait_h: np.ndarray
     first: np.ndarray
+    dep: np.ndarray | None = None
+    departments: pd.Index | None = None
+    chan: np.ndarray | None = None
+    channels: pd.Index | None = None
     dropped: dict[str, int] = field(default_factory=dict)
+    _memo: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
+
+    @property
+    def frame(self) -> pd.DataFrame:
+        """The sorted events table (built on each call: an analyst's view, not used by the analysis)."""
+        return self.source.iloc[self.rows].reset_index(drop=True)
 
     @property
     def n_events(self) -> int:
-        return len(self.frame)
+        return len(self.case)
 
     @property
     def n_cases(self) -> int:
         return len(self.cases)
+
+    def has(self, column: str) -> bool:
+        return column in self.source.columns
+
+
+def _factorize(col: pd.Series) -> tuple[np.ndarray, pd.Index]:
+    """``pd.factorize`` of a column read as text (a text column as it is, another as ``string``)."""
+    s = col if isinstance(col.dtype, pd.StringDtype) else col.astype("string")
+    codes, uniq = pd.factorize(s, sort=False)
+    return codes, pd.Index(uniq)
+
+
+def _small_int(codes: np.ndarray, n: int) -> np.ndarray:
+    return codes.astype(np.int8 if n < 127 else np.int16 if n < 32_767 else np.int32)
 
 
 def prepare(events: pd.DataFrame) -> EventLog:
     """Sort and code an ``events`` table. Rows without a case, activity or timestamp are dropped and
     counted (``dropped``); with a ``lifecycle`` column (XES ``lifecycle:transition``) only
     ``complete`` steps (or steps without a transition) are kept, the others counted as
-    ``lifecycle_not_complete``."""
+    ``lifecycle_not_complete``.
+
+    Only integer arrays are built (one code per step and column, see :class:`EventLog`); the table
+    itself is neither copied nor sorted, so a log of 11M steps costs about 0.5 GB besides its table."""
     ev = events
     dropped: dict[str, int] = {}
     ok = ev["case_id"].notna() & ev["activity"].notna() & ev["timestamp"].notna()
@@ -144,24 +179,52 @@ def prepare(events: pd.DataFrame) -> EventLog:
         if (ok & ~keep_lc).any():
             dropped["lifecycle_not_complete"] = int((ok & ~keep_lc).sum())
         ok &= keep_lc
-    ev = ev[ok.to_numpy()]
-    case_codes, cases = pd.factorize(ev["case_id"].astype("string"), sort=False)
-    ts = pd.to_datetime(ev["timestamp"]).to_numpy("datetime64[ns]").astype("int64")
-    order = np.lexsort((np.arange(len(ev)), ts, case_codes))
-    ev = ev.iloc[order].reset_index(drop=True)
-    case = case_codes[order]
-    act, activities = pd.factorize(ev["activity"].astype("string"), sort=False)
+    keep = None if bool(ok.all()) else np.flatnonzero(ok.to_numpy())
+
+    def col(name: str) -> pd.Series:
+        return ev[name] if keep is None else ev[name].iloc[keep]
+
+    case_codes, cases = _factorize(col("case_id"))
+    ts = pd.to_datetime(col("timestamp")).to_numpy("datetime64[ns]").astype("int64")
+    order = np.lexsort((ts, case_codes))  # stable: ties keep the file order
+    n = len(order)
+    case = case_codes[order].astype(np.int32 if len(cases) < 2**31 else np.int64)
+    del case_codes
     ts = ts[order]
-    first = np.ones(len(ev), dtype=bool)
+    a0, acts = _factorize(col("activity"))
+    a0 = a0[order]
+    # codes in order of first appearance in the sorted log (as factorizing the sorted column gives)
+    _, first_at = np.unique(a0, return_index=True)
+    rank = np.empty(len(acts), dtype=np.int64)
+    rank[np.argsort(first_at, kind="stable")] = np.arange(len(acts))
+    act = rank[a0].astype(np.int32)
+    del a0
+    activities = pd.Index(acts[np.argsort(rank, kind="stable")])
+    first = np.ones(n, dtype=bool)
     first[1:] = case[1:] != case[:-1]
-    wait = np.full(len(ev), np.nan)
+    wait = np.full(n, np.nan)
     wait[1:] = (ts[1:] - ts[:-1]) / 3.6e12
     wait[first] = np.nan
-    return EventLog(ev, case, act, pd.Index(cases), pd.Index(activities), wait, first, dropped)
+    coded: dict[str, tuple[np.ndarray | None, pd.Index | None]] = {}
+    for c in ("department", "channel"):
+        if c in ev.columns:
+            codes, uniq = _factorize(col(c))
+            coded[c] = (_small_int(codes, len(uniq))[order], uniq)
+        else:
+            coded[c] = (None, None)
+    rows = order if keep is None else keep[order]
+    return EventLog(ev, rows, case, act, pd.Index(cases), activities, ts, wait, first,
+                    coded["department"][0], coded["department"][1], coded["channel"][0], coded["channel"][1],
+                    dropped)
 
 
-def _col(log: EventLog, name: str) -> pd.Series | None:
-    return log.frame[name] if name in log.frame.columns else None
+def _case_activity_counts(log: EventLog) -> tuple[np.ndarray, np.ndarray]:
+    """Distinct (case, activity) pairs coded ``case * k + act`` (sorted) and how often each occurs."""
+    if "ca" not in log._memo:
+        k = len(log.activities)
+        ca = log.case.astype(np.int64) * k + log.act
+        log._memo["ca"] = np.unique(ca, return_counts=True)
+    return log._memo["ca"]
 
 
 def directly_follows(log: EventLog) -> pd.DataFrame:
@@ -189,31 +252,55 @@ def start_end(log: EventLog) -> tuple[pd.Series, pd.Series]:
     """Cases per start activity and per end activity."""
     last = np.ones(log.n_events, dtype=bool)
     last[:-1] = log.case[:-1] != log.case[1:]
-    s = pd.Series(log.activities[log.act[log.first]].astype(str)).value_counts()
-    e = pd.Series(log.activities[log.act[last]].astype(str)).value_counts()
-    return s, e
+    names = np.asarray(log.activities.astype(str), dtype=object)
+    out = []
+    for m in (log.first, last):  # counted on codes; the same order as counting the names (a bijection)
+        vc = pd.Series(log.act[m].astype(np.int64)).value_counts()
+        vc.index = pd.Index(names[vc.index.to_numpy()])
+        out.append(vc)
+    return out[0], out[1]
+
+
+def _case_variants(log: EventLog) -> tuple[np.ndarray, list[list[int]], np.ndarray, np.ndarray]:
+    """Each case's variant: ``(vid, seqs, counts, rank)``: ``vid[case]`` indexes ``seqs`` (every distinct
+    activity sequence, as codes) and ``counts`` (its number of cases); ``rank`` lists the variants
+    most frequent first (ties: the sequences' lexicographic order of codes). Cases are rows of a padded
+    code matrix counted with ``numpy.unique(axis=0)`` (exact, no hashing); a log whose longest case
+    would make that matrix over 50M cells joins each case's codes as text instead (ties: the texts'
+    order). Computed once per log."""
+    if "variants" in log._memo:
+        return log._memo["variants"]
+    if not log.n_events:
+        z = np.zeros(0, dtype=np.int64)
+        res: tuple[np.ndarray, list[list[int]], np.ndarray, np.ndarray] = (z, [], z, z)
+    else:
+        starts = np.flatnonzero(log.first)
+        lens = np.diff(np.r_[starts, log.n_events])
+        width = int(lens.max())
+        if log.n_cases * width <= 50_000_000:
+            mat = np.full((log.n_cases, width), -1, dtype=np.int32)
+            mat[log.case, np.arange(log.n_events) - np.repeat(starts, lens)] = log.act
+            uniq, inv, counts = np.unique(mat, axis=0, return_inverse=True, return_counts=True)
+            del mat
+            seqs = [[int(c) for c in row if c >= 0] for row in uniq]
+            rank = np.argsort(-counts, kind="stable")
+            res = (np.asarray(inv).reshape(-1), seqs, counts, rank)
+        else:
+            keys = pd.Series(log.act.astype(str), copy=False).groupby(log.case, sort=False).agg(",".join)
+            vid, texts = pd.factorize(keys.to_numpy(object), sort=False)
+            counts = np.bincount(vid, minlength=len(texts))
+            rank = np.lexsort((np.asarray(texts, dtype=object), -counts))
+            # cases are codes 0..n-1 in order (groupby sort=False over sorted codes)
+            res = (vid, [[int(c) for c in k.split(",")] for k in texts], counts, rank)
+    log._memo["variants"] = res
+    return res
 
 
 def _variant_counts(log: EventLog) -> tuple[list[list[int]], np.ndarray]:
-    """Every distinct activity sequence (as codes) and its number of cases, most frequent first (ties:
-    the sequences' lexicographic order of codes). Cases are rows of a padded code matrix counted with
-    ``numpy.unique(axis=0)`` (exact, no hashing); a log whose longest case would make that matrix
-    over 50M cells joins each case's codes as text instead."""
-    if not log.n_events:
-        return [], np.zeros(0, dtype=np.int64)
-    starts = np.flatnonzero(log.first)
-    lens = np.diff(np.r_[starts, log.n_events])
-    width = int(lens.max())
-    if log.n_cases * width <= 50_000_000:
-        mat = np.full((log.n_cases, width), -1, dtype=np.int32)
-        mat[log.case, np.arange(log.n_events) - np.repeat(starts, lens)] = log.act
-        uniq, counts = np.unique(mat, axis=0, return_counts=True)
-        order = np.argsort(-counts, kind="stable")
-        return [[int(c) for c in row if c >= 0] for row in uniq[order]], counts[order]
-    keys = pd.Series(log.act.astype(str), copy=False).groupby(log.case, sort=False).agg(",".join)
-    vc = keys.value_counts()
-    vc = vc.iloc[np.lexsort((vc.index.to_numpy(), -vc.to_numpy()))]
-    return [[int(c) for c in k.split(",")] for k in vc.index], vc.to_numpy()
+    """Every distinct activity sequence (as codes) and its number of cases, most frequent first (see
+    :func:`_case_variants`)."""
+    _, seqs, counts, rank = _case_variants(log)
+    return [seqs[i] for i in rank], counts[rank]
 
 
 def variants(log: EventLog, top: int = 10) -> pd.DataFrame:
@@ -232,16 +319,22 @@ def variants(log: EventLog, top: int = 10) -> pd.DataFrame:
 
 
 def _activity_department(log: EventLog) -> pd.Series:
-    """The most frequent department of each activity ('' without a department column)."""
-    dep = _col(log, "department")
-    if dep is None:
+    """The most frequent department of each activity ('' without a department column; ties: the
+    department name that sorts first)."""
+    if log.dep is None or log.departments is None:
         return pd.Series("", index=log.activities.astype(str))
-    d = pd.DataFrame({"a": log.act, "d": dep.astype("string").to_numpy()}).dropna()
-    if not len(d):
-        return pd.Series("", index=log.activities.astype(str))
-    top = d.groupby(["a", "d"]).size().reset_index(name="n").sort_values(["a", "n", "d"], ascending=[True, False, True])
-    top = top.drop_duplicates("a").set_index("a")["d"]
-    return pd.Series([str(top.get(i, "")) for i in range(len(log.activities))], index=log.activities.astype(str))
+    if "act_dep" in log._memo:
+        return log._memo["act_dep"]
+    k, nd = len(log.activities), len(log.departments)
+    known = log.dep >= 0
+    n = np.bincount(log.act[known].astype(np.int64) * nd + log.dep[known], minlength=k * nd).reshape(k, nd)
+    names = np.asarray(log.departments.astype(str), dtype=object)
+    by_name = np.argsort(names, kind="stable")  # departments in name order: argmax takes the first of a tie
+    best = by_name[np.argmax(n[:, by_name], axis=1)] if nd else np.zeros(k, dtype=np.int64)
+    has = n.sum(axis=1) > 0 if nd else np.zeros(k, dtype=bool)
+    out = pd.Series([str(names[best[i]]) if has[i] else "" for i in range(k)], index=log.activities.astype(str))
+    log._memo["act_dep"] = out
+    return out
 
 
 def rework_loops(log: EventLog, *, min_share: float = LOOP_MIN_SHARE, min_low: float = LOOP_MIN_LOW,
@@ -249,8 +342,7 @@ def rework_loops(log: EventLog, *, min_share: float = LOOP_MIN_SHARE, min_low: f
     """Per activity: ``activity, department, cases_with, cases_repeated, share, ci_low, ci_high,
     repeats (extra occurrences), flagged``; flagged loops first, then by share."""
     k = len(log.activities)
-    ca = log.case.astype(np.int64) * k + log.act
-    uniq, cnt = np.unique(ca, return_counts=True)
+    uniq, cnt = _case_activity_counts(log)
     act = uniq % k
     with_ = np.bincount(act, minlength=k)
     rep = np.bincount(act, weights=(cnt > 1), minlength=k).astype(int)
@@ -266,23 +358,39 @@ def rework_loops(log: EventLog, *, min_share: float = LOOP_MIN_SHARE, min_low: f
         drop=True)
 
 
+def _handover_steps(log: EventLog) -> np.ndarray:
+    """Index ``i`` of each step ``i + 1`` that follows step ``i`` of the same case in another
+    department (both known)."""
+    if "handover_steps" not in log._memo:
+        d = log.dep
+        if d is None or log.n_events < 2:
+            log._memo["handover_steps"] = np.zeros(0, dtype=np.int64)
+        else:
+            log._memo["handover_steps"] = np.flatnonzero(~log.first[1:] & (d[:-1] >= 0) & (d[1:] >= 0)
+                                                         & (d[:-1] != d[1:]))
+    return log._memo["handover_steps"]
+
+
 def handovers(log: EventLog) -> pd.DataFrame:
     """Department pairs of consecutive steps of a case: ``from_department, to_department, transitions,
     cases, case_share``; empty without a department column."""
-    dep = _col(log, "department")
     cols = ["from_department", "to_department", "transitions", "cases", "case_share"]
-    if dep is None:
+    if log.dep is None or log.departments is None:
         return pd.DataFrame(columns=cols)
-    d = dep.astype("string").to_numpy()
-    nxt = ~log.first[1:]
-    a, b, case = d[:-1][nxt], d[1:][nxt], log.case[1:][nxt]
-    known = ~(pd.isna(a) | pd.isna(b))
-    diff = known & (a != b)
-    df = pd.DataFrame({"from_department": a[diff], "to_department": b[diff], "case": case[diff]})
-    if not len(df):
+    i = _handover_steps(log)
+    if not len(i):
         return pd.DataFrame(columns=cols)
-    g = df.groupby(["from_department", "to_department"], sort=True)
-    out = pd.DataFrame({"transitions": g.size(), "cases": g["case"].nunique()}).reset_index()
+    nd = len(log.departments)
+    pair = log.dep[i].astype(np.int64) * nd + log.dep[i + 1]
+    transitions = np.bincount(pair, minlength=nd * nd)
+    cp = np.unique(log.case[i + 1].astype(np.int64) * (nd * nd) + pair)  # distinct (case, pair)
+    cases = np.bincount(cp % (nd * nd), minlength=nd * nd)
+    used = np.flatnonzero(transitions)
+    names = np.asarray(log.departments.astype(str), dtype=object)
+    out = pd.DataFrame({"from_department": pd.Series(names[used // nd], dtype="str"),
+                        "to_department": pd.Series(names[used % nd], dtype="str"),
+                        "transitions": transitions[used], "cases": cases[used]})
+    out = out.sort_values(["from_department", "to_department"], kind="stable").reset_index(drop=True)
     out["case_share"] = out["cases"] / max(log.n_cases, 1)
     return out.sort_values(["cases", "from_department", "to_department"], ascending=[False, True, True],
                            kind="stable").reset_index(drop=True)[cols]
@@ -331,14 +439,57 @@ def bottlenecks(log: EventLog, *, factor: float = BOTTLENECK_FACTOR, min_cases: 
     return out
 
 
+def _first_values(log: EventLog, name: str) -> np.ndarray:
+    """Per case, the first value of column ``name`` present in its steps (as text; ``pd.NA`` when none),
+    as ``groupby(case).first()`` of the sorted column: only the chosen values are read from the table."""
+    col = log.source[name]
+    valid = col.notna().to_numpy()[log.rows]
+    pos = np.flatnonzero(valid)
+    case_at = log.case[pos]
+    head = np.r_[True, case_at[1:] != case_at[:-1]] if len(pos) else np.zeros(0, dtype=bool)
+    out = np.full(log.n_cases, pd.NA, dtype=object)
+    out[case_at[head]] = col.iloc[log.rows[pos[head]]].astype("string").to_numpy()
+    return out
+
+
+def _case_departments(log: EventLog) -> np.ndarray:
+    """Per case, the sorted list of the departments of its steps. Cases with the same set share one
+    list object (sets are rows of a padded matrix of department ranks, counted with ``numpy.unique``);
+    very many departments per case fall back to one set per case."""
+    assert log.dep is not None and log.departments is not None
+    names = np.asarray(log.departments.astype(str), dtype=object)
+    nd = len(names)
+    rank = np.empty(nd, dtype=np.int64)
+    rank[np.argsort(names, kind="stable")] = np.arange(nd)  # the departments' name order
+    known = log.dep >= 0
+    cd = np.unique(log.case[known].astype(np.int64) * max(nd, 1) + rank[log.dep[known]])  # (case, rank), sorted
+    case_of, dep_rank = cd // max(nd, 1), cd % max(nd, 1)
+    by_rank = names[np.argsort(rank)]
+    out = np.empty(log.n_cases, dtype=object)
+    n_per = np.bincount(case_of, minlength=log.n_cases)
+    width = int(n_per.max()) if len(n_per) else 0
+    if log.n_cases * max(width, 1) <= 50_000_000:
+        starts = np.r_[0, np.cumsum(n_per)[:-1]]
+        mat = np.full((log.n_cases, max(width, 1)), -1, dtype=np.int64)
+        mat[case_of, np.arange(len(cd)) - starts[case_of]] = dep_rank
+        uniq, inv = np.unique(mat, axis=0, return_inverse=True)
+        lists = np.empty(len(uniq), dtype=object)
+        lists[:] = [[str(by_rank[r]) for r in row if r >= 0] for row in uniq]
+        out[:] = lists[np.asarray(inv).reshape(-1)]
+    else:
+        bounds = np.r_[0, np.cumsum(n_per)]
+        for c in range(log.n_cases):
+            out[c] = [str(by_rank[r]) for r in dep_rank[bounds[c]:bounds[c + 1]]]
+    return out
+
+
 def case_table(log: EventLog, tickets: pd.DataFrame | None = None) -> pd.DataFrame:
     """One row per case: ``case_id, customer_id, ticket_id, channel, steps, start, end, duration_h,
     first_wait_h (first step after the opening one), has_loop, has_handover, handovers, departments``.
     ``customer_id`` / ``channel`` missing from the log are taken from the case's ticket."""
-    fr = log.frame
     idx = np.flatnonzero(log.first)
     last = np.r_[idx[1:] - 1, log.n_events - 1]
-    ts = pd.to_datetime(fr["timestamp"]).to_numpy("datetime64[ns]")
+    ts = log.ts.view("datetime64[ns]")
     out = pd.DataFrame({"case_id": log.cases.astype(str), "steps": np.diff(np.r_[idx, log.n_events]),
                         "start": ts[idx], "end": ts[last]})
     out["duration_h"] = (out["end"] - out["start"]).dt.total_seconds() / 3600
@@ -348,10 +499,8 @@ def case_table(log: EventLog, tickets: pd.DataFrame | None = None) -> pd.DataFra
     fw[has2] = log.wait_h[second[has2]]
     out["first_wait_h"] = fw
     for c in ("customer_id", "ticket_id", "channel"):
-        col = _col(log, c)
-        if col is not None:
-            s = pd.Series(col.astype("string").to_numpy()).groupby(log.case, sort=False).first()
-            out[c] = s.reindex(range(len(idx))).to_numpy()
+        if log.has(c):
+            out[c] = _first_values(log, c)
     if tickets is not None and "ticket_id" in out.columns and "ticket_id" in tickets.columns:
         tk = tickets.drop_duplicates("ticket_id").set_index(tickets.drop_duplicates("ticket_id")["ticket_id"].astype(
             "string"))
@@ -360,24 +509,15 @@ def case_table(log: EventLog, tickets: pd.DataFrame | None = None) -> pd.DataFra
                 got = out["ticket_id"].map(tk[c])
                 out[c] = out[c].fillna(got) if c in out.columns else got
     k = len(log.activities)
-    ca = log.case.astype(np.int64) * k + log.act
-    uniq, cnt = np.unique(ca, return_counts=True)
+    uniq, cnt = _case_activity_counts(log)
     loop_case = np.zeros(len(idx), dtype=bool)
     loop_case[np.unique(uniq[cnt > 1] // k)] = True
     out["has_loop"] = loop_case
-    dep = _col(log, "department")
-    if dep is not None:
-        d = dep.astype("string").to_numpy()
-        nxt = ~log.first[1:]
-        known = ~(pd.isna(d[:-1]) | pd.isna(d[1:]))
-        diff = np.zeros(log.n_events - 1, dtype=bool) if log.n_events > 1 else np.zeros(0, dtype=bool)
-        if log.n_events > 1:
-            diff = nxt & known & (d[:-1] != d[1:])
-        n_h = np.bincount(log.case[1:][diff], minlength=len(idx)) if log.n_events > 1 else np.zeros(len(idx), int)
+    if log.dep is not None:
+        n_h = np.bincount(log.case[_handover_steps(log) + 1], minlength=len(idx))
         out["handovers"] = n_h
         out["has_handover"] = n_h > 0
-        depts = pd.Series(d).groupby(log.case, sort=False).agg(lambda s: sorted(set(s.dropna())))
-        out["departments"] = depts.reindex(range(len(idx))).to_numpy()
+        out["departments"] = _case_departments(log)
     else:
         out["handovers"], out["has_handover"], out["departments"] = 0, False, [[] for _ in range(len(idx))]
     return out
@@ -499,11 +639,40 @@ def analyse_audit(audit: Any) -> ProcessAnalysis | None:
     from .tickets import settings
 
     cfg = settings(audit.config)
-    get = (lambda n: audit.table(n) if audit.has(n) else None)  # noqa: E731
+    from .audit import in_memory
+
+    get = (lambda n: audit.table(n) if in_memory(audit, n) else None)  # noqa: E731  (engine tables: none)
     csat_max = int(getattr(getattr(audit.config.scales, "csat", None), "max", 5) or 5)
     return analyse(audit.table("events"), tickets=get("tickets"), responses=get("responses"),
                    touchpoints=get("touchpoints"), customers=get("customers"), sla_hours=cfg.sla_hours,
                    sla_target=cfg.sla_target, csat_max=csat_max)
+
+
+class ProcessPaths:
+    """What the TO-BE blueprints read of the event log (:mod:`cxaudit.bpmn`): the coded ``log`` and,
+    computed when first asked for, the ``cases`` table of :func:`case_table` (with the tickets that
+    ``tickets`` returns, read only then)."""
+
+    def __init__(self, log: EventLog, tickets: Callable[[], pd.DataFrame | None] | None = None) -> None:
+        self.log = log
+        self._tickets = tickets
+        self._cases: pd.DataFrame | None = None
+
+    @property
+    def cases(self) -> pd.DataFrame:
+        if self._cases is None:
+            self._cases = case_table(self.log, self._tickets() if self._tickets is not None else None)
+        return self._cases
+
+
+def paths_audit(audit: Any) -> ProcessPaths | None:
+    """The event log of an audit prepared for the blueprints only (:class:`ProcessPaths`: no process
+    map, variants table, tests or findings); None without an ``events`` table. A
+    :class:`ProcessAnalysis` serves the blueprints the same way."""
+    if not audit.has("events"):
+        return None
+    return ProcessPaths(prepare(audit.table("events")),
+                        lambda: audit.table("tickets") if audit.has("tickets") else None)
 
 
 # --- optional: inductive-miner discovery (pm4py, AGPL-3.0, extra 'process') -----------------------------
@@ -659,12 +828,13 @@ def process_findings(an: ProcessAnalysis, lang: str) -> list[Finding]:
     Holm-significantly worse outcome), tagged with departments, channels and touchpoints."""
     out: list[Finding] = []
     cases = an.cases
-    act_of_case = pd.Series(an.log.activities[an.log.act].astype(str))
+    k_act = len(an.log.activities)
+    uniq, cnt = _case_activity_counts(an.log)  # distinct (case, activity) pairs and their counts
+    code_of = {str(a): i for i, a in enumerate(an.log.activities.astype(str))}
     for _, r in an.loops[an.loops["flagged"]].iterrows():
         act = str(r["activity"])
-        rep_cases = pd.Series(an.log.case[(act_of_case == act).to_numpy()]).value_counts()
         mask = np.zeros(len(cases), dtype=bool)
-        mask[rep_cases.index[rep_cases.to_numpy() > 1].to_numpy()] = True
+        mask[uniq[(uniq % k_act == code_of[act]) & (cnt > 1)] // k_act] = True
         k, reach = _affected_customers(an, mask)
         ev = {"activity": act, "department_label": r["department"], "cases_repeated": int(r["cases_repeated"]),
               "cases_with": int(r["cases_with"]), "extra_steps": int(r["repeats"]), "customers": k,
@@ -681,9 +851,8 @@ def process_findings(an: ProcessAnalysis, lang: str) -> list[Finding]:
             tags=_tags(an, [str(r["department"])], _case_channels(cases, mask))))
     for _, r in an.bottlenecks[an.bottlenecks["flagged"]].iterrows():
         act = str(r["activity"])
-        cases_with = np.unique(an.log.case[(act_of_case == act).to_numpy()])
         mask = np.zeros(len(cases), dtype=bool)
-        mask[cases_with] = True
+        mask[uniq[uniq % k_act == code_of[act]] // k_act] = True
         k, reach = _affected_customers(an, mask)
         ev = {"activity": act, "department_label": r["department"], "ratio": float(r["ratio"]),
               "reference_h": float(an.bottlenecks.attrs["reference_h"]), "p90_h": float(r["wait_p90_h"]),
@@ -772,7 +941,7 @@ def process_map_svg(an: ProcessAnalysis, lang: str, *, min_case_share: float = 0
     acts = list(dict.fromkeys([*g["source"], *g["target"]]))
     flagged = set(an.bottlenecks.loc[an.bottlenecks["flagged"], "activity"]) | set(
         an.loops.loc[an.loops["flagged"], "activity"])
-    cnt = pd.Series(an.log.activities[an.log.act].astype(str)).value_counts()
+    cnt = pd.Series(np.bincount(an.log.act, minlength=len(an.log.activities)), index=an.log.activities.astype(str))
     nodes = [(a, f"{a}\n{fmt_int(cnt.get(a, 0), lang)}", a in flagged) for a in acts]
     mx = max(int(g["cases"].max()), 1) if len(g) else 1
     edges = [(r.source, r.target, f"{fmt_int(r.cases, lang)} · {_hours(r.wait_median_h, lang)}",
