@@ -708,7 +708,8 @@ class DiscoveredModel:
         return pd.DataFrame({"value": pd.Series(self.__dict__, dtype="object")})
 
 
-def discover_inductive(events: pd.DataFrame, *, noise_threshold: float = 0.0) -> tuple[str, DiscoveredModel]:
+def discover_inductive(events: pd.DataFrame, *, noise_threshold: float = 0.0,
+                       redact: Callable[[str], str] | None = None) -> tuple[str, DiscoveredModel]:
     """Discover a BPMN 2.0 process model from an ``events`` table with the inductive miner.
 
     Analyst-only and optional: it needs pm4py (AGPL-3.0), installed by the extra ``cxaudit[process]``;
@@ -716,11 +717,16 @@ def discover_inductive(events: pd.DataFrame, *, noise_threshold: float = 0.0) ->
     it, a one-line :class:`~cxaudit.errors.CxauditError` says what to install.
 
     The log is first read as :func:`prepare` reads it (rows without a value and non-``complete``
-    lifecycle steps dropped; order by case, time, file order). pm4py receives that order as
-    strictly increasing synthetic timestamps, so ties in the source timestamps keep the file order,
-    as everywhere else in this module. One process tree is discovered (inductive miner, IMf when
-    ``noise_threshold`` > 0) and converted both to BPMN (returned as XML, with pm4py's diagram layout)
-    and to a Petri net on which the log is replayed for the fitness in the summary.
+    lifecycle steps dropped; order by case, time, file order); ``redact`` (for example
+    :func:`cxaudit.text.redact_pii`) is applied to each distinct activity name. pm4py receives the
+    log as its variants (each distinct activity sequence with its number of cases, pm4py's
+    univariate variant log, in the order of each variant's first case by case id, as pm4py builds it
+    from a full log), so an 11M-step log costs what its few thousand variants cost. One process tree
+    is discovered (inductive miner, IMf when ``noise_threshold`` > 0; both read only the variants and
+    their counts) and converted both to BPMN (returned as XML, with pm4py's diagram layout) and to a
+    Petri net on which each variant is replayed once; the replay's token counts are summed with the
+    variants' case counts as weights, which gives the log fitness and the share of fitting cases that
+    replaying every case gives (pm4py's token-based replay evaluation, the same formula).
 
     Returns
     -------
@@ -739,6 +745,7 @@ def discover_inductive(events: pd.DataFrame, *, noise_threshold: float = 0.0) ->
     """
     import contextlib
     import io
+    from collections import Counter
 
     from .errors import CxauditError
 
@@ -747,30 +754,61 @@ def discover_inductive(events: pd.DataFrame, *, noise_threshold: float = 0.0) ->
     try:
         with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
             import pm4py  # AGPL-3.0: optional extra 'process'; imported here only
+            from pm4py.algo.conformance.tokenreplay import algorithm as token_replay
+            from pm4py.algo.discovery.inductive.dtypes.im_ds import IMDataStructureUVCL
+            from pm4py.algo.discovery.inductive.variants.im import IMUVCL
+            from pm4py.algo.discovery.inductive.variants.imf import IMFUVCL
             from pm4py.objects.bpmn.exporter.variants.etree import get_xml_string
+            from pm4py.objects.log.obj import Event, Trace
+            from pm4py.objects.log.obj import EventLog as Pm4pyLog
+            from pm4py.objects.process_tree.utils import generic as pt_util
+            from pm4py.util import constants as pm_constants
     except ImportError as e:
         raise CxauditError(PM4PY_MISSING) from e
 
     log = prepare(events)
     if log.n_events == 0:
         raise CxauditError("discover_inductive: the event log has no usable step (case_id, activity and timestamp)")
-    df = pd.DataFrame({
-        "case:concept:name": np.asarray(log.cases.astype(str))[log.case],
-        "concept:name": np.asarray(log.activities.astype(str))[log.act],
-        "time:timestamp": pd.Timestamp("2000-01-01", tz="UTC") + pd.to_timedelta(np.arange(log.n_events), unit="s"),
-    })
+    names = [str(a) for a in log.activities]
+    if redact is not None:
+        names = [redact(a) for a in names]
+    vid, seqs, counts, _ = _case_variants(log)
+    # each variant's first case in case-id order (pm4py sorts the cases of a table by id)
+    by_id = np.empty(log.n_cases, dtype=np.int64)
+    by_id[np.argsort(np.asarray(log.cases.astype(str), dtype=object), kind="stable")] = np.arange(log.n_cases)
+    first_case = np.full(len(seqs), log.n_cases, dtype=np.int64)
+    np.minimum.at(first_case, vid, by_id)
+    uvcl: Counter[tuple[str, ...]] = Counter()
+    for v in np.argsort(first_case, kind="stable"):
+        uvcl[tuple(names[c] for c in seqs[v])] += int(counts[v])
+    params: dict[Any, Any] = {"noise_threshold": noise_threshold, "disable_fallthroughs": False,
+                              "multiprocessing": pm_constants.ENABLE_MULTIPROCESSING_DEFAULT}
     with contextlib.redirect_stderr(io.StringIO()):  # pm4py's progress bars
-        tree = pm4py.discover_process_tree_inductive(df, noise_threshold=noise_threshold)
+        miner = IMFUVCL(params) if noise_threshold > 0 else IMUVCL(params)
+        tree = miner.apply(IMDataStructureUVCL(uvcl), params)
+        tree = pt_util.fold(tree)
+        pt_util.tree_sort(tree)
         model = pm4py.convert_to_bpmn(tree)
         net, im, fm = pm4py.convert_to_petri_net(tree)
-        fit = pm4py.fitness_token_based_replay(df, net, im, fm)
+        traces = Pm4pyLog([Trace([Event({"concept:name": a}) for a in key]) for key in uvcl])
+        replayed = token_replay.apply(traces, net, im, fm, variant=token_replay.Variants.TOKEN_REPLAY, parameters={
+            "consider_remaining_in_fitness": True, "cleaning_token_flood": False, "show_progress_bar": False})
+    w = np.array(list(uvcl.values()), dtype=np.int64)
+    tot = {k: int(sum(int(r[k]) * int(n) for r, n in zip(replayed, w, strict=True)))
+           for k in ("missing_tokens", "consumed_tokens", "remaining_tokens", "produced_tokens")}
+    n_fit = int(sum(int(n) for r, n in zip(replayed, w, strict=True) if r["trace_is_fit"]))
+    fitness, fit_pct = 0.0, 0.0
+    if tot["consumed_tokens"] > 0 and tot["produced_tokens"] > 0:  # pm4py's evaluation of the replay
+        fit_pct = float(100.0 * n_fit) / float(w.sum())
+        fitness = 0.5 * (1 - tot["missing_tokens"] / tot["consumed_tokens"]) + 0.5 * (
+            1 - tot["remaining_tokens"] / tot["produced_tokens"])
     kinds = [type(n).__name__ for n in model.get_nodes()]
     summary = DiscoveredModel(
-        n_events=log.n_events, n_cases=log.n_cases, n_activities=len(log.activities),
+        n_events=log.n_events, n_cases=log.n_cases, n_activities=len(set(names)),
         noise_threshold=float(noise_threshold), tasks=kinds.count("Task"),
         exclusive_gateways=kinds.count("ExclusiveGateway"), parallel_gateways=kinds.count("ParallelGateway"),
         inclusive_gateways=kinds.count("InclusiveGateway"), flows=len(model.get_flows()),
-        fitness=float(fit["log_fitness"]), fit_cases=float(fit["perc_fit_traces"]) / 100.0, tree=str(tree))
+        fitness=float(fitness), fit_cases=fit_pct / 100.0, tree=str(tree))
     xml = get_xml_string(model)
     return (xml.decode("utf-8") if isinstance(xml, bytes) else str(xml)), summary
 
