@@ -1041,15 +1041,23 @@ def _sub(text: str, n: int) -> str:
     return f'<h2 class="cx-sub" id="sub-appendix-{n}">{html.escape(text)}</h2>'
 
 
-def findings_table_html(findings: Sequence[Finding], lang: str) -> str:
-    """Every finding of the run in one compact table that fits the page width: rank (effect on customers
+#: At most this many findings in the appendix table: large data makes many small effects significant
+#: (the XL demo: 109 findings, 4 pages; the default demo: 37), so the report keeps its length and the
+#: rest are named in one line; tables.xlsx lists every finding (issue 19).
+MAX_APPENDIX_FINDINGS = 40
+
+
+def findings_table_html(findings: Sequence[Finding], lang: str, limit: int = MAX_APPENDIX_FINDINGS) -> str:
+    """The run's findings in one compact table that fits the page width: rank (effect on customers
     and money), finding, section, value with its interval and base in small type, customers affected.
-    Text wraps (fixed column widths); long tables run over pages with the header repeated."""
+    Text wraps (fixed column widths); long tables run over pages with the header repeated. Only the
+    ``limit`` highest-priority findings are listed; a note counts the others and says where they are."""
     from .summary import _score
 
     e = html.escape
     rows = []
-    for i, f in enumerate(sorted(findings, key=lambda f: (-_score(f), -int(f.severity))), start=1):
+    ranked = sorted(findings, key=lambda f: (-_score(f), -int(f.severity)))
+    for i, f in enumerate(ranked[:limit], start=1):
         value, ci = format_value(f, lang)
         detail = " · ".join(p for p in ((ci if ci != "–" else ""), f"n\u00a0=\u00a0{fmt_int(f.n, lang)}") if p)
         rows.append(f'<tr><td class="cx-num">{i}</td><td class="cx-txt">{e(f.title)}</td>'
@@ -1063,7 +1071,9 @@ def findings_table_html(findings: Sequence[Finding], lang: str) -> str:
     return (f'<div class="cx-long"><table class="cx-table cx-all-findings">'
             f'<colgroup><col style="width: 6%"><col style="width: 52%"><col style="width: 16%">'
             f'<col style="width: 16%"><col style="width: 10%"></colgroup>{head}<tbody>{"".join(rows)}</tbody>'
-            f'</table></div>')
+            f'</table></div>'
+            + (f'<p class="cx-note">{e(t("report.more_findings", lang, n=fmt_int(len(ranked) - limit, lang), total=fmt_int(len(ranked), lang), sheet=t("tobe.all_findings", lang)))}</p>'
+               if len(ranked) > limit else ""))
 
 
 def appendix_html(findings: Sequence[Finding], tobe: dict[str, Any] | None, lang: str,
