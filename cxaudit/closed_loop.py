@@ -31,7 +31,6 @@ __all__ = ["CALLBACK_FILE", "RETURNED_FILE", "Callbacks", "callbacks", "write_ca
 
 CALLBACK_FILE = "closed_loop.xlsx"
 RETURNED_FILE = "closed_loop_returned.xlsx"
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 TEAM_COLUMNS = ("contacted_on", "outcome")
 OUTCOMES = ("resolved", "not_resolved", "no_answer")
 
@@ -72,8 +71,10 @@ def callbacks(audit: Any) -> Callbacks:
     if "nps" not in r.columns:
         return Callbacks(pd.DataFrame(columns=["response_id"]), list(cfg.contact_columns))
     nps = pd.to_numeric(r["nps"], errors="coerce")
-    sel = r[nps.le(cfg.max_nps).fillna(False).to_numpy(bool)].copy()
-    tps = [c for c in audit.touchpoint_columns if c in sel.columns]
+    tps = [c for c in audit.touchpoint_columns if c in r.columns]
+    keep = list(dict.fromkeys(c for c in ("response_id", "customer_id", "date", "comment", *tps, *cfg.contact_columns)
+                              if c in r.columns))
+    sel = r.loc[nps.le(cfg.max_nps).fillna(False).to_numpy(bool), keep]  # only the columns used: no copy of the rest
     labels = {}
     if audit.has("touchpoints"):
         t_ = audit.table("touchpoints")
@@ -84,7 +85,7 @@ def callbacks(audit: Any) -> Callbacks:
         has = ratings.notna().any(axis=1)
         low = ratings.fillna(np.inf).idxmin(axis=1).where(has)
         sel["touchpoint"] = low.map(lambda x: labels.get(x, labels.get(str(x)[3:], x)) if isinstance(x, str) else "")
-        sel["touchpoint_rating"] = [ratings.at[i, c] if isinstance(c, str) else np.nan for i, c in low.items()]
+        sel["touchpoint_rating"] = _rating_at(ratings, low)
     else:
         sel["touchpoint"], sel["touchpoint_rating"] = "", np.nan
     sel["theme"] = ""
@@ -94,10 +95,10 @@ def callbacks(audit: Any) -> Callbacks:
         coding = code_comments(comment.where(comment.str.strip().ne("")).dropna(), cf)
         complaint = [th.key for th in cf.themes if th.polarity == "complaint" and th.key in coding.matrix.columns]
         lab = {th.key: th.label.get(audit.language) or th.label.get("en") or th.key for th in cf.themes}
-        for i, row in coding.matrix[complaint].iterrows():
-            hit = [lab[k] for k in complaint if bool(row[k])]
-            sel.loc[i, "theme"] = "; ".join(hit)
-    sel["comment_redacted"] = [redact_pii(c) if c else "" for c in comment]
+        themes = _joined_themes(coding.matrix[complaint], [lab[k] for k in complaint])
+        sel.loc[themes.index, "theme"] = themes.to_numpy(object)  # one assignment, not one per row
+    redacted = {c: redact_pii(c) for c in pd.unique(comment.to_numpy(object)) if c}  # each distinct text once
+    sel["comment_redacted"] = [redacted[c] if c else "" for c in comment]
     sel["urgency"] = np.where(nps.loc[sel.index] <= cfg.urgent_nps, "high", "medium")
     cols = ["response_id", *[c for c in ("customer_id", "date") if c in sel.columns], "nps", "urgency", "touchpoint",
             "touchpoint_rating", "theme", "comment_redacted", *cfg.contact_columns]
@@ -109,32 +110,65 @@ def callbacks(audit: Any) -> Callbacks:
     return Callbacks(out, list(cfg.contact_columns))
 
 
-def _safe(v: Any) -> Any:
-    if isinstance(v, str) and v.startswith(_FORMULA_START):
-        return "'" + v
-    return v
+def _rating_at(ratings: pd.DataFrame, low: pd.Series) -> np.ndarray:
+    """``ratings.at[i, low[i]]`` for every row (NaN where ``low`` is not a column name), read from the
+    array by position instead of one lookup per row (the same numbers; 135k rows at the XL demo size)."""
+    values = ratings.to_numpy(dtype=float)
+    col = ratings.columns.get_indexer(low)  # -1 where there is no rating (NaN)
+    out = np.full(len(values), np.nan)
+    ok = col >= 0
+    out[ok] = values[np.flatnonzero(ok), col[ok]]
+    return out
+
+
+def _joined_themes(matrix: pd.DataFrame, names: list[str]) -> pd.Series:
+    """Per row of the boolean theme ``matrix``, the ``names`` of its true columns joined by ``"; "`` in
+    column order (``""`` for none): computed once per distinct pattern of themes, not once per row."""
+    m = matrix.to_numpy(dtype=bool)
+    if m.shape[1] == 0:
+        return pd.Series("", index=matrix.index, dtype=object)
+    patterns, inverse = np.unique(m, axis=0, return_inverse=True)
+    text = np.array(["; ".join(n for n, hit in zip(names, p, strict=True) if hit) for p in patterns], dtype=object)
+    return pd.Series(text[inverse.ravel()], index=matrix.index, dtype=object)
+
+
+def _cells(s: pd.Series) -> list[Any]:
+    """A column as XLSX cell values: ``None`` for a missing value, Python numbers, text and naive datetimes."""
+    if isinstance(s.dtype, pd.DatetimeTZDtype):
+        s = s.dt.tz_localize(None)
+    if pd.api.types.is_datetime64_any_dtype(s.dtype):
+        return [None if v is pd.NaT else v.to_pydatetime() for v in s]
+    values = s.astype(object).where(s.notna(), None).tolist()
+    return [v.item() if isinstance(v, np.generic) else str(v) if isinstance(v, list | tuple | dict | set) else v
+            for v in values] if s.dtype == object else values
 
 
 def _write_xlsx(df: pd.DataFrame, path: Path) -> None:
-    """Formula-safe XLSX: ``cxaudit.export.write_xlsx`` when it exists, else openpyxl with a leading
-    apostrophe on any text that would start a formula (OWASP CSV injection)."""
-    try:
-        from .export import write_xlsx
-    except ImportError:  # pragma: no cover - export is part of the package
-        pass
-    else:
-        write_xlsx(path, {"callbacks": df})
-        return
-    from openpyxl import Workbook
+    """The callback list as a formula-safe XLSX, streamed row by row (XlsxWriter's ``constant_memory``).
 
-    wb = Workbook()
-    ws = wb.active
-    ws.title = "callbacks"
-    ws.append([str(c) for c in df.columns])
-    for row in df.itertuples(index=False):
-        ws.append([_safe(None if (isinstance(v, float) and np.isnan(v)) else
-                         v.isoformat() if hasattr(v, "isoformat") else v) for v in row])
-    wb.save(path)
+    Every text cell goes through :func:`cxaudit.export.safe_frame` (a leading apostrophe on any text
+    that would start a formula, OWASP CSV injection) and is written as text: XlsxWriter's conversion
+    of text to formulas, URLs or numbers is off. Numbers stay numbers, dates are dates, a missing
+    value or an empty text is an empty cell. The cells are those :func:`cxaudit.export.write_xlsx`
+    writes with openpyxl (a test reads both back), about 10× faster: at the XL demo size the list
+    has ~135k rows (issue 19)."""
+    import xlsxwriter
+
+    from .export import safe_frame
+
+    frame = safe_frame(df)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    wb = xlsxwriter.Workbook(str(path), {"constant_memory": True, "strings_to_formulas": False,
+                                         "strings_to_urls": False, "strings_to_numbers": False,
+                                         "default_date_format": "yyyy-mm-dd h:mm:ss"})
+    try:
+        ws = wb.add_worksheet("callbacks")
+        ws.write_row(0, 0, [str(c) for c in frame.columns])
+        columns = [_cells(frame[c]) for c in frame.columns]
+        for i, row in enumerate(zip(*columns, strict=True), start=1):
+            ws.write_row(i, 0, row)
+    finally:
+        wb.close()
 
 
 def write_callbacks(audit: Any, run_dir: Path) -> Callbacks:
