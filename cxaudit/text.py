@@ -350,7 +350,8 @@ def _detect_one(text: str, languages: tuple[str, ...]) -> str | None:
 def detect_language(texts: pd.Series | Sequence[str], languages: Sequence[str] = ("en", "ru", "pl")) -> pd.Series:
     """Language of each text: one of ``languages``, another ISO 639-1 code, or ``None``.
 
-    Rules, in order (each distinct text is classified once):
+    Rules, in order (each distinct text is classified once; texts that differ only in their digits
+    are one text here, :func:`distinct_texts`, since cleaning removes the numbers):
 
     0. the text is cleaned first (:func:`clean_text`: URLs, e-mails, @handles, emoji, numbers out);
     1. no letter at all -> ``None``;
@@ -371,11 +372,12 @@ def detect_language(texts: pd.Series | Sequence[str], languages: Sequence[str] =
     >>> detect_language(["Доставка опоздала", "Paczka dotarła za późno", "The parcel was late", "123"]).tolist()
     ['ru', 'pl', 'en', None]
     """
-    s = pd.Series(texts, dtype=object).fillna("").astype(str)
+    s = pd.Series(texts) if isinstance(texts, pd.Series) else pd.Series(texts, dtype=object)
     langs = tuple(languages)
-    codes, uniques = pd.factorize(s)
-    labels = np.array([_detect_one(clean_text(u), langs) for u in uniques] + [None], dtype=object)
-    return pd.Series(labels[codes], index=s.index, dtype=object)
+    codes, first = distinct_texts(s)  # texts that clean alike (digits aside) are detected once
+    reps = pd.Series(s.iloc[first].to_numpy(object), dtype=object).fillna("").astype(str)
+    labels = np.array([_detect_one(clean_text(u), langs) for u in reps], dtype=object)
+    return pd.Series(labels[codes] if len(codes) else [], index=s.index, dtype=object)
 
 
 # =================================================================================================
@@ -442,6 +444,47 @@ def clean_series(texts: pd.Series) -> pd.Series:
     codes, uniques = pd.factorize(s)
     done = np.array([clean_text(u) for u in uniques] + [""], dtype=object)
     return pd.Series(done[codes], index=s.index, dtype=object)
+
+
+def distinct_texts(texts: pd.Series | Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
+    """Texts that read alike for language detection and coding, found once: ``(codes, first)`` with
+    ``codes`` the number of each text's group (0, 1, … in order of first appearance) and ``first`` the
+    position of each group's first text. Missing values count as ``""``.
+
+    Two texts are in one group when they are equal after every run of ASCII digits is written as one
+    ``0`` ("order 552753" and "order 1" are one group). :func:`clean_text` removes every number and
+    treats a digit run like any other run of word characters in its e-mail, link and handle
+    patterns (no pattern counts digits), so the texts of one group clean -- and therefore tokenise,
+    detect and code -- alike; ``tests/test_text_scale.py`` checks that on hand-made cases. Support
+    tickets repeat a few templates with order and customer numbers, so at 2M tickets this turns
+    millions of texts into a few hundred to code (the masking runs in Arrow, RE2 ``[0-9]+``).
+
+    Examples
+    --------
+    >>> codes, first = distinct_texts(["Order 12 late", "Order 7 late", None, "Order 7 late!"])
+    >>> codes.tolist(), first.tolist()
+    ([0, 0, 1, 2], [0, 2, 3])
+    """
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    s = pd.Series(texts)
+    if not len(s):
+        return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
+    try:
+        arr = pa.array(s, type=pa.large_string(), from_pandas=True)
+    except (pa.ArrowTypeError, pa.ArrowInvalid):  # cells that are not text: as str() writes them
+        arr = pa.array(s.fillna("").astype(str), type=pa.large_string(), from_pandas=True)
+    arr = arr.fill_null("")
+    masked = pc.replace_substring_regex(arr, pattern="[0-9]+", replacement="0")
+    del arr
+    if isinstance(masked, pa.ChunkedArray):  # one dictionary for all chunks
+        masked = masked.combine_chunks()
+    enc = pc.dictionary_encode(masked)
+    codes = np.asarray(enc.indices.to_numpy(zero_copy_only=False), dtype=np.int64)
+    del masked, enc
+    first = np.unique(codes, return_index=True)[1]
+    return codes, first.astype(np.int64)
 
 
 def tokenize(text: str) -> list[str]:
@@ -855,8 +898,22 @@ class _Corpus:
         bounds = np.searchsorted(self.doc, np.arange(self.n_docs + 1))
         return [self.ids[bounds[i]: bounds[i + 1]] for i in range(self.n_docs)]
 
+    def tokens_of(self, docs: np.ndarray | Sequence[int]) -> list[np.ndarray]:
+        """The token ids of the given documents only (``doc_tokens()[d]`` for each ``d``)."""
+        docs = np.asarray(docs, dtype=np.int64)
+        lo = np.searchsorted(self.doc, docs, side="left")
+        hi = np.searchsorted(self.doc, docs, side="right")
+        return [self.ids[a:b] for a, b in zip(lo.tolist(), hi.tolist(), strict=True)]
 
-def _build_corpus(texts: pd.Series, langs: pd.Series) -> _Corpus:
+    def has_tokens(self) -> np.ndarray:
+        """True for each document with at least one word."""
+        return np.bincount(self.doc, minlength=self.n_docs)[: self.n_docs] > 0
+
+
+def _build_corpus(texts: pd.Series, langs: pd.Series, weights: np.ndarray | None = None) -> _Corpus:
+    """The corpus of ``texts`` (one document each). ``weights``: how many rows each document stands
+    for (:func:`code_comments` codes each distinct text once); the most frequent surface form of a
+    token is counted over the rows, as if every row were a document of its own."""
     lower = clean_series(texts).str.lower().str.replace("ё", "е", regex=False)
     pieces = lower.str.findall(_TOKEN_OR_BREAK)
     plens = pieces.str.len().fillna(0).to_numpy(dtype=np.int64)
@@ -873,6 +930,10 @@ def _build_corpus(texts: pd.Series, langs: pd.Series) -> _Corpus:
     tok_codes, tok_uniques = pd.factorize(flat) if total else (np.zeros(0, np.int64), np.array([], dtype=object))
     pair = np.repeat(lang_codes.astype(np.int64), lens) * max(len(tok_uniques), 1) + tok_codes
     pair_uniques, pair_inverse, pair_counts = np.unique(pair, return_inverse=True, return_counts=True)
+    if weights is not None and total:
+        w_tok = np.repeat(np.asarray(weights, dtype=np.int64), lens)
+        pair_counts = np.bincount(np.ravel(pair_inverse), weights=w_tok, minlength=len(pair_uniques))
+        pair_counts = np.rint(pair_counts).astype(np.int64)
     vocab: dict[tuple[str, str], int] = {}
     pair_norm = np.empty(len(pair_uniques), dtype=np.int64)
     best_count: dict[int, int] = {}
@@ -910,11 +971,28 @@ class CodingResult:
     lang: pd.Series
     keyword_hits: pd.DataFrame
     corpus: _Corpus = field(repr=False)
+    #: the corpus document of each row (rows that read alike share one, :func:`distinct_texts`);
+    #: ``None``: one document per row
+    doc_of: np.ndarray | None = field(default=None, repr=False)
 
     @property
     def any(self) -> pd.Series:
         """True where at least one theme was coded."""
         return self.matrix.any(axis=1)
+
+    def docs(self, rows: np.ndarray | Sequence[int]) -> np.ndarray:
+        """The corpus documents of the given row positions."""
+        rows = np.asarray(rows, dtype=np.int64)
+        return rows if self.doc_of is None else self.doc_of[rows]
+
+    def tokens(self, rows: np.ndarray | Sequence[int]) -> list[np.ndarray]:
+        """The normalised token ids of the given row positions."""
+        return self.corpus.tokens_of(self.docs(rows))
+
+    def has_text(self) -> np.ndarray:
+        """True for each row with at least one word (after cleaning)."""
+        has = self.corpus.has_tokens()
+        return has if self.doc_of is None else has[self.doc_of]
 
 
 #: Words that negate what follows them (``not friendly``, ``nie był miły``, ``не вежливый``, ``no delay``,
@@ -974,7 +1052,8 @@ def _entry_mask(corpus: _Corpus, lang: str, entry: Entry, negated: np.ndarray | 
     return mask
 
 
-def code_comments(texts: pd.Series, codeframe: Codeframe, langs: pd.Series | None = None) -> CodingResult:
+def code_comments(texts: pd.Series, codeframe: Codeframe, langs: pd.Series | None = None, *,
+                  text_codes: np.ndarray | None = None) -> CodingResult:
     """Code every comment with every theme of ``codeframe`` (multi-label).
 
     A comment in language L is coded with theme T when one of T's keyword entries for L matches
@@ -985,6 +1064,10 @@ def code_comments(texts: pd.Series, codeframe: Codeframe, langs: pd.Series | Non
     following tokens, cut at punctuation). Text is cleaned first (:func:`clean_text`).
     Comments in a language the codeframe does not cover are left uncoded (see ``lang``).
 
+    Each distinct pair (text, language) is coded once and the result copied to its rows; texts that
+    differ only in their digits count as one (:func:`distinct_texts`: cleaning removes the numbers).
+    The keyword counts (``keyword_hits``) and every share stay counts of rows.
+
     Parameters
     ----------
     texts
@@ -993,13 +1076,24 @@ def code_comments(texts: pd.Series, codeframe: Codeframe, langs: pd.Series | Non
         From :func:`load_codeframe`.
     langs
         Language per comment; detected with :func:`detect_language` when omitted.
+    text_codes
+        ``distinct_texts(texts)[0]`` when the caller has it already.
     """
     texts = pd.Series(texts)
     if langs is None:
         langs = detect_language(texts, codeframe.languages)
     langs = pd.Series(langs, index=texts.index, dtype=object)
-    corpus = _build_corpus(texts.reset_index(drop=True), langs.reset_index(drop=True))
-    lang_arr = langs.to_numpy(object)
+    if text_codes is None:
+        text_codes = distinct_texts(texts)[0]
+    lang_codes, _ = pd.factorize(pd.Series(langs.to_numpy(object)).fillna(""))
+    key = np.asarray(text_codes, dtype=np.int64) * (int(lang_codes.max(initial=0)) + 1) + lang_codes
+    doc_of, _ = pd.factorize(key)  # documents in order of first appearance (token ids as without grouping)
+    doc_of = doc_of.astype(np.int64)
+    first = np.unique(doc_of, return_index=True)[1]
+    weights = np.bincount(doc_of, minlength=len(first))
+    corpus = _build_corpus(pd.Series(texts.iloc[first].to_numpy(object), dtype=object),
+                           pd.Series(langs.iloc[first].to_numpy(object), dtype=object), weights)
+    lang_arr = langs.iloc[first].to_numpy(object)
     cols: dict[str, np.ndarray] = {}
     hits = []
     negated: dict[str, np.ndarray] = {}
@@ -1014,11 +1108,11 @@ def code_comments(texts: pd.Series, codeframe: Codeframe, langs: pd.Series | Non
             lang_mask = np.zeros(corpus.n_docs, dtype=bool)
             for raw, entry in zip(th.keywords[lang], th.entries(lang), strict=True):
                 m = _entry_mask(corpus, lang, entry, negated[lang]) & in_lang
-                hits.append({"theme": th.key, "lang": lang, "keyword": raw, "n": int(m.sum())})
+                hits.append({"theme": th.key, "lang": lang, "keyword": raw, "n": int(weights[m].sum())})
                 lang_mask |= m
             for raw, entry in zip(th.negated_too.get(lang, ()), th.negated_too_entries(lang), strict=True):
                 m = _entry_mask(corpus, lang, entry) & in_lang
-                hits.append({"theme": th.key, "lang": lang, "keyword": raw, "n": int(m.sum())})
+                hits.append({"theme": th.key, "lang": lang, "keyword": raw, "n": int(weights[m].sum())})
                 lang_mask |= m
             if th.ambiguous.get(lang):
                 ctx = np.zeros(corpus.n_docs, dtype=bool)
@@ -1026,14 +1120,15 @@ def code_comments(texts: pd.Series, codeframe: Codeframe, langs: pd.Series | Non
                     ctx |= _entry_mask(corpus, lang, entry)
                 for raw, entry in zip(th.ambiguous[lang], th.ambiguous_entries(lang), strict=True):
                     m = _entry_mask(corpus, lang, entry, negated[lang]) & in_lang & ctx
-                    hits.append({"theme": th.key, "lang": lang, "keyword": raw, "n": int(m.sum())})
+                    hits.append({"theme": th.key, "lang": lang, "keyword": raw, "n": int(weights[m].sum())})
                     lang_mask |= m
             for entry in th.exclusions(lang):
                 lang_mask &= ~_entry_mask(corpus, lang, entry)
             mask |= lang_mask
-        cols[th.key] = mask
+        cols[th.key] = mask[doc_of]
     matrix = pd.DataFrame(cols, index=texts.index)
-    return CodingResult(matrix, langs, pd.DataFrame(hits, columns=["theme", "lang", "keyword", "n"]), corpus)
+    return CodingResult(matrix, langs, pd.DataFrame(hits, columns=["theme", "lang", "keyword", "n"]), corpus,
+                        doc_of)
 
 
 # =================================================================================================
@@ -1122,11 +1217,14 @@ def _stop_ids_key(lang: str) -> frozenset[str]:
     return frozenset(words) | frozenset(normalize(w, lang) for w in words)
 
 
-def _docs_as_strings(corpus: _Corpus, rows: np.ndarray, lang: str) -> list[str]:
+def _docs_as_strings(coding: CodingResult, rows: np.ndarray, lang: str) -> list[str]:
+    corpus = coding.corpus
     stop = _stop_ids_key(lang)
     stop_ids = {i for (lg, form), i in corpus.vocab.items() if lg == lang and (form in stop or len(form) < 3)}
-    toks = corpus.doc_tokens()
-    return [" ".join(f"t{i}" for i in toks[r].tolist() if i not in stop_ids) for r in rows]
+    docs = coding.docs(rows)
+    uniq, inverse = np.unique(docs, return_inverse=True)  # each document written once
+    done = [" ".join(f"t{i}" for i in toks.tolist() if i not in stop_ids) for toks in corpus.tokens_of(uniq)]
+    return [done[j] for j in np.ravel(inverse).tolist()]
 
 
 def _readable_terms(features: list[list[int]], corpus: _Corpus, top: int) -> list[str]:
@@ -1206,7 +1304,7 @@ def discover_topics(coding: CodingResult, texts: pd.Series, *, n_topics: int | N
         rows = np.flatnonzero((pool & (langs == lang)).to_numpy())
         if len(rows) < min_docs:
             continue
-        docs = _docs_as_strings(corpus, rows, str(lang))
+        docs = _docs_as_strings(coding, rows, str(lang))
         k = n_topics or int(np.clip(len(rows) // 60, 2, 8))
         vec = TfidfVectorizer(tokenizer=str.split, token_pattern=None, lowercase=False, ngram_range=(1, 2),
                               sublinear_tf=True, min_df=max(3, int(0.005 * len(rows))), max_df=0.5)
@@ -1448,7 +1546,8 @@ def themes_by_stage(table: pd.DataFrame, codeframe: Codeframe, touchpoints: pd.D
 def representative_quotes(coding: CodingResult, texts: pd.Series, theme: str, *, n: int = 3,
                           prefer: pd.Series | None = None, names: Iterable[str] | None = None,
                           labels: Mapping[str, str] | None = None, max_chars: int = 280,
-                          sample: int = 3000, seed: int = 20261124, max_overlap: float = 0.6) -> list[str]:
+                          sample: int = 3000, seed: int = 20261124, max_overlap: float = 0.6,
+                          text_codes: np.ndarray | None = None) -> list[str]:
     """The ``n`` comments of ``theme`` closest to the theme's centroid, redacted.
 
     Distinct comments of the theme (those where ``prefer`` is true first, e.g. detractors for a
@@ -1457,7 +1556,9 @@ def representative_quotes(coding: CodingResult, texts: pd.Series, theme: str, *,
     extreme), in that order, skipping one whose cosine similarity to a quote already chosen exceeds
     ``max_overlap`` (maximal-marginal-relevance style, Carbonell & Goldstein 1998) unless too few are
     left. At most ``sample`` distinct comments are scored (seeded sample).
-    Each quote goes through :func:`redact_pii` and is cut at ``max_chars``.
+    Each quote goes through :func:`redact_pii` and is cut at ``max_chars``. ``text_codes``: equal
+    numbers for equal ``texts`` (``pd.factorize(texts)[0]``), when the caller quotes several themes of
+    the same texts (the distinct comments are then found on the numbers, not on the text).
     """
     from sklearn.feature_extraction.text import TfidfVectorizer
 
@@ -1470,11 +1571,14 @@ def representative_quotes(coding: CodingResult, texts: pd.Series, theme: str, *,
             rows = rows[pref[rows]]
     if not len(rows):
         return []
-    uniq = pd.Series(texts.iloc[rows].astype(str).to_numpy(), index=rows).drop_duplicates()
+    if text_codes is not None:  # the first row of each distinct text, in row order (= drop_duplicates)
+        rows = rows[np.sort(np.unique(np.asarray(text_codes)[rows], return_index=True)[1])]
+        uniq = pd.Series(texts.iloc[rows].astype(str).to_numpy(), index=rows)
+    else:
+        uniq = pd.Series(texts.iloc[rows].astype(str).to_numpy(), index=rows).drop_duplicates()
     if len(uniq) > sample:
         uniq = uniq.sample(sample, random_state=seed).sort_index()
-    toks = coding.corpus.doc_tokens()
-    docs = [" ".join(f"t{i}" for i in toks[r].tolist()) for r in uniq.index]
+    docs = [" ".join(f"t{i}" for i in toks.tolist()) for toks in coding.tokens(uniq.index.to_numpy())]
     forms = _name_forms(names) if names is not None else None
     if len(uniq) <= n:
         chosen = list(uniq.to_numpy())
@@ -1489,14 +1593,17 @@ def representative_quotes(coding: CodingResult, texts: pd.Series, theme: str, *,
             x = None
             order = np.arange(len(uniq))
         chosen_idx: list[int] = []
+        # near-duplicate of a quote already chosen: cosine similarity above max_overlap with one of them
+        # (the rows are L2-normalised; one product per chosen quote rather than one per candidate)
+        near = np.zeros(len(uniq), dtype=bool)
         for i in order:
             if len(chosen_idx) == n:
                 break
-            if chosen_idx and x is not None:
-                overlap = (x[chosen_idx] @ x[i].T).toarray().ravel()
-                if overlap.max() > max_overlap:  # near-duplicate of a quote already chosen
-                    continue
+            if near[i]:
+                continue
             chosen_idx.append(int(i))
+            if x is not None and len(chosen_idx) < n:
+                near |= (x @ x[int(i)].T).toarray().ravel() > max_overlap
         for i in order:  # too few distinct ones: fill up in order
             if len(chosen_idx) >= n:
                 break
@@ -1597,6 +1704,7 @@ def analyse_comments(responses: pd.DataFrame, codeframe: Codeframe | None = None
         comments["channel"] = responses.loc[keep, channel_column].to_numpy()
     comments["lang"] = detect_language(comments["text"], cf.languages).to_numpy()
     coding = code_comments(comments["text"], cf, comments["lang"])
+    same = pd.factorize(comments["text"])[0]  # equal comments, found once for the quotes of every theme
     names_list = list(names) if names is not None else None
     tab = theme_table(coding.matrix, comments["nps"], cf, lang, n_respondents=len(responses), groups=groups)
     quotes = {}
@@ -1607,7 +1715,7 @@ def analyse_comments(responses: pd.DataFrame, codeframe: Codeframe | None = None
         want = worst if th.polarity == "complaint" else best if th.polarity == "praise" else None
         prefer = comments["group"] == want if want else None
         quotes[th.key] = representative_quotes(coding, comments["text"], th.key, n=n_quotes, prefer=prefer,
-                                               names=names_list, labels=labels, seed=seed)
+                                               names=names_list, labels=labels, seed=seed, text_codes=same)
     by_channel = None
     if "channel" in comments.columns and comments["channel"].notna().any():
         by_channel = themes_by(coding.matrix, comments["channel"], list(tab["theme"]), min_base=min_base)
@@ -2050,7 +2158,7 @@ def coverage(coding: CodingResult, codeframe: Codeframe, *, threshold: float = C
     """
     langs = coding.lang.reset_index(drop=True)
     coded = coding.any.reset_index(drop=True).to_numpy(bool)
-    has_text = np.array([len(ids) > 0 for ids in coding.corpus.doc_tokens()], dtype=bool)
+    has_text = coding.has_text()
     rows = []
     for lang in codeframe.languages:
         sel = (langs == lang).to_numpy(bool) & has_text

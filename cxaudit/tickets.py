@@ -207,9 +207,22 @@ def prepare(tickets: pd.DataFrame) -> pd.DataFrame:
             t_["bad_" + dst.removesuffix("_h")] = False
     t_["answered"] = t_["first_response_h"].notna()
     t_["resolved"] = t_["resolution_h"].notna()
-    t_["month"] = t_["created_at"].dt.strftime("%Y-%m")
-    t_["sla_channel"] = t_["channel"].astype(str).map(_canonical_channel)
+    t_["month"] = _per_distinct(t_["created_at"].dt.to_period("M"), lambda p: p.strftime("%Y-%m"),
+                                t_["created_at"].head(0).dt.strftime("%Y-%m").dtype)
+    t_["sla_channel"] = _per_distinct(t_["channel"].astype(str), lambda c: c.map(_canonical_channel))
     return t_
+
+
+def _per_distinct(values: pd.Series, fn: Any, dtype: Any = None) -> pd.Series:
+    """``fn(values)`` computed on the distinct values only and spread back to every row (a month label or
+    a channel name per ticket: a handful of values over millions of rows); missing values stay missing
+    unless ``fn`` maps them."""
+    codes, uniq = pd.factorize(values, use_na_sentinel=False)
+    done = fn(pd.Series(uniq) if not isinstance(uniq, pd.Index) else uniq)
+    arr = np.asarray(done, dtype=object)[codes] if len(codes) else np.array([], dtype=object)
+    out = pd.Series(arr, index=values.index)
+    target = dtype if dtype is not None else getattr(done, "dtype", object)
+    return out if pd.api.types.is_object_dtype(target) else out.astype(target)
 
 
 # --- quantiles -------------------------------------------------------------------------------------
@@ -274,7 +287,7 @@ def time_table(tickets: pd.DataFrame, column: str = "first_response_h", by: str 
     """Distribution of a duration (hours) per group: ``n`` tickets, ``n_done`` with the time,
     ``median`` and ``p90`` with distribution-free 95 % intervals (:func:`quantile_ci`), ``mean``."""
     rows = []
-    for grp, part in tickets.groupby(by, observed=True):
+    for grp, part in tickets[[by, column]].groupby(by, observed=True):  # only the two columns are sorted
         x = part[column].dropna().to_numpy(float)
         med = quantile_ci(x, 0.5)
         p90 = quantile_ci(x, 0.9)
@@ -302,7 +315,7 @@ def sla_table(tickets: pd.DataFrame, cfg: TicketSettings | None = None, *, by: s
         cols = [c for c in ("created_at", "first_response_at", "resolved_at") if c in tickets.columns]
         as_of = max(pd.to_datetime(tickets[c]).max() for c in cols)
     rows = []
-    for grp, part in tickets.groupby(by, observed=True):
+    for grp, part in tickets[[by, "created_at", "first_response_h"]].groupby(by, observed=True):
         key = _canonical_channel(str(grp))
         timed = "first_response_at" in tickets.columns or "first_response_hours" in tickets.columns
         sla = cfg.sla_hours.get(key) if timed else None
@@ -332,14 +345,22 @@ def repeat_contacts(tickets: pd.DataFrame, days: int = DEFAULT_REPEAT_DAYS) -> p
     if "customer_id" not in tickets.columns:
         raise DataError("tickets", "repeat contacts need a customer id", column="customer_id")
     keys = ["customer_id", "category"] if "category" in tickets.columns else ["customer_id"]
-    df = tickets[keys + ["created_at"]].copy()
-    df["_pos"] = np.arange(len(df))
-    df = df.sort_values(keys + ["created_at"], kind="stable")
-    prev = df.groupby(keys, observed=True, dropna=False)["created_at"].shift(1)
-    gap = (df["created_at"] - prev).dt.total_seconds() / 86400.0
-    flag = (gap <= days) & df["customer_id"].notna()
-    out = np.zeros(len(df), dtype=bool)
-    out[df["_pos"].to_numpy()] = flag.fillna(False).to_numpy(bool)
+    # each ticket after the previous one of its (customer, category) in time; keys as integer codes, the
+    # sort stable (equal times keep the table's order) and missing times last, as a sort by the values
+    codes = [pd.factorize(tickets[k], use_na_sentinel=False)[0] for k in keys]
+    created = tickets["created_at"]
+    when = np.array(pd.to_datetime(created).array.asi8, dtype=np.int64)
+    when[created.isna().to_numpy()] = np.iinfo(np.int64).max
+    order = np.lexsort((when, *codes[::-1]))
+    same = np.zeros(len(order), dtype=bool)
+    if len(order) > 1:
+        same[1:] = np.logical_and.reduce([c[order][1:] == c[order][:-1] for c in codes])
+    ordered = created.iloc[order].reset_index(drop=True)
+    prev = ordered.shift(1).where(same)
+    gap = (ordered - prev).dt.total_seconds() / 86400.0
+    flag = (gap <= days).to_numpy(bool) & tickets["customer_id"].notna().to_numpy(bool)[order]
+    out = np.zeros(len(order), dtype=bool)
+    out[order] = flag
     return pd.Series(out, index=tickets.index, name="repeat")
 
 
@@ -357,7 +378,7 @@ def csat_by_channel(tickets: pd.DataFrame, scale: int = 5, top_box: int = 2, min
     """Ticket CSAT (top-``top_box`` share, Wilson interval) per channel, via :func:`cxaudit.metrics.metric_table`."""
     if "csat" not in tickets.columns or tickets["csat"].notna().sum() == 0:
         return pd.DataFrame(columns=["channel", "n", "value", "ci_low", "ci_high", "small_base"])
-    part = tickets[tickets["csat"].notna()]
+    part = tickets.loc[tickets["csat"].notna().to_numpy(bool), ["channel", "csat"]]
     return metric_table(part, "csat", by=["channel"], min_base=min_base, scale=scale, top_box=top_box)
 
 
@@ -549,9 +570,9 @@ def _month_counts(created_at: pd.Series, groups: pd.DataFrame, exposure: pd.Data
     """Column sums of ``groups`` (rows aligned with ``created_at``) per month of ``exposure``, over
     the tickets created inside its window."""
     idx, inside = _month_index(created_at, exposure)
-    values = groups.to_numpy(dtype=float)[inside]
-    out = {c: np.bincount(idx[inside], weights=values[:, j], minlength=len(exposure)).round().astype(np.int64)
-           for j, c in enumerate(groups.columns)}
+    at = idx[inside]
+    out = {c: np.bincount(at, weights=groups[c].to_numpy(dtype=float)[inside], minlength=len(exposure))
+           .round().astype(np.int64) for c in groups.columns}  # one column at a time (2M x themes floats)
     return pd.DataFrame(out, index=exposure.index, columns=groups.columns)
 
 
@@ -647,16 +668,19 @@ def ticket_themes(tickets: pd.DataFrame, codeframe: Any = None, *, lang: str = "
     raw = ticket_text(tickets)
     if raw is None:
         return None
-    raw = raw.str.strip()
-    keep = (raw != "").to_numpy()
+    keep = (raw != "").to_numpy()  # ticket_text strips every part
     if not keep.any():
         return None
     cf = codeframe or tx.default_codeframe()
     texts = raw[keep]
+    del raw
     cols = [c for c in ("ticket_id", "channel", "created_at") if c in tickets.columns]
     base = tickets.loc[keep, cols].copy()
-    base["lang"] = tx.detect_language(texts.str.replace(_DIGITS, " ", regex=True), cf.languages).to_numpy()
-    coding = tx.code_comments(texts, cf, base["lang"])
+    # texts that differ only in their digits (order numbers) read alike: detect and code each group once
+    codes, first = tx.distinct_texts(texts)
+    reps = texts.iloc[first].reset_index(drop=True).str.replace(_DIGITS, " ", regex=True)
+    base["lang"] = tx.detect_language(reps, cf.languages).to_numpy(object)[codes]
+    coding = tx.code_comments(texts, cf, base["lang"], text_codes=codes)
     n = len(texts)
     rows = []
     for th in cf.themes:
@@ -670,7 +694,9 @@ def ticket_themes(tickets: pd.DataFrame, codeframe: Any = None, *, lang: str = "
     by_channel = (tx.themes_by(coding.matrix, base["channel"], mentioned, min_base=min_base)
                   if "channel" in base.columns and mentioned else pd.DataFrame())
     labels = tx.pii_labels(lang)
-    quotes = {k: tx.representative_quotes(coding, texts, k, n=n_quotes, names=names, labels=labels, seed=seed)
+    same = pd.factorize(texts)[0] if n_quotes and mentioned else None  # equal texts, found once for all themes
+    quotes = {k: tx.representative_quotes(coding, texts, k, n=n_quotes, names=names, labels=labels, seed=seed,
+                                          text_codes=same)
               for k in mentioned} if n_quotes else {}
     return TicketThemes(base, coding, table, by_channel, quotes, len(tickets), n)
 
@@ -734,7 +760,7 @@ def rising_themes(tickets: pd.DataFrame, themes: TicketThemes, *, period: tuple[
     """:func:`trend_table` of the monthly count of tickets mentioning each theme (exposure: days
     observed, over the window of *all* tickets), the share test against the tickets with a text."""
     expo = month_exposure(tickets["created_at"], period=period)
-    matrix = themes.coding.matrix.astype(int)
+    matrix = themes.coding.matrix  # bool: counted as 0 / 1
     created = themes.tickets["created_at"]
     counts = _month_counts(created, matrix, expo)
     totals = _month_counts(created, pd.DataFrame({"all": np.ones(len(created), int)}, index=created.index), expo)["all"]
