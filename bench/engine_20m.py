@@ -125,6 +125,201 @@ def generate(folder: Path, rows: int, files: int, seed: int) -> dict[str, Any]:
     return {"reused": False, **meta}
 
 
+# --- a whole audit through ``cxaudit run`` (issue 19: the must-show) --------------------------------
+
+#: The audit's data period: 24 months to the list's extraction date (``churn.as_of``).
+AUDIT_START, AUDIT_END = "2024-01-01", "2025-12-31"
+#: Customers who answered the small survey, and the NPS group shares among them.
+AUDIT_RESPONSES = 20_000
+
+
+def _audit_chunk(rng: np.random.Generator, start: int, n: int) -> Any:
+    """One chunk of the canonical customers table: ``customer_id, segment, start_date, churn_date, churned,
+    revenue``. Planted: a constant monthly hazard per segment (:data:`HAZARD`) from the later of the start
+    date and the period's start, twice it for customers whose survey answer is a detractor's (decided by
+    :func:`_audit_group`), churn dated inside the period; 20 % of the customers start during it."""
+    import pyarrow as pa
+
+    d0, d1 = np.datetime64(AUDIT_START), np.datetime64(AUDIT_END)
+    days = int((d1 - d0).astype(int)) + 1
+    ids = np.arange(start, start + n, dtype=np.int64)
+    seg = rng.choice(len(SEGMENTS), n, p=SEGMENT_SHARE)
+    new = rng.random(n) < 0.2
+    offset = np.where(new, rng.integers(0, days, n), -rng.integers(1, 96 * 30, n))  # start vs the period's start
+    start_date = d0 + offset.astype("timedelta64[D]")
+    group = _audit_group(ids)
+    hazard = HAZARD[seg] * np.where(group == 2, 2.0, 1.0) / 30.436875  # per day (MONTH_DAYS)
+    at_risk_from = np.maximum(offset, 0)
+    t_churn = at_risk_from + rng.exponential(1.0 / hazard)
+    churned = t_churn < days
+    churn_day = np.floor(t_churn).astype(np.int64)
+    churn_date = d0 + np.where(churned, churn_day, 0).astype("timedelta64[D]")
+    revenue = np.round(rng.gamma(2.0, 400.0, n) * np.array([1.0, 3.0, 20.0, 0.4, 0.8])[seg], 2)
+    idx = np.arange(start, start + n)
+    missing_id = idx % 1_000_003 == 17
+    dup = idx % 500_009 == 23
+    ids[dup] = np.maximum(ids[dup] - 1, 0)
+    no_flag = idx % 250_007 == 5
+    return pa.table({
+        "customer_id": pa.array(ids, mask=missing_id),
+        "segment": pa.DictionaryArray.from_arrays(pa.array(seg.astype(np.int32)), pa.array(SEGMENTS)),
+        "start_date": pa.array(start_date.astype("datetime64[D]")),
+        "churn_date": pa.array(churn_date.astype("datetime64[D]"), mask=~churned),
+        "churned": pa.array(churned, mask=no_flag),
+        "revenue": pa.array(revenue),
+    })
+
+
+def _audit_group(ids: np.ndarray) -> np.ndarray:
+    """The NPS group (0 promoter, 1 passive, 2 detractor, -1 no answer) of each customer id: every
+    ``rows // AUDIT_RESPONSES``-th id answered, groups in the shares :data:`NPS_SHARE` (a fixed hash)."""
+    h = ((ids // 1000) * 2654435761) % 1000
+    answered = ids % 1000 == 7
+    return np.where(answered, np.where(h < 350, 0, np.where(h < 750, 1, 2)), -1)
+
+
+def generate_audit(home: Path, rows: int, files: int, seed: int) -> dict[str, Any]:
+    """``home/data/engine20m``: audit.yaml (``engine: duckdb``), ``customers/`` (``files`` Parquet files)
+    and ``responses.csv`` (one answer per answering customer: NPS 10 / 8 / 3 by planted group)."""
+    import pyarrow.parquet as pq
+
+    client = home / "data" / "engine20m"
+    folder = client / "customers"
+    folder.mkdir(parents=True, exist_ok=True)
+    stamp = client / "_generated.json"
+    meta = {"rows": rows, "files": files, "seed": seed, "kind": "audit"}
+    if stamp.exists() and json.loads(stamp.read_text()) == meta:
+        return {"reused": True, **meta}
+    for old in folder.glob("*.parquet"):
+        old.unlink()
+    per_file = -(-rows // files)
+    rngs = np.random.default_rng(seed).spawn(files)
+    for f in range(files):
+        lo, hi = f * per_file, min(rows, (f + 1) * per_file)
+        writer = None
+        for c0 in range(lo, hi, CHUNK):
+            table = _audit_chunk(rngs[f], c0, min(CHUNK, hi - c0))
+            if writer is None:
+                writer = pq.ParquetWriter(folder / f"part-{f:03d}.parquet", table.schema, compression="zstd")
+            writer.write_table(table)
+        if writer is not None:
+            writer.close()
+    ids = np.arange(rows, dtype=np.int64)
+    group = _audit_group(ids)
+    who = ids[group >= 0]
+    rng = np.random.default_rng(seed + 1)
+    dates = np.datetime64("2024-06-01") + rng.integers(0, 180, len(who)).astype("timedelta64[D]")
+    nps = np.array([10, 8, 3])[group[who]]
+    lines = ["response_id,customer_id,date,nps"] + [f"R{i},{c},{d},{v}" for i, (c, d, v) in enumerate(
+        zip(who, dates.astype(str), nps, strict=True))]
+    (client / "responses.csv").write_text("\n".join(lines) + "\n")
+    (client / "audit.yaml").write_text(
+        "client: {name: Engine 20M, language: en}\nsegments: [segment]\n"
+        "churn: {as_of: 2025-12-31, start: 2024-01-01}\n"
+        "engine: {backend: duckdb, options: {memory_limit: 1GB, threads: 2}}\n"
+        "inputs:\n  customers: {file: customers}\n  responses: {file: responses.csv}\n")
+    stamp.write_text(json.dumps(meta))
+    return {"reused": False, **meta, "responses": int(len(who))}
+
+
+def planted_audit(rows: int) -> dict[str, Any]:
+    """What the planted data should give (expected values; the sample's noise is ~1/sqrt(n)).
+
+    Per segment (non-detractors; detractors are 0.025 % of the customers): with a constant monthly hazard
+    h, a customer at risk for L months churns with probability 1 − exp(−hL) and spends (1 − exp(−hL)) / h
+    months at risk. 80 % are at risk the whole 24 months; 20 % start at a uniform day of the period
+    (L ~ U(0, 24)). Churn per 12 months from person-time by NPS group: events / months at risk over
+    the group's mix of segments, 1 − exp(−12·λ).
+    """
+    L = np.linspace(0, 24, 2001)[1:]
+
+    def parts(h: float) -> tuple[float, float]:
+        ev = 0.8 * (1 - np.exp(-24 * h)) + 0.2 * float(np.mean(1 - np.exp(-h * L)))
+        ex = 0.8 * (1 - np.exp(-24 * h)) / h + 0.2 * float(np.mean((1 - np.exp(-h * L)) / h))
+        return ev, ex
+
+    share = {str(s): parts(float(h))[0] for s, h in zip(SEGMENTS, HAZARD, strict=True)}
+    per_group = {}
+    for g, mult in (("promoter", 1.0), ("passive", 1.0), ("detractor", 2.0), ("no_response", 1.0)):
+        ev = sum(w * parts(float(h) * mult)[0] for w, h in zip(SEGMENT_SHARE, HAZARD, strict=True))
+        ex = sum(w * parts(float(h) * mult)[1] for w, h in zip(SEGMENT_SHARE, HAZARD, strict=True))
+        per_group[g] = 1 - float(np.exp(-12 * ev / ex))
+    return {"segment_share_24m": share, "churn_12m_by_group": per_group}
+
+
+def run_audit(home: Path) -> dict[str, Any]:
+    """``cxaudit run engine20m --format html --jobs 1`` in its own process tree, measured by
+    ``bench/scale.py``'s :func:`measure` (wall, CPU of every descendant, peak RSS of the tree)."""
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    from scale import measure as measure_tree  # type: ignore[import-not-found]
+
+    env = {**os.environ, "CXAUDIT_HOME": str(home)}
+    cli = str(Path(sys.executable).with_name("cxaudit"))
+    res = measure_tree([cli, "run", "engine20m", "--format", "html", "--jobs", "1"], env, home / "run.log")
+    runs = sorted((home / "reports" / "engine20m").glob("2*"))
+    res["run_dir"] = str(runs[-1]) if runs else None
+    return res
+
+
+def audit_main(home: Path, rows: int, files: int, seed: int) -> None:
+    """Generate (timed), run the audit (measured), then read the churn section's numbers back and check
+    them against the planted values; writes ``bench/out/engine_20m_audit.json`` and prints a summary."""
+    report: dict[str, Any] = {"uptime_before": _uptime(), "cpus": os.cpu_count(), "rows": rows}
+    t0, c0 = time.perf_counter(), time.process_time()
+    report["generate"] = {**generate_audit(home, rows, files, seed), "wall_s": time.perf_counter() - t0,
+                          "cpu_s": time.process_time() - c0}
+    report["run"] = run_audit(home)
+    report["uptime_after"] = _uptime()
+    out = Path(__file__).resolve().parent / "out" / "engine_20m_audit.json"
+    out.parent.mkdir(exist_ok=True)
+    out.write_text(json.dumps(report, indent=2, default=str))
+    if report["run"]["returncode"] or not report["run"]["run_dir"]:
+        raise SystemExit(f"cxaudit run failed; see {home / 'run.log'}")
+    report["check"] = check_audit(Path(report["run"]["run_dir"]), rows)
+    out.write_text(json.dumps(report, indent=2, default=str))
+    r = report["run"]
+    print(f"cxaudit run, {rows:,} customers: wall {r['wall_s']:.1f} s, CPU {r['cpu_s']:.1f} s "
+          f"(sampled {r['cpu_sampled_s']:.1f}), peak RSS of the process tree {r['peak_tree_rss_mb']:.0f} MB "
+          f"(largest process {r['peak_process_rss_mb']:.0f} MB)")
+    print(json.dumps(report["check"], indent=2, default=str))
+    print(f"wrote {out}")
+
+
+def check_audit(run_dir: Path, rows: int) -> dict[str, Any]:
+    """The churn section's numbers of a run (its findings and intake) beside the planted values."""
+    found = {}
+    for path in run_dir.rglob("*.json"):
+        try:
+            data = json.loads(path.read_text())
+        except (UnicodeDecodeError, json.JSONDecodeError):
+            continue
+        items = data if isinstance(data, list) else data.get("findings", []) if isinstance(data, dict) else []
+        for f in items:
+            if isinstance(f, dict) and str(f.get("id", "")).startswith("churn."):
+                found[f["id"]] = f
+    plant = planted_audit(rows)
+    out: dict[str, Any] = {"findings": sorted(found)}
+    ov = found.get("churn.rate.overall")
+    if ov:
+        out["overall_rate"], out["n"] = ov["value"] / 100, ov["n"]
+        out["churn_12m"] = ov["evidence"].get("churn_12m")
+    ratio = found.get("churn.detractor_ratio")
+    if ratio:
+        ev = ratio["evidence"]
+        out["customers_by_group"] = ev.get("customers_by_group")
+        out["churn_12m_by_group"] = ev.get("rates_12m")
+        out["churn_12m_by_group_ci"] = ev.get("rates_12m_ci")
+        out["planted_churn_12m_by_group"] = plant["churn_12m_by_group"]
+        out["hazard_ratio_detractor"] = ev.get("hazard_ratio")
+        out["odds_ratio_detractor"] = ev.get("adjusted_odds_ratio")
+        inside = {}
+        for g, (lo, hi) in (ev.get("rates_12m_ci") or {}).items():
+            inside[g] = bool(lo <= plant["churn_12m_by_group"][g] <= hi)
+        out["planted_inside_95ci"] = inside
+    out["planted_segment_share_24m"] = plant["segment_share_24m"]
+    return out
+
+
 # --- the two paths ---------------------------------------------------------------------------------
 
 
@@ -290,7 +485,13 @@ def main() -> None:
     ap.add_argument("--limit", type=int, default=0, help=argparse.SUPPRESS)
     ap.add_argument("--backend", default="duckdb", help=argparse.SUPPRESS)
     ap.add_argument("--spark", action="store_true", help="also run the full dataset through PySpark (local[2])")
+    ap.add_argument("--audit", action="store_true",
+                    help="instead: a whole audit of a --rows customers Parquet dataset through `cxaudit run`")
+    ap.add_argument("--home", default="/tmp/cxaudit-engine-20m-audit", help="CXAUDIT_HOME of the --audit run")
     a = ap.parse_args()
+    if a.audit:
+        audit_main(Path(a.home), a.rows, a.files, a.seed)
+        return
     if a.phase == "generate":
         print(json.dumps(generate(Path(a.data), a.rows, a.files, a.seed)))
         return

@@ -12,7 +12,6 @@ Examples
 
 from __future__ import annotations
 
-import hashlib
 import json
 import re
 from collections.abc import Callable, Iterator, Mapping
@@ -63,6 +62,8 @@ class Audit:
     wave: str | None = None
     #: rows kept per table, known without reading the table (a snapshot's saved counts)
     kept: dict[str, int] = field(default_factory=dict)
+    #: tables kept in the query engine, never read into memory (:mod:`cxaudit.engine_audit`, issue 19)
+    engine_tables: dict[str, Any] = field(default_factory=dict)
 
     @property
     def language(self) -> str:
@@ -77,9 +78,23 @@ class Audit:
         return self.config.segment_labels.get(column, column)
 
     def has(self, table: str) -> bool:
-        return table in self.tables
+        return table in self.tables or table in self.engine_tables
+
+    def is_engine(self, table: str) -> bool:
+        """Whether ``table`` is kept in the query engine (:meth:`engine_table`), not in memory."""
+        return table in self.engine_tables
+
+    def engine_table(self, name: str) -> Any:
+        """The Ibis table of a table kept in the engine (``engine:`` in audit.yaml and a Parquet dataset)."""
+        if name not in self.engine_tables:
+            raise CxauditError(f"{self.dir / 'audit.yaml'}: the '{name}' input is not kept in the query engine")
+        return self.engine_tables[name].table()
 
     def table(self, name: str) -> pd.DataFrame:
+        if name in self.engine_tables:
+            et = self.engine_tables[name]
+            raise CxauditError(f"the '{name}' table ({et.rows:,} rows) is kept in the query engine, not in memory: "
+                               f"use audit.engine_table('{name}') and engine aggregates (cxaudit.engine)")
         if name not in self.tables:
             raise CxauditError(f"{self.dir / 'audit.yaml'}: no '{name}' input is configured for this client")
         return self.tables[name]
@@ -105,7 +120,7 @@ class Audit:
         With ``lang``, a ``table_label`` column gives the table's client-facing name."""
         ex = self.excluded().groupby("table").size()
         out = []
-        for name in self.tables:
+        for name in [*self.tables, *self.engine_tables]:
             n_ex = int(ex.get(name, 0))
             out.append(
                 {
@@ -143,6 +158,9 @@ class Audit:
                 "files": {k: str(v) for k, v in self.files.items()}, "tables": list(self.tables),
                 "kept": {name: len(frame) for name, frame in self.tables.items()},
                 "object_columns": objects, "pickled": pickled}
+        if self.engine_tables:  # kept rows written by the engine; notebooks read them through it
+            meta["engine_tables"] = {n: et.to_json(et.save(folder, n)) for n, et in self.engine_tables.items()}
+            meta["kept"] |= {n: et.rows for n, et in self.engine_tables.items()}
         (folder / "_audit.json").write_text(json.dumps(meta, indent=2, ensure_ascii=False), encoding="utf-8")
         return folder
 
@@ -152,7 +170,9 @@ class Audit:
         run manifest and the run id."""
         files = {"audit.yaml": self.dir / "audit.yaml", **{k: v for k, v in self.files.items()}}
         files.update({k: p for k, p in side_files(self.dir, self.config).items() if k not in files})
-        return {k: hashlib.sha256(p.read_bytes()).hexdigest() for k, p in files.items()}
+        from .engine_audit import input_hash
+
+        return {k: input_hash(p, k in self.engine_tables) for k, p in files.items()}
 
 
 def resolve_client(client: str | Path) -> Path:
@@ -201,7 +221,16 @@ def load_audit(client: str | Path = DEMO_CLIENT, *, wave: str | None = None, cac
     files: dict[str, Path] = {}
     cache_dir = paths.reports_root() / folder.name / ".cache" / "conformed" \
         if (wave is not None if cache is None else cache) else None
+    engine_tables: dict[str, Any] = {}
     for name, spec in config.inputs.items():
+        from .engine_audit import validate, wants_engine
+
+        if wants_engine(name, spec, source, config):  # kept in the engine, never read into memory (issue 19)
+            where = spec.table if spec.table is not None else str(source / spec.file)
+            engine_tables[name], log_e, rows_in[name] = validate(name, spec, config, where)
+            files[name] = Path(where)
+            logs.append(log_e)
+            continue
         if spec.table is not None:  # a table in the engine (inputs.<name>.table with engine:), not a file
             kept, log, n_in = _from_engine(name, spec, config)
             tables[name], rows_in[name], files[name] = kept, n_in, Path(spec.table)
@@ -222,11 +251,25 @@ def load_audit(client: str | Path = DEMO_CLIENT, *, wave: str | None = None, cac
             kept, log, n_in = compute()
         tables[name], rows_in[name], files[name] = kept, n_in, path
         logs.append(log)
-    check_named_columns(config, tables, files)  # a column audit.yaml names must be in its table (issue 13)
+    shapes = {**tables, **{n: pd.DataFrame(columns=et.columns) for n, et in engine_tables.items()}}
+    check_named_columns(config, shapes, files)  # a column audit.yaml names must be in its table (issue 13)
     log = pd.concat(logs, ignore_index=True) if logs else pd.DataFrame(columns=LOG_COLUMNS)
     names = {f: Path(f).name for f in log["file"].unique()}  # a few files, possibly millions of log rows
     log["file"] = log["file"].map(names)
-    return Audit(folder, config, tables, log, rows_in, files, wave)
+    return _with_engine(Audit(folder, config, tables, log, rows_in, files, wave), engine_tables)
+
+
+def in_memory(audit: Any, table: str) -> bool:
+    """Whether ``table`` was supplied and is held in memory: false for a table kept in the query engine
+    (:meth:`Audit.is_engine`), which sections that need rows then leave out (issue 19)."""
+    return bool(audit.has(table)) and not getattr(audit, "is_engine", lambda _t: False)(table)
+
+
+def _with_engine(audit: Audit, engine_tables: dict[str, Any]) -> Audit:
+    """``audit`` with the tables kept in the query engine (:mod:`cxaudit.engine_audit`) and their kept counts."""
+    audit.engine_tables = engine_tables
+    audit.kept.update({n: et.rows for n, et in engine_tables.items()})
+    return audit
 
 
 def _from_engine(name: str, spec: Any, config: AuditConfig) -> tuple[pd.DataFrame, pd.DataFrame, int]:
@@ -274,9 +317,14 @@ def load_snapshot(folder: Path) -> Audit:
         return frame
 
     log = read("_log")
-    return Audit(Path(meta["dir"]), config, _LazyTables(meta["tables"], read), log,
-                 {k: int(v) for k, v in meta["rows_in"].items()}, {k: Path(v) for k, v in meta["files"].items()},
-                 meta.get("wave"), {k: int(v) for k, v in meta.get("kept", {}).items()})
+    audit = Audit(Path(meta["dir"]), config, _LazyTables(meta["tables"], read), log,
+                  {k: int(v) for k, v in meta["rows_in"].items()}, {k: Path(v) for k, v in meta["files"].items()},
+                  meta.get("wave"), {k: int(v) for k, v in meta.get("kept", {}).items()})
+    if meta.get("engine_tables"):  # tables kept in the query engine: read through it on first use
+        from .engine_audit import EngineTable
+
+        audit.engine_tables = {n: EngineTable.from_json(m, folder) for n, m in meta["engine_tables"].items()}
+    return audit
 
 
 class _LazyTables(Mapping[str, pd.DataFrame]):

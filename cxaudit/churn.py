@@ -85,6 +85,12 @@ if TYPE_CHECKING:  # pragma: no cover
 
 __all__ = [
     "GROUPS",
+    "analyse_engine",
+    "engine_sample",
+    "engine_time_basis",
+    "rates_from_counts",
+    "ratio_from_counts",
+    "ticket_counts",
     "MONTH_DAYS",
     "SLOW_HOURS",
     "VIF_THRESHOLD",
@@ -331,20 +337,33 @@ def customer_frame(
             out[tp] = attach(tp)
 
     if tickets is not None and "customer_id" in tickets.columns:
-        tk = tickets[tickets["customer_id"].notna()]
-        out["n_tickets"] = out["customer_id"].map(tk.groupby("customer_id").size()).fillna(0).astype("int64")
-        if {"created_at", "resolved_at"} <= set(tk.columns):
-            created = pd.to_datetime(tk["created_at"], errors="coerce")
-            resolved = pd.to_datetime(tk["resolved_at"], errors="coerce")
-            hours = (resolved - created).dt.total_seconds() / 3600.0
-            # a ticket still open is slow by the end of the data period (else of the ticket data itself)
-            tk_end = window.end if window is not None else pd.concat([created, resolved]).max()
-            if pd.notna(tk_end):
-                open_hours = (tk_end.normalize() + pd.Timedelta(days=1) - created).dt.total_seconds() / 3600.0
-                hours = hours.fillna(open_hours.where(resolved.isna()))
-            slow = (hours > slow_hours).groupby(tk["customer_id"]).sum()
-            out["n_slow"] = out["customer_id"].map(slow).fillna(0).astype("int64")
+        counts = ticket_counts(tickets, window, slow_hours)
+        for col in [c for c in ("n_tickets", "n_slow") if c in counts.columns]:
+            out[col] = out["customer_id"].map(counts[col]).fillna(0).astype("int64")
+    return _with_times(out, window, observation_months)
 
+
+def ticket_counts(tickets: pd.DataFrame, window: Window | None, slow_hours: float = SLOW_HOURS) -> pd.DataFrame:
+    """Per customer id: ``n_tickets`` (all tickets) and ``n_slow`` (resolved after more than ``slow_hours``,
+    or still open that long at the end of the data period; only with ``created_at`` and ``resolved_at``)."""
+    tk = tickets[tickets["customer_id"].notna()]
+    out = pd.DataFrame({"n_tickets": tk.groupby("customer_id").size()})
+    if {"created_at", "resolved_at"} <= set(tk.columns):
+        created = pd.to_datetime(tk["created_at"], errors="coerce")
+        resolved = pd.to_datetime(tk["resolved_at"], errors="coerce")
+        hours = (resolved - created).dt.total_seconds() / 3600.0
+        # a ticket still open is slow by the end of the data period (else of the ticket data itself)
+        tk_end = window.end if window is not None else pd.concat([created, resolved]).max()
+        if pd.notna(tk_end):
+            open_hours = (tk_end.normalize() + pd.Timedelta(days=1) - created).dt.total_seconds() / 3600.0
+            hours = hours.fillna(open_hours.where(resolved.isna()))
+        out["n_slow"] = (hours > slow_hours).groupby(tk["customer_id"]).sum()
+    return out
+
+
+def _with_times(out: pd.DataFrame, window: Window | None, observation_months: float | None) -> pd.DataFrame:
+    """The survival times of :func:`customer_frame` (``t_exit``, ``t_entry``, ``t_window``, ``tenure_years``),
+    row by row: the engine path (:func:`analyse_engine`) applies it to each batch of rows."""
     tenure = pd.to_numeric(out["tenure_months"], errors="coerce") if "tenure_months" in out.columns else None
     t_exit, t_entry = _survival_times(out, tenure, window, observation_months)
     out["t_exit"], out["t_entry"] = t_exit, t_entry
@@ -494,6 +513,16 @@ def churn_rates(frame: pd.DataFrame, by: str | None = None, *, min_base: int = 3
             raise MetricError(f"churn rate: column {by!r} not found in the customer table")
         g = k.groupby(segment_keys(k[by]).astype("string"), observed=True)["churned"]
         tab = pd.DataFrame({"n": g.size(), "churned": g.sum().astype("int64")}).rename_axis(by).reset_index()
+    return rates_from_counts(tab, by, min_base=min_base, alpha=alpha)
+
+
+def rates_from_counts(tab: pd.DataFrame, by: str | None = None, *, min_base: int = 30,
+                      alpha: float = 0.05) -> pd.DataFrame:
+    """:func:`churn_rates` from its counts: ``tab`` holds ``n`` and ``churned`` (and the group key ``by``,
+    :data:`NOT_STATED` for customers without a value), one row per group, e.g. counted by the engine."""
+    tab = tab.copy()
+    if by is not None:
+        tab[by] = tab[by].astype("string")
         tab = _order_groups(tab, by)
         tab["not_stated"] = tab[by].eq(NOT_STATED).to_numpy(bool)
         tab = tab.sort_values("not_stated", kind="stable")  # last
@@ -578,6 +607,12 @@ def rate_ratio(frame: pd.DataFrame, group: str = "detractor", reference: str = "
             raise MetricError(f"rate ratio: no customer in {column} = {name!r}")
         parts[name] = (int(s.sum()), len(s))
     (a, n1), (c, n2) = parts[group], parts[reference]
+    return ratio_from_counts(a, n1, c, n2, group, reference)
+
+
+def ratio_from_counts(a: int, n1: int, c: int, n2: int, group: str = "detractor",
+                      reference: str = "promoter") -> RateRatio:
+    """:func:`rate_ratio` from the counts: ``a`` of ``n1`` churned in the group, ``c`` of ``n2`` in the reference."""
     if a == 0 or c == 0:
         raise MetricError(f"rate ratio {group}/{reference}: needs churned customers in both groups (got {a} and {c})")
     rr = (a / n1) / (c / n2)
@@ -1521,10 +1556,23 @@ class ChurnAnalysis:
     value_labels: dict[str, dict[str, str]] = field(default_factory=dict)
     errors: dict[str, str] = field(default_factory=dict)
     timings: dict[str, float] = field(default_factory=dict)
+    #: The engine path (:func:`analyse_engine`): rows of the customers table, the staged frame's rows,
+    #: the model sample (``frame`` is then that sample, never the base of a count). None in memory.
+    engine: dict[str, Any] | None = None
+    #: Counts over every customer that the findings need, from the engine (``n_known``,
+    #: ``customers_by_group``, ``period_12m``, ``period_12m_by_group``, ``tp_low``, ``active_revenue_mean``).
+    counts: dict[str, Any] = field(default_factory=dict)
 
     @property
     def has_groups(self) -> bool:
         return "nps_group" in self.frame.columns
+
+    def value_frame(self) -> pd.DataFrame:
+        """The frame :func:`cxaudit.economics.acquisition_cost` reads: the customers in memory, or on the
+        engine path one active customer at the engine's mean active revenue (the same mean, exactly)."""
+        if self.engine is None or "active_revenue_mean" not in self.counts:
+            return self.frame
+        return pd.DataFrame({"churned": [0], "revenue": [self.counts["active_revenue_mean"]]})
 
     def segment_label(self, column: str) -> str:
         return self.segment_labels.get(column, column)
@@ -1715,6 +1763,9 @@ def analyse_audit(audit: Any, *, assumptions: Assumptions | None = None, slow_ho
     ``economics`` block (defaults otherwise), labels for the report."""
     from . import economics
 
+    if getattr(audit, "is_engine", lambda _t: False)("customers"):
+        return analyse_engine(audit, assumptions=assumptions, slow_hours=slow_hours,
+                              touchpoint_models=touchpoint_models)
     customers = audit.table("customers")
     responses = audit.responses if audit.has("responses") else None
     tickets = audit.table("tickets") if audit.has("tickets") else None
@@ -1738,6 +1789,398 @@ def analyse_audit(audit: Any, *, assumptions: Assumptions | None = None, slow_ho
         an.touchpoint_info = audit.table("touchpoints").set_index("touchpoint")
     scale = audit.config.scales.touchpoint
     an.tp_low_max = float(scale.max - scale.top_box)
+    return an
+
+
+# --- the engine path (issue 19): the customers table kept in the query engine -----------------------
+
+#: Rows per batch when the engine path derives each customer's survival times in Python (bounded memory).
+ENGINE_BATCH_ROWS: int = 500_000
+#: Seed of the stratified model sample drawn in the engine.
+ENGINE_SAMPLE_SEED: int = 20261124
+
+
+def _engine_key(col: Any) -> Any:
+    """:func:`cxaudit.stats.segment_keys` as an Ibis expression: the value as text, :data:`NOT_STATED`
+    for a missing or blank one."""
+    import ibis
+
+    text = col.cast("string")
+    return ibis.cases((col.isnull() | (text.strip() == ""), NOT_STATED), else_=text)
+
+
+def engine_time_basis(t: Any, settings: Any = None) -> TimeBasis:
+    """:func:`time_basis` of a customers table in the engine: it reads only the earliest and latest churn
+    date and the latest start date, so it is computed from those three aggregates (the same basis)."""
+    aggs = {}
+    if "churn_date" in t.columns:
+        aggs |= {"cd_min": t.churn_date.cast("timestamp").min(), "cd_max": t.churn_date.cast("timestamp").max()}
+    if "start_date" in t.columns:
+        aggs["sd_max"] = t.start_date.cast("timestamp").max()
+    row = t.aggregate(**aggs).to_pandas().iloc[0] if aggs else {}
+    small = {}
+    if "churn_date" in t.columns:
+        small["churn_date"] = pd.to_datetime([row["cd_min"], row["cd_max"]])
+    if "start_date" in t.columns:
+        small["start_date"] = pd.to_datetime([row["sd_max"], row["sd_max"]])
+    return time_basis(pd.DataFrame(small, index=[0, 1]), settings)
+
+
+def _bool_types(dtype: Any) -> Any:
+    import pyarrow as pa
+
+    return pd.BooleanDtype() if dtype == pa.bool_() else None
+
+
+def _stage_frame(audit: Any, t: Any, basis: TimeBasis, slow_hours: float) -> tuple[Any, dict[str, Any]]:
+    """:func:`customer_frame` for a table in the engine: the latest valid answer's NPS and ratings and the
+    ticket counts are joined to the customers *in the engine*; each customer's survival times are then
+    derived in batches of :data:`ENGINE_BATCH_ROWS` rows by the same code as in memory
+    (:func:`_with_times`) and staged as one Parquet file that every aggregate reads."""
+    import ibis
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from .engine_audit import _staging_dir
+
+    j = t.drop("_row") if "_row" in t.columns else t
+    info: dict[str, Any] = {"responses": False, "tickets": False}
+    responses = audit.responses if audit.has("responses") else None
+    if responses is not None and {"customer_id", "nps"} <= set(responses.columns):
+        last = latest_valid_answers(responses)
+        cols = ["nps", *[c for c in last.columns if str(c).startswith("tp_")]]
+        look = pd.DataFrame({"_cid": last.index.astype(str)})
+        for c in cols:
+            look[c] = pd.to_numeric(last[c], errors="coerce").to_numpy(float)
+        m = ibis.memtable(look)
+        j = j.drop(*[c for c in cols if c in j.columns])
+        j = j.left_join(m, j.customer_id.cast("string") == m._cid).drop("_cid")
+        info["responses"] = True
+    tickets = audit.table("tickets") if audit.has("tickets") else None
+    if tickets is not None and "customer_id" in tickets.columns:
+        tc = ticket_counts(tickets, basis.window, slow_hours)
+        look = tc.reset_index(drop=True).assign(_tid=tc.index.astype(str))
+        m = ibis.memtable(look)
+        j = j.drop(*[c for c in tc.columns if c in j.columns])
+        j = j.left_join(m, j.customer_id.cast("string") == m._tid).drop("_tid")
+        info["tickets"] = list(tc.columns)
+    stage = __import__("pathlib").Path(_staging_dir("churn-"))
+    path, joined = str(stage / "customer_frame.parquet"), str(stage / "joined.parquet")
+    t.get_backend().to_parquet(j, joined)  # the join, streamed by the engine; then read back in batches
+    writer = None
+    schema = None
+    rows = 0
+    obs = basis.months if basis.window is None else None
+    for batch in pq.ParquetFile(joined).iter_batches(batch_size=ENGINE_BATCH_ROWS):
+        df = batch.to_pandas(types_mapper=_bool_types)
+        df["churned"] = _as_binary(df["churned"], "churned")
+        if info["responses"]:
+            df["nps_group"] = nps_category(df["nps"]).fillna("no_response").astype("string")
+        for c in info["tickets"] or []:
+            df[c] = df[c].fillna(0).astype("int64")
+        df = _with_times(df, basis.window, obs)
+        if not basis.ok:
+            df[["t_exit", "t_entry", "t_window"]] = np.nan
+        tbl = pa.Table.from_pandas(df, preserve_index=False)
+        if writer is None:
+            schema = tbl.schema
+            writer = pq.ParquetWriter(path, schema)
+        writer.write_table(tbl.cast(schema))
+        rows += len(df)
+    if writer is None:
+        raise MetricError("churn: the customers table in the engine has no row")
+    writer.close()
+    __import__("os").remove(joined)
+    info["rows"] = rows
+    return t.get_backend().read_parquet(path), info
+
+
+def _engine_counts(f: Any, by: str | None) -> pd.DataFrame:
+    """``n`` and ``churned`` of the customers of known status, per group of ``by`` (:func:`_engine_key`)."""
+    k = f.filter(f.churned.notnull())
+    aggs = {"n": k.count(), "churned": k.churned.cast("int64").sum()}
+    if by is None:
+        tab = k.aggregate(**aggs).to_pandas()
+    else:
+        tab = k.group_by(_engine_key(k[by]).name(by)).aggregate(**aggs).to_pandas()
+        tab = tab.sort_values(by, kind="stable").reset_index(drop=True)
+    tab["n"], tab["churned"] = tab["n"].astype("int64"), tab["churned"].fillna(0).astype("int64")
+    if not int(tab["n"].sum()):
+        raise MetricError("churn rate: no customer with a known churn status (column 'churned'); expected n >= 1")
+    return tab
+
+
+def _engine_exposure(f: Any, by: str | None, period_months: float) -> pd.DataFrame:
+    from . import engine
+
+    k = f.filter(f.churned.notnull())
+    tab = engine.exposure_table(k, by, period_months=period_months)
+    if not len(tab) or not tab["n"].sum():
+        raise MetricError("churn per period: no customer with a known status and survival time "
+                          "(needs 'start_date' or 'tenure_months')")
+    if by is not None:
+        tab[by] = tab[by].astype("string")
+        tab = _order_groups(tab, by)
+    return tab.reset_index(drop=True)
+
+
+def _engine_survival(f: Any, by: str, horizons: Sequence[int], delayed_entry: bool) -> Survival:
+    """:func:`survival` from the engine's life tables (:func:`cxaudit.engine.life_table`, ``kaplan_meier``,
+    ``logrank``): the same curves, table and log-rank test."""
+    import ibis
+
+    from . import engine
+
+    k = f.filter(f.churned.notnull())
+    lt = engine.life_table(k, [by], time="t_exit", event="churned", entry="t_entry" if delayed_entry else None)
+    if not len(lt):
+        raise MetricError("survival: no customer with a survival time and a group")
+    lt[by] = lt[by].astype("string")
+    keep = k.t_exit.notnull() & k[by].notnull() & (k.t_entry.notnull() if delayed_entry else ibis.literal(True))
+    base = k.filter(keep)
+    risk_aggs = {}
+    for h in horizons:
+        exposed = (base.t_entry <= h) & (base.t_exit >= h) if delayed_entry else base.t_exit >= h
+        risk_aggs[f"n_risk_{h}"] = exposed.cast("int64").sum()
+    risk = base.group_by(base[by].cast("string").name(by)).aggregate(**risk_aggs).to_pandas().set_index(by)
+    groups = _order_groups(pd.DataFrame({by: lt[by].unique()}), by)[by] if by == "nps_group" else \
+        lt.groupby(by)["exits"].sum().sort_values(ascending=False, kind="stable").index
+    curves: dict[str, pd.DataFrame] = {}
+    rows = []
+    for g in groups:
+        part = lt[lt[by] == g]
+        curve = engine.kaplan_meier(part, delayed_entry=delayed_entry).drop(columns="events")
+        curves[str(g)] = curve
+        row: dict[str, Any] = {by: str(g), "n": int(part["exits"].sum()), "events": int(part["events"].sum())}
+        for h in horizons:
+            row[f"surv_{h}"] = _at(curve, h, "surv")
+            row[f"ci_low_{h}"] = _at(curve, h, "ci_low")
+            row[f"ci_high_{h}"] = _at(curve, h, "ci_high")
+            row[f"n_risk_{h}"] = int(risk.loc[str(g), f"n_risk_{h}"])
+        rows.append(row)
+    chi2, p = np.nan, np.nan
+    if len(curves) >= 2:
+        chi2, p, _ = engine.logrank(lt, by, delayed_entry=delayed_entry)
+    return Survival(curves, pd.DataFrame(rows), tuple(horizons), float(chi2), float(p), int(lt["exits"].sum()))
+
+
+def engine_sample(f: Any, max_rows: int = MODEL_MAX_ROWS, seed: int = ENGINE_SAMPLE_SEED
+                  ) -> tuple[pd.DataFrame, dict[str, Any]]:
+    """The rows the churn models are fitted on, drawn in the engine: every customer of known status up to
+    ``max_rows``; above it a seeded stratified sample by churn status, each stratum at the same fraction
+    f = max_rows / n (proportional allocation, Cochran 1977, ch. 5; as :func:`_sample_rows`), so every row
+    weighs 1 / f. Rows are ranked within their stratum by a hash of the customer id and the seed (the
+    same data and seed give the same sample); only the sample leaves the engine. Returns the rows and
+    ``fit_rows`` (``method``, ``rows_available``, ``fraction``, ``weight``, ``seed``, ``drawn_in``)."""
+    import ibis
+
+    k = f.filter(f.churned.notnull())
+    strata = k.group_by("churned").aggregate(n=k.count()).to_pandas()
+    n = int(strata["n"].sum())
+    if n <= max_rows:
+        rows = k.to_pyarrow().to_pandas(types_mapper=_bool_types)
+        return rows, {"method": "all", "rows_used": n, "rows_available": n, "fraction": 1.0, "drawn_in": "engine"}
+    frac = max_rows / n
+    big = 1_000_000_007
+    u = (((k.customer_id.cast("string") + f"#{seed}").hash() % big) + big) % big
+    k = k.mutate(_u=u.cast("float64") / big)
+    quota = {int(r.churned): int(round(frac * r.n)) for r in strata.itertuples()}
+    cut = min(1.0, frac * 1.2 + 0.002)  # a pre-filter that keeps ~20 % more than needed, then exact ranks
+    pre = k.filter(k._u < cut)
+    have = pre.group_by("churned").aggregate(n=pre.count()).to_pandas()
+    if any(int(have.loc[have["churned"] == s, "n"].sum()) < q for s, q in quota.items()):
+        pre = k
+    rank = ibis.row_number().over(group_by=pre.churned, order_by=[pre._u, pre.customer_id])
+    quota_expr = ibis.cases(*[(pre.churned == s, q) for s, q in quota.items()], else_=0)
+    sample = pre.mutate(_rank=rank).filter(lambda x: x._rank < quota_expr).drop("_u", "_rank")
+    rows = sample.to_pyarrow().to_pandas(types_mapper=_bool_types)
+    return rows, {"method": "stratified_sample", "rows_used": len(rows), "rows_available": n, "fraction": frac,
+                  "weight": 1.0 / frac, "seed": seed, "drawn_in": "engine"}
+
+
+def _engine_reasons(f: Any) -> Reasons:
+    """:func:`reason_pareto` from the engine's counts of stated reasons among churned customers."""
+    k = f.filter(f.churned.notnull() & (f.churned == 1))
+    n_churned = int(k.count().execute())
+    r = k.churn_reason.cast("string").strip()
+    counts = k.mutate(reason=r).filter(lambda x: x.reason.notnull() & (x.reason != "")).group_by("reason") \
+        .aggregate(n=lambda x: x.count()).to_pandas()
+    return _pareto(counts, n_churned)
+
+
+def _pareto(counts: pd.DataFrame, n_churned: int) -> Reasons:
+    counts = counts.sort_values(["n", "reason"], ascending=[False, True], kind="stable").reset_index(drop=True)
+    counts["n"] = counts["n"].astype("int64")
+    stated = int(counts["n"].sum())
+    if stated:
+        lo, hi = wilson(counts["n"].to_numpy(), np.full(len(counts), stated))
+    else:
+        lo = hi = np.array([])
+    counts["slug"] = [slug(x) for x in counts["reason"]]
+    counts["share"] = counts["n"] / stated if stated else np.nan
+    counts["ci_low"], counts["ci_high"] = lo, hi
+    counts["cum_share"] = counts["share"].cumsum()
+    return Reasons(counts[["reason", "slug", "n", "share", "ci_low", "ci_high", "cum_share"]], n_churned, stated)
+
+
+def analyse_engine(audit: Any, *, assumptions: Assumptions | None = None, slow_hours: float = SLOW_HOURS,
+                   touchpoint_models: bool = True, max_rows: int = MODEL_MAX_ROWS) -> ChurnAnalysis:
+    """:func:`analyse_audit` for a customers table kept in the query engine (``audit.is_engine("customers")``).
+
+    In the engine: the time basis, the joins (latest valid answer's NPS group and ratings, ticket
+    counts), churn rates overall / by NPS group / by segment with their tests (:func:`rates_from_counts`),
+    the detractor/promoter ratio, churn per period from person-time, the life tables, Kaplan–Meier curves
+    and the log-rank test, the stated reasons' Pareto table, the revenue per NPS group behind LTV and the
+    counts the findings use. In Python, in batches: each customer's survival times (:func:`_with_times`).
+    On a sample drawn in the engine (:func:`engine_sample`, stated in ``fit_rows``): the logistic and Cox
+    models and the touchpoint odds ratios. Not computed here (``errors`` says so): the monthly trend, the
+    reasons by segment, and revenue at risk (it scores every active customer with the model).
+    ``frame`` holds the model rows (all customers up to ``max_rows``, else the sample), never the base of a count.
+    """
+    import time as _time
+
+    from . import economics
+
+    clock = _time.perf_counter
+    cfg = audit.config
+    settings = getattr(cfg, "churn", None)
+    t = audit.engine_table("customers")
+    t0 = clock()
+    basis = engine_time_basis(t, settings)
+    f, info = _stage_frame(audit, t, basis, slow_hours)
+    a = assumptions if assumptions is not None else economics.Assumptions.from_audit(audit)
+    bands = {name: b.source for name, b in getattr(cfg, "bands", {}).items()}
+    chosen = getattr(settings, "segments", None)
+    segs = [c for c in (chosen if chosen is not None else cfg.segments) if c in f.columns]
+    covariates = list(getattr(settings, "covariates", None) or [])
+    order = {s: cfg.level_order(s) for s in segs if hasattr(cfg, "level_order") and cfg.level_order(s)}
+    timings = {"stage": clock() - t0}
+
+    t0 = clock()
+    sample, fit_rows = engine_sample(f, max_rows)
+    timings["sample"] = clock() - t0
+    an = ChurnAnalysis(sample, basis.window, segs, cfg.min_base, a, slow_hours)
+    an.basis, an.timings = basis, timings
+    an.engine = {"rows": info["rows"], "model_rows": fit_rows, "joined_responses": info["responses"],
+                 "joined_tickets": bool(info["tickets"])}
+    timed, no_time = basis.ok, basis.reason if not basis.ok else None
+    dated = basis.window is not None or basis.ok
+
+    t0 = clock()
+    overall = _engine_counts(f, None)
+    an.overall = rates_from_counts(overall, min_base=cfg.min_base)
+    an.counts["n_known"] = int(overall["n"].iloc[0])
+    if no_time:
+        an.errors["period"] = no_time
+    if timed:
+        try:
+            an.period = _engine_exposure(f, None, a.revenue_period_months)
+            an.counts["period_12m"] = _engine_exposure(f, None, 12.0)
+        except MetricError:
+            an.period = None
+    if an.has_groups:
+        g = _engine_counts(f, "nps_group")
+        an.by_group = rates_from_counts(g, "nps_group", min_base=cfg.min_base)
+        an.counts["customers_by_group"] = {str(k): int(v) for k, v in zip(g["nps_group"], g["n"], strict=True)}
+        parts = {str(r.nps_group): (int(r.churned), int(r.n)) for r in g.itertuples()}
+        if "detractor" in parts and "promoter" in parts:
+            try:
+                an.ratio = ratio_from_counts(*parts["detractor"], *parts["promoter"])
+            except MetricError as exc:
+                an.errors["ratio"] = str(exc)
+        else:
+            an.errors["ratio"] = "rate ratio: no customer in nps_group = 'detractor' or 'promoter'"
+        if an.period is not None:
+            an.counts["period_12m_by_group"] = _engine_exposure(f, "nps_group", 12.0)
+    for s in an.segments:
+        an.by_segment[s] = _declared_order(rates_from_counts(_engine_counts(f, s), s, min_base=cfg.min_base), s,
+                                           order.get(s))
+    an.errors["trend"] = "the monthly churn trend is not computed for a customers table kept in the query engine"
+    an.timings["rates"] = clock() - t0
+
+    t0 = clock()
+    if "churn_reason" in f.columns:
+        an.reasons = _engine_reasons(f)
+        if not an.reasons.n_stated:
+            an.errors["reasons"] = "no churned customer stated a reason"
+        elif an.segments:
+            an.errors["reasons_by"] = "reasons by segment are not computed for a customers table kept in the engine"
+    else:
+        an.errors["reasons"] = "the customers table has no churn_reason column"
+    an.timings["reasons"] = clock() - t0
+
+    def stated(m: ModelResult) -> ModelResult:
+        if fit_rows["method"] != "all":
+            m.fit_rows = {**fit_rows, "rows_used": m.n}
+        else:
+            m.fit_rows = {**m.fit_rows, "drawn_in": "engine"}
+        return m
+
+    t0 = clock()
+    reference = dict(getattr(cfg, "reference", {}) or {})
+    numeric, categorical = model_spec(sample, an.segments, "logit", covariates=covariates, reference=reference,
+                                      bands=bands)
+    try:
+        an.logit = stated(fit_logit(sample, numeric, categorical, max_rows=max_rows))
+    except MetricError as exc:
+        an.errors["logit"] = str(exc)
+    tps = [c for c in sample.columns if str(c).startswith("tp_")]
+    if touchpoint_models and tps:
+        controls = [c for c in numeric if c == "tenure_years"]
+        an.touchpoints = touchpoint_odds(sample, tps, numeric=controls, categorical={s: None for s in an.segments})
+    an.timings["logit"] = clock() - t0
+
+    t0 = clock()
+    if no_time:
+        an.errors["survival"] = an.errors["cox"] = no_time
+    else:
+        numeric, categorical = model_spec(sample, an.segments, "cox", covariates=covariates, reference=reference,
+                                          bands=bands)
+        if an.has_groups:
+            try:
+                an.survival = _engine_survival(f, "nps_group", (12, 24, 36), dated)
+            except MetricError as exc:
+                an.errors["survival"] = str(exc)
+        try:
+            an.cox = stated(fit_cox(sample, numeric, categorical, entry="t_entry" if dated else None,
+                                    max_rows=max_rows))
+        except MetricError as exc:
+            an.errors["cox"] = str(exc)
+    an.timings["survival"] = clock() - t0
+
+    t0 = clock()
+    if no_time:
+        an.errors["economics"] = no_time
+    elif "revenue" in f.columns:
+        rev = f.filter(f.revenue.notnull())
+        act = rev.filter(rev.churned.notnull() & (rev.churned == 0))
+        mean_active = act.aggregate(m=act.revenue.mean(), n=act.count()).to_pandas().iloc[0]
+        if int(mean_active["n"]):
+            an.counts["active_revenue_mean"] = float(mean_active["m"])
+        if an.has_groups and an.period is not None:
+            rates = _engine_exposure(f, "nps_group", a.revenue_period_months)
+            r = rev.filter(rev.nps_group.notnull())
+            st = r.group_by(r.nps_group.cast("string").name("key")).aggregate(
+                n_revenue=r.count(), mean_revenue=r.revenue.mean(), sd_revenue=r.revenue.std(how="sample")
+            ).to_pandas().set_index("key")
+            an.ltv = economics.ltv_from_stats(st, rates, "nps_group", a)
+        an.errors["economics"] = ("revenue at risk scores every active customer with the logistic model: "
+                                  "not computed for a customers table kept in the query engine")
+    else:
+        an.errors["economics"] = "the customers table has no revenue"
+    an.timings["economics"] = clock() - t0
+
+    an.value_labels = {k: dict(v) for k, v in cfg.value_labels.items()}
+    an.segment_labels = {s: audit.segment_label(s) for s in [*an.segments, *covariates]}
+    if audit.has("touchpoints"):
+        an.touchpoint_info = audit.table("touchpoints").set_index("touchpoint")
+    scale = cfg.scales.touchpoint
+    an.tp_low_max = float(scale.max - scale.top_box)
+    if tps:
+        k = f.filter(f.churned.notnull())
+        an.counts["tp_low"] = {k_: int(v) for k_, v in k.aggregate(
+            **{tp: (k[tp] <= an.tp_low_max).fill_null(False).cast("int64").sum() for tp in tps}
+        ).to_pandas().iloc[0].items()}
     return an
 
 
@@ -1775,14 +2218,15 @@ def churn_findings(source: Any, lang: str) -> list[Any]:
 
     an = source if isinstance(source, ChurnAnalysis) else analyse_audit(source)
     out: list[Finding] = []
-    known = _known(an.frame)
-    n_all = len(known)
+    known = _known(an.frame)  # on the engine path the model rows: counts come from an.counts (the engine)
+    n_all = an.counts["n_known"] if an.engine is not None else len(known)
     ov = an.overall.iloc[0] if an.overall is not None else None
     if ov is not None:
         period = an.period.iloc[0] if an.period is not None else None
         annual = float(period["period_churn"]) if period is not None else float(ov["rate"])
         # per 12 months whatever revenue_period_months is: the horizon of the TO-BE targets
-        p12 = exposure_rates(an.frame, period_months=12.0).iloc[0] if period is not None else None
+        p12 = (an.counts["period_12m"] if an.engine is not None else exposure_rates(an.frame, period_months=12.0)
+               ).iloc[0] if period is not None else None
         sig_months = an.trend.table.loc[an.trend.table["significant"], "period"].tolist() if an.trend else []
         out.append(Finding(
             id="churn.rate.overall", section="churn",
@@ -1808,6 +2252,8 @@ def churn_findings(source: Any, lang: str) -> list[Any]:
     if an.ratio is not None:
         r = an.ratio
         det_share = float((known["nps_group"] == "detractor").mean()) if an.has_groups else 0.0
+        if an.engine is not None:
+            det_share = an.counts.get("customers_by_group", {}).get("detractor", 0) / n_all if n_all else 0.0
         sig = r.ci_low > 1
         ev: dict[str, Any] = {"detractor_rate": r.rate, "promoter_rate": r.reference_rate, "detractors": r.n1,
                               "detractors_churned": r.a, "promoters": r.n2, "promoters_churned": r.c,
@@ -1851,6 +2297,10 @@ def churn_findings(source: Any, lang: str) -> list[Any]:
         for _, row in an.touchpoints[an.touchpoints["significant"] & (an.touchpoints["ratio"] > 1)].iterrows():
             tp = str(row["touchpoint"])
             low = float((known[tp] <= an.tp_low_max).sum()) / n_all if n_all else 0.0
+            rated_base = n_all
+            if an.engine is not None:  # the touchpoint models ran on the model rows; reach over all customers
+                low = an.counts.get("tp_low", {}).get(tp, 0) / n_all if n_all else 0.0
+                rated_base = len(known)
             out.append(Finding(
                 id=f"churn.touchpoint.{tp}", section="churn",
                 title=t("churn.finding_touchpoint", lang, touchpoint=touchpoint_label(an, tp),
@@ -1859,7 +2309,7 @@ def churn_findings(source: Any, lang: str) -> list[Any]:
                 ci_low=float(row["ci_low"]), ci_high=float(row["ci_high"]),
                 severity=3 if float(row["ratio"]) >= TOUCHPOINT_STRONG else 2, reach=low, unit="",
                 evidence={"p_holm": float(row["p_holm"]), "events": int(row["n_events"]),
-                          "rated_share": float(row["n"]) / n_all if n_all else 0.0,
+                          "rated_share": float(row["n"]) / rated_base if rated_base else 0.0,
                           "low_rating_max": an.tp_low_max,
                           "method": "logistic regression per touchpoint, adjusted for tenure and segment",
                           "table": "churn.touchpoints"},
@@ -1890,16 +2340,20 @@ def _group_rate_evidence(an: ChurnAnalysis, known: pd.DataFrame) -> dict[str, An
                 ev[f"{g}_rate"] = float(row["rate"])
                 ev[f"{g}_rate_ci"] = [float(row["ci_low"]), float(row["ci_high"])]
                 ev[f"{g}s"], ev[f"{g}s_churned"] = int(row["n"]), int(row["churned"])
-    if an.period is not None:
-        per = exposure_rates(an.frame, "nps_group", period_months=12.0).set_index("nps_group")
+    if an.period is not None and (an.engine is None or "period_12m_by_group" in an.counts):
+        per = (an.counts["period_12m_by_group"] if an.engine is not None
+               else exposure_rates(an.frame, "nps_group", period_months=12.0)).set_index("nps_group")
         groups = [g for g in ("promoter", "passive", "detractor") if g in per.index]
         ev["rates_12m"] = {g: float(per.loc[g, "period_churn"]) for g in groups}
         ev["rates_12m_ci"] = {g: [float(per.loc[g, "ci_low"]), float(per.loc[g, "ci_high"])] for g in groups}
         ev |= {f"{g}_rate_12m": ev["rates_12m"][g] for g in groups}
     counts = known["nps_group"].astype("string").value_counts()
+    n_known = len(known)
+    if an.engine is not None:  # every customer's group, counted in the engine (known is the model rows)
+        counts, n_known = pd.Series(an.counts.get("customers_by_group", {}), dtype="int64"), an.counts["n_known"]
     ev["customers_by_group"] = {g: int(counts.get(g, 0)) for g in GROUPS}
-    ev["n_customers"] = len(known)
-    ev["detractor_share_customers"] = int(counts.get("detractor", 0)) / len(known) if len(known) else 0.0
+    ev["n_customers"] = n_known
+    ev["detractor_share_customers"] = int(counts.get("detractor", 0)) / n_known if n_known else 0.0
     return ev
 
 

@@ -472,6 +472,7 @@ def blocks_drivers(an: ChurnAnalysis | None, lang: str) -> list[Any]:
                            lang))
     out.append(show.note(t("churn.model_note", lang, n=fmt_int(m.n, lang), events=fmt_int(m.n_events, lang),
                            hours=fmt_num(an.slow_hours, lang, 0))))
+    out.append(show.note(fit_rows_text(m, lang)))
     out += _messages(m, an, lang)
     tp = an.touchpoints
     if tp is not None and len(tp):
@@ -492,6 +493,17 @@ def blocks_drivers(an: ChurnAnalysis | None, lang: str) -> list[Any]:
         out.append(show.paragraph(t("churn.touchpoints_intro", lang, k=fmt_int(len(tp), lang))))
         out.append(show.table(d, cols, lang))
     return out
+
+
+def fit_rows_text(m: ModelResult, lang: str) -> str:
+    """Which customers a model was fitted on (``ModelResult.fit_rows``): all of them, or a stated
+    stratified sample with its size, the population it was drawn from and each row's weight (issue 19)."""
+    fr = m.fit_rows
+    if fr.get("method") == "stratified_sample":
+        return t("churn.fit_rows_sample", lang, used=fmt_int(int(fr["rows_used"]), lang),
+                 available=fmt_int(int(fr["rows_available"]), lang), share=fmt_pct(float(fr["fraction"]), lang, 1),
+                 weight=fmt_num(float(fr["weight"]), lang, 1))
+    return t("churn.fit_rows_all", lang, n=fmt_int(m.n, lang))
 
 
 def blocks_survival(an: ChurnAnalysis | None, lang: str) -> list[Any]:
@@ -527,6 +539,7 @@ def blocks_survival(an: ChurnAnalysis | None, lang: str) -> list[Any]:
     out.append(plot_forest(d, d["forest_label"].tolist(), t("churn.forest_hr", lang), t("churn.axis_hr", lang),
                            lang))
     out.append(show.note(t("churn.cox_note", lang, n=fmt_int(m.n, lang), events=fmt_int(m.n_events, lang))))
+    out.append(show.note(fit_rows_text(m, lang)))
     out += _messages(m, an, lang)
     return out
 
@@ -544,7 +557,7 @@ def blocks_economics(an: ChurnAnalysis | None, lang: str) -> list[Any]:
     a = an.assumptions
     default = economics.Assumptions()
     rows = []
-    for r in economics.assumption_rows(a, an.frame):
+    for r in economics.assumption_rows(a, an.value_frame()):
         key, v = r["key"], r["value"]
         if key in ("margin", "discount_rate"):
             txt = fmt_pct(v, lang, 1)

@@ -539,6 +539,9 @@ class EngineSettings(_Strict):
     url: str | None = Field(None, description="a connection URL Ibis understands, instead of a backend")
     options: dict[str, str | int | float | bool] = Field(
         default_factory=dict, description="backend settings, e.g. {memory_limit: 4GB, threads: 2} or Spark conf keys")
+    min_rows: StrictInt = Field(
+        2_000_000, ge=0, description="a customers Parquet file with at least this many rows stays in the engine "
+        "(a folder of Parquet files or inputs.customers.table always does): validated and analysed there")
 
     @model_validator(mode="before")
     @classmethod
@@ -757,7 +760,10 @@ def load_config(path: str | Path, *, inputs_dir: str | Path | None = None, check
                 raise ConfigError(shown, f"inputs.{table}.table", "a table in an engine needs the key engine: "
                                   "(e.g. engine: {url: 'postgres://user@host/db'})")
             continue
-        if not client_file(source, spec.file, file=shown, key=f"inputs.{table}.file").is_file():
+        found = client_file(source, spec.file, file=shown, key=f"inputs.{table}.file")
+        if cfg.engine is not None and table == "customers" and found.is_dir():
+            continue  # a folder of Parquet files (a dataset), kept in the engine (cxaudit.engine_audit)
+        if not found.is_file():
             raise ConfigError(shown, f"inputs.{table}.file", f"file {spec.file!r} not found in {source}")
     logo = cfg.client.branding.logo
     if logo and not client_file(path.parent, logo, file=shown, key="client.branding.logo").is_file():

@@ -181,6 +181,12 @@ def ltv_by_group(frame: pd.DataFrame, rates: pd.DataFrame, by: str, assumptions:
     rev = pd.to_numeric(frame["revenue"], errors="coerce")
     g = pd.DataFrame({"key": frame[by].astype("string"), "r": rev}).dropna().groupby("key")["r"]
     stats_ = pd.DataFrame({"n_revenue": g.size(), "mean_revenue": g.mean(), "sd_revenue": g.std(ddof=1)})
+    return ltv_from_stats(stats_, rates, by, assumptions)
+
+
+def ltv_from_stats(stats_: pd.DataFrame, rates: pd.DataFrame, by: str, assumptions: Assumptions) -> pd.DataFrame:
+    """:func:`ltv_by_group` from the revenue of each group: ``stats_`` indexed by the group's key with
+    ``n_revenue``, ``mean_revenue`` and ``sd_revenue`` (ddof 1), e.g. aggregated by the query engine."""
     out = rates.rename(columns={"ci_low": "churn_low", "ci_high": "churn_high"})
     out = out.merge(stats_, left_on=by, right_index=True, how="left")
     i = assumptions.period_discount

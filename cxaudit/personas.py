@@ -132,7 +132,9 @@ def _thirds(x: pd.Series) -> tuple[pd.Series, list[Any]]:
 
 def _customer_column(audit: Audit, column: str) -> pd.Series | None:
     r = audit.responses
-    if not audit.has("customers") or "customer_id" not in r.columns:
+    from .audit import in_memory
+
+    if not in_memory(audit, "customers") or "customer_id" not in r.columns:
         return None
     c = audit.table("customers")
     if column not in c.columns:
@@ -518,7 +520,9 @@ def persona_cards(audit: Audit, model: PersonaModel, ind: Indicators) -> pd.Data
     lo_cut = float(audit.config.scales.touchpoint.min + audit.config.scales.touchpoint.top_box - 1)
     cust = persona_of_customers(audit, model)
     revenue = None
-    if cust is not None and audit.has("customers") and "revenue" in audit.table("customers").columns:
+    from .audit import in_memory
+
+    if cust is not None and in_memory(audit, "customers") and "revenue" in audit.table("customers").columns:
         c = audit.table("customers")
         rev = pd.to_numeric(c["revenue"], errors="coerce").groupby(c["customer_id"].astype("string")).first()
         rev = rev.reindex(cust.index)

@@ -533,7 +533,8 @@ def analyse(audit: Audit) -> QualityAnalysis:
     from .schema import input_info
 
     return QualityAnalysis(
-        audit=audit, inputs=audit.intake(), info={tb: input_info(f) for tb, f in audit.tables.items()},
+        audit=audit, inputs=audit.intake(), info={tb: input_info(f) for tb, f in audit.tables.items()}
+        | {tb: {"format": "parquet"} for tb in getattr(audit, "engine_tables", {})},  # kept in the engine
         exclusions=exclusions(audit), flags=flags(audit), checks=checks(audit), clean=clean_checks(audit),
         completeness=answered(audit), bases=base_counts(audit))
 

@@ -651,7 +651,12 @@ def data_period(audit: Any) -> tuple[dt.date, dt.date] | None:
     if audit.has("customers"):
         from .churn import time_basis
 
-        basis = time_basis(audit.table("customers"), getattr(audit.config, "churn", None))
+        if getattr(audit, "is_engine", lambda _t: False)("customers"):  # kept in the query engine (issue 19)
+            from .churn import engine_time_basis
+
+            basis = engine_time_basis(audit.engine_table("customers"), getattr(audit.config, "churn", None))
+        else:
+            basis = time_basis(audit.table("customers"), getattr(audit.config, "churn", None))
         if basis.window is not None:
             return basis.window.start.date(), basis.window.end.date()
     return None

@@ -638,7 +638,9 @@ def customer_value_frame(audit: Audit, segment: str | None, *,
                          assumptions: Assumptions | None = None) -> pd.DataFrame | None:
     """The table of :func:`customer_value` without language: the customers with no value in
     ``segment`` keep the key :data:`~cxaudit.stats.NOT_STATED` (:func:`name_groups` names them)."""
-    if not audit.has("customers"):
+    from .audit import in_memory
+
+    if not in_memory(audit, "customers"):  # a table kept in the query engine: the churn section covers it
         return None
     cust = audit.table("customers")
     if "revenue" not in cust.columns or "churned" not in cust.columns:
@@ -695,8 +697,10 @@ def outcome_value(audit: Audit, *, assumptions: Assumptions | None = None) -> pd
     with its t interval, LTV), by ``outcome_group``. ``None`` without a non-NPS outcome, a customers
     table with revenue and churn, or a ``customer_id`` in the survey.
     """
+    from .audit import in_memory
+
     o = outcome_info(audit)
-    if o is None or not audit.has("customers") or not audit.has("responses"):
+    if o is None or not in_memory(audit, "customers") or not audit.has("responses"):
         return None
     cust, r = audit.table("customers"), audit.responses
     if not {"revenue", "churned"} <= set(cust.columns) or "customer_id" not in r.columns:
@@ -1071,8 +1075,11 @@ def customers_note(audit: Audit, lang: str) -> str:
     """How the customer table's churn, revenue and lifetime value are computed: the churn section's
     method and assumptions (margin, discount rate, revenue period), and the interval methods."""
     a = money_assumptions(audit)
-    cust = audit.table("customers")
-    basis = _churn.time_basis(cust, getattr(audit.config, "churn", None))  # the customers' own time
+    settings = getattr(audit.config, "churn", None)
+    if getattr(audit, "is_engine", lambda _t: False)("customers"):  # kept in the query engine (issue 19)
+        basis = _churn.engine_time_basis(audit.engine_table("customers"), settings)
+    else:
+        basis = _churn.time_basis(audit.table("customers"), settings)  # the customers' own time
     window = basis.window
     period = fmt_num(a.revenue_period_months, lang, 0)
     kw = {"period": period, "margin": fmt_pct(a.margin, lang, 1), "discount": fmt_pct(a.discount_rate, lang, 1)}
@@ -1125,8 +1132,10 @@ class ScorecardAnalysis:
 def analyse(audit: Audit) -> ScorecardAnalysis:
     """The CX-metrics section of ``audit`` (:class:`ScorecardAnalysis`); methods and sources in the
     functions it calls."""
+    from .audit import in_memory
+
     customers: dict[str | None, pd.DataFrame] | None = None
-    if audit.has("customers"):
+    if in_memory(audit, "customers"):  # not for a table kept in the query engine (issue 19)
         cust = audit.table("customers")
         cuts: list[str | None] = [s for s in audit.config.segments if s in cust.columns] or [None]
         customers = {s: v for s in cuts if (v := customer_value_frame(audit, s)) is not None}

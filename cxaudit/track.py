@@ -342,7 +342,9 @@ def _measure(rec: Any, audit: Audit, cells: pd.DataFrame) -> tuple[dict[str, flo
                 if col in audit.config.segments:
                     return _cell_of(cells, "nps", col, val), "nps_z", s
         return None, "", ""
-    if m in ("churn_rate", "detractor_churn", "churn_reason_share") and audit.has("customers"):
+    from .audit import in_memory
+
+    if m in ("churn_rate", "detractor_churn", "churn_reason_share") and in_memory(audit, "customers"):
         c = audit.table("customers")
         churned = pd.to_numeric(c.get("churned"), errors="coerce").fillna(0).astype(bool)
         if m == "churn_rate":

@@ -543,7 +543,9 @@ def findings(res: VocSection, lang: str) -> list[Finding]:
         if res.tp_themes is not None:
             out += _text.touchpoint_theme_findings(res.tp_themes, lang, res.voc.n_respondents)
     if res.tk is not None and res.cfg is not None:
-        n_customers = len(audit.table("customers")) if audit.has("customers") else None
+        n_customers = None
+        if audit.has("customers"):  # a table kept in the query engine: its kept count, not its rows
+            n_customers = audit.kept["customers"] if audit.is_engine("customers") else len(audit.table("customers"))
         out += _tickets.ticket_findings(res.tk, res.cfg, lang, n_customers=n_customers, min_base=res.min_base,
                                         themes=res.tth, channel_labels=audit.config.value_labels.get("channel"),
                                         responses=audit.responses if audit.has("responses") else None)

@@ -10,7 +10,7 @@ import pytest
 from cxaudit import engine
 from cxaudit.audit import load_audit
 from cxaudit.config import load_config
-from cxaudit.errors import ConfigError
+from cxaudit.errors import ConfigError, CxauditError
 
 BASE = "client: {name: Acme}\ninputs:\n  responses: {file: r.csv}\n"
 CSV = {"r.csv": "response_id,date,nps\n1,2025-01-02,9\n"}
@@ -49,7 +49,7 @@ def test_no_engine_by_default(make_client, tmp_path):
     ("engine: {backend: duckdb, url: 'postgres://h/db'}\n", "engine", "give either backend or url, not both"),
     ("engine: {url: 'my warehouse'}\n", "engine",
      "url 'my warehouse' is not a connection URL; expected e.g. postgres://user@host/db"),
-    ("engine: {backend: duckdb, memory: 2GB}\n", "engine.memory", "unknown key (allowed: backend, url, options)"),
+    ("engine: {backend: duckdb, memory: 2GB}\n", "engine.memory", "unknown key (allowed: backend, url, options, min_rows)"),
     ("  customers: {table: sales.customers, file: c.csv}\n", "inputs.customers",
      "give either file or table (a table in the engine), not both"),
     ("  customers: {table: sales.customers}\n", "inputs.customers.table",
@@ -62,7 +62,8 @@ def test_engine_errors_are_one_line(make_client, tmp_path, text, key, problem):
 
 def test_an_input_read_from_an_engine_table(make_client, tmp_path):
     """``inputs.customers: {table: ...}`` with ``engine: {url: duckdb:///...}``: the rows come from the
-    engine's table and are validated like a file's (a bad churn flag becomes missing and is logged)."""
+    engine's table and are validated there like a file's (a bad churn flag becomes missing and is logged);
+    the table stays in the engine (``audit.engine_table``), never in memory."""
     db = tmp_path / "warehouse.duckdb"
     con = engine.connect(f"duckdb:///{db}")
     con.create_table("customers", pd.DataFrame({
@@ -71,7 +72,10 @@ def test_an_input_read_from_an_engine_table(make_client, tmp_path):
     con.disconnect()
     text = BASE + "  customers: {table: customers}\n" + f"engine: {{url: 'duckdb:///{db}'}}\n"
     audit = load_audit(make_client(tmp_path, CSV, text))
-    cust = audit.table("customers")
+    assert audit.has("customers") and audit.is_engine("customers")  # kept in the engine (issue 19)
+    with pytest.raises(CxauditError, match="kept in the query engine"):
+        audit.table("customers")
+    cust = audit.engine_table("customers").to_pandas()
     assert sorted(cust["customer_id"]) == ["c1", "c2", "c3", "c4"]
     flags = cust.set_index("customer_id")["churned"]
     assert flags[["c1", "c2", "c3"]].tolist() == [True, False, False] and pd.isna(flags["c4"])
