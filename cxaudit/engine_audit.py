@@ -213,6 +213,15 @@ def validate(name: str, spec: Any, config: AuditConfig, where: str) -> tuple[Eng
         if col not in t.columns:
             raise DataError(file, f"required column '{col}' missing; map it in inputs.{name}.columns "
                                   f"(the table has: {', '.join(c for c in t.columns if c != '_row')})", column=col)
+    if tspec.id_column:
+        # an id seen on an earlier row: the first row of each repeated id from one aggregate (a hash
+        # aggregate spills to disk; a window over every row would sort them all), joined back as _first
+        keyed = t.mutate(_id=_text(t[tspec.id_column]))
+        keyed = keyed.filter(keyed._id.notnull() & (keyed._id != ""))
+        repeated = keyed.group_by("_id").aggregate(_first=keyed._row.min(), _n=keyed.count())
+        repeated = repeated.filter(repeated._n > 1).select("_id", "_first").to_pandas()  # the repeated ids only
+        small = ibis.memtable(repeated.astype({"_id": "string", "_first": "int64"}))
+        t = t.left_join(small, _text(t[tspec.id_column]) == small._id).drop("_id")
     flags: list[tuple[str, str, Any]] = []  # rule, column, bad-row expression
     typed: dict[str, Any] = {}
     for col in tspec.required:
@@ -245,12 +254,10 @@ def validate(name: str, spec: Any, config: AuditConfig, where: str) -> tuple[Eng
         flags.append(("invalid_value", col, c.notnull() & (low != "") & val.isnull()))
         typed[col] = val
     if tspec.id_column:
-        ids = _text(t[tspec.id_column])
-        typed[tspec.id_column] = ids
-        first = ibis.row_number().over(group_by=ids, order_by=t._row)
-        flags.append(("duplicate_id", tspec.id_column, ids.notnull() & (ids != "") & (first > 0)))
+        typed[tspec.id_column] = _text(t[tspec.id_column])
+        flags.append(("duplicate_id", tspec.id_column, t._first.notnull() & (t._row > t._first)))
     excluded_rules = set(config.quality.exclude) | set(ALWAYS_EXCLUDED)
-    cols = [c for c in t.columns if c != "_row"]
+    cols = [c for c in t.columns if c not in ("_row", "_first")]
     parsed_text = [c for c in typed if c in t.columns and t[c].type().is_string()]  # logged as read
     staged = t.select(t._row, *[typed[c].name(c) if c in typed else t[c] for c in cols],
                       *[t[c].name(f"_raw_{c}") for c in parsed_text],
