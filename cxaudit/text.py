@@ -101,6 +101,8 @@ __all__ = [
     "TOUCHPOINT_THEME_MIN_MENTIONS",
     "clean_text",
     "clean_series",
+    "distinct_texts",
+    "equal_texts",
     "stop_words",
     "NEGATIONS",
     "INDUSTRIES",
@@ -465,26 +467,53 @@ def distinct_texts(texts: pd.Series | Sequence[str]) -> tuple[np.ndarray, np.nda
     >>> codes.tolist(), first.tolist()
     ([0, 0, 1, 2], [0, 2, 3])
     """
+    codes = _text_codes(texts, mask_digits=True)
+    first = np.unique(codes, return_index=True)[1]
+    return codes, first.astype(np.int64)
+
+
+def equal_texts(texts: pd.Series | Sequence[str]) -> np.ndarray:
+    """The number of each text (0, 1, … in order of first appearance; equal texts, equal numbers;
+    missing values count as ``""``), as ``pd.factorize`` gives it, found in Arrow without a Python
+    string per row."""
+    return _text_codes(texts, mask_digits=False)
+
+
+#: Rows converted to Arrow at a time by :func:`distinct_texts` / :func:`equal_texts` (bounds the copies).
+TEXT_CHUNK_ROWS = 262_144
+
+
+def _text_codes(texts: pd.Series | Sequence[str], *, mask_digits: bool) -> np.ndarray:
     import pyarrow as pa
     import pyarrow.compute as pc
 
-    s = pd.Series(texts)
+    s = pd.Series(texts) if isinstance(texts, pd.Series) else pd.Series(texts, dtype=object)
     if not len(s):
-        return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
-    try:
-        arr = pa.array(s, type=pa.large_string(), from_pandas=True)
-    except (pa.ArrowTypeError, pa.ArrowInvalid):  # cells that are not text: as str() writes them
-        arr = pa.array(s.fillna("").astype(str), type=pa.large_string(), from_pandas=True)
-    arr = arr.fill_null("")
-    masked = pc.replace_substring_regex(arr, pattern="[0-9]+", replacement="0")
-    del arr
-    if isinstance(masked, pa.ChunkedArray):  # one dictionary for all chunks
-        masked = masked.combine_chunks()
-    enc = pc.dictionary_encode(masked)
-    codes = np.asarray(enc.indices.to_numpy(zero_copy_only=False), dtype=np.int64)
-    del masked, enc
-    first = np.unique(codes, return_index=True)[1]
-    return codes, first.astype(np.int64)
+        return np.zeros(0, dtype=np.int64)
+    local: list[np.ndarray] = []
+    dicts: list[Any] = []
+    for start in range(0, len(s), TEXT_CHUNK_ROWS):
+        part = s.iloc[start:start + TEXT_CHUNK_ROWS]
+        try:
+            arr = pa.array(part, type=pa.large_string(), from_pandas=True)
+        except (pa.ArrowTypeError, pa.ArrowInvalid):  # cells that are not text: as str() writes them
+            arr = pa.array(part.fillna("").astype(str), type=pa.large_string(), from_pandas=True)
+        if isinstance(arr, pa.ChunkedArray):
+            arr = arr.combine_chunks()
+        arr = arr.fill_null("")
+        if mask_digits:
+            arr = pc.replace_substring_regex(arr, pattern="[0-9]+", replacement="0")
+        enc = pc.dictionary_encode(arr)  # values in order of first appearance within the chunk
+        local.append(np.asarray(enc.indices.to_numpy(zero_copy_only=False), dtype=np.int64))
+        dicts.append(enc.dictionary)
+        del arr, enc
+    # the chunks' values in order, numbered by first appearance: the numbering of the whole column
+    glob = pc.dictionary_encode(pa.concat_arrays(dicts)).indices.to_numpy(zero_copy_only=False).astype(np.int64)
+    offsets = np.cumsum([0] + [len(d) for d in dicts[:-1]])
+    del dicts
+    codes = np.concatenate([glob[off + loc] for off, loc in zip(offsets.tolist(), local, strict=True)])
+    pa.default_memory_pool().release_unused()
+    return codes
 
 
 def tokenize(text: str) -> list[str]:
@@ -1546,8 +1575,7 @@ def themes_by_stage(table: pd.DataFrame, codeframe: Codeframe, touchpoints: pd.D
 def representative_quotes(coding: CodingResult, texts: pd.Series, theme: str, *, n: int = 3,
                           prefer: pd.Series | None = None, names: Iterable[str] | None = None,
                           labels: Mapping[str, str] | None = None, max_chars: int = 280,
-                          sample: int = 3000, seed: int = 20261124, max_overlap: float = 0.6,
-                          text_codes: np.ndarray | None = None) -> list[str]:
+                          sample: int = 3000, seed: int = 20261124, max_overlap: float = 0.6) -> list[str]:
     """The ``n`` comments of ``theme`` closest to the theme's centroid, redacted.
 
     Distinct comments of the theme (those where ``prefer`` is true first, e.g. detractors for a
@@ -1556,9 +1584,7 @@ def representative_quotes(coding: CodingResult, texts: pd.Series, theme: str, *,
     extreme), in that order, skipping one whose cosine similarity to a quote already chosen exceeds
     ``max_overlap`` (maximal-marginal-relevance style, Carbonell & Goldstein 1998) unless too few are
     left. At most ``sample`` distinct comments are scored (seeded sample).
-    Each quote goes through :func:`redact_pii` and is cut at ``max_chars``. ``text_codes``: equal
-    numbers for equal ``texts`` (``pd.factorize(texts)[0]``), when the caller quotes several themes of
-    the same texts (the distinct comments are then found on the numbers, not on the text).
+    Each quote goes through :func:`redact_pii` and is cut at ``max_chars``.
     """
     from sklearn.feature_extraction.text import TfidfVectorizer
 
@@ -1571,13 +1597,14 @@ def representative_quotes(coding: CodingResult, texts: pd.Series, theme: str, *,
             rows = rows[pref[rows]]
     if not len(rows):
         return []
-    if text_codes is not None:  # the first row of each distinct text, in row order (= drop_duplicates)
-        rows = rows[np.sort(np.unique(np.asarray(text_codes)[rows], return_index=True)[1])]
-        uniq = pd.Series(texts.iloc[rows].astype(str).to_numpy(), index=rows)
-    else:
-        uniq = pd.Series(texts.iloc[rows].astype(str).to_numpy(), index=rows).drop_duplicates()
-    if len(uniq) > sample:
-        uniq = uniq.sample(sample, random_state=seed).sort_index()
+    # the first row of each distinct text, in row order (drop_duplicates), found in Arrow; then the seeded
+    # sample of their positions; only the sampled texts become Python strings
+    codes = equal_texts(texts.iloc[rows].astype(str))
+    rows = rows[np.sort(np.unique(codes, return_index=True)[1])]
+    pick = pd.Series(np.arange(len(rows)), index=rows)
+    if len(pick) > sample:
+        pick = pick.sample(sample, random_state=seed).sort_index()
+    uniq = pd.Series(texts.iloc[pick.index.to_numpy()].astype(str).to_numpy(), index=pick.index)
     docs = [" ".join(f"t{i}" for i in toks.tolist()) for toks in coding.tokens(uniq.index.to_numpy())]
     forms = _name_forms(names) if names is not None else None
     if len(uniq) <= n:
@@ -1704,7 +1731,6 @@ def analyse_comments(responses: pd.DataFrame, codeframe: Codeframe | None = None
         comments["channel"] = responses.loc[keep, channel_column].to_numpy()
     comments["lang"] = detect_language(comments["text"], cf.languages).to_numpy()
     coding = code_comments(comments["text"], cf, comments["lang"])
-    same = pd.factorize(comments["text"])[0]  # equal comments, found once for the quotes of every theme
     names_list = list(names) if names is not None else None
     tab = theme_table(coding.matrix, comments["nps"], cf, lang, n_respondents=len(responses), groups=groups)
     quotes = {}
@@ -1715,7 +1741,7 @@ def analyse_comments(responses: pd.DataFrame, codeframe: Codeframe | None = None
         want = worst if th.polarity == "complaint" else best if th.polarity == "praise" else None
         prefer = comments["group"] == want if want else None
         quotes[th.key] = representative_quotes(coding, comments["text"], th.key, n=n_quotes, prefer=prefer,
-                                               names=names_list, labels=labels, seed=seed, text_codes=same)
+                                               names=names_list, labels=labels, seed=seed)
     by_channel = None
     if "channel" in comments.columns and comments["channel"].notna().any():
         by_channel = themes_by(coding.matrix, comments["channel"], list(tab["theme"]), min_base=min_base)

@@ -189,7 +189,7 @@ def prepare(tickets: pd.DataFrame) -> pd.DataFrame:
             raise DataError("tickets", f"required column '{col}' missing", column=col)
     if not pd.api.types.is_datetime64_any_dtype(tickets["created_at"]):
         raise DataError("tickets", "expected date-times (parsed by load_audit)", column="created_at")
-    t_ = tickets.copy()
+    t_ = tickets.copy(deep=False)  # new columns only (copy-on-write: the input is never changed)
     for src, dst in (("first_response_at", "first_response_h"), ("resolved_at", "resolution_h")):
         given = dst.removesuffix("_h") + "_hours"  # an export with durations instead of time stamps
         if src not in t_.columns and given in t_.columns:
@@ -694,9 +694,7 @@ def ticket_themes(tickets: pd.DataFrame, codeframe: Any = None, *, lang: str = "
     by_channel = (tx.themes_by(coding.matrix, base["channel"], mentioned, min_base=min_base)
                   if "channel" in base.columns and mentioned else pd.DataFrame())
     labels = tx.pii_labels(lang)
-    same = pd.factorize(texts)[0] if n_quotes and mentioned else None  # equal texts, found once for all themes
-    quotes = {k: tx.representative_quotes(coding, texts, k, n=n_quotes, names=names, labels=labels, seed=seed,
-                                          text_codes=same)
+    quotes = {k: tx.representative_quotes(coding, texts, k, n=n_quotes, names=names, labels=labels, seed=seed)
               for k in mentioned} if n_quotes else {}
     return TicketThemes(base, coding, table, by_channel, quotes, len(tickets), n)
 
@@ -1027,7 +1025,8 @@ def ticket_findings(tickets: pd.DataFrame, cfg: TicketSettings, lang: str, *,
         ch = r["channel"]
         if r["small_base"]:
             continue
-        part = tickets[tickets["channel"] == ch]
+        part = tickets.loc[(tickets["channel"] == ch).to_numpy(bool),
+                           [c for c in ("first_response_h", "customer_id") if c in tickets.columns]]
         late = part["first_response_h"].isna() | (part["first_response_h"] > r["sla_h"])
         who = part.loc[late, "customer_id"].nunique() if "customer_id" in part.columns else int(late.sum())
         tm = times.loc[ch]
