@@ -261,13 +261,43 @@ def start_end(log: EventLog) -> tuple[pd.Series, pd.Series]:
     return out[0], out[1]
 
 
+def _unique_rows(mat: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """``numpy.unique(mat, axis=0, return_inverse=True, return_counts=True)`` of an integer matrix, the
+    same three arrays, by hashing: each row is hashed to one integer (polynomial, wrapping), the
+    hashes are factorized, every row is checked equal to its group's first row (a collision falls back
+    to ``numpy.unique``), and only the distinct rows are sorted (lexicographically, as numbers)."""
+    n, w = mat.shape
+    if n == 0 or w == 0:
+        uniq, inv, counts = np.unique(mat, axis=0, return_inverse=True, return_counts=True)
+        return uniq, np.asarray(inv).reshape(-1), counts
+    h = np.zeros(n, dtype=np.uint64)
+    for j in range(w):
+        h *= np.uint64(1_000_003)
+        h += mat[:, j].astype(np.int64).view(np.uint64)
+    codes, uh = pd.factorize(h)
+    del h
+    rep = np.empty(len(uh), dtype=np.int64)
+    rep[codes[::-1]] = np.arange(n - 1, -1, -1)  # each group's first row
+    small = mat[rep]
+    for j in range(w):  # exactness: every row equals its group's representative
+        if not np.array_equal(mat[:, j], small[codes, j]):
+            uniq, inv, counts = np.unique(mat, axis=0, return_inverse=True, return_counts=True)
+            return uniq, np.asarray(inv).reshape(-1), counts
+    order = np.lexsort(small.T[::-1])  # the first column sorts first
+    rank = np.empty(len(order), dtype=np.int64)
+    rank[order] = np.arange(len(order))
+    inv = rank[codes]
+    return small[order], inv, np.bincount(inv, minlength=len(order))
+
+
 def _case_variants(log: EventLog) -> tuple[np.ndarray, list[list[int]], np.ndarray, np.ndarray]:
     """Each case's variant: ``(vid, seqs, counts, rank)``: ``vid[case]`` indexes ``seqs`` (every distinct
     activity sequence, as codes) and ``counts`` (its number of cases); ``rank`` lists the variants
     most frequent first (ties: the sequences' lexicographic order of codes). Cases are rows of a padded
     code matrix counted with ``numpy.unique(axis=0)`` (exact, no hashing); a log whose longest case
     would make that matrix over 50M cells joins each case's codes as text instead (ties: the texts'
-    order). Computed once per log."""
+    order). The matrix's distinct rows are found by hashing (:func:`_unique_rows`, the same result as
+    ``numpy.unique``). Computed once per log."""
     if "variants" in log._memo:
         return log._memo["variants"]
     if not log.n_events:
@@ -280,11 +310,11 @@ def _case_variants(log: EventLog) -> tuple[np.ndarray, list[list[int]], np.ndarr
         if log.n_cases * width <= 50_000_000:
             mat = np.full((log.n_cases, width), -1, dtype=np.int32)
             mat[log.case, np.arange(log.n_events) - np.repeat(starts, lens)] = log.act
-            uniq, inv, counts = np.unique(mat, axis=0, return_inverse=True, return_counts=True)
+            uniq, inv, counts = _unique_rows(mat)
             del mat
             seqs = [[int(c) for c in row if c >= 0] for row in uniq]
             rank = np.argsort(-counts, kind="stable")
-            res = (np.asarray(inv).reshape(-1), seqs, counts, rank)
+            res = (inv, seqs, counts, rank)
         else:
             keys = pd.Series(log.act.astype(str), copy=False).groupby(log.case, sort=False).agg(",".join)
             vid, texts = pd.factorize(keys.to_numpy(object), sort=False)
@@ -454,28 +484,39 @@ def _first_values(log: EventLog, name: str) -> np.ndarray:
 
 def _case_departments(log: EventLog) -> np.ndarray:
     """Per case, the sorted list of the departments of its steps. Cases with the same set share one
-    list object (sets are rows of a padded matrix of department ranks, counted with ``numpy.unique``);
-    very many departments per case fall back to one set per case."""
+    list object: the sets are rows of a case x department presence matrix (or, with very many
+    departments, of a padded matrix of each case's department ranks), made distinct with
+    :func:`_unique_rows`."""
     assert log.dep is not None and log.departments is not None
     names = np.asarray(log.departments.astype(str), dtype=object)
     nd = len(names)
+    out = np.empty(log.n_cases, dtype=object)
+    if not log.n_cases:
+        return out
     rank = np.empty(nd, dtype=np.int64)
     rank[np.argsort(names, kind="stable")] = np.arange(nd)  # the departments' name order
-    known = log.dep >= 0
-    cd = np.unique(log.case[known].astype(np.int64) * max(nd, 1) + rank[log.dep[known]])  # (case, rank), sorted
-    case_of, dep_rank = cd // max(nd, 1), cd % max(nd, 1)
     by_rank = names[np.argsort(rank)]
-    out = np.empty(log.n_cases, dtype=object)
+    known = log.dep >= 0
+    if log.n_cases * max(nd, 1) <= 50_000_000:
+        pres = np.bincount(log.case[known].astype(np.int64) * nd + rank[log.dep[known]],
+                           minlength=log.n_cases * nd).reshape(log.n_cases, nd) > 0
+        uniq, inv, _ = _unique_rows(pres.view(np.int8))
+        lists = np.empty(len(uniq), dtype=object)
+        lists[:] = [[str(by_rank[r]) for r in np.flatnonzero(row)] for row in uniq]
+        out[:] = lists[inv]
+        return out
+    cd = np.unique(log.case[known].astype(np.int64) * nd + rank[log.dep[known]])  # (case, rank), sorted
+    case_of, dep_rank = cd // nd, cd % nd
     n_per = np.bincount(case_of, minlength=log.n_cases)
-    width = int(n_per.max()) if len(n_per) else 0
+    width = int(n_per.max())
     if log.n_cases * max(width, 1) <= 50_000_000:
         starts = np.r_[0, np.cumsum(n_per)[:-1]]
         mat = np.full((log.n_cases, max(width, 1)), -1, dtype=np.int64)
         mat[case_of, np.arange(len(cd)) - starts[case_of]] = dep_rank
-        uniq, inv = np.unique(mat, axis=0, return_inverse=True)
+        uniq, inv, _ = _unique_rows(mat)
         lists = np.empty(len(uniq), dtype=object)
         lists[:] = [[str(by_rank[r]) for r in row if r >= 0] for row in uniq]
-        out[:] = lists[np.asarray(inv).reshape(-1)]
+        out[:] = lists[inv]
     else:
         bounds = np.r_[0, np.cumsum(n_per)]
         for c in range(log.n_cases):
@@ -554,11 +595,16 @@ def experience(cases: pd.DataFrame, nps_groups: pd.Series | None, *, scale_max: 
 
     rows: list[dict[str, Any]] = []
     flags = [f for f in ("has_loop", "has_handover") if f in cases.columns and cases[f].any() and not cases[f].all()]
+    per_all: pd.DataFrame | None = None
+    if flags and nps_groups is not None and len(nps_groups) and "customer_id" in cases.columns:
+        known = cases["customer_id"].notna().to_numpy()
+        who = cases.loc[known, "customer_id"].to_numpy()  # customer-level: any case of the customer
+        per_all = cases.loc[known, flags].groupby(who).any()
+        per_all = per_all[per_all.index.isin(nps_groups.index)]
+        grp_all = nps_groups.reindex(per_all.index)
     for flag in flags:
-        if nps_groups is not None and len(nps_groups) and "customer_id" in cases.columns:
-            per = cases.dropna(subset=["customer_id"]).groupby("customer_id")[flag].any()
-            per = per[per.index.isin(nps_groups.index)]
-            grp = nps_groups.reindex(per.index)
+        if per_all is not None:
+            per, grp = per_all[flag], grp_all
             a, b = grp[per.to_numpy()], grp[~per.to_numpy()]
             if len(a) >= 2 and len(b) >= 2:
                 pa, da = float((a == "promoter").mean()), float((a == "detractor").mean())
@@ -708,7 +754,7 @@ class DiscoveredModel:
         return pd.DataFrame({"value": pd.Series(self.__dict__, dtype="object")})
 
 
-def discover_inductive(events: pd.DataFrame, *, noise_threshold: float = 0.0,
+def discover_inductive(events: pd.DataFrame | EventLog, *, noise_threshold: float = 0.0,
                        redact: Callable[[str], str] | None = None) -> tuple[str, DiscoveredModel]:
     """Discover a BPMN 2.0 process model from an ``events`` table with the inductive miner.
 
@@ -717,7 +763,8 @@ def discover_inductive(events: pd.DataFrame, *, noise_threshold: float = 0.0,
     it, a one-line :class:`~cxaudit.errors.CxauditError` says what to install.
 
     The log is first read as :func:`prepare` reads it (rows without a value and non-``complete``
-    lifecycle steps dropped; order by case, time, file order); ``redact`` (for example
+    lifecycle steps dropped; order by case, time, file order; an :class:`EventLog` already prepared,
+    such as ``ProcessAnalysis.log``, is used as it is); ``redact`` (for example
     :func:`cxaudit.text.redact_pii`) is applied to each distinct activity name. pm4py receives the
     log as its variants (each distinct activity sequence with its number of cases, pm4py's
     univariate variant log, in the order of each variant's first case by case id, as pm4py builds it
@@ -766,7 +813,7 @@ def discover_inductive(events: pd.DataFrame, *, noise_threshold: float = 0.0,
     except ImportError as e:
         raise CxauditError(PM4PY_MISSING) from e
 
-    log = prepare(events)
+    log = events if isinstance(events, EventLog) else prepare(events)
     if log.n_events == 0:
         raise CxauditError("discover_inductive: the event log has no usable step (case_id, activity and timestamp)")
     names = [str(a) for a in log.activities]
@@ -775,7 +822,7 @@ def discover_inductive(events: pd.DataFrame, *, noise_threshold: float = 0.0,
     vid, seqs, counts, _ = _case_variants(log)
     # each variant's first case in case-id order (pm4py sorts the cases of a table by id)
     by_id = np.empty(log.n_cases, dtype=np.int64)
-    by_id[np.argsort(np.asarray(log.cases.astype(str), dtype=object), kind="stable")] = np.arange(log.n_cases)
+    by_id[np.asarray(log.cases.astype(str).argsort())] = np.arange(log.n_cases)  # ids are distinct: no ties
     first_case = np.full(len(seqs), log.n_cases, dtype=np.int64)
     np.minimum.at(first_case, vid, by_id)
     uvcl: Counter[tuple[str, ...]] = Counter()

@@ -263,3 +263,25 @@ def test_inductive_miner_on_variants_equals_the_full_log(noise: float) -> None:
     assert (s.n_events, s.n_cases, s.n_activities) == (len(ev), 120, len(set(red["activity"])))
     if noise:
         assert s.fit_cases < 1.0  # the filter left rare behaviour out: the weighting is exercised
+
+
+def test_unique_rows_equals_numpy_unique() -> None:
+    """The hashed distinct rows (variants, department sets) are numpy.unique(axis=0)'s three arrays."""
+    rng = np.random.default_rng(3)
+    for width, high in [(1, 3), (4, 12), (9, 3000)]:
+        mat = rng.integers(-1, high, size=(5000, width)).astype(np.int32)
+        mat[rng.random(5000) < 0.5] = mat[0]  # many equal rows
+        got = process._unique_rows(mat)
+        want = np.unique(mat, axis=0, return_inverse=True, return_counts=True)
+        for g, w in zip(got, want, strict=True):
+            np.testing.assert_array_equal(g, np.asarray(w).reshape(g.shape))
+
+
+def test_discover_inductive_takes_the_prepared_log() -> None:
+    from test_process import _pm4py_or_skip
+
+    _pm4py_or_skip()
+    ev = random_log(7, n_cases=40)
+    _, a = process.discover_inductive(ev)
+    _, b = process.discover_inductive(process.prepare(ev))
+    assert a == b
