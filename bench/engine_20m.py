@@ -238,13 +238,45 @@ def planted_audit(rows: int) -> dict[str, Any]:
         ex = 0.8 * (1 - np.exp(-24 * h)) / h + 0.2 * float(np.mean((1 - np.exp(-h * L)) / h))
         return ev, ex
 
-    share = {str(s): parts(float(h))[0] for s, h in zip(SEGMENTS, HAZARD, strict=True)}
+    det = NPS_SHARE[2] / 1000  # detractors among all customers: 1 in 1000 answered, a quarter of them detractors
+    share = {str(s): (1 - det) * parts(float(h))[0] + det * parts(2 * float(h))[0]
+             for s, h in zip(SEGMENTS, HAZARD, strict=True)}
     per_group = {}
     for g, mult in (("promoter", 1.0), ("passive", 1.0), ("detractor", 2.0), ("no_response", 1.0)):
         ev = sum(w * parts(float(h) * mult)[0] for w, h in zip(SEGMENT_SHARE, HAZARD, strict=True))
         ex = sum(w * parts(float(h) * mult)[1] for w, h in zip(SEGMENT_SHARE, HAZARD, strict=True))
         per_group[g] = 1 - float(np.exp(-12 * ev / ex))
-    return {"segment_share_24m": share, "churn_12m_by_group": per_group}
+    ev_all = ex_all = 0.0
+    for w, h in zip(SEGMENT_SHARE, HAZARD, strict=True):
+        for mult, p in ((1.0, 1 - det), (2.0, det)):
+            ev_all += w * p * parts(float(h) * mult)[0]
+            ex_all += w * p * parts(float(h) * mult)[1]
+    return {"segment_share_24m": share, "churn_12m_by_group": per_group,
+            "churn_12m": 1 - float(np.exp(-12 * ev_all / ex_all)), "churn_12m_in_days": planted_churn_12m_days()}
+
+
+def planted_churn_12m_days() -> float:
+    """The overall churn per 12 months the planted data give under the package's day convention: the
+    period has 731 days and churn may fall on any of them, but a customer who stays is followed to the
+    period's last date, 730 days after its first (``churn._survival_times``: exit = ``window.end``), and a
+    churn date is the day the exponential time fell in (floored). Expected events / expected days at
+    risk, by numerical integration; detractors (1 in 4,000 customers) at twice the hazard."""
+    md, days, det = 30.436875, 731, NPS_SHARE[2] / 1000
+
+    def one(hd: float, length: int) -> tuple[float, float]:
+        t = np.linspace(0, length, 20001)
+        dens = hd * np.exp(-hd * t)
+        return 1 - np.exp(-hd * length), float(np.trapezoid(np.floor(t) * dens, t)) + np.exp(-hd * length) * (length - 1)
+
+    ev = ex = 0.0
+    for w, h in zip(SEGMENT_SHARE, HAZARD, strict=True):
+        for mult, p in ((1.0, 1 - det), (2.0, det)):
+            hd = float(h) * mult / md
+            e0, x0 = one(hd, days)
+            later = [one(hd, int(n)) for n in np.arange(1, days + 1)[::10]]  # started during the period
+            ev += w * p * (0.8 * e0 + 0.2 * float(np.mean([a for a, _ in later])))
+            ex += w * p * (0.8 * x0 + 0.2 * float(np.mean([b for _, b in later]))) / md
+    return 1 - float(np.exp(-12 * ev / ex))
 
 
 def run_audit(home: Path) -> dict[str, Any]:
@@ -316,7 +348,34 @@ def check_audit(run_dir: Path, rows: int) -> dict[str, Any]:
         for g, (lo, hi) in (ev.get("rates_12m_ci") or {}).items():
             inside[g] = bool(lo <= plant["churn_12m_by_group"][g] <= hi)
         out["planted_inside_95ci"] = inside
+    if ov:
+        lo, hi = ov["evidence"].get("churn_12m_ci") or (np.nan, np.nan)
+        out["churn_12m_ci"], out["planted_churn_12m"] = [lo, hi], plant["churn_12m"]
+        out["planted_churn_12m_inside_95ci"] = bool(lo <= plant["churn_12m"] <= hi)
+        out["planted_churn_12m_in_days"] = plant["churn_12m_in_days"]
+        out["planted_churn_12m_in_days_inside_95ci"] = bool(lo <= plant["churn_12m_in_days"] <= hi)
     out["planted_segment_share_24m"] = plant["segment_share_24m"]
+    xlsx = run_dir / "tables.xlsx"
+    if xlsx.is_file():  # the report's own tables (tables.xlsx holds every table the report shows)
+        import openpyxl
+
+        wb = openpyxl.load_workbook(xlsx, read_only=True)
+        for ws in wb.worksheets:
+            rows = list(ws.iter_rows(values_only=True))
+            if ws.title == "Churn by segment" and rows:
+                head = list(rows[0])
+                seg = {}
+                for r in rows[1:]:
+                    d = dict(zip(head, r, strict=False))
+                    name = str(d["Group"])
+                    planted = plant["segment_share_24m"].get(name)
+                    seg[name] = {"n": d["Customers (n)"], "rate": d["Churn rate"],
+                                 "ci": [d["Churn rate (low)"], d["Churn rate (high)"]], "planted": planted,
+                                 "planted_inside_95ci": None if planted is None else
+                                 bool(d["Churn rate (low)"] <= planted <= d["Churn rate (high)"])}
+                out["churn_by_segment"] = seg
+            if ws.title == "Excluded rows by reason" and rows:
+                out["excluded_by_reason"] = {f"{r[0]}: {r[1]}": r[2] for r in rows[1:]}
     return out
 
 
