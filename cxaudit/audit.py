@@ -160,7 +160,9 @@ class Audit:
                 "object_columns": objects, "pickled": pickled}
         if self.engine_tables:  # kept rows written by the engine; notebooks read them through it
             meta["engine_tables"] = {n: et.to_json(et.save(folder, n)) for n, et in self.engine_tables.items()}
-            meta["kept"] |= {n: et.rows for n, et in self.engine_tables.items()}
+            kept_counts = meta["kept"]
+            assert isinstance(kept_counts, dict)  # the mapping written above
+            kept_counts.update({n: et.rows for n, et in self.engine_tables.items()})
         (folder / "_audit.json").write_text(json.dumps(meta, indent=2, ensure_ascii=False), encoding="utf-8")
         return folder
 

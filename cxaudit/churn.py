@@ -1812,7 +1812,7 @@ def _engine_key(col: Any) -> Any:
 def engine_time_basis(t: Any, settings: Any = None) -> TimeBasis:
     """:func:`time_basis` of a customers table in the engine: it reads only the earliest and latest churn
     date and the latest start date, so it is computed from those three aggregates (the same basis)."""
-    aggs = {}
+    aggs: dict[str, Any] = {}
     if "churn_date" in t.columns:
         aggs |= {"cd_min": t.churn_date.cast("timestamp").min(), "cd_max": t.churn_date.cast("timestamp").max()}
     if "start_date" in t.columns:
