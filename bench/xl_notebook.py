@@ -30,6 +30,7 @@ def main() -> None:
     ap.add_argument("notebook")
     ap.add_argument("--profile", type=Path)
     ap.add_argument("--keep", type=Path, help="write the run folder here instead of a temporary one")
+    ap.add_argument("--dump", type=Path, help="pickle every displayed output (IPython's format dicts) here")
     args = ap.parse_args()
     src = args.run_dir.resolve()
     nb_path = next((Path(__file__).resolve().parents[1] / "cxaudit" / "notebooks").glob(f"{args.notebook}*.ipynb"))
@@ -52,9 +53,11 @@ def main() -> None:
     shell = InteractiveShell.instance()
     fmt = shell.display_formatter
 
+    shown: list[Any] = []
+
     def display(*objs: Any, **_: Any) -> None:
         for o in objs:
-            fmt.format(o)
+            shown.append(fmt.format(o)[0])
 
     import IPython.display
 
@@ -65,7 +68,7 @@ def main() -> None:
     if args.profile:
         import cProfile
 
-        prof = cProfile.Profile()
+        prof = cProfile.Profile(time.process_time)  # CPU seconds: wall time is noisy on a shared machine
     t0, c0 = time.perf_counter(), time.process_time()
     for i, cell in enumerate(cells):
         if "parameters" in cell.metadata.get("tags", []):
@@ -86,6 +89,10 @@ def main() -> None:
                       "run_dir": str(tmp)}))
     if prof is not None:
         prof.dump_stats(str(args.profile))
+    if args.dump is not None:
+        import pickle
+
+        args.dump.write_bytes(pickle.dumps(shown))
     if args.keep is None:
         shutil.rmtree(tmp, ignore_errors=True)
 

@@ -635,9 +635,12 @@ def customer_value(audit: Audit, segment: str | None, *, lang: str | None = None
 
 
 def customer_value_frame(audit: Audit, segment: str | None, *,
-                         assumptions: Assumptions | None = None) -> pd.DataFrame | None:
+                         assumptions: Assumptions | None = None,
+                         frame: pd.DataFrame | None = None) -> pd.DataFrame | None:
     """The table of :func:`customer_value` without language: the customers with no value in
-    ``segment`` keep the key :data:`~cxaudit.stats.NOT_STATED` (:func:`name_groups` names them)."""
+    ``segment`` keep the key :data:`~cxaudit.stats.NOT_STATED` (:func:`name_groups` names them).
+    ``frame``: the churn section's customer frame (``cxaudit.churn.frame_from_audit(audit)``) when the
+    caller already has it (:func:`analyse` builds it once for every cut; not modified)."""
     from .audit import in_memory
 
     if not in_memory(audit, "customers"):  # a table kept in the query engine: the churn section covers it
@@ -649,7 +652,7 @@ def customer_value_frame(audit: Audit, segment: str | None, *,
         return None
     a = assumptions if assumptions is not None else Assumptions.from_audit(audit)
     key = segment or "_all"
-    frame = _churn.frame_from_audit(audit)
+    frame = _churn.frame_from_audit(audit) if frame is None else frame.copy(deep=False)
     frame[key] = segment_keys(frame[segment]) if segment else "_all"
     out = _value_by(audit, frame, key, a, grouped=bool(segment))
     return out if segment else out.drop(columns=key)
@@ -899,20 +902,24 @@ def _group_vs_rest(audit: Audit, metric: str) -> list[dict[str, Any]]:
     for seg in audit.config.segments:
         if seg not in r.columns:
             continue
-        valid = _stated(r, seg)
+        used = list(dict.fromkeys(c for c in (seg, column, "weight") if c in r.columns))
+        valid = _stated(r[used], seg)  # the columns the tests read, not a copy of every response column
         valid = valid[valid[column].notna()]
-        for group in valid[seg].drop_duplicates().sort_values():
-            inside = (valid[seg] == group).to_numpy(bool)
+        groups = valid[seg].drop_duplicates().sort_values()
+        codes = pd.Index(groups).get_indexer(valid[seg])  # each row's group, found once (not one == per group)
+        score, wts = valid[column], (valid["weight"] if "weight" in valid.columns else None)
+        for gi, group in enumerate(groups):
+            inside = codes == gi
             if metric == "nps":
-                part, rest = valid[inside], valid[~inside]
-                if len(part) < mb or len(rest) < mb:
+                if int(inside.sum()) < mb or int((~inside).sum()) < mb:
                     continue
-                a = nps(part["nps"], part["weight"] if "weight" in part.columns else None)
-                b = nps(rest["nps"], rest["weight"] if "weight" in rest.columns else None)
+                a = nps(score[inside], wts[inside] if wts is not None else None)
+                b = nps(score[~inside], wts[~inside] if wts is not None else None)
                 test = nps_difference(a, b)
                 diff, z, p = test.diff, test.z, test.p_value
-            else:
-                side = pd.Series(np.where(inside, "in", "rest"), index=valid.index)
+            else:  # the two sides as a categorical: metric_table groups by codes, no text to factorize
+                side = pd.Series(pd.Categorical.from_codes(np.where(inside, 0, 1), categories=["in", "rest"]),
+                                 index=valid.index)
                 tab = metric_table(valid.assign(_side=side), "csat" if metric == "outcome" else metric,  # type: ignore[arg-type]
                                    by=["_side"], column=column, weight=_wcol(valid), **kw).set_index("_side")
                 if set(tab.index) != {"in", "rest"} or (tab["n"] < mb).any():
@@ -1071,9 +1078,11 @@ def customer_columns(segment: str | None, audit: Audit, lang: str) -> list[Any]:
     ]
 
 
-def customers_note(audit: Audit, lang: str) -> str:
+def customers_note(audit: Audit, lang: str, *, survival_times: bool | None = None) -> str:
     """How the customer table's churn, revenue and lifetime value are computed: the churn section's
-    method and assumptions (margin, discount rate, revenue period), and the interval methods."""
+    method and assumptions (margin, discount rate, revenue period), and the interval methods.
+    ``survival_times``: whether any customer has a survival time (``t_exit``), when the caller knows
+    it (:attr:`ScorecardAnalysis.survival_times`); else read from the churn frame."""
     a = money_assumptions(audit)
     settings = getattr(audit.config, "churn", None)
     if getattr(audit, "is_engine", lambda _t: False)("customers"):  # kept in the query engine (issue 19)
@@ -1087,7 +1096,9 @@ def customers_note(audit: Audit, lang: str) -> str:
         return t("metrics.customers_no_time", lang, **kw)
     text = t("metrics.customers_note", lang, start=fmt_date(window.start.date(), lang),
              end=fmt_date(window.end.date(), lang), months=fmt_num(window.months, lang, 0), **kw)
-    if not _churn.frame_from_audit(audit)["t_exit"].notna().any():
+    if survival_times is None:
+        survival_times = bool(_churn.frame_from_audit(audit)["t_exit"].notna().any())
+    if not survival_times:
         text += " " + t("metrics.customers_no_time", lang, **kw)
     return text
 
@@ -1100,6 +1111,8 @@ class ScorecardAnalysis:
     """Everything the CX-metrics section (notebook 02) shows, computed once and without language.
 
     ``survey``: the audit has responses (without them only the customer tables are computed).
+    ``survival_times``: whether any customer of the churn frame has a survival time (``None`` when no
+    customer table was computed), for :func:`customers_note`.
     ``weights``: :func:`weighting`; ``overall``: :func:`overall`; ``csi``: :func:`csi_overall`;
     ``segments``: :func:`segment_frame` of each segment column of ``audit.yaml`` present in the
     responses, in that order, empty tables left out; ``trends``: :func:`trends` by month;
@@ -1121,6 +1134,7 @@ class ScorecardAnalysis:
     reliability: Reliability | None = None
     distributions: pd.DataFrame | None = None
     omnibus: dict[str, Omnibus] = field(default_factory=dict)
+    survival_times: bool | None = None
 
     def cube(self) -> pd.DataFrame | None:
         """:func:`cube` for the analyst, ``None`` without NPS / CSAT / CES or without dates."""
@@ -1135,15 +1149,20 @@ def analyse(audit: Audit) -> ScorecardAnalysis:
     from .audit import in_memory
 
     customers: dict[str | None, pd.DataFrame] | None = None
+    survival_times: bool | None = None
     if in_memory(audit, "customers"):  # not for a table kept in the query engine (issue 19)
         cust = audit.table("customers")
         cuts: list[str | None] = [s for s in audit.config.segments if s in cust.columns] or [None]
-        customers = {s: v for s in cuts if (v := customer_value_frame(audit, s)) is not None}
+        frame = _churn.frame_from_audit(audit) if {"revenue", "churned"} <= set(cust.columns) else None
+        customers = {s: v for s in cuts if (v := customer_value_frame(audit, s, frame=frame)) is not None}
+        survival_times = None if frame is None else bool(frame["t_exit"].notna().any())
+        del frame
     if not audit.has("responses"):
-        return ScorecardAnalysis(audit, survey=False, customers=customers)
+        return ScorecardAnalysis(audit, survey=False, customers=customers, survival_times=survival_times)
     segments = {s: tab for s in audit.config.segments if s in audit.responses.columns
                 and not (tab := segment_frame(audit, s)).empty}
     return ScorecardAnalysis(audit, survey=True, weights=weighting(audit), overall=overall(audit),
                              csi=csi_overall(audit), segments=segments, trends=trends(audit),
                              customers=customers, reliability=reliability(audit),
-                             distributions=distributions(audit), omnibus={s: omnibus(audit, s) for s in segments})
+                             distributions=distributions(audit), omnibus={s: omnibus(audit, s) for s in segments},
+                             survival_times=survival_times)

@@ -262,7 +262,7 @@ def blocks_customers(an: ScorecardAnalysis, lang: str) -> list[Any]:
         title = (t("metrics.customers_title", lang, segment=audit.segment_label(segment)) if segment
                  else t("metrics.customers_total", lang))
         out += [show.heading(title, "cx_metrics"), show.table(value, sc.customer_columns(segment, audit, lang), lang)]
-    return out + [show.note(sc.customers_note(audit, lang))]
+    return out + [show.note(sc.customers_note(audit, lang, survival_times=an.survival_times))]
 
 
 def blocks_reliability(an: ScorecardAnalysis, lang: str) -> list[Any]:

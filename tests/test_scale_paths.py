@@ -103,3 +103,54 @@ def test_callbacks_equal_the_row_by_row_list(small_audit) -> None:
     got = table.set_index("response_id")[direct.columns].loc[direct.index]
     pd.testing.assert_frame_equal(got, direct, check_dtype=False)
     assert got["theme"].ne("").any() and got["touchpoint_rating"].notna().all()
+
+
+# --- 02 CX metrics -------------------------------------------------------------------------------
+
+
+def test_holm_equals_statsmodels_and_leaves_gc_unfrozen() -> None:
+    import gc
+
+    from statsmodels.stats.multitest import multipletests
+
+    from cxaudit.stats import holm
+
+    p = np.array([0.01, np.nan, 0.04, 0.03, 0.2, 0.001])
+    ok = ~np.isnan(p)
+    np.testing.assert_array_equal(holm(p)[ok], multipletests(p[ok], method="holm")[1])
+    assert np.isnan(holm(p)[1]) and gc.get_freeze_count() == 0
+
+
+@pytest.mark.parametrize("metric", ["nps", "csat"])
+def test_group_vs_rest_equals_a_filter_per_group(small_audit, metric: str) -> None:
+    """Every group-vs-rest test against the direct build: the whole frame filtered per group."""
+    from cxaudit import scorecard as sc
+    from cxaudit.metrics import metric_table, nps
+    from cxaudit.stats import nps_difference, two_sample_test
+
+    a = small_audit
+    got = sc._group_vs_rest(a, metric)
+    r, mb, direct = sc.responses(a), a.config.min_base, []
+    for seg in a.config.segments:
+        if seg not in r.columns:
+            continue
+        valid = sc._stated(r, seg)
+        valid = valid[valid[metric].notna()]
+        for group in valid[seg].drop_duplicates().sort_values():
+            inside = (valid[seg] == group).to_numpy(bool)
+            if metric == "nps":
+                part, rest = valid[inside], valid[~inside]
+                if len(part) < mb or len(rest) < mb:
+                    continue
+                t = nps_difference(nps(part["nps"]), nps(rest["nps"]))
+                direct.append((seg, group, t.diff, t.z, t.p_value))
+            else:
+                side = pd.Series(np.where(inside, "in", "rest"), index=valid.index)
+                tab = metric_table(valid.assign(_side=side), "csat", by=["_side"], column="csat",
+                                   **sc._kw(a, "csat")).set_index("_side")
+                if set(tab.index) != {"in", "rest"} or (tab["n"] < mb).any():
+                    continue
+                diff, _se, z, p = two_sample_test("csat", tab.loc["in"], tab.loc["rest"])
+                direct.append((seg, group, diff, z, p))
+    assert len(direct) >= 3
+    assert [(g["segment"], g["group"], g["diff"], g["z"], g["p_value"]) for g in got] == direct
