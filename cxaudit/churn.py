@@ -682,6 +682,28 @@ def churn_trend(frame: pd.DataFrame, window: Window | None, *, alpha: float = 0.
     if window is None or "churn_date" not in frame.columns:
         return None
     k = _known(frame)
+    s, leave, placed = _trend_times(k, window)
+    n_unplaced = int((~placed).sum())
+    months = _trend_months(window)
+    if len(months) < 2:
+        return None
+    s, leave = s[placed], leave[placed]
+    rows = []
+    for m in months:
+        ms = np.datetime64(m, "ns")
+        me = np.datetime64(m + pd.offsets.MonthBegin(1), "ns")
+        active = (s < ms) & (leave >= ms)
+        rows.append((m.strftime("%Y-%m"), int(active.sum()), int((active & (leave < me)).sum())))
+    return _trend_from_rows(rows, n_unplaced, alpha)
+
+
+#: "Never left": the leaving date of a customer who stayed, in :func:`churn_trend`.
+_NEVER = np.datetime64("2262-01-01")
+
+
+def _trend_times(k: pd.DataFrame, window: Window) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Per customer of known status: start (a missing start date rebuilt as exit date − tenure), the date
+    they left (:data:`_NEVER` for those who stayed) and whether they can be placed in time."""
     churned = k["churned"].eq(1).to_numpy()
     cdate = pd.to_datetime(k["churn_date"], errors="coerce")
     start = pd.to_datetime(k["start_date"], errors="coerce") if "start_date" in k.columns else pd.Series(
@@ -691,23 +713,19 @@ def churn_trend(frame: pd.DataFrame, window: Window | None, *, alpha: float = 0.
         rebuilt = exit_d - pd.to_timedelta(pd.to_numeric(k["tenure_months"], errors="coerce") * MONTH_DAYS, unit="D")
         start = start.fillna(rebuilt)
     placed = start.notna().to_numpy() & (~churned | cdate.notna().to_numpy())
-    n_unplaced = int((~placed).sum())
+    leave = np.where(churned, cdate.to_numpy("datetime64[ns]"), _NEVER)
+    return start.to_numpy("datetime64[ns]"), leave, placed
+
+
+def _trend_months(window: Window) -> list[pd.Timestamp]:
+    """The complete calendar months of the data period."""
     first = window.start if window.start.day == 1 else (window.start + pd.offsets.MonthBegin(1))
     months = pd.date_range(first.normalize(), window.end + pd.Timedelta(days=1), freq="MS")
-    months = [m for m in months if m + pd.offsets.MonthEnd(0) <= window.end]
-    if len(months) < 2:
-        return None
-    s = start.to_numpy("datetime64[ns]")[placed]
-    c = cdate.to_numpy("datetime64[ns]")[placed]
-    ch = churned[placed]
-    big = np.datetime64("2262-01-01")
-    leave = np.where(ch, c, big)
-    rows = []
-    for m in months:
-        ms = np.datetime64(m, "ns")
-        me = np.datetime64(m + pd.offsets.MonthBegin(1), "ns")
-        active = (s < ms) & (leave >= ms)
-        rows.append((m.strftime("%Y-%m"), int(active.sum()), int((active & (leave < me)).sum())))
+    return [m for m in months if m + pd.offsets.MonthEnd(0) <= window.end]
+
+
+def _trend_from_rows(rows: list[tuple[str, int, int]], n_unplaced: int, alpha: float = 0.05) -> Trend | None:
+    """:func:`churn_trend` from its month rows ``(period, at_risk, churned)``."""
     tab = pd.DataFrame(rows, columns=["period", "at_risk", "churned"])
     tab = tab[tab["at_risk"] > 0].reset_index(drop=True)
     if len(tab) < 2:
@@ -802,7 +820,11 @@ def reasons_by(frame: pd.DataFrame, by: str, *, min_base: int = 30) -> tuple[pd.
     if by not in ch.columns:
         raise MetricError(f"churn reasons by: column {by!r} not found in the customer table")
     d = pd.DataFrame({"g": segment_keys(ch[by]).astype("string"), "reason": reason}).dropna()
-    xt = pd.crosstab(d["g"], d["reason"])
+    return _reasons_by_table(pd.crosstab(d["g"], d["reason"]), by, min_base)
+
+
+def _reasons_by_table(xt: pd.DataFrame, by: str, min_base: int) -> tuple[pd.DataFrame, float]:
+    """:func:`reasons_by` from its cross-table (group keys × stated reasons, counts)."""
     cols = [by, "reason", "n", "base", "share", "ci_low", "ci_high", "small_base", "not_stated"]
     if xt.empty:
         return pd.DataFrame(columns=cols), np.nan
@@ -1879,6 +1901,10 @@ def _stage_frame(audit: Any, t: Any, basis: TimeBasis, slow_hours: float) -> tup
         for c in info["tickets"] or []:
             df[c] = df[c].fillna(0).astype("int64")
         df = _with_times(df, basis.window, obs)
+        if basis.window is not None and "churn_date" in df.columns:  # the monthly trend's times (churn_trend)
+            # customers of unknown status are left out by the aggregate; 0 here only keeps the arrays boolean
+            start, leave, placed = _trend_times(df.assign(churned=df["churned"].fillna(0)), basis.window)
+            df["_trend_start"], df["_trend_leave"], df["_trend_placed"] = start, leave, placed
         if not basis.ok:
             df[["t_exit", "t_entry", "t_window"]] = np.nan
         tbl = pa.Table.from_pandas(df, preserve_index=False)
@@ -2008,6 +2034,39 @@ def _engine_reasons(f: Any) -> Reasons:
     return _pareto(counts, n_churned)
 
 
+def _engine_trend(f: Any, window: Window | None) -> Trend | None:
+    """:func:`churn_trend` from one aggregate in the engine: per complete month, customers active on its
+    first day and those of them who left during it (the staged start / leaving dates of each customer)."""
+    if window is None or "_trend_start" not in f.columns:
+        return None
+    months = _trend_months(window)
+    if len(months) < 2:
+        return None
+    k = f.filter(f.churned.notnull())
+    placed = k._trend_placed.fill_null(False)
+    aggs: dict[str, Any] = {"_unplaced": (~placed).cast("int64").sum()}
+    for i, m in enumerate(months):
+        ms, me = m.to_pydatetime(), (m + pd.offsets.MonthBegin(1)).to_pydatetime()
+        active = placed & (k._trend_start < ms) & (k._trend_leave >= ms)
+        aggs[f"a{i}"] = active.fill_null(False).cast("int64").sum()
+        aggs[f"c{i}"] = (active & (k._trend_leave < me)).fill_null(False).cast("int64").sum()
+    row = k.aggregate(**aggs).to_pandas().iloc[0]
+    rows = [(m.strftime("%Y-%m"), int(row[f"a{i}"]), int(row[f"c{i}"])) for i, m in enumerate(months)]
+    return _trend_from_rows(rows, int(row["_unplaced"]))
+
+
+def _engine_reasons_by(f: Any, by: str, min_base: int) -> tuple[pd.DataFrame, float]:
+    """:func:`reasons_by` from the engine's counts per group key and stated reason (churned customers)."""
+    k = f.filter(f.churned.notnull() & (f.churned == 1))
+    k = k.mutate(reason=k.churn_reason.cast("string").strip(), g=_engine_key(k[by]))
+    k = k.filter(k.reason.notnull() & (k.reason != ""))
+    counts = k.group_by(["g", "reason"]).aggregate(n=k.count()).to_pandas()
+    xt = counts.pivot_table(index="g", columns="reason", values="n", aggfunc="sum", fill_value=0)
+    xt = xt.sort_index().sort_index(axis=1).astype("int64")
+    xt.index.name, xt.columns.name = "g", "reason"
+    return _reasons_by_table(xt, by, min_base)
+
+
 def _pareto(counts: pd.DataFrame, n_churned: int) -> Reasons:
     counts = counts.sort_values(["n", "reason"], ascending=[False, True], kind="stable").reset_index(drop=True)
     counts["n"] = counts["n"].astype("int64")
@@ -2030,11 +2089,12 @@ def analyse_engine(audit: Any, *, assumptions: Assumptions | None = None, slow_h
     In the engine: the time basis, the joins (latest valid answer's NPS group and ratings, ticket
     counts), churn rates overall / by NPS group / by segment with their tests (:func:`rates_from_counts`),
     the detractor/promoter ratio, churn per period from person-time, the life tables, Kaplan–Meier curves
-    and the log-rank test, the stated reasons' Pareto table, the revenue per NPS group behind LTV and the
+    and the log-rank test, the stated reasons' Pareto table and their shares by segment (χ² test), the revenue per NPS group behind LTV and the
     counts the findings use. In Python, in batches: each customer's survival times (:func:`_with_times`).
     On a sample drawn in the engine (:func:`engine_sample`, stated in ``fit_rows``): the logistic and Cox
-    models and the touchpoint odds ratios. Not computed here (``errors`` says so): the monthly trend, the
-    reasons by segment, and revenue at risk (it scores every active customer with the model).
+    models and the touchpoint odds ratios; the monthly trend from one aggregate over each customer's staged
+    start and leaving dates. Not computed here (``errors`` says so): revenue at risk (it scores every
+    active customer with the model).
     ``frame`` holds the model rows (all customers up to ``max_rows``, else the sample), never the base of a count.
     """
     import time as _time
@@ -2095,7 +2155,9 @@ def analyse_engine(audit: Any, *, assumptions: Assumptions | None = None, slow_h
     for s in an.segments:
         an.by_segment[s] = _declared_order(rates_from_counts(_engine_counts(f, s), s, min_base=cfg.min_base), s,
                                            order.get(s))
-    an.errors["trend"] = "the monthly churn trend is not computed for a customers table kept in the query engine"
+    an.trend = _engine_trend(f, basis.window)
+    if an.trend is None:
+        an.errors["trend"] = "no churn dates, start dates or complete months to place churn in time"
     an.timings["rates"] = clock() - t0
 
     t0 = clock()
@@ -2103,8 +2165,9 @@ def analyse_engine(audit: Any, *, assumptions: Assumptions | None = None, slow_h
         an.reasons = _engine_reasons(f)
         if not an.reasons.n_stated:
             an.errors["reasons"] = "no churned customer stated a reason"
-        elif an.segments:
-            an.errors["reasons_by"] = "reasons by segment are not computed for a customers table kept in the engine"
+        else:
+            for s in an.segments:
+                an.reasons_by[s] = _engine_reasons_by(f, s, cfg.min_base)
     else:
         an.errors["reasons"] = "the customers table has no churn_reason column"
     an.timings["reasons"] = clock() - t0

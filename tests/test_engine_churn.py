@@ -83,6 +83,10 @@ def test_engine_churn_equals_memory(two_clients: tuple[Path, Path], tmp_path: Pa
     for g in m.survival.curves:
         _same(m.survival.curves[g], e.survival.curves[g])
     _same(m.reasons.table, e.reasons.table)
+    assert set(m.reasons_by) == set(e.reasons_by) == {"segment", "region"}
+    for s in m.reasons_by:
+        _same(m.reasons_by[s][0], e.reasons_by[s][0])
+        assert e.reasons_by[s][1] == pytest.approx(m.reasons_by[s][1], rel=TOL)
     for kind in ("logit", "cox"):
         _same(getattr(m, kind).table, getattr(e, kind).table)
     _same(m.touchpoints, e.touchpoints)
@@ -91,7 +95,10 @@ def test_engine_churn_equals_memory(two_clients: tuple[Path, Path], tmp_path: Pa
     fm = {f.id: f for f in churn.churn_findings(m, "en")}
     fe = {f.id: f for f in churn.churn_findings(e, "en")}
     assert set(fe) == set(fm) - {"churn.revenue_at_risk"}  # revenue at risk needs rows: said in errors
-    assert "revenue at risk" in e.errors["economics"] and "trend" in e.errors
+    assert "revenue at risk" in e.errors["economics"] and "trend" not in e.errors
+    _same(m.trend.table, e.trend.table)
+    assert (e.trend.chi2, e.trend.dof, e.trend.n_unplaced) == pytest.approx((m.trend.chi2, m.trend.dof,
+                                                                              m.trend.n_unplaced), rel=TOL)
     for fid in ("churn.rate.overall", "churn.detractor_ratio"):
         for key in ("churn_12m", "churn_12m_ci", "customers_by_group", "n_customers", "rates_12m",
                     "detractor_share_customers", "period_churn"):
@@ -200,3 +207,36 @@ def test_cxaudit_run_on_an_engine_client(tmp_path: Path) -> None:
     assert (intake["rows_in"], intake["kept"], intake["excluded"]) == (200_000, 199_997, 3)
     check = engine_20m.check_audit(run, 200_000)
     assert check["n"] == 199_997 and all(check["planted_inside_95ci"].values())
+
+
+def test_customers_only_with_unknown_status(tmp_path: Path) -> None:
+    """A customers-only client (no survey, no tickets) with 11 churn flags that cannot be read (kept, status
+    unknown): the engine path gives the in-memory trend, rates, churn per period and Cox model."""
+    rng = np.random.default_rng(1)
+    n = 400
+    start = pd.Timestamp("2022-01-01") + pd.to_timedelta(rng.integers(0, 900, n), unit="D")
+    ch = rng.random(n) < 0.3
+    cd = [str((s + pd.Timedelta(days=int(rng.integers(30, 400)))).date()) if c else "" for s, c in zip(start, ch,
+                                                                                                       strict=True)]
+    flag = np.where(ch, "1", "0").astype(object)
+    flag[::37] = "maybe"
+    df = pd.DataFrame({"customer_id": [f"c{i}" for i in range(n)], "churned": flag,
+                       "start_date": [str(s.date()) for s in start], "churn_date": cd,
+                       "revenue": rng.gamma(2, 100, n).round(2).astype(str), "segment": rng.choice(["a", "b"], n)})
+    out = {}
+    for mode in ("mem", "eng"):
+        d = tmp_path / mode
+        d.mkdir()
+        df.to_parquet(d / "c.parquet")
+        eng = "engine: {backend: duckdb, min_rows: 0}\n" if mode == "eng" else ""
+        (d / "audit.yaml").write_text("client: {name: T}\nsegments: [segment]\n" + eng
+                                      + "inputs:\n  customers: {file: c.parquet}\n")
+        out[mode] = churn.analyse_audit(load_audit(d))
+    m, e = out["mem"], out["eng"]
+    assert e.engine is not None and int(e.overall["n"].iloc[0]) == n - 11
+    _same(m.trend.table, e.trend.table)
+    for name in ("overall", "period"):
+        _same(getattr(m, name), getattr(e, name))
+    _same(m.by_segment["segment"], e.by_segment["segment"])
+    _same(m.cox.table, e.cox.table)
+    assert e.survival is None and m.survival is None  # no NPS groups: no curves by group
