@@ -29,11 +29,13 @@ import json
 import os
 import platform
 import re
+import shutil
 import signal
 import socket
 import sys
 import threading
 import time
+import uuid
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from dataclasses import dataclass, field
@@ -42,7 +44,7 @@ from pathlib import Path
 from typing import Any
 
 from . import paths
-from .audit import load_audit
+from .audit import load_audit, release_memory
 from .errors import CxauditError, NotebookError
 from .findings import read_findings
 from .sections import SECTIONS, Section, report_order, topological
@@ -506,14 +508,22 @@ def run_audit(
     try:
         for _ in range(max(1, jobs) if warm_kernels else 0):
             pool.submit(_noop)
-        audit = load_audit(client, wave=wave)
-        check_side_files(audit.dir, audit.config)  # rules, codeframe, commentary: a bad one stops the run here
+        # Each table is written as soon as it is validated and dropped: this process never holds the data
+        # while the notebooks run (at the XL size it held 5.2 GB through the run before, issue 19).
+        spill = paths.reports_root() / f".loading-{os.getpid()}-{uuid.uuid4().hex[:8]}"  # moved into the run
+        try:
+            audit = load_audit(client, wave=wave, spill=spill)
+            check_side_files(audit.dir, audit.config)  # rules, codeframe, commentary: a bad one stops the run here
+        except BaseException:
+            shutil.rmtree(spill, ignore_errors=True)
+            raise
     except BaseException:
         pool.shutdown(wait=True, cancel_futures=True)  # workers stop their warm kernels as they exit
         raise
     lang = lang or audit.language
     if lang not in ("en", "ru", "pl"):
         pool.shutdown(wait=True, cancel_futures=True)
+        shutil.rmtree(spill, ignore_errors=True)
         raise CxauditError(f"unknown language {lang!r}; expected en, ru or pl")
 
     started = dt.datetime.now(dt.UTC)
@@ -555,6 +565,10 @@ def run_audit(
     t0 = time.perf_counter()
     audit.save(run_dir / "tables")
     manifest["tables_seconds"] = round(time.perf_counter() - t0, 3)
+    period = data_period(audit)
+    client_name, client_dir, config = audit.name, audit.dir, audit.config
+    del audit  # the notebooks read the saved tables; nothing below needs the data
+    release_memory()
     nb_params = {"client": client, "run_dir": str(run_dir), "lang": lang}
     bar = None
     if progress is True:
@@ -619,13 +633,12 @@ def run_audit(
     (run_dir / "findings.json").write_text(
         json.dumps([f.to_dict() for f in findings], indent=2, ensure_ascii=False), encoding="utf-8")
     t0 = time.perf_counter()
-    period = data_period(audit)
     # what `cxaudit report` needs to render this run again without reading the data
-    manifest["report_context"] = {"client_name": audit.name, "lang": lang, "run_id": run_id,
+    manifest["report_context"] = {"client_name": client_name, "lang": lang, "run_id": run_id,
                                   "report_date": started.date().isoformat(),
                                   "period": [d.isoformat() for d in period] if period else None}
     result.outputs, seconds = _render(run_dir, manifest["report_context"], editions=editions, formats=formats,
-                                      client_dir=audit.dir, config=audit.config, registry=registry)
+                                      client_dir=client_dir, config=config, registry=registry)
     manifest["report"] = {"seconds": round(time.perf_counter() - t0, 3), "seconds_per_edition": seconds,
                           **{k: str(v.relative_to(run_dir)) for k, v in result.outputs.items()}}
     if bar is not None:

@@ -8,6 +8,7 @@ so every report number computed from them is unchanged.
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pandas as pd
@@ -82,3 +83,51 @@ def test_a_column_parquet_cannot_hold_still_reads_back_unchanged(demo: Path, tmp
     back = load_snapshot(tmp_path / "tables")
     pd.testing.assert_frame_equal(back.responses, audit.responses, check_exact=True)
     pd.testing.assert_frame_equal(back.tables["customers"], audit.tables["customers"], check_exact=True)
+
+
+def test_a_spilled_load_equals_the_in_memory_load_and_save_moves_its_files(demo: Path, tmp_path: Path) -> None:
+    """``load_audit(spill=...)`` (the runner's way: each table written when validated, then dropped)
+    gives the same tables, log and accounting as the in-memory load; ``save`` moves the files (the
+    spill folder disappears) and a snapshot of it equals a snapshot of the in-memory audit."""
+    ref = load_audit(demo)
+    spill = tmp_path / ".loading"
+    audit = load_audit(demo, spill=spill)
+    assert sorted(p.name for p in spill.iterdir()) == sorted(f"{n}.parquet" for n in ref.tables)
+    assert audit.tables._frames == {}  # nothing held in memory after the load
+    pd.testing.assert_frame_equal(audit.intake("ru"), ref.intake("ru"))
+    assert audit.tables._frames == {}  # the accounting reads no table
+    for name, frame in ref.tables.items():
+        pd.testing.assert_frame_equal(audit.tables[name], frame, check_exact=True)
+        assert audit.tables[name].attrs == frame.attrs
+    audit.save(tmp_path / "run" / "tables")
+    assert not spill.exists()
+    ref.save(tmp_path / "ref" / "tables")
+    a, b = load_snapshot(tmp_path / "run" / "tables"), load_snapshot(tmp_path / "ref" / "tables")
+    for name in ref.tables:
+        pd.testing.assert_frame_equal(a.tables[name], b.tables[name], check_exact=True)
+    pd.testing.assert_frame_equal(a.log, b.log, check_exact=True)
+    assert (json.loads((tmp_path / "run" / "tables" / "_audit.json").read_text(encoding="utf-8"))
+            == json.loads((tmp_path / "ref" / "tables" / "_audit.json").read_text(encoding="utf-8")))
+    # a table read after the move is read from its new place
+    pd.testing.assert_frame_equal(audit.tables["responses"], ref.tables["responses"], check_exact=True)
+
+
+def test_release_memory_returns_a_dropped_table_to_the_system() -> None:
+    """After a 400 MB text column is dropped, :func:`release_memory` brings the resident size back down
+    (Arrow's pool and glibc keep freed blocks otherwise)."""
+    import gc
+
+    import numpy as np
+    import psutil
+
+    from cxaudit.audit import release_memory
+
+    me = psutil.Process()
+    release_memory()
+    before = me.memory_info().rss
+    s = pd.Series(np.char.add("customer-", np.arange(8_000_000).astype(str)), dtype="string")
+    assert me.memory_info().rss - before > 150e6
+    del s
+    gc.collect()
+    release_memory()
+    assert me.memory_info().rss - before < 100e6
