@@ -1892,12 +1892,21 @@ def _mantel_haenszel(low: np.ndarray, theme: np.ndarray, strata: np.ndarray) -> 
     "is the theme over-represented among low raters *of the same NPS group*?" — i.e. beyond the
     general dissatisfaction that low ratings and complaints share."""
     num = den = dev = var = 0.0
-    for s in pd.unique(strata):
-        sel = strata == s
-        lo, th = low[sel], theme[sel]
-        n_all = float(sel.sum())
-        n1, n0 = float(lo.sum()), float((~lo).sum())
-        a, c = float((lo & th).sum()), float((~lo & th).sum())
+    low, theme = np.asarray(low, dtype=bool), np.asarray(theme, dtype=bool)
+    codes = pd.factorize(strata)[0] if not np.issubdtype(np.asarray(strata).dtype, np.integer) else np.asarray(strata)
+    if not len(codes):
+        return np.nan, np.nan
+    # the 2x2 counts of every stratum at once; strata in order of first appearance (as pd.unique)
+    size = int(codes.max()) + 1
+    n_s = np.bincount(codes, minlength=size)
+    n1_s = np.bincount(codes, weights=low, minlength=size)
+    a_s = np.bincount(codes, weights=low & theme, minlength=size)
+    c_s = np.bincount(codes, weights=~low & theme, minlength=size)
+    _, first = np.unique(codes, return_index=True)
+    for k in codes[np.sort(first)].tolist():
+        n_all = float(n_s[k])
+        n1, n0 = float(n1_s[k]), float(n_s[k] - n1_s[k])
+        a, c = float(a_s[k]), float(c_s[k])
         m1 = a + c
         if n_all < 2 or n1 == 0 or n0 == 0:
             continue
@@ -1947,6 +1956,7 @@ def touchpoint_theme_table(result: VocResult, responses: pd.DataFrame, touchpoin
     group = com["group"].to_numpy(object)[coded]
     strata = np.where(pd.isna(group), "", group).astype(str)
     has_group = strata != ""
+    strata_codes = pd.factorize(strata)[0]  # integers: each Mantel-Haenszel call counts with bincount
     themes = [th for th in result.codeframe.themes if th.polarity == "complaint" and th.key in matrix.columns]
     out = []
     for _, tp in touchpoints.iterrows():
@@ -1967,7 +1977,7 @@ def touchpoint_theme_table(result: VocResult, responses: pd.DataFrame, touchpoin
                                            np.array([n_other])) if n_low and n_other else ([np.nan],) * 3)
             if tested:
                 sel = rated & has_group
-                rr_mh, p_cmh = _mantel_haenszel(low[sel], m[sel], strata[sel])
+                rr_mh, p_cmh = _mantel_haenszel(low[sel], m[sel], strata_codes[sel])
             else:
                 rr_mh, p_cmh = np.nan, np.nan
             (l_lo, o_lo), (l_hi, o_hi) = wilson(np.array([k_low, k_other], float), np.array([n_low, n_other], float))

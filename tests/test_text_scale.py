@@ -217,3 +217,38 @@ def test_ticket_languages_detected_per_group_equal_per_text() -> None:
     direct = [tx.detect_language(pd.Series([t]).str.replace(r"\d+", " ", regex=True)).iloc[0] for t in texts]
     assert got.tickets["lang"].tolist() == direct
     assert got.tickets["lang"].tolist()[:4] == ["en", "en", "ru", "pl"]
+
+
+def _mh_reference(low: np.ndarray, theme: np.ndarray, strata: np.ndarray) -> tuple[float, float]:
+    """The former loop: one boolean selection per stratum."""
+    from scipy import stats
+
+    num = den = dev = var = 0.0
+    for s in pd.unique(strata):
+        sel = strata == s
+        lo, th = low[sel], theme[sel]
+        n_all = float(sel.sum())
+        n1, n0 = float(lo.sum()), float((~lo).sum())
+        a, c = float((lo & th).sum()), float((~lo & th).sum())
+        m1 = a + c
+        if n_all < 2 or n1 == 0 or n0 == 0:
+            continue
+        num += a * n0 / n_all
+        den += c * n1 / n_all
+        dev += a - n1 * m1 / n_all
+        var += n1 * n0 * m1 * (n_all - m1) / (n_all**2 * (n_all - 1))
+    return (num / den if den > 0 else np.nan), (float(stats.chi2.sf(dev**2 / var, 1)) if var > 0 else np.nan)
+
+
+def test_mantel_haenszel_counts_equal_the_loop() -> None:
+    rng = np.random.default_rng(11)
+    for n in (1, 5, 60, 500):
+        strata = rng.choice(["passive", "detractor", "promoter"], n)
+        low, theme = rng.random(n) < 0.3, rng.random(n) < 0.4
+        want = _mh_reference(low, theme, strata)
+        for given in (strata, pd.factorize(strata)[0]):  # labels, or integer codes as the table passes them
+            got = tx._mantel_haenszel(low, theme, given)
+            assert np.array_equal(np.array(got), np.array(want), equal_nan=True), (n, got, want)
+    # hand check, one stratum: a=3 of n1=4 low, c=1 of n0=4 other -> RR = (3*4/8) / (1*4/8) = 3
+    assert tx._mantel_haenszel(np.array([1, 1, 1, 1, 0, 0, 0, 0], bool), np.array([1, 1, 1, 0, 1, 0, 0, 0], bool),
+                               np.zeros(8, int))[0] == 3.0
