@@ -413,8 +413,13 @@ def handovers(log: EventLog) -> pd.DataFrame:
     nd = len(log.departments)
     pair = log.dep[i].astype(np.int64) * nd + log.dep[i + 1]
     transitions = np.bincount(pair, minlength=nd * nd)
-    cp = np.unique(log.case[i + 1].astype(np.int64) * (nd * nd) + pair)  # distinct (case, pair)
-    cases = np.bincount(cp % (nd * nd), minlength=nd * nd)
+    np2 = nd * nd
+    if log.n_cases * np2 <= 50_000_000:  # cases per pair: a case x pair presence matrix, summed
+        cases = (np.bincount(log.case[i + 1].astype(np.int64) * np2 + pair, minlength=log.n_cases * np2)
+                 .reshape(log.n_cases, np2) > 0).sum(axis=0)
+    else:
+        cp = np.unique(log.case[i + 1].astype(np.int64) * np2 + pair)  # distinct (case, pair)
+        cases = np.bincount(cp % np2, minlength=np2)
     used = np.flatnonzero(transitions)
     names = np.asarray(log.departments.astype(str), dtype=object)
     out = pd.DataFrame({"from_department": pd.Series(names[used // nd], dtype="str"),
@@ -446,9 +451,12 @@ def bottlenecks(log: EventLog, *, factor: float = BOTTLENECK_FACTOR, min_cases: 
     w, a = log.wait_h[ok], log.act[ok]
     ref = float(np.median(w)) if len(w) else math.nan
     total = float(w.sum()) if len(w) else math.nan
-    order = np.lexsort((w, a))
+    # sorted by activity, then wait: group by activity (a stable sort of small codes), sort each group
+    order = np.argsort(a.astype(np.int16) if len(log.activities) < 32_767 else a, kind="stable")
     w, a = w[order], a[order]
     bounds = np.flatnonzero(np.r_[True, a[1:] != a[:-1], True])
+    for i in range(len(bounds) - 1):
+        w[bounds[i]:bounds[i + 1]].sort()
     dept = _activity_department(log)
     rows = []
     for i in range(len(bounds) - 1):
@@ -600,7 +608,8 @@ def experience(cases: pd.DataFrame, nps_groups: pd.Series | None, *, scale_max: 
         known = cases["customer_id"].notna().to_numpy()
         who = cases.loc[known, "customer_id"].to_numpy()  # customer-level: any case of the customer
         per_all = cases.loc[known, flags].groupby(who).any()
-        per_all = per_all[per_all.index.isin(nps_groups.index)]
+        inside = pd.Index(per_all.index.to_numpy(object), dtype=object).isin(nps_groups.index.to_numpy(object))
+        per_all = per_all[inside]  # (isin on object arrays: a hash table, not a Python loop over text)
         grp_all = nps_groups.reindex(per_all.index)
     for flag in flags:
         if per_all is not None:
