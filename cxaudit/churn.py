@@ -1917,7 +1917,7 @@ def _stage_frame(audit: Any, t: Any, basis: TimeBasis, slow_hours: float) -> tup
         raise MetricError("churn: the customers table in the engine has no row")
     writer.close()
     __import__("os").remove(joined)
-    info["rows"] = rows
+    info["rows"], info["path"] = rows, path
     return t.get_backend().read_parquet(path), info
 
 
@@ -2032,6 +2032,127 @@ def _engine_reasons(f: Any) -> Reasons:
     counts = k.mutate(reason=r).filter(lambda x: x.reason.notnull() & (x.reason != "")).group_by("reason") \
         .aggregate(n=lambda x: x.count()).to_pandas()
     return _pareto(counts, n_churned)
+
+
+def _engine_money(path: str, f: Any, an: ChurnAnalysis, window_months: float | None) -> None:
+    """Revenue at risk, retention vs acquisition and the value of moving detractors on the engine path:
+    :func:`cxaudit.economics.revenue_at_risk` and ``move_detractors`` over *every* active customer, scored
+    by the logistic model batch by batch from the staged customer frame. Every part is a sum over
+    customers — Σ revenue·q, Σ q, the delta method's gradient Σ xᵢ·wᵢ·q′(pᵢ)·pᵢ(1 − pᵢ) — so the batches
+    add up to the in-memory figures (rounding aside); the SE is √(g′ V g) with the model's covariance V."""
+    import pyarrow.parquet as pq
+
+    from . import economics as ec
+
+    model, a = an.logit, an.assumptions
+    assert model is not None  # called only with a logistic model
+    k_ = f.filter(f.churned.notnull() & f.t_window.notnull())
+    mean_window = k_.aggregate(m=k_.t_window.mean(), n=k_.count()).to_pandas().iloc[0]
+    L = float(mean_window["m"]) if int(mean_window["n"]) else (float(window_months) if window_months else math.nan)
+    if not (np.isfinite(L) and L > 0):
+        raise MetricError("revenue at risk: no dates (start, churn, survey or ticket dates) to tell which period "
+                          "the churn probabilities cover; expected a data period of at least one day")
+    k = a.revenue_period_months / L
+    n_par = len(model.fit.params)
+    acc: dict[str, Any] = {"total": 0.0, "grad": np.zeros(n_par), "n_ok": 0, "n_bad": 0, "rev": 0.0, "q": 0.0}
+    groups: dict[str, dict[str, np.ndarray]] = {}
+    up: dict[str, Any] = {"total": 0.0, "grad": np.zeros(n_par), "saved": 0.0, "saved_grad": np.zeros(n_par), "n": 0}
+    levels = model.levels.get("nps_group", [])
+    targets = [tg for tg in ("passive", "promoter") if tg in levels] if "detractor" in levels else []
+    moves: dict[str, dict[str, Any]] = {tg: {"total": 0.0, "grad": np.zeros(n_par), "rd": 0.0, "n": 0} for tg in targets}
+    uplift = {"promoter", "detractor"} <= set(levels)
+
+    def add(key: str, by_key: pd.Series, values: dict[str, np.ndarray]) -> None:
+        part = pd.DataFrame(values).groupby(by_key.astype("string").to_numpy(), dropna=True).sum()
+        tab = groups.setdefault(key, {})
+        for g, row in part.iterrows():
+            tab[g] = tab.get(g, np.zeros(4)) + row[["n", "revenue", "q", "rar"]].to_numpy(float)
+
+    for batch in pq.ParquetFile(path).iter_batches(batch_size=ENGINE_BATCH_ROWS):
+        df = batch.to_pandas(types_mapper=_bool_types)
+        active = df[df["churned"].eq(0).fillna(False)]
+        active = active.assign(**{s: segment_keys(active[s]) for s in an.segments})
+        if not len(active):
+            continue
+        x, p = ec._scored(model, active)
+        rev = pd.to_numeric(active["revenue"], errors="coerce").to_numpy(float)
+        ok = np.isfinite(p) & np.isfinite(rev)
+        q, dq = ec._horizon(p[ok], k)
+        acc["total"] += float(np.sum(rev[ok] * q))
+        acc["grad"] += x[ok].T @ (rev[ok] * dq * p[ok] * (1 - p[ok]))
+        acc["n_ok"] += int(ok.sum())
+        acc["n_bad"] += int((~ok).sum())
+        acc["rev"] += float(rev[ok].sum())
+        acc["q"] += float(q.sum())
+        vals = {"n": np.ones(int(ok.sum())), "revenue": rev[ok], "q": q, "rar": rev[ok] * q}
+        scored = active[ok]
+        for key in (["nps_group"] if "nps_group" in scored.columns else []) + [s for s in an.segments
+                                                                                if s in scored.columns]:
+            add(key, scored[key], vals)
+        if uplift or targets:
+            det = scored[(scored["nps_group"].astype("string") == "detractor").fillna(False).to_numpy()]
+            if len(det):
+                xd, pd_ = ec._scored(model, det)
+                rd = pd.to_numeric(det["revenue"], errors="coerce").to_numpy(float)
+                qd, dqd = ec._horizon(pd_, k)
+                gd = dqd * pd_ * (1 - pd_)
+                for tg in ({"promoter"} if uplift else set()) | set(targets):
+                    x0, p0 = ec._scored(model, det.assign(nps_group=tg))
+                    q0, dq0 = ec._horizon(p0, k)
+                    g0 = dq0 * p0 * (1 - p0)
+                    tot = float(np.sum(rd * qd) - np.sum(rd * q0))
+                    grad = xd.T @ (rd * gd) - x0.T @ (rd * g0)
+                    if uplift and tg == "promoter":
+                        up["total"] += tot
+                        up["grad"] += grad
+                        up["saved"] += float(np.sum(qd) - np.sum(q0))
+                        up["n"] += len(det)
+                    if tg in moves:
+                        moves[tg]["total"] += tot
+                        moves[tg]["grad"] += grad
+                        moves[tg]["rd"] += float(rd.sum())
+                        moves[tg]["n"] += len(det)
+    cov = np.asarray(model.fit.cov_params(), float)
+
+    def se(g: np.ndarray) -> float:
+        return float(np.sqrt(max(g @ cov @ g, 0.0)))
+
+    total, s_ = acc["total"], se(acc["grad"])
+    out = ec.RevenueAtRisk(value=total, ci_low=max(total - Z95 * s_, 0.0), ci_high=total + Z95 * s_,
+                           n_active=acc["n_ok"], n_unscored=acc["n_bad"], active_revenue=acc["rev"],
+                           expected_churners=acc["q"], horizon_months=a.revenue_period_months, model_months=L)
+    for key, tab in groups.items():
+        d = pd.DataFrame([[g, *v] for g, v in sorted(tab.items())], columns=[key, "n", "revenue",
+                                                                          "expected_churners", "revenue_at_risk"])
+        d["n"] = d["n"].astype("int64")
+        d[key] = d[key].astype("string")
+        d["share_at_risk"] = d["revenue_at_risk"] / d["revenue"]
+        d = d.sort_values("revenue_at_risk", ascending=False, kind="stable").reset_index(drop=True)
+        if key == "nps_group":
+            out.by_group = d
+        else:
+            out.by_segment[key] = d
+    if uplift:
+        s_up = se(up["grad"])
+        out.uplift, out.uplift_ci_low, out.uplift_ci_high = up["total"], up["total"] - Z95 * s_up, up["total"] + Z95 * s_up
+        out.n_detractors, out.saved_customers = int(up["n"]), up["saved"]
+    an.rar = out
+    an.retention = ec.retention_vs_acquisition(an.value_frame(), out, a)
+    if an.ltv is not None and targets and "nps_group" in an.ltv.columns:
+        churn_ = dict(zip(an.ltv["nps_group"].astype(str), an.ltv["period_churn"].astype(float), strict=True))
+        i, m = a.period_discount, a.margin
+        rows = []
+        for tg in targets:
+            if tg not in churn_ or "detractor" not in churn_:
+                continue
+            tot, s_m = moves[tg]["total"], se(moves[tg]["grad"])
+            gain = m * moves[tg]["rd"] * (1 + i) * (1 / (i + churn_[tg]) - 1 / (i + churn_["detractor"]))
+            for x_ in a.move_shares:
+                rows.append({"share": float(x_), "target": tg, "customers": x_ * moves[tg]["n"],
+                             "rar_reduction": x_ * tot, "ci_low": x_ * (tot - Z95 * s_m),
+                             "ci_high": x_ * (tot + Z95 * s_m), "ltv_gain": x_ * gain})
+        an.moves = pd.DataFrame(rows, columns=["share", "target", "customers", "rar_reduction", "ci_low", "ci_high",
+                                               "ltv_gain"])
 
 
 def _engine_trend(f: Any, window: Window | None) -> Trend | None:
@@ -2227,8 +2348,11 @@ def analyse_engine(audit: Any, *, assumptions: Assumptions | None = None, slow_h
                 n_revenue=r.count(), mean_revenue=r.revenue.mean(), sd_revenue=r.revenue.std(how="sample")
             ).to_pandas().set_index("key")
             an.ltv = economics.ltv_from_stats(st, rates, "nps_group", a)
-        an.errors["economics"] = ("revenue at risk scores every active customer with the logistic model: "
-                                  "not computed for a customers table kept in the query engine")
+        if an.logit is not None:
+            try:
+                _engine_money(info["path"], f, an, basis.months)
+            except MetricError as exc:
+                an.errors["economics"] = str(exc)
     else:
         an.errors["economics"] = "the customers table has no revenue"
     an.timings["economics"] = clock() - t0
@@ -2511,7 +2635,7 @@ def _rar_finding(an: ChurnAnalysis, lang: str) -> Any:
         "currency": a.currency, "horizon_months": rar.horizon_months, "active_customers": rar.n_active,
         "active_revenue": rar.active_revenue, "share_of_revenue": rar.share,
         "expected_churners": rar.expected_churners, "customers_saved_by_uplift": rar.saved_customers,
-        "assumptions": a.to_dict(), "acquisition_cost": economics.acquisition_cost(an.frame, a),
+        "assumptions": a.to_dict(), "acquisition_cost": economics.acquisition_cost(an.value_frame(), a),
         "method": "sum of revenue x P(churn) from the logistic model; delta-method intervals", "table": "churn.rar",
     }
     ev |= _rar_concentration(an)

@@ -69,8 +69,17 @@ def test_engine_churn_equals_memory(two_clients: tuple[Path, Path], tmp_path: Pa
     assert snap.is_engine("customers") and int(snap.engine_table("customers").count().execute()) == 500
     m, e = churn.analyse_audit(a_mem), churn.analyse_audit(snap)
     assert e.engine is not None and m.engine is None
-    for name in ("overall", "by_group", "period", "ltv"):
+    for name in ("overall", "by_group", "period", "ltv", "retention", "moves"):
         _same(getattr(m, name), getattr(e, name))
+    # revenue at risk over every active customer, scored batch by batch: the same sums and intervals
+    for attr in ("value", "ci_low", "ci_high", "active_revenue", "expected_churners", "model_months", "uplift",
+                 "uplift_ci_low", "uplift_ci_high", "saved_customers"):
+        assert getattr(e.rar, attr) == pytest.approx(getattr(m.rar, attr), rel=TOL), attr
+    assert (e.rar.n_active, e.rar.n_unscored, e.rar.n_detractors) == (m.rar.n_active, m.rar.n_unscored,
+                                                                       m.rar.n_detractors)
+    _same(m.rar.by_group, e.rar.by_group)
+    for s in m.rar.by_segment:
+        _same(m.rar.by_segment[s], e.rar.by_segment[s])
     assert set(m.by_segment) == set(e.by_segment) == {"segment", "region"}
     for s in m.by_segment:
         _same(m.by_segment[s], e.by_segment[s])
@@ -94,14 +103,14 @@ def test_engine_churn_equals_memory(two_clients: tuple[Path, Path], tmp_path: Pa
     # the findings that need every customer read the engine's counts
     fm = {f.id: f for f in churn.churn_findings(m, "en")}
     fe = {f.id: f for f in churn.churn_findings(e, "en")}
-    assert set(fe) == set(fm) - {"churn.revenue_at_risk"}  # revenue at risk needs rows: said in errors
-    assert "revenue at risk" in e.errors["economics"] and "trend" not in e.errors
+    assert set(fe) == set(fm) and not e.errors
     _same(m.trend.table, e.trend.table)
     assert (e.trend.chi2, e.trend.dof, e.trend.n_unplaced) == pytest.approx((m.trend.chi2, m.trend.dof,
                                                                               m.trend.n_unplaced), rel=TOL)
-    for fid in ("churn.rate.overall", "churn.detractor_ratio"):
+    for fid in ("churn.rate.overall", "churn.detractor_ratio", "churn.revenue_at_risk"):
         for key in ("churn_12m", "churn_12m_ci", "customers_by_group", "n_customers", "rates_12m",
-                    "detractor_share_customers", "period_churn"):
+                    "detractor_share_customers", "period_churn", "revenue_at_risk", "uplift_ci",
+                    "acquisition_cost", "replace_cost", "retain_cost", "top_segment_share"):
             if key in fm[fid].evidence:
                 assert fe[fid].evidence[key] == pytest.approx(fm[fid].evidence[key], rel=TOL), (fid, key)
         assert fe[fid].value == pytest.approx(fm[fid].value, rel=TOL) and fe[fid].reach == pytest.approx(fm[fid].reach)
