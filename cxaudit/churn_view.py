@@ -656,6 +656,8 @@ def analyst_summary(an: ChurnAnalysis | None) -> str:
     if an is None:
         return "no customers table: churn not analysed"
     parts = [f"{an.errors or 'every part computed'} {({k: round(v, 2) for k, v in an.timings.items()})}"]
+    if an.engine is not None:  # the customers table is kept in the query engine (issue 19)
+        parts.append(f"customers in the query engine: {an.engine}")
     if an.logit is not None:
         parts.append(str(an.logit.fit.summary()))
     return "\n".join(parts)
