@@ -56,9 +56,11 @@ from __future__ import annotations
 
 import math
 import re
+import shutil
 import warnings
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
@@ -1886,7 +1888,7 @@ def _stage_frame(audit: Any, t: Any, basis: TimeBasis, slow_hours: float) -> tup
         j = j.drop(*[c for c in tc.columns if c in j.columns])
         j = j.left_join(m, j.customer_id.cast("string") == m._tid).drop("_tid")
         info["tickets"] = list(tc.columns)
-    stage = __import__("pathlib").Path(_staging_dir("churn-"))
+    stage = Path(_staging_dir("churn-"))
     path, joined = str(stage / "customer_frame.parquet"), str(stage / "joined.parquet")
     t.get_backend().to_parquet(j, joined)  # the join, streamed by the engine; then read back in batches
     writer = None
@@ -2214,10 +2216,26 @@ def analyse_engine(audit: Any, *, assumptions: Assumptions | None = None, slow_h
     counts the findings use. In Python, in batches: each customer's survival times (:func:`_with_times`).
     On a sample drawn in the engine (:func:`engine_sample`, stated in ``fit_rows``): the logistic and Cox
     models and the touchpoint odds ratios; the monthly trend from one aggregate over each customer's staged
-    start and leaving dates. Not computed here (``errors`` says so): revenue at risk (it scores every
-    active customer with the model).
+    start and leaving dates; revenue at risk, retention vs acquisition and moving detractors over every
+    active customer, scored by the logistic model batch by batch (:func:`_engine_money`).
     ``frame`` holds the model rows (all customers up to ``max_rows``, else the sample), never the base of a count.
     """
+    import time as _time
+
+    t = audit.engine_table("customers")
+    t0 = _time.perf_counter()
+    basis = engine_time_basis(t, getattr(audit.config, "churn", None))
+    f, info = _stage_frame(audit, t, basis, slow_hours)
+    try:
+        return _analyse_staged(audit, f, info, basis, t0, assumptions, slow_hours, touchpoint_models, max_rows)
+    finally:  # a notebook's kernel is stopped without running exit handlers: remove the staged rows here
+        shutil.rmtree(Path(info["path"]).parent, ignore_errors=True)
+
+
+def _analyse_staged(audit: Any, f: Any, info: dict[str, Any], basis: TimeBasis, t0: float,
+                    assumptions: Assumptions | None, slow_hours: float, touchpoint_models: bool,
+                    max_rows: int) -> ChurnAnalysis:
+    """The body of :func:`analyse_engine` on the staged customer frame ``f``."""
     import time as _time
 
     from . import economics
@@ -2225,10 +2243,6 @@ def analyse_engine(audit: Any, *, assumptions: Assumptions | None = None, slow_h
     clock = _time.perf_counter
     cfg = audit.config
     settings = getattr(cfg, "churn", None)
-    t = audit.engine_table("customers")
-    t0 = clock()
-    basis = engine_time_basis(t, settings)
-    f, info = _stage_frame(audit, t, basis, slow_hours)
     a = assumptions if assumptions is not None else economics.Assumptions.from_audit(audit)
     bands = {name: b.source for name, b in getattr(cfg, "bands", {}).items()}
     chosen = getattr(settings, "segments", None)
