@@ -551,11 +551,20 @@ def case_table(log: EventLog, tickets: pd.DataFrame | None = None) -> pd.DataFra
         if log.has(c):
             out[c] = _first_values(log, c)
     if tickets is not None and "ticket_id" in out.columns and "ticket_id" in tickets.columns:
-        tk = tickets.drop_duplicates("ticket_id").set_index(tickets.drop_duplicates("ticket_id")["ticket_id"].astype(
-            "string"))
+        tk = tickets.drop_duplicates("ticket_id")
+        # each case's ticket row, looked up once (Series.map by the ticket id, one column at a time,
+        # is the same get_indexer + take)
+        at = pd.Index(tk["ticket_id"].astype("string")).get_indexer(out["ticket_id"].array)
         for c in ("customer_id", "channel", "csat"):
             if c in tk.columns:
-                got = out["ticket_id"].map(tk[c])
+                vals = tk[c].array
+                if not isinstance(vals, pd.arrays.NumpyExtensionArray):  # text and other typed arrays
+                    got = pd.Series(pd.api.extensions.take(vals, at, allow_fill=True), index=out.index)
+                elif vals.dtype.kind in "fiub":  # numbers: NaN for a ticket not found
+                    got = pd.Series(pd.api.extensions.take(vals.to_numpy(), at, allow_fill=True, fill_value=np.nan),
+                                    index=out.index)
+                else:  # objects: map infers their type
+                    got = out["ticket_id"].map(tk.set_index(tk["ticket_id"].astype("string"))[c])
                 out[c] = out[c].fillna(got) if c in out.columns else got
     k = len(log.activities)
     uniq, cnt = _case_activity_counts(log)

@@ -285,3 +285,27 @@ def test_discover_inductive_takes_the_prepared_log() -> None:
     _, a = process.discover_inductive(ev)
     _, b = process.discover_inductive(process.prepare(ev))
     assert a == b
+
+
+@pytest.mark.parametrize("csat", ["float", "int", "object"])
+def test_case_table_takes_missing_values_from_the_ticket_as_map_does(csat: str) -> None:
+    """customer, channel and CSAT missing from a case are taken from its ticket: the same values and
+    types as ``Series.map`` of the ticket table by ticket id (duplicate tickets: the first row)."""
+    ev = random_log(8)
+    rng = np.random.default_rng(8)
+    ids = [f"T{i:03d}" for i in range(0, 90)] + ["T001", "T002"]
+    tk = pd.DataFrame({"ticket_id": ids, "customer_id": [None if rng.random() < 0.2 else f"K{i}" for i in range(92)],
+                       "channel": [None if rng.random() < 0.2 else "chat" for _ in range(92)],
+                       "csat": rng.integers(1, 6, 92)})
+    tk["csat"] = tk["csat"].astype(float) if csat == "float" else tk["csat"].astype(object) if csat == "object" \
+        else tk["csat"]
+    log = process.prepare(ev)
+    got = process.case_table(log, tk)
+    ref = process.case_table(log)
+    key = tk.drop_duplicates("ticket_id")
+    key = key.set_index(key["ticket_id"].astype("string"))
+    for c in ("customer_id", "channel", "csat"):
+        m = ref["ticket_id"].map(key[c])
+        want = ref[c].fillna(m) if c in ref.columns else m
+        pd.testing.assert_series_equal(got[c], want, check_names=False)
+    assert got["csat"].notna().sum() > 50 and (got["customer_id"] != ref["customer_id"]).any()
