@@ -208,12 +208,16 @@ def _pooled(x: np.ndarray, w: np.ndarray | None, top_cut: float, low_cut: float)
             "mean": mean, "mean_low": m_lo, "mean_high": m_hi, "low_share": float(np.sum(ww * low) / tot)}
 
 
-def _effort(audit: Audit, used_any: np.ndarray, w: np.ndarray | None) -> tuple[float, float, float, int]:
-    """Mean CES (and t interval, n) of the respondents flagged in ``used_any``."""
+def _ces(audit: Audit) -> np.ndarray | None:
+    """The CES answers as floats (NaN where missing), ``None`` without a CES column."""
     r = audit.responses
-    if "ces" not in r.columns:
+    return pd.to_numeric(r["ces"], errors="coerce").to_numpy(dtype=float) if "ces" in r.columns else None
+
+
+def _effort(ces: np.ndarray | None, used_any: np.ndarray, w: np.ndarray | None) -> tuple[float, float, float, int]:
+    """Mean CES (and t interval, n) of the respondents flagged in ``used_any``; ``ces``: :func:`_ces`."""
+    if ces is None:
         return float("nan"), float("nan"), float("nan"), 0
-    ces = pd.to_numeric(r["ces"], errors="coerce").to_numpy(dtype=float)
     x = np.where(used_any, ces, np.nan)[:, None]
     res = _pooled(x, w, np.inf, -np.inf)
     return res["mean"], res["mean_low"], res["mean_high"], int(res["n"])
@@ -243,13 +247,18 @@ def journey_cells(audit: Audit, by: Sequence[str] = ("stage", "channel"), tps: p
     _, _, top_cut, low_cut = rating_scale(audit)
     rows: list[dict[str, Any]] = []
     keys = list(by)
+    # every rated column and the CES converted once, each group's block sliced from them (issue 19)
+    columns = list(dict.fromkeys(rated["column"]))
+    at = {c: i for i, c in enumerate(columns)}
+    ratings = r[columns].to_numpy(dtype=float)
+    ces = _ces(audit)
     for key, grp in rated.groupby(keys, sort=False):
         key = key if isinstance(key, tuple) else (key,)
-        x = r[list(grp["column"])].to_numpy(dtype=float)
+        x = ratings[:, [at[c] for c in grp["column"]]]
         res = _pooled(x, w, top_cut, low_cut)
         used_any = (~np.isnan(x)).any(axis=1)
         usage = float(used_any.sum() if w is None else w[used_any].sum()) / total_w if total_w else float("nan")
-        e, e_lo, e_hi, e_n = _effort(audit, used_any, w)
+        e, e_lo, e_hi, e_n = _effort(ces, used_any, w)
         rows.append({**dict(zip(keys, key, strict=True)), **res, "usage": usage, "effort": e, "effort_low": e_lo,
                      "effort_high": e_hi, "effort_n": e_n, "touchpoints": len(grp)})
     out = pd.DataFrame(rows)

@@ -154,3 +154,30 @@ def test_group_vs_rest_equals_a_filter_per_group(small_audit, metric: str) -> No
                 direct.append((seg, group, diff, z, p))
     assert len(direct) >= 3
     assert [(g["segment"], g["group"], g["diff"], g["z"], g["p_value"]) for g in got] == direct
+
+
+# --- 03 journey ----------------------------------------------------------------------------------
+
+
+def test_journey_cells_equal_a_conversion_per_group(small_audit) -> None:
+    """Cells from the ratings and CES converted once equal cells from each group's own columns."""
+    from cxaudit import journey
+
+    a = small_audit
+    tps = journey.touchpoint_table(a)
+    got = journey.journey_cells(a, ("stage", "channel"), tps)
+    rated, r, w = tps[tps["column"].notna()], a.responses, journey._weights(a)
+    _, _, top_cut, low_cut = journey.rating_scale(a)
+    ces = pd.to_numeric(r["ces"], errors="coerce").to_numpy(dtype=float)
+    rows = []
+    for _, grp in rated.groupby(["stage", "channel"], sort=False):
+        x = r[list(grp["column"])].to_numpy(dtype=float)
+        used = (~np.isnan(x)).any(axis=1)
+        e = journey._pooled(np.where(used, ces, np.nan)[:, None], w, np.inf, -np.inf)
+        rows.append({**journey._pooled(x, w, top_cut, low_cut), "effort": e["mean"], "effort_n": e["n"]})
+    direct = pd.DataFrame(rows)
+    assert len(got) == len(direct) >= 3
+    cols = ["n", "n_ratings", "top2", "top2_low", "mean", "mean_high", "low_share", "effort", "effort_n"]
+    key = ["n", "n_ratings", "top2"]  # journey_cells sorts by stage: compare as sets of rows
+    pd.testing.assert_frame_equal(got[cols].sort_values(key).reset_index(drop=True),
+                                  direct[cols].sort_values(key).reset_index(drop=True), check_exact=True)
