@@ -977,7 +977,8 @@ def detractor_share_among(customers: Sequence[Any] | pd.Series, groups: pd.Serie
     (1, 3, 4, 0.3333)
     """
     ids = pd.Series(pd.unique(pd.Series(customers).dropna()))
-    found = ids[ids.isin(groups.index)]
+    # membership on plain objects (a hash table) rather than Arrow strings, which pandas checks one by one
+    found = ids[pd.Series(ids.to_numpy(object), dtype=object).isin(np.asarray(groups.index, dtype=object)).to_numpy(bool)]
     n = len(found)
     k = int((groups.loc[found] == "detractor").sum()) if n else 0
     lo, hi = wilson(np.array([float(k)]), np.array([float(n)])) if n else (np.array([np.nan]), np.array([np.nan]))

@@ -252,3 +252,12 @@ def test_mantel_haenszel_counts_equal_the_loop() -> None:
     # hand check, one stratum: a=3 of n1=4 low, c=1 of n0=4 other -> RR = (3*4/8) / (1*4/8) = 3
     assert tx._mantel_haenszel(np.array([1, 1, 1, 1, 0, 0, 0, 0], bool), np.array([1, 1, 1, 0, 1, 0, 0, 0], bool),
                                np.zeros(8, int))[0] == 3.0
+
+
+def test_detractor_share_among_arrow_ids() -> None:
+    """Ids and groups as Arrow strings (as the tables are read) give the counts of the plain lists."""
+    g = pd.Series(["detractor", "promoter", "passive", "detractor"], index=pd.Index(["a", "b", "c", "d"], dtype="str"))
+    ids = pd.Series(["a", "a", "b", "c", "z", None, "d"], dtype="str")
+    got = tk.detractor_share_among(ids, g)
+    assert (got["k"], got["n"], got["customers"]) == (2, 4, 5)
+    assert got == tk.detractor_share_among(["a", "a", "b", "c", "z", "d"], pd.Series(g.to_numpy(), index=list("abcd")))
