@@ -194,7 +194,8 @@ def prepare(events: pd.DataFrame) -> EventLog:
     a0, acts = _factorize(col("activity"))
     a0 = a0[order]
     # codes in order of first appearance in the sorted log (as factorizing the sorted column gives)
-    _, first_at = np.unique(a0, return_index=True)
+    first_at = np.full(len(acts), len(a0), dtype=np.int64)
+    np.minimum.at(first_at, a0, np.arange(len(a0)))
     rank = np.empty(len(acts), dtype=np.int64)
     rank[np.argsort(first_at, kind="stable")] = np.arange(len(acts))
     act = rank[a0].astype(np.int32)
@@ -218,12 +219,24 @@ def prepare(events: pd.DataFrame) -> EventLog:
                     dropped)
 
 
+def _distinct(a: np.ndarray, *, counts: bool = False) -> Any:
+    """``numpy.unique(a)`` (with ``return_counts``) of an integer array by one sort (numpy's ``unique``
+    may hash, which is far slower on millions of distinct values)."""
+    s = np.sort(a)
+    head = np.ones(len(s), dtype=bool)
+    head[1:] = s[1:] != s[:-1]
+    if not counts:
+        return s[head]
+    at = np.flatnonzero(head)
+    return s[at], np.diff(np.r_[at, len(s)])
+
+
 def _case_activity_counts(log: EventLog) -> tuple[np.ndarray, np.ndarray]:
     """Distinct (case, activity) pairs coded ``case * k + act`` (sorted) and how often each occurs."""
     if "ca" not in log._memo:
         k = len(log.activities)
         ca = log.case.astype(np.int64) * k + log.act
-        log._memo["ca"] = np.unique(ca, return_counts=True)
+        log._memo["ca"] = _distinct(ca, counts=True)
     return log._memo["ca"]
 
 
@@ -236,10 +249,14 @@ def directly_follows(log: EventLog) -> pd.DataFrame:
     wait = log.wait_h[1:][nxt]
     k = len(log.activities)
     pair = src.astype(np.int64) * k + dst
-    df = pd.DataFrame({"pair": pair, "case": case, "wait": wait})
-    g = df.groupby("pair", sort=False)
-    out = pd.DataFrame({"transitions": g.size(), "cases": g["case"].nunique(),
-                        "wait_median_h": g["wait"].median(), "wait_p90_h": g["wait"].quantile(0.9)})
+    del src, dst
+    n_t = np.bincount(pair, minlength=k * k)
+    n_c = np.bincount(_distinct(case.astype(np.int64) * (k * k) + pair) % (k * k), minlength=k * k)  # distinct cases
+    del case
+    g = pd.Series(wait, copy=False).groupby(pair, sort=False)  # the waits alone: no frame of every transition
+    out = pd.DataFrame({"wait_median_h": g.median(), "wait_p90_h": g.quantile(0.9)})
+    out.insert(0, "cases", n_c[out.index.to_numpy()])
+    out.insert(0, "transitions", n_t[out.index.to_numpy()])
     out["source"] = log.activities[(out.index // k).to_numpy()].astype(str)
     out["target"] = log.activities[(out.index % k).to_numpy()].astype(str)
     out["case_share"] = out["cases"] / max(log.n_cases, 1)
@@ -276,8 +293,8 @@ def _unique_rows(mat: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         h += mat[:, j].astype(np.int64).view(np.uint64)
     codes, uh = pd.factorize(h)
     del h
-    rep = np.empty(len(uh), dtype=np.int64)
-    rep[codes[::-1]] = np.arange(n - 1, -1, -1)  # each group's first row
+    rep = np.full(len(uh), n, dtype=np.int64)
+    np.minimum.at(rep, codes, np.arange(n))  # each group's first row
     small = mat[rep]
     for j in range(w):  # exactness: every row equals its group's representative
         if not np.array_equal(mat[:, j], small[codes, j]):
@@ -418,7 +435,7 @@ def handovers(log: EventLog) -> pd.DataFrame:
         cases = (np.bincount(log.case[i + 1].astype(np.int64) * np2 + pair, minlength=log.n_cases * np2)
                  .reshape(log.n_cases, np2) > 0).sum(axis=0)
     else:
-        cp = np.unique(log.case[i + 1].astype(np.int64) * np2 + pair)  # distinct (case, pair)
+        cp = _distinct(log.case[i + 1].astype(np.int64) * np2 + pair)  # distinct (case, pair)
         cases = np.bincount(cp % np2, minlength=np2)
     used = np.flatnonzero(transitions)
     names = np.asarray(log.departments.astype(str), dtype=object)
@@ -513,7 +530,7 @@ def _case_departments(log: EventLog) -> np.ndarray:
         lists[:] = [[str(by_rank[r]) for r in np.flatnonzero(row)] for row in uniq]
         out[:] = lists[inv]
         return out
-    cd = np.unique(log.case[known].astype(np.int64) * nd + rank[log.dep[known]])  # (case, rank), sorted
+    cd = _distinct(log.case[known].astype(np.int64) * nd + rank[log.dep[known]])  # (case, rank), sorted
     case_of, dep_rank = cd // nd, cd % nd
     n_per = np.bincount(case_of, minlength=log.n_cases)
     width = int(n_per.max())
