@@ -484,12 +484,15 @@ def blocks_maps(audit: Audit, recs: Sequence[Any] | None, labels: pd.Series | No
 
     out: list[Any] = []
     recs = list(recs or [])
-    groups: list[tuple[int | None, str, Audit]] = [(None, t("cjm.everybody", lang), audit)]
+    groups: list[tuple[int | None, str]] = [(None, t("cjm.everybody", lang))]
     if labels is not None:
         for k in sorted({int(x) for x in labels.dropna()}):
             name = (names or {}).get(k, "")
-            groups.append((k, t("cjm.persona", lang, k=k, name=name), sub_audit(audit, labels == k)))
-    for p, who, sub in groups:
+            groups.append((k, t("cjm.persona", lang, k=k, name=name)))
+    for p, who in groups:
+        # one persona's responses at a time (issue 19: holding every persona's copy at once doubled
+        # the responses in memory at the XL demo size)
+        sub = audit if p is None or labels is None else sub_audit(audit, labels == p)
         asis = as_is_map(sub)
         head = show.heading(t("cjm.map_heading", lang, who=who), SECTION).data
         out.append(HTML(svg_html(map_figure(asis, sub, lang, t("cjm.asis_title", lang, who=who)),
