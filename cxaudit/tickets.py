@@ -959,7 +959,8 @@ def customer_nps_groups(responses: pd.DataFrame | None) -> pd.Series:
     such an answer are not in the series. Empty without ``customer_id`` / ``nps`` columns."""
     if responses is None or not {"customer_id", "nps"} <= set(responses.columns):
         return pd.Series(dtype="string")
-    last = _latest_valid_answers(responses)
+    cols = [c for c in ("customer_id", "nps", "date", "_row") if c in responses.columns]  # what it reads
+    last = _latest_valid_answers(responses[cols])
     return nps_category(last["nps"]).dropna()
 
 
