@@ -63,6 +63,9 @@ class TreeSampler(threading.Thread):
         self.peak_process = 0
         self.peak_procs = 0
         self.cpu_seen: dict[tuple[int, float], float] = {}
+        #: the tree at its peak: seconds since the start and each process's kind and resident MB
+        self.at_peak: dict[str, Any] = {}
+        self._t0 = time.perf_counter()
         self._halt = threading.Event()
 
     def sample(self) -> None:
@@ -72,17 +75,23 @@ class TreeSampler(threading.Thread):
         except psutil.NoSuchProcess:
             return
         total = 0
+        seen = []
         for p in procs:
             try:
                 with p.oneshot():
                     rss = p.memory_info().rss
                     cpu = p.cpu_times()
                     key = (p.pid, p.create_time())
+                    cmd = " ".join(p.cmdline()[1:3])
             except (psutil.NoSuchProcess, psutil.AccessDenied, psutil.ZombieProcess):
                 continue
             total += rss
+            seen.append({"pid": p.pid, "kind": _kind(cmd, p is root), "rss_mb": round(rss / 2**20, 1)})
             self.peak_process = max(self.peak_process, rss)
             self.cpu_seen[key] = cpu.user + cpu.system
+        if total > self.peak_tree:
+            self.at_peak = {"t_s": round(time.perf_counter() - self._t0, 1),
+                            "procs": sorted(seen, key=lambda d: -d["rss_mb"])}
         self.peak_tree = max(self.peak_tree, total)
         self.peak_procs = max(self.peak_procs, len(procs))
 
@@ -94,6 +103,17 @@ class TreeSampler(threading.Thread):
     def stop(self) -> None:
         self._halt.set()
         self.join()
+
+
+def _kind(cmd: str, root: bool) -> str:
+    """What a process of the tree is, from its command line (for the breakdown at the peak)."""
+    if root:
+        return "main"
+    if "ipykernel" in cmd:
+        return "kernel"
+    if "multiprocessing" in cmd or "spawn_main" in cmd or "forkserver" in cmd:
+        return "worker"
+    return cmd[:40] or "other"
 
 
 def measure(cmd: list[str], env: dict[str, str], log: Path) -> dict[str, Any]:
@@ -117,6 +137,7 @@ def measure(cmd: list[str], env: dict[str, str], log: Path) -> dict[str, Any]:
         "peak_tree_rss_mb": round(sampler.peak_tree / 2**20, 1),
         "peak_process_rss_mb": round(sampler.peak_process / 2**20, 1),
         "max_processes": sampler.peak_procs,
+        "at_peak": sampler.at_peak,
         "log": str(log.relative_to(ROOT)) if log.is_relative_to(ROOT) else str(log),
     }
 
@@ -256,6 +277,10 @@ def markdown(results: list[dict[str, Any]], meta: dict[str, Any]) -> str:
     for r in results:
         nbs = r.get("chain", {}).get("notebooks_s", {})
         st = {s["stage"]: s for s in r.get("baseline", {}).get("stages", [])}
+        at = r.get("chain", {}).get("at_peak") or {}
+        if at:
+            lines += [f"**{r['size']}**, the chain's process tree at its peak ({at['t_s']} s after the start): "
+                      + ", ".join(f"{p['kind']} {p['rss_mb']:,.0f} MB" for p in at["procs"] if p["rss_mb"] >= 50), ""]
         lines += [f"**{r['size']}** (tables: chain {r.get('chain', {}).get('tables_s')} s, baseline "
                   f"{st.get('load_validate_save', {}).get('wall_s', '—')} s)", "",
                   "| notebook | chain s | baseline wall s | baseline CPU s | baseline RSS after MB | baseline peak so far MB |",
