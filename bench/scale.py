@@ -176,6 +176,7 @@ def bench_size(size: str, jobs: int, skip_baseline: bool, timeout: int) -> dict[
         manifest = json.loads((run_dir / "manifest.json").read_text(encoding="utf-8"))
         out["chain"]["tables_s"] = manifest.get("tables_seconds")
         out["chain"]["notebooks_s"] = {r["notebook"]: r.get("seconds") for r in manifest.get("notebooks", [])}
+        out["chain"]["notebooks_peak_mb"] = {r["notebook"]: r.get("peak_rss_mb") for r in manifest.get("notebooks", [])}
         out["chain"]["run_dir"] = str(run_dir)
     if not skip_baseline:
         base_dir = home / "baseline-run"
@@ -276,6 +277,7 @@ def markdown(results: list[dict[str, Any]], meta: dict[str, Any]) -> str:
     lines += ["", "Per notebook (chain seconds as the runner records them; baseline wall / CPU seconds):", ""]
     for r in results:
         nbs = r.get("chain", {}).get("notebooks_s", {})
+        peaks = r.get("chain", {}).get("notebooks_peak_mb", {})
         st = {s["stage"]: s for s in r.get("baseline", {}).get("stages", [])}
         at = r.get("chain", {}).get("at_peak") or {}
         if at:
@@ -283,12 +285,13 @@ def markdown(results: list[dict[str, Any]], meta: dict[str, Any]) -> str:
                       + ", ".join(f"{p['kind']} {p['rss_mb']:,.0f} MB" for p in at["procs"] if p["rss_mb"] >= 50), ""]
         lines += [f"**{r['size']}** (tables: chain {r.get('chain', {}).get('tables_s')} s, baseline "
                   f"{st.get('load_validate_save', {}).get('wall_s', '—')} s)", "",
-                  "| notebook | chain s | baseline wall s | baseline CPU s | baseline RSS after MB | baseline peak so far MB |",
-                  "|---|---|---|---|---|---|"]
+                  "| notebook | chain s | chain kernel peak MB | baseline wall s | baseline CPU s "
+                  "| baseline RSS after MB | baseline peak so far MB |",
+                  "|---|---|---|---|---|---|---|"]
         for name in sorted(set(nbs) | {k for k in st if k.endswith(".ipynb")}):
             s = st.get(name, {})
-            lines.append(f"| {name} | {nbs.get(name, '—')} | {s.get('wall_s', '—')} | {s.get('cpu_s', '—')} "
-                         f"| {s.get('rss_mb', '—')} | {s.get('maxrss_mb', '—')} |")
+            lines.append(f"| {name} | {nbs.get(name, '—')} | {peaks.get(name) or '—'} | {s.get('wall_s', '—')} "
+                         f"| {s.get('cpu_s', '—')} | {s.get('rss_mb', '—')} | {s.get('maxrss_mb', '—')} |")
         lines.append("")
     return "\n".join(lines) + "\n"
 

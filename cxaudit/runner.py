@@ -213,6 +213,35 @@ def _noop() -> None:
     """A task that makes the pool start its workers (and their warm kernels) now."""
 
 
+class _PeakMemory(threading.Thread):
+    """The peak summed resident memory of this process's children (the notebook's kernel), sampled every
+    ``interval`` seconds, in MB: the run log and manifest say what each notebook needed (issue 19)."""
+
+    def __init__(self, interval: float = 0.5) -> None:
+        super().__init__(daemon=True)
+        self.interval, self.peak = interval, 0
+        self._halt = threading.Event()
+
+    def run(self) -> None:
+        import psutil
+
+        me = psutil.Process()
+        while not self._halt.is_set():
+            total = 0
+            for child in me.children(recursive=True):
+                try:
+                    total += child.memory_info().rss
+                except (psutil.NoSuchProcess, psutil.AccessDenied):
+                    continue  # exited between the listing and the reading
+            self.peak = max(self.peak, total)
+            self._halt.wait(self.interval)
+
+    def stop(self) -> float:
+        self._halt.set()
+        self.join()
+        return round(self.peak / 2**20, 1)
+
+
 def _execute(src: str, dst: str, parameters: dict[str, Any], timeout: int, cwd: str,
              warm_next: bool = False) -> dict[str, Any]:
     """Run one notebook (in a worker process). Returns a status record, never raises. ``warm_next``:
@@ -231,6 +260,8 @@ def _execute(src: str, dst: str, parameters: dict[str, Any], timeout: int, cwd: 
         spare = None
     record: dict[str, Any] = {"notebook": Path(src).name, "status": "ok", "output": dst, "kernel_starts": 0,
                               "warm_kernel": spare is not None}
+    memory = _PeakMemory()  # the kernel is this worker's only child until the next one is warmed
+    memory.start()
     # The kernel inherits this worker's stderr; send its chatter to a log beside the notebook.
     kernel_log = open(log_path, "ab")  # noqa: SIM115
     saved_fd = os.dup(2)
@@ -254,6 +285,7 @@ def _execute(src: str, dst: str, parameters: dict[str, Any], timeout: int, cwd: 
                 record.update(status="failed", cell=None, ename=type(exc).__name__, evalue=str(exc))
             break
     finally:
+        record["peak_rss_mb"] = memory.stop()
         if spare is not None:
             _stop_spare(spare, log_path)
         os.dup2(saved_fd, 2)
@@ -580,7 +612,8 @@ def run_audit(
         + (f", wave={wave}" if wave else ""))
 
     def done(rec: dict[str, Any]) -> None:
-        say(f"{rec['notebook']}: {rec['status']} in {rec['seconds']} s")
+        say(f"{rec['notebook']}: {rec['status']} in {rec['seconds']} s"
+            + (f", kernel peak {rec['peak_rss_mb'] / 1024:.2f} GB" if rec.get("peak_rss_mb") else ""))
         if bar is not None:
             bar.set_postfix_str(rec["notebook"])
             bar.update(1)

@@ -377,3 +377,22 @@ def test_warm_kernels_are_fresh_per_notebook_preloaded_and_shut_down(tmp_path: P
         alive = [p for p in alive if runner._pid_alive(p)]
         time.sleep(0.2)
     assert alive == []
+
+
+def test_each_notebook_records_its_kernels_peak_memory(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A notebook that holds a planted 400 MB array shows at least 300 MB more kernel peak than one that
+    holds nothing (manifest ``peak_rss_mb`` and the run log)."""
+    _acme(tmp_path, monkeypatch)
+    nbs = tmp_path / "nbs"
+    nbs.mkdir()
+    _nb(nbs / "01_small.ipynb", "import time; time.sleep(1.5)")
+    _nb(nbs / "02_big.ipynb", "import time\nimport numpy as np\na = np.ones(50_000_000)\ntime.sleep(1.5)\nprint(a.sum())")
+    reg = {s.key: s for s in (Section("small", "01_small.ipynb", "toy", "toy", order=1),
+                              Section("big", "02_big.ipynb", "toy", "toy", depends_on=("small",), order=2))}
+    result = run_audit("acme", notebooks_dir=nbs, registry=reg, formats=("html",), progress=False, timeout=60,
+                       jobs=1, warm_kernels=False)
+    peak = {r["section"]: r["peak_rss_mb"] for r in json.loads((result.run_dir / "manifest.json").read_text())["notebooks"]}
+    assert peak["small"] > 20  # a kernel was seen at all
+    assert peak["big"] - peak["small"] > 300
+    assert "02_big.ipynb: ok in" in (result.run_dir / "log.txt").read_text() and "kernel peak" in (
+        result.run_dir / "log.txt").read_text()
