@@ -39,10 +39,14 @@ def test_measure_counts_a_grandchild_s_memory_and_cpu(scale, tmp_path: Path) -> 
 def test_markdown_table_has_both_sides_and_ratios(scale) -> None:  # noqa: ANN001
     results = [{"size": "default",
                 "chain": {"wall_s": 30.0, "cpu_s": 40.0, "peak_tree_rss_mb": 900.0, "peak_process_rss_mb": 400.0,
-                          "returncode": 0, "notebooks_s": {"01_data_quality.ipynb": 2.0}, "tables_s": 0.5},
+                          "returncode": 0, "notebooks_s": {"01_data_quality.ipynb": 2.0}, "tables_s": 0.5,
+                          "notebooks_peak_mb": {"01_data_quality.ipynb": 310.5},
+                          "at_peak": {"t_s": 12.5, "procs": [{"pid": 2, "kind": "kernel", "rss_mb": 600.0},
+                                                             {"pid": 1, "kind": "main", "rss_mb": 300.0}]}},
                 "baseline": {"wall_s": 20.0, "cpu_s": 20.0, "peak_tree_rss_mb": 450.0,
                              "stages": [{"stage": "01_data_quality.ipynb", "wall_s": 1.0, "cpu_s": 0.9}]},
                 "ratio": {"wall_s": 1.5, "cpu_s": 2.0, "peak_tree_rss_mb": 2.0}}]
     md = scale.markdown(results, {"date": "2026-12-04", "cpus": 2, "jobs": 2, "load_start": [1], "load_end": [1]})
     assert "| default | 30.0 | 20.0 | 1.5 | 40.0 | 20.0 | 2.0 | 900.0 | 450.0 | 400.0 |" in md
-    assert "| 01_data_quality.ipynb | 2.0 | 1.0 | 0.9 |" in md
+    assert "| 01_data_quality.ipynb | 2.0 | 310.5 | 1.0 | 0.9 |" in md
+    assert "at its peak (12.5 s after the start): kernel 600 MB, main 300 MB" in md
