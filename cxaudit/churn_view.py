@@ -199,11 +199,28 @@ def plot_forest(table: pd.DataFrame, labels: Sequence[str], title: str, xlabel: 
     return fig
 
 
+#: At most this many steps per drawn curve: a curve of 500,000 customers with times in days has ~100,000
+#: steps (a 1.3 MB figure at the XL demo size); 800 steps are finer than the figure's pixels.
+KM_MAX_STEPS = 800
+
+
+def thin_steps(curve: pd.DataFrame, max_steps: int = KM_MAX_STEPS) -> pd.DataFrame:
+    """The steps of a survival curve (rows sorted by ``time``) to draw: all of them when there are at most
+    ``max_steps``, else the last step in each of ``max_steps`` equal slices of the time axis, so the drawn
+    step function equals the curve at every slice's end and the curve's last point is kept."""
+    if len(curve) <= max_steps:
+        return curve
+    t = curve["time"].to_numpy(float)
+    edges = np.linspace(t[0], t[-1], max_steps + 1)
+    last = np.unique(np.searchsorted(t, edges[1:], side="right") - 1)
+    return curve.iloc[last]
+
+
 def plot_km(surv: Survival, labels: Mapping[str, str], lang: str, max_time: float | None = None) -> Figure:
-    """Kaplan–Meier curves with their 95% bands, one colour per group."""
+    """Kaplan–Meier curves with their 95% bands, one colour per group (at most :data:`KM_MAX_STEPS` steps each)."""
     fig, ax = plt.subplots(figsize=(7.5, 4.0))
     for g, curve in surv.curves.items():
-        c = curve if max_time is None else curve[curve["time"] <= max_time]
+        c = thin_steps(curve if max_time is None else curve[curve["time"] <= max_time])
         tt = np.r_[0.0, c["time"].to_numpy(float)]
         ss = np.r_[1.0, c["surv"].to_numpy(float)]
         colour = _group_colour(g)
