@@ -71,10 +71,34 @@ A4_LANDSCAPE = (11.69, 8.27)
 _SEVERITY_COLOURS = {1: "#f4d03f", 2: "#f0a830", 3: "#e67e22", 4: "#d35400", 5: "#a93226"}
 
 
+class _WithTable(Mapping[str, pd.DataFrame]):
+    """``base`` with the table ``name`` replaced by ``frame``; every other table is read from ``base``
+    only when asked for. A run's snapshot reads each table on first use: copying the mapping
+    (``{**audit.tables}``) read all of them, 2.2 GB and 6 CPU-s at the XL demo size (issue 19)."""
+
+    def __init__(self, base: Mapping[str, pd.DataFrame], name: str, frame: pd.DataFrame) -> None:
+        self._base, self._name, self._frame = base, name, frame
+
+    def __getitem__(self, key: str) -> pd.DataFrame:
+        return self._frame if key == self._name else self._base[key]
+
+    def __contains__(self, key: object) -> bool:  # not Mapping's, which reads the table to answer
+        return key == self._name or key in self._base
+
+    def __iter__(self) -> Any:
+        yield from self._base
+        if self._name not in self._base:
+            yield self._name
+
+    def __len__(self) -> int:
+        return len(self._base) + (self._name not in self._base)
+
+
 def sub_audit(audit: Audit, mask: pd.Series) -> Audit:
-    """The audit with only the responses where ``mask`` holds (other tables unchanged)."""
+    """The audit with only the responses where ``mask`` holds (other tables unchanged, not read)."""
     r = audit.responses
-    return dataclasses.replace(audit, tables={**audit.tables, "responses": r[mask.reindex(r.index, fill_value=False)]})
+    return dataclasses.replace(audit, tables=_WithTable(audit.tables, "responses",
+                                                        r[mask.reindex(r.index, fill_value=False)]))
 
 
 def _quote(audit: Audit, cols: Sequence[str], low_cut: float, used: set[str] | None = None) -> str | None:

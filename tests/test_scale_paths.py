@@ -181,3 +181,31 @@ def test_journey_cells_equal_a_conversion_per_group(small_audit) -> None:
     key = ["n", "n_ratings", "top2"]  # journey_cells sorts by stage: compare as sets of rows
     pd.testing.assert_frame_equal(got[cols].sort_values(key).reset_index(drop=True),
                                   direct[cols].sort_values(key).reset_index(drop=True), check_exact=True)
+
+
+# --- 10 journey map ------------------------------------------------------------------------------
+
+
+def test_sub_audit_reads_no_other_table() -> None:
+    """A persona's sub-audit replaces the responses and reads no other table of a lazy snapshot."""
+    import dataclasses
+
+    from cxaudit import cjm
+
+    reads: list[str] = []
+    tables = {"responses": pd.DataFrame({"x": [1, 2, 3]}), "tickets": pd.DataFrame({"t": [1]})}
+
+    class Lazy(dict):
+        def __getitem__(self, key):  # counts reads, as cxaudit.audit's snapshot tables read files
+            reads.append(key)
+            return super().__getitem__(key)
+
+    lazy = Lazy(tables)
+    audit = dataclasses.make_dataclass("A", [("tables", object)])(lazy)
+    type(audit).responses = property(lambda self: self.tables["responses"])
+    sub = cjm.sub_audit(audit, pd.Series([True, False, True]))
+    reads.clear()
+    assert "tickets" in sub.tables and "events" not in sub.tables and len(sub.tables) == 2
+    assert sorted(sub.tables) == ["responses", "tickets"] and reads == []
+    assert sub.tables["responses"]["x"].tolist() == [1, 3] and reads == []
+    assert sub.tables["tickets"] is tables["tickets"] and reads == ["tickets"]
