@@ -309,3 +309,21 @@ def test_case_table_takes_missing_values_from_the_ticket_as_map_does(csat: str) 
         want = ref[c].fillna(m) if c in ref.columns else m
         pd.testing.assert_series_equal(got[c], want, check_names=False)
     assert got["csat"].notna().sum() > 50 and (got["customer_id"] != ref["customer_id"]).any()
+
+
+def test_paths_read_the_tickets_only_when_the_cases_are_asked_for() -> None:
+    """ProcessPaths (what notebook 11 builds): the blueprints' log without the analysis; the case table
+    (and with it the tickets) only on first use, then kept; the same table as case_table."""
+    ev = random_log(9)
+    tk = pd.DataFrame({"ticket_id": [f"T{i:03d}" for i in range(80)], "channel": ["chat"] * 80})
+    calls: list[int] = []
+
+    def tickets() -> pd.DataFrame:
+        calls.append(1)
+        return tk
+
+    log = process.prepare(ev)
+    paths = process.ProcessPaths(log, tickets)
+    assert bpmn._asis_path(paths, "Ops", "phone")[2] > 0 and calls == []
+    pd.testing.assert_frame_equal(paths.cases, process.case_table(log, tk))
+    assert paths.cases is paths.cases and calls == [1]
