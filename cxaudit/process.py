@@ -167,7 +167,8 @@ def prepare(events: pd.DataFrame) -> EventLog:
     ``lifecycle_not_complete``.
 
     Only integer arrays are built (one code per step and column, see :class:`EventLog`); the table
-    itself is neither copied nor sorted, so a log of 11M steps costs about 0.5 GB besides its table."""
+    itself is neither copied nor sorted: a log of 11.2M steps keeps 0.4 GB besides its table (0.6 GB
+    while it is built)."""
     ev = events
     dropped: dict[str, int] = {}
     ok = ev["case_id"].notna() & ev["activity"].notna() & ev["timestamp"].notna()
