@@ -90,6 +90,11 @@ def segment_keys(values: pd.Series) -> pd.Series:
     >>> segment_keys(pd.Series(["A", None, " ", "B"])).tolist()
     ['A', '__not_stated__', '__not_stated__', 'B']
     """
+    if isinstance(values.dtype, pd.StringDtype):  # text: each distinct value checked once (issue 19)
+        codes, uniques = pd.factorize(values, use_na_sentinel=True)
+        blank_u = pd.Series(uniques, dtype=values.dtype).str.strip().eq("").fillna(True).to_numpy(bool)
+        keys = np.append(np.where(blank_u, NOT_STATED, np.asarray(uniques, dtype=object)), NOT_STATED)
+        return pd.Series(keys[codes], index=values.index, dtype=object, name=values.name)  # code -1: missing
     blank = values.isna().to_numpy(bool) | values.astype("string").str.strip().eq("").fillna(True).to_numpy(bool)
     return pd.Series(np.where(blank, NOT_STATED, values.astype(object).to_numpy()), index=values.index,
                      dtype=object, name=values.name)

@@ -209,3 +209,18 @@ def test_sub_audit_reads_no_other_table() -> None:
     assert sorted(sub.tables) == ["responses", "tickets"] and reads == []
     assert sub.tables["responses"]["x"].tolist() == [1, 3] and reads == []
     assert sub.tables["tickets"] is tables["tickets"] and reads == ["tickets"]
+
+
+@pytest.mark.parametrize("dtype", ["str", "string", "object"])
+def test_segment_keys_of_text_equal_a_check_per_row(dtype: str) -> None:
+    """Segment keys of a text column (blank checked once per distinct value) against the check per row."""
+    from cxaudit.stats import NOT_STATED, segment_keys
+
+    vals = pd.Series(["A", None, " ", "B", "", " x ", "Łódź", "\u00a0", np.nan, "\t", "A"] * 4, dtype=dtype,
+                     index=np.arange(44) * 3, name="segment")
+    blank = [v is None or v is pd.NA or (isinstance(v, float) and np.isnan(v)) or not str(v).strip()
+             for v in vals.astype(object)]
+    direct = pd.Series([NOT_STATED if b else v for b, v in zip(blank, vals.astype(object), strict=True)],
+                       index=vals.index, dtype=object, name="segment")
+    pd.testing.assert_series_equal(segment_keys(vals), direct)
+    assert segment_keys(vals).tolist()[:4] == ["A", NOT_STATED, NOT_STATED, "B"]
