@@ -150,10 +150,42 @@ class EventLog:
 
 
 def _factorize(col: pd.Series) -> tuple[np.ndarray, pd.Index]:
-    """``pd.factorize`` of a column read as text (a text column as it is, another as ``string``)."""
+    """``pd.factorize`` of a column read as text (a text column as it is, another as ``string``). A
+    categorical of text (:meth:`cxaudit.audit.Audit.columns`) is factorized on its codes: the same codes
+    and values, in the same order of first appearance, without building its strings."""
+    if isinstance(col.dtype, pd.CategoricalDtype) and isinstance(col.dtype.categories.dtype, pd.StringDtype):
+        codes, uniq = pd.factorize(col, sort=False)
+        return codes, pd.Index(np.asarray(uniq, dtype=object), dtype=col.dtype.categories.dtype)
     s = col if isinstance(col.dtype, pd.StringDtype) else col.astype("string")
     codes, uniq = pd.factorize(s, sort=False)
     return codes, pd.Index(uniq)
+
+
+#: The columns of the event log the analysis reads, and those read as categoricals when the audit can
+#: (:meth:`cxaudit.audit.Audit.columns`; at the XL demo size 2.4 GB of text in a kernel otherwise).
+EVENT_COLUMNS = ("case_id", "activity", "timestamp", "lifecycle", "department", "channel", "customer_id",
+                 "ticket_id")
+EVENT_CATEGORIES = ("case_id", "activity", "lifecycle", "department", "channel", "customer_id", "ticket_id")
+
+
+#: What the analysis reads of the other tables (the tickets' texts and the survey's ratings stay unread).
+_READS = {"tickets": ("ticket_id", "customer_id", "channel", "csat"),
+          "responses": ("customer_id", "nps", "date", "_row"), "customers": ("customer_id",)}
+
+
+def _events(audit: Any) -> pd.DataFrame:
+    """The audit's ``events`` table, only the columns the analysis reads, coded when the audit can."""
+    columns = getattr(audit, "columns", None)
+    if columns is None:
+        return audit.table("events")
+    return columns("events", EVENT_COLUMNS, categories=EVENT_CATEGORIES)
+
+
+def _read(audit: Any, name: str) -> pd.DataFrame:
+    """The columns of table ``name`` the analysis reads (:data:`_READS`; the whole table without
+    :meth:`cxaudit.audit.Audit.columns`)."""
+    columns = getattr(audit, "columns", None)
+    return audit.table(name) if columns is None else columns(name, _READS[name])
 
 
 def _small_int(codes: np.ndarray, n: int) -> np.ndarray:
@@ -723,10 +755,11 @@ def analyse_audit(audit: Any) -> ProcessAnalysis | None:
     cfg = settings(audit.config)
     from .audit import in_memory
 
-    get = (lambda n: audit.table(n) if in_memory(audit, n) else None)  # noqa: E731  (engine tables: none)
+    get = (lambda n: _read(audit, n) if in_memory(audit, n) else None)  # noqa: E731  (engine tables: none)
     csat_max = int(getattr(getattr(audit.config.scales, "csat", None), "max", 5) or 5)
-    return analyse(audit.table("events"), tickets=get("tickets"), responses=get("responses"),
-                   touchpoints=get("touchpoints"), customers=get("customers"), sla_hours=cfg.sla_hours,
+    touchpoints = audit.table("touchpoints") if in_memory(audit, "touchpoints") else None
+    return analyse(_events(audit), tickets=get("tickets"), responses=get("responses"),
+                   touchpoints=touchpoints, customers=get("customers"), sla_hours=cfg.sla_hours,
                    sla_target=cfg.sla_target, csat_max=csat_max)
 
 
@@ -753,8 +786,7 @@ def paths_audit(audit: Any) -> ProcessPaths | None:
     :class:`ProcessAnalysis` serves the blueprints the same way."""
     if not audit.has("events"):
         return None
-    return ProcessPaths(prepare(audit.table("events")),
-                        lambda: audit.table("tickets") if audit.has("tickets") else None)
+    return ProcessPaths(prepare(_events(audit)), lambda: _read(audit, "tickets") if audit.has("tickets") else None)
 
 
 # --- optional: inductive-miner discovery (pm4py, AGPL-3.0, extra 'process') -----------------------------
