@@ -28,7 +28,7 @@ from matplotlib.ticker import FixedLocator, FuncFormatter, NullLocator
 from . import economics, show
 from .churn import GROUPS, ChurnAnalysis, ModelResult, Reasons, Survival, Trend, touchpoint_label
 from .i18n import fmt_ci, fmt_date, fmt_int, fmt_num, fmt_p, fmt_pct, fmt_period, t
-from .plots import PALETTE, SERIES
+from .plots import MAX_STEPS, PALETTE, SERIES, step_points
 from .show import Col
 from .stats import NOT_STATED, group_name, not_stated_note
 
@@ -199,25 +199,14 @@ def plot_forest(table: pd.DataFrame, labels: Sequence[str], title: str, xlabel: 
     return fig
 
 
-#: At most this many steps per drawn curve: a curve of 500,000 customers with times in days has ~100,000
-#: steps (a 1.3 MB figure at the XL demo size); 800 steps are finer than the figure's pixels.
-KM_MAX_STEPS = 800
-
-
-def thin_steps(curve: pd.DataFrame, max_steps: int = KM_MAX_STEPS) -> pd.DataFrame:
-    """The steps of a survival curve (rows sorted by ``time``) to draw: all of them when there are at most
-    ``max_steps``, else the last step in each of ``max_steps`` equal slices of the time axis, so the drawn
-    step function equals the curve at every slice's end and the curve's last point is kept."""
-    if len(curve) <= max_steps:
-        return curve
-    t = curve["time"].to_numpy(float)
-    edges = np.linspace(t[0], t[-1], max_steps + 1)
-    last = np.unique(np.searchsorted(t, edges[1:], side="right") - 1)
-    return curve.iloc[last]
+def thin_steps(curve: pd.DataFrame, max_steps: int = MAX_STEPS) -> pd.DataFrame:
+    """The steps of a survival curve (rows sorted by ``time``) to draw (:func:`cxaudit.plots.step_points`)."""
+    return curve if len(curve) <= max_steps else curve.iloc[step_points(curve["time"].to_numpy(float), max_steps)]
 
 
 def plot_km(surv: Survival, labels: Mapping[str, str], lang: str, max_time: float | None = None) -> Figure:
-    """Kaplan–Meier curves with their 95% bands, one colour per group (at most :data:`KM_MAX_STEPS` steps each)."""
+    """Kaplan–Meier curves with their 95% bands, one colour per group (at most :data:`~cxaudit.plots.MAX_STEPS`
+    steps each)."""
     fig, ax = plt.subplots(figsize=(7.5, 4.0))
     for g, curve in surv.curves.items():
         c = thin_steps(curve if max_time is None else curve[curve["time"] <= max_time])

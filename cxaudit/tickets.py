@@ -55,7 +55,7 @@ from .errors import ConfigError, DataError
 from .findings import Finding
 from .i18n import CHANNEL_ALIASES, fmt_month, fmt_num, fmt_pct, t, value_label
 from .metrics import Z95, metric_table, nps_category, wilson
-from .plots import PALETTE, SERIES, takeaway_title
+from .plots import PALETTE, SERIES, step_points, takeaway_title
 from .text import TEXT_COLUMNS, ticket_text  # ticket texts are coded with the comments' codeframe
 
 __all__ = [
@@ -859,7 +859,8 @@ def times_figure(tickets: pd.DataFrame, cfg: TicketSettings, lang: str) -> Figur
         x = np.maximum(x, 1 / 60)
         lo, hi = min(lo, float(x[0])), max(hi, float(x[-1]))
         c = colours[i % len(colours)]
-        ax.step(x, np.arange(1, len(x) + 1) / len(x) * 100, where="post", color=c,
+        at = step_points(x, log=True)  # ~800 points on the log axis, not one per ticket
+        ax.step(x[at], (at + 1) / len(x) * 100, where="post", color=c,
                 label=f"{value_label('channel', ch, lang)} (n = {fmt_num(len(x), lang, 0)})")
         sla = cfg.sla_hours.get(_canonical_channel(str(ch)))
         if sla:

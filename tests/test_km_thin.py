@@ -5,7 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from cxaudit.churn_view import KM_MAX_STEPS, thin_steps
+from cxaudit.churn_view import thin_steps
+from cxaudit.plots import MAX_STEPS as KM_MAX_STEPS
 
 
 def _value_at(curve: pd.DataFrame, x: np.ndarray) -> np.ndarray:
@@ -31,3 +32,18 @@ def test_a_long_curve_keeps_its_value_at_every_slice_end_and_its_last_point() ->
 def test_a_short_curve_is_drawn_whole() -> None:
     curve = pd.DataFrame({"time": [1.0, 2.0, 5.0], "surv": [0.9, 0.8, 0.5]})
     assert thin_steps(curve) is curve
+
+
+def test_an_ecdf_on_a_log_axis_keeps_its_value_at_every_slice_end_with_ties() -> None:
+    """The ticket-time ECDF (2M tickets at XL): drawn points are ECDF values at the last of tied times."""
+    from cxaudit.plots import step_points
+
+    rng = np.random.default_rng(9)
+    x = np.sort(np.round(rng.lognormal(0, 2, 50_000), 2) + 0.01)  # many ties
+    at = step_points(x, log=True)
+    assert len(at) <= KM_MAX_STEPS
+    full = pd.DataFrame({"time": x, "surv": np.arange(1, len(x) + 1) / len(x)})
+    thin = pd.DataFrame({"time": x[at], "surv": (at + 1) / len(x)})
+    assert (np.diff(x[at]) > 0).all()  # each drawn point is the last of its ties
+    ends = 10 ** np.linspace(np.log10(x[0]), np.log10(x[-1]), KM_MAX_STEPS + 1)[1:]
+    np.testing.assert_allclose(_value_at(thin, ends), _value_at(full, ends))
