@@ -92,11 +92,21 @@ def kish_n_eff(weights: np.ndarray) -> float:
     return float(np.sum(w) ** 2 / s2) if s2 > 0 else 0.0
 
 
+def _as_float(values: Any) -> np.ndarray:
+    """``values`` as floats, NaN where not a number (``pd.to_numeric(..., errors="coerce")`` of each
+    value). Plain numpy integer or float data are converted directly: the same numbers, without a
+    Python object per value (~0.1 s per million answers, issue 19)."""
+    arr = values.to_numpy() if isinstance(values, pd.Series) else np.asarray(values)
+    if arr.dtype.kind in "fiu":
+        return arr.astype(float)
+    return pd.to_numeric(pd.Series(np.asarray(values, dtype=object)), errors="coerce").to_numpy(dtype=float)
+
+
 def _clean(
     scores: Sequence[float] | pd.Series | np.ndarray, weights: Sequence[float] | pd.Series | np.ndarray | None, what: str
 ) -> tuple[np.ndarray, np.ndarray | None, int]:
     """Drop missing scores (and their weights); validate weights."""
-    x = pd.to_numeric(pd.Series(np.asarray(scores, dtype=object)), errors="coerce").to_numpy(dtype=float)
+    x = _as_float(scores)
     keep = ~np.isnan(x)
     w = None
     if weights is not None:
@@ -950,7 +960,7 @@ def csi(
                               "or 'derived'")
         if outcome is None:
             raise MetricError("CSI: derived importance needs the outcome (e.g. outcome=responses['nps'])")
-        y = pd.to_numeric(pd.Series(np.asarray(outcome, dtype=object)), errors="coerce").to_numpy(dtype=float)
+        y = _as_float(outcome)
         if y.shape != (len(X),):
             raise MetricError(f"CSI: outcome has length {len(y)}, ratings {len(X)}")
     elif kind == "stated":

@@ -224,3 +224,17 @@ def test_segment_keys_of_text_equal_a_check_per_row(dtype: str) -> None:
                        index=vals.index, dtype=object, name="segment")
     pd.testing.assert_series_equal(segment_keys(vals), direct)
     assert segment_keys(vals).tolist()[:4] == ["A", NOT_STATED, NOT_STATED, "B"]
+
+
+def test_as_float_equals_to_numeric_of_each_value() -> None:
+    """Numeric answers converted directly give the floats pd.to_numeric gives value by value."""
+    from cxaudit.metrics import _as_float
+
+    rng = np.random.default_rng(9)
+    cases = [pd.Series(rng.integers(0, 11, 500).astype(float)).mask(rng.random(500) < 0.2),
+             pd.Series(rng.integers(-5, 11, 50)), np.array([1.5, np.inf, -0.0, np.nan], dtype=np.float32),
+             pd.Series([1, None, 3], dtype="Int64"), pd.Series(["7", "x", None, " 3 "], dtype=object),
+             pd.Series([True, False]), [1, 2.5, None], np.arange(5, dtype=np.uint8)]
+    for v in cases:
+        direct = pd.to_numeric(pd.Series(np.asarray(v, dtype=object)), errors="coerce").to_numpy(dtype=float)
+        np.testing.assert_array_equal(_as_float(v), direct)
