@@ -169,9 +169,7 @@ def _asis_path(an: Any, owner: str, channel: str = "") -> tuple[list[tuple[str, 
     The main path is the most frequent variant of those cases (ties: the variant whose activity codes,
     joined by commas, sort first as text), drawn from its first case; the front department is the
     most frequent first department of those cases (ties: the one seen first). Counted on the log's
-    codes (:func:`cxaudit.process._case_variants`, one bincount per touchpoint)."""
-    from .process import _case_variants
-
+    codes (:meth:`cxaudit.process.EventLog.case_variants`, one bincount per touchpoint)."""
     log = an.log
     if log.dep is None or log.departments is None:
         return [], "", 0
@@ -191,7 +189,7 @@ def _asis_path(an: Any, owner: str, channel: str = "") -> tuple[list[tuple[str, 
     n_sel = int(sel.sum())
     if not n_sel:
         return [], "", 0
-    vid, seqs, _, _ = _case_variants(log)
+    vid, seqs, _, _ = log.case_variants()
     counts = np.bincount(vid[sel], minlength=len(seqs))
     tied = np.flatnonzero(counts == counts.max())
     top = min(tied, key=lambda v: ",".join(map(str, seqs[v])))

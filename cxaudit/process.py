@@ -148,6 +148,11 @@ class EventLog:
     def has(self, column: str) -> bool:
         return column in self.source.columns
 
+    def case_variants(self) -> tuple[np.ndarray, list[list[int]], np.ndarray, np.ndarray]:
+        """Each case's variant (:func:`_case_variants`, computed once); readers of a log need not import
+        this module (the blueprints: :mod:`cxaudit.bpmn`, which this module draws its map with)."""
+        return _case_variants(self)
+
 
 def _factorize(col: pd.Series) -> tuple[np.ndarray, pd.Index]:
     """``pd.factorize`` of a column read as text (a text column as it is, another as ``string``). A
