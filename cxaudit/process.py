@@ -50,7 +50,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
@@ -828,7 +828,7 @@ class DiscoveredModel:
 
 
 def discover_inductive(events: pd.DataFrame | EventLog, *, noise_threshold: float = 0.0,
-                       redact: Callable[[str], str] | None = None) -> tuple[str, DiscoveredModel]:
+                       redact: Callable[[str], str] | None | Literal["pii"] = "pii") -> tuple[str, DiscoveredModel]:
     """Discover a BPMN 2.0 process model from an ``events`` table with the inductive miner.
 
     Analyst-only and optional: it needs pm4py (AGPL-3.0), installed by the extra ``cxaudit[process]``;
@@ -837,8 +837,9 @@ def discover_inductive(events: pd.DataFrame | EventLog, *, noise_threshold: floa
 
     The log is first read as :func:`prepare` reads it (rows without a value and non-``complete``
     lifecycle steps dropped; order by case, time, file order; an :class:`EventLog` already prepared,
-    such as ``ProcessAnalysis.log``, is used as it is); ``redact`` (for example
-    :func:`cxaudit.text.redact_pii`) is applied to each distinct activity name. pm4py receives the
+    such as ``ProcessAnalysis.log``, is used as it is); ``redact`` is applied to each distinct activity
+    name before pm4py sees it: by default :func:`cxaudit.text.redact_pii`, another function, or None (no
+    redaction: an explicit choice of the caller). pm4py receives the
     log as its variants (each distinct activity sequence with its number of cases, pm4py's
     univariate variant log, in the order of each variant's first case by case id, as pm4py builds it
     from a full log), so an 11M-step log costs what its few thousand variants cost. One process tree
@@ -890,7 +891,9 @@ def discover_inductive(events: pd.DataFrame | EventLog, *, noise_threshold: floa
     if log.n_events == 0:
         raise CxauditError("discover_inductive: the event log has no usable step (case_id, activity and timestamp)")
     names = [str(a) for a in log.activities]
-    if redact is not None:
+    if redact == "pii":
+        from .text import redact_pii as redact
+    if callable(redact):
         names = [redact(a) for a in names]
     vid, seqs, counts, _ = _case_variants(log)
     # each variant's first case in case-id order (pm4py sorts the cases of a table by id)

@@ -552,51 +552,56 @@ def run_audit(
     except BaseException:
         pool.shutdown(wait=True, cancel_futures=True)  # workers stop their warm kernels as they exit
         raise
-    lang = lang or audit.language
-    if lang not in ("en", "ru", "pl"):
-        pool.shutdown(wait=True, cancel_futures=True)
+    # Until the validated tables are in the run folder, a failure (or Ctrl-C) must not leave them in the
+    # spill folder (GBs at the XL size) nor the workers running.
+    try:
+        lang = lang or audit.language
+        if lang not in ("en", "ru", "pl"):
+            raise CxauditError(f"unknown language {lang!r}; expected en, ru or pl")
+
+        started = dt.datetime.now(dt.UTC)
+        hashes = audit.input_hashes()
+        params_public = {"client": client, "lang": lang, "formats": list(formats), "timeout": timeout,
+                         "editions": list(editions), **({"wave": wave} if wave is not None else {})}
+        run_dir = _new_run_dir(paths.client_reports_dir(client), _run_id(hashes, params_public, started))
+        run_id = run_dir.name
+        (run_dir / "notebooks").mkdir()
+        log = (run_dir / "log.txt").open("a", encoding="utf-8")
+
+        def say(msg: str) -> None:
+            log.write(f"{dt.datetime.now(dt.UTC):%H:%M:%S} {msg}\n")
+            log.flush()
+
+        manifest: dict[str, Any] = {
+            "client": client,
+            "run_id": run_id,
+            "wave": wave,
+            "started_utc": started.isoformat(),
+            "process": {"pid": os.getpid(), "host": socket.gethostname()},
+            "parameters": {**params_public, "jobs": jobs},
+            "inputs_sha256": hashes,
+            "versions": _versions(),
+            "sections": [{"key": s.key, "notebook": s.notebook, "depends_on": list(s.depends_on)} for s in sections],
+            "notebooks": [],
+            "rows": audit.intake().to_dict("records"),
+        }
+        result = RunResult(client, run_id, run_dir, manifest=manifest)
+
+        def write_manifest(status: str) -> None:
+            manifest["status"] = status
+            manifest["finished_utc"] = None if status == "running" else dt.datetime.now(dt.UTC).isoformat()
+            tmp = run_dir / "manifest.json.tmp"
+            tmp.write_text(json.dumps(manifest, indent=2, ensure_ascii=False), encoding="utf-8")
+            tmp.replace(run_dir / "manifest.json")
+
+        write_manifest("running")
+        t0 = time.perf_counter()
+        audit.save(run_dir / "tables")
+        manifest["tables_seconds"] = round(time.perf_counter() - t0, 3)
+    except BaseException:
         shutil.rmtree(spill, ignore_errors=True)
-        raise CxauditError(f"unknown language {lang!r}; expected en, ru or pl")
-
-    started = dt.datetime.now(dt.UTC)
-    hashes = audit.input_hashes()
-    params_public = {"client": client, "lang": lang, "formats": list(formats), "timeout": timeout,
-                     "editions": list(editions), **({"wave": wave} if wave is not None else {})}
-    run_dir = _new_run_dir(paths.client_reports_dir(client), _run_id(hashes, params_public, started))
-    run_id = run_dir.name
-    (run_dir / "notebooks").mkdir()
-    log = (run_dir / "log.txt").open("a", encoding="utf-8")
-
-    def say(msg: str) -> None:
-        log.write(f"{dt.datetime.now(dt.UTC):%H:%M:%S} {msg}\n")
-        log.flush()
-
-    manifest: dict[str, Any] = {
-        "client": client,
-        "run_id": run_id,
-        "wave": wave,
-        "started_utc": started.isoformat(),
-        "process": {"pid": os.getpid(), "host": socket.gethostname()},
-        "parameters": {**params_public, "jobs": jobs},
-        "inputs_sha256": hashes,
-        "versions": _versions(),
-        "sections": [{"key": s.key, "notebook": s.notebook, "depends_on": list(s.depends_on)} for s in sections],
-        "notebooks": [],
-        "rows": audit.intake().to_dict("records"),
-    }
-    result = RunResult(client, run_id, run_dir, manifest=manifest)
-
-    def write_manifest(status: str) -> None:
-        manifest["status"] = status
-        manifest["finished_utc"] = None if status == "running" else dt.datetime.now(dt.UTC).isoformat()
-        tmp = run_dir / "manifest.json.tmp"
-        tmp.write_text(json.dumps(manifest, indent=2, ensure_ascii=False), encoding="utf-8")
-        tmp.replace(run_dir / "manifest.json")
-
-    write_manifest("running")
-    t0 = time.perf_counter()
-    audit.save(run_dir / "tables")
-    manifest["tables_seconds"] = round(time.perf_counter() - t0, 3)
+        pool.shutdown(wait=True, cancel_futures=True)
+        raise
     period = data_period(audit)
     client_name, client_dir, config = audit.name, audit.dir, audit.config
     del audit  # the notebooks read the saved tables; nothing below needs the data

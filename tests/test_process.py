@@ -420,3 +420,17 @@ def test_discover_inductive_on_the_demo_log(demo_default: process.ProcessAnalysi
     assert s.tasks == s.n_activities == len(demo_default.log.activities)
     assert s.fitness == pytest.approx(1.0) and s.fit_cases == pytest.approx(1.0)
     assert "'Courier re-dispatch'" in s.tree and "*(" in s.tree.replace(" ", "")
+
+
+def test_discover_inductive_redacts_personal_data_in_activity_names_by_default() -> None:
+    """pm4py (and the model summary) never see an e-mail address written into an activity name, unless
+    the caller turns redaction off explicitly."""
+    _pm4py_or_skip()
+    seqs = [["open", "call anna.k@example.com", "close"], ["open", "close"]]
+    ev = pd.concat([_log([(f"k{i}", a, j, "d") for j, a in enumerate(s)]) for i, s in enumerate(seqs)],
+                   ignore_index=True)
+    xml, s = process.discover_inductive(ev)
+    assert "anna.k@example.com" not in s.tree and "anna.k@example.com" not in xml
+    assert "open" in s.tree
+    xml_raw, s_raw = process.discover_inductive(ev, redact=None)
+    assert "anna.k@example.com" in s_raw.tree

@@ -396,3 +396,20 @@ def test_each_notebook_records_its_kernels_peak_memory(tmp_path: Path, monkeypat
     assert peak["big"] - peak["small"] > 300
     assert "02_big.ipynb: ok in" in (result.run_dir / "log.txt").read_text() and "kernel peak" in (
         result.run_dir / "log.txt").read_text()
+
+
+@pytest.mark.parametrize("where", ["language", "save"])
+def test_a_failure_before_the_tables_are_in_the_run_leaves_no_spill_folder(
+        where: str, chain_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The runner writes each validated table to reports/.loading-* and moves them into the run; a failure
+    in between (a bad language, a failing save) removes that folder and re-raises."""
+    from cxaudit.audit import Audit
+
+    kwargs: dict = {"lang": "xx"} if where == "language" else {}
+    if where == "save":
+        def broken(self: Audit, folder: Path) -> Path:
+            raise OSError("disk full (planted)")
+        monkeypatch.setattr(Audit, "save", broken)
+    with pytest.raises((CxauditError, OSError)):
+        run_audit("acme", notebooks_dir=chain_dir, formats=("html",), progress=False, timeout=60, **kwargs)
+    assert not list(paths.reports_root().glob(".loading-*"))
