@@ -278,7 +278,10 @@ def validate(name: str, spec: Any, config: AuditConfig, where: str) -> tuple[Eng
         logs.append(pd.DataFrame({"table": name, "file": file, "row": bad["row"].astype("int64"), "rule": rule,
                                   "column": col, "value": bad["value"].astype(object).where(bad["value"].notna(), None),
                                   "excluded": rule in excluded_rules}))
-    log = pd.concat(logs, ignore_index=True) if logs else pd.DataFrame(columns=LOG_COLUMNS)
+    # no bad row: the empty log of schema.conform (text columns as objects, ``excluded`` boolean), so
+    # that Audit.excluded() can select rows by ``excluded``
+    empty = pd.DataFrame({c: pd.Series(dtype=bool if c == "excluded" else object) for c in LOG_COLUMNS})
+    log = pd.concat(logs, ignore_index=True) if logs else empty
     drop = [st[f"_f{i}"] for i, (rule, _, _) in enumerate(flags) if rule in excluded_rules]
     keep = ~ibis.or_(*drop) if drop else ibis.literal(True)
     kept = st.filter(keep).drop(*[f"_f{i}" for i in range(len(flags))], *[f"_raw_{c}" for c in parsed_text])
