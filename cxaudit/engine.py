@@ -55,7 +55,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from .errors import CxauditError, MetricError
+from .errors import CxauditError, DataError, MetricError
 from .metrics import (
     CUBE_METRICS,
     Z95,
@@ -183,10 +183,10 @@ def source(con: Any, where: str | Path, *, name: str | None = None) -> ir.Table:
     text = str(where)
     path = Path(text)
     if path.is_dir():
-        files = sorted(_glob.glob(os.path.join(text, "**", "*.parquet"), recursive=True))
+        files = [str(f) for f in dataset_files(path)]  # listed here: the engine's glob follows links
         if not files:
             raise EngineError(f"engine: folder {text!r} holds no .parquet file")
-        pattern = os.path.join(text, "**", "*.parquet") if _backend_name(con) == "duckdb" else text
+        pattern: Any = files if _backend_name(con) == "duckdb" else text
         return con.read_parquet(pattern, table_name=name) if name else con.read_parquet(pattern)
     if path.suffix == ".parquet" or any(ch in text for ch in "*?["):
         if not path.is_file() and not _glob.glob(text):
@@ -197,6 +197,39 @@ def source(con: Any, where: str | Path, *, name: str | None = None) -> ir.Table:
     except Exception as exc:  # each backend raises its own "not found" type
         raise EngineError(f"engine: no table {text!r} in the {_backend_name(con)} engine ({type(exc).__name__})") \
             from None
+
+
+def dataset_files(folder: str | Path, root: str | Path | None = None) -> list[Path]:
+    """The ``.parquet`` files of a dataset folder (its subfolders too), sorted by their path inside it.
+
+    Listed here rather than by the engine: DuckDB's ``**/*.parquet`` glob (and :meth:`Path.rglob`)
+    follow a symbolic link, so a link inside the client's folder could read any file of the machine.
+
+    Raises
+    ------
+    DataError
+        A symbolic link inside the folder (to a ``.parquet`` file or to a folder), or the folder or a
+        file whose real location is outside ``root`` (the client's folder; default: ``folder`` itself).
+    """
+    folder = Path(folder)
+    base = Path(root if root is not None else folder).resolve()
+    if folder.is_symlink() or not folder.resolve().is_relative_to(base):
+        raise DataError(str(folder), f"the dataset folder is a link or lies outside the client folder {base}; "
+                                     "copy its files into the client folder")
+    files = []
+    for dirpath, dirnames, filenames in os.walk(folder):  # does not follow links into folders
+        for entry in [*dirnames, *filenames]:
+            p = Path(dirpath) / entry
+            if p.is_symlink() and (entry in dirnames or entry.endswith(".parquet")):
+                raise DataError(str(p), "a symbolic link inside the dataset folder is not read (it could point "
+                                        "outside the client folder); copy the file into the folder instead")
+        for entry in filenames:
+            p = Path(dirpath) / entry
+            if entry.endswith(".parquet"):
+                if not p.resolve().is_relative_to(base):
+                    raise DataError(str(p), f"the file lies outside the client folder {base}")
+                files.append(p)
+    return sorted(files, key=lambda f: f.relative_to(folder).as_posix())
 
 
 def _backend_name(con: Any) -> str:

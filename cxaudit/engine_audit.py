@@ -38,7 +38,7 @@ from typing import Any
 import pandas as pd
 
 from .config import AuditConfig, band_labels
-from .engine import EngineSpec, connect, rule_counts, source
+from .engine import EngineSpec, connect, dataset_files, rule_counts, source
 from .errors import DataError
 from .schema import ALWAYS_EXCLUDED, LOG_COLUMNS, MAX_LOGGED_CHARS, TABLES, check_intake
 
@@ -155,7 +155,7 @@ def input_hash(path: Path, in_engine: bool = False) -> str:
 def folder_hash(path: Path) -> str:
     """sha256 over the sorted Parquet files of a dataset folder (their names and bytes), for the manifest."""
     h = hashlib.sha256()
-    for f in sorted(path.rglob("*.parquet")):
+    for f in dataset_files(path):  # no link followed, nothing outside the folder
         h.update(str(f.relative_to(path)).encode())
         with f.open("rb") as fh:
             for block in iter(lambda: fh.read(1 << 22), b""):
@@ -163,16 +163,24 @@ def folder_hash(path: Path) -> str:
     return h.hexdigest()
 
 
-def _numbered(con: Any, where: str) -> tuple[Any, str]:
-    """The raw table with ``_row`` (1-based position over the dataset: files by name, then row in file)."""
+def _numbered(con: Any, where: str, root: Path | None = None) -> tuple[Any, str]:
+    """The raw table with ``_row`` (1-based position over the dataset: files by name, then row in file).
+
+    A dataset folder's files are listed in Python (:func:`cxaudit.engine.dataset_files`: no symbolic
+    link, nothing outside ``root``, the client's folder) and the engine reads exactly that list."""
     import ibis
 
     path = Path(where)
     if path.is_dir() or path.suffix.lower() == ".parquet":
-        pattern = str(path / "**" / "*.parquet") if path.is_dir() else str(path)
-        if path.is_dir() and not any(path.rglob("*.parquet")):
-            raise DataError(str(path), "the folder holds no .parquet file")
-        raw = con.read_parquet(pattern, filename=True, file_row_number=True)
+        if path.is_dir():
+            files: Any = [str(f) for f in dataset_files(path, root)]
+            if not files:
+                raise DataError(str(path), "the folder holds no .parquet file")
+        else:
+            if path.is_symlink() or (root is not None and not path.resolve().is_relative_to(root.resolve())):
+                raise DataError(str(path), "the file is a symbolic link or lies outside the client folder")
+            files = str(path)
+        raw = con.read_parquet(files, filename=True, file_row_number=True)
         sizes = raw.group_by("filename").aggregate(_n=raw.count()).to_pandas().sort_values("filename")
         sizes["_off"] = sizes["_n"].cumsum() - sizes["_n"]
         offsets = ibis.memtable(sizes[["filename", "_off"]].rename(columns={"filename": "_file"}))
@@ -182,6 +190,17 @@ def _numbered(con: Any, where: str) -> tuple[Any, str]:
         return t, path.name
     t = source(con, where)
     return t.mutate(_row=(ibis.row_number() + 1).cast("int64")), where
+
+
+def _client_root(where: str, spec: Any) -> Path | None:
+    """The client's folder of a file input (``where`` is ``<client folder>/<inputs.<name>.file>``)."""
+    rel = Path(str(getattr(spec, "file", "") or ""))
+    if spec.table is not None or not str(rel) or rel.is_absolute() or ".." in rel.parts:
+        return None
+    root = Path(where)
+    for _ in rel.parts:
+        root = root.parent
+    return root
 
 
 def _text(col: Any) -> Any:
@@ -201,7 +220,7 @@ def validate(name: str, spec: Any, config: AuditConfig, where: str) -> tuple[Eng
 
     con = connection(config.engine)
     tspec = TABLES[name]
-    raw, file = _numbered(con, where)
+    raw, file = _numbered(con, where, _client_root(where, spec))
     rename = {}
     for canonical, src in spec.columns.items():
         if src not in raw.columns:

@@ -5,9 +5,14 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import ibis
 import pandas as pd
+import pytest
 
 from cxaudit.audit import load_audit
+from cxaudit.engine import dataset_files, source
+from cxaudit.engine_audit import folder_hash
+from cxaudit.errors import DataError
 
 CLEAN = pd.DataFrame({"customer_id": ["c1", "c2", "c3"], "churned": ["0", "1", "0"],
                       "start_date": ["2023-01-01", "2023-02-01", "2023-03-01"]})
@@ -41,3 +46,32 @@ def test_clean_engine_dataset_intake(tmp_path: Path) -> None:
     intake = eng.intake().set_index("table").loc["customers"]
     assert (intake["rows_in"], intake["kept"], intake["excluded"]) == (3, 3, 0)
     assert len(eng.excluded()) == 0
+
+
+def test_symlinked_parquet_in_dataset_is_refused(tmp_path: Path) -> None:
+    """A link inside the dataset folder to a Parquet file outside the client folder: not read, one-line
+    DataError naming the link (validation and the manifest's hash); the same folder without the link
+    loads its 3 rows."""
+    outside = tmp_path / "elsewhere"
+    outside.mkdir()
+    CLEAN.assign(customer_id=["x1", "x2", "x3"]).to_parquet(outside / "secret.parquet")
+    d = _client(tmp_path / "client")
+    link = d / "customers" / "part-1.parquet"
+    link.symlink_to(outside / "secret.parquet")
+    with pytest.raises(DataError, match="part-1.parquet") as err:
+        load_audit(d)
+    assert "\n" not in str(err.value)
+    with pytest.raises(DataError, match="part-1.parquet"):
+        folder_hash(d / "customers")
+    con = ibis.duckdb.connect()
+    with pytest.raises(DataError, match="part-1.parquet"):
+        source(con, d / "customers")
+    link.unlink()
+    (d / "customers" / "sub").symlink_to(outside, target_is_directory=True)  # a linked folder too
+    with pytest.raises(DataError, match="sub"):
+        load_audit(d)
+    (d / "customers" / "sub").unlink()
+    audit = load_audit(d)
+    assert audit.kept["customers"] == 3
+    assert source(con, d / "customers").count().execute() == 3
+    assert [p.name for p in dataset_files(d / "customers")] == ["part-0.parquet"]
