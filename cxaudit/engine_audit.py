@@ -89,13 +89,16 @@ def _cleanup() -> None:
 @dataclass
 class EngineTable:
     """A validated table in the engine: ``expr`` (an Ibis table) while the run loads it, else ``where``
-    (the run's Parquet file) read through ``engine`` on first use. ``rows`` kept, ``columns`` in order."""
+    (the run's Parquet file) read through ``engine`` on first use. ``rows`` kept, ``columns`` in order;
+    ``kind`` what the client supplied: ``parquet`` (one file), ``parquet_dataset`` (a folder of Parquet
+    files) or ``engine_table`` (a table of the engine, ``inputs.<name>.table``)."""
 
     where: str | None
     engine: dict[str, Any]
     rows: int
     columns: list[str]
     expr: Any = field(default=None, repr=False)
+    kind: str = "parquet"
 
     def table(self) -> Any:
         if self.expr is None:
@@ -105,11 +108,12 @@ class EngineTable:
         return self.expr
 
     def to_json(self, where: str) -> dict[str, Any]:
-        return {"where": where, "engine": self.engine, "rows": self.rows, "columns": self.columns}
+        return {"where": where, "engine": self.engine, "rows": self.rows, "columns": self.columns, "kind": self.kind}
 
     @classmethod
     def from_json(cls, meta: dict[str, Any], folder: Path) -> EngineTable:
-        return cls(str(folder / meta["where"]), dict(meta["engine"]), int(meta["rows"]), list(meta["columns"]))
+        return cls(str(folder / meta["where"]), dict(meta["engine"]), int(meta["rows"]), list(meta["columns"]),
+                   kind=str(meta.get("kind", "parquet")))
 
     def save(self, folder: Path, name: str) -> str:
         """Write the kept rows to ``folder/<name>.parquet`` (streamed by the engine); the file name."""
@@ -307,7 +311,8 @@ def validate(name: str, spec: Any, config: AuditConfig, where: str) -> tuple[Eng
     kept = _with_bands(kept, config)
     n_kept = int(kept.count().execute())
     check_intake(name, file, n_in, n_kept, config)
-    table = EngineTable(None, spec_dict(config.engine), n_kept, list(kept.columns), kept)
+    kind = "engine_table" if spec.table is not None else "parquet_dataset" if Path(where).is_dir() else "parquet"
+    table = EngineTable(None, spec_dict(config.engine), n_kept, list(kept.columns), kept, kind)
     return table, log[LOG_COLUMNS], n_in
 
 

@@ -294,7 +294,9 @@ def answered(audit: Audit, columns: tuple[str, ...] = KEY_COLUMNS, *, table: str
         if found is None:
             return pd.DataFrame(columns=_COMPLETENESS)
         table = found
-        columns = tuple(audit.table(table).columns)
+        columns = tuple(audit.engine_table(table).columns if audit.is_engine(table) else audit.table(table).columns)
+    if audit.is_engine(table):  # kept in the query engine: the same counts from one aggregate (issue 19)
+        return _answered_in_engine(audit, table, columns)
     frame = audit.table(table)
     generated = set((frame.attrs.get("cxaudit_input") or {}).get("generated", []))  # e.g. row-number ids
     cols = [c for c in columns if c in frame.columns and not str(c).startswith("_") and c not in generated]
@@ -307,6 +309,29 @@ def answered(audit: Audit, columns: tuple[str, ...] = KEY_COLUMNS, *, table: str
         if frame[c].dtype == object or str(frame[c].dtype).startswith(("str", "string")):
             done &= frame[c].astype("string").str.strip().ne("").fillna(False)
         k = int(done.sum())
+        lo, hi = wilson(np.array([k], dtype=float), np.array([n], dtype=float), Z95)
+        rows.append({"column": c, "answered": k, "n": n, "share": k / n if n else float("nan"),
+                     "ci_low": float(lo[0]) if n else float("nan"), "ci_high": float(hi[0]) if n else float("nan")})
+    return pd.DataFrame(rows, columns=_COMPLETENESS)
+
+
+def _answered_in_engine(audit: Audit, table: str, columns: tuple[str, ...]) -> pd.DataFrame:
+    """:func:`answered` for a table kept in the query engine: a cell counts when it is not missing and,
+    for text, not blank, as in memory; the counts come from one aggregate over the kept rows."""
+    et = audit.engine_table(table)
+    cols = [c for c in columns if c in et.columns and not str(c).startswith("_")]
+    n = int(audit.kept[table])
+    if not cols:
+        return pd.DataFrame(columns=_COMPLETENESS)
+    filled = {}
+    for i, c in enumerate(cols):
+        x = et[c]
+        done = x.notnull() & (x.strip() != "") if x.type().is_string() else x.notnull()
+        filled[f"_c{i}"] = done.fill_null(False).cast("int64").sum()
+    counts = et.aggregate(**filled).to_pandas().iloc[0]
+    rows = []
+    for i, c in enumerate(cols):
+        k = int(counts[f"_c{i}"] or 0)
         lo, hi = wilson(np.array([k], dtype=float), np.array([n], dtype=float), Z95)
         rows.append({"column": c, "answered": k, "n": n, "share": k / n if n else float("nan"),
                      "ci_low": float(lo[0]) if n else float("nan"), "ci_high": float(hi[0]) if n else float("nan")})
@@ -332,7 +357,10 @@ def base_counts(audit: Audit) -> pd.DataFrame:
     to the kept responses. Without a survey, the bases of the table the audit rests on (issue 13).
     Columns ``segment, key, n, small_base, not_stated``.
     """
-    source = next((t_ for t_ in ("responses", "customers", "tickets", "employees") if audit.has(t_)), None)
+    from .audit import in_memory
+
+    # a table kept in the query engine is not read into memory here (issue 19): the next one is used
+    source = next((t_ for t_ in ("responses", "customers", "tickets", "employees") if in_memory(audit, t_)), None)
     r = audit.table(source) if source else pd.DataFrame()
     out = []
     for seg in audit.config.segments:
@@ -534,7 +562,7 @@ def analyse(audit: Audit) -> QualityAnalysis:
 
     return QualityAnalysis(
         audit=audit, inputs=audit.intake(), info={tb: input_info(f) for tb, f in audit.tables.items()}
-        | {tb: {"format": "parquet"} for tb in getattr(audit, "engine_tables", {})},  # kept in the engine
+        | {tb: {"format": et.kind} for tb, et in getattr(audit, "engine_tables", {}).items()},  # kept in the engine
         exclusions=exclusions(audit), flags=flags(audit), checks=checks(audit), clean=clean_checks(audit),
         completeness=answered(audit), bases=base_counts(audit))
 

@@ -9,7 +9,8 @@ import ibis
 import pandas as pd
 import pytest
 
-from cxaudit.audit import load_audit
+from cxaudit import quality, quality_view
+from cxaudit.audit import load_audit, load_snapshot
 from cxaudit.engine import dataset_files, source
 from cxaudit.engine_audit import folder_hash
 from cxaudit.errors import DataError
@@ -75,3 +76,27 @@ def test_symlinked_parquet_in_dataset_is_refused(tmp_path: Path) -> None:
     assert audit.kept["customers"] == 3
     assert source(con, d / "customers").count().execute() == 3
     assert [p.name for p in dataset_files(d / "customers")] == ["part-0.parquet"]
+
+
+def test_quality_section_on_customers_only_engine_client(tmp_path: Path) -> None:
+    """A customers-only client kept in the engine: notebook 01's calls run; the completeness of every
+    column equals the in-memory path's on the same cells (blank and missing cells planted: segment 2 of
+    4 answered, revenue 3 of 4); the source is named as a folder of Parquet files."""
+    frame = pd.DataFrame({"customer_id": ["c1", "c2", "c3", "c4"], "churned": ["0", "1", "0", "1"],
+                          "start_date": ["2023-01-01"] * 4, "segment": ["a", " ", None, "b"],
+                          "revenue": [1.0, None, 3.0, 4.0]})
+    eng = load_audit(_client(tmp_path / "eng", frame))
+    mem = load_audit(_client(tmp_path / "mem", frame, engine=False))
+    res = quality.analyse(eng)
+    for block in ("blocks_intro", "blocks_scorecard", "blocks_exclusions", "blocks_checks", "blocks_flags",
+                  "blocks_completeness", "blocks_bases"):
+        for lang in ("en", "ru", "pl"):
+            assert getattr(quality_view, block)(res, lang) is not None
+    quality_view.findings(res, "en")
+    got = res.completeness.set_index("column")
+    assert (got.loc["segment", "answered"], got.loc["revenue", "answered"], got.loc["segment", "n"]) == (2, 3, 4)
+    pd.testing.assert_frame_equal(res.completeness, quality.answered(mem), check_dtype=False)
+    assert quality.source_text(res.info["customers"], "en", short=True) == "Parquet files in a folder"
+    assert quality.source_text(quality.analyse(mem).info["customers"], "en", short=True) == "Parquet file"
+    snap = load_snapshot(eng.save(tmp_path / "run"))  # what notebook 01 reads in a run
+    assert quality.analyse(snap).info["customers"] == {"format": "parquet_dataset"}
