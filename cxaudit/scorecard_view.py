@@ -20,7 +20,7 @@ from matplotlib.figure import Figure
 from . import plots, show
 from . import scorecard as sc
 from .findings import Finding
-from .i18n import fmt_num, fmt_pct, fmt_period, t
+from .i18n import fmt_int, fmt_num, fmt_pct, fmt_period, t
 from .plots import PALETTE
 from .scorecard import ScorecardAnalysis, analyse
 from .show import Col, Kind
@@ -254,6 +254,10 @@ def blocks_customers(an: ScorecardAnalysis, lang: str) -> list[Any]:
     """Churn, retention, revenue and lifetime value of the customers by segment (or in total), and
     the note on how they are computed; the missing-input line without a customers table."""
     audit = an.audit
+    if an.customers is None and getattr(audit, "is_engine", lambda _t: False)("customers"):
+        # kept in the query engine (issue 19): the churn section analyses it, not this one
+        return [show.note(t("metrics.customers_in_engine", lang, n=fmt_int(audit.kept["customers"], lang),
+                            section=t("section.churn", lang)))]
     if an.customers is None:
         return [show.missing_input(t("table.customers", lang), lang)]
     out: list[Any] = []

@@ -9,11 +9,12 @@ import ibis
 import pandas as pd
 import pytest
 
-from cxaudit import quality, quality_view
+from cxaudit import quality, quality_view, scorecard, scorecard_view
 from cxaudit.audit import load_audit, load_snapshot
 from cxaudit.engine import dataset_files, source
 from cxaudit.engine_audit import folder_hash
 from cxaudit.errors import DataError
+from cxaudit.i18n import t
 
 CLEAN = pd.DataFrame({"customer_id": ["c1", "c2", "c3"], "churned": ["0", "1", "0"],
                       "start_date": ["2023-01-01", "2023-02-01", "2023-03-01"]})
@@ -100,3 +101,21 @@ def test_quality_section_on_customers_only_engine_client(tmp_path: Path) -> None
     assert quality.source_text(quality.analyse(mem).info["customers"], "en", short=True) == "Parquet file"
     snap = load_snapshot(eng.save(tmp_path / "run"))  # what notebook 01 reads in a run
     assert quality.analyse(snap).info["customers"] == {"format": "parquet_dataset"}
+
+
+def test_scorecard_customers_note_for_engine_table(tmp_path: Path) -> None:
+    """Customers kept in the engine: notebook 02's customers block says where the customer tables are
+    (the churn section, by its heading) with the kept count, never "supplied no Customers data"; a
+    client without customers still gets the missing-input line."""
+    eng = load_audit(_client(tmp_path / "eng"))
+    for lang in ("en", "ru", "pl"):
+        blocks = scorecard_view.blocks_customers(scorecard.analyse(eng), lang)
+        html = "".join(b.data for b in blocks)
+        assert len(blocks) == 1
+        assert t("section.churn", lang) in html and "3" in html
+        assert t("report.section_missing", lang, what=t("table.customers", lang)) not in html
+    html = "".join(b.data for b in scorecard_view.blocks_customers(scorecard.analyse(eng), "en"))
+    assert "The customer table is large (3 customers)" in html
+    plain = load_audit(_client(tmp_path / "none", engine=False))
+    missing = scorecard_view.blocks_customers(scorecard.ScorecardAnalysis(plain, survey=False), "en")
+    assert "supplied no" in missing[0].data
