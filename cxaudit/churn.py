@@ -2271,8 +2271,9 @@ def _analyse_staged(audit: Any, f: Any, info: dict[str, Any], basis: TimeBasis, 
         try:
             an.period = _engine_exposure(f, None, a.revenue_period_months)
             an.counts["period_12m"] = _engine_exposure(f, None, 12.0)
-        except MetricError:
+        except MetricError as exc:  # e.g. no customer with a survival time: the report says why
             an.period = None
+            an.errors["period"] = str(exc)
     if an.has_groups:
         g = _engine_counts(f, "nps_group")
         an.by_group = rates_from_counts(g, "nps_group", min_base=cfg.min_base)

@@ -9,7 +9,7 @@ import ibis
 import pandas as pd
 import pytest
 
-from cxaudit import quality, quality_view, scorecard, scorecard_view
+from cxaudit import churn, quality, quality_view, scorecard, scorecard_view
 from cxaudit.audit import load_audit, load_snapshot
 from cxaudit.engine import dataset_files, source
 from cxaudit.engine_audit import folder_hash
@@ -119,3 +119,14 @@ def test_scorecard_customers_note_for_engine_table(tmp_path: Path) -> None:
     plain = load_audit(_client(tmp_path / "none", engine=False))
     missing = scorecard_view.blocks_customers(scorecard.ScorecardAnalysis(plain, survey=False), "en")
     assert "supplied no" in missing[0].data
+
+
+def test_engine_churn_records_why_period_churn_is_missing(tmp_path: Path) -> None:
+    """Churn dates but no start date or tenure: the period is known, no customer has a survival time,
+    so churn per period cannot be computed; the engine path records the reason instead of dropping it."""
+    frame = pd.DataFrame({"customer_id": [f"c{i}" for i in range(40)], "churned": ["1", "0"] * 20,
+                          "churn_date": ["2023-05-01", None] * 20})
+    an = churn.analyse_audit(load_audit(_client(tmp_path / "eng", frame)))
+    assert an.engine is not None and an.basis is not None and an.basis.ok
+    assert an.period is None
+    assert an.errors["period"].startswith("churn per period: no customer with a known status and survival time")
