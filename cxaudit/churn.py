@@ -55,6 +55,7 @@ Examples
 from __future__ import annotations
 
 import math
+import os
 import re
 import shutil
 import warnings
@@ -1856,16 +1857,17 @@ def _bool_types(dtype: Any) -> Any:
     return pd.BooleanDtype() if dtype == pa.bool_() else None
 
 
-def _stage_frame(audit: Any, t: Any, basis: TimeBasis, slow_hours: float) -> tuple[Any, dict[str, Any]]:
+def _stage_frame(audit: Any, t: Any, basis: TimeBasis, slow_hours: float, stage: Path) -> tuple[Any, dict[str, Any]]:
     """:func:`customer_frame` for a table in the engine: the latest valid answer's NPS and ratings and the
     ticket counts are joined to the customers *in the engine*; each customer's survival times are then
     derived in batches of :data:`ENGINE_BATCH_ROWS` rows by the same code as in memory
-    (:func:`_with_times`) and staged as one Parquet file that every aggregate reads."""
+    (:func:`_with_times`) and staged as one Parquet file in ``stage`` (a temporary folder the caller
+    creates and removes) that every aggregate reads."""
+    import contextlib
+
     import ibis
     import pyarrow as pa
     import pyarrow.parquet as pq
-
-    from .engine_audit import _staging_dir
 
     j = t.drop("_row") if "_row" in t.columns else t
     info: dict[str, Any] = {"responses": False, "tickets": False}
@@ -1888,37 +1890,36 @@ def _stage_frame(audit: Any, t: Any, basis: TimeBasis, slow_hours: float) -> tup
         j = j.drop(*[c for c in tc.columns if c in j.columns])
         j = j.left_join(m, j.customer_id.cast("string") == m._tid).drop("_tid")
         info["tickets"] = list(tc.columns)
-    stage = Path(_staging_dir("churn-"))
     path, joined = str(stage / "customer_frame.parquet"), str(stage / "joined.parquet")
     t.get_backend().to_parquet(j, joined)  # the join, streamed by the engine; then read back in batches
     writer = None
     schema = None
     rows = 0
     obs = basis.months if basis.window is None else None
-    for batch in pq.ParquetFile(joined).iter_batches(batch_size=ENGINE_BATCH_ROWS):
-        df = batch.to_pandas(types_mapper=_bool_types)
-        df["churned"] = _as_binary(df["churned"], "churned")
-        if info["responses"]:
-            df["nps_group"] = nps_category(df["nps"]).fillna("no_response").astype("string")
-        for c in info["tickets"] or []:
-            df[c] = df[c].fillna(0).astype("int64")
-        df = _with_times(df, basis.window, obs)
-        if basis.window is not None and "churn_date" in df.columns:  # the monthly trend's times (churn_trend)
-            # customers of unknown status are left out by the aggregate; 0 here only keeps the arrays boolean
-            start, leave, placed = _trend_times(df.assign(churned=df["churned"].fillna(0)), basis.window)
-            df["_trend_start"], df["_trend_leave"], df["_trend_placed"] = start, leave, placed
-        if not basis.ok:
-            df[["t_exit", "t_entry", "t_window"]] = np.nan
-        tbl = pa.Table.from_pandas(df, preserve_index=False)
-        if writer is None:
-            schema = tbl.schema
-            writer = pq.ParquetWriter(path, schema)
-        writer.write_table(tbl.cast(schema))
-        rows += len(df)
+    with contextlib.ExitStack() as closing:  # the writer is opened on the first batch (its schema) and always closed
+        for batch in pq.ParquetFile(joined).iter_batches(batch_size=ENGINE_BATCH_ROWS):
+            df = batch.to_pandas(types_mapper=_bool_types)
+            df["churned"] = _as_binary(df["churned"], "churned")
+            if info["responses"]:
+                df["nps_group"] = nps_category(df["nps"]).fillna("no_response").astype("string")
+            for c in info["tickets"] or []:
+                df[c] = df[c].fillna(0).astype("int64")
+            df = _with_times(df, basis.window, obs)
+            if basis.window is not None and "churn_date" in df.columns:  # the monthly trend's times (churn_trend)
+                # customers of unknown status are left out by the aggregate; 0 here only keeps the arrays boolean
+                start, leave, placed = _trend_times(df.assign(churned=df["churned"].fillna(0)), basis.window)
+                df["_trend_start"], df["_trend_leave"], df["_trend_placed"] = start, leave, placed
+            if not basis.ok:
+                df[["t_exit", "t_entry", "t_window"]] = np.nan
+            tbl = pa.Table.from_pandas(df, preserve_index=False)
+            if writer is None:
+                schema = tbl.schema
+                writer = closing.enter_context(pq.ParquetWriter(path, schema))
+            writer.write_table(tbl.cast(schema))
+            rows += len(df)
     if writer is None:
         raise MetricError("churn: the customers table in the engine has no row")
-    writer.close()
-    __import__("os").remove(joined)
+    os.remove(joined)  # the joined rows are no longer needed (the folder itself goes with the analysis)
     info["rows"], info["path"] = rows, path
     return t.get_backend().read_parquet(path), info
 
@@ -2222,14 +2223,18 @@ def analyse_engine(audit: Any, *, assumptions: Assumptions | None = None, slow_h
     """
     import time as _time
 
+    from .engine_audit import _staging_dir
+
     t = audit.engine_table("customers")
     t0 = _time.perf_counter()
     basis = engine_time_basis(t, getattr(audit.config, "churn", None))
-    f, info = _stage_frame(audit, t, basis, slow_hours)
+    # the staged customer rows (personal data) live in <temp dir>/cxaudit-churn-*/ until the analysis ends
+    stage = Path(_staging_dir("churn-"))
     try:
+        f, info = _stage_frame(audit, t, basis, slow_hours, stage)
         return _analyse_staged(audit, f, info, basis, t0, assumptions, slow_hours, touchpoint_models, max_rows)
     finally:  # a notebook's kernel is stopped without running exit handlers: remove the staged rows here
-        shutil.rmtree(Path(info["path"]).parent, ignore_errors=True)
+        shutil.rmtree(stage, ignore_errors=True)
 
 
 def _analyse_staged(audit: Any, f: Any, info: dict[str, Any], basis: TimeBasis, t0: float,

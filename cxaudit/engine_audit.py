@@ -86,6 +86,12 @@ def _cleanup() -> None:
         shutil.rmtree(path, ignore_errors=True)
 
 
+def _remove_stage(path: str) -> None:
+    shutil.rmtree(path, ignore_errors=True)
+    if path in _STAGING:
+        _STAGING.remove(path)
+
+
 @dataclass
 class EngineTable:
     """A validated table in the engine: ``expr`` (an Ibis table) while the run loads it, else ``where``
@@ -99,6 +105,9 @@ class EngineTable:
     columns: list[str]
     expr: Any = field(default=None, repr=False)
     kind: str = "parquet"
+    #: the temporary folder holding the staged copy of the client's rows that ``expr`` reads (personal
+    #: data): removed by :meth:`save` once the kept rows are written, else when the process exits
+    stage: str | None = field(default=None, repr=False)
 
     def table(self) -> Any:
         if self.expr is None:
@@ -120,6 +129,10 @@ class EngineTable:
         t = self.table()
         path = folder / f"{name}.parquet"
         t.get_backend().to_parquet(t, path)
+        if self.stage is not None:  # from now on the rows are read from the run's file
+            self.where, self.expr = str(path), None
+            _remove_stage(self.stage)
+            self.stage = None
         return path.name
 
 
@@ -279,13 +292,31 @@ def validate(name: str, spec: Any, config: AuditConfig, where: str) -> tuple[Eng
     if tspec.id_column:
         typed[tspec.id_column] = _text(t[tspec.id_column])
         flags.append(("duplicate_id", tspec.id_column, t._first.notnull() & (t._row > t._first)))
-    excluded_rules = set(config.quality.exclude) | set(ALWAYS_EXCLUDED)
     cols = [c for c in t.columns if c not in ("_row", "_first")]
     parsed_text = [c for c in typed if c in t.columns and t[c].type().is_string()]  # logged as read
     staged = t.select(t._row, *[typed[c].name(c) if c in typed else t[c] for c in cols],
                       *[t[c].name(f"_raw_{c}") for c in parsed_text],
                       *[e.fill_null(False).name(f"_f{i}") for i, (_, _, e) in enumerate(flags)])
+    # the staged copy of the client's rows (personal data) lives in <temp dir>/cxaudit-<name>-*/<name>.parquet
+    # (tempfile.gettempdir()); it is removed when validation fails, and by EngineTable.save once the kept
+    # rows are written to the run's folder (else at the process's exit)
+    kind = "engine_table" if spec.table is not None else "parquet_dataset" if Path(where).is_dir() else "parquet"
     stage_dir = _staging_dir(f"{name}-")
+    try:
+        return _validate_staged(name, config, con, staged, stage_dir, flags, file, parsed_text, kind)
+    except BaseException:
+        _remove_stage(stage_dir)
+        raise
+
+
+def _validate_staged(name: str, config: AuditConfig, con: Any, staged: Any, stage_dir: str,
+                     flags: list[tuple[str, str, Any]], file: str,
+                     parsed_text: list[str], kind: str) -> tuple[EngineTable, pd.DataFrame, int]:
+    """:func:`validate` from the staged rows: the counts by rule, the exclusion log, the kept rows."""
+    import ibis
+
+    excluded_rules = set(config.quality.exclude) | set(ALWAYS_EXCLUDED)
+
     stage = str(Path(stage_dir) / f"{name}.parquet")
     con.to_parquet(staged, stage)
     st = con.read_parquet(stage)
@@ -311,8 +342,7 @@ def validate(name: str, spec: Any, config: AuditConfig, where: str) -> tuple[Eng
     kept = _with_bands(kept, config)
     n_kept = int(kept.count().execute())
     check_intake(name, file, n_in, n_kept, config)
-    kind = "engine_table" if spec.table is not None else "parquet_dataset" if Path(where).is_dir() else "parquet"
-    table = EngineTable(None, spec_dict(config.engine), n_kept, list(kept.columns), kept, kind)
+    table = EngineTable(None, spec_dict(config.engine), n_kept, list(kept.columns), kept, kind, stage_dir)
     return table, log[LOG_COLUMNS], n_in
 
 

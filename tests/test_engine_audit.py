@@ -3,6 +3,7 @@ outside the client folder, the quality and scorecard sections on an engine-backe
 
 from __future__ import annotations
 
+import tempfile
 from pathlib import Path
 
 import ibis
@@ -130,3 +131,37 @@ def test_engine_churn_records_why_period_churn_is_missing(tmp_path: Path) -> Non
     assert an.engine is not None and an.basis is not None and an.basis.ok
     assert an.period is None
     assert an.errors["period"].startswith("churn per period: no customer with a known status and survival time")
+
+
+def _staged(tmp: Path, prefix: str) -> list[Path]:
+    return sorted(tmp.glob(f"cxaudit-{prefix}*"))
+
+
+def test_staged_client_rows_are_removed(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The staged copy of the client's rows (validation) is gone once the kept rows are written to the
+    run's folder, and at once when validation fails; the churn analysis's staging folder is gone after
+    the analysis, also when staging itself fails."""
+    tmp = tmp_path / "tmp"
+    tmp.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp))
+    frame = pd.DataFrame({"customer_id": [f"c{i}" for i in range(40)], "churned": ["1", "0", "0", "0"] * 10,
+                          "start_date": ["2022-01-01"] * 40, "churn_date": ["2023-05-01", None, None, None] * 10})
+    audit = load_audit(_client(tmp_path / "eng", frame))
+    assert len(_staged(tmp, "customers-")) == 1  # while loading: the rows the engine table reads
+    audit.save(tmp_path / "run")
+    assert _staged(tmp, "customers-") == []
+    assert audit.engine_table("customers").count().execute() == 40  # now read from the run's file
+    an = churn.analyse_audit(audit)
+    assert an.overall["n"].iloc[0] == 40 and _staged(tmp, "churn-") == []
+
+    def broken(*args: object, **kwargs: object) -> None:
+        raise RuntimeError("planted failure while staging")
+
+    monkeypatch.setattr(churn, "_with_times", broken)
+    with pytest.raises(RuntimeError, match="planted"):
+        churn.analyse_audit(audit)
+    assert _staged(tmp, "churn-") == []
+    bad = frame.assign(churned=[None] * 30 + ["0"] * 10)  # 30 of 40 excluded: above the 0.5 allowed
+    with pytest.raises(DataError):
+        load_audit(_client(tmp_path / "bad", bad))
+    assert _staged(tmp, "customers-") == []
