@@ -37,6 +37,7 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -99,28 +100,34 @@ def _chunk(rng: np.random.Generator, start: int, n: int) -> Any:
     })
 
 
-def generate(folder: Path, rows: int, files: int, seed: int) -> dict[str, Any]:
+def _write_parts(folder: Path, rows: int, files: int, seed: int, chunk: Callable[..., Any]) -> None:
+    """``folder/part-NNN.parquet``: ``rows`` rows over ``files`` files (old ones removed), each file written
+    ``CHUNK`` rows at a time by ``chunk(rng, first_row, n)`` with its own stream spawned from ``seed``."""
     import pyarrow.parquet as pq
 
-    folder.mkdir(parents=True, exist_ok=True)
-    stamp = folder / "_generated.json"
-    meta = {"rows": rows, "files": files, "seed": seed}
-    if stamp.exists() and json.loads(stamp.read_text()) == meta:
-        return {"reused": True, **meta}
     for old in folder.glob("*.parquet"):
         old.unlink()
     per_file = -(-rows // files)
     rngs = np.random.default_rng(seed).spawn(files)
     for f in range(files):
-        start, stop = f * per_file, min(rows, (f + 1) * per_file)
+        lo, hi = f * per_file, min(rows, (f + 1) * per_file)
         writer = None
-        for c0 in range(start, stop, CHUNK):
-            table = _chunk(rngs[f], c0, min(CHUNK, stop - c0))
+        for c0 in range(lo, hi, CHUNK):
+            table = chunk(rngs[f], c0, min(CHUNK, hi - c0))
             if writer is None:
                 writer = pq.ParquetWriter(folder / f"part-{f:03d}.parquet", table.schema, compression="zstd")
             writer.write_table(table)
         if writer is not None:
             writer.close()
+
+
+def generate(folder: Path, rows: int, files: int, seed: int) -> dict[str, Any]:
+    folder.mkdir(parents=True, exist_ok=True)
+    stamp = folder / "_generated.json"
+    meta = {"rows": rows, "files": files, "seed": seed}
+    if stamp.exists() and json.loads(stamp.read_text()) == meta:
+        return {"reused": True, **meta}
+    _write_parts(folder, rows, files, seed, _chunk)
     stamp.write_text(json.dumps(meta))
     return {"reused": False, **meta}
 
@@ -181,8 +188,6 @@ def _audit_group(ids: np.ndarray) -> np.ndarray:
 def generate_audit(home: Path, rows: int, files: int, seed: int) -> dict[str, Any]:
     """``home/data/engine20m``: audit.yaml (``engine: duckdb``), ``customers/`` (``files`` Parquet files)
     and ``responses.csv`` (one answer per answering customer: NPS 10 / 8 / 3 by planted group)."""
-    import pyarrow.parquet as pq
-
     client = home / "data" / "engine20m"
     folder = client / "customers"
     folder.mkdir(parents=True, exist_ok=True)
@@ -190,20 +195,7 @@ def generate_audit(home: Path, rows: int, files: int, seed: int) -> dict[str, An
     meta = {"rows": rows, "files": files, "seed": seed, "kind": "audit"}
     if stamp.exists() and json.loads(stamp.read_text()) == meta:
         return {"reused": True, **meta}
-    for old in folder.glob("*.parquet"):
-        old.unlink()
-    per_file = -(-rows // files)
-    rngs = np.random.default_rng(seed).spawn(files)
-    for f in range(files):
-        lo, hi = f * per_file, min(rows, (f + 1) * per_file)
-        writer = None
-        for c0 in range(lo, hi, CHUNK):
-            table = _audit_chunk(rngs[f], c0, min(CHUNK, hi - c0))
-            if writer is None:
-                writer = pq.ParquetWriter(folder / f"part-{f:03d}.parquet", table.schema, compression="zstd")
-            writer.write_table(table)
-        if writer is not None:
-            writer.close()
+    _write_parts(folder, rows, files, seed, _audit_chunk)
     ids = np.arange(rows, dtype=np.int64)
     group = _audit_group(ids)
     who = ids[group >= 0]

@@ -793,18 +793,24 @@ def reason_pareto(frame: pd.DataFrame) -> Reasons:
     """Stated churn reasons as a Pareto table: count, share with Wilson interval, cumulative share."""
     ch, reason = _reason_series(frame)
     counts = reason.dropna().value_counts()
-    counts = counts.rename_axis("reason").reset_index(name="n")
+    return _pareto(counts.rename_axis("reason").reset_index(name="n"), len(ch))
+
+
+def _pareto(counts: pd.DataFrame, n_churned: int) -> Reasons:
+    """:func:`reason_pareto` from the counts per stated reason (``reason, n``) and the churned customers
+    (in memory or from the engine's aggregate): sorted by ``n``, Wilson (1927) intervals of the shares."""
     counts = counts.sort_values(["n", "reason"], ascending=[False, True], kind="stable").reset_index(drop=True)
+    counts["n"] = counts["n"].astype("int64")
     stated = int(counts["n"].sum())
     if stated:
         lo, hi = wilson(counts["n"].to_numpy(), np.full(len(counts), stated))
     else:
         lo = hi = np.array([])
-    counts["slug"] = [slug(r) for r in counts["reason"]]
+    counts["slug"] = [slug(x) for x in counts["reason"]]
     counts["share"] = counts["n"] / stated if stated else np.nan
     counts["ci_low"], counts["ci_high"] = lo, hi
     counts["cum_share"] = counts["share"].cumsum()
-    return Reasons(counts[["reason", "slug", "n", "share", "ci_low", "ci_high", "cum_share"]], len(ch), stated)
+    return Reasons(counts[["reason", "slug", "n", "share", "ci_low", "ci_high", "cum_share"]], n_churned, stated)
 
 
 def reasons_by(frame: pd.DataFrame, by: str, *, min_base: int = 30) -> tuple[pd.DataFrame, float]:
@@ -2189,21 +2195,6 @@ def _engine_reasons_by(f: Any, by: str, min_base: int) -> tuple[pd.DataFrame, fl
     xt = xt.sort_index().sort_index(axis=1).astype("int64")
     xt.index.name, xt.columns.name = "g", "reason"
     return _reasons_by_table(xt, by, min_base)
-
-
-def _pareto(counts: pd.DataFrame, n_churned: int) -> Reasons:
-    counts = counts.sort_values(["n", "reason"], ascending=[False, True], kind="stable").reset_index(drop=True)
-    counts["n"] = counts["n"].astype("int64")
-    stated = int(counts["n"].sum())
-    if stated:
-        lo, hi = wilson(counts["n"].to_numpy(), np.full(len(counts), stated))
-    else:
-        lo = hi = np.array([])
-    counts["slug"] = [slug(x) for x in counts["reason"]]
-    counts["share"] = counts["n"] / stated if stated else np.nan
-    counts["ci_low"], counts["ci_high"] = lo, hi
-    counts["cum_share"] = counts["share"].cumsum()
-    return Reasons(counts[["reason", "slug", "n", "share", "ci_low", "ci_high", "cum_share"]], n_churned, stated)
 
 
 def analyse_engine(audit: Any, *, assumptions: Assumptions | None = None, slow_hours: float = SLOW_HOURS,

@@ -224,6 +224,16 @@ def _text(col: Any) -> Any:
     return col.cast("string").strip()
 
 
+def _typed(c: Any, col: str, rule: str, to: str, flags: list[tuple[str, str, Any]]) -> Any:
+    """Column ``c`` as ``to`` (a date or a number); a text cell that is not blank and cannot be read
+    flags ``rule`` (appended to ``flags``), a column of another type is cast."""
+    if not c.type().is_string():
+        return c.cast(to)
+    parsed = _text(c).try_cast(to)
+    flags.append((rule, col, c.notnull() & (_text(c) != "") & parsed.isnull()))
+    return parsed
+
+
 def validate(name: str, spec: Any, config: AuditConfig, where: str) -> tuple[EngineTable, pd.DataFrame, int]:
     """Validate input ``name`` in the engine; the kept rows as an :class:`EngineTable`, the exclusion log
     (:data:`cxaudit.schema.LOG_COLUMNS`, only the bad rows) and the number of rows read.
@@ -263,22 +273,9 @@ def validate(name: str, spec: Any, config: AuditConfig, where: str) -> tuple[Eng
     for col in tspec.required:
         c = t[col]
         flags.append(("missing_required", col, c.isnull() | (_text(c) == "")))
-    for col in [c for c in tspec.dates if c in t.columns]:
-        c = t[col]
-        if c.type().is_string():
-            parsed = _text(c).try_cast("timestamp")
-            flags.append(("invalid_date", col, c.notnull() & (_text(c) != "") & parsed.isnull()))
-            typed[col] = parsed
-        else:
-            typed[col] = c.cast("timestamp")
-    for col in [c for c in tspec.numbers if c in t.columns]:
-        c = t[col]
-        if c.type().is_string():
-            parsed = _text(c).try_cast("float64")
-            flags.append(("invalid_value", col, c.notnull() & (_text(c) != "") & parsed.isnull()))
-            typed[col] = parsed
-        else:
-            typed[col] = c.cast("float64")
+    for cols_, rule, to in ((tspec.dates, "invalid_date", "timestamp"), (tspec.numbers, "invalid_value", "float64")):
+        for col in [c for c in cols_ if c in t.columns]:
+            typed[col] = _typed(t[col], col, rule, to, flags)
     for col in [c for c in tspec.booleans if c in t.columns]:
         c = t[col]
         if c.type().is_boolean():

@@ -125,18 +125,23 @@ BAD = pd.DataFrame({
 })
 
 
+def _parquet_client(d: Path, frame: pd.DataFrame, engine: bool, extra: str = "") -> Path:
+    """A customers-only client folder: ``frame`` as ``customers.parquet``, kept in DuckDB (``min_rows: 0``)
+    with ``engine``, else read into memory; ``extra`` audit.yaml lines."""
+    d.mkdir()
+    frame.to_parquet(d / "customers.parquet")
+    head = "engine: {backend: duckdb, min_rows: 0}\n" if engine else ""
+    (d / "audit.yaml").write_text("client: {name: T}\n" + extra + head + "inputs:\n  customers: {file: customers.parquet}\n")
+    return d
+
+
 def test_validation_in_engine_on_planted_rows(tmp_path: Path) -> None:
     """Planted: row 4 and row 9 without an id, row 5 without a churn flag (missing required: excluded),
     row 7 a duplicate of c2 (excluded), row 3 revenue 'x' and row 6 flag 'maybe' (invalid: kept, cell
     missing), row 6 'not a date' (invalid date: excluded). The engine's log is the in-memory log."""
     logs = {}
     for mode in ("memory", "engine"):
-        d = tmp_path / mode
-        d.mkdir()
-        BAD.to_parquet(d / "customers.parquet")
-        engine = "engine: {backend: duckdb, min_rows: 0}\n" if mode == "engine" else ""
-        (d / "audit.yaml").write_text("client: {name: T}\n" + engine + "inputs:\n  customers: {file: customers.parquet}\n")
-        audit = load_audit(d)
+        audit = load_audit(_parquet_client(tmp_path / mode, BAD, mode == "engine"))
         assert audit.is_engine("customers") == (mode == "engine")
         log = audit.log[["row", "rule", "column", "value", "excluded"]].copy()
         log["value"] = log["value"].map(lambda v: None if v is None or pd.isna(v) else str(v))
@@ -234,13 +239,8 @@ def test_customers_only_with_unknown_status(tmp_path: Path) -> None:
                        "revenue": rng.gamma(2, 100, n).round(2).astype(str), "segment": rng.choice(["a", "b"], n)})
     out = {}
     for mode in ("mem", "eng"):
-        d = tmp_path / mode
-        d.mkdir()
-        df.to_parquet(d / "c.parquet")
-        eng = "engine: {backend: duckdb, min_rows: 0}\n" if mode == "eng" else ""
-        (d / "audit.yaml").write_text("client: {name: T}\nsegments: [segment]\n" + eng
-                                      + "inputs:\n  customers: {file: c.parquet}\n")
-        out[mode] = churn.analyse_audit(load_audit(d))
+        out[mode] = churn.analyse_audit(load_audit(_parquet_client(tmp_path / mode, df, mode == "eng",
+                                                                   "segments: [segment]\n")))
     m, e = out["mem"], out["eng"]
     assert e.engine is not None and int(e.overall["n"].iloc[0]) == n - 11
     _same(m.trend.table, e.trend.table)
