@@ -180,8 +180,14 @@ def folder_hash(path: Path) -> str:
     return h.hexdigest()
 
 
-def _numbered(con: Any, where: str, root: Path | None = None) -> tuple[Any, str]:
+def _numbered(con: Any, where: str, root: Path | None = None, id_column: str | None = None) -> tuple[Any, str]:
     """The raw table with ``_row`` (1-based position over the dataset: files by name, then row in file).
+
+    A table of the engine has no row order of its own (``row_number()`` without ``ORDER BY`` numbers
+    rows in whatever order the engine scans them, which can change from run to run): its rows are
+    numbered in order of ``id_column`` (the id's source column), then of every other column, so the
+    numbers, and which of two rows with the same id is kept as the first (:func:`validate`'s
+    ``duplicate_id``), are the same on every run; only rows identical in every column tie.
 
     A dataset folder's files are listed in Python (:func:`cxaudit.engine.dataset_files`: no symbolic
     link, nothing outside ``root``, the client's folder) and the engine reads exactly that list."""
@@ -206,7 +212,8 @@ def _numbered(con: Any, where: str, root: Path | None = None) -> tuple[Any, str]
                                                                             "_file", "_off")
         return t, path.name
     t = source(con, where)
-    return t.mutate(_row=(ibis.row_number() + 1).cast("int64")), where
+    order = ([id_column] if id_column in t.columns else []) + [c for c in t.columns if c != id_column]
+    return t.mutate(_row=(ibis.row_number().over(order_by=[t[c] for c in order]) + 1).cast("int64")), where
 
 
 def _client_root(where: str, spec: Any) -> Path | None:
@@ -247,7 +254,8 @@ def validate(name: str, spec: Any, config: AuditConfig, where: str) -> tuple[Eng
 
     con = connection(config.engine)
     tspec = TABLES[name]
-    raw, file = _numbered(con, where, _client_root(where, spec))
+    id_src = spec.columns.get(tspec.id_column, tspec.id_column) if tspec.id_column else None
+    raw, file = _numbered(con, where, _client_root(where, spec), id_src)
     rename = {}
     for canonical, src in spec.columns.items():
         if src not in raw.columns:

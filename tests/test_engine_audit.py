@@ -165,3 +165,28 @@ def test_staged_client_rows_are_removed(tmp_path: Path, monkeypatch: pytest.Monk
     with pytest.raises(DataError):
         load_audit(_client(tmp_path / "bad", bad))
     assert _staged(tmp, "customers-") == []
+
+
+def test_engine_table_rows_numbered_by_id(tmp_path: Path) -> None:
+    """A table of the engine (``inputs.customers.table``) has no row order: its rows are numbered by id,
+    then by the other columns, so the same rows stored in two orders give the same log and keep the same
+    one of two rows with the same id (c2 with revenue 3.0 is row 2, its repeat with 5.0 row 3)."""
+    rows = pd.DataFrame({"customer_id": ["c3", "c2", "c1", "c2"], "churned": ["0", "1", "0", "1"],
+                         "revenue": [1.0, 5.0, 2.0, 3.0]})
+    out = []
+    for k, frame in enumerate((rows, rows.iloc[::-1])):
+        db = tmp_path / f"w{k}.duckdb"
+        con = ibis.duckdb.connect(str(db))
+        con.create_table("customers", frame.reset_index(drop=True))
+        con.disconnect()
+        d = tmp_path / f"c{k}"
+        d.mkdir()
+        (d / "audit.yaml").write_text(f"client: {{name: T}}\nengine: {{url: 'duckdb:///{db}'}}\n"
+                                      "inputs:\n  customers: {table: customers}\n", encoding="utf-8")
+        audit = load_audit(d)
+        kept = audit.engine_table("customers").to_pandas().sort_values("_row")
+        out.append((audit.log[["row", "rule", "value"]].values.tolist(), kept[["_row", "customer_id", "revenue"]]
+                    .values.tolist()))
+    assert out[0] == out[1]
+    assert out[0][0] == [[3, "duplicate_id", "c2"]]
+    assert out[0][1] == [[1, "c1", 2.0], [2, "c2", 3.0], [4, "c3", 1.0]]
