@@ -116,7 +116,7 @@ def test_scorecard_customers_note_for_engine_table(tmp_path: Path) -> None:
         assert t("section.churn", lang) in html and "3" in html
         assert t("report.section_missing", lang, what=t("table.customers", lang)) not in html
     html = "".join(b.data for b in scorecard_view.blocks_customers(scorecard.analyse(eng), "en"))
-    assert "The customer table is large (3 customers)" in html
+    assert "Churn by segment and customer lifetime value for the 3 customers are shown in the section" in html
     plain = load_audit(_client(tmp_path / "none", engine=False))
     missing = scorecard_view.blocks_customers(scorecard.ScorecardAnalysis(plain, survey=False), "en")
     assert "supplied no" in missing[0].data
