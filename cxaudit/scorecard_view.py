@@ -256,7 +256,8 @@ def blocks_customers(an: ScorecardAnalysis, lang: str) -> list[Any]:
     audit = an.audit
     if an.customers is None and getattr(audit, "is_engine", lambda _t: False)("customers"):
         # kept in the query engine (issue 19): the churn section analyses it, not this one
-        return [show.note(t("metrics.customers_in_engine", lang, n=fmt_int(audit.kept["customers"], lang),
+        return [show.heading(t("metrics.customers_total", lang), "cx_metrics"),
+                show.note(t("metrics.customers_in_engine", lang, n=fmt_int(audit.kept["customers"], lang),
                             section=t("section.churn", lang)))]
     if an.customers is None:
         return [show.missing_input(t("table.customers", lang), lang)]

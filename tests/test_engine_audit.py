@@ -112,7 +112,7 @@ def test_scorecard_customers_note_for_engine_table(tmp_path: Path) -> None:
     for lang in ("en", "ru", "pl"):
         blocks = scorecard_view.blocks_customers(scorecard.analyse(eng), lang)
         html = "".join(b.data for b in blocks)
-        assert len(blocks) == 1
+        assert len(blocks) == 2 and t("metrics.customers_total", lang) in blocks[0].data  # heading, note
         assert t("section.churn", lang) in html and "3" in html
         assert t("report.section_missing", lang, what=t("table.customers", lang)) not in html
     html = "".join(b.data for b in scorecard_view.blocks_customers(scorecard.analyse(eng), "en"))
