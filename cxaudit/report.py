@@ -1044,7 +1044,7 @@ def _sub(text: str, n: int) -> str:
 #: At most this many findings in the appendix table: large data makes many small effects significant
 #: (the XL demo: 109 findings, 4 pages; the default demo: 37), so the report keeps its length and the
 #: rest are named in one line; tables.xlsx lists every finding (issue 19).
-MAX_APPENDIX_FINDINGS = 40
+MAX_APPENDIX_FINDINGS = 35
 
 
 def findings_table_html(findings: Sequence[Finding], lang: str, limit: int = MAX_APPENDIX_FINDINGS) -> str:
