@@ -150,13 +150,22 @@ def wants_engine(name: str, spec: Any, source_dir: Path, config: AuditConfig) ->
     if spec.table is not None:
         return True
     path = source_dir / spec.file
-    if path.is_dir():
-        return True
-    if path.suffix.lower() == ".parquet" and path.is_file():
-        import pyarrow.parquet as pq
+    big = path.is_dir() or (path.suffix.lower() == ".parquet" and path.is_file()
+                            and _parquet_rows(path) >= min_rows(config))
+    if big and (config.engine.backend != "duckdb" or config.engine.url):
+        # the files are numbered (file, row in file) for the exclusion log with DuckDB's read_parquet
+        from .errors import ConfigError
 
-        return int(pq.ParquetFile(path).metadata.num_rows) >= min_rows(config)
-    return False
+        raise ConfigError(str(path), f"inputs.{name}.file",
+                          f"Parquet files kept in the engine are read with engine: duckdb; with another engine, "
+                          f"name a table of that engine instead (inputs.{name}.table)")
+    return big
+
+
+def _parquet_rows(path: Path) -> int:
+    import pyarrow.parquet as pq
+
+    return int(pq.ParquetFile(path).metadata.num_rows)
 
 
 def input_hash(path: Path, in_engine: bool = False) -> str:

@@ -190,3 +190,17 @@ def test_engine_table_rows_numbered_by_id(tmp_path: Path) -> None:
     assert out[0] == out[1]
     assert out[0][0] == [[3, "duplicate_id", "c2"]]
     assert out[0][1] == [[1, "c1", 2.0], [2, "c2", 3.0], [4, "c3", 1.0]]
+
+
+def test_a_dataset_with_another_engine_is_a_clear_config_error(tmp_path: Path) -> None:
+    """Parquet files kept in the engine are numbered with DuckDB's read_parquet: with engine: pyspark the
+    run stops with one line naming the key, not a backend's TypeError (no Spark session is started)."""
+    from cxaudit.errors import ConfigError
+
+    d = _client(tmp_path / "spark")
+    yaml = (d / "audit.yaml").read_text(encoding="utf-8").replace("backend: duckdb, options: {threads: 1}",
+                                                                   "backend: pyspark")
+    (d / "audit.yaml").write_text(yaml, encoding="utf-8")
+    with pytest.raises(ConfigError, match=r"inputs.customers.file.*engine: duckdb") as err:
+        load_audit(d)
+    assert "\n" not in str(err.value)
