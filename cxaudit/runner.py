@@ -618,7 +618,7 @@ def run_audit(
 
     def done(rec: dict[str, Any]) -> None:
         say(f"{rec['notebook']}: {rec['status']} in {rec['seconds']} s"
-            + (f", kernel peak {rec['peak_rss_mb'] / 1024:.2f} GB" if rec.get("peak_rss_mb") else ""))
+            + (f", kernel peak {rec['peak_rss_mb'] / 1024:.2f} GiB" if rec.get("peak_rss_mb") else ""))
         if bar is not None:
             bar.set_postfix_str(rec["notebook"])
             bar.update(1)
