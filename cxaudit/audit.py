@@ -117,8 +117,7 @@ class Audit:
             if name in self.engine_tables or name not in tables:
                 self.table(name)  # the same one-line error
             return tables.read_columns(name, columns, categories)
-        frame = self.table(name)
-        return frame[[c for c in frame.columns if c in set(columns)]]
+        return _select(self.table(name), columns)
 
     @property
     def responses(self) -> pd.DataFrame:
@@ -182,14 +181,12 @@ class Audit:
         objects = {name: [c for c in frame.columns if frame[c].dtype == object] for name, frame in frames.items()}
         objects.update({n: w.objects for n, w in done.items()})
         kept = {name: (self.kept[name] if name in self.kept else len(self.tables[name])) for name in self.tables}
+        kept.update({n: et.rows for n, et in self.engine_tables.items()})
         meta = {"dir": str(self.dir), "wave": self.wave, "rows_in": self.rows_in,
                 "files": {k: str(v) for k, v in self.files.items()}, "tables": list(self.tables),
                 "kept": kept, "object_columns": objects, "pickled": pickled}
         if self.engine_tables:  # kept rows written by the engine; notebooks read them through it
             meta["engine_tables"] = {n: et.to_json(et.save(folder, n)) for n, et in self.engine_tables.items()}
-            kept_counts = meta["kept"]
-            assert isinstance(kept_counts, dict)  # the mapping written above
-            kept_counts.update({n: et.rows for n, et in self.engine_tables.items()})
         (folder / "_audit.json").write_text(json.dumps(meta, indent=2, ensure_ascii=False), encoding="utf-8")
         return folder
 
@@ -368,7 +365,7 @@ class _Spill:
 
     def read_columns(self, name: str, columns: Sequence[str], categories: Sequence[str]) -> pd.DataFrame:
         w = self.written[name]
-        return _read_saved_columns(self.folder, name, w.pickled, w.objects, columns, categories)
+        return _read_saved(self.folder, name, w.pickled, w.objects, columns, categories)
 
     def move_to(self, folder: Path) -> None:
         """Move the written files into ``folder`` (later reads follow them); the spill folder is removed."""
@@ -420,8 +417,7 @@ def load_snapshot(folder: Path) -> Audit:
         return _read_saved(folder, name, name in meta.get("pickled", []), objects.get(name, []))
 
     def read_columns(name: str, columns: Sequence[str], categories: Sequence[str]) -> pd.DataFrame:
-        return _read_saved_columns(folder, name, name in meta.get("pickled", []), objects.get(name, []), columns,
-                                   categories)
+        return _read_saved(folder, name, name in meta.get("pickled", []), objects.get(name, []), columns, categories)
 
     log = read("_log")
     audit = Audit(Path(meta["dir"]), config, _LazyTables(meta["tables"], read, read_columns), log,
@@ -434,33 +430,33 @@ def load_snapshot(folder: Path) -> Audit:
     return audit
 
 
-def _read_saved_columns(folder: Path, name: str, pickled: bool, objects: list[str], columns: Sequence[str],
-                        categories: Sequence[str]) -> pd.DataFrame:
-    """Some columns of a table :meth:`Audit.save` wrote (see :meth:`Audit.columns`)."""
-    if pickled:
-        frame = _read_saved(folder, name, pickled, objects)
-        return frame[[c for c in frame.columns if c in set(columns)]]
-    import pyarrow.parquet as pq
+def _select(frame: pd.DataFrame, columns: Sequence[str]) -> pd.DataFrame:
+    """The ``columns`` that ``frame`` has, in its order."""
+    wanted = set(columns)
+    return frame[[c for c in frame.columns if c in wanted]]
 
+
+def _read_saved(folder: Path, name: str, pickled: bool, objects: list[str], columns: Sequence[str] | None = None,
+                categories: Sequence[str] = ()) -> pd.DataFrame:
+    """A table as :meth:`Audit.save` wrote it (``objects``: columns that were plain objects); with
+    ``columns``, only those, the ``categories`` among them as categoricals (:meth:`Audit.columns`)."""
+    if pickled:
+        frame = pd.read_pickle(folder / f"{name}.pkl")  # the run's own file, written by Audit.save
+        return frame if columns is None else _select(frame, columns)
     path = folder / f"{name}.parquet"
-    present = [c for c in pq.read_schema(path).names if c in set(columns)]
-    cats = [c for c in present if c in set(categories) and c not in objects]
-    frame = pd.read_parquet(path, columns=present, read_dictionary=cats)
+    if columns is None:
+        frame = pd.read_parquet(path)
+    else:
+        import pyarrow.parquet as pq
+
+        wanted, coded = set(columns), set(categories)
+        present = [c for c in pq.read_schema(path).names if c in wanted]
+        cats = [c for c in present if c in coded and c not in objects]
+        frame = pd.read_parquet(path, columns=present, read_dictionary=cats)
     release_memory()  # Arrow's pool keeps the file's decoding buffers (1.4 GB for the XL event log)
-    plain = [c for c in present if c in objects]
+    plain = [c for c in frame.columns if c in objects]
     if plain:
         frame[plain] = frame[plain].astype(object).where(frame[plain].notna(), None)
-    return frame
-
-
-def _read_saved(folder: Path, name: str, pickled: bool, objects: list[str]) -> pd.DataFrame:
-    """One table as :meth:`Audit.save` wrote it (``objects``: columns that were plain objects)."""
-    if pickled:
-        return pd.read_pickle(folder / f"{name}.pkl")  # the run's own file, written by Audit.save
-    frame = pd.read_parquet(folder / f"{name}.parquet")
-    release_memory()  # Arrow's pool keeps the file's decoding buffers
-    if objects:
-        frame[objects] = frame[objects].astype(object).where(frame[objects].notna(), None)
     return frame
 
 
@@ -471,7 +467,7 @@ class _LazyTables(Mapping[str, pd.DataFrame]):
     kernel, the responses alone ~0.3 GB (issue 19). Names, ``in`` and ``len`` read nothing."""
 
     def __init__(self, names: list[str], read: Callable[[str], pd.DataFrame],
-                 read_columns: Callable[[str, Sequence[str], Sequence[str]], pd.DataFrame] | None = None) -> None:
+                 read_columns: Callable[[str, Sequence[str], Sequence[str]], pd.DataFrame]) -> None:
         self._names = list(names)
         self._read = read
         self._read_columns = read_columns
@@ -482,9 +478,6 @@ class _LazyTables(Mapping[str, pd.DataFrame]):
 
     def read_columns(self, name: str, columns: Sequence[str], categories: Sequence[str]) -> pd.DataFrame:
         """Some columns of a table not read yet (not kept: the whole table is read on its first use)."""
-        if self._read_columns is None:
-            frame = self[name]
-            return frame[[c for c in frame.columns if c in set(columns)]]
         return self._read_columns(name, columns, categories)
 
     def __getitem__(self, name: str) -> pd.DataFrame:

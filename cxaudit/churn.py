@@ -167,6 +167,13 @@ class Window:
         return float((self.end - self.start).days + 1) / MONTH_DAYS
 
 
+#: Why a part of the churn section is missing (the same on the in-memory and the engine path).
+_NO_TREND = "no churn dates, start dates or complete months to place churn in time"
+_NO_REASON_STATED = "no churned customer stated a reason"
+_NO_REASON_COLUMN = "the customers table has no churn_reason column"
+_NO_REVENUE = "the customers table has no revenue"
+
+
 def observation_window(
     customers: pd.DataFrame, responses: pd.DataFrame | None = None, tickets: pd.DataFrame | None = None
 ) -> Window | None:
@@ -1712,7 +1719,7 @@ def analyse(
         an.by_segment[s] = _declared_order(churn_rates(frame, s, min_base=min_base), s, (level_order or {}).get(s))
     an.trend = churn_trend(frame, window)
     if an.trend is None:
-        an.errors["trend"] = "no churn dates, start dates or complete months to place churn in time"
+        an.errors["trend"] = _NO_TREND
     an.timings["rates"] = clock() - t0
 
     t0 = clock()
@@ -1722,9 +1729,9 @@ def analyse(
             for s in an.segments:
                 an.reasons_by[s] = reasons_by(frame, s, min_base=min_base)
         else:
-            an.errors["reasons"] = "no churned customer stated a reason"
+            an.errors["reasons"] = _NO_REASON_STATED
     else:
-        an.errors["reasons"] = "the customers table has no churn_reason column"
+        an.errors["reasons"] = _NO_REASON_COLUMN
     an.timings["reasons"] = clock() - t0
 
     t0 = clock()
@@ -1783,7 +1790,7 @@ def analyse(
             except MetricError as exc:
                 an.errors["economics"] = str(exc)
     else:
-        an.errors["economics"] = "the customers table has no revenue"
+        an.errors["economics"] = _NO_REVENUE
     an.timings["economics"] = clock() - t0
     return an
 
@@ -2289,19 +2296,19 @@ def _analyse_staged(audit: Any, f: Any, info: dict[str, Any], basis: TimeBasis, 
                                            order.get(s))
     an.trend = _engine_trend(f, basis.window)
     if an.trend is None:
-        an.errors["trend"] = "no churn dates, start dates or complete months to place churn in time"
+        an.errors["trend"] = _NO_TREND
     an.timings["rates"] = clock() - t0
 
     t0 = clock()
     if "churn_reason" in f.columns:
         an.reasons = _engine_reasons(f)
         if not an.reasons.n_stated:
-            an.errors["reasons"] = "no churned customer stated a reason"
+            an.errors["reasons"] = _NO_REASON_STATED
         else:
             for s in an.segments:
                 an.reasons_by[s] = _engine_reasons_by(f, s, cfg.min_base)
     else:
-        an.errors["reasons"] = "the customers table has no churn_reason column"
+        an.errors["reasons"] = _NO_REASON_COLUMN
     an.timings["reasons"] = clock() - t0
 
     def stated(m: ModelResult) -> ModelResult:
@@ -2365,7 +2372,7 @@ def _analyse_staged(audit: Any, f: Any, info: dict[str, Any], basis: TimeBasis, 
             except MetricError as exc:
                 an.errors["economics"] = str(exc)
     else:
-        an.errors["economics"] = "the customers table has no revenue"
+        an.errors["economics"] = _NO_REVENUE
     an.timings["economics"] = clock() - t0
 
     an.value_labels = {k: dict(v) for k, v in cfg.value_labels.items()}

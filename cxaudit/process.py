@@ -173,24 +173,16 @@ EVENT_COLUMNS = ("case_id", "activity", "timestamp", "lifecycle", "department", 
 EVENT_CATEGORIES = ("case_id", "activity", "lifecycle", "department", "channel", "customer_id", "ticket_id")
 
 
-#: What the analysis reads of the other tables (the tickets' texts and the survey's ratings stay unread).
-_READS = {"tickets": ("ticket_id", "customer_id", "channel", "csat"),
+#: What the analysis reads of each table (the tickets' texts and the survey's ratings stay unread).
+_READS = {"events": EVENT_COLUMNS, "tickets": ("ticket_id", "customer_id", "channel", "csat"),
           "responses": ("customer_id", "nps", "date", "_row"), "customers": ("customer_id",)}
 
 
-def _events(audit: Any) -> pd.DataFrame:
-    """The audit's ``events`` table, only the columns the analysis reads, coded when the audit can."""
+def _read(audit: Any, name: str, categories: Sequence[str] = ()) -> pd.DataFrame:
+    """The columns of table ``name`` the analysis reads (:data:`_READS`), ``categories`` coded, when the
+    audit can (:meth:`cxaudit.audit.Audit.columns`); else the whole table."""
     columns = getattr(audit, "columns", None)
-    if columns is None:
-        return audit.table("events")
-    return columns("events", EVENT_COLUMNS, categories=EVENT_CATEGORIES)
-
-
-def _read(audit: Any, name: str) -> pd.DataFrame:
-    """The columns of table ``name`` the analysis reads (:data:`_READS`; the whole table without
-    :meth:`cxaudit.audit.Audit.columns`)."""
-    columns = getattr(audit, "columns", None)
-    return audit.table(name) if columns is None else columns(name, _READS[name])
+    return audit.table(name) if columns is None else columns(name, _READS[name], categories=categories)
 
 
 def _small_int(codes: np.ndarray, n: int) -> np.ndarray:
@@ -763,7 +755,7 @@ def analyse_audit(audit: Any) -> ProcessAnalysis | None:
     get = (lambda n: _read(audit, n) if in_memory(audit, n) else None)  # noqa: E731  (engine tables: none)
     csat_max = int(getattr(getattr(audit.config.scales, "csat", None), "max", 5) or 5)
     touchpoints = audit.table("touchpoints") if in_memory(audit, "touchpoints") else None
-    return analyse(_events(audit), tickets=get("tickets"), responses=get("responses"),
+    return analyse(_read(audit, "events", EVENT_CATEGORIES), tickets=get("tickets"), responses=get("responses"),
                    touchpoints=touchpoints, customers=get("customers"), sla_hours=cfg.sla_hours,
                    sla_target=cfg.sla_target, csat_max=csat_max)
 
@@ -791,7 +783,7 @@ def paths_audit(audit: Any) -> ProcessPaths | None:
     :class:`ProcessAnalysis` serves the blueprints the same way."""
     if not audit.has("events"):
         return None
-    return ProcessPaths(prepare(_events(audit)), lambda: _read(audit, "tickets") if audit.has("tickets") else None)
+    return ProcessPaths(prepare(_read(audit, "events", EVENT_CATEGORIES)), lambda: _read(audit, "tickets") if audit.has("tickets") else None)
 
 
 # --- optional: inductive-miner discovery (pm4py, AGPL-3.0, extra 'process') -----------------------------

@@ -215,7 +215,7 @@ def _noop() -> None:
 
 class _PeakMemory(threading.Thread):
     """The peak summed resident memory of this process's children (the notebook's kernel), sampled every
-    ``interval`` seconds, in MB: the run log and manifest say what each notebook needed (issue 19)."""
+    ``interval`` seconds, in MiB: the run log and manifest say what each notebook needed (issue 19)."""
 
     def __init__(self, interval: float = 0.5) -> None:
         super().__init__(daemon=True)
@@ -537,24 +537,16 @@ def run_audit(
     # The workers, and a warm kernel in each, start now: they boot while the data is read and validated.
     pool = ProcessPoolExecutor(max_workers=max(1, jobs), initializer=_worker_init,
                                initargs=(os.getpid(), str(nb_dir) if warm_kernels else None))
+    # Each table is written as soon as it is validated and dropped: this process never holds the data
+    # while the notebooks run (at the XL size it held 5.2 GB through the run before, issue 19). Until the
+    # tables are in the run folder, a failure (or Ctrl-C) must not leave them in this spill folder (GBs at
+    # the XL size) nor the workers running (they stop their warm kernels as they exit).
+    spill = paths.reports_root() / f".loading-{os.getpid()}-{uuid.uuid4().hex[:8]}"
     try:
         for _ in range(max(1, jobs) if warm_kernels else 0):
             pool.submit(_noop)
-        # Each table is written as soon as it is validated and dropped: this process never holds the data
-        # while the notebooks run (at the XL size it held 5.2 GB through the run before, issue 19).
-        spill = paths.reports_root() / f".loading-{os.getpid()}-{uuid.uuid4().hex[:8]}"  # moved into the run
-        try:
-            audit = load_audit(client, wave=wave, spill=spill)
-            check_side_files(audit.dir, audit.config)  # rules, codeframe, commentary: a bad one stops the run here
-        except BaseException:
-            shutil.rmtree(spill, ignore_errors=True)
-            raise
-    except BaseException:
-        pool.shutdown(wait=True, cancel_futures=True)  # workers stop their warm kernels as they exit
-        raise
-    # Until the validated tables are in the run folder, a failure (or Ctrl-C) must not leave them in the
-    # spill folder (GBs at the XL size) nor the workers running.
-    try:
+        audit = load_audit(client, wave=wave, spill=spill)
+        check_side_files(audit.dir, audit.config)  # rules, codeframe, commentary: a bad one stops the run here
         lang = lang or audit.language
         if lang not in ("en", "ru", "pl"):
             raise CxauditError(f"unknown language {lang!r}; expected en, ru or pl")
@@ -692,8 +684,9 @@ def data_period(audit: Any) -> tuple[dt.date, dt.date] | None:
     """The cover's data period: first and last response date; without dated responses the survey's
     ``fieldwork`` period of audit.yaml, else the customers' own observation period (``churn.start`` /
     ``as_of``, or their churn dates; :func:`cxaudit.churn.time_basis`); None when nothing dates the data."""
-    if audit.has("responses") and "date" in audit.responses:
-        dates = audit.responses["date"].dropna()
+    dates = audit.columns("responses", ["date"]).get("date") if audit.has("responses") else None
+    if dates is not None:
+        dates = dates.dropna()
         if len(dates):
             return dates.min().date(), dates.max().date()
     fieldwork = getattr(audit.config, "fieldwork", None)
